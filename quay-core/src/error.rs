@@ -1,0 +1,116 @@
+//! The one error type of the domain.
+//!
+//! Variants name the condition, never an HTTP status: the frontends decide how a condition
+//! is presented (`quay-http` maps each one to an OCI error code in one place).
+
+use crate::names::{Digest, TagName};
+
+/// What went wrong, by condition.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A repository path does not follow the naming rules.
+    #[error("invalid repository name: {0}")]
+    NameInvalid(String),
+    /// A tag does not follow the naming rules.
+    #[error("invalid tag: {0}")]
+    TagInvalid(String),
+    /// A digest does not follow the `algorithm:hex` grammar, or names an algorithm we cannot
+    /// verify.
+    #[error("invalid digest: {0}")]
+    DigestInvalid(String),
+    /// Uploaded content does not hash to the digest the client claimed.
+    #[error("provided digest {expected} did not match uploaded content ({actual})")]
+    DigestMismatch {
+        /// The digest the client gave.
+        expected: Digest,
+        /// The digest of the bytes received.
+        actual: Digest,
+    },
+    /// The repository does not exist.
+    #[error("repository not found")]
+    RepositoryUnknown,
+    /// The blob is not linked to the repository (or does not exist at all).
+    #[error("blob unknown to registry: {0}")]
+    BlobUnknown(Digest),
+    /// The upload session does not exist (never created, finished, cancelled or expired).
+    #[error("blob upload unknown to registry")]
+    UploadUnknown,
+    /// A chunk does not start where the upload currently ends.
+    #[error("chunk starts at {requested}, but the upload has {current} bytes")]
+    UploadOutOfOrder {
+        /// Bytes stored so far, i.e. where the next chunk must start.
+        current: u64,
+        /// Where the rejected chunk claimed to start.
+        requested: u64,
+    },
+    /// The upload request itself is unusable (missing digest, bad range, broken body).
+    #[error("blob upload invalid: {0}")]
+    UploadInvalid(String),
+    /// The number of bytes received differs from what the request declared.
+    #[error("provided length did not match content length: {0}")]
+    SizeInvalid(String),
+    /// A blob is larger than `MAXIMUM_LAYER_SIZE`.
+    #[error("uploaded blob of {size} bytes is larger than {limit} bytes allowed by this registry")]
+    BlobTooLarge {
+        /// Bytes received (at least).
+        size: u64,
+        /// The configured maximum.
+        limit: u64,
+    },
+    /// A manifest body cannot be parsed or breaks the schema of its media type.
+    #[error("manifest invalid: {0}")]
+    ManifestInvalid(String),
+    /// A manifest's media type is not one the registry stores.
+    #[error("manifest media type not supported: {0}")]
+    ManifestUnsupported(String),
+    /// A manifest body exceeds the configured maximum size.
+    #[error("manifest of more than {limit} bytes")]
+    ManifestTooLarge {
+        /// The configured maximum, in bytes.
+        limit: usize,
+    },
+    /// A manifest references a blob that the repository does not link.
+    #[error("manifest references blob unknown to the repository: {0}")]
+    ManifestBlobUnknown(Digest),
+    /// A manifest list references a manifest that is not in the repository.
+    #[error("manifest references manifest unknown to the repository: {0}")]
+    ManifestReferenceUnknown(Digest),
+    /// No manifest with that digest or tag in the repository.
+    #[error("manifest unknown")]
+    ManifestUnknown,
+    /// The tag exists only in the time machine.
+    #[error("Tag {0} was deleted or has expired. To pull, revive via time machine")]
+    TagExpired(TagName),
+    /// The tag is immutable and cannot be moved, deleted or expired.
+    #[error("tag {0} is immutable and cannot be overwritten")]
+    TagImmutable(TagName),
+    /// The blob is still referenced and cannot be deleted through this route.
+    #[error("blob {0} is referenced by a manifest of this repository")]
+    BlobInUse(Digest),
+    /// The manifest has no tag of its own but is alive as part of a manifest list.
+    #[error("manifest {0} is part of a manifest list of this repository; delete the list")]
+    ManifestInUse(Digest),
+    /// The caller is not allowed to do this.
+    #[error("access denied")]
+    Denied,
+    /// The caller must authenticate first.
+    #[error("authentication required")]
+    Unauthorized,
+    /// A storage backend failed (I/O, database, network). The cause is for the operator.
+    #[error("storage failure: {0}")]
+    Storage(BoxError),
+}
+
+/// The cause of a [`Error::Storage`], kept whole for the operator's log.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+impl Error {
+    /// Wraps an adapter's failure.
+    pub fn storage(cause: impl Into<BoxError>) -> Self {
+        Self::Storage(cause.into())
+    }
+}
+
+/// Results of the domain.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,34 @@
+//! The rules of a Quay-compatible container registry, without any I/O.
+//!
+//! This crate is the registry's domain: what names are valid, what a manifest says, how a
+//! tag's history is kept, and the use cases that combine storage into a registry. It talks to
+//! the world only through the traits in [`ports`], which `quay-storage` implements on real
+//! databases and object stores; it never imports a runtime, an HTTP stack, SQL or an object
+//! store client. That keeps the rules testable as plain functions, and lets a service embed
+//! the registry on whatever storage it already has.
+//!
+//! A tour:
+//! - [`names`]: validated newtypes ([`RepositoryPath`], [`TagName`], [`Digest`], ...). Parse
+//!   once at the edge; a value of these types is valid by construction.
+//! - [`manifest`]: one pure parser for OCI and Docker manifests (the fuzz target).
+//! - [`tag`]: the time machine's rules for moving and deleting tags.
+//! - [`hash`] and [`range`]: resumable hashing of uploads, and the byte-range headers.
+//! - [`ports`]: the storage traits; [`access`]: the authorizer trait.
+//! - [`registry`]: the use cases of the distribution API, on top of the ports.
+//!
+//! Errors are one enum, [`Error`], whose variants name conditions, not HTTP statuses.
+
+pub mod access;
+pub mod clock;
+mod error;
+pub mod hash;
+pub mod manifest;
+pub mod names;
+pub mod ports;
+pub mod range;
+pub mod registry;
+pub mod tag;
+
+pub use crate::error::{BoxError, Error, Result};
+pub use crate::names::{Digest, DigestAlgorithm, Reference, RepositoryPath, TagName};
+pub use crate::registry::{Registry, RegistrySettings};

@@ -1,0 +1,372 @@
+//! Ports: what the use cases need from the outside world, one small trait per concern.
+//!
+//! Adapters (`quay-storage`) implement them; nothing here knows about SQL, object stores or
+//! HTTP. Time is always passed in (`now_ms`), so that a store never reads a clock of its own
+//! and tests can move time freely. Answers that stop being true merely because time passes
+//! (a tag that expires, an upload link that lapses) say until when they hold (`fresh_until_ms`),
+//! so that a cache can keep them exactly that long.
+
+use std::collections::BTreeMap;
+use std::io;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use futures::Stream;
+
+use crate::error::Result;
+use crate::manifest::ManifestMediaType;
+use crate::names::{Digest, RepositoryPath, TagName};
+use crate::range::ByteRange;
+
+/// A stream of bytes: request bodies in, blob contents out.
+pub type ByteStream = Pin<Box<dyn Stream<Item = io::Result<Bytes>> + Send>>;
+
+/// A borrowed byte stream, for adapters that consume a stream the caller keeps owning.
+pub type ByteSource<'a> = dyn Stream<Item = io::Result<Bytes>> + Send + Unpin + 'a;
+
+/// Database id of a repository.
+pub type RepositoryId = i64;
+
+/// A repository known to the registry.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Repository {
+    /// Database id.
+    pub id: RepositoryId,
+    /// Its full path.
+    pub path: RepositoryPath,
+}
+
+/// A blob as a repository sees it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BlobInfo {
+    /// The blob's digest.
+    pub digest: Digest,
+    /// Its size in bytes.
+    pub size: u64,
+}
+
+/// A blob linked to a repository, and until when that link is certain to hold.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LinkedBlob {
+    /// Size in bytes.
+    pub size: u64,
+    /// The link rests only on an upload link that lapses then (`None`: a manifest links it).
+    pub fresh_until_ms: Option<i64>,
+}
+
+/// What removing a repository's link to a blob did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Unlink {
+    /// The repository no longer links the blob.
+    Unlinked,
+    /// A manifest of the repository still references the blob; nothing was changed.
+    StillReferenced,
+    /// The repository did not link the blob.
+    NotLinked,
+}
+
+/// An upload in progress.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UploadSession {
+    /// The upload's id (a UUID).
+    pub id: String,
+    /// The repository it uploads to.
+    pub repository: RepositoryId,
+    /// Bytes received so far.
+    pub size: u64,
+    /// The saved SHA-256 state of those bytes (empty before the first byte).
+    pub hash_state: Vec<u8>,
+    /// Names of the stored parts, in order.
+    pub parts: Vec<String>,
+}
+
+/// A manifest stored in a repository.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredManifest {
+    /// Database id.
+    pub id: i64,
+    /// Its digest.
+    pub digest: Digest,
+    /// Its media type.
+    pub media_type: ManifestMediaType,
+    /// The bytes exactly as pushed.
+    pub bytes: Bytes,
+}
+
+/// A manifest found alive in a repository, and until when that is certain.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LiveManifest {
+    /// The manifest.
+    pub manifest: Arc<StoredManifest>,
+    /// The tags keeping it alive all expire then (`None`: no expiry).
+    pub fresh_until_ms: Option<i64>,
+}
+
+/// What a tag name resolves to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TagResolution {
+    /// The tag is alive and points to this manifest.
+    Alive(LiveManifest),
+    /// The tag has only ended rows: it was deleted or has expired.
+    Expired,
+    /// The repository never had this tag (or its history was collected).
+    Unknown,
+}
+
+/// The alive visible tags of a repository, sorted by name.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TagList {
+    /// Tag names in ascending byte order.
+    pub names: Arc<[TagName]>,
+    /// The first expiry among them (`None`: none expires).
+    pub fresh_until_ms: Option<i64>,
+}
+
+/// A manifest to store.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewManifest {
+    /// Its digest.
+    pub digest: Digest,
+    /// Its media type.
+    pub media_type: ManifestMediaType,
+    /// The bytes as pushed.
+    pub bytes: Bytes,
+    /// Blobs it references, which the repository must link.
+    pub blobs: Vec<Digest>,
+    /// Manifests it lists, which the repository must hold.
+    pub children: Vec<Digest>,
+    /// Its OCI subject.
+    pub subject: Option<Digest>,
+    /// The artifact type the referrers API reports.
+    pub artifact_type: Option<String>,
+    /// Media type of its config, if any.
+    pub config_media_type: Option<String>,
+    /// Sum of its layer sizes.
+    pub layers_size: u64,
+    /// Labels of its image configuration.
+    pub labels: BTreeMap<String, String>,
+}
+
+/// How a stored manifest is kept alive.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TagPlacement {
+    /// Point this tag at it.
+    Tag(TagName),
+    /// Keep it alive with a hidden temporary tag until then (`None`: forever), unless
+    /// another tag already keeps it alive at least that long.
+    Hidden {
+        /// End of the temporary tag.
+        until_ms: Option<i64>,
+    },
+}
+
+/// A manifest of a repository that refers to another through its `subject`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Referrer {
+    /// The referring manifest.
+    pub manifest: StoredManifest,
+    /// Its artifact type.
+    pub artifact_type: Option<String>,
+}
+
+/// A part of an upload, stored.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WrittenPart {
+    /// The part's name, unique within the upload.
+    pub name: String,
+    /// Bytes in the part.
+    pub size: u64,
+}
+
+/// Repositories by path.
+#[async_trait]
+pub trait RepositoryStore: Send + Sync {
+    /// The repository at `path`, if it exists.
+    async fn find_repository(&self, path: &RepositoryPath) -> Result<Option<Repository>>;
+
+    /// The repository at `path`, created (with its namespace) if missing.
+    async fn create_repository(&self, path: &RepositoryPath, now_ms: i64) -> Result<Repository>;
+
+    /// Up to `limit` repository paths in ascending order, after `after`.
+    async fn list_repositories(
+        &self,
+        after: Option<&RepositoryPath>,
+        limit: u32,
+    ) -> Result<Vec<RepositoryPath>>;
+}
+
+/// Which blobs exist and which repositories link them.
+#[async_trait]
+pub trait BlobIndex: Send + Sync {
+    /// The blob if repository `repository` links it: a manifest of it references the blob,
+    /// or an upload or mount linked it and that link has not lapsed.
+    async fn linked_blob(
+        &self,
+        repository: RepositoryId,
+        digest: &Digest,
+        now_ms: i64,
+    ) -> Result<Option<LinkedBlob>>;
+
+    /// Records a verified blob (if new) and links it to the repository until `until_ms`.
+    async fn link_blob(
+        &self,
+        repository: RepositoryId,
+        blob: &BlobInfo,
+        now_ms: i64,
+        until_ms: i64,
+    ) -> Result<()>;
+
+    /// Up to `limit` repositories that link the blob.
+    async fn repositories_linking(
+        &self,
+        digest: &Digest,
+        now_ms: i64,
+        limit: u32,
+    ) -> Result<Vec<Repository>>;
+
+    /// Removes the repository's upload link to a blob, unless a manifest references it.
+    async fn unlink_blob(
+        &self,
+        repository: RepositoryId,
+        digest: &Digest,
+        now_ms: i64,
+    ) -> Result<Unlink>;
+}
+
+/// Uploads in progress: their offset, hash state and parts, shared by every node.
+#[async_trait]
+pub trait UploadSessions: Send + Sync {
+    /// Starts an upload with a fresh id.
+    async fn create_upload(&self, repository: RepositoryId, now_ms: i64) -> Result<UploadSession>;
+
+    /// The upload `id` of the repository, if it is in progress.
+    async fn find_upload(
+        &self,
+        repository: RepositoryId,
+        id: &str,
+    ) -> Result<Option<UploadSession>>;
+
+    /// Appends a stored part, if the upload still has `session.size` bytes (compare and
+    /// set: of two racing chunks only one is recorded). Returns whether it was recorded.
+    async fn record_part(
+        &self,
+        session: &UploadSession,
+        part: &str,
+        new_size: u64,
+        hash_state: &[u8],
+        now_ms: i64,
+    ) -> Result<bool>;
+
+    /// Ends the upload; whether it existed.
+    async fn remove_upload(&self, repository: RepositoryId, id: &str) -> Result<bool>;
+}
+
+/// Manifests of repositories.
+#[async_trait]
+pub trait ManifestStore: Send + Sync {
+    /// The manifest if it is alive in the repository: an alive tag (hidden ones included)
+    /// points to it, or to a manifest list that contains it.
+    async fn live_manifest(
+        &self,
+        repository: RepositoryId,
+        digest: &Digest,
+        now_ms: i64,
+    ) -> Result<Option<LiveManifest>>;
+
+    /// Stores a manifest and places it, in one transaction: checks that every blob is
+    /// linked and every child present, records the manifest and its references if new, and
+    /// retargets the tag or adds the temporary tag.
+    async fn store_manifest(
+        &self,
+        repository: RepositoryId,
+        manifest: NewManifest,
+        placement: TagPlacement,
+        now_ms: i64,
+    ) -> Result<()>;
+
+    /// The alive manifests of the repository whose subject is `subject`.
+    async fn referrers(
+        &self,
+        repository: RepositoryId,
+        subject: &Digest,
+        now_ms: i64,
+    ) -> Result<Vec<Referrer>>;
+}
+
+/// Tags of repositories.
+#[async_trait]
+pub trait TagStore: Send + Sync {
+    /// What the tag points to now.
+    async fn resolve_tag(
+        &self,
+        repository: RepositoryId,
+        tag: &TagName,
+        now_ms: i64,
+    ) -> Result<TagResolution>;
+
+    /// The alive visible tags.
+    async fn list_tags(&self, repository: RepositoryId, now_ms: i64) -> Result<TagList>;
+
+    /// Ends the tag's alive row; whether there was one.
+    async fn delete_tag(
+        &self,
+        repository: RepositoryId,
+        tag: &TagName,
+        now_ms: i64,
+    ) -> Result<bool>;
+
+    /// Ends every alive tag (hidden ones included) pointing to the manifest; how many.
+    async fn delete_manifest_tags(
+        &self,
+        repository: RepositoryId,
+        digest: &Digest,
+        now_ms: i64,
+    ) -> Result<usize>;
+}
+
+/// Everything the registry keeps in its database.
+pub trait MetadataStore:
+    RepositoryStore + BlobIndex + UploadSessions + ManifestStore + TagStore
+{
+}
+
+impl<T> MetadataStore for T where
+    T: RepositoryStore + BlobIndex + UploadSessions + ManifestStore + TagStore
+{
+}
+
+/// Blob contents, addressed by digest, shared by the whole registry.
+#[async_trait]
+pub trait BlobStore: Send + Sync {
+    /// The blob's size if its bytes are stored.
+    async fn blob_size(&self, digest: &Digest) -> Result<Option<u64>>;
+
+    /// Reads the blob, or a range of it.
+    async fn read_blob(&self, digest: &Digest, range: Option<ByteRange>) -> Result<ByteStream>;
+
+    /// Removes the blob's bytes (garbage collection).
+    async fn delete_blob(&self, digest: &Digest) -> Result<()>;
+}
+
+/// Bytes of uploads in progress, and their promotion into the [`BlobStore`].
+///
+/// An upload is a sequence of parts, one per request that carried bytes. Writing a part is
+/// atomic: if the body fails half-way, no part exists. Parts are never appended to, so the
+/// scheme works on object stores without append or rename.
+#[async_trait]
+pub trait UploadStore: Send + Sync {
+    /// Stores everything `body` yields as a new part of upload `upload`.
+    async fn write_part(&self, upload: &str, body: &mut ByteSource<'_>) -> Result<WrittenPart>;
+
+    /// Reads the parts back, in order, as one stream.
+    async fn read_parts(&self, upload: &str, parts: &[String]) -> Result<ByteStream>;
+
+    /// Makes the concatenated parts the content of blob `digest`, atomically: the blob is
+    /// either absent or complete. The caller has verified the digest.
+    async fn commit(&self, upload: &str, parts: &[String], digest: &Digest) -> Result<()>;
+
+    /// Removes the parts (which may already be gone).
+    async fn discard(&self, upload: &str, parts: &[String]) -> Result<()>;
+}

@@ -1,0 +1,200 @@
+//! Pushing and deleting manifests, and deleting blob links.
+
+use bytes::{Bytes, BytesMut};
+use futures::StreamExt;
+
+use super::Registry;
+use crate::error::{Error, Result};
+use crate::manifest::{self, ParsedManifest, config_labels};
+use crate::names::{Digest, DigestAlgorithm, LIBRARY_NAMESPACE, Reference, RepositoryPath};
+use crate::ports::{NewManifest, TagPlacement, Unlink};
+
+/// Config media types whose blob is an image configuration with labels.
+const IMAGE_CONFIG_TYPES: [&str; 2] = [
+    "application/vnd.oci.image.config.v1+json",
+    "application/vnd.docker.container.image.v1+json",
+];
+
+/// Image configurations larger than this are not read for labels.
+const MAX_CONFIG_BYTES: u64 = 1024 * 1024;
+
+/// The outcome of a manifest push.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PushedManifest {
+    /// The manifest's digest.
+    pub digest: Digest,
+    /// Its OCI subject, if it has one.
+    pub subject: Option<Digest>,
+}
+
+impl Registry {
+    /// Stores a manifest under a tag, or by digest (the digest must be that of the body).
+    /// Every blob it references must be linked to the repository and every manifest it
+    /// lists must be in it.
+    pub async fn put_manifest(
+        &self,
+        path: &RepositoryPath,
+        reference: &Reference,
+        content_type: Option<&str>,
+        bytes: Bytes,
+    ) -> Result<PushedManifest> {
+        let limit = self.settings.max_manifest_bytes;
+        if bytes.len() > limit {
+            return Err(Error::ManifestTooLarge { limit });
+        }
+        let algorithm = match reference {
+            Reference::Digest(digest) => digest.algorithm(),
+            Reference::Tag(_) => DigestAlgorithm::Sha256,
+        };
+        let parsed = manifest::parse(&bytes, content_type, algorithm)?;
+        check_reference(path, reference, &parsed)?;
+
+        let repository = self.for_push(path).await?;
+        let labels = self.labels(&parsed).await?;
+        let now_ms = self.now_ms();
+        let placement = match reference {
+            Reference::Tag(tag) => TagPlacement::Tag(tag.clone()),
+            // A referrer lives as long as nobody deletes it; anything else pushed by digest
+            // (a child before its list, say) has a while to get a tag or a parent.
+            Reference::Digest(_) if parsed.subject.is_some() => {
+                TagPlacement::Hidden { until_ms: None }
+            }
+            Reference::Digest(_) => TagPlacement::Hidden {
+                until_ms: Some(now_ms + self.settings.untagged_manifest_ms),
+            },
+        };
+        let pushed = PushedManifest {
+            digest: parsed.digest.clone(),
+            subject: parsed.subject.as_ref().map(|s| s.digest.clone()),
+        };
+        let manifest = NewManifest {
+            blobs: parsed.required_blobs(),
+            children: parsed.child_manifests(),
+            layers_size: parsed.layers_size(),
+            artifact_type: parsed.referrer_artifact_type().map(str::to_string),
+            config_media_type: parsed.config.as_ref().map(|c| c.media_type.clone()),
+            subject: pushed.subject.clone(),
+            digest: parsed.digest,
+            media_type: parsed.media_type,
+            bytes,
+            labels,
+        };
+        self.metadata
+            .store_manifest(repository.id, manifest, placement, now_ms)
+            .await?;
+        Ok(pushed)
+    }
+
+    /// Deletes a tag, or every tag of a manifest (which then can no longer be pulled; it
+    /// stays restorable until garbage collection).
+    pub async fn delete_manifest(
+        &self,
+        path: &RepositoryPath,
+        reference: &Reference,
+    ) -> Result<()> {
+        let repository = self.existing(path).await?;
+        let now_ms = self.now_ms();
+        match reference {
+            Reference::Tag(tag) => {
+                if !self.metadata.delete_tag(repository.id, tag, now_ms).await? {
+                    return Err(Error::ManifestUnknown);
+                }
+            }
+            Reference::Digest(digest) => {
+                let deleted = self
+                    .metadata
+                    .delete_manifest_tags(repository.id, digest, now_ms)
+                    .await?;
+                if deleted == 0 {
+                    let live = self
+                        .metadata
+                        .live_manifest(repository.id, digest, now_ms)
+                        .await?;
+                    return Err(match live {
+                        Some(_) => Error::ManifestInUse(digest.clone()),
+                        None => Error::ManifestUnknown,
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Removes the repository's upload link to a blob. A blob that a manifest of the
+    /// repository references stays until that manifest is collected.
+    pub async fn delete_blob(&self, path: &RepositoryPath, digest: &Digest) -> Result<()> {
+        let repository = self.existing(path).await?;
+        match self
+            .metadata
+            .unlink_blob(repository.id, digest, self.now_ms())
+            .await?
+        {
+            Unlink::Unlinked => Ok(()),
+            Unlink::StillReferenced => Err(Error::BlobInUse(digest.clone())),
+            Unlink::NotLinked => Err(Error::BlobUnknown(digest.clone())),
+        }
+    }
+
+    /// The labels of an image manifest's configuration. A config that is missing here fails
+    /// the push later, in the store's check that every blob is linked.
+    async fn labels(
+        &self,
+        parsed: &ParsedManifest,
+    ) -> Result<std::collections::BTreeMap<String, String>> {
+        let Some(config) = &parsed.config else {
+            return Ok(Default::default());
+        };
+        if !IMAGE_CONFIG_TYPES.contains(&config.media_type.as_str())
+            || config.size > MAX_CONFIG_BYTES
+        {
+            return Ok(Default::default());
+        }
+        let mut stream = match self.blobs.read_blob(&config.digest, None).await {
+            Ok(stream) => stream,
+            Err(Error::BlobUnknown(_)) => return Ok(Default::default()),
+            Err(other) => return Err(other),
+        };
+        let mut blob = BytesMut::new();
+        while let Some(chunk) = stream.next().await {
+            blob.extend_from_slice(&chunk.map_err(Error::storage)?);
+            if blob.len() as u64 > MAX_CONFIG_BYTES {
+                return Ok(Default::default());
+            }
+        }
+        Ok(config_labels(&blob))
+    }
+}
+
+/// A pushed manifest must agree with the URL it was pushed to.
+fn check_reference(
+    path: &RepositoryPath,
+    reference: &Reference,
+    parsed: &ParsedManifest,
+) -> Result<()> {
+    if let Reference::Digest(digest) = reference
+        && *digest != parsed.digest
+    {
+        return Err(Error::DigestMismatch {
+            expected: digest.clone(),
+            actual: parsed.digest.clone(),
+        });
+    }
+    if let Some((name, tag)) = &parsed.schema1_name_and_tag {
+        let full = path.to_string();
+        let short_form = path.namespace.as_str() == LIBRARY_NAMESPACE && name == path.name.as_str();
+        if *name != full && !short_form {
+            return Err(Error::NameInvalid(format!(
+                "the manifest names repository {name:?}, not {full:?}"
+            )));
+        }
+        if let Reference::Tag(pushed_as) = reference
+            && pushed_as.as_str() != tag
+        {
+            return Err(Error::TagInvalid(format!(
+                "the manifest names tag {tag:?}, not {:?}",
+                pushed_as.as_str()
+            )));
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,365 @@
+//! Blob uploads: monolithic, chunked and resumable on any node, and cross-repository mounts.
+//!
+//! Each request that carries bytes stores them as one part of the upload and records, with
+//! a compare-and-set on the upload's size, the part, the new size and the SHA-256 state
+//! after those bytes. Finishing verifies the digest from that state (the bytes are hashed
+//! exactly once, as they arrive) and only then promotes the parts to the blob's content
+//! address: a blob is never visible under a digest it was not verified against.
+
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
+use futures::{Stream, StreamExt};
+
+use super::Registry;
+use crate::error::{Error, Result};
+use crate::hash::{ContentHasher, UploadHasher};
+use crate::names::{Digest, DigestAlgorithm, RepositoryPath};
+use crate::ports::{BlobInfo, ByteStream, Repository, UploadSession, WrittenPart};
+use crate::range::ChunkRange;
+
+/// Where an upload stands.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UploadStatus {
+    /// The upload's id.
+    pub id: String,
+    /// Bytes received so far.
+    pub size: u64,
+}
+
+impl From<&UploadSession> for UploadStatus {
+    fn from(session: &UploadSession) -> Self {
+        Self {
+            id: session.id.clone(),
+            size: session.size,
+        }
+    }
+}
+
+impl Registry {
+    /// Starts an upload, creating the repository on first push.
+    pub async fn start_upload(&self, path: &RepositoryPath) -> Result<UploadStatus> {
+        let repository = self.for_push(path).await?;
+        let session = self
+            .metadata
+            .create_upload(repository.id, self.now_ms())
+            .await?;
+        Ok(UploadStatus::from(&session))
+    }
+
+    /// Where upload `id` stands.
+    pub async fn upload_status(&self, path: &RepositoryPath, id: &str) -> Result<UploadStatus> {
+        let (_, session) = self.session(path, id).await?;
+        Ok(UploadStatus::from(&session))
+    }
+
+    /// Appends a chunk. With a `range`, the chunk must start where the upload ends and be
+    /// exactly that long.
+    pub async fn upload_chunk(
+        &self,
+        path: &RepositoryPath,
+        id: &str,
+        range: Option<ChunkRange>,
+        body: ByteStream,
+    ) -> Result<UploadStatus> {
+        let (_, session) = self.session(path, id).await?;
+        let session = self.append(session, range, body).await?;
+        Ok(UploadStatus::from(&session))
+    }
+
+    /// Finishes an upload, with an optional last chunk, verifying the content against
+    /// `digest`. A mismatch ends the upload and keeps nothing of it.
+    pub async fn finish_upload(
+        &self,
+        path: &RepositoryPath,
+        id: &str,
+        digest: &Digest,
+        last_chunk: Option<(Option<ChunkRange>, ByteStream)>,
+    ) -> Result<BlobInfo> {
+        let (repository, mut session) = self.session(path, id).await?;
+        if let Some((range, body)) = last_chunk {
+            session = self.append(session, range, body).await?;
+        }
+        self.commit(&repository, &session, digest).await
+    }
+
+    /// Cancels an upload and discards its bytes.
+    pub async fn cancel_upload(&self, path: &RepositoryPath, id: &str) -> Result<()> {
+        let (repository, session) = self.session(path, id).await?;
+        self.uploads.discard(&session.id, &session.parts).await?;
+        self.metadata
+            .remove_upload(repository.id, &session.id)
+            .await?;
+        Ok(())
+    }
+
+    /// Uploads a whole blob in one request.
+    pub async fn upload_blob(
+        &self,
+        path: &RepositoryPath,
+        digest: &Digest,
+        body: ByteStream,
+    ) -> Result<BlobInfo> {
+        let repository = self.for_push(path).await?;
+        let session = self
+            .metadata
+            .create_upload(repository.id, self.now_ms())
+            .await?;
+        let session = match self.append(session.clone(), None, body).await {
+            Ok(session) => session,
+            Err(error) => {
+                self.metadata
+                    .remove_upload(repository.id, &session.id)
+                    .await?;
+                return Err(error);
+            }
+        };
+        self.commit(&repository, &session, digest).await
+    }
+
+    /// Links a blob of `from` into the repository at `path` without copying it. `None` when
+    /// `from` does not link the blob (the client then uploads it). The caller has checked
+    /// that the identity may read `from`.
+    pub async fn mount_blob(
+        &self,
+        path: &RepositoryPath,
+        digest: &Digest,
+        from: &RepositoryPath,
+    ) -> Result<Option<BlobInfo>> {
+        let Some(source) = self.metadata.find_repository(from).await? else {
+            return Ok(None);
+        };
+        let blob = match self.linked_blob(&source, digest).await {
+            Ok(blob) => blob,
+            Err(Error::BlobUnknown(_)) => return Ok(None),
+            Err(other) => return Err(other),
+        };
+        let target = self.for_push(path).await?;
+        let now_ms = self.now_ms();
+        self.metadata
+            .link_blob(
+                target.id,
+                &blob,
+                now_ms,
+                now_ms + self.settings.upload_link_ms,
+            )
+            .await?;
+        Ok(Some(blob))
+    }
+
+    /// Repositories that link the blob, for a mount that names no source: the frontend
+    /// mounts from the first one the caller may read.
+    pub async fn repositories_linking(&self, digest: &Digest) -> Result<Vec<RepositoryPath>> {
+        const CANDIDATES: u32 = 20;
+        let repositories = self
+            .metadata
+            .repositories_linking(digest, self.now_ms(), CANDIDATES)
+            .await?;
+        Ok(repositories.into_iter().map(|r| r.path).collect())
+    }
+
+    async fn session(
+        &self,
+        path: &RepositoryPath,
+        id: &str,
+    ) -> Result<(Repository, UploadSession)> {
+        let repository = self
+            .metadata
+            .find_repository(path)
+            .await?
+            .ok_or(Error::UploadUnknown)?;
+        let session = self
+            .metadata
+            .find_upload(repository.id, id)
+            .await?
+            .ok_or(Error::UploadUnknown)?;
+        Ok((repository, session))
+    }
+
+    /// Stores `body` as the next part of the upload and records it.
+    async fn append(
+        &self,
+        session: UploadSession,
+        range: Option<ChunkRange>,
+        body: ByteStream,
+    ) -> Result<UploadSession> {
+        if let Some(range) = range
+            && range.start != session.size
+        {
+            return Err(Error::UploadOutOfOrder {
+                current: session.size,
+                requested: range.start,
+            });
+        }
+        let mut hasher = match session.hash_state.as_slice() {
+            [] => UploadHasher::new(),
+            state => UploadHasher::resume(state)?,
+        };
+        let limit = self
+            .settings
+            .max_blob_bytes
+            .map(|max| (max, max.saturating_sub(session.size)));
+        let mut metered = MeteredBody::new(body, &mut hasher, limit);
+        let written = self.uploads.write_part(&session.id, &mut metered).await;
+        let failure = metered.failure.take();
+        let WrittenPart { name: part, size } = written.map_err(|error| failure.unwrap_or(error))?;
+
+        if let Some(range) = range
+            && size != range.byte_count()
+        {
+            self.uploads.discard(&session.id, &[part]).await?;
+            return Err(Error::SizeInvalid(format!(
+                "Content-Range announced {} bytes, the body had {size}",
+                range.byte_count()
+            )));
+        }
+        if size == 0 {
+            self.uploads.discard(&session.id, &[part]).await?;
+            return Ok(session);
+        }
+        let new_size = session.size + size;
+        let recorded = self
+            .metadata
+            .record_part(&session, &part, new_size, &hasher.state(), self.now_ms())
+            .await?;
+        if !recorded {
+            // Another request appended first; ours must be resent at the new offset.
+            self.uploads.discard(&session.id, &[part]).await?;
+            let current = self
+                .metadata
+                .find_upload(session.repository, &session.id)
+                .await?
+                .ok_or(Error::UploadUnknown)?;
+            return Err(Error::UploadOutOfOrder {
+                current: current.size,
+                requested: session.size,
+            });
+        }
+        let mut parts = session.parts;
+        parts.push(part);
+        Ok(UploadSession {
+            size: new_size,
+            hash_state: hasher.state(),
+            parts,
+            ..session
+        })
+    }
+
+    /// Verifies the upload against `digest`, promotes it to a blob and links it.
+    async fn commit(
+        &self,
+        repository: &Repository,
+        session: &UploadSession,
+        digest: &Digest,
+    ) -> Result<BlobInfo> {
+        let actual = match digest.algorithm() {
+            DigestAlgorithm::Sha256 => match session.hash_state.as_slice() {
+                [] => UploadHasher::new().digest(),
+                state => UploadHasher::resume(state)?.digest(),
+            },
+            other => self.rehash(session, other).await?,
+        };
+        if actual != *digest {
+            self.uploads.discard(&session.id, &session.parts).await?;
+            self.metadata
+                .remove_upload(repository.id, &session.id)
+                .await?;
+            return Err(Error::DigestMismatch {
+                expected: digest.clone(),
+                actual,
+            });
+        }
+        if self.blobs.blob_size(digest).await?.is_some() {
+            // Stored before by any repository: the same digest is the same bytes.
+            self.uploads.discard(&session.id, &session.parts).await?;
+        } else {
+            self.uploads
+                .commit(&session.id, &session.parts, digest)
+                .await?;
+        }
+        let blob = BlobInfo {
+            digest: digest.clone(),
+            size: session.size,
+        };
+        let now_ms = self.now_ms();
+        self.metadata
+            .link_blob(
+                repository.id,
+                &blob,
+                now_ms,
+                now_ms + self.settings.upload_link_ms,
+            )
+            .await?;
+        self.metadata
+            .remove_upload(repository.id, &session.id)
+            .await?;
+        Ok(blob)
+    }
+
+    /// Hashes the stored parts again with another algorithm than the streaming SHA-256.
+    async fn rehash(&self, session: &UploadSession, algorithm: DigestAlgorithm) -> Result<Digest> {
+        let mut hasher = ContentHasher::new(algorithm);
+        let mut stream = self.uploads.read_parts(&session.id, &session.parts).await?;
+        while let Some(chunk) = stream.next().await {
+            hasher.update(&chunk.map_err(Error::storage)?);
+        }
+        Ok(hasher.finish())
+    }
+}
+
+/// A request body on its way to storage: hashed and counted as it passes, cut off when it
+/// exceeds the blob size limit. Why it stopped is kept in `failure`, because the storage
+/// adapter only sees an I/O error.
+struct MeteredBody<'h> {
+    inner: ByteStream,
+    hasher: &'h mut UploadHasher,
+    /// `(limit for the whole blob, bytes this body may still carry)`.
+    limit: Option<(u64, u64)>,
+    received: u64,
+    failure: Option<Error>,
+}
+
+impl<'h> MeteredBody<'h> {
+    fn new(inner: ByteStream, hasher: &'h mut UploadHasher, limit: Option<(u64, u64)>) -> Self {
+        Self {
+            inner,
+            hasher,
+            limit,
+            received: 0,
+            failure: None,
+        }
+    }
+}
+
+impl Stream for MeteredBody<'_> {
+    type Item = std::io::Result<Bytes>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = &mut *self;
+        match this.inner.as_mut().poll_next(cx) {
+            Poll::Ready(Some(Ok(chunk))) => {
+                this.received += chunk.len() as u64;
+                if let Some((limit, allowed)) = this.limit
+                    && this.received > allowed
+                {
+                    this.failure = Some(Error::BlobTooLarge {
+                        size: limit - allowed + this.received,
+                        limit,
+                    });
+                    return Poll::Ready(Some(Err(std::io::Error::other("blob too large"))));
+                }
+                this.hasher.update(&chunk);
+                Poll::Ready(Some(Ok(chunk)))
+            }
+            Poll::Ready(Some(Err(error))) => {
+                this.failure = Some(Error::UploadInvalid(format!(
+                    "the request body broke off after {} bytes: {error}",
+                    this.received
+                )));
+                Poll::Ready(Some(Err(error)))
+            }
+            other => other,
+        }
+    }
+}
