@@ -82,9 +82,9 @@ pub enum Error {
     /// The tag exists only in the time machine.
     #[error("Tag {0} was deleted or has expired. To pull, revive via time machine")]
     TagExpired(TagName),
-    /// The tag is immutable and cannot be moved, deleted or expired.
+    /// The tag (named here) is immutable and cannot be moved, deleted or expired.
     #[error("tag {0} is immutable and cannot be overwritten")]
-    TagImmutable(TagName),
+    TagImmutable(String),
     /// The blob is still referenced and cannot be deleted through this route.
     #[error("blob {0} is referenced by a manifest of this repository")]
     BlobInUse(Digest),

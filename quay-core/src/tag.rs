@@ -5,12 +5,12 @@
 //! them). The functions here are pure: given the rows a store read under its lock, they
 //! return the changes to apply, and the store applies them in the same transaction.
 //!
-//! Two rows of one tag never share an end time (the stores enforce it with a unique index,
-//! as Quay does), so a row closed in the same millisecond as an earlier one ends one
-//! millisecond later instead.
+//! A lifetime never ends before it starts, even when the clocks of several nodes disagree:
+//! a row is closed at the later of now and its own start. Rows of one tag may end in the
+//! same millisecond (a tag pushed twice within it); the stores order such rows by insertion.
+//! They serialize changes per repository, so there is never more than one alive row to close.
 
 use crate::error::{Error, Result};
-use crate::names::TagName;
 
 /// Database id of a manifest row.
 pub type ManifestId = i64;
@@ -73,10 +73,10 @@ pub enum Retarget {
 
 /// Points tag `name` at `manifest_id`.
 ///
-/// `history` holds the tag's rows, at least its alive row and the one that ended last.
-/// `lifetime_ms` makes the new row expire after that long.
+/// `history` holds the tag's rows, at least its alive row if it has one. `lifetime_ms` makes
+/// the new row expire after that long.
 pub fn retarget(
-    name: &TagName,
+    name: &str,
     history: &[TagRow],
     manifest_id: ManifestId,
     now_ms: i64,
@@ -88,10 +88,10 @@ pub fn retarget(
             return Ok(Retarget::Unchanged);
         }
         if row.immutable {
-            return Err(Error::TagImmutable(name.clone()));
+            return Err(Error::TagImmutable(name.to_string()));
         }
     }
-    let start_ms = close_time(history, alive, now_ms);
+    let start_ms = alive.map_or(now_ms, |row| close_time(row, now_ms));
     Ok(Retarget::Move {
         close: alive.map(|row| Closing {
             row_id: row.id,
@@ -106,16 +106,16 @@ pub fn retarget(
 }
 
 /// Deletes tag `name`: closes its alive row. `None` when there is no alive row.
-pub fn delete(name: &TagName, history: &[TagRow], now_ms: i64) -> Result<Option<Closing>> {
+pub fn delete(name: &str, history: &[TagRow], now_ms: i64) -> Result<Option<Closing>> {
     let Some(row) = alive_row(history, now_ms) else {
         return Ok(None);
     };
     if row.immutable {
-        return Err(Error::TagImmutable(name.clone()));
+        return Err(Error::TagImmutable(name.to_string()));
     }
     Ok(Some(Closing {
         row_id: row.id,
-        end_ms: close_time(history, Some(row), now_ms),
+        end_ms: close_time(row, now_ms),
     }))
 }
 
@@ -136,26 +136,17 @@ fn alive_row(history: &[TagRow], now_ms: i64) -> Option<&TagRow> {
     history.iter().find(|row| row.is_alive(now_ms))
 }
 
-/// The moment to close `alive` (and start its successor): now, unless another row of the tag
-/// already ended at or after now.
-fn close_time(history: &[TagRow], alive: Option<&TagRow>, now_ms: i64) -> i64 {
-    let last_end = history
-        .iter()
-        .filter(|row| alive.is_none_or(|alive| alive.id != row.id))
-        .filter_map(|row| row.end_ms)
-        .max();
-    match last_end {
-        Some(end) if end >= now_ms => end + 1,
-        _ => now_ms,
-    }
+/// The moment to close `alive` (and start its successor): now, but never before it started.
+fn close_time(alive: &TagRow, now_ms: i64) -> i64 {
+    now_ms.max(alive.start_ms)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn name() -> TagName {
-        TagName::parse("latest").unwrap()
+    fn name() -> &'static str {
+        "latest"
     }
 
     fn row(id: i64, manifest_id: i64, start_ms: i64, end_ms: Option<i64>) -> TagRow {
@@ -170,7 +161,7 @@ mod tests {
 
     #[test]
     fn first_push_opens_a_row() {
-        let change = retarget(&name(), &[], 7, 1000, None).unwrap();
+        let change = retarget(name(), &[], 7, 1000, None).unwrap();
         assert_eq!(
             change,
             Retarget::Move {
@@ -187,8 +178,7 @@ mod tests {
     #[test]
     fn moving_closes_the_alive_row_and_keeps_history() {
         let history = [row(1, 7, 10, None), row(0, 6, 5, Some(10))];
-        let Retarget::Move { close, open } =
-            retarget(&name(), &history, 8, 1000, Some(60)).unwrap()
+        let Retarget::Move { close, open } = retarget(name(), &history, 8, 1000, Some(60)).unwrap()
         else {
             panic!("must move");
         };
@@ -207,7 +197,7 @@ mod tests {
     fn pushing_the_same_manifest_changes_nothing() {
         let history = [row(1, 7, 10, None)];
         assert_eq!(
-            retarget(&name(), &history, 7, 1000, None).unwrap(),
+            retarget(name(), &history, 7, 1000, None).unwrap(),
             Retarget::Unchanged
         );
     }
@@ -216,22 +206,31 @@ mod tests {
     fn an_expired_row_is_history_not_the_tag() {
         // Expired at 500: pushing the same manifest again opens a new row.
         let history = [row(1, 7, 10, Some(500))];
-        let change = retarget(&name(), &history, 7, 1000, None).unwrap();
+        let change = retarget(name(), &history, 7, 1000, None).unwrap();
         assert!(matches!(change, Retarget::Move { close: None, .. }));
     }
 
     #[test]
-    fn rows_never_share_an_end_time() {
-        // Row 1 ended exactly now; closing row 2 now as well would collide.
-        let history = [row(2, 8, 1000, None), row(1, 7, 10, Some(1000))];
-        let Retarget::Move { close, open } = retarget(&name(), &history, 9, 1000, None).unwrap()
+    fn a_lifetime_never_ends_before_it_starts() {
+        // Opened by a node whose clock runs ahead of this one's.
+        let history = [row(2, 8, 1500, None), row(1, 7, 10, Some(1500))];
+        let Retarget::Move { close, open } = retarget(name(), &history, 9, 1000, None).unwrap()
         else {
             panic!("must move");
         };
-        assert_eq!(close.unwrap().end_ms, 1001);
-        assert_eq!(open.start_ms, 1001);
-        let closing = delete(&name(), &history, 1000).unwrap().unwrap();
-        assert_eq!(closing.end_ms, 1001);
+        assert_eq!(close.unwrap().end_ms, 1500);
+        assert_eq!(open.start_ms, 1500);
+        let closing = delete(name(), &history, 1000).unwrap().unwrap();
+        assert_eq!(closing.end_ms, 1500);
+        // Closing in the very millisecond it was opened is fine.
+        let closing = delete(name(), &history, 1500).unwrap().unwrap();
+        assert_eq!(
+            closing,
+            Closing {
+                row_id: 2,
+                end_ms: 1500
+            }
+        );
     }
 
     #[test]
@@ -240,27 +239,27 @@ mod tests {
         alive.immutable = true;
         let history = [alive];
         assert!(matches!(
-            retarget(&name(), &history, 8, 1000, None),
+            retarget(name(), &history, 8, 1000, None),
             Err(Error::TagImmutable(_))
         ));
         assert!(matches!(
-            delete(&name(), &history, 1000),
+            delete(name(), &history, 1000),
             Err(Error::TagImmutable(_))
         ));
         // Re-pushing what it already points to is fine.
         assert_eq!(
-            retarget(&name(), &history, 7, 1000, None).unwrap(),
+            retarget(name(), &history, 7, 1000, None).unwrap(),
             Retarget::Unchanged
         );
     }
 
     #[test]
     fn deleting_closes_only_an_alive_row() {
-        assert_eq!(delete(&name(), &[], 5).unwrap(), None);
-        assert_eq!(delete(&name(), &[row(1, 7, 0, Some(4))], 5).unwrap(), None);
+        assert_eq!(delete(name(), &[], 5).unwrap(), None);
+        assert_eq!(delete(name(), &[row(1, 7, 0, Some(4))], 5).unwrap(), None);
         let expiring = [row(1, 7, 0, Some(50))];
         assert_eq!(
-            delete(&name(), &expiring, 5).unwrap(),
+            delete(name(), &expiring, 5).unwrap(),
             Some(Closing {
                 row_id: 1,
                 end_ms: 5

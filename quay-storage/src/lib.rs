@@ -1,1 +1,22 @@
-//! placeholder
+//! Storage adapters of the registry: the ports of `quay-core` on real storage.
+//!
+//! - [`ObjectStorage`]: blob and upload bytes on any [OpenDAL](opendal) service (the local
+//!   filesystem for the embedded default; S3-compatible stores in production).
+//! - [`SqlMetadata`]: repositories, manifests, tags with their history, uploads in progress,
+//!   in SQLite (the embedded default) or PostgreSQL, through SeaORM, with migrations applied
+//!   on connect.
+//! - [`CachedMetadata`]: a moka cache in front of the metadata for the hot reads (a tag's
+//!   manifest, a blob's link, a repository's tag list).
+//!
+//! Nothing outside this crate sees SeaORM or OpenDAL types: the registry core and the HTTP
+//! frontend only know the traits in [`quay_core::ports`].
+
+mod blob;
+mod cache;
+mod error;
+mod meta;
+
+pub use crate::blob::{ObjectStorage, blob_path};
+// cache pending
+pub use crate::error::StorageError;
+pub use crate::meta::{MetadataOptions, SqlMetadata};

@@ -1,0 +1,229 @@
+//! Blob bytes and upload parts on any OpenDAL service (local filesystem, memory, S3, ...).
+//!
+//! Layout, as Quay's: a blob lives at `sha256/<first two hex>/<hex>`, once for the whole
+//! registry; an upload's parts live under `uploads/<upload id>/<part id>`. Nothing a client
+//! names ever becomes a path: digests are validated hex, upload and part ids are generated.
+//!
+//! Every write is atomic. On the filesystem, writes go to a staging directory and are renamed
+//! into place on close; on object stores, an object appears only when its upload completes.
+//! Committing an upload renames its single part into place where the service can rename
+//! (the filesystem: no byte is copied), and otherwise streams the parts into the blob.
+
+use std::path::Path;
+
+use async_trait::async_trait;
+use futures::{StreamExt, TryStreamExt};
+use opendal::{ErrorKind, Operator};
+use quay_core::ports::{BlobStore, ByteSource, ByteStream, UploadStore, WrittenPart};
+use quay_core::range::ByteRange;
+use quay_core::{Digest, Error};
+
+use crate::error::{OrStorage, StorageError};
+
+/// Bytes buffered before each write to the service. Bounds memory per upload; object
+/// stores need at least 5 MiB per multipart part.
+const FILESYSTEM_CHUNK: usize = 1024 * 1024;
+
+/// Blob and upload bytes on one OpenDAL operator.
+#[derive(Clone, Debug)]
+pub struct ObjectStorage {
+    operator: Operator,
+    chunk_size: usize,
+    can_rename: bool,
+}
+
+impl ObjectStorage {
+    /// Storage on `operator`, writing in chunks of `chunk_size` bytes.
+    pub fn new(operator: Operator, chunk_size: usize) -> Self {
+        let can_rename = operator.info().capability().rename;
+        Self {
+            operator,
+            chunk_size,
+            can_rename,
+        }
+    }
+
+    /// Storage in a local directory (Quay's `LocalStorage`), created if missing.
+    pub fn filesystem(root: &Path) -> Result<Self, StorageError> {
+        let root = root.to_string_lossy();
+        let builder = opendal::services::Fs::default()
+            .root(&root)
+            .atomic_write_dir(&format!("{root}/.staging"));
+        Ok(Self::new(Operator::new(builder)?, FILESYSTEM_CHUNK))
+    }
+
+    /// Storage in memory, for tests and ephemeral registries.
+    pub fn memory() -> Self {
+        let operator = Operator::new(opendal::services::Memory::default())
+            .unwrap_or_else(|_| unreachable!("the memory service needs no configuration"));
+        Self::new(operator, FILESYSTEM_CHUNK)
+    }
+
+    /// The operator underneath, for checks that look at storage directly.
+    pub fn operator(&self) -> &Operator {
+        &self.operator
+    }
+}
+
+/// Where a blob's bytes live.
+pub fn blob_path(digest: &Digest) -> String {
+    let hex = digest.hex();
+    format!("{}/{}/{hex}", digest.algorithm().name(), &hex[..2])
+}
+
+fn upload_dir(upload: &str) -> String {
+    format!("uploads/{upload}/")
+}
+
+fn part_path(upload: &str, part: &str) -> String {
+    format!("uploads/{upload}/{part}")
+}
+
+#[async_trait]
+impl BlobStore for ObjectStorage {
+    async fn blob_size(&self, digest: &Digest) -> quay_core::Result<Option<u64>> {
+        match self.operator.stat(&blob_path(digest)).await {
+            Ok(metadata) => Ok(Some(metadata.content_length())),
+            Err(error) if error.kind() == ErrorKind::NotFound => Ok(None),
+            Err(error) => Err(StorageError::from(error).into()),
+        }
+    }
+
+    async fn read_blob(
+        &self,
+        digest: &Digest,
+        range: Option<ByteRange>,
+    ) -> quay_core::Result<ByteStream> {
+        let reader = self
+            .operator
+            .reader_with(&blob_path(digest))
+            .chunk(self.chunk_size)
+            // Read the next chunk while the current one is being sent.
+            .concurrent(2)
+            .await;
+        let reader = match reader {
+            Ok(reader) => reader,
+            Err(error) if error.kind() == ErrorKind::NotFound => {
+                return Err(Error::BlobUnknown(digest.clone()));
+            }
+            Err(error) => return Err(StorageError::from(error).into()),
+        };
+        let stream = match range {
+            Some(range) => reader.into_bytes_stream(range.start..range.end + 1).await,
+            None => reader.into_bytes_stream(..).await,
+        };
+        Ok(stream.or_storage()?.boxed())
+    }
+
+    async fn delete_blob(&self, digest: &Digest) -> quay_core::Result<()> {
+        self.operator.delete(&blob_path(digest)).await.or_storage()
+    }
+}
+
+#[async_trait]
+impl UploadStore for ObjectStorage {
+    async fn write_part(
+        &self,
+        upload: &str,
+        body: &mut ByteSource<'_>,
+    ) -> quay_core::Result<WrittenPart> {
+        let name = uuid::Uuid::new_v4().simple().to_string();
+        let mut writer = self
+            .operator
+            .writer_with(&part_path(upload, &name))
+            .chunk(self.chunk_size)
+            .await
+            .or_storage()?;
+        let mut size = 0u64;
+        while let Some(chunk) = body.next().await {
+            let written = match chunk {
+                Ok(bytes) => {
+                    size += bytes.len() as u64;
+                    writer.write(bytes).await.or_storage()
+                }
+                Err(error) => Err(Error::storage(error)),
+            };
+            if let Err(error) = written {
+                // Leave nothing of the part behind; the failure to report is the first one.
+                let _ = writer.abort().await;
+                return Err(error);
+            }
+        }
+        writer.close().await.or_storage()?;
+        Ok(WrittenPart { name, size })
+    }
+
+    async fn read_parts(&self, upload: &str, parts: &[String]) -> quay_core::Result<ByteStream> {
+        let operator = self.operator.clone();
+        let chunk_size = self.chunk_size;
+        let paths: Vec<String> = parts.iter().map(|part| part_path(upload, part)).collect();
+        let stream = futures::stream::iter(paths)
+            .then(move |path| {
+                let operator = operator.clone();
+                async move {
+                    let reader = operator.reader_with(&path).chunk(chunk_size).await?;
+                    reader
+                        .into_bytes_stream(..)
+                        .await
+                        .map_err(std::io::Error::other)
+                }
+            })
+            .map_err(std::io::Error::other)
+            .try_flatten();
+        Ok(stream.boxed())
+    }
+
+    async fn commit(
+        &self,
+        upload: &str,
+        parts: &[String],
+        digest: &Digest,
+    ) -> quay_core::Result<()> {
+        let target = blob_path(digest);
+        match parts {
+            [only] if self.can_rename => {
+                self.operator
+                    .rename(&part_path(upload, only), &target)
+                    .await
+                    .or_storage()?;
+            }
+            _ => {
+                let mut writer = self
+                    .operator
+                    .writer_with(&target)
+                    .chunk(self.chunk_size)
+                    .await
+                    .or_storage()?;
+                let mut bytes = self.read_parts(upload, parts).await?;
+                while let Some(chunk) = bytes.next().await {
+                    let written = match chunk {
+                        Ok(chunk) => writer.write(chunk).await.or_storage(),
+                        Err(error) => Err(Error::storage(error)),
+                    };
+                    if let Err(error) = written {
+                        let _ = writer.abort().await;
+                        return Err(error);
+                    }
+                }
+                writer.close().await.or_storage()?;
+            }
+        }
+        self.discard(upload, parts).await
+    }
+
+    async fn discard(&self, upload: &str, parts: &[String]) -> quay_core::Result<()> {
+        for part in parts {
+            // Deleting what is already gone succeeds: a retried commit or cancel is fine.
+            self.operator
+                .delete(&part_path(upload, part))
+                .await
+                .or_storage()?;
+        }
+        // Only tidying: an upload's directory left behind (a racing chunk may still be
+        // writing into it) is removed with the stale uploads.
+        if let Err(error) = self.operator.delete(&upload_dir(upload)).await {
+            tracing::debug!(upload, %error, "upload directory not removed");
+        }
+        Ok(())
+    }
+}

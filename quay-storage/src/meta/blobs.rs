@@ -1,0 +1,208 @@
+//! Blob rows and the links that make a blob readable in a repository.
+//!
+//! A blob row is global (content addressed, stored once). A repository links a blob through
+//! a manifest that references it (`manifest_blob`), or through a recent upload or mount
+//! (`blob_link`, which lapses after a while unless a manifest takes over).
+
+use async_trait::async_trait;
+use quay_core::Digest;
+use quay_core::ports::{BlobIndex, BlobInfo, LinkedBlob, Repository, RepositoryId, Unlink};
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter,
+    QuerySelect, TransactionTrait,
+};
+
+use super::entity::{blob, blob_link};
+use super::{SqlMetadata, signed, stored_path, unsigned};
+use crate::error::{OrStorage, StorageError};
+
+/// A blob row with what links it to one repository.
+#[derive(FromQueryResult)]
+struct BlobLinks {
+    id: i64,
+    size: i64,
+    /// A manifest of the repository references the blob.
+    referenced: bool,
+    /// The repository's upload link, if it has one (lapsed or not).
+    link_expires_ms: Option<i64>,
+}
+
+impl BlobLinks {
+    fn upload_link_alive(&self, now_ms: i64) -> bool {
+        self.link_expires_ms.is_some_and(|expires| expires > now_ms)
+    }
+}
+
+impl SqlMetadata {
+    async fn blob_links(
+        &self,
+        conn: &impl ConnectionTrait,
+        repository: RepositoryId,
+        digest: &Digest,
+    ) -> quay_core::Result<Option<BlobLinks>> {
+        BlobLinks::find_by_statement(self.statement(
+            "SELECT b.id AS id, b.size AS size,
+                    EXISTS (SELECT 1 FROM manifest_blob mb
+                            WHERE mb.repository_id = $1 AND mb.blob_id = b.id) AS referenced,
+                    (SELECT l.expires_ms FROM blob_link l
+                     WHERE l.repository_id = $1 AND l.blob_id = b.id) AS link_expires_ms
+             FROM blob b WHERE b.digest = $2",
+            [repository.into(), digest.as_str().into()],
+        ))
+        .one(conn)
+        .await
+        .or_storage()
+    }
+}
+
+#[derive(FromQueryResult)]
+struct LinkingRepository {
+    id: i64,
+    namespace: String,
+    name: String,
+}
+
+#[async_trait]
+impl BlobIndex for SqlMetadata {
+    async fn linked_blob(
+        &self,
+        repository: RepositoryId,
+        digest: &Digest,
+        now_ms: i64,
+    ) -> quay_core::Result<Option<LinkedBlob>> {
+        let Some(row) = self.blob_links(&self.db, repository, digest).await? else {
+            return Ok(None);
+        };
+        let size = unsigned(row.size, "blob size")?;
+        Ok(if row.referenced {
+            Some(LinkedBlob {
+                size,
+                fresh_until_ms: None,
+            })
+        } else if row.upload_link_alive(now_ms) {
+            Some(LinkedBlob {
+                size,
+                fresh_until_ms: row.link_expires_ms,
+            })
+        } else {
+            None
+        })
+    }
+
+    async fn link_blob(
+        &self,
+        repository: RepositoryId,
+        blob_info: &BlobInfo,
+        now_ms: i64,
+        until_ms: i64,
+    ) -> quay_core::Result<()> {
+        let txn = self.db.begin().await.or_storage()?;
+        blob::Entity::insert(blob::ActiveModel {
+            digest: Set(blob_info.digest.to_string()),
+            size: Set(signed(blob_info.size)),
+            created_ms: Set(now_ms),
+            ..Default::default()
+        })
+        .on_conflict(
+            OnConflict::column(blob::Column::Digest)
+                .do_nothing()
+                .to_owned(),
+        )
+        .exec_without_returning(&txn)
+        .await
+        .or_storage()?;
+        let blob_id = blob_id(&txn, &blob_info.digest).await?.ok_or_else(|| {
+            StorageError::CorruptMetadata(format!("blob {} vanished", blob_info.digest))
+        })?;
+        blob_link::Entity::insert(blob_link::ActiveModel {
+            repository_id: Set(repository),
+            blob_id: Set(blob_id),
+            created_ms: Set(now_ms),
+            expires_ms: Set(until_ms),
+            ..Default::default()
+        })
+        .on_conflict(
+            OnConflict::columns([blob_link::Column::RepositoryId, blob_link::Column::BlobId])
+                .update_column(blob_link::Column::ExpiresMs)
+                .to_owned(),
+        )
+        .exec_without_returning(&txn)
+        .await
+        .or_storage()?;
+        txn.commit().await.or_storage()
+    }
+
+    async fn repositories_linking(
+        &self,
+        digest: &Digest,
+        now_ms: i64,
+        limit: u32,
+    ) -> quay_core::Result<Vec<Repository>> {
+        let rows = LinkingRepository::find_by_statement(self.statement(
+            "SELECT r.id AS id, n.name AS namespace, r.name AS name
+             FROM repository r JOIN namespace n ON n.id = r.namespace_id
+             WHERE r.id IN (
+                 SELECT mb.repository_id FROM manifest_blob mb JOIN blob b ON b.id = mb.blob_id
+                 WHERE b.digest = $1
+                 UNION
+                 SELECT l.repository_id FROM blob_link l JOIN blob b ON b.id = l.blob_id
+                 WHERE b.digest = $1 AND l.expires_ms > $2)
+             ORDER BY r.id LIMIT $3",
+            [
+                digest.as_str().into(),
+                now_ms.into(),
+                i64::from(limit).into(),
+            ],
+        ))
+        .all(&self.db)
+        .await
+        .or_storage()?;
+        rows.into_iter()
+            .map(|row| {
+                Ok(Repository {
+                    id: row.id,
+                    path: stored_path(&row.namespace, &row.name)?,
+                })
+            })
+            .collect()
+    }
+
+    async fn unlink_blob(
+        &self,
+        repository: RepositoryId,
+        digest: &Digest,
+        now_ms: i64,
+    ) -> quay_core::Result<Unlink> {
+        let txn = self.lock_repository(repository).await.or_storage()?;
+        let Some(row) = self.blob_links(&txn, repository, digest).await? else {
+            return Ok(Unlink::NotLinked);
+        };
+        if row.referenced {
+            return Ok(Unlink::StillReferenced);
+        }
+        blob_link::Entity::delete_many()
+            .filter(blob_link::Column::RepositoryId.eq(repository))
+            .filter(blob_link::Column::BlobId.eq(row.id))
+            .exec(&txn)
+            .await
+            .or_storage()?;
+        txn.commit().await.or_storage()?;
+        Ok(if row.upload_link_alive(now_ms) {
+            Unlink::Unlinked
+        } else {
+            Unlink::NotLinked
+        })
+    }
+}
+
+async fn blob_id(conn: &impl ConnectionTrait, digest: &Digest) -> quay_core::Result<Option<i64>> {
+    blob::Entity::find()
+        .select_only()
+        .column(blob::Column::Id)
+        .filter(blob::Column::Digest.eq(digest.as_str()))
+        .into_tuple()
+        .one(conn)
+        .await
+        .or_storage()
+}

@@ -1,0 +1,348 @@
+//! Manifests, what they reference, and whether they are alive.
+
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use quay_core::manifest::ManifestMediaType;
+use quay_core::ports::{
+    LiveManifest, ManifestStore, NewManifest, Referrer, RepositoryId, StoredManifest, TagPlacement,
+};
+use quay_core::{Digest, Error};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter,
+    QuerySelect, Value,
+};
+
+use super::entity::{manifest, manifest_blob, manifest_child, manifest_label};
+use super::tags::{self, Liveness};
+use super::{SqlMetadata, placeholders, signed};
+use crate::error::{OrStorage, StorageError};
+
+/// How many levels of lists may keep a manifest alive (an index of indexes of manifests
+/// is three levels).
+const MAX_NESTING: usize = 4;
+
+/// The columns of a manifest that requests read.
+#[derive(FromQueryResult)]
+pub(super) struct ManifestRow {
+    pub(super) id: i64,
+    pub(super) digest: String,
+    pub(super) media_type: String,
+    pub(super) bytes: Vec<u8>,
+}
+
+impl ManifestRow {
+    pub(super) fn into_stored(self) -> Result<StoredManifest, StorageError> {
+        let corrupt =
+            |what: &str| StorageError::CorruptMetadata(format!("manifest {}: {what}", self.id));
+        Ok(StoredManifest {
+            id: self.id,
+            digest: Digest::parse(&self.digest).map_err(|_| corrupt("digest"))?,
+            media_type: ManifestMediaType::from_media_type(&self.media_type)
+                .ok_or_else(|| corrupt("media type"))?,
+            bytes: Bytes::from(self.bytes),
+        })
+    }
+}
+
+#[derive(FromQueryResult)]
+struct ReferrerRow {
+    #[sea_orm(nested)]
+    manifest: ManifestRow,
+    artifact_type: Option<String>,
+}
+
+#[derive(FromQueryResult)]
+struct IdAndDigest {
+    id: i64,
+    digest: String,
+}
+
+/// The id of the manifest `digest` of the repository.
+pub(super) async fn manifest_id(
+    conn: &impl ConnectionTrait,
+    repository: RepositoryId,
+    digest: &Digest,
+) -> quay_core::Result<Option<i64>> {
+    manifest::Entity::find()
+        .select_only()
+        .column(manifest::Column::Id)
+        .filter(manifest::Column::RepositoryId.eq(repository))
+        .filter(manifest::Column::Digest.eq(digest.as_str()))
+        .into_tuple()
+        .one(conn)
+        .await
+        .or_storage()
+}
+
+impl SqlMetadata {
+    /// The `(id, digest)` rows that `sql` selects, by digest. `sql` takes `values` as `$1`,
+    /// `$2`, ... and the digests where it says `{digests}`.
+    async fn ids_by_digest(
+        &self,
+        conn: &impl ConnectionTrait,
+        sql: &str,
+        values: Vec<Value>,
+        digests: &[Digest],
+    ) -> quay_core::Result<HashMap<String, i64>> {
+        if digests.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let sql = sql.replace("{digests}", &placeholders(values.len() + 1, digests.len()));
+        let values = values
+            .into_iter()
+            .chain(digests.iter().map(|d| d.as_str().into()));
+        let rows = IdAndDigest::find_by_statement(self.statement(&sql, values))
+            .all(conn)
+            .await
+            .or_storage()?;
+        Ok(rows.into_iter().map(|row| (row.digest, row.id)).collect())
+    }
+
+    /// Ids of the blobs, which the repository must all link.
+    async fn required_blobs(
+        &self,
+        conn: &impl ConnectionTrait,
+        repository: RepositoryId,
+        digests: &[Digest],
+        now_ms: i64,
+    ) -> quay_core::Result<Vec<i64>> {
+        let found = self
+            .ids_by_digest(
+                conn,
+                "SELECT b.id AS id, b.digest AS digest FROM blob b
+                 WHERE b.digest IN ({digests}) AND (
+                     EXISTS (SELECT 1 FROM manifest_blob mb
+                             WHERE mb.repository_id = $1 AND mb.blob_id = b.id)
+                     OR EXISTS (SELECT 1 FROM blob_link l
+                                WHERE l.repository_id = $1 AND l.blob_id = b.id
+                                  AND l.expires_ms > $2))",
+                vec![repository.into(), now_ms.into()],
+                digests,
+            )
+            .await?;
+        digests
+            .iter()
+            .map(|digest| {
+                found
+                    .get(digest.as_str())
+                    .copied()
+                    .ok_or_else(|| Error::ManifestBlobUnknown(digest.clone()))
+            })
+            .collect()
+    }
+
+    /// Ids of the listed manifests, which must all be in the repository.
+    async fn required_children(
+        &self,
+        conn: &impl ConnectionTrait,
+        repository: RepositoryId,
+        digests: &[Digest],
+    ) -> quay_core::Result<Vec<i64>> {
+        let found = self
+            .ids_by_digest(
+                conn,
+                "SELECT m.id AS id, m.digest AS digest FROM manifest m
+                 WHERE m.repository_id = $1 AND m.digest IN ({digests})",
+                vec![repository.into()],
+                digests,
+            )
+            .await?;
+        digests
+            .iter()
+            .map(|digest| {
+                found
+                    .get(digest.as_str())
+                    .copied()
+                    .ok_or_else(|| Error::ManifestReferenceUnknown(digest.clone()))
+            })
+            .collect()
+    }
+
+    /// Inserts the manifest row with its references and labels; its id.
+    async fn insert_manifest(
+        &self,
+        conn: &impl ConnectionTrait,
+        repository: RepositoryId,
+        new: NewManifest,
+        blob_ids: Vec<i64>,
+        child_ids: Vec<i64>,
+        now_ms: i64,
+    ) -> quay_core::Result<i64> {
+        let inserted = manifest::Entity::insert(manifest::ActiveModel {
+            repository_id: Set(repository),
+            digest: Set(new.digest.to_string()),
+            media_type: Set(new.media_type.as_str().to_string()),
+            bytes: Set(new.bytes.to_vec()),
+            config_media_type: Set(new.config_media_type),
+            artifact_type: Set(new.artifact_type),
+            subject: Set(new.subject.map(|s| s.to_string())),
+            layers_size: Set(signed(new.layers_size)),
+            created_ms: Set(now_ms),
+            ..Default::default()
+        })
+        .exec(conn)
+        .await
+        .or_storage()?;
+        let manifest_id = inserted.last_insert_id;
+        if !blob_ids.is_empty() {
+            manifest_blob::Entity::insert_many(blob_ids.into_iter().map(|blob_id| {
+                manifest_blob::ActiveModel {
+                    repository_id: Set(repository),
+                    manifest_id: Set(manifest_id),
+                    blob_id: Set(blob_id),
+                    ..Default::default()
+                }
+            }))
+            .exec_without_returning(conn)
+            .await
+            .or_storage()?;
+        }
+        if !child_ids.is_empty() {
+            manifest_child::Entity::insert_many(child_ids.into_iter().map(|child_id| {
+                manifest_child::ActiveModel {
+                    repository_id: Set(repository),
+                    manifest_id: Set(manifest_id),
+                    child_manifest_id: Set(child_id),
+                    ..Default::default()
+                }
+            }))
+            .exec_without_returning(conn)
+            .await
+            .or_storage()?;
+        }
+        if !new.labels.is_empty() {
+            manifest_label::Entity::insert_many(new.labels.into_iter().map(|(key, value)| {
+                manifest_label::ActiveModel {
+                    manifest_id: Set(manifest_id),
+                    key: Set(key),
+                    value: Set(value),
+                    source: Set("manifest".to_string()),
+                    ..Default::default()
+                }
+            }))
+            .exec_without_returning(conn)
+            .await
+            .or_storage()?;
+        }
+        Ok(manifest_id)
+    }
+
+    /// Whether the manifest is alive: tagged, or listed by an alive list (up to
+    /// [`MAX_NESTING`] levels up), and until when.
+    async fn manifest_liveness(
+        &self,
+        conn: &impl ConnectionTrait,
+        manifest_id: i64,
+        now_ms: i64,
+    ) -> quay_core::Result<Liveness> {
+        let mut level = vec![manifest_id];
+        for _ in 0..MAX_NESTING {
+            if let alive @ Liveness::AliveUntil(_) = tags::liveness(conn, &level, now_ms).await? {
+                return Ok(alive);
+            }
+            level = manifest_child::Entity::find()
+                .select_only()
+                .column(manifest_child::Column::ManifestId)
+                .filter(manifest_child::Column::ChildManifestId.is_in(level))
+                .into_tuple()
+                .all(conn)
+                .await
+                .or_storage()?;
+            if level.is_empty() {
+                break;
+            }
+        }
+        Ok(Liveness::Dead)
+    }
+}
+
+#[async_trait]
+impl ManifestStore for SqlMetadata {
+    async fn live_manifest(
+        &self,
+        repository: RepositoryId,
+        digest: &Digest,
+        now_ms: i64,
+    ) -> quay_core::Result<Option<LiveManifest>> {
+        let row = ManifestRow::find_by_statement(self.statement(
+            "SELECT id, digest, media_type, bytes FROM manifest
+             WHERE repository_id = $1 AND digest = $2",
+            [repository.into(), digest.as_str().into()],
+        ))
+        .one(&self.db)
+        .await
+        .or_storage()?;
+        let Some(row) = row else { return Ok(None) };
+        Ok(
+            match self.manifest_liveness(&self.db, row.id, now_ms).await? {
+                Liveness::Dead => None,
+                Liveness::AliveUntil(fresh_until_ms) => Some(LiveManifest {
+                    manifest: row.into_stored()?.into(),
+                    fresh_until_ms,
+                }),
+            },
+        )
+    }
+
+    async fn store_manifest(
+        &self,
+        repository: RepositoryId,
+        new: NewManifest,
+        placement: TagPlacement,
+        now_ms: i64,
+    ) -> quay_core::Result<()> {
+        let txn = self.lock_repository(repository).await.or_storage()?;
+        let blob_ids = self
+            .required_blobs(&txn, repository, &new.blobs, now_ms)
+            .await?;
+        let child_ids = self
+            .required_children(&txn, repository, &new.children)
+            .await?;
+        let manifest_id = match manifest_id(&txn, repository, &new.digest).await? {
+            Some(id) => id,
+            None => {
+                self.insert_manifest(&txn, repository, new, blob_ids, child_ids, now_ms)
+                    .await?
+            }
+        };
+        match placement {
+            TagPlacement::Tag(name) => {
+                tags::retarget(&txn, repository, &name, manifest_id, now_ms).await?;
+            }
+            TagPlacement::Hidden { until_ms } => {
+                tags::keep_alive(&txn, repository, manifest_id, until_ms, now_ms).await?;
+            }
+        }
+        txn.commit().await.or_storage()
+    }
+
+    async fn referrers(
+        &self,
+        repository: RepositoryId,
+        subject: &Digest,
+        now_ms: i64,
+    ) -> quay_core::Result<Vec<Referrer>> {
+        let rows = ReferrerRow::find_by_statement(self.statement(
+            "SELECT m.id AS id, m.digest AS digest, m.media_type AS media_type, m.bytes AS bytes,
+                    m.artifact_type AS artifact_type
+             FROM manifest m
+             WHERE m.repository_id = $1 AND m.subject = $2
+               AND EXISTS (SELECT 1 FROM tag t WHERE t.manifest_id = m.id
+                           AND (t.lifetime_end_ms IS NULL OR t.lifetime_end_ms > $3))",
+            [repository.into(), subject.as_str().into(), now_ms.into()],
+        ))
+        .all(&self.db)
+        .await
+        .or_storage()?;
+        rows.into_iter()
+            .map(|row| {
+                Ok(Referrer {
+                    manifest: row.manifest.into_stored()?,
+                    artifact_type: row.artifact_type,
+                })
+            })
+            .collect()
+    }
+}

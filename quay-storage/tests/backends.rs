@@ -1,0 +1,889 @@
+//! One behaviour suite for every storage backend: each scenario runs the registry's use cases
+//! on SQLite and PostgreSQL metadata, and on filesystem and memory blob storage, and checks
+//! what a client would see and what is left in storage.
+
+mod support;
+
+use quay_core::ports::UploadStore;
+use quay_core::range::ChunkRange;
+use quay_core::registry::BlobRead;
+use quay_core::{Error, Reference, RegistrySettings};
+use support::*;
+
+const HOUR_MS: i64 = 3_600_000;
+
+async fn monolithic_upload_is_readable(h: &Harness) {
+    let path = repo("ns/app");
+    let digest = upload(&h.registry, &path, b"hello blob").await;
+    let blob = h.registry.blob(&path, &digest).await.unwrap();
+    assert_eq!(blob.size, 10);
+    let BlobRead::Whole { body, .. } = h.registry.read_blob(&path, &digest, None).await.unwrap()
+    else {
+        panic!("expected the whole blob");
+    };
+    assert_eq!(read_all(body).await, b"hello blob");
+    let BlobRead::Part { body, range, .. } = h
+        .registry
+        .read_blob(&path, &digest, Some("bytes=6-"))
+        .await
+        .unwrap()
+    else {
+        panic!("expected a range");
+    };
+    assert_eq!((range.start, range.end), (6, 9));
+    assert_eq!(read_all(body).await, b"blob");
+    assert!(matches!(
+        h.registry
+            .read_blob(&path, &digest, Some("bytes=10-"))
+            .await,
+        Ok(BlobRead::Unsatisfiable { .. })
+    ));
+    // Stored once, at its content address, and nothing of the upload is left.
+    assert_eq!(
+        h.stored_objects("sha256/").await,
+        [quay_storage::blob_path(&digest)]
+    );
+    assert!(h.stored_objects("uploads/").await.is_empty());
+}
+
+async fn chunked_upload_continues_on_another_node(h: &Harness) {
+    let path = repo("ns/app");
+    let content = b"first-second-third";
+    let started = h.registry.start_upload(&path).await.unwrap();
+    let id = started.id.as_str();
+    assert_eq!(started.size, 0);
+    let after_first = h
+        .registry
+        .upload_chunk(
+            &path,
+            id,
+            Some(ChunkRange { start: 0, end: 5 }),
+            body(&[b"fir", b"st-"]),
+        )
+        .await
+        .unwrap();
+    assert_eq!(after_first.size, 6);
+    // The second chunk lands on the other node, which only knows the shared stores.
+    let after_second = h
+        .other_node
+        .upload_chunk(&path, id, None, body(&[b"second-"]))
+        .await
+        .unwrap();
+    assert_eq!(after_second.size, 13);
+    assert_eq!(h.registry.upload_status(&path, id).await.unwrap().size, 13);
+    let blob = h
+        .registry
+        .finish_upload(&path, id, &sha256(content), Some((None, body(&[b"third"]))))
+        .await
+        .unwrap();
+    assert_eq!(blob.size, content.len() as u64);
+    let BlobRead::Whole { body, .. } = h
+        .other_node
+        .read_blob(&path, &blob.digest, None)
+        .await
+        .unwrap()
+    else {
+        panic!("expected the whole blob");
+    };
+    assert_eq!(read_all(body).await, content);
+    assert!(matches!(
+        h.registry.upload_status(&path, id).await,
+        Err(Error::UploadUnknown)
+    ));
+    assert!(h.stored_objects("uploads/").await.is_empty());
+}
+
+async fn out_of_order_and_repeated_chunks_change_nothing(h: &Harness) {
+    let path = repo("ns/app");
+    let id = h.registry.start_upload(&path).await.unwrap().id;
+    h.registry
+        .upload_chunk(
+            &path,
+            &id,
+            Some(ChunkRange { start: 0, end: 2 }),
+            body(&[b"abc"]),
+        )
+        .await
+        .unwrap();
+    for start in [0, 5] {
+        let range = ChunkRange {
+            start,
+            end: start + 2,
+        };
+        match h
+            .registry
+            .upload_chunk(&path, &id, Some(range), body(&[b"xyz"]))
+            .await
+        {
+            Err(Error::UploadOutOfOrder {
+                current: 3,
+                requested,
+            }) => assert_eq!(requested, start),
+            other => panic!("expected out of order, got {other:?}"),
+        }
+    }
+    // A chunk shorter than its range is refused too.
+    let short = h
+        .registry
+        .upload_chunk(
+            &path,
+            &id,
+            Some(ChunkRange { start: 3, end: 9 }),
+            body(&[b"de"]),
+        )
+        .await;
+    assert!(matches!(short, Err(Error::SizeInvalid(_))));
+    // A body that breaks off stores nothing.
+    let broken = h
+        .registry
+        .upload_chunk(&path, &id, None, broken_body(b"partial"))
+        .await;
+    assert!(matches!(broken, Err(Error::UploadInvalid(_))));
+    assert_eq!(h.registry.upload_status(&path, &id).await.unwrap().size, 3);
+    let blob = h
+        .registry
+        .finish_upload(
+            &path,
+            &id,
+            &sha256(b"abcdef"),
+            Some((Some(ChunkRange { start: 3, end: 5 }), body(&[b"def"]))),
+        )
+        .await
+        .unwrap();
+    assert_eq!(blob.size, 6);
+    assert!(h.stored_objects("uploads/").await.is_empty());
+}
+
+async fn racing_chunks_record_only_one(h: &Harness) {
+    let path = repo("ns/app");
+    let id = h.registry.start_upload(&path).await.unwrap().id;
+    let range = Some(ChunkRange { start: 0, end: 3 });
+    let (a, b) = tokio::join!(
+        h.registry.upload_chunk(&path, &id, range, body(&[b"aaaa"])),
+        h.other_node
+            .upload_chunk(&path, &id, range, body(&[b"bbbb"])),
+    );
+    let winner = match (a, b) {
+        (Ok(_), Err(Error::UploadOutOfOrder { current: 4, .. })) => b"aaaa",
+        (Err(Error::UploadOutOfOrder { current: 4, .. }), Ok(_)) => b"bbbb",
+        other => panic!("exactly one chunk must win: {other:?}"),
+    };
+    let blob = h
+        .registry
+        .finish_upload(&path, &id, &sha256(winner), None)
+        .await
+        .unwrap();
+    assert_eq!(blob.size, 4);
+    assert!(h.stored_objects("uploads/").await.is_empty());
+}
+
+async fn a_wrong_digest_keeps_nothing(h: &Harness) {
+    let path = repo("ns/app");
+    let claimed = sha256(b"something else");
+    let result = h
+        .registry
+        .upload_blob(&path, &claimed, body(&[b"content"]))
+        .await;
+    assert!(matches!(result, Err(Error::DigestMismatch { .. })));
+    assert!(matches!(
+        h.registry.blob(&path, &claimed).await,
+        Err(Error::BlobUnknown(_))
+    ));
+    assert!(matches!(
+        h.registry.blob(&path, &sha256(b"content")).await,
+        Err(Error::BlobUnknown(_))
+    ));
+    assert!(
+        h.stored_objects("").await.is_empty(),
+        "{:?}",
+        h.stored_objects("").await
+    );
+
+    // Also when the digest only arrives with the last request of a chunked upload.
+    let id = h.registry.start_upload(&path).await.unwrap().id;
+    h.registry
+        .upload_chunk(&path, &id, None, body(&[b"abc"]))
+        .await
+        .unwrap();
+    let result = h.registry.finish_upload(&path, &id, &claimed, None).await;
+    assert!(matches!(result, Err(Error::DigestMismatch { .. })));
+    assert!(matches!(
+        h.registry.upload_status(&path, &id).await,
+        Err(Error::UploadUnknown)
+    ));
+    assert!(h.stored_objects("").await.is_empty());
+}
+
+async fn a_cancelled_upload_keeps_nothing(h: &Harness) {
+    let path = repo("ns/app");
+    let id = h.registry.start_upload(&path).await.unwrap().id;
+    h.registry
+        .upload_chunk(&path, &id, None, body(&[b"abc"]))
+        .await
+        .unwrap();
+    h.registry.cancel_upload(&path, &id).await.unwrap();
+    assert!(matches!(
+        h.registry.upload_status(&path, &id).await,
+        Err(Error::UploadUnknown)
+    ));
+    assert!(matches!(
+        h.registry.cancel_upload(&path, &id).await,
+        Err(Error::UploadUnknown)
+    ));
+    assert!(h.stored_objects("").await.is_empty());
+    // An upload is only reachable through its own repository.
+    let id = h.registry.start_upload(&path).await.unwrap().id;
+    let elsewhere = repo("ns/other");
+    h.registry.start_upload(&elsewhere).await.unwrap();
+    assert!(matches!(
+        h.registry.upload_status(&elsewhere, &id).await,
+        Err(Error::UploadUnknown)
+    ));
+}
+
+async fn sha512_and_empty_blobs(h: &Harness) {
+    let path = repo("ns/app");
+    let digest = quay_core::hash::digest_of(quay_core::DigestAlgorithm::Sha512, b"sha512 content");
+    let blob = h
+        .registry
+        .upload_blob(&path, &digest, body(&[b"sha512 ", b"content"]))
+        .await
+        .unwrap();
+    assert_eq!(blob.size, 14);
+    let empty = sha256(b"");
+    let id = h.registry.start_upload(&path).await.unwrap().id;
+    let blob = h
+        .registry
+        .finish_upload(&path, &id, &empty, None)
+        .await
+        .unwrap();
+    assert_eq!(blob.size, 0);
+    let BlobRead::Whole { body, .. } = h.registry.read_blob(&path, &empty, None).await.unwrap()
+    else {
+        panic!("expected the whole blob");
+    };
+    assert!(read_all(body).await.is_empty());
+}
+
+async fn blobs_larger_than_the_limit_are_refused(metadata: Metadata, objects: Objects) {
+    let settings = RegistrySettings {
+        max_blob_bytes: Some(10),
+        ..Default::default()
+    };
+    let Some(h) = Harness::with_settings(metadata, objects, settings).await else {
+        return;
+    };
+    let path = repo("ns/app");
+    let result = h
+        .registry
+        .upload_blob(&path, &sha256(&[7; 11]), body(&[&[7; 6], &[7; 5]]))
+        .await;
+    assert!(
+        matches!(
+            result,
+            Err(Error::BlobTooLarge {
+                size: 11,
+                limit: 10
+            })
+        ),
+        "{result:?}"
+    );
+    let id = h.registry.start_upload(&path).await.unwrap().id;
+    h.registry
+        .upload_chunk(&path, &id, None, body(&[&[1; 8]]))
+        .await
+        .unwrap();
+    let result = h
+        .registry
+        .upload_chunk(&path, &id, None, body(&[&[1; 3]]))
+        .await;
+    assert!(
+        matches!(
+            result,
+            Err(Error::BlobTooLarge {
+                size: 11,
+                limit: 10
+            })
+        ),
+        "{result:?}"
+    );
+    assert_eq!(h.registry.upload_status(&path, &id).await.unwrap().size, 8);
+    h.registry.cancel_upload(&path, &id).await.unwrap();
+    assert!(h.stored_objects("").await.is_empty());
+    h.finish().await;
+}
+
+async fn knowing_a_digest_grants_nothing(h: &Harness) {
+    let source = repo("ns/source");
+    let digest = upload(&h.registry, &source, b"shared layer").await;
+    let stranger = repo("other/stranger");
+    h.registry.start_upload(&stranger).await.unwrap();
+    assert!(matches!(
+        h.registry.blob(&stranger, &digest).await,
+        Err(Error::BlobUnknown(_))
+    ));
+    // A mount names where the blob comes from.
+    let mounted = h
+        .registry
+        .mount_blob(&stranger, &digest, &source)
+        .await
+        .unwrap();
+    assert_eq!(mounted.unwrap().size, 12);
+    assert_eq!(h.registry.blob(&stranger, &digest).await.unwrap().size, 12);
+    // A mount from a repository that does not link the blob mounts nothing.
+    let nothing = h
+        .registry
+        .mount_blob(&repo("ns/third"), &sha256(b"unknown"), &source)
+        .await
+        .unwrap();
+    assert!(nothing.is_none());
+    let linking = h.registry.repositories_linking(&digest).await.unwrap();
+    assert_eq!(linking, [source.clone(), stranger.clone()]);
+}
+
+async fn upload_links_lapse_unless_a_manifest_takes_over(h: &Harness) {
+    let path = repo("ns/app");
+    let loose = upload(&h.registry, &path, b"loose").await;
+    let digest = push_image(&h.registry, &path, "v1", b"{}", &[b"kept"]).await;
+    h.clock.advance_ms(HOUR_MS + 1);
+    assert!(matches!(
+        h.registry.blob(&path, &loose).await,
+        Err(Error::BlobUnknown(_))
+    ));
+    assert_eq!(
+        h.registry.blob(&path, &sha256(b"kept")).await.unwrap().size,
+        4
+    );
+    assert_eq!(
+        h.registry.manifest(&path, &tag("v1")).await.unwrap().digest,
+        digest
+    );
+}
+
+async fn manifests_pull_by_tag_and_digest(h: &Harness) {
+    let path = repo("ns/app");
+    let digest = push_image(
+        &h.registry,
+        &path,
+        "v1",
+        b"{\"a\":1}",
+        &[b"layer one", b"layer two"],
+    )
+    .await;
+    let by_tag = h.registry.manifest(&path, &tag("v1")).await.unwrap();
+    let by_digest = h
+        .registry
+        .manifest(&path, &Reference::Digest(digest.clone()))
+        .await
+        .unwrap();
+    assert_eq!(by_tag.digest, digest);
+    assert_eq!(by_tag.bytes, by_digest.bytes);
+    assert_eq!(sha256(&by_tag.bytes), digest);
+    assert_eq!(by_tag.media_type.as_str(), OCI_MANIFEST);
+    assert!(matches!(
+        h.registry.manifest(&path, &tag("v2")).await,
+        Err(Error::ManifestUnknown)
+    ));
+    assert!(matches!(
+        h.registry.manifest(&repo("ns/missing"), &tag("v1")).await,
+        Err(Error::RepositoryUnknown)
+    ));
+}
+
+async fn a_manifest_with_a_missing_blob_stores_nothing(h: &Harness) {
+    let path = repo("ns/app");
+    upload(&h.registry, &path, b"{}").await;
+    let manifest = image_manifest(b"{}", &[b"never uploaded"], "");
+    let digest = sha256(&manifest);
+    let result = h
+        .registry
+        .put_manifest(&path, &tag("v1"), Some(OCI_MANIFEST), manifest.clone())
+        .await;
+    match result {
+        Err(Error::ManifestBlobUnknown(missing)) => assert_eq!(missing, sha256(b"never uploaded")),
+        other => panic!("expected a missing blob, got {other:?}"),
+    }
+    assert!(matches!(
+        h.registry.manifest(&path, &tag("v1")).await,
+        Err(Error::ManifestUnknown)
+    ));
+    assert!(matches!(
+        h.registry
+            .manifest(&path, &Reference::Digest(digest.clone()))
+            .await,
+        Err(Error::ManifestUnknown)
+    ));
+    assert!(
+        h.registry
+            .tags(&path, None, None)
+            .await
+            .unwrap()
+            .items
+            .is_empty()
+    );
+    // A blob of another repository does not count either.
+    upload(&h.registry, &repo("ns/other"), b"never uploaded").await;
+    let result = h
+        .registry
+        .put_manifest(&path, &tag("v1"), Some(OCI_MANIFEST), manifest.clone())
+        .await;
+    assert!(matches!(result, Err(Error::ManifestBlobUnknown(_))));
+    // And the digest in the URL must be the body's.
+    let wrong = Reference::Digest(sha256(b"not the manifest"));
+    let result = h
+        .registry
+        .put_manifest(&path, &wrong, Some(OCI_MANIFEST), manifest)
+        .await;
+    assert!(matches!(result, Err(Error::DigestMismatch { .. })));
+}
+
+async fn manifest_lists_need_their_children(h: &Harness) {
+    let path = repo("ns/multi");
+    let mut children = Vec::new();
+    for arch in ["amd64", "arm64"] {
+        let config = format!("{{\"architecture\":\"{arch}\"}}");
+        for blob in [config.as_bytes(), arch.as_bytes()] {
+            upload(&h.registry, &path, blob).await;
+        }
+        let manifest = image_manifest(config.as_bytes(), &[arch.as_bytes()], "");
+        let digest = sha256(&manifest);
+        children.push((digest, manifest.len()));
+    }
+    let index = index_manifest(&children.iter().map(|(d, s)| (d, *s)).collect::<Vec<_>>());
+    let result = h
+        .registry
+        .put_manifest(&path, &tag("v1"), Some(OCI_INDEX), index.clone())
+        .await;
+    match result {
+        Err(Error::ManifestReferenceUnknown(missing)) => assert_eq!(missing, children[0].0),
+        other => panic!("expected a missing child, got {other:?}"),
+    }
+    // Children first, by digest, then the index.
+    for (arch, (digest, _)) in ["amd64", "arm64"].iter().zip(&children) {
+        let config = format!("{{\"architecture\":\"{arch}\"}}");
+        let manifest = image_manifest(config.as_bytes(), &[arch.as_bytes()], "");
+        let pushed = h
+            .registry
+            .put_manifest(
+                &path,
+                &Reference::Digest(digest.clone()),
+                Some(OCI_MANIFEST),
+                manifest,
+            )
+            .await
+            .unwrap();
+        assert_eq!(&pushed.digest, digest);
+    }
+    let index_digest = h
+        .registry
+        .put_manifest(&path, &tag("v1"), Some(OCI_INDEX), index)
+        .await
+        .unwrap()
+        .digest;
+    // Long after the children's own grace period, the tagged index keeps them alive.
+    h.clock.advance_ms(2 * HOUR_MS);
+    for (digest, _) in &children {
+        let child = h
+            .registry
+            .manifest(&path, &Reference::Digest(digest.clone()))
+            .await;
+        assert_eq!(&child.unwrap().digest, digest);
+    }
+    // Without the index's tag, they go.
+    h.registry.delete_manifest(&path, &tag("v1")).await.unwrap();
+    for (digest, _) in &children {
+        let child = h
+            .registry
+            .manifest(&path, &Reference::Digest(digest.clone()))
+            .await;
+        assert!(matches!(child, Err(Error::ManifestUnknown)));
+    }
+    assert!(matches!(
+        h.registry
+            .manifest(&path, &Reference::Digest(index_digest))
+            .await,
+        Err(Error::ManifestUnknown)
+    ));
+}
+
+async fn untagged_manifests_lapse(h: &Harness) {
+    let path = repo("ns/app");
+    upload(&h.registry, &path, b"{}").await;
+    upload(&h.registry, &path, b"layer").await;
+    let manifest = image_manifest(b"{}", &[b"layer"], "");
+    let digest = sha256(&manifest);
+    h.registry
+        .put_manifest(&path, &Reference::Digest(digest.clone()), None, manifest)
+        .await
+        .unwrap();
+    let by_digest = Reference::Digest(digest);
+    assert!(h.registry.manifest(&path, &by_digest).await.is_ok());
+    assert!(
+        h.registry
+            .tags(&path, None, None)
+            .await
+            .unwrap()
+            .items
+            .is_empty()
+    );
+    h.clock.advance_ms(HOUR_MS + 1);
+    assert!(matches!(
+        h.registry.manifest(&path, &by_digest).await,
+        Err(Error::ManifestUnknown)
+    ));
+}
+
+async fn moving_and_deleting_tags(h: &Harness) {
+    let path = repo("ns/app");
+    let first = push_image(&h.registry, &path, "latest", b"{\"v\":1}", &[b"a"]).await;
+    h.clock.advance_ms(1);
+    let second = push_image(&h.registry, &path, "latest", b"{\"v\":2}", &[b"b"]).await;
+    assert_eq!(
+        h.registry
+            .manifest(&path, &tag("latest"))
+            .await
+            .unwrap()
+            .digest,
+        second
+    );
+    // The old target lost its only tag.
+    assert!(matches!(
+        h.registry
+            .manifest(&path, &Reference::Digest(first.clone()))
+            .await,
+        Err(Error::ManifestUnknown)
+    ));
+    // Pushing the same manifest again changes nothing, even in the same millisecond.
+    for _ in 0..3 {
+        push_image(&h.registry, &path, "latest", b"{\"v\":2}", &[b"b"]).await;
+        push_image(&h.registry, &path, "other", b"{\"v\":1}", &[b"a"]).await;
+        push_image(&h.registry, &path, "other", b"{\"v\":2}", &[b"b"]).await;
+    }
+    h.registry
+        .delete_manifest(&path, &tag("latest"))
+        .await
+        .unwrap();
+    match h.registry.manifest(&path, &tag("latest")).await {
+        Err(Error::TagExpired(name)) => assert_eq!(name.as_str(), "latest"),
+        other => panic!("expected an expired tag, got {other:?}"),
+    }
+    assert!(matches!(
+        h.registry.delete_manifest(&path, &tag("latest")).await,
+        Err(Error::ManifestUnknown)
+    ));
+    // Deleting by digest removes every tag of the manifest.
+    push_image(&h.registry, &path, "again", b"{\"v\":2}", &[b"b"]).await;
+    h.registry
+        .delete_manifest(&path, &Reference::Digest(second.clone()))
+        .await
+        .unwrap();
+    assert!(
+        h.registry
+            .tags(&path, None, None)
+            .await
+            .unwrap()
+            .items
+            .is_empty()
+    );
+    assert!(matches!(
+        h.registry
+            .delete_manifest(&path, &Reference::Digest(second))
+            .await,
+        Err(Error::ManifestUnknown)
+    ));
+    // A deleted tag can be pushed again.
+    push_image(&h.registry, &path, "latest", b"{\"v\":1}", &[b"a"]).await;
+    assert_eq!(
+        h.registry
+            .manifest(&path, &tag("latest"))
+            .await
+            .unwrap()
+            .digest,
+        first
+    );
+}
+
+async fn tag_pages(h: &Harness) {
+    let path = repo("ns/app");
+    let digest = push_image(&h.registry, &path, "t00", b"{}", &[b"x"]).await;
+    let manifest = image_manifest(b"{}", &[b"x"], "");
+    let mut names: Vec<String> = (1..25).map(|i| format!("t{i:02}")).collect();
+    names.extend(["A".to_string(), "Z_last".to_string(), "a.b".to_string()]);
+    for name in &names {
+        let pushed = h
+            .registry
+            .put_manifest(&path, &tag(name), None, manifest.clone())
+            .await
+            .unwrap();
+        assert_eq!(pushed.digest, digest);
+    }
+    let all = h.registry.tags(&path, None, None).await.unwrap();
+    assert!(!all.more);
+    let all: Vec<&str> = all.items.iter().map(|t| t.as_str()).collect();
+    let mut expected: Vec<&str> = names.iter().map(String::as_str).chain(["t00"]).collect();
+    expected.sort_unstable();
+    assert_eq!(all, expected);
+    assert_eq!(all[..3], ["A", "Z_last", "a.b"]);
+
+    let mut paged = Vec::new();
+    let mut last: Option<String> = None;
+    loop {
+        let page = h
+            .registry
+            .tags(&path, Some(10), last.as_deref())
+            .await
+            .unwrap();
+        assert!(page.items.len() <= 10);
+        paged.extend(page.items.iter().map(|t| t.to_string()));
+        if !page.more {
+            break;
+        }
+        last = page.items.last().map(ToString::to_string);
+    }
+    assert_eq!(paged, all);
+    assert!(
+        h.registry
+            .tags(&path, Some(0), None)
+            .await
+            .unwrap()
+            .items
+            .is_empty()
+    );
+    let after = h.registry.tags(&path, None, Some("t20")).await.unwrap();
+    assert_eq!(after.items.len(), 4);
+    let capped = h.registry.tags(&path, Some(1_000_000), None).await.unwrap();
+    assert_eq!(capped.items.len(), all.len());
+}
+
+async fn catalog_pages(h: &Harness) {
+    let paths = ["bb/x", "aa/z", "aa/y/deep", "library/solo", "aa-b/c"];
+    for path in paths {
+        h.registry.start_upload(&repo(path)).await.unwrap();
+    }
+    let all = h.registry.catalog(None, None).await.unwrap();
+    let names: Vec<String> = all.items.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        names,
+        ["aa/y/deep", "aa/z", "aa-b/c", "bb/x", "library/solo"]
+    );
+    let first = h.registry.catalog(Some(2), None).await.unwrap();
+    assert!(first.more);
+    let last = first.items.last().unwrap().to_string();
+    let second = h.registry.catalog(Some(2), Some(&last)).await.unwrap();
+    let names: Vec<String> = second.items.iter().map(ToString::to_string).collect();
+    assert_eq!(names, ["aa-b/c", "bb/x"]);
+    let rest = h.registry.catalog(Some(10), Some("bb/x")).await.unwrap();
+    assert_eq!(rest.items.len(), 1);
+    assert!(!rest.more);
+}
+
+async fn referrers_follow_subjects(h: &Harness) {
+    let path = repo("ns/app");
+    let subject = push_image(&h.registry, &path, "v1", b"{}", &[b"image"]).await;
+    let subject_size = h
+        .registry
+        .manifest(&path, &tag("v1"))
+        .await
+        .unwrap()
+        .bytes
+        .len();
+    upload(&h.registry, &path, b"sig").await;
+    upload(&h.registry, &path, b"sbom").await;
+    let referrer = |artifact_type: &str, layer: &[u8]| {
+        image_manifest(
+            b"{}",
+            &[layer],
+            &format!(
+                r#","artifactType":"{artifact_type}","subject":{{"mediaType":"{OCI_MANIFEST}","digest":"{subject}","size":{subject_size}}},"annotations":{{"kind":"{artifact_type}"}}"#
+            ),
+        )
+    };
+    let signature = referrer("application/vnd.example.sig", b"sig");
+    let sbom = referrer("application/vnd.example.sbom", b"sbom");
+    for manifest in [&signature, &sbom] {
+        let pushed = h
+            .registry
+            .put_manifest(
+                &path,
+                &Reference::Digest(sha256(manifest)),
+                Some(OCI_MANIFEST),
+                manifest.clone(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(pushed.subject.as_ref(), Some(&subject));
+    }
+    // Referrers pushed by digest stay, however long.
+    h.clock.advance_ms(24 * HOUR_MS);
+    let listed = |filter: Option<&'static str>| {
+        let registry = &h.registry;
+        let path = path.clone();
+        let subject = subject.clone();
+        async move {
+            let referrers = registry.referrers(&path, &subject, filter).await.unwrap();
+            let index: serde_json::Value = serde_json::from_slice(&referrers.index).unwrap();
+            assert_eq!(index["mediaType"], OCI_INDEX);
+            assert_eq!(referrers.filtered, filter.is_some());
+            index["manifests"].as_array().unwrap().clone()
+        }
+    };
+    let all = listed(None).await;
+    assert_eq!(all.len(), 2);
+    let sig_entry = all
+        .iter()
+        .find(|e| e["digest"] == sha256(&signature).as_str())
+        .unwrap();
+    assert_eq!(sig_entry["artifactType"], "application/vnd.example.sig");
+    assert_eq!(sig_entry["size"], signature.len());
+    assert_eq!(
+        sig_entry["annotations"]["kind"],
+        "application/vnd.example.sig"
+    );
+    let only_sbom = listed(Some("application/vnd.example.sbom")).await;
+    assert_eq!(only_sbom.len(), 1);
+    assert_eq!(only_sbom[0]["digest"], sha256(&sbom).as_str());
+    // No referrers is an empty index, not an error.
+    let none = h
+        .registry
+        .referrers(&path, &sha256(b"nothing"), None)
+        .await
+        .unwrap();
+    let none: serde_json::Value = serde_json::from_slice(&none.index).unwrap();
+    assert_eq!(none["manifests"].as_array().unwrap().len(), 0);
+    // A deleted referrer is no longer listed.
+    h.registry
+        .delete_manifest(&path, &Reference::Digest(sha256(&signature)))
+        .await
+        .unwrap();
+    assert_eq!(listed(None).await.len(), 1);
+    // Referrers pushed with the tag schema fallback are listed too.
+    let fallback_tag = format!("sha256-{}", subject.hex());
+    let fallback = index_manifest(&[(&sha256(&signature), signature.len())]);
+    h.registry
+        .put_manifest(
+            &path,
+            &Reference::Digest(sha256(&signature)),
+            Some(OCI_MANIFEST),
+            signature.clone(),
+        )
+        .await
+        .unwrap();
+    h.registry
+        .put_manifest(&path, &tag(&fallback_tag), Some(OCI_INDEX), fallback)
+        .await
+        .unwrap();
+    assert_eq!(listed(None).await.len(), 2);
+}
+
+async fn deleting_blob_links(h: &Harness) {
+    let path = repo("ns/app");
+    let loose = upload(&h.registry, &path, b"loose").await;
+    push_image(&h.registry, &path, "v1", b"{}", &[b"used"]).await;
+    h.registry.delete_blob(&path, &loose).await.unwrap();
+    assert!(matches!(
+        h.registry.blob(&path, &loose).await,
+        Err(Error::BlobUnknown(_))
+    ));
+    assert!(matches!(
+        h.registry.delete_blob(&path, &loose).await,
+        Err(Error::BlobUnknown(_))
+    ));
+    assert!(matches!(
+        h.registry.delete_blob(&path, &sha256(b"used")).await,
+        Err(Error::BlobInUse(_))
+    ));
+    assert!(h.registry.blob(&path, &sha256(b"used")).await.is_ok());
+}
+
+async fn schema1_must_name_its_repository(h: &Harness) {
+    let path = repo("ns/app");
+    upload(&h.registry, &path, b"layer").await;
+    let manifest = |name: &str, tag_name: &str| {
+        bytes::Bytes::from(format!(
+            r#"{{"schemaVersion":1,"name":"{name}","tag":"{tag_name}","architecture":"amd64","fsLayers":[{{"blobSum":"{}"}}],"history":[{{"v1Compatibility":"{{}}"}}]}}"#,
+            sha256(b"layer")
+        ))
+    };
+    let schema1 = Some("application/vnd.docker.distribution.manifest.v1+json");
+    h.registry
+        .put_manifest(&path, &tag("v1"), schema1, manifest("ns/app", "v1"))
+        .await
+        .unwrap();
+    let wrong_name = h
+        .registry
+        .put_manifest(&path, &tag("v1"), schema1, manifest("ns/x", "v1"))
+        .await;
+    assert!(matches!(wrong_name, Err(Error::NameInvalid(_))));
+    let wrong_tag = h
+        .registry
+        .put_manifest(&path, &tag("v2"), schema1, manifest("ns/app", "v1"))
+        .await;
+    assert!(matches!(wrong_tag, Err(Error::TagInvalid(_))));
+    let pulled = h.registry.manifest(&path, &tag("v1")).await.unwrap();
+    assert_eq!(
+        pulled.media_type.as_str(),
+        "application/vnd.docker.distribution.manifest.v1+json"
+    );
+}
+
+async fn parts_are_atomic_in_storage(h: &Harness) {
+    // A part whose body fails leaves no object.
+    let mut failing = broken_body(b"some bytes");
+    let result = h.objects.write_part("manual", &mut failing).await;
+    assert!(result.is_err());
+    assert!(h.stored_objects("uploads/").await.is_empty());
+}
+
+macro_rules! backend_suite {
+    ($($backend:ident: $metadata:expr, $objects:expr;)*) => {$(
+        mod $backend {
+            use super::*;
+
+            async fn run(scenario: impl AsyncFnOnce(&Harness)) {
+                let Some(harness) = Harness::new($metadata, $objects).await else { return };
+                scenario(&harness).await;
+                harness.finish().await;
+            }
+
+            backend_suite!(@scenarios
+                monolithic_upload_is_readable,
+                chunked_upload_continues_on_another_node,
+                out_of_order_and_repeated_chunks_change_nothing,
+                racing_chunks_record_only_one,
+                a_wrong_digest_keeps_nothing,
+                a_cancelled_upload_keeps_nothing,
+                sha512_and_empty_blobs,
+                knowing_a_digest_grants_nothing,
+                upload_links_lapse_unless_a_manifest_takes_over,
+                manifests_pull_by_tag_and_digest,
+                a_manifest_with_a_missing_blob_stores_nothing,
+                manifest_lists_need_their_children,
+                untagged_manifests_lapse,
+                moving_and_deleting_tags,
+                tag_pages,
+                catalog_pages,
+                referrers_follow_subjects,
+                deleting_blob_links,
+                schema1_must_name_its_repository,
+                parts_are_atomic_in_storage,
+            );
+
+            #[tokio::test]
+            async fn blob_limit() {
+                blobs_larger_than_the_limit_are_refused($metadata, $objects).await;
+            }
+        }
+    )*};
+    (@scenarios $($scenario:ident),* $(,)?) => {$(
+        #[tokio::test]
+        async fn $scenario() {
+            run(super::$scenario).await;
+        }
+    )*};
+}
+
+backend_suite! {
+    sqlite_filesystem: Metadata::Sqlite, Objects::Filesystem;
+    sqlite_memory: Metadata::Sqlite, Objects::Memory;
+    postgres_filesystem: Metadata::Postgres, Objects::Filesystem;
+}

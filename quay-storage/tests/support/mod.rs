@@ -1,0 +1,323 @@
+//! The backend test harness: a [`Registry`] on real stores, chosen per test, with a clock the
+//! test moves.
+//!
+//! PostgreSQL is the machine's server (`QUAY_TEST_POSTGRES`, default
+//! `postgres://postgres@127.0.0.1:5432/test`); each test gets a database of its own, dropped
+//! when the test ends. Where PostgreSQL is not reachable its tests are skipped, unless
+//! `QUAY_REQUIRE_SERVICES=1` (as in CI), which turns the skip into a failure.
+
+#![allow(dead_code, unreachable_pub, missing_docs)]
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, AtomicU32, Ordering};
+
+use bytes::Bytes;
+use futures::StreamExt;
+use quay_core::clock::Clock;
+use quay_core::hash::digest_of;
+use quay_core::ports::ByteStream;
+use quay_core::{Digest, DigestAlgorithm, Reference, Registry, RegistrySettings, RepositoryPath};
+use quay_storage::{MetadataOptions, ObjectStorage, SqlMetadata};
+use sea_orm::ConnectionTrait;
+
+/// A clock that only moves when told to.
+pub struct TestClock(AtomicI64);
+
+impl TestClock {
+    pub fn advance_ms(&self, ms: i64) {
+        self.0.fetch_add(ms, Ordering::SeqCst);
+    }
+}
+
+impl Clock for TestClock {
+    fn now_ms(&self) -> i64 {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+#[derive(Clone, Copy, Debug)]
+pub enum Metadata {
+    Sqlite,
+    Postgres,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub enum Objects {
+    Filesystem,
+    Memory,
+}
+
+/// A registry on real stores, and a second node on the same stores.
+pub struct Harness {
+    pub registry: Registry,
+    pub other_node: Registry,
+    pub clock: Arc<TestClock>,
+    pub objects: ObjectStorage,
+    _dir: tempfile::TempDir,
+    postgres_database: Option<String>,
+}
+
+const REQUIRE_SERVICES: &str = "QUAY_REQUIRE_SERVICES";
+
+fn postgres_admin_uri() -> String {
+    std::env::var("QUAY_TEST_POSTGRES")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_string())
+}
+
+/// Reports a missing service: a skip, or a failure where services are required.
+pub fn unavailable(service: &str, error: impl std::fmt::Display) {
+    if std::env::var(REQUIRE_SERVICES).as_deref() == Ok("1") {
+        panic!("{service} is required ({REQUIRE_SERVICES}=1) but not reachable: {error}");
+    }
+    // Tests report to their runner on stderr.
+    #[allow(clippy::print_stderr)]
+    {
+        eprintln!("{service} not reachable, skipped: {error}");
+    }
+}
+
+impl Harness {
+    /// A harness, or `None` when its database is not reachable (and not required).
+    pub async fn new(metadata: Metadata, objects: Objects) -> Option<Self> {
+        Self::with_settings(metadata, objects, RegistrySettings::default()).await
+    }
+
+    pub async fn with_settings(
+        metadata: Metadata,
+        objects: Objects,
+        settings: RegistrySettings,
+    ) -> Option<Self> {
+        let dir = tempfile::tempdir().unwrap();
+        let (uri, postgres_database) = match metadata {
+            Metadata::Sqlite => (
+                format!("sqlite://{}", dir.path().join("registry.db").display()),
+                None,
+            ),
+            Metadata::Postgres => {
+                let name = match create_postgres_database().await {
+                    Ok(name) => name,
+                    Err(error) => {
+                        unavailable("PostgreSQL", error);
+                        return None;
+                    }
+                };
+                let base = postgres_admin_uri();
+                let base = base
+                    .rsplit_once('/')
+                    .map_or(base.as_str(), |(base, _)| base);
+                (format!("{base}/{name}"), Some(name))
+            }
+        };
+        let options = MetadataOptions::default();
+        let first = SqlMetadata::connect(&uri, &options).await.unwrap();
+        let second = SqlMetadata::connect(&uri, &options).await.unwrap();
+        let (objects, other_objects) = match objects {
+            Objects::Filesystem => (
+                ObjectStorage::filesystem(&dir.path().join("blobs")).unwrap(),
+                ObjectStorage::filesystem(&dir.path().join("blobs")).unwrap(),
+            ),
+            Objects::Memory => {
+                let memory = ObjectStorage::memory();
+                (memory.clone(), memory)
+            }
+        };
+        let clock = Arc::new(TestClock(AtomicI64::new(1_700_000_000_000)));
+        let node = |metadata: SqlMetadata, objects: ObjectStorage| {
+            let objects = Arc::new(objects);
+            Registry::new(
+                Arc::new(metadata),
+                objects.clone(),
+                objects,
+                settings.clone(),
+            )
+            .with_clock(clock.clone())
+        };
+        Some(Self {
+            registry: node(first, objects.clone()),
+            other_node: node(second, other_objects),
+            clock,
+            objects,
+            _dir: dir,
+            postgres_database,
+        })
+    }
+
+    /// Drops the test's PostgreSQL database.
+    pub async fn finish(self) {
+        let Some(name) = self.postgres_database else {
+            return;
+        };
+        drop(self.registry);
+        drop(self.other_node);
+        let admin = sea_orm::Database::connect(postgres_admin_uri())
+            .await
+            .unwrap();
+        admin
+            .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            .await
+            .unwrap();
+    }
+
+    /// Names of the objects under `prefix` in the object store, recursively.
+    pub async fn stored_objects(&self, prefix: &str) -> Vec<String> {
+        let mut found = Vec::new();
+        let Ok(mut lister) = self
+            .objects
+            .operator()
+            .lister_with(prefix)
+            .recursive(true)
+            .await
+        else {
+            return found;
+        };
+        while let Some(entry) = lister.next().await {
+            let entry = entry.unwrap();
+            if entry.metadata().is_file() {
+                found.push(entry.path().to_string());
+            }
+        }
+        found
+    }
+}
+
+static DATABASES: AtomicU32 = AtomicU32::new(0);
+
+/// Creates an empty database for one test, after dropping those left behind by test
+/// processes that are gone.
+async fn create_postgres_database() -> Result<String, sea_orm::DbErr> {
+    let admin = sea_orm::Database::connect(postgres_admin_uri()).await?;
+    let rows = admin
+        .query_all_raw(sea_orm::Statement::from_string(
+            admin.get_database_backend(),
+            "SELECT datname FROM pg_database WHERE datname LIKE 'quay_test_%'",
+        ))
+        .await?;
+    for row in rows {
+        let name: String = row.try_get("", "datname")?;
+        let pid = name
+            .split('_')
+            .nth(2)
+            .and_then(|pid| pid.parse::<u32>().ok());
+        if pid.is_some_and(|pid| !std::path::Path::new(&format!("/proc/{pid}")).exists()) {
+            admin
+                .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                .await?;
+        }
+    }
+    let name = format!(
+        "quay_test_{}_{}",
+        std::process::id(),
+        DATABASES.fetch_add(1, Ordering::SeqCst)
+    );
+    admin
+        .execute_unprepared(&format!("CREATE DATABASE {name}"))
+        .await?;
+    Ok(name)
+}
+
+pub fn repo(path: &str) -> RepositoryPath {
+    RepositoryPath::parse(path).unwrap()
+}
+
+pub fn tag(name: &str) -> Reference {
+    Reference::parse(name).unwrap()
+}
+
+pub fn sha256(bytes: &[u8]) -> Digest {
+    digest_of(DigestAlgorithm::Sha256, bytes)
+}
+
+/// A body that arrives in the given pieces.
+pub fn body(pieces: &[&[u8]]) -> ByteStream {
+    let pieces: Vec<std::io::Result<Bytes>> = pieces
+        .iter()
+        .map(|p| Ok(Bytes::copy_from_slice(p)))
+        .collect();
+    futures::stream::iter(pieces).boxed()
+}
+
+/// A body that breaks off with an error after `bytes`.
+pub fn broken_body(bytes: &[u8]) -> ByteStream {
+    let pieces: Vec<std::io::Result<Bytes>> = vec![
+        Ok(Bytes::copy_from_slice(bytes)),
+        Err(std::io::Error::new(
+            std::io::ErrorKind::UnexpectedEof,
+            "client went away",
+        )),
+    ];
+    futures::stream::iter(pieces).boxed()
+}
+
+pub async fn read_all(mut stream: ByteStream) -> Vec<u8> {
+    let mut all = Vec::new();
+    while let Some(chunk) = stream.next().await {
+        all.extend_from_slice(&chunk.unwrap());
+    }
+    all
+}
+
+/// Uploads `content` to `path` in one request.
+pub async fn upload(registry: &Registry, path: &RepositoryPath, content: &[u8]) -> Digest {
+    let digest = sha256(content);
+    registry
+        .upload_blob(path, &digest, body(&[content]))
+        .await
+        .unwrap();
+    digest
+}
+
+pub const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
+pub const OCI_INDEX: &str = "application/vnd.oci.image.index.v1+json";
+
+/// An OCI image manifest over the given config and layers.
+pub fn image_manifest(config: &[u8], layers: &[&[u8]], extra: &str) -> Bytes {
+    let layers: Vec<String> = layers
+        .iter()
+        .map(|layer| {
+            format!(
+                r#"{{"mediaType":"application/vnd.oci.image.layer.v1.tar","digest":"{}","size":{}}}"#,
+                sha256(layer),
+                layer.len()
+            )
+        })
+        .collect();
+    Bytes::from(format!(
+        r#"{{"schemaVersion":2,"mediaType":"{OCI_MANIFEST}","config":{{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"{}","size":{}}},"layers":[{}]{extra}}}"#,
+        sha256(config),
+        config.len(),
+        layers.join(",")
+    ))
+}
+
+/// Uploads the blobs of an image and pushes its manifest under `reference`.
+pub async fn push_image(
+    registry: &Registry,
+    path: &RepositoryPath,
+    reference: &str,
+    config: &[u8],
+    layers: &[&[u8]],
+) -> Digest {
+    for blob in std::iter::once(config).chain(layers.iter().copied()) {
+        upload(registry, path, blob).await;
+    }
+    let manifest = image_manifest(config, layers, "");
+    registry
+        .put_manifest(path, &tag(reference), Some(OCI_MANIFEST), manifest)
+        .await
+        .unwrap()
+        .digest
+}
+
+/// An OCI index of the given manifests.
+pub fn index_manifest(children: &[(&Digest, usize)]) -> Bytes {
+    let entries: Vec<String> = children
+        .iter()
+        .map(|(digest, size)| {
+            format!(r#"{{"mediaType":"{OCI_MANIFEST}","digest":"{digest}","size":{size}}}"#)
+        })
+        .collect();
+    Bytes::from(format!(
+        r#"{{"schemaVersion":2,"mediaType":"{OCI_INDEX}","manifests":[{}]}}"#,
+        entries.join(",")
+    ))
+}
