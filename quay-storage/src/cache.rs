@@ -1,1 +1,318 @@
-//! placeholder
+//! A cache in front of the metadata, for the reads every pull makes.
+//!
+//! Only the hot reads are cached: a repository by path, a tag's target, a live manifest, a
+//! blob's link, a repository's tag list. Everything in them can change, so every entry of a
+//! repository is keyed by that repository's *epoch*: a number that every write to the
+//! repository through this cache replaces by a fresh one, after the write. Entries of an old
+//! epoch are never found again and age out of the LRU. A read that raced a write stores its
+//! result under the epoch it started with, which the write has already retired, so a stale
+//! answer is never served from the cache once the write has returned.
+//!
+//! Answers that only hold for a while (a tag that expires, an upload link that lapses) carry
+//! their `fresh_until_ms`, and are treated as missing from then on.
+//!
+//! The epochs live in this process: writes made by other nodes are not seen until the
+//! entries age out. Several nodes on one database need cross-node invalidation, which the
+//! production-backends work adds.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use async_trait::async_trait;
+use moka::sync::Cache;
+use quay_core::ports::{
+    BlobIndex, BlobInfo, LinkedBlob, LiveManifest, ManifestStore, MetadataStore, NewManifest,
+    Referrer, Repository, RepositoryId, RepositoryStore, TagList, TagPlacement, TagResolution,
+    TagStore, UploadSession, UploadSessions,
+};
+use quay_core::{Digest, RepositoryPath, TagName};
+
+/// Sizes of the cache.
+#[derive(Clone, Debug)]
+pub struct CacheOptions {
+    /// Approximate memory for cached entries, in bytes.
+    pub max_bytes: u64,
+}
+
+impl Default for CacheOptions {
+    fn default() -> Self {
+        Self {
+            max_bytes: 16 * 1024 * 1024,
+        }
+    }
+}
+
+/// An entry's rough footprint besides its variable parts.
+const ENTRY_OVERHEAD: u32 = 128;
+
+type Epoch = u64;
+
+/// Metadata with the hot reads cached.
+pub struct CachedMetadata<M> {
+    inner: M,
+    next_epoch: AtomicU64,
+    epochs: Cache<RepositoryId, Epoch>,
+    repositories: Cache<RepositoryPath, Option<Repository>>,
+    tags: Cache<(RepositoryId, Epoch, TagName), TagResolution>,
+    manifests: Cache<(RepositoryId, Epoch, Digest), Option<LiveManifest>>,
+    blobs: Cache<(RepositoryId, Epoch, Digest), Option<LinkedBlob>>,
+    tag_lists: Cache<(RepositoryId, Epoch), TagList>,
+}
+
+fn manifest_weight(manifest: Option<&LiveManifest>) -> u32 {
+    let bytes = manifest.map_or(0, |live| live.manifest.bytes.len());
+    ENTRY_OVERHEAD.saturating_add(u32::try_from(bytes).unwrap_or(u32::MAX))
+}
+
+impl<M: MetadataStore> CachedMetadata<M> {
+    /// Caches reads of `inner`.
+    pub fn new(inner: M, options: &CacheOptions) -> Self {
+        // A quarter each for manifests and tag lists, the rest for the small entries.
+        let quarter = options.max_bytes / 4;
+        Self {
+            inner,
+            next_epoch: AtomicU64::new(0),
+            epochs: Cache::new(options.max_bytes / 64),
+            repositories: Cache::new(options.max_bytes / 512),
+            tags: Cache::builder()
+                .max_capacity(quarter)
+                .weigher(|_, resolution: &TagResolution| match resolution {
+                    TagResolution::Alive(live) => manifest_weight(Some(live)),
+                    _ => ENTRY_OVERHEAD,
+                })
+                .build(),
+            manifests: Cache::builder()
+                .max_capacity(quarter)
+                .weigher(|_, manifest: &Option<LiveManifest>| manifest_weight(manifest.as_ref()))
+                .build(),
+            blobs: Cache::new(quarter / u64::from(ENTRY_OVERHEAD)),
+            tag_lists: Cache::builder()
+                .max_capacity(quarter)
+                .weigher(|_, list: &TagList| {
+                    let names: usize = list.names.iter().map(|n| n.as_str().len() + 32).sum();
+                    ENTRY_OVERHEAD.saturating_add(u32::try_from(names).unwrap_or(u32::MAX))
+                })
+                .build(),
+        }
+    }
+
+    fn epoch(&self, repository: RepositoryId) -> Epoch {
+        self.epochs
+            .get_with(repository, || self.next_epoch.fetch_add(1, Ordering::Relaxed))
+    }
+
+    /// Retires every cached answer about the repository.
+    fn invalidate(&self, repository: RepositoryId) {
+        self.epochs
+            .insert(repository, self.next_epoch.fetch_add(1, Ordering::Relaxed));
+    }
+}
+
+fn fresh(until_ms: Option<i64>, now_ms: i64) -> bool {
+    until_ms.is_none_or(|until| until > now_ms)
+}
+
+#[async_trait]
+impl<M: MetadataStore> RepositoryStore for CachedMetadata<M> {
+    async fn find_repository(&self, path: &RepositoryPath) -> quay_core::Result<Option<Repository>> {
+        if let Some(found) = self.repositories.get(path) {
+            return Ok(found);
+        }
+        let found = self.inner.find_repository(path).await?;
+        self.repositories.insert(path.clone(), found.clone());
+        Ok(found)
+    }
+
+    async fn create_repository(&self, path: &RepositoryPath, now_ms: i64) -> quay_core::Result<Repository> {
+        let created = self.inner.create_repository(path, now_ms).await;
+        self.repositories.invalidate(path);
+        created
+    }
+
+    async fn list_repositories(
+        &self,
+        after: Option<&RepositoryPath>,
+        limit: u32,
+    ) -> quay_core::Result<Vec<RepositoryPath>> {
+        self.inner.list_repositories(after, limit).await
+    }
+}
+
+#[async_trait]
+impl<M: MetadataStore> BlobIndex for CachedMetadata<M> {
+    async fn linked_blob(
+        &self,
+        repository: RepositoryId,
+        digest: &Digest,
+        now_ms: i64,
+    ) -> quay_core::Result<Option<LinkedBlob>> {
+        let key = (repository, self.epoch(repository), digest.clone());
+        if let Some(linked) = self.blobs.get(&key)
+            && linked.as_ref().is_none_or(|l| fresh(l.fresh_until_ms, now_ms))
+        {
+            return Ok(linked);
+        }
+        let linked = self.inner.linked_blob(repository, digest, now_ms).await?;
+        self.blobs.insert(key, linked.clone());
+        Ok(linked)
+    }
+
+    async fn link_blob(
+        &self,
+        repository: RepositoryId,
+        blob: &BlobInfo,
+        now_ms: i64,
+        until_ms: i64,
+    ) -> quay_core::Result<()> {
+        let linked = self.inner.link_blob(repository, blob, now_ms, until_ms).await;
+        self.invalidate(repository);
+        linked
+    }
+
+    async fn repositories_linking(
+        &self,
+        digest: &Digest,
+        now_ms: i64,
+        limit: u32,
+    ) -> quay_core::Result<Vec<Repository>> {
+        self.inner.repositories_linking(digest, now_ms, limit).await
+    }
+
+    async fn unlink_blob(
+        &self,
+        repository: RepositoryId,
+        digest: &Digest,
+        now_ms: i64,
+    ) -> quay_core::Result<quay_core::ports::Unlink> {
+        let unlinked = self.inner.unlink_blob(repository, digest, now_ms).await;
+        self.invalidate(repository);
+        unlinked
+    }
+}
+
+#[async_trait]
+impl<M: MetadataStore> UploadSessions for CachedMetadata<M> {
+    async fn create_upload(&self, repository: RepositoryId, now_ms: i64) -> quay_core::Result<UploadSession> {
+        self.inner.create_upload(repository, now_ms).await
+    }
+
+    async fn find_upload(&self, repository: RepositoryId, id: &str) -> quay_core::Result<Option<UploadSession>> {
+        self.inner.find_upload(repository, id).await
+    }
+
+    async fn record_part(
+        &self,
+        session: &UploadSession,
+        part: &str,
+        new_size: u64,
+        hash_state: &[u8],
+        now_ms: i64,
+    ) -> quay_core::Result<bool> {
+        self.inner
+            .record_part(session, part, new_size, hash_state, now_ms)
+            .await
+    }
+
+    async fn remove_upload(&self, repository: RepositoryId, id: &str) -> quay_core::Result<bool> {
+        self.inner.remove_upload(repository, id).await
+    }
+}
+
+#[async_trait]
+impl<M: MetadataStore> ManifestStore for CachedMetadata<M> {
+    async fn live_manifest(
+        &self,
+        repository: RepositoryId,
+        digest: &Digest,
+        now_ms: i64,
+    ) -> quay_core::Result<Option<LiveManifest>> {
+        let key = (repository, self.epoch(repository), digest.clone());
+        if let Some(live) = self.manifests.get(&key)
+            && live.as_ref().is_none_or(|l| fresh(l.fresh_until_ms, now_ms))
+        {
+            return Ok(live);
+        }
+        let live = self.inner.live_manifest(repository, digest, now_ms).await?;
+        self.manifests.insert(key, live.clone());
+        Ok(live)
+    }
+
+    async fn store_manifest(
+        &self,
+        repository: RepositoryId,
+        manifest: NewManifest,
+        placement: TagPlacement,
+        now_ms: i64,
+    ) -> quay_core::Result<()> {
+        let stored = self
+            .inner
+            .store_manifest(repository, manifest, placement, now_ms)
+            .await;
+        self.invalidate(repository);
+        stored
+    }
+
+    async fn referrers(
+        &self,
+        repository: RepositoryId,
+        subject: &Digest,
+        now_ms: i64,
+    ) -> quay_core::Result<Vec<Referrer>> {
+        self.inner.referrers(repository, subject, now_ms).await
+    }
+}
+
+#[async_trait]
+impl<M: MetadataStore> TagStore for CachedMetadata<M> {
+    async fn resolve_tag(
+        &self,
+        repository: RepositoryId,
+        tag: &TagName,
+        now_ms: i64,
+    ) -> quay_core::Result<TagResolution> {
+        let key = (repository, self.epoch(repository), tag.clone());
+        if let Some(resolution) = self.tags.get(&key) {
+            let still_true = match &resolution {
+                TagResolution::Alive(live) => fresh(live.fresh_until_ms, now_ms),
+                TagResolution::Expired | TagResolution::Unknown => true,
+            };
+            if still_true {
+                return Ok(resolution);
+            }
+        }
+        let resolution = self.inner.resolve_tag(repository, tag, now_ms).await?;
+        self.tags.insert(key, resolution.clone());
+        Ok(resolution)
+    }
+
+    async fn list_tags(&self, repository: RepositoryId, now_ms: i64) -> quay_core::Result<TagList> {
+        let key = (repository, self.epoch(repository));
+        if let Some(list) = self.tag_lists.get(&key)
+            && fresh(list.fresh_until_ms, now_ms)
+        {
+            return Ok(list);
+        }
+        let list = self.inner.list_tags(repository, now_ms).await?;
+        self.tag_lists.insert(key, list.clone());
+        Ok(list)
+    }
+
+    async fn delete_tag(&self, repository: RepositoryId, tag: &TagName, now_ms: i64) -> quay_core::Result<bool> {
+        let deleted = self.inner.delete_tag(repository, tag, now_ms).await;
+        self.invalidate(repository);
+        deleted
+    }
+
+    async fn delete_manifest_tags(
+        &self,
+        repository: RepositoryId,
+        digest: &Digest,
+        now_ms: i64,
+    ) -> quay_core::Result<usize> {
+        let deleted = self
+            .inner
+            .delete_manifest_tags(repository, digest, now_ms)
+            .await;
+        self.invalidate(repository);
+        deleted
+    }
+}

@@ -17,6 +17,6 @@ mod error;
 mod meta;
 
 pub use crate::blob::{ObjectStorage, blob_path};
-// cache pending
+pub use crate::cache::{CacheOptions, CachedMetadata};
 pub use crate::error::StorageError;
 pub use crate::meta::{MetadataOptions, SqlMetadata};

@@ -885,5 +885,6 @@ macro_rules! backend_suite {
 backend_suite! {
     sqlite_filesystem: Metadata::Sqlite, Objects::Filesystem;
     sqlite_memory: Metadata::Sqlite, Objects::Memory;
+    cached_sqlite_filesystem: Metadata::SqliteCached, Objects::Filesystem;
     postgres_filesystem: Metadata::Postgres, Objects::Filesystem;
 }

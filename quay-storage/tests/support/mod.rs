@@ -15,9 +15,9 @@ use bytes::Bytes;
 use futures::StreamExt;
 use quay_core::clock::Clock;
 use quay_core::hash::digest_of;
-use quay_core::ports::ByteStream;
+use quay_core::ports::{ByteStream, MetadataStore};
 use quay_core::{Digest, DigestAlgorithm, Reference, Registry, RegistrySettings, RepositoryPath};
-use quay_storage::{MetadataOptions, ObjectStorage, SqlMetadata};
+use quay_storage::{CacheOptions, CachedMetadata, MetadataOptions, ObjectStorage, SqlMetadata};
 use sea_orm::ConnectionTrait;
 
 /// A clock that only moves when told to.
@@ -39,6 +39,8 @@ impl Clock for TestClock {
 pub enum Metadata {
     Sqlite,
     Postgres,
+    /// SQLite behind the cache, shared by both nodes (one process serving two registries).
+    SqliteCached,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -89,7 +91,7 @@ impl Harness {
     ) -> Option<Self> {
         let dir = tempfile::tempdir().unwrap();
         let (uri, postgres_database) = match metadata {
-            Metadata::Sqlite => (
+            Metadata::Sqlite | Metadata::SqliteCached => (
                 format!("sqlite://{}", dir.path().join("registry.db").display()),
                 None,
             ),
@@ -110,7 +112,16 @@ impl Harness {
         };
         let options = MetadataOptions::default();
         let first = SqlMetadata::connect(&uri, &options).await.unwrap();
-        let second = SqlMetadata::connect(&uri, &options).await.unwrap();
+        let (first, second): (Arc<dyn MetadataStore>, Arc<dyn MetadataStore>) = match metadata {
+            Metadata::SqliteCached => {
+                let cached = Arc::new(CachedMetadata::new(first, &CacheOptions::default()));
+                (cached.clone(), cached)
+            }
+            _ => (
+                Arc::new(first),
+                Arc::new(SqlMetadata::connect(&uri, &options).await.unwrap()),
+            ),
+        };
         let (objects, other_objects) = match objects {
             Objects::Filesystem => (
                 ObjectStorage::filesystem(&dir.path().join("blobs")).unwrap(),
@@ -122,10 +133,10 @@ impl Harness {
             }
         };
         let clock = Arc::new(TestClock(AtomicI64::new(1_700_000_000_000)));
-        let node = |metadata: SqlMetadata, objects: ObjectStorage| {
+        let node = |metadata: Arc<dyn MetadataStore>, objects: ObjectStorage| {
             let objects = Arc::new(objects);
             Registry::new(
-                Arc::new(metadata),
+                metadata,
                 objects.clone(),
                 objects,
                 settings.clone(),
