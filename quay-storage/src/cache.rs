@@ -96,8 +96,9 @@ impl<M: MetadataStore> CachedMetadata<M> {
     }
 
     fn epoch(&self, repository: RepositoryId) -> Epoch {
-        self.epochs
-            .get_with(repository, || self.next_epoch.fetch_add(1, Ordering::Relaxed))
+        self.epochs.get_with(repository, || {
+            self.next_epoch.fetch_add(1, Ordering::Relaxed)
+        })
     }
 
     /// Retires every cached answer about the repository.
@@ -113,7 +114,10 @@ fn fresh(until_ms: Option<i64>, now_ms: i64) -> bool {
 
 #[async_trait]
 impl<M: MetadataStore> RepositoryStore for CachedMetadata<M> {
-    async fn find_repository(&self, path: &RepositoryPath) -> quay_core::Result<Option<Repository>> {
+    async fn find_repository(
+        &self,
+        path: &RepositoryPath,
+    ) -> quay_core::Result<Option<Repository>> {
         if let Some(found) = self.repositories.get(path) {
             return Ok(found);
         }
@@ -122,7 +126,11 @@ impl<M: MetadataStore> RepositoryStore for CachedMetadata<M> {
         Ok(found)
     }
 
-    async fn create_repository(&self, path: &RepositoryPath, now_ms: i64) -> quay_core::Result<Repository> {
+    async fn create_repository(
+        &self,
+        path: &RepositoryPath,
+        now_ms: i64,
+    ) -> quay_core::Result<Repository> {
         let created = self.inner.create_repository(path, now_ms).await;
         self.repositories.invalidate(path);
         created
@@ -147,7 +155,9 @@ impl<M: MetadataStore> BlobIndex for CachedMetadata<M> {
     ) -> quay_core::Result<Option<LinkedBlob>> {
         let key = (repository, self.epoch(repository), digest.clone());
         if let Some(linked) = self.blobs.get(&key)
-            && linked.as_ref().is_none_or(|l| fresh(l.fresh_until_ms, now_ms))
+            && linked
+                .as_ref()
+                .is_none_or(|l| fresh(l.fresh_until_ms, now_ms))
         {
             return Ok(linked);
         }
@@ -163,7 +173,10 @@ impl<M: MetadataStore> BlobIndex for CachedMetadata<M> {
         now_ms: i64,
         until_ms: i64,
     ) -> quay_core::Result<()> {
-        let linked = self.inner.link_blob(repository, blob, now_ms, until_ms).await;
+        let linked = self
+            .inner
+            .link_blob(repository, blob, now_ms, until_ms)
+            .await;
         self.invalidate(repository);
         linked
     }
@@ -191,11 +204,19 @@ impl<M: MetadataStore> BlobIndex for CachedMetadata<M> {
 
 #[async_trait]
 impl<M: MetadataStore> UploadSessions for CachedMetadata<M> {
-    async fn create_upload(&self, repository: RepositoryId, now_ms: i64) -> quay_core::Result<UploadSession> {
+    async fn create_upload(
+        &self,
+        repository: RepositoryId,
+        now_ms: i64,
+    ) -> quay_core::Result<UploadSession> {
         self.inner.create_upload(repository, now_ms).await
     }
 
-    async fn find_upload(&self, repository: RepositoryId, id: &str) -> quay_core::Result<Option<UploadSession>> {
+    async fn find_upload(
+        &self,
+        repository: RepositoryId,
+        id: &str,
+    ) -> quay_core::Result<Option<UploadSession>> {
         self.inner.find_upload(repository, id).await
     }
 
@@ -227,7 +248,9 @@ impl<M: MetadataStore> ManifestStore for CachedMetadata<M> {
     ) -> quay_core::Result<Option<LiveManifest>> {
         let key = (repository, self.epoch(repository), digest.clone());
         if let Some(live) = self.manifests.get(&key)
-            && live.as_ref().is_none_or(|l| fresh(l.fresh_until_ms, now_ms))
+            && live
+                .as_ref()
+                .is_none_or(|l| fresh(l.fresh_until_ms, now_ms))
         {
             return Ok(live);
         }
@@ -296,7 +319,12 @@ impl<M: MetadataStore> TagStore for CachedMetadata<M> {
         Ok(list)
     }
 
-    async fn delete_tag(&self, repository: RepositoryId, tag: &TagName, now_ms: i64) -> quay_core::Result<bool> {
+    async fn delete_tag(
+        &self,
+        repository: RepositoryId,
+        tag: &TagName,
+        now_ms: i64,
+    ) -> quay_core::Result<bool> {
         let deleted = self.inner.delete_tag(repository, tag, now_ms).await;
         self.invalidate(repository);
         deleted

@@ -85,6 +85,15 @@ pub enum BlobRead {
     },
 }
 
+/// Whether the registry can reach its stores.
+#[derive(Debug)]
+pub struct Health {
+    /// The metadata store answered a query.
+    pub database: Result<()>,
+    /// The blob store answered a lookup.
+    pub storage: Result<()>,
+}
+
 impl Registry {
     /// A registry on these stores, with the system clock.
     pub fn new(
@@ -130,6 +139,15 @@ impl Registry {
         match self.metadata.find_repository(path).await? {
             Some(repository) => Ok(repository),
             None => self.metadata.create_repository(path, self.now_ms()).await,
+        }
+    }
+
+    /// Checks both stores with one cheap read each.
+    pub async fn health(&self) -> Health {
+        let empty = crate::hash::digest_of(crate::DigestAlgorithm::Sha256, b"");
+        Health {
+            database: self.metadata.list_repositories(None, 1).await.map(drop),
+            storage: self.blobs.blob_size(&empty).await.map(drop),
         }
     }
 

@@ -135,13 +135,8 @@ impl Harness {
         let clock = Arc::new(TestClock(AtomicI64::new(1_700_000_000_000)));
         let node = |metadata: Arc<dyn MetadataStore>, objects: ObjectStorage| {
             let objects = Arc::new(objects);
-            Registry::new(
-                metadata,
-                objects.clone(),
-                objects,
-                settings.clone(),
-            )
-            .with_clock(clock.clone())
+            Registry::new(metadata, objects.clone(), objects, settings.clone())
+                .with_clock(clock.clone())
         };
         Some(Self {
             registry: node(first, objects.clone()),

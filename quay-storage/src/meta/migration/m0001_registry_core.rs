@@ -1,26 +1,13 @@
-//! Schema migrations, applied on start. The same migrations build the schema on SQLite and
-//! PostgreSQL; each one is a transaction, so a failed start leaves the previous schema.
-//!
-//! Add a migration for every change; never edit one that has shipped.
+//! Namespaces, repositories, blobs, uploads, manifests and tags with their history.
 
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::{
     big_integer, big_integer_null, big_pk_auto, binary, boolean, string, string_null, text,
 };
 
-/// The registry's migrations, in order.
-pub(crate) struct Migrator;
-
-#[async_trait::async_trait]
-impl MigratorTrait for Migrator {
-    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(RegistryCore)]
-    }
-}
-
-/// Namespaces, repositories, blobs, uploads, manifests and tags with their history.
+/// The schema of the registry core.
 #[derive(DeriveMigrationName)]
-struct RegistryCore;
+pub(super) struct Migration;
 
 #[derive(DeriveIden)]
 enum Namespace {
@@ -149,7 +136,7 @@ fn index(table: impl IntoIden, name: &str, columns: &[&'static str]) -> IndexCre
 }
 
 #[async_trait::async_trait]
-impl MigrationTrait for RegistryCore {
+impl MigrationTrait for Migration {
     fn use_transaction(&self) -> Option<bool> {
         Some(true)
     }

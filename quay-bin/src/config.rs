@@ -1,0 +1,301 @@
+//! Quay's `config.yaml`, the part this registry reads, with environment overrides.
+//!
+//! Field names are Quay's, so an existing configuration keeps working. Each known key may
+//! also be set in the environment under the same name (its value is read as YAML, so
+//! `FEATURE_X=true` is a boolean and a mapping can be given inline); the environment wins.
+//! Unknown keys are ignored with a warning; a known key with a value of the wrong type is an
+//! error that names the key.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+/// The keys this registry understands.
+const KNOWN_KEYS: &[&str] = &[
+    "SERVER_HOSTNAME",
+    "PREFERRED_URL_SCHEME",
+    "DB_URI",
+    "DB_CONNECTION_ARGS",
+    "DISTRIBUTED_STORAGE_CONFIG",
+    "DISTRIBUTED_STORAGE_PREFERENCE",
+    "DISTRIBUTED_STORAGE_DEFAULT_LOCATIONS",
+    "MAXIMUM_LAYER_SIZE",
+    "PUSH_TEMP_TAG_EXPIRATION_SEC",
+];
+
+/// Where blobs are stored.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum StorageConfig {
+    /// Quay's `LocalStorage` driver: a directory.
+    Local {
+        /// `storage_path`.
+        path: PathBuf,
+    },
+}
+
+/// The configuration in force.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Config {
+    /// `SERVER_HOSTNAME`: the host (and port) clients use.
+    pub(crate) server_hostname: Option<String>,
+    /// `PREFERRED_URL_SCHEME`: `http` or `https`.
+    pub(crate) preferred_url_scheme: Option<String>,
+    /// `DB_URI`: where the metadata lives.
+    pub(crate) db_uri: Option<String>,
+    /// `DB_CONNECTION_ARGS.max_connections`: the pool size.
+    pub(crate) db_max_connections: Option<u32>,
+    /// The storage location to use, from `DISTRIBUTED_STORAGE_CONFIG`.
+    pub(crate) storage: Option<StorageConfig>,
+    /// `MAXIMUM_LAYER_SIZE`, in bytes.
+    pub(crate) maximum_layer_size: Option<u64>,
+    /// `PUSH_TEMP_TAG_EXPIRATION_SEC`.
+    pub(crate) push_temp_tag_expiration_sec: Option<u64>,
+}
+
+impl Config {
+    /// Reads `file` (if any), then the environment through `env`.
+    pub(crate) fn load(
+        file: Option<&Path>,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> anyhow::Result<Self> {
+        let mut values: BTreeMap<String, Value> = match file {
+            None => BTreeMap::new(),
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .with_context(|| format!("reading config file {}", path.display()))?;
+                let parsed: Option<BTreeMap<String, Value>> = serde_saphyr::from_str(&text)
+                    .with_context(|| {
+                        format!("config file {} is not a YAML mapping", path.display())
+                    })?;
+                parsed.unwrap_or_default()
+            }
+        };
+        for key in KNOWN_KEYS {
+            if let Some(text) = env(key) {
+                let value: Value = serde_saphyr::from_str(&text)
+                    .with_context(|| format!("environment variable {key} is not valid YAML"))?;
+                values.insert((*key).to_string(), value);
+            }
+        }
+        for key in values
+            .keys()
+            .filter(|key| !KNOWN_KEYS.contains(&key.as_str()))
+        {
+            tracing::warn!(key, "unknown config key ignored");
+        }
+
+        let scheme: Option<String> = field(&values, "PREFERRED_URL_SCHEME")?;
+        if let Some(scheme) = &scheme
+            && scheme != "http"
+            && scheme != "https"
+        {
+            bail!("config key PREFERRED_URL_SCHEME: expected http or https, got {scheme:?}");
+        }
+        let connection_args: Option<BTreeMap<String, Value>> =
+            field(&values, "DB_CONNECTION_ARGS")?;
+        let db_max_connections = connection_args
+            .and_then(|args| args.get("max_connections").cloned())
+            .map(|value| typed::<u32>("DB_CONNECTION_ARGS.max_connections", value))
+            .transpose()?;
+        let maximum_layer_size = field::<String>(&values, "MAXIMUM_LAYER_SIZE")?
+            .map(|size| parse_size(&size).context("config key MAXIMUM_LAYER_SIZE"))
+            .transpose()?;
+        Ok(Self {
+            server_hostname: field(&values, "SERVER_HOSTNAME")?,
+            preferred_url_scheme: scheme,
+            db_uri: field(&values, "DB_URI")?,
+            db_max_connections,
+            storage: storage(&values)?,
+            maximum_layer_size,
+            push_temp_tag_expiration_sec: field(&values, "PUSH_TEMP_TAG_EXPIRATION_SEC")?,
+        })
+    }
+
+    /// `scheme://host` from `PREFERRED_URL_SCHEME` and `SERVER_HOSTNAME`, when the host is set.
+    pub(crate) fn public_url(&self) -> Option<String> {
+        let host = self.server_hostname.as_ref()?;
+        let scheme = self.preferred_url_scheme.as_deref().unwrap_or("http");
+        Some(format!("{scheme}://{host}"))
+    }
+}
+
+fn typed<T: DeserializeOwned>(key: &str, value: Value) -> anyhow::Result<T> {
+    let shown = value.to_string();
+    serde_json::from_value(value)
+        .with_context(|| format!("config key {key} has an unusable value {shown}"))
+}
+
+fn field<T: DeserializeOwned>(
+    values: &BTreeMap<String, Value>,
+    key: &str,
+) -> anyhow::Result<Option<T>> {
+    match values.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(value) => typed(key, value.clone()).map(Some),
+    }
+}
+
+/// The location named first in `DISTRIBUTED_STORAGE_PREFERENCE` (or the only one) of
+/// `DISTRIBUTED_STORAGE_CONFIG`, whose entries are `name: [Driver, {parameters}]`.
+fn storage(values: &BTreeMap<String, Value>) -> anyhow::Result<Option<StorageConfig>> {
+    const KEY: &str = "DISTRIBUTED_STORAGE_CONFIG";
+    let Some(locations) =
+        field::<BTreeMap<String, (String, BTreeMap<String, Value>)>>(values, KEY)?
+    else {
+        return Ok(None);
+    };
+    let preference: Vec<String> =
+        field(values, "DISTRIBUTED_STORAGE_PREFERENCE")?.unwrap_or_default();
+    let name = match preference.first() {
+        Some(name) => name.clone(),
+        None if locations.len() == 1 => locations.keys().next().cloned().unwrap_or_default(),
+        None => {
+            bail!("config key DISTRIBUTED_STORAGE_PREFERENCE must name one of several locations")
+        }
+    };
+    let Some((driver, parameters)) = locations.get(&name) else {
+        bail!(
+            "config key {KEY} has no location {name:?} (named in DISTRIBUTED_STORAGE_PREFERENCE)"
+        );
+    };
+    match driver.as_str() {
+        "LocalStorage" => {
+            let path = parameters.get("storage_path").cloned().with_context(|| {
+                format!("config key {KEY}: LocalStorage {name:?} needs storage_path")
+            })?;
+            let path: String = typed(&format!("{KEY}.{name}.storage_path"), path)?;
+            Ok(Some(StorageConfig::Local { path: path.into() }))
+        }
+        other => bail!("config key {KEY}: storage driver {other:?} is not supported"),
+    }
+}
+
+/// A size as Quay writes it: `20G`, `512M`, `1024` (bytes); units are binary.
+fn parse_size(text: &str) -> anyhow::Result<u64> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let number: u64 = number
+        .parse()
+        .with_context(|| format!("invalid size {text:?}"))?;
+    let shift = match unit
+        .trim()
+        .trim_end_matches(['b', 'B'])
+        .trim_end_matches('i')
+    {
+        "" => 0,
+        "K" | "k" => 10,
+        "M" | "m" => 20,
+        "G" | "g" => 30,
+        "T" | "t" => 40,
+        _ => bail!("invalid size unit in {text:?}"),
+    };
+    number
+        .checked_mul(1 << shift)
+        .with_context(|| format!("size {text:?} is too large"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(yaml: &str, env: &[(&str, &str)]) -> anyhow::Result<Config> {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("config.yaml");
+        std::fs::write(&file, yaml).unwrap();
+        Config::load(Some(&file), |key| {
+            env.iter()
+                .find(|(k, _)| *k == key)
+                .map(|(_, v)| (*v).to_string())
+        })
+    }
+
+    #[test]
+    fn reads_quay_fields() {
+        let config = load(
+            "SERVER_HOSTNAME: registry.example.com\n\
+             PREFERRED_URL_SCHEME: https\n\
+             DB_URI: sqlite:///var/lib/quay/quay.db\n\
+             DB_CONNECTION_ARGS: {max_connections: 4}\n\
+             DISTRIBUTED_STORAGE_CONFIG:\n  default:\n    - LocalStorage\n    - storage_path: /datastorage/registry\n\
+             DISTRIBUTED_STORAGE_PREFERENCE: [default]\n\
+             MAXIMUM_LAYER_SIZE: 20G\n\
+             FEATURE_SOMETHING_NEW: true\n",
+            &[],
+        )
+        .unwrap();
+        assert_eq!(
+            config.public_url().as_deref(),
+            Some("https://registry.example.com")
+        );
+        assert_eq!(
+            config.db_uri.as_deref(),
+            Some("sqlite:///var/lib/quay/quay.db")
+        );
+        assert_eq!(config.db_max_connections, Some(4));
+        assert_eq!(
+            config.storage,
+            Some(StorageConfig::Local {
+                path: "/datastorage/registry".into()
+            })
+        );
+        assert_eq!(config.maximum_layer_size, Some(20 << 30));
+    }
+
+    #[test]
+    fn the_environment_wins() {
+        let config = load(
+            "SERVER_HOSTNAME: from-file\nDB_URI: sqlite://file.db\n",
+            &[
+                ("SERVER_HOSTNAME", "from-env:8443"),
+                ("PUSH_TEMP_TAG_EXPIRATION_SEC", "60"),
+            ],
+        )
+        .unwrap();
+        assert_eq!(config.server_hostname.as_deref(), Some("from-env:8443"));
+        assert_eq!(config.db_uri.as_deref(), Some("sqlite://file.db"));
+        assert_eq!(config.push_temp_tag_expiration_sec, Some(60));
+    }
+
+    #[test]
+    fn wrong_types_name_the_key() {
+        for (yaml, key) in [
+            ("SERVER_HOSTNAME: [a, b]\n", "SERVER_HOSTNAME"),
+            ("PREFERRED_URL_SCHEME: ftp\n", "PREFERRED_URL_SCHEME"),
+            (
+                "DB_CONNECTION_ARGS: {max_connections: many}\n",
+                "DB_CONNECTION_ARGS.max_connections",
+            ),
+            ("MAXIMUM_LAYER_SIZE: 20Q\n", "MAXIMUM_LAYER_SIZE"),
+            (
+                "DISTRIBUTED_STORAGE_CONFIG: {x: [S3Storage, {}]}\n",
+                "DISTRIBUTED_STORAGE_CONFIG",
+            ),
+            (
+                "DISTRIBUTED_STORAGE_CONFIG: {x: [LocalStorage, {}]}\n",
+                "DISTRIBUTED_STORAGE_CONFIG",
+            ),
+            (
+                "PUSH_TEMP_TAG_EXPIRATION_SEC: soon\n",
+                "PUSH_TEMP_TAG_EXPIRATION_SEC",
+            ),
+        ] {
+            let error = format!("{:#}", load(yaml, &[]).unwrap_err());
+            assert!(error.contains(key), "{yaml}: {error}");
+        }
+    }
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("1024").unwrap(), 1024);
+        assert_eq!(parse_size("512M").unwrap(), 512 << 20);
+        assert_eq!(parse_size("2GiB").unwrap(), 2 << 30);
+        assert!(parse_size("G").is_err());
+        assert!(parse_size("99999999999T").is_err());
+    }
+}

@@ -1,0 +1,142 @@
+//! The one place where failures become HTTP responses.
+//!
+//! On `/v2` every error is the OCI error envelope,
+//! `{"errors":[{"code","message","detail"}]}`, with the status the distribution
+//! specification (or, where it is silent, Quay) gives the condition.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use quay_core::Error;
+use serde_json::json;
+
+use crate::headers::{API_VERSION, API_VERSION_VALUE, DOCKER_UPLOAD_UUID};
+
+/// What a `/v2` request can fail with.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum HttpError {
+    /// A use case refused or failed.
+    #[error(transparent)]
+    Registry(#[from] Error),
+    /// No endpoint has this path.
+    #[error("unknown endpoint")]
+    UnknownEndpoint,
+    /// The endpoint exists, but not with this method.
+    #[error("method not allowed")]
+    MethodNotAllowed,
+    /// A query parameter or header is malformed.
+    #[error("{0}")]
+    InvalidRequest(String),
+    /// A chunk does not start where the upload ends; the client learns where it does.
+    #[error("chunk out of order: the upload has {size} bytes")]
+    ChunkOutOfOrder {
+        /// The upload's URL.
+        location: String,
+        /// The upload's id.
+        id: String,
+        /// Bytes the upload holds.
+        size: u64,
+    },
+}
+
+impl HttpError {
+    /// Status, OCI code and detail of the condition.
+    fn classify(&self) -> (StatusCode, &'static str, serde_json::Value) {
+        use StatusCode as S;
+        let none = serde_json::Value::Null;
+        match self {
+            Self::UnknownEndpoint => (S::NOT_FOUND, "UNSUPPORTED", none),
+            Self::MethodNotAllowed => (S::METHOD_NOT_ALLOWED, "UNSUPPORTED", none),
+            Self::InvalidRequest(_) => (S::BAD_REQUEST, "INVALID_REQUEST", none),
+            Self::ChunkOutOfOrder { size, .. } => (
+                S::RANGE_NOT_SATISFIABLE,
+                "BLOB_UPLOAD_INVALID",
+                json!({ "size": size }),
+            ),
+            Self::Registry(error) => match error {
+                Error::NameInvalid(_) => (S::BAD_REQUEST, "NAME_INVALID", none),
+                Error::TagInvalid(_) => (S::BAD_REQUEST, "TAG_INVALID", none),
+                Error::DigestInvalid(_) => (S::BAD_REQUEST, "DIGEST_INVALID", none),
+                Error::DigestMismatch { expected, actual } => (
+                    S::BAD_REQUEST,
+                    "DIGEST_INVALID",
+                    json!({ "digest": expected.as_str(), "actual": actual.as_str() }),
+                ),
+                Error::RepositoryUnknown => (S::NOT_FOUND, "NAME_UNKNOWN", none),
+                Error::BlobUnknown(digest) => (
+                    S::NOT_FOUND,
+                    "BLOB_UNKNOWN",
+                    json!({ "digest": digest.as_str() }),
+                ),
+                Error::UploadUnknown => (S::NOT_FOUND, "BLOB_UPLOAD_UNKNOWN", none),
+                Error::UploadOutOfOrder { .. } => {
+                    (S::RANGE_NOT_SATISFIABLE, "BLOB_UPLOAD_INVALID", none)
+                }
+                Error::UploadInvalid(_) | Error::BlobTooLarge { .. } => {
+                    (S::BAD_REQUEST, "BLOB_UPLOAD_INVALID", none)
+                }
+                Error::SizeInvalid(_) => (S::BAD_REQUEST, "SIZE_INVALID", none),
+                Error::ManifestInvalid(_) => (S::BAD_REQUEST, "MANIFEST_INVALID", none),
+                Error::ManifestUnsupported(_) => {
+                    (S::UNSUPPORTED_MEDIA_TYPE, "MANIFEST_INVALID", none)
+                }
+                Error::ManifestTooLarge { .. } => (S::PAYLOAD_TOO_LARGE, "MANIFEST_INVALID", none),
+                Error::ManifestBlobUnknown(digest) => (
+                    S::BAD_REQUEST,
+                    "MANIFEST_BLOB_UNKNOWN",
+                    json!({ "digest": digest.as_str() }),
+                ),
+                Error::ManifestReferenceUnknown(digest) => (
+                    S::BAD_REQUEST,
+                    "MANIFEST_UNKNOWN",
+                    json!({ "digest": digest.as_str() }),
+                ),
+                Error::ManifestUnknown => (S::NOT_FOUND, "MANIFEST_UNKNOWN", none),
+                Error::TagExpired(_) => (S::NOT_FOUND, "TAG_EXPIRED", none),
+                Error::TagImmutable(_) => (S::CONFLICT, "TAG_IMMUTABLE", none),
+                Error::BlobInUse(_) | Error::ManifestInUse(_) => {
+                    (S::METHOD_NOT_ALLOWED, "UNSUPPORTED", none)
+                }
+                Error::Denied => (S::FORBIDDEN, "DENIED", none),
+                Error::Unauthorized => (S::UNAUTHORIZED, "UNAUTHORIZED", none),
+                // Storage failures and conditions added later are the server's problem.
+                _ => (S::INTERNAL_SERVER_ERROR, "UNKNOWN", none),
+            },
+        }
+    }
+}
+
+impl IntoResponse for HttpError {
+    fn into_response(self) -> Response {
+        let (status, code, detail) = self.classify();
+        let message = if status == StatusCode::INTERNAL_SERVER_ERROR {
+            tracing::error!(error = %self, "request failed");
+            "internal server error".to_string()
+        } else {
+            self.to_string()
+        };
+        let mut error = json!({ "code": code, "message": message });
+        if !detail.is_null() {
+            error["detail"] = detail;
+        }
+        let mut response = (status, axum::Json(json!({ "errors": [error] }))).into_response();
+        let headers = response.headers_mut();
+        headers.insert(API_VERSION, HeaderValue::from_static(API_VERSION_VALUE));
+        if let Self::ChunkOutOfOrder { location, id, size } = &self {
+            let range = crate::headers::upload_range(*size);
+            for (name, value) in [
+                (header::LOCATION.as_str(), location.as_str()),
+                (DOCKER_UPLOAD_UUID, id),
+                ("range", &range),
+            ] {
+                if let Ok(value) = HeaderValue::from_str(value) {
+                    headers.insert(name, value);
+                }
+            }
+        }
+        response
+    }
+}
+
+/// Results of `/v2` handlers.
+pub type HttpResult<T> = Result<T, HttpError>;

@@ -1,0 +1,86 @@
+//! `/v2/<name>/manifests/<reference>`: pull, push and delete manifests.
+
+use axum::body::Body;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::Response;
+use quay_core::access::Action;
+use quay_core::{Error, Reference, RepositoryPath};
+
+use super::Request;
+use crate::error::HttpResult;
+use crate::headers::{CONTENT_DIGEST, OCI_SUBJECT};
+
+impl Request {
+    pub(super) async fn get_manifest(
+        &self,
+        repo: &RepositoryPath,
+        reference: &Reference,
+        head: bool,
+    ) -> HttpResult<Response> {
+        self.authorize(repo, Action::Pull).await?;
+        let manifest = self.registry().manifest(repo, reference).await?;
+        let digest = HeaderValue::from_str(manifest.digest.as_str()).map_err(Error::storage)?;
+        let etag =
+            HeaderValue::from_str(&format!("\"{}\"", manifest.digest)).map_err(Error::storage)?;
+        let body = if head {
+            Body::empty()
+        } else {
+            Body::from(manifest.bytes.clone())
+        };
+        Ok(Response::builder()
+            .header(header::CONTENT_TYPE, manifest.media_type.as_str())
+            .header(header::CONTENT_LENGTH, manifest.bytes.len())
+            .header(CONTENT_DIGEST, digest)
+            .header(header::ETAG, etag)
+            .body(body)
+            .map_err(Error::storage)?)
+    }
+
+    pub(super) async fn put_manifest(
+        &self,
+        repo: &RepositoryPath,
+        reference: &Reference,
+        body: Body,
+    ) -> HttpResult<Response> {
+        self.authorize(repo, Action::Push).await?;
+        let limit = self.registry().settings().max_manifest_bytes;
+        // One byte over the limit is enough to know it is too large.
+        let bytes = axum::body::to_bytes(body, limit + 1)
+            .await
+            .map_err(|_| Error::ManifestTooLarge { limit })?;
+        let content_type = self.header(header::CONTENT_TYPE);
+        let pushed = self
+            .registry()
+            .put_manifest(repo, reference, content_type, bytes)
+            .await?;
+        let location = self
+            .state
+            .url(&format!("/v2/{repo}/manifests/{}", pushed.digest));
+        let mut response = Response::builder()
+            .status(StatusCode::CREATED)
+            .header(header::LOCATION, location)
+            .header(CONTENT_DIGEST, pushed.digest.as_str())
+            .header(header::CONTENT_LENGTH, 0);
+        if let Some(subject) = &pushed.subject {
+            response = response.header(OCI_SUBJECT, subject.as_str());
+        }
+        Ok(response.body(Body::empty()).map_err(Error::storage)?)
+    }
+
+    pub(super) async fn delete_manifest(
+        &self,
+        repo: &RepositoryPath,
+        reference: &Reference,
+    ) -> HttpResult<Response> {
+        self.authorize(repo, Action::Delete).await?;
+        self.registry().delete_manifest(repo, reference).await?;
+        Ok(accepted())
+    }
+}
+
+/// 202 with no body.
+pub(super) fn accepted() -> Response {
+    let mut response = Response::new(Body::empty());
+    *response.status_mut() = StatusCode::ACCEPTED;
+    response
+}
