@@ -69,6 +69,12 @@ impl SqlMetadata {
                 .synchronous(SqliteSynchronous::Normal)
                 .busy_timeout(options.busy_timeout)
                 .foreign_keys(true);
+            // Like the file itself, its directory is created on first start.
+            if let Some(directory) = connect.get_filename().parent()
+                && !directory.as_os_str().is_empty()
+            {
+                std::fs::create_dir_all(directory).map_err(|e| sqlx_error(e.into()))?;
+            }
             let pool = SqlitePoolOptions::new()
                 .max_connections(options.max_connections)
                 .acquire_timeout(options.busy_timeout)

@@ -1,0 +1,290 @@
+//! Running the real `quay-bin` binary, the client tools users run against it, and OCI
+//! image layouts to copy from.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Output, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use quay_core::hash::digest_of;
+use quay_core::{Digest, DigestAlgorithm};
+use serde_json::{Value, json};
+
+const REQUIRE_SERVICES: &str = "QUAY_REQUIRE_SERVICES";
+
+/// Whether `tool` can be run; when it cannot, the test is skipped, unless tools are required
+/// (`QUAY_REQUIRE_SERVICES=1`, as in CI), which makes it a failure.
+pub fn have(tool: &str) -> bool {
+    let found = Command::new("sh")
+        .args(["-c", &format!("command -v {tool}")])
+        .output()
+        .is_ok_and(|output| output.status.success());
+    if !found {
+        if std::env::var(REQUIRE_SERVICES).as_deref() == Ok("1") {
+            panic!("{tool} is required ({REQUIRE_SERVICES}=1) but not installed");
+        }
+        report(&format!("{tool} not installed, skipped"));
+    }
+    found
+}
+
+/// Tests talk to their runner on stderr.
+#[allow(clippy::print_stderr)]
+pub fn report(message: &str) {
+    eprintln!("{message}");
+}
+
+/// A running `quay-bin serve`.
+pub struct Quay {
+    child: Child,
+    pub address: String,
+    logs: mpsc::Receiver<String>,
+    seen: Vec<String>,
+}
+
+impl Quay {
+    /// Starts the binary on a free port with `data_dir` and any extra arguments and
+    /// environment, and waits until it listens.
+    pub fn start(data_dir: &Path, extra_args: &[&str], env: &[(&str, &str)]) -> Self {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_quay-bin"));
+        command
+            .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+            .arg(data_dir)
+            .args(extra_args)
+            .env("RUST_LOG", "info")
+            .env_remove("QUAY_CONFIG")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        for (key, value) in env {
+            command.env(key, value);
+        }
+        let mut child = command.spawn().unwrap();
+        let stderr = child.stderr.take().unwrap();
+        let (sender, logs) = mpsc::channel();
+        // Keep draining the log so the server never blocks on a full pipe.
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if sender.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut quay = Self {
+            child,
+            address: String::new(),
+            logs,
+            seen: Vec::new(),
+        };
+        let listening = quay.wait_for_log("registry listening");
+        quay.address = listening
+            .split_whitespace()
+            .find_map(|field| field.strip_prefix("address="))
+            .unwrap_or_else(|| panic!("no address in {listening:?}"))
+            .to_string();
+        quay
+    }
+
+    /// Waits for a log line containing `needle`; returns it.
+    pub fn wait_for_log(&mut self, needle: &str) -> String {
+        loop {
+            match self.logs.recv_timeout(Duration::from_secs(60)) {
+                Ok(line) => {
+                    self.seen.push(line.clone());
+                    if line.contains(needle) {
+                        return line;
+                    }
+                }
+                Err(_) => {
+                    let status = self.child.try_wait().unwrap();
+                    panic!("no log line with {needle:?} (process status {status:?})");
+                }
+            }
+        }
+    }
+
+    /// Every log line so far.
+    pub fn logs(&mut self) -> &[String] {
+        self.seen.extend(self.logs.try_iter());
+        &self.seen
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Sends SIGTERM and waits for the process to exit.
+    pub fn terminate(mut self) -> ExitStatus {
+        signal_terminate(self.child.id());
+        self.wait()
+    }
+
+    fn wait(&mut self) -> ExitStatus {
+        for _ in 0..300 {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!("quay-bin did not exit within 30 s of SIGTERM");
+    }
+}
+
+impl Drop for Quay {
+    fn drop(&mut self) {
+        if self.child.try_wait().ok().flatten().is_none() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+pub fn signal_terminate(pid: u32) {
+    let status = Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+/// Runs `quay-bin` to completion (for commands that must fail).
+pub fn run_quay(args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_quay-bin"));
+    command.args(args).env_remove("QUAY_CONFIG");
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    command.output().unwrap()
+}
+
+/// Runs a client tool and returns its stdout; fails the test with its stderr otherwise.
+pub fn run(program: &str, args: &[&str]) -> String {
+    let output = Command::new(program).args(args).output().unwrap();
+    assert!(
+        output.status.success(),
+        "{program} {args:?} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).unwrap()
+}
+
+/// skopeo against a plain-HTTP registry, with its own empty caches so that earlier runs do
+/// not turn uploads into mounts.
+pub fn skopeo(cache: &Path, args: &[&str]) -> String {
+    let output = Command::new("skopeo")
+        .args(args)
+        .env("XDG_DATA_HOME", cache)
+        .env("HOME", cache)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "skopeo {args:?} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).unwrap()
+}
+
+pub fn sha256(bytes: &[u8]) -> Digest {
+    digest_of(DigestAlgorithm::Sha256, bytes)
+}
+
+/// Deterministic bytes that do not compress.
+pub fn noise(seed: u8, len: usize) -> Vec<u8> {
+    let mut state = u64::from(seed).wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    (0..len)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state.to_le_bytes()[0]
+        })
+        .collect()
+}
+
+/// An OCI image layout on disk (`oci:DIR:TAG` for skopeo).
+pub struct Layout {
+    pub dir: PathBuf,
+    entries: Vec<Value>,
+}
+
+pub const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
+pub const OCI_INDEX: &str = "application/vnd.oci.image.index.v1+json";
+
+impl Layout {
+    pub fn new(dir: &Path) -> Self {
+        std::fs::create_dir_all(dir.join("blobs/sha256")).unwrap();
+        std::fs::write(dir.join("oci-layout"), r#"{"imageLayoutVersion":"1.0.0"}"#).unwrap();
+        Self {
+            dir: dir.to_path_buf(),
+            entries: Vec::new(),
+        }
+    }
+
+    /// Stores a blob; its descriptor.
+    pub fn blob(&self, media_type: &str, bytes: &[u8]) -> Value {
+        let digest = sha256(bytes);
+        std::fs::write(self.dir.join("blobs/sha256").join(digest.hex()), bytes).unwrap();
+        json!({ "mediaType": media_type, "digest": digest.as_str(), "size": bytes.len() })
+    }
+
+    /// Stores an image for `arch` with the given layers; its manifest's descriptor.
+    pub fn image(&self, arch: &str, layers: &[Vec<u8>]) -> Value {
+        let layers: Vec<Value> = layers
+            .iter()
+            .map(|layer| self.blob("application/vnd.oci.image.layer.v1.tar", layer))
+            .collect();
+        let diff_ids: Vec<&Value> = layers.iter().map(|layer| &layer["digest"]).collect();
+        let config = json!({
+            "architecture": arch,
+            "os": "linux",
+            "config": { "Labels": { "org.example.arch": arch } },
+            "rootfs": { "type": "layers", "diff_ids": diff_ids },
+        });
+        let config = self.blob(
+            "application/vnd.oci.image.config.v1+json",
+            config.to_string().as_bytes(),
+        );
+        let manifest = json!({
+            "schemaVersion": 2,
+            "mediaType": OCI_MANIFEST,
+            "config": config,
+            "layers": layers,
+        });
+        let mut descriptor = self.blob(OCI_MANIFEST, manifest.to_string().as_bytes());
+        descriptor["platform"] = json!({ "architecture": arch, "os": "linux" });
+        descriptor
+    }
+
+    /// Stores an index of `manifests`; its descriptor.
+    pub fn index(&self, manifests: &[Value]) -> Value {
+        let index = json!({ "schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": manifests });
+        self.blob(OCI_INDEX, index.to_string().as_bytes())
+    }
+
+    /// Names `descriptor` `tag` in the layout's `index.json`.
+    pub fn tag(&mut self, tag: &str, mut descriptor: Value) {
+        descriptor["annotations"] = json!({ "org.opencontainers.image.ref.name": tag });
+        self.entries.push(descriptor);
+        let index = json!({ "schemaVersion": 2, "manifests": self.entries });
+        std::fs::write(self.dir.join("index.json"), index.to_string()).unwrap();
+    }
+}
+
+/// The blobs (by file name) of a layout, and the digest its `index.json` gives `tag`.
+pub fn layout_contents(dir: &Path, tag: &str) -> (Vec<String>, String) {
+    let mut blobs: Vec<String> = std::fs::read_dir(dir.join("blobs/sha256"))
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    blobs.sort();
+    let index: Value =
+        serde_json::from_slice(&std::fs::read(dir.join("index.json")).unwrap()).unwrap();
+    let entry = index["manifests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|entry| entry["annotations"]["org.opencontainers.image.ref.name"] == tag)
+        .unwrap_or_else(|| panic!("no {tag} in {index}"));
+    (blobs, entry["digest"].as_str().unwrap().to_string())
+}

@@ -1,0 +1,45 @@
+//! A service that embeds the registry next to its own routes.
+//!
+//! ```text
+//! cargo run -p quay-http --example embedded -- 127.0.0.1:5000 /tmp/embedded-registry
+//! skopeo copy --dest-tls-verify=false docker://... docker://127.0.0.1:5000/team/app:v1
+//! curl http://127.0.0.1:5000/hello
+//! ```
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::routing::get;
+use quay_core::{Registry, RegistrySettings};
+use quay_storage::{CacheOptions, CachedMetadata, MetadataOptions, ObjectStorage, SqlMetadata};
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let mut args = std::env::args().skip(1);
+    let address = args.next().unwrap_or_else(|| "127.0.0.1:5000".to_string());
+    let data = std::path::PathBuf::from(
+        args.next()
+            .unwrap_or_else(|| "embedded-registry".to_string()),
+    );
+    std::fs::create_dir_all(&data)?;
+
+    // Storage: SQLite metadata with a cache in front, blobs in a directory.
+    let database = format!("sqlite://{}", data.join("registry.db").display());
+    let metadata = SqlMetadata::connect(&database, &MetadataOptions::default()).await?;
+    let metadata = Arc::new(CachedMetadata::new(metadata, &CacheOptions::default()));
+    let blobs = Arc::new(ObjectStorage::filesystem(&data.join("blobs"))?);
+    let registry = Registry::new(metadata, blobs.clone(), blobs, RegistrySettings::default());
+
+    // The registry's router, merged with the service's own.
+    let state = quay_http::AppState::new(Arc::new(registry), Arc::new(quay_auth::AllowAll));
+    let app = Router::new()
+        .route(
+            "/hello",
+            get(|| async { "hello from the embedding service\n" }),
+        )
+        .merge(quay_http::router(state));
+
+    let listener = tokio::net::TcpListener::bind(&address).await?;
+    axum::serve(listener, app).await?;
+    Ok(())
+}
