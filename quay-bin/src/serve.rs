@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use axum::serve::ListenerExt;
-use quay_core::{Registry, RegistrySettings};
-use quay_storage::{CacheOptions, CachedMetadata, MetadataOptions, ObjectStorage, SqlMetadata};
+use quay_core::RegistrySettings;
+use quay_storage::{MetadataOptions, open_registry};
 
 use crate::ServeArgs;
 use crate::config::{Config, StorageConfig};
@@ -24,20 +24,10 @@ pub(crate) async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     if let Some(max) = config.db_max_connections {
         metadata_options.max_connections = max;
     }
-    let metadata = SqlMetadata::connect(&db_uri, &metadata_options)
-        .await
-        .with_context(|| format!("opening the database {}", redact(&db_uri)))?;
-    let metadata = CachedMetadata::new(metadata, &CacheOptions::default());
-
     let storage_path = match &config.storage {
         Some(StorageConfig::Local { path }) => path.clone(),
         None => args.data_dir.join("storage"),
     };
-    let objects = Arc::new(
-        ObjectStorage::filesystem(&storage_path)
-            .with_context(|| format!("opening blob storage {}", storage_path.display()))?,
-    );
-
     let mut settings = RegistrySettings {
         max_blob_bytes: config.maximum_layer_size,
         ..RegistrySettings::default()
@@ -47,7 +37,15 @@ pub(crate) async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         settings.upload_link_ms = ms;
         settings.untagged_manifest_ms = ms;
     }
-    let registry = Registry::new(Arc::new(metadata), objects.clone(), objects, settings);
+    let registry = open_registry(&db_uri, &metadata_options, &storage_path, settings)
+        .await
+        .with_context(|| {
+            format!(
+                "opening the database {} and storage {}",
+                redact(&db_uri),
+                storage_path.display()
+            )
+        })?;
     let mut state = quay_http::AppState::new(Arc::new(registry), Arc::new(quay_auth::AllowAll));
     if let Some(url) = config.public_url() {
         state = state.with_public_url(&url);

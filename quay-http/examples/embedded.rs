@@ -10,8 +10,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::routing::get;
-use quay_core::{Registry, RegistrySettings};
-use quay_storage::{CacheOptions, CachedMetadata, MetadataOptions, ObjectStorage, SqlMetadata};
+use quay_core::RegistrySettings;
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -23,12 +22,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
     std::fs::create_dir_all(&data)?;
 
-    // Storage: SQLite metadata with a cache in front, blobs in a directory.
-    let database = format!("sqlite://{}", data.join("registry.db").display());
-    let metadata = SqlMetadata::connect(&database, &MetadataOptions::default()).await?;
-    let metadata = Arc::new(CachedMetadata::new(metadata, &CacheOptions::default()));
-    let blobs = Arc::new(ObjectStorage::filesystem(&data.join("blobs"))?);
-    let registry = Registry::new(metadata, blobs.clone(), blobs, RegistrySettings::default());
+    // The embedded default: SQLite metadata and blobs in a directory.
+    let registry = quay_storage::open_embedded(&data, RegistrySettings::default()).await?;
 
     // The registry's router, merged with the service's own.
     let state = quay_http::AppState::new(Arc::new(registry), Arc::new(quay_auth::AllowAll));

@@ -24,6 +24,7 @@
 //! # }
 //! ```
 
+mod access_log;
 mod error;
 mod headers;
 mod health;
@@ -81,5 +82,6 @@ pub fn router(state: AppState) -> Router {
         .route("/v2/_catalog", get(v2::listing::catalog))
         .route("/v2/{*path}", axum::routing::any(v2::dispatch))
         .route("/health/instance", get(health::instance))
+        .layer(axum::middleware::from_fn(access_log::access_log))
         .with_state(state)
 }

@@ -8,6 +8,9 @@
 //! - [`CachedMetadata`]: a moka cache in front of the metadata for the hot reads (a tag's
 //!   manifest, a blob's link, a repository's tag list).
 //!
+//! [`open_embedded`] and [`open_registry`] put them together into a
+//! [`Registry`](quay_core::Registry).
+//!
 //! Nothing outside this crate sees SeaORM or OpenDAL types: the registry core and the HTTP
 //! frontend only know the traits in [`quay_core::ports`].
 
@@ -15,8 +18,10 @@ mod blob;
 mod cache;
 mod error;
 mod meta;
+mod open;
 
 pub use crate::blob::{ObjectStorage, blob_path};
 pub use crate::cache::{CacheOptions, CachedMetadata};
 pub use crate::error::StorageError;
 pub use crate::meta::{MetadataOptions, SqlMetadata};
+pub use crate::open::{open_embedded, open_registry};

@@ -5,8 +5,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use quay_core::hash::digest_of;
-use quay_core::{Digest, DigestAlgorithm, Registry, RegistrySettings};
-use quay_storage::{CacheOptions, CachedMetadata, MetadataOptions, ObjectStorage, SqlMetadata};
+use quay_core::{Digest, DigestAlgorithm, RegistrySettings};
 use reqwest::{Method, Response, StatusCode};
 use serde_json::Value;
 
@@ -23,18 +22,9 @@ pub struct Server {
 impl Server {
     pub async fn start() -> Self {
         let dir = tempfile::tempdir().unwrap();
-        let uri = format!("sqlite://{}", dir.path().join("registry.db").display());
-        let metadata = SqlMetadata::connect(&uri, &MetadataOptions::default())
+        let registry = quay_storage::open_embedded(dir.path(), RegistrySettings::default())
             .await
             .unwrap();
-        let metadata = CachedMetadata::new(metadata, &CacheOptions::default());
-        let objects = Arc::new(ObjectStorage::filesystem(&dir.path().join("blobs")).unwrap());
-        let registry = Registry::new(
-            Arc::new(metadata),
-            objects.clone(),
-            objects,
-            RegistrySettings::default(),
-        );
         let state = quay_http::AppState::new(Arc::new(registry), Arc::new(quay_auth::AllowAll));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let address = listener.local_addr().unwrap().to_string();
@@ -94,7 +84,7 @@ impl Server {
             }
         }
         let mut found = Vec::new();
-        walk(&self.dir.path().join("blobs"), &mut found);
+        walk(&self.dir.path().join("storage"), &mut found);
         found
     }
 
