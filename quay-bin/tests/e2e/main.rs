@@ -264,7 +264,7 @@ fn sigterm_finishes_requests_in_flight() {
 
 #[test]
 fn oras_pushes_and_pulls_artifacts_with_an_artifact_type() {
-    if !have("python3") || !python_module("oras") {
+    if !have("python3") || !have_python_module("oras") {
         return;
     }
     let work = tempfile::tempdir().unwrap();
@@ -433,20 +433,6 @@ fn a_quay_config_file_and_the_environment_configure_the_server() {
     assert!(!failed.status.success());
     let stderr = String::from_utf8_lossy(&failed.stderr);
     assert!(stderr.contains("DB_URI"), "{stderr}");
-}
-
-fn python_module(module: &str) -> bool {
-    let found = Command::new("python3")
-        .args(["-c", &format!("import {module}")])
-        .output()
-        .is_ok_and(|output| output.status.success());
-    if !found {
-        if std::env::var("QUAY_REQUIRE_SERVICES").as_deref() == Ok("1") {
-            panic!("the Python module {module} is required but not installed");
-        }
-        report(&format!("Python module {module} not installed, skipped"));
-    }
-    found
 }
 
 /// A valid, empty tar archive (two zero blocks), so that podman can unpack the layer.

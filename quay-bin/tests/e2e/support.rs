@@ -13,18 +13,32 @@ use serde_json::{Value, json};
 
 const REQUIRE_SERVICES: &str = "QUAY_REQUIRE_SERVICES";
 
-/// Whether `tool` can be run; when it cannot, the test is skipped, unless tools are required
-/// (`QUAY_REQUIRE_SERVICES=1`, as in CI), which makes it a failure.
+/// Whether `tool` can be run.
 pub fn have(tool: &str) -> bool {
     let found = Command::new("sh")
         .args(["-c", &format!("command -v {tool}")])
         .output()
         .is_ok_and(|output| output.status.success());
+    required(tool, found)
+}
+
+/// Whether Python can import `module`.
+pub fn have_python_module(module: &str) -> bool {
+    let found = Command::new("python3")
+        .args(["-c", &format!("import {module}")])
+        .output()
+        .is_ok_and(|output| output.status.success());
+    required(&format!("the Python module {module}"), found)
+}
+
+/// A missing tool skips its test, unless tools are required (`QUAY_REQUIRE_SERVICES=1`, as
+/// in CI), which makes it a failure.
+fn required(what: &str, found: bool) -> bool {
     if !found {
         if std::env::var(REQUIRE_SERVICES).as_deref() == Ok("1") {
-            panic!("{tool} is required ({REQUIRE_SERVICES}=1) but not installed");
+            panic!("{what} is required ({REQUIRE_SERVICES}=1) but not installed");
         }
-        report(&format!("{tool} not installed, skipped"));
+        report(&format!("{what} not installed, skipped"));
     }
     found
 }

@@ -77,17 +77,19 @@ pub(super) async fn manifest_id(
 }
 
 impl SqlMetadata {
-    /// The `(id, digest)` rows that `sql` selects, by digest. `sql` takes `values` as `$1`,
-    /// `$2`, ... and the digests where it says `{digests}`.
-    async fn ids_by_digest(
+    /// The ids of `digests`, in order, among the `(id, digest)` rows that `sql` selects;
+    /// the first digest without a row is the error `missing` makes of it. `sql` takes
+    /// `values` as `$1`, `$2`, ... and the digests where it says `{digests}`.
+    async fn required_ids(
         &self,
         conn: &impl ConnectionTrait,
         sql: &str,
         values: Vec<Value>,
         digests: &[Digest],
-    ) -> quay_core::Result<HashMap<String, i64>> {
+        missing: fn(Digest) -> Error,
+    ) -> quay_core::Result<Vec<i64>> {
         if digests.is_empty() {
-            return Ok(HashMap::new());
+            return Ok(Vec::new());
         }
         let sql = sql.replace("{digests}", &placeholders(values.len() + 1, digests.len()));
         let values = values
@@ -97,7 +99,17 @@ impl SqlMetadata {
             .all(conn)
             .await
             .or_storage()?;
-        Ok(rows.into_iter().map(|row| (row.digest, row.id)).collect())
+        let found: HashMap<String, i64> =
+            rows.into_iter().map(|row| (row.digest, row.id)).collect();
+        digests
+            .iter()
+            .map(|digest| {
+                found
+                    .get(digest.as_str())
+                    .copied()
+                    .ok_or_else(|| missing(digest.clone()))
+            })
+            .collect()
     }
 
     /// Ids of the blobs, which the repository must all link.
@@ -108,29 +120,20 @@ impl SqlMetadata {
         digests: &[Digest],
         now_ms: i64,
     ) -> quay_core::Result<Vec<i64>> {
-        let found = self
-            .ids_by_digest(
-                conn,
-                "SELECT b.id AS id, b.digest AS digest FROM blob b
-                 WHERE b.digest IN ({digests}) AND (
-                     EXISTS (SELECT 1 FROM manifest_blob mb
-                             WHERE mb.repository_id = $1 AND mb.blob_id = b.id)
-                     OR EXISTS (SELECT 1 FROM blob_link l
-                                WHERE l.repository_id = $1 AND l.blob_id = b.id
-                                  AND l.expires_ms > $2))",
-                vec![repository.into(), now_ms.into()],
-                digests,
-            )
-            .await?;
-        digests
-            .iter()
-            .map(|digest| {
-                found
-                    .get(digest.as_str())
-                    .copied()
-                    .ok_or_else(|| Error::ManifestBlobUnknown(digest.clone()))
-            })
-            .collect()
+        self.required_ids(
+            conn,
+            "SELECT b.id AS id, b.digest AS digest FROM blob b
+             WHERE b.digest IN ({digests}) AND (
+                 EXISTS (SELECT 1 FROM manifest_blob mb
+                         WHERE mb.repository_id = $1 AND mb.blob_id = b.id)
+                 OR EXISTS (SELECT 1 FROM blob_link l
+                            WHERE l.repository_id = $1 AND l.blob_id = b.id
+                              AND l.expires_ms > $2))",
+            vec![repository.into(), now_ms.into()],
+            digests,
+            Error::ManifestBlobUnknown,
+        )
+        .await
     }
 
     /// Ids of the listed manifests, which must all be in the repository.
@@ -140,24 +143,15 @@ impl SqlMetadata {
         repository: RepositoryId,
         digests: &[Digest],
     ) -> quay_core::Result<Vec<i64>> {
-        let found = self
-            .ids_by_digest(
-                conn,
-                "SELECT m.id AS id, m.digest AS digest FROM manifest m
-                 WHERE m.repository_id = $1 AND m.digest IN ({digests})",
-                vec![repository.into()],
-                digests,
-            )
-            .await?;
-        digests
-            .iter()
-            .map(|digest| {
-                found
-                    .get(digest.as_str())
-                    .copied()
-                    .ok_or_else(|| Error::ManifestReferenceUnknown(digest.clone()))
-            })
-            .collect()
+        self.required_ids(
+            conn,
+            "SELECT m.id AS id, m.digest AS digest FROM manifest m
+             WHERE m.repository_id = $1 AND m.digest IN ({digests})",
+            vec![repository.into()],
+            digests,
+            Error::ManifestReferenceUnknown,
+        )
+        .await
     }
 
     /// Inserts the manifest row with its references and labels; its id.
