@@ -1,6 +1,6 @@
 //! Benchmarks of the registry, run with `cargo bench -p quay-benches`:
 //!
-//! - `manifest_parsing`: [`quay_core::manifest::parse`] on each media type, small and large;
+//! - `manifest_parsing`: `quay_core::manifest::parse` on each media type, small and large;
 //! - `blob_path`: blob uploads (monolithic, and in chunks) and downloads through the whole
 //!   HTTP stack of a real server on 127.0.0.1, with SQLite metadata and filesystem blobs.
 //!

@@ -1,6 +1,6 @@
 //! Identities and the authorizer of the registry.
 //!
-//! Every frontend request asks an [`Authorizer`](quay_core::access::Authorizer) before it
+//! Every frontend request asks an [`Authorizer`] before it
 //! acts. Until accounts exist, the registry serves everyone with full access through
 //! [`AllowAll`]; the accounts work replaces that one value with the decision of
 //! `quay_core::permission`, without touching a handler.

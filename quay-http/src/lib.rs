@@ -4,8 +4,8 @@
 //! - `/health/instance`: whether this instance can reach its database and storage.
 //!
 //! The handlers are thin: parse and validate the request, ask the
-//! [`Authorizer`](quay_core::access::Authorizer), call one use case of
-//! [`Registry`](quay_core::Registry), map the result. Errors become the OCI error envelope in
+//! [`Authorizer`], call one use case of
+//! [`Registry`], map the result. Errors become the OCI error envelope in
 //! one place ([`HttpError`]). Bodies stream in both directions; no handler holds a blob in
 //! memory.
 //!
