@@ -38,12 +38,18 @@ fuzz_target!(|data: &[u8]| {
     };
     let blobs = parsed.required_blobs();
     assert!(
-        blobs.iter().enumerate().all(|(i, d)| !blobs[..i].contains(d)),
+        blobs
+            .iter()
+            .enumerate()
+            .all(|(i, d)| !blobs[..i].contains(d)),
         "duplicate required blob in {blobs:?}"
     );
     let children = parsed.child_manifests();
     assert!(
-        children.iter().enumerate().all(|(i, d)| !children[..i].contains(d)),
+        children
+            .iter()
+            .enumerate()
+            .all(|(i, d)| !children[..i].contains(d)),
         "duplicate child manifest in {children:?}"
     );
     if !matches!(
