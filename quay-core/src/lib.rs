@@ -24,6 +24,7 @@ mod error;
 pub mod hash;
 pub mod manifest;
 pub mod names;
+pub mod permission;
 pub mod ports;
 pub mod range;
 pub mod registry;
