@@ -1,13 +1,14 @@
 //! Identities and the authorizer of the registry.
 //!
-//! Every frontend request asks an [`Authorizer`] before it
-//! acts. Until accounts exist, the registry serves everyone with full access through
-//! [`AllowAll`]; the accounts work replaces that one value with the decision of
-//! `quay_core::permission`, without touching a handler.
+//! Every frontend request asks an [`Authorizer`] before it acts. [`AllowAll`] lets everyone
+//! do everything: an open registry, for services that embed one behind their own access
+//! control.
 
 use async_trait::async_trait;
 use quay_core::RepositoryPath;
-use quay_core::access::{Action, Authorizer, Identity};
+use quay_core::access::{Authorizer, Identity};
+use quay_core::names::Namespace;
+use quay_core::permission::{NamespaceAction, RepositoryAction};
 
 /// Allows every action to everyone: an open registry.
 #[derive(Clone, Copy, Debug, Default)]
@@ -19,7 +20,16 @@ impl Authorizer for AllowAll {
         &self,
         _identity: &Identity,
         _repository: &RepositoryPath,
-        _action: Action,
+        _action: RepositoryAction,
+    ) -> quay_core::Result<()> {
+        Ok(())
+    }
+
+    async fn authorize_namespace(
+        &self,
+        _identity: &Identity,
+        _namespace: &Namespace,
+        _action: NamespaceAction,
     ) -> quay_core::Result<()> {
         Ok(())
     }

@@ -30,6 +30,8 @@ pub(crate) async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     };
     let mut settings = RegistrySettings {
         max_blob_bytes: config.maximum_layer_size,
+        // Until accounts exist the registry is open: pushes create their namespaces.
+        create_namespace_on_push: true,
         ..RegistrySettings::default()
     };
     if let Some(seconds) = config.push_temp_tag_expiration_sec {
@@ -37,7 +39,7 @@ pub(crate) async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         settings.upload_link_ms = ms;
         settings.untagged_manifest_ms = ms;
     }
-    let registry = open_registry(&db_uri, &metadata_options, &storage_path, settings)
+    let backend = open_registry(&db_uri, &metadata_options, &storage_path, settings)
         .await
         .with_context(|| {
             format!(
@@ -46,7 +48,8 @@ pub(crate) async fn serve(args: ServeArgs) -> anyhow::Result<()> {
                 storage_path.display()
             )
         })?;
-    let mut state = quay_http::AppState::new(Arc::new(registry), Arc::new(quay_auth::AllowAll));
+    let mut state =
+        quay_http::AppState::new(Arc::new(backend.registry), Arc::new(quay_auth::AllowAll));
     if let Some(url) = config.public_url() {
         state = state.with_public_url(&url);
     }
@@ -66,6 +69,7 @@ pub(crate) async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .with_graceful_shutdown(shutdown_signal())
         .await
         .context("serving")?;
+    backend.pull_log.close().await;
     tracing::info!("registry stopped");
     Ok(())
 }

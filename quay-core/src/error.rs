@@ -91,6 +91,24 @@ pub enum Error {
     /// The manifest has no tag of its own but is alive as part of a manifest list.
     #[error("manifest {0} is part of a manifest list of this repository; delete the list")]
     ManifestInUse(Digest),
+    /// The request is malformed (a field, a parameter, a body).
+    #[error("{0}")]
+    InvalidRequest(String),
+    /// A name (user, organization, team, robot, repository) is taken.
+    #[error("{0}")]
+    AlreadyExists(String),
+    /// The named thing does not exist.
+    #[error("{what} {name} not found")]
+    NotFound {
+        /// What was looked for (`user`, `team`, ...).
+        what: &'static str,
+        /// Its name.
+        name: String,
+    },
+    /// Credentials were given and are wrong (or their account is disabled). The message is
+    /// for the client; it never contains a secret.
+    #[error("{0}")]
+    InvalidCredentials(String),
     /// The caller is not allowed to do this.
     #[error("access denied")]
     Denied,

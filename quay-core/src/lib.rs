@@ -13,12 +13,16 @@
 //! - [`manifest`]: one pure parser for OCI and Docker manifests (the fuzz target).
 //! - [`tag`]: the time machine's rules for moving and deleting tags.
 //! - [`hash`] and [`range`]: resumable hashing of uploads, and the byte-range headers.
-//! - [`ports`]: the storage traits; [`access`]: the authorizer trait.
+//! - [`permission`]: who may do what, as pure functions of facts; [`account`]: users,
+//!   organizations, robots and teams; [`audit`]: the usage log's entries.
+//! - [`ports`]: the storage traits; [`access`]: identities and the authorizer trait.
 //! - [`registry`]: the use cases of the distribution API, on top of the ports.
 //!
 //! Errors are one enum, [`Error`], whose variants name conditions, not HTTP statuses.
 
 pub mod access;
+pub mod account;
+pub mod audit;
 pub mod clock;
 mod error;
 pub mod hash;
@@ -32,4 +36,4 @@ pub mod tag;
 
 pub use crate::error::{BoxError, Error, Result};
 pub use crate::names::{Digest, DigestAlgorithm, Reference, RepositoryPath, TagName};
-pub use crate::registry::{Registry, RegistrySettings};
+pub use crate::registry::{Registry, RegistrySettings, Stores};

@@ -22,8 +22,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
     std::fs::create_dir_all(&data)?;
 
-    // The embedded default: SQLite metadata and blobs in a directory.
-    let registry = quay_storage::open_embedded(&data, RegistrySettings::default()).await?;
+    // The embedded default (SQLite metadata, blobs in a directory), open to everyone:
+    // pushes create their namespaces.
+    let settings = RegistrySettings {
+        create_namespace_on_push: true,
+        ..RegistrySettings::default()
+    };
+    let registry = quay_storage::open_embedded(&data, settings).await?.registry;
 
     // The registry's router, merged with the service's own.
     let state = quay_http::AppState::new(Arc::new(registry), Arc::new(quay_auth::AllowAll));

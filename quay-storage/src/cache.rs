@@ -19,10 +19,13 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use async_trait::async_trait;
 use moka::sync::Cache;
+use quay_core::account::NamespaceId;
+use quay_core::audit::AuditEntry;
+use quay_core::permission::Visibility;
 use quay_core::ports::{
     BlobIndex, BlobInfo, LinkedBlob, LiveManifest, ManifestStore, MetadataStore, NewManifest,
-    Referrer, Repository, RepositoryId, RepositoryStore, TagList, TagPlacement, TagResolution,
-    TagStore, UploadSession, UploadSessions,
+    NewRepository, Referrer, Repository, RepositoryDetails, RepositoryId, RepositoryStore, TagList,
+    TagPlacement, TagResolution, TagStore, UploadSession, UploadSessions,
 };
 use quay_core::{Digest, RepositoryPath, TagName};
 
@@ -128,12 +131,71 @@ impl<M: MetadataStore> RepositoryStore for CachedMetadata<M> {
 
     async fn create_repository(
         &self,
+        namespace: NamespaceId,
         path: &RepositoryPath,
+        new: NewRepository,
+        audit: Option<AuditEntry>,
         now_ms: i64,
-    ) -> quay_core::Result<Repository> {
-        let created = self.inner.create_repository(path, now_ms).await;
+    ) -> quay_core::Result<(Repository, bool)> {
+        let created = self
+            .inner
+            .create_repository(namespace, path, new, audit, now_ms)
+            .await;
         self.repositories.invalidate(path);
         created
+    }
+
+    async fn repository_details(
+        &self,
+        repository: RepositoryId,
+    ) -> quay_core::Result<Option<RepositoryDetails>> {
+        self.inner.repository_details(repository).await
+    }
+
+    async fn namespace_repositories(
+        &self,
+        namespace: NamespaceId,
+        public_only: bool,
+        after: Option<&str>,
+        limit: u32,
+    ) -> quay_core::Result<Vec<RepositoryDetails>> {
+        self.inner
+            .namespace_repositories(namespace, public_only, after, limit)
+            .await
+    }
+
+    async fn set_visibility(
+        &self,
+        repository: RepositoryId,
+        visibility: Visibility,
+        audit: AuditEntry,
+    ) -> quay_core::Result<()> {
+        self.inner
+            .set_visibility(repository, visibility, audit)
+            .await
+    }
+
+    async fn set_description(
+        &self,
+        repository: RepositoryId,
+        description: &str,
+        audit: AuditEntry,
+    ) -> quay_core::Result<()> {
+        self.inner
+            .set_description(repository, description, audit)
+            .await
+    }
+
+    async fn delete_repository(
+        &self,
+        repository: RepositoryId,
+        audit: AuditEntry,
+    ) -> quay_core::Result<()> {
+        let deleted = self.inner.delete_repository(repository, audit).await;
+        // The path cache is keyed by path; deletions are rare enough to drop it whole.
+        self.repositories.invalidate_all();
+        self.invalidate(repository);
+        deleted
     }
 
     async fn list_repositories(
@@ -264,11 +326,12 @@ impl<M: MetadataStore> ManifestStore for CachedMetadata<M> {
         repository: RepositoryId,
         manifest: NewManifest,
         placement: TagPlacement,
+        audit: Option<AuditEntry>,
         now_ms: i64,
     ) -> quay_core::Result<()> {
         let stored = self
             .inner
-            .store_manifest(repository, manifest, placement, now_ms)
+            .store_manifest(repository, manifest, placement, audit, now_ms)
             .await;
         self.invalidate(repository);
         stored
@@ -323,9 +386,10 @@ impl<M: MetadataStore> TagStore for CachedMetadata<M> {
         &self,
         repository: RepositoryId,
         tag: &TagName,
+        audit: AuditEntry,
         now_ms: i64,
     ) -> quay_core::Result<bool> {
-        let deleted = self.inner.delete_tag(repository, tag, now_ms).await;
+        let deleted = self.inner.delete_tag(repository, tag, audit, now_ms).await;
         self.invalidate(repository);
         deleted
     }
@@ -334,11 +398,12 @@ impl<M: MetadataStore> TagStore for CachedMetadata<M> {
         &self,
         repository: RepositoryId,
         digest: &Digest,
+        audit: AuditEntry,
         now_ms: i64,
     ) -> quay_core::Result<usize> {
         let deleted = self
             .inner
-            .delete_manifest_tags(repository, digest, now_ms)
+            .delete_manifest_tags(repository, digest, audit, now_ms)
             .await;
         self.invalidate(repository);
         deleted

@@ -3,10 +3,11 @@
 //! - [`ObjectStorage`]: blob and upload bytes on any [OpenDAL](opendal) service (the local
 //!   filesystem for the embedded default; S3-compatible stores in production).
 //! - [`SqlMetadata`]: repositories, manifests, tags with their history, uploads in progress,
-//!   in SQLite (the embedded default) or PostgreSQL, through SeaORM, with migrations applied
+//!   accounts, teams, permissions, credentials and the usage log, in SQLite (the embedded default) or PostgreSQL, through SeaORM, with migrations applied
 //!   on connect.
 //! - [`CachedMetadata`]: a moka cache in front of the metadata for the hot reads (a tag's
 //!   manifest, a blob's link, a repository's tag list).
+//! - [`PullLog`]: pull entries of the usage log, written in batches off the request path.
 //!
 //! [`open_embedded`] and [`open_registry`] put them together into a
 //! [`Registry`](quay_core::Registry).
@@ -19,9 +20,11 @@ mod cache;
 mod error;
 mod meta;
 mod open;
+mod pull_log;
 
 pub use crate::blob::{ObjectStorage, blob_path};
 pub use crate::cache::{CacheOptions, CachedMetadata};
 pub use crate::error::StorageError;
 pub use crate::meta::{MetadataOptions, SqlMetadata};
-pub use crate::open::{open_embedded, open_registry};
+pub use crate::open::{Backend, open_embedded, open_registry};
+pub use crate::pull_log::PullLog;

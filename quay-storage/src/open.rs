@@ -3,31 +3,56 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use quay_core::{Registry, RegistrySettings};
+use quay_core::ports::AccountDirectory;
+use quay_core::{Registry, RegistrySettings, Stores};
 
 use crate::{
-    CacheOptions, CachedMetadata, MetadataOptions, ObjectStorage, SqlMetadata, StorageError,
+    CacheOptions, CachedMetadata, MetadataOptions, ObjectStorage, PullLog, SqlMetadata,
+    StorageError,
 };
 
+/// A registry and the tenancy stores beside it.
+pub struct Backend {
+    /// The registry.
+    pub registry: Registry,
+    /// Accounts, teams, permissions, credentials and the usage log.
+    pub directory: Arc<dyn AccountDirectory>,
+    /// The queue of pull entries; close it on shutdown.
+    pub pull_log: Arc<PullLog>,
+}
+
 /// A registry on the database at `db_uri` (Quay's `DB_URI`; SQLite or PostgreSQL), with the
-/// metadata cache in front, and blobs in the directory `blob_dir`.
+/// metadata cache in front, and blobs in the directory `blob_dir`. Starts the pull log's
+/// writer on the current runtime.
 pub async fn open_registry(
     db_uri: &str,
     options: &MetadataOptions,
     blob_dir: &Path,
     settings: RegistrySettings,
-) -> Result<Registry, StorageError> {
+) -> Result<Backend, StorageError> {
     let metadata = SqlMetadata::connect(db_uri, options).await?;
-    let metadata = Arc::new(CachedMetadata::new(metadata, &CacheOptions::default()));
+    let directory = Arc::new(metadata.clone());
+    let pull_log = Arc::new(PullLog::start(directory.clone()));
     let blobs = Arc::new(ObjectStorage::filesystem(blob_dir)?);
-    Ok(Registry::new(metadata, blobs.clone(), blobs, settings))
+    let stores = Stores {
+        metadata: Arc::new(CachedMetadata::new(metadata, &CacheOptions::default())),
+        accounts: directory.clone(),
+        blobs: blobs.clone(),
+        uploads: blobs,
+        pull_log: pull_log.clone(),
+    };
+    Ok(Backend {
+        registry: Registry::new(stores, settings),
+        directory,
+        pull_log,
+    })
 }
 
 /// The embedded default: SQLite at `dir/quay.db` and blobs under `dir/storage`.
 pub async fn open_embedded(
     dir: &Path,
     settings: RegistrySettings,
-) -> Result<Registry, StorageError> {
+) -> Result<Backend, StorageError> {
     let db_uri = format!("sqlite://{}", dir.join("quay.db").display());
     open_registry(
         &db_uri,

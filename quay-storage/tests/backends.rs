@@ -49,7 +49,7 @@ async fn monolithic_upload_is_readable(h: &Harness) {
 async fn chunked_upload_continues_on_another_node(h: &Harness) {
     let path = repo("ns/app");
     let content = b"first-second-third";
-    let started = h.registry.start_upload(&path).await.unwrap();
+    let started = h.registry.start_upload(&path, &NOBODY).await.unwrap();
     let id = started.id.as_str();
     assert_eq!(started.size, 0);
     let after_first = h
@@ -95,7 +95,7 @@ async fn chunked_upload_continues_on_another_node(h: &Harness) {
 
 async fn out_of_order_and_repeated_chunks_change_nothing(h: &Harness) {
     let path = repo("ns/app");
-    let id = h.registry.start_upload(&path).await.unwrap().id;
+    let id = h.registry.start_upload(&path, &NOBODY).await.unwrap().id;
     h.registry
         .upload_chunk(
             &path,
@@ -156,7 +156,7 @@ async fn out_of_order_and_repeated_chunks_change_nothing(h: &Harness) {
 
 async fn racing_chunks_record_only_one(h: &Harness) {
     let path = repo("ns/app");
-    let id = h.registry.start_upload(&path).await.unwrap().id;
+    let id = h.registry.start_upload(&path, &NOBODY).await.unwrap().id;
     let range = Some(ChunkRange { start: 0, end: 3 });
     let (a, b) = tokio::join!(
         h.registry.upload_chunk(&path, &id, range, body(&[b"aaaa"])),
@@ -182,7 +182,7 @@ async fn a_wrong_digest_keeps_nothing(h: &Harness) {
     let claimed = sha256(b"something else");
     let result = h
         .registry
-        .upload_blob(&path, &claimed, body(&[b"content"]))
+        .upload_blob(&path, &claimed, body(&[b"content"]), &NOBODY)
         .await;
     assert!(matches!(result, Err(Error::DigestMismatch { .. })));
     assert!(matches!(
@@ -200,7 +200,7 @@ async fn a_wrong_digest_keeps_nothing(h: &Harness) {
     );
 
     // Also when the digest only arrives with the last request of a chunked upload.
-    let id = h.registry.start_upload(&path).await.unwrap().id;
+    let id = h.registry.start_upload(&path, &NOBODY).await.unwrap().id;
     h.registry
         .upload_chunk(&path, &id, None, body(&[b"abc"]))
         .await
@@ -216,7 +216,7 @@ async fn a_wrong_digest_keeps_nothing(h: &Harness) {
 
 async fn a_cancelled_upload_keeps_nothing(h: &Harness) {
     let path = repo("ns/app");
-    let id = h.registry.start_upload(&path).await.unwrap().id;
+    let id = h.registry.start_upload(&path, &NOBODY).await.unwrap().id;
     h.registry
         .upload_chunk(&path, &id, None, body(&[b"abc"]))
         .await
@@ -232,9 +232,9 @@ async fn a_cancelled_upload_keeps_nothing(h: &Harness) {
     ));
     assert!(h.stored_objects("").await.is_empty());
     // An upload is only reachable through its own repository.
-    let id = h.registry.start_upload(&path).await.unwrap().id;
+    let id = h.registry.start_upload(&path, &NOBODY).await.unwrap().id;
     let elsewhere = repo("ns/other");
-    h.registry.start_upload(&elsewhere).await.unwrap();
+    h.registry.start_upload(&elsewhere, &NOBODY).await.unwrap();
     assert!(matches!(
         h.registry.upload_status(&elsewhere, &id).await,
         Err(Error::UploadUnknown)
@@ -246,12 +246,12 @@ async fn sha512_and_empty_blobs(h: &Harness) {
     let digest = quay_core::hash::digest_of(quay_core::DigestAlgorithm::Sha512, b"sha512 content");
     let blob = h
         .registry
-        .upload_blob(&path, &digest, body(&[b"sha512 ", b"content"]))
+        .upload_blob(&path, &digest, body(&[b"sha512 ", b"content"]), &NOBODY)
         .await
         .unwrap();
     assert_eq!(blob.size, 14);
     let empty = sha256(b"");
-    let id = h.registry.start_upload(&path).await.unwrap().id;
+    let id = h.registry.start_upload(&path, &NOBODY).await.unwrap().id;
     let blob = h
         .registry
         .finish_upload(&path, &id, &empty, None)
@@ -268,6 +268,7 @@ async fn sha512_and_empty_blobs(h: &Harness) {
 async fn blobs_larger_than_the_limit_are_refused(metadata: Metadata, objects: Objects) {
     let settings = RegistrySettings {
         max_blob_bytes: Some(10),
+        create_namespace_on_push: true,
         ..Default::default()
     };
     let Some(h) = Harness::with_settings(metadata, objects, settings).await else {
@@ -276,7 +277,7 @@ async fn blobs_larger_than_the_limit_are_refused(metadata: Metadata, objects: Ob
     let path = repo("ns/app");
     let result = h
         .registry
-        .upload_blob(&path, &sha256(&[7; 11]), body(&[&[7; 6], &[7; 5]]))
+        .upload_blob(&path, &sha256(&[7; 11]), body(&[&[7; 6], &[7; 5]]), &NOBODY)
         .await;
     assert!(
         matches!(
@@ -288,7 +289,7 @@ async fn blobs_larger_than_the_limit_are_refused(metadata: Metadata, objects: Ob
         ),
         "{result:?}"
     );
-    let id = h.registry.start_upload(&path).await.unwrap().id;
+    let id = h.registry.start_upload(&path, &NOBODY).await.unwrap().id;
     h.registry
         .upload_chunk(&path, &id, None, body(&[&[1; 8]]))
         .await
@@ -317,7 +318,7 @@ async fn knowing_a_digest_grants_nothing(h: &Harness) {
     let source = repo("ns/source");
     let digest = upload(&h.registry, &source, b"shared layer").await;
     let stranger = repo("other/stranger");
-    h.registry.start_upload(&stranger).await.unwrap();
+    h.registry.start_upload(&stranger, &NOBODY).await.unwrap();
     assert!(matches!(
         h.registry.blob(&stranger, &digest).await,
         Err(Error::BlobUnknown(_))
@@ -325,7 +326,7 @@ async fn knowing_a_digest_grants_nothing(h: &Harness) {
     // A mount names where the blob comes from.
     let mounted = h
         .registry
-        .mount_blob(&stranger, &digest, &source)
+        .mount_blob(&stranger, &digest, &source, &NOBODY)
         .await
         .unwrap();
     assert_eq!(mounted.unwrap().size, 12);
@@ -333,7 +334,7 @@ async fn knowing_a_digest_grants_nothing(h: &Harness) {
     // A mount from a repository that does not link the blob mounts nothing.
     let nothing = h
         .registry
-        .mount_blob(&repo("ns/third"), &sha256(b"unknown"), &source)
+        .mount_blob(&repo("ns/third"), &sha256(b"unknown"), &source, &NOBODY)
         .await
         .unwrap();
     assert!(nothing.is_none());
@@ -355,7 +356,11 @@ async fn upload_links_lapse_unless_a_manifest_takes_over(h: &Harness) {
         4
     );
     assert_eq!(
-        h.registry.manifest(&path, &tag("v1")).await.unwrap().digest,
+        h.registry
+            .manifest(&path, &tag("v1"), &NOBODY)
+            .await
+            .unwrap()
+            .digest,
         digest
     );
 }
@@ -370,10 +375,14 @@ async fn manifests_pull_by_tag_and_digest(h: &Harness) {
         &[b"layer one", b"layer two"],
     )
     .await;
-    let by_tag = h.registry.manifest(&path, &tag("v1")).await.unwrap();
+    let by_tag = h
+        .registry
+        .manifest(&path, &tag("v1"), &NOBODY)
+        .await
+        .unwrap();
     let by_digest = h
         .registry
-        .manifest(&path, &Reference::Digest(digest.clone()))
+        .manifest(&path, &Reference::Digest(digest.clone()), &NOBODY)
         .await
         .unwrap();
     assert_eq!(by_tag.digest, digest);
@@ -381,11 +390,13 @@ async fn manifests_pull_by_tag_and_digest(h: &Harness) {
     assert_eq!(sha256(&by_tag.bytes), digest);
     assert_eq!(by_tag.media_type.as_str(), OCI_MANIFEST);
     assert!(matches!(
-        h.registry.manifest(&path, &tag("v2")).await,
+        h.registry.manifest(&path, &tag("v2"), &NOBODY).await,
         Err(Error::ManifestUnknown)
     ));
     assert!(matches!(
-        h.registry.manifest(&repo("ns/missing"), &tag("v1")).await,
+        h.registry
+            .manifest(&repo("ns/missing"), &tag("v1"), &NOBODY)
+            .await,
         Err(Error::RepositoryUnknown)
     ));
 }
@@ -397,19 +408,25 @@ async fn a_manifest_with_a_missing_blob_stores_nothing(h: &Harness) {
     let digest = sha256(&manifest);
     let result = h
         .registry
-        .put_manifest(&path, &tag("v1"), Some(OCI_MANIFEST), manifest.clone())
+        .put_manifest(
+            &path,
+            &tag("v1"),
+            Some(OCI_MANIFEST),
+            manifest.clone(),
+            &NOBODY,
+        )
         .await;
     match result {
         Err(Error::ManifestBlobUnknown(missing)) => assert_eq!(missing, sha256(b"never uploaded")),
         other => panic!("expected a missing blob, got {other:?}"),
     }
     assert!(matches!(
-        h.registry.manifest(&path, &tag("v1")).await,
+        h.registry.manifest(&path, &tag("v1"), &NOBODY).await,
         Err(Error::ManifestUnknown)
     ));
     assert!(matches!(
         h.registry
-            .manifest(&path, &Reference::Digest(digest.clone()))
+            .manifest(&path, &Reference::Digest(digest.clone()), &NOBODY)
             .await,
         Err(Error::ManifestUnknown)
     ));
@@ -425,14 +442,20 @@ async fn a_manifest_with_a_missing_blob_stores_nothing(h: &Harness) {
     upload(&h.registry, &repo("ns/other"), b"never uploaded").await;
     let result = h
         .registry
-        .put_manifest(&path, &tag("v1"), Some(OCI_MANIFEST), manifest.clone())
+        .put_manifest(
+            &path,
+            &tag("v1"),
+            Some(OCI_MANIFEST),
+            manifest.clone(),
+            &NOBODY,
+        )
         .await;
     assert!(matches!(result, Err(Error::ManifestBlobUnknown(_))));
     // And the digest in the URL must be the body's.
     let wrong = Reference::Digest(sha256(b"not the manifest"));
     let result = h
         .registry
-        .put_manifest(&path, &wrong, Some(OCI_MANIFEST), manifest)
+        .put_manifest(&path, &wrong, Some(OCI_MANIFEST), manifest, &NOBODY)
         .await;
     assert!(matches!(result, Err(Error::DigestMismatch { .. })));
 }
@@ -452,7 +475,7 @@ async fn manifest_lists_need_their_children(h: &Harness) {
     let index = index_manifest(&children.iter().map(|(d, s)| (d, *s)).collect::<Vec<_>>());
     let result = h
         .registry
-        .put_manifest(&path, &tag("v1"), Some(OCI_INDEX), index.clone())
+        .put_manifest(&path, &tag("v1"), Some(OCI_INDEX), index.clone(), &NOBODY)
         .await;
     match result {
         Err(Error::ManifestReferenceUnknown(missing)) => assert_eq!(missing, children[0].0),
@@ -469,6 +492,7 @@ async fn manifest_lists_need_their_children(h: &Harness) {
                 &Reference::Digest(digest.clone()),
                 Some(OCI_MANIFEST),
                 manifest,
+                &NOBODY,
             )
             .await
             .unwrap();
@@ -476,7 +500,7 @@ async fn manifest_lists_need_their_children(h: &Harness) {
     }
     let index_digest = h
         .registry
-        .put_manifest(&path, &tag("v1"), Some(OCI_INDEX), index)
+        .put_manifest(&path, &tag("v1"), Some(OCI_INDEX), index, &NOBODY)
         .await
         .unwrap()
         .digest;
@@ -485,22 +509,25 @@ async fn manifest_lists_need_their_children(h: &Harness) {
     for (digest, _) in &children {
         let child = h
             .registry
-            .manifest(&path, &Reference::Digest(digest.clone()))
+            .manifest(&path, &Reference::Digest(digest.clone()), &NOBODY)
             .await;
         assert_eq!(&child.unwrap().digest, digest);
     }
     // Without the index's tag, they go.
-    h.registry.delete_manifest(&path, &tag("v1")).await.unwrap();
+    h.registry
+        .delete_manifest(&path, &tag("v1"), &NOBODY)
+        .await
+        .unwrap();
     for (digest, _) in &children {
         let child = h
             .registry
-            .manifest(&path, &Reference::Digest(digest.clone()))
+            .manifest(&path, &Reference::Digest(digest.clone()), &NOBODY)
             .await;
         assert!(matches!(child, Err(Error::ManifestUnknown)));
     }
     assert!(matches!(
         h.registry
-            .manifest(&path, &Reference::Digest(index_digest))
+            .manifest(&path, &Reference::Digest(index_digest), &NOBODY)
             .await,
         Err(Error::ManifestUnknown)
     ));
@@ -513,11 +540,22 @@ async fn untagged_manifests_lapse(h: &Harness) {
     let manifest = image_manifest(b"{}", &[b"layer"], "");
     let digest = sha256(&manifest);
     h.registry
-        .put_manifest(&path, &Reference::Digest(digest.clone()), None, manifest)
+        .put_manifest(
+            &path,
+            &Reference::Digest(digest.clone()),
+            None,
+            manifest,
+            &NOBODY,
+        )
         .await
         .unwrap();
     let by_digest = Reference::Digest(digest);
-    assert!(h.registry.manifest(&path, &by_digest).await.is_ok());
+    assert!(
+        h.registry
+            .manifest(&path, &by_digest, &NOBODY)
+            .await
+            .is_ok()
+    );
     assert!(
         h.registry
             .tags(&path, None, None)
@@ -528,7 +566,7 @@ async fn untagged_manifests_lapse(h: &Harness) {
     );
     h.clock.advance_ms(HOUR_MS + 1);
     assert!(matches!(
-        h.registry.manifest(&path, &by_digest).await,
+        h.registry.manifest(&path, &by_digest, &NOBODY).await,
         Err(Error::ManifestUnknown)
     ));
 }
@@ -540,7 +578,7 @@ async fn moving_and_deleting_tags(h: &Harness) {
     let second = push_image(&h.registry, &path, "latest", b"{\"v\":2}", &[b"b"]).await;
     assert_eq!(
         h.registry
-            .manifest(&path, &tag("latest"))
+            .manifest(&path, &tag("latest"), &NOBODY)
             .await
             .unwrap()
             .digest,
@@ -549,7 +587,7 @@ async fn moving_and_deleting_tags(h: &Harness) {
     // The old target lost its only tag.
     assert!(matches!(
         h.registry
-            .manifest(&path, &Reference::Digest(first.clone()))
+            .manifest(&path, &Reference::Digest(first.clone()), &NOBODY)
             .await,
         Err(Error::ManifestUnknown)
     ));
@@ -560,21 +598,23 @@ async fn moving_and_deleting_tags(h: &Harness) {
         push_image(&h.registry, &path, "other", b"{\"v\":2}", &[b"b"]).await;
     }
     h.registry
-        .delete_manifest(&path, &tag("latest"))
+        .delete_manifest(&path, &tag("latest"), &NOBODY)
         .await
         .unwrap();
-    match h.registry.manifest(&path, &tag("latest")).await {
+    match h.registry.manifest(&path, &tag("latest"), &NOBODY).await {
         Err(Error::TagExpired(name)) => assert_eq!(name.as_str(), "latest"),
         other => panic!("expected an expired tag, got {other:?}"),
     }
     assert!(matches!(
-        h.registry.delete_manifest(&path, &tag("latest")).await,
+        h.registry
+            .delete_manifest(&path, &tag("latest"), &NOBODY)
+            .await,
         Err(Error::ManifestUnknown)
     ));
     // Deleting by digest removes every tag of the manifest.
     push_image(&h.registry, &path, "again", b"{\"v\":2}", &[b"b"]).await;
     h.registry
-        .delete_manifest(&path, &Reference::Digest(second.clone()))
+        .delete_manifest(&path, &Reference::Digest(second.clone()), &NOBODY)
         .await
         .unwrap();
     assert!(
@@ -587,7 +627,7 @@ async fn moving_and_deleting_tags(h: &Harness) {
     );
     assert!(matches!(
         h.registry
-            .delete_manifest(&path, &Reference::Digest(second))
+            .delete_manifest(&path, &Reference::Digest(second), &NOBODY)
             .await,
         Err(Error::ManifestUnknown)
     ));
@@ -595,7 +635,7 @@ async fn moving_and_deleting_tags(h: &Harness) {
     push_image(&h.registry, &path, "latest", b"{\"v\":1}", &[b"a"]).await;
     assert_eq!(
         h.registry
-            .manifest(&path, &tag("latest"))
+            .manifest(&path, &tag("latest"), &NOBODY)
             .await
             .unwrap()
             .digest,
@@ -612,7 +652,7 @@ async fn tag_pages(h: &Harness) {
     for name in &names {
         let pushed = h
             .registry
-            .put_manifest(&path, &tag(name), None, manifest.clone())
+            .put_manifest(&path, &tag(name), None, manifest.clone(), &NOBODY)
             .await
             .unwrap();
         assert_eq!(pushed.digest, digest);
@@ -658,7 +698,7 @@ async fn tag_pages(h: &Harness) {
 async fn catalog_pages(h: &Harness) {
     let paths = ["bb/x", "aa/z", "aa/y/deep", "library/solo", "aa-b/c"];
     for path in paths {
-        h.registry.start_upload(&repo(path)).await.unwrap();
+        h.registry.start_upload(&repo(path), &NOBODY).await.unwrap();
     }
     let all = h.registry.catalog(None, None).await.unwrap();
     let names: Vec<String> = all.items.iter().map(ToString::to_string).collect();
@@ -682,7 +722,7 @@ async fn referrers_follow_subjects(h: &Harness) {
     let subject = push_image(&h.registry, &path, "v1", b"{}", &[b"image"]).await;
     let subject_size = h
         .registry
-        .manifest(&path, &tag("v1"))
+        .manifest(&path, &tag("v1"), &NOBODY)
         .await
         .unwrap()
         .bytes
@@ -708,6 +748,7 @@ async fn referrers_follow_subjects(h: &Harness) {
                 &Reference::Digest(sha256(manifest)),
                 Some(OCI_MANIFEST),
                 manifest.clone(),
+                &NOBODY,
             )
             .await
             .unwrap();
@@ -752,7 +793,7 @@ async fn referrers_follow_subjects(h: &Harness) {
     assert_eq!(none["manifests"].as_array().unwrap().len(), 0);
     // A deleted referrer is no longer listed.
     h.registry
-        .delete_manifest(&path, &Reference::Digest(sha256(&signature)))
+        .delete_manifest(&path, &Reference::Digest(sha256(&signature)), &NOBODY)
         .await
         .unwrap();
     assert_eq!(listed(None).await.len(), 1);
@@ -765,11 +806,18 @@ async fn referrers_follow_subjects(h: &Harness) {
             &Reference::Digest(sha256(&signature)),
             Some(OCI_MANIFEST),
             signature.clone(),
+            &NOBODY,
         )
         .await
         .unwrap();
     h.registry
-        .put_manifest(&path, &tag(&fallback_tag), Some(OCI_INDEX), fallback)
+        .put_manifest(
+            &path,
+            &tag(&fallback_tag),
+            Some(OCI_INDEX),
+            fallback,
+            &NOBODY,
+        )
         .await
         .unwrap();
     assert_eq!(listed(None).await.len(), 2);
@@ -806,20 +854,36 @@ async fn schema1_must_name_its_repository(h: &Harness) {
     };
     let schema1 = Some("application/vnd.docker.distribution.manifest.v1+json");
     h.registry
-        .put_manifest(&path, &tag("v1"), schema1, manifest("ns/app", "v1"))
+        .put_manifest(
+            &path,
+            &tag("v1"),
+            schema1,
+            manifest("ns/app", "v1"),
+            &NOBODY,
+        )
         .await
         .unwrap();
     let wrong_name = h
         .registry
-        .put_manifest(&path, &tag("v1"), schema1, manifest("ns/x", "v1"))
+        .put_manifest(&path, &tag("v1"), schema1, manifest("ns/x", "v1"), &NOBODY)
         .await;
     assert!(matches!(wrong_name, Err(Error::NameInvalid(_))));
     let wrong_tag = h
         .registry
-        .put_manifest(&path, &tag("v2"), schema1, manifest("ns/app", "v1"))
+        .put_manifest(
+            &path,
+            &tag("v2"),
+            schema1,
+            manifest("ns/app", "v1"),
+            &NOBODY,
+        )
         .await;
     assert!(matches!(wrong_tag, Err(Error::TagInvalid(_))));
-    let pulled = h.registry.manifest(&path, &tag("v1")).await.unwrap();
+    let pulled = h
+        .registry
+        .manifest(&path, &tag("v1"), &NOBODY)
+        .await
+        .unwrap();
     assert_eq!(
         pulled.media_type.as_str(),
         "application/vnd.docker.distribution.manifest.v1+json"

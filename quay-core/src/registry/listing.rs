@@ -8,6 +8,7 @@ use super::Registry;
 use crate::error::{Error, Result};
 use crate::manifest::{self, ManifestMediaType};
 use crate::names::{Digest, DigestAlgorithm, Reference, RepositoryPath, TagName};
+use crate::ports::Repository;
 
 /// One page of a listing.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -125,7 +126,7 @@ impl Registry {
                 digest: stored.digest,
             });
         }
-        for entry in self.tag_schema_referrers(path, subject).await? {
+        for entry in self.tag_schema_referrers(&repository, subject).await? {
             if !entries.iter().any(|known| known.digest == entry.digest) {
                 entries.push(entry);
             }
@@ -143,14 +144,14 @@ impl Registry {
     /// The entries of the index tagged `sha256-<hex>` of the subject, if there is one.
     async fn tag_schema_referrers(
         &self,
-        path: &RepositoryPath,
+        repository: &Repository,
         subject: &Digest,
     ) -> Result<Vec<ReferrerEntry>> {
         if subject.algorithm() != DigestAlgorithm::Sha256 {
             return Ok(Vec::new());
         }
         let tag = TagName::parse(&format!("sha256-{}", subject.hex()))?;
-        let index = match self.manifest(path, &Reference::Tag(tag)).await {
+        let index = match self.resolve(repository, &Reference::Tag(tag)).await {
             Ok(index) => index,
             Err(Error::ManifestUnknown | Error::TagExpired(_)) => return Ok(Vec::new()),
             Err(other) => return Err(other),

@@ -14,12 +14,14 @@ use std::sync::Arc;
 pub use self::listing::{Page, Referrers};
 pub use self::push::PushedManifest;
 pub use self::upload::UploadStatus;
+use crate::audit::{Actor, LogKind};
 use crate::clock::{Clock, SystemClock};
 use crate::error::{Error, Result};
 use crate::names::{Digest, Reference, RepositoryPath};
+use crate::permission::Visibility;
 use crate::ports::{
-    BlobInfo, BlobStore, ByteStream, MetadataStore, Repository, StoredManifest, TagResolution,
-    UploadStore,
+    AccountStore, AuditSink, BlobInfo, BlobStore, ByteStream, MetadataStore, NewRepository,
+    Repository, StoredManifest, TagResolution, UploadStore,
 };
 use crate::range::{ByteRange, RangeRequest};
 
@@ -37,6 +39,11 @@ pub struct RegistrySettings {
     pub untagged_manifest_ms: i64,
     /// Most entries of one tag or catalog page (10,000).
     pub max_page_size: u32,
+    /// Who may read a repository created by a push (`CREATE_PRIVATE_REPO_ON_PUSH`: private).
+    pub push_visibility: Visibility,
+    /// Whether a push may create a missing namespace, as an organization owned by the pusher
+    /// (`CREATE_NAMESPACE_ON_PUSH`, default false).
+    pub create_namespace_on_push: bool,
 }
 
 impl Default for RegistrySettings {
@@ -47,15 +54,34 @@ impl Default for RegistrySettings {
             upload_link_ms: 3_600_000,
             untagged_manifest_ms: 3_600_000,
             max_page_size: 10_000,
+            push_visibility: Visibility::Private,
+            create_namespace_on_push: false,
         }
     }
+}
+
+/// The stores a registry works on.
+#[derive(Clone)]
+pub struct Stores {
+    /// Repositories, manifests, tags, blob links, uploads.
+    pub metadata: Arc<dyn MetadataStore>,
+    /// Namespaces (a push may create one).
+    pub accounts: Arc<dyn AccountStore>,
+    /// Blob bytes.
+    pub blobs: Arc<dyn BlobStore>,
+    /// Upload bytes.
+    pub uploads: Arc<dyn UploadStore>,
+    /// Where pull entries of the usage log go.
+    pub pull_log: Arc<dyn AuditSink>,
 }
 
 /// The registry: every use case of the distribution API.
 pub struct Registry {
     metadata: Arc<dyn MetadataStore>,
+    accounts: Arc<dyn AccountStore>,
     blobs: Arc<dyn BlobStore>,
     uploads: Arc<dyn UploadStore>,
+    pull_log: Arc<dyn AuditSink>,
     clock: Arc<dyn Clock>,
     settings: RegistrySettings,
 }
@@ -96,16 +122,13 @@ pub struct Health {
 
 impl Registry {
     /// A registry on these stores, with the system clock.
-    pub fn new(
-        metadata: Arc<dyn MetadataStore>,
-        blobs: Arc<dyn BlobStore>,
-        uploads: Arc<dyn UploadStore>,
-        settings: RegistrySettings,
-    ) -> Self {
+    pub fn new(stores: Stores, settings: RegistrySettings) -> Self {
         Self {
-            metadata,
-            blobs,
-            uploads,
+            metadata: stores.metadata,
+            accounts: stores.accounts,
+            blobs: stores.blobs,
+            uploads: stores.uploads,
+            pull_log: stores.pull_log,
             clock: Arc::new(SystemClock),
             settings,
         }
@@ -134,12 +157,52 @@ impl Registry {
             .ok_or(Error::RepositoryUnknown)
     }
 
-    /// The repository at `path`, created on first push.
-    async fn for_push(&self, path: &RepositoryPath) -> Result<Repository> {
-        match self.metadata.find_repository(path).await? {
-            Some(repository) => Ok(repository),
-            None => self.metadata.create_repository(path, self.now_ms()).await,
+    /// The repository at `path`, created on first push: private (or as configured), with
+    /// the pusher as its admin. The caller has checked that `actor` may create it.
+    async fn for_push(&self, path: &RepositoryPath, actor: &Actor) -> Result<Repository> {
+        if let Some(repository) = self.metadata.find_repository(path).await? {
+            return Ok(repository);
         }
+        let now_ms = self.now_ms();
+        let namespace = match self.accounts.namespace(&path.namespace).await? {
+            Some(namespace) => namespace,
+            None if self.settings.create_namespace_on_push => {
+                let audit = actor
+                    .entry(LogKind::OrgCreate, now_ms)
+                    .meta("namespace", path.namespace.as_str());
+                let creator = actor.account();
+                match self
+                    .accounts
+                    .create_organization(&path.namespace, None, creator, audit, now_ms)
+                    .await
+                {
+                    Ok(namespace) => namespace,
+                    // Another push created it first.
+                    Err(Error::AlreadyExists(_)) => self
+                        .accounts
+                        .namespace(&path.namespace)
+                        .await?
+                        .ok_or(Error::RepositoryUnknown)?,
+                    Err(other) => return Err(other),
+                }
+            }
+            None => {
+                return Err(Error::NotFound {
+                    what: "namespace",
+                    name: path.namespace.to_string(),
+                });
+            }
+        };
+        let new = NewRepository {
+            visibility: self.settings.push_visibility,
+            description: None,
+            creator: actor.account(),
+        };
+        let (repository, _) = self
+            .metadata
+            .create_repository(namespace.id, path, new, None, now_ms)
+            .await?;
+        Ok(repository)
     }
 
     /// Checks both stores with one cheap read each.
@@ -151,13 +214,34 @@ impl Registry {
         }
     }
 
-    /// The manifest a tag points to, or the live manifest with that digest.
+    /// The manifest a tag points to, or the live manifest with that digest. The pull goes
+    /// to the usage log.
     pub async fn manifest(
         &self,
         path: &RepositoryPath,
         reference: &Reference,
+        actor: &Actor,
     ) -> Result<Arc<StoredManifest>> {
         let repository = self.existing(path).await?;
+        let manifest = self.resolve(&repository, reference).await?;
+        let entry = actor
+            .entry(LogKind::PullRepo, self.now_ms())
+            .repository(&repository)
+            .meta("mediaType", manifest.media_type.as_str());
+        let entry = match reference {
+            Reference::Tag(tag) => entry.meta("tag", tag.as_str()),
+            Reference::Digest(digest) => entry.meta("manifest_digest", digest.as_str()),
+        };
+        self.pull_log.record(entry).await;
+        Ok(manifest)
+    }
+
+    /// What `reference` names in the repository.
+    async fn resolve(
+        &self,
+        repository: &Repository,
+        reference: &Reference,
+    ) -> Result<Arc<StoredManifest>> {
         let now_ms = self.now_ms();
         match reference {
             Reference::Tag(tag) => match self

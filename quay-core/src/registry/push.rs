@@ -4,6 +4,7 @@ use bytes::{Bytes, BytesMut};
 use futures::StreamExt;
 
 use super::Registry;
+use crate::audit::{Actor, LogKind};
 use crate::error::{Error, Result};
 use crate::manifest::{self, ParsedManifest, config_labels};
 use crate::names::{Digest, DigestAlgorithm, LIBRARY_NAMESPACE, Reference, RepositoryPath};
@@ -37,6 +38,7 @@ impl Registry {
         reference: &Reference,
         content_type: Option<&str>,
         bytes: Bytes,
+        actor: &Actor,
     ) -> Result<PushedManifest> {
         let limit = self.settings.max_manifest_bytes;
         if bytes.len() > limit {
@@ -49,9 +51,20 @@ impl Registry {
         let parsed = manifest::parse(&bytes, content_type, algorithm)?;
         check_reference(path, reference, &parsed)?;
 
-        let repository = self.for_push(path).await?;
+        let repository = self.for_push(path, actor).await?;
         let labels = self.labels(&parsed).await?;
         let now_ms = self.now_ms();
+        // A push by tag is a push in the usage log; by digest it is only content.
+        let audit = match reference {
+            Reference::Tag(tag) => Some(
+                actor
+                    .entry(LogKind::PushRepo, now_ms)
+                    .repository(&repository)
+                    .meta("tag", tag.as_str())
+                    .meta("mediaType", parsed.media_type.as_str()),
+            ),
+            Reference::Digest(_) => None,
+        };
         let placement = match reference {
             Reference::Tag(tag) => TagPlacement::Tag(tag.clone()),
             // A referrer lives as long as nobody deletes it; anything else pushed by digest
@@ -80,7 +93,7 @@ impl Registry {
             labels,
         };
         self.metadata
-            .store_manifest(repository.id, manifest, placement, now_ms)
+            .store_manifest(repository.id, manifest, placement, audit, now_ms)
             .await?;
         Ok(pushed)
     }
@@ -91,19 +104,29 @@ impl Registry {
         &self,
         path: &RepositoryPath,
         reference: &Reference,
+        actor: &Actor,
     ) -> Result<()> {
         let repository = self.existing(path).await?;
         let now_ms = self.now_ms();
+        let audit = actor
+            .entry(LogKind::DeleteTag, now_ms)
+            .repository(&repository);
         match reference {
             Reference::Tag(tag) => {
-                if !self.metadata.delete_tag(repository.id, tag, now_ms).await? {
+                let audit = audit.meta("tag", tag.as_str());
+                if !self
+                    .metadata
+                    .delete_tag(repository.id, tag, audit, now_ms)
+                    .await?
+                {
                     return Err(Error::ManifestUnknown);
                 }
             }
             Reference::Digest(digest) => {
+                let audit = audit.meta("digest", digest.as_str());
                 let deleted = self
                     .metadata
-                    .delete_manifest_tags(repository.id, digest, now_ms)
+                    .delete_manifest_tags(repository.id, digest, audit, now_ms)
                     .await?;
                 if deleted == 0 {
                     let live = self

@@ -13,6 +13,7 @@ use bytes::Bytes;
 use futures::{Stream, StreamExt};
 
 use super::Registry;
+use crate::audit::Actor;
 use crate::error::{Error, Result};
 use crate::hash::{ContentHasher, UploadHasher};
 use crate::names::{Digest, DigestAlgorithm, RepositoryPath};
@@ -39,8 +40,8 @@ impl From<&UploadSession> for UploadStatus {
 
 impl Registry {
     /// Starts an upload, creating the repository on first push.
-    pub async fn start_upload(&self, path: &RepositoryPath) -> Result<UploadStatus> {
-        let repository = self.for_push(path).await?;
+    pub async fn start_upload(&self, path: &RepositoryPath, actor: &Actor) -> Result<UploadStatus> {
+        let repository = self.for_push(path, actor).await?;
         let session = self
             .metadata
             .create_upload(repository.id, self.now_ms())
@@ -100,8 +101,9 @@ impl Registry {
         path: &RepositoryPath,
         digest: &Digest,
         body: ByteStream,
+        actor: &Actor,
     ) -> Result<BlobInfo> {
-        let repository = self.for_push(path).await?;
+        let repository = self.for_push(path, actor).await?;
         let session = self
             .metadata
             .create_upload(repository.id, self.now_ms())
@@ -126,6 +128,7 @@ impl Registry {
         path: &RepositoryPath,
         digest: &Digest,
         from: &RepositoryPath,
+        actor: &Actor,
     ) -> Result<Option<BlobInfo>> {
         let Some(source) = self.metadata.find_repository(from).await? else {
             return Ok(None);
@@ -135,7 +138,7 @@ impl Registry {
             Err(Error::BlobUnknown(_)) => return Ok(None),
             Err(other) => return Err(other),
         };
-        let target = self.for_push(path).await?;
+        let target = self.for_push(path, actor).await?;
         let now_ms = self.now_ms();
         self.metadata
             .link_blob(

@@ -3,7 +3,7 @@
 use axum::body::Body;
 use axum::http::{StatusCode, header};
 use axum::response::Response;
-use quay_core::access::Action;
+use quay_core::permission::RepositoryAction;
 use quay_core::ports::BlobInfo;
 use quay_core::registry::BlobRead;
 use quay_core::{Digest, Error, RepositoryPath};
@@ -32,7 +32,7 @@ impl Request {
         digest: &Digest,
         head: bool,
     ) -> HttpResult<Response> {
-        self.authorize(repo, Action::Pull).await?;
+        self.authorize(repo, RepositoryAction::Read).await?;
         if head {
             // Metadata only: a HEAD never touches the bytes.
             let blob = self.registry().blob(repo, digest).await?;
@@ -67,7 +67,7 @@ impl Request {
         repo: &RepositoryPath,
         digest: &Digest,
     ) -> HttpResult<Response> {
-        self.authorize(repo, Action::Delete).await?;
+        self.authorize(repo, RepositoryAction::Write).await?;
         self.registry().delete_blob(repo, digest).await?;
         Ok(accepted())
     }

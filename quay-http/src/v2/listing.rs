@@ -3,7 +3,7 @@
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use quay_core::access::Action;
+use quay_core::permission::RepositoryAction;
 use quay_core::{Digest, Error, RepositoryPath};
 use serde::Serialize;
 
@@ -40,7 +40,7 @@ fn json_with_link(body: &impl Serialize, link: Option<String>) -> HttpResult<Res
 
 impl Request {
     pub(super) async fn tags(&self, repo: &RepositoryPath) -> HttpResult<Response> {
-        self.authorize(repo, Action::Pull).await?;
+        self.authorize(repo, RepositoryAction::Read).await?;
         let n = self.query.page_size()?;
         let page = self
             .registry()
@@ -70,7 +70,7 @@ impl Request {
         repo: &RepositoryPath,
         digest: &Digest,
     ) -> HttpResult<Response> {
-        self.authorize(repo, Action::Pull).await?;
+        self.authorize(repo, RepositoryAction::Read).await?;
         let artifact_type = self.query.get("artifactType");
         let referrers = self
             .registry()
@@ -114,7 +114,7 @@ async fn list_catalog(
     for path in &page.items {
         if state
             .authorizer
-            .authorize(&who, path, Action::Pull)
+            .authorize(&who, path, RepositoryAction::Read)
             .await
             .is_ok()
         {

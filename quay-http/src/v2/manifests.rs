@@ -3,7 +3,7 @@
 use axum::body::Body;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::Response;
-use quay_core::access::Action;
+use quay_core::permission::RepositoryAction;
 use quay_core::{Error, Reference, RepositoryPath};
 
 use super::Request;
@@ -17,8 +17,11 @@ impl Request {
         reference: &Reference,
         head: bool,
     ) -> HttpResult<Response> {
-        self.authorize(repo, Action::Pull).await?;
-        let manifest = self.registry().manifest(repo, reference).await?;
+        self.authorize(repo, RepositoryAction::Read).await?;
+        let manifest = self
+            .registry()
+            .manifest(repo, reference, &self.actor)
+            .await?;
         let digest = HeaderValue::from_str(manifest.digest.as_str()).map_err(Error::storage)?;
         let etag =
             HeaderValue::from_str(&format!("\"{}\"", manifest.digest)).map_err(Error::storage)?;
@@ -42,7 +45,7 @@ impl Request {
         reference: &Reference,
         body: Body,
     ) -> HttpResult<Response> {
-        self.authorize(repo, Action::Push).await?;
+        self.authorize(repo, RepositoryAction::Write).await?;
         let limit = self.registry().settings().max_manifest_bytes;
         // One byte over the limit is enough to know it is too large.
         let bytes = axum::body::to_bytes(body, limit + 1)
@@ -51,7 +54,7 @@ impl Request {
         let content_type = self.header(header::CONTENT_TYPE);
         let pushed = self
             .registry()
-            .put_manifest(repo, reference, content_type, bytes)
+            .put_manifest(repo, reference, content_type, bytes, &self.actor)
             .await?;
         let location = self
             .state
@@ -72,8 +75,10 @@ impl Request {
         repo: &RepositoryPath,
         reference: &Reference,
     ) -> HttpResult<Response> {
-        self.authorize(repo, Action::Delete).await?;
-        self.registry().delete_manifest(repo, reference).await?;
+        self.authorize(repo, RepositoryAction::Write).await?;
+        self.registry()
+            .delete_manifest(repo, reference, &self.actor)
+            .await?;
         Ok(accepted())
     }
 }

@@ -16,7 +16,9 @@ use axum::http::{HeaderMap, HeaderValue, Method, header};
 use axum::response::{IntoResponse, Response};
 use futures::{StreamExt, TryStreamExt};
 use quay_core::RepositoryPath;
-use quay_core::access::{Action, Identity};
+use quay_core::access::Identity;
+use quay_core::audit::Actor;
+use quay_core::permission::RepositoryAction;
 use quay_core::ports::ByteStream;
 
 use self::route::Route;
@@ -38,9 +40,15 @@ pub(crate) async fn dispatch(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
+    let caller = caller(&headers);
+    let user_agent = headers
+        .get(header::USER_AGENT)
+        .and_then(|agent| agent.to_str().ok())
+        .map(str::to_string);
     let request = Request {
+        actor: caller.actor(None, user_agent),
         state,
-        caller: caller(&headers),
+        caller,
         query: Query::parse(query.as_deref()),
         headers,
     };
@@ -67,6 +75,8 @@ fn caller(_headers: &HeaderMap) -> Identity {
 pub(crate) struct Request {
     state: AppState,
     caller: Identity,
+    /// The caller as the usage log records it.
+    actor: Actor,
     query: Query,
     headers: HeaderMap,
 }
@@ -105,7 +115,11 @@ impl Request {
     }
 
     /// Asks the authorizer; every handler does before it touches the registry.
-    async fn authorize(&self, repository: &RepositoryPath, action: Action) -> HttpResult<()> {
+    async fn authorize(
+        &self,
+        repository: &RepositoryPath,
+        action: RepositoryAction,
+    ) -> HttpResult<()> {
         self.state
             .authorizer
             .authorize(&self.caller, repository, action)

@@ -3,7 +3,7 @@
 use axum::body::Body;
 use axum::http::{StatusCode, header};
 use axum::response::Response;
-use quay_core::access::Action;
+use quay_core::permission::RepositoryAction;
 use quay_core::ports::BlobInfo;
 use quay_core::range::ChunkRange;
 use quay_core::registry::UploadStatus;
@@ -21,7 +21,7 @@ impl Request {
         repo: &RepositoryPath,
         body: Body,
     ) -> HttpResult<Response> {
-        self.authorize(repo, Action::Push).await?;
+        self.authorize(repo, RepositoryAction::Write).await?;
         if let Some(mount) = self.query.get("mount") {
             let digest = Digest::parse(mount)?;
             if let Some(blob) = self.mount(repo, &digest).await? {
@@ -31,11 +31,11 @@ impl Request {
             let digest = Digest::parse(digest)?;
             let blob = self
                 .registry()
-                .upload_blob(repo, &digest, byte_stream(body))
+                .upload_blob(repo, &digest, byte_stream(body), &self.actor)
                 .await?;
             return self.blob_created(repo, &blob);
         }
-        let status = self.registry().start_upload(repo).await?;
+        let status = self.registry().start_upload(repo, &self.actor).await?;
         self.upload_response(repo, &status, StatusCode::ACCEPTED)
     }
 
@@ -49,10 +49,18 @@ impl Request {
             None => self.registry().repositories_linking(digest).await?,
         };
         for source in sources {
-            if self.authorize(&source, Action::Pull).await.is_err() {
+            if self
+                .authorize(&source, RepositoryAction::Read)
+                .await
+                .is_err()
+            {
                 continue;
             }
-            if let Some(blob) = self.registry().mount_blob(repo, digest, &source).await? {
+            if let Some(blob) = self
+                .registry()
+                .mount_blob(repo, digest, &source, &self.actor)
+                .await?
+            {
                 return Ok(Some(blob));
             }
         }
@@ -65,7 +73,7 @@ impl Request {
         repo: &RepositoryPath,
         id: &str,
     ) -> HttpResult<Response> {
-        self.authorize(repo, Action::Push).await?;
+        self.authorize(repo, RepositoryAction::Write).await?;
         let status = self.registry().upload_status(repo, id).await?;
         self.upload_response(repo, &status, StatusCode::NO_CONTENT)
     }
@@ -77,7 +85,7 @@ impl Request {
         id: &str,
         body: Body,
     ) -> HttpResult<Response> {
-        self.authorize(repo, Action::Push).await?;
+        self.authorize(repo, RepositoryAction::Write).await?;
         let range = self.chunk_range()?;
         let result = self
             .registry()
@@ -94,7 +102,7 @@ impl Request {
         id: &str,
         body: Body,
     ) -> HttpResult<Response> {
-        self.authorize(repo, Action::Push).await?;
+        self.authorize(repo, RepositoryAction::Write).await?;
         let digest = self
             .query
             .get("digest")
@@ -119,7 +127,7 @@ impl Request {
         repo: &RepositoryPath,
         id: &str,
     ) -> HttpResult<Response> {
-        self.authorize(repo, Action::Push).await?;
+        self.authorize(repo, RepositoryAction::Write).await?;
         self.registry().cancel_upload(repo, id).await?;
         let mut response = Response::new(Body::empty());
         *response.status_mut() = StatusCode::NO_CONTENT;

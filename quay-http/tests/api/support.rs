@@ -22,9 +22,15 @@ pub struct Server {
 impl Server {
     pub async fn start() -> Self {
         let dir = tempfile::tempdir().unwrap();
-        let registry = quay_storage::open_embedded(dir.path(), RegistrySettings::default())
+        // An open registry: anyone may push, pushes create their namespaces.
+        let settings = RegistrySettings {
+            create_namespace_on_push: true,
+            ..RegistrySettings::default()
+        };
+        let registry = quay_storage::open_embedded(dir.path(), settings)
             .await
-            .unwrap();
+            .unwrap()
+            .registry;
         let state = quay_http::AppState::new(Arc::new(registry), Arc::new(quay_auth::AllowAll));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let address = listener.local_addr().unwrap().to_string();

@@ -59,6 +59,7 @@ impl SqlMetadata {
 #[derive(FromQueryResult)]
 struct LinkingRepository {
     id: i64,
+    namespace_id: i64,
     namespace: String,
     name: String,
 }
@@ -140,7 +141,7 @@ impl BlobIndex for SqlMetadata {
         limit: u32,
     ) -> quay_core::Result<Vec<Repository>> {
         let rows = LinkingRepository::find_by_statement(self.statement(
-            "SELECT r.id AS id, n.name AS namespace, r.name AS name
+            "SELECT r.id AS id, r.namespace_id AS namespace_id, n.name AS namespace, r.name AS name
              FROM repository r JOIN namespace n ON n.id = r.namespace_id
              WHERE r.id IN (
                  SELECT mb.repository_id FROM manifest_blob mb JOIN blob b ON b.id = mb.blob_id
@@ -162,6 +163,7 @@ impl BlobIndex for SqlMetadata {
             .map(|row| {
                 Ok(Repository {
                     id: row.id,
+                    namespace: row.namespace_id,
                     path: stored_path(&row.namespace, &row.name)?,
                 })
             })

@@ -13,6 +13,10 @@ pub mod namespace {
         pub id: i64,
         pub name: String,
         pub created_ms: i64,
+        /// `user` or `org`.
+        pub kind: String,
+        pub enabled: bool,
+        pub email: Option<String>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -33,6 +37,7 @@ pub mod repository {
         pub name: String,
         pub visibility: String,
         pub created_ms: i64,
+        pub description: Option<String>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -224,3 +229,108 @@ pub mod tag {
 
     impl ActiveModelBehavior for ActiveModel {}
 }
+
+/// Declares an entity without relations: `entity!(module, "table", { fields })`.
+macro_rules! entity {
+    ($module:ident, $table:literal, { $($field:tt)* }) => {
+        pub mod $module {
+            use sea_orm::entity::prelude::*;
+
+            #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+            #[sea_orm(table_name = $table)]
+            pub struct Model {
+                #[sea_orm(primary_key)]
+                pub id: i64,
+                $($field)*
+            }
+
+            #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+            pub enum Relation {}
+
+            impl ActiveModelBehavior for ActiveModel {}
+        }
+    };
+}
+
+entity!(account, "account", {
+    /// `user` or `robot`.
+    pub kind: String,
+    pub name: String,
+    pub namespace_id: i64,
+    pub email: Option<String>,
+    /// Password hash (users) or token hash (robots).
+    pub secret_hash: String,
+    pub enabled: bool,
+    pub description: Option<String>,
+    pub metadata: Option<String>,
+    pub created_ms: i64,
+});
+
+entity!(team, "team", {
+    pub namespace_id: i64,
+    pub name: String,
+    pub role: String,
+    pub description: String,
+    pub created_ms: i64,
+});
+
+entity!(team_member, "team_member", {
+    pub team_id: i64,
+    pub account_id: i64,
+});
+
+entity!(repository_permission, "repository_permission", {
+    pub repository_id: i64,
+    pub account_id: Option<i64>,
+    pub team_id: Option<i64>,
+    pub role: String,
+});
+
+entity!(permission_prototype, "permission_prototype", {
+    pub namespace_id: i64,
+    pub uuid: String,
+    pub activating_account_id: Option<i64>,
+    pub delegate_account_id: Option<i64>,
+    pub delegate_team_id: Option<i64>,
+    pub role: String,
+});
+
+entity!(oauth_application, "oauth_application", {
+    pub namespace_id: i64,
+    pub client_id: String,
+    pub client_secret_hash: String,
+    pub name: String,
+    pub redirect_uri: String,
+    pub application_uri: String,
+    pub description: String,
+});
+
+entity!(credential_token, "credential_token", {
+    pub kind: String,
+    pub uuid: String,
+    pub account_id: i64,
+    pub lookup: String,
+    pub secret_hash: String,
+    pub detail: String,
+    pub application: Option<String>,
+    pub created_ms: i64,
+    pub expires_ms: Option<i64>,
+    pub last_used_ms: Option<i64>,
+});
+
+entity!(signing_key, "signing_key", {
+    pub purpose: String,
+    pub kid: String,
+    pub pkcs8: Vec<u8>,
+    pub created_ms: i64,
+});
+
+entity!(log_entry, "log_entry", {
+    pub kind: String,
+    pub namespace_id: Option<i64>,
+    pub performer_id: Option<i64>,
+    pub repository_id: Option<i64>,
+    pub ip: Option<String>,
+    pub metadata: String,
+    pub at_ms: i64,
+});

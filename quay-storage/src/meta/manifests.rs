@@ -4,6 +4,7 @@ use std::collections::HashMap;
 
 use async_trait::async_trait;
 use bytes::Bytes;
+use quay_core::audit::AuditEntry;
 use quay_core::manifest::ManifestMediaType;
 use quay_core::ports::{
     LiveManifest, ManifestStore, NewManifest, Referrer, RepositoryId, StoredManifest, TagPlacement,
@@ -16,7 +17,7 @@ use sea_orm::{
 
 use super::entity::{manifest, manifest_blob, manifest_child, manifest_label};
 use super::tags::{self, Liveness};
-use super::{SqlMetadata, placeholders, signed};
+use super::{SqlMetadata, audit, placeholders, signed};
 use crate::error::{OrStorage, StorageError};
 
 /// How many levels of lists may keep a manifest alive (an index of indexes of manifests
@@ -285,6 +286,7 @@ impl ManifestStore for SqlMetadata {
         repository: RepositoryId,
         new: NewManifest,
         placement: TagPlacement,
+        audit: Option<AuditEntry>,
         now_ms: i64,
     ) -> quay_core::Result<()> {
         let txn = self.lock_repository(repository).await.or_storage()?;
@@ -309,6 +311,7 @@ impl ManifestStore for SqlMetadata {
                 tags::keep_alive(&txn, repository, manifest_id, until_ms, now_ms).await?;
             }
         }
+        audit::record(&txn, audit).await?;
         txn.commit().await.or_storage()
     }
 

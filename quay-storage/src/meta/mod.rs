@@ -10,12 +10,17 @@
 //! a time), on PostgreSQL a row lock on the repository (`SELECT ... FOR UPDATE`), so that
 //! concurrent writers on several nodes serialize per repository and nowhere else.
 
+mod accounts;
+mod audit;
 mod blobs;
+mod credentials;
 mod entity;
 mod manifests;
 mod migration;
+mod permissions;
 mod repositories;
 mod tags;
+mod teams;
 mod uploads;
 
 use std::str::FromStr;

@@ -1,16 +1,100 @@
-//! Namespaces and repositories.
+//! Repositories: creation (with the creator's and the organization's default permissions),
+//! settings, listings and deletion.
 
 use async_trait::async_trait;
 use quay_core::RepositoryPath;
-use quay_core::ports::{Repository, RepositoryStore};
-use sea_orm::sea_query::OnConflict;
+use quay_core::account::{Grantee, NamespaceId};
+use quay_core::audit::AuditEntry;
+use quay_core::permission::{Role, Visibility};
+use quay_core::ports::{
+    NewRepository, Repository, RepositoryDetails, RepositoryId, RepositoryStore,
+};
+use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, FromQueryResult,
+    QueryFilter, QueryOrder, QuerySelect, TransactionTrait, Value,
 };
 
 use super::entity::{namespace, repository};
-use super::{SqlMetadata, stored_path};
+use super::{SqlMetadata, audit, permissions, stored_path};
 use crate::error::{OrStorage, StorageError};
+
+const REPOSITORY_COLUMNS: &str = "r.id AS id, r.namespace_id AS namespace_id, \
+    n.name AS namespace_name, r.name AS name, r.visibility AS visibility, \
+    r.description AS description, r.created_ms AS created_ms";
+
+#[derive(FromQueryResult)]
+struct RepositoryRow {
+    id: i64,
+    namespace_id: i64,
+    namespace_name: String,
+    name: String,
+    visibility: String,
+    description: Option<String>,
+    created_ms: i64,
+}
+
+impl RepositoryRow {
+    fn into_details(self) -> Result<RepositoryDetails, StorageError> {
+        let visibility = Visibility::from_name(&self.visibility).ok_or_else(|| {
+            StorageError::CorruptMetadata(format!(
+                "visibility {:?} of repository {}",
+                self.visibility, self.id
+            ))
+        })?;
+        Ok(RepositoryDetails {
+            repository: Repository {
+                id: self.id,
+                namespace: self.namespace_id,
+                path: stored_path(&self.namespace_name, &self.name)?,
+            },
+            visibility,
+            description: self.description,
+            created_ms: self.created_ms,
+        })
+    }
+}
+
+impl SqlMetadata {
+    async fn repository_rows(
+        &self,
+        conn: &impl ConnectionTrait,
+        condition: &str,
+        values: Vec<Value>,
+    ) -> quay_core::Result<Vec<RepositoryDetails>> {
+        let sql = format!(
+            "SELECT {REPOSITORY_COLUMNS} FROM repository r
+             JOIN namespace n ON n.id = r.namespace_id WHERE {condition}"
+        );
+        let rows = RepositoryRow::find_by_statement(self.statement(&sql, values))
+            .all(conn)
+            .await
+            .or_storage()?;
+        Ok(rows
+            .into_iter()
+            .map(RepositoryRow::into_details)
+            .collect::<Result<_, _>>()?)
+    }
+
+    /// Applies `change` to the repository's row and records `audit`, in one transaction.
+    async fn change_repository(
+        &self,
+        repository: RepositoryId,
+        column: repository::Column,
+        value: Value,
+        audit: AuditEntry,
+    ) -> quay_core::Result<()> {
+        let txn = self.db.begin().await.or_storage()?;
+        repository::Entity::update_many()
+            .col_expr(column, Expr::value(value))
+            .filter(repository::Column::Id.eq(repository))
+            .exec(&txn)
+            .await
+            .or_storage()?;
+        audit::record(&txn, [audit]).await?;
+        txn.commit().await.or_storage()
+    }
+}
 
 #[async_trait]
 impl RepositoryStore for SqlMetadata {
@@ -18,56 +102,31 @@ impl RepositoryStore for SqlMetadata {
         &self,
         path: &RepositoryPath,
     ) -> quay_core::Result<Option<Repository>> {
-        let id: Option<i64> = repository::Entity::find()
-            .select_only()
-            .column(repository::Column::Id)
-            .inner_join(namespace::Entity)
-            .filter(namespace::Column::Name.eq(path.namespace.as_str()))
-            .filter(repository::Column::Name.eq(path.name.as_str()))
-            .into_tuple()
-            .one(&self.db)
-            .await
-            .or_storage()?;
-        Ok(id.map(|id| Repository {
-            id,
-            path: path.clone(),
-        }))
+        let found = self
+            .repository_rows(
+                &self.db,
+                "n.name = $1 AND r.name = $2",
+                vec![path.namespace.as_str().into(), path.name.as_str().into()],
+            )
+            .await?;
+        Ok(found.into_iter().next().map(|details| details.repository))
     }
 
     async fn create_repository(
         &self,
+        namespace: NamespaceId,
         path: &RepositoryPath,
+        new: NewRepository,
+        audit: Option<AuditEntry>,
         now_ms: i64,
-    ) -> quay_core::Result<Repository> {
-        // Both inserts are idempotent, so nodes creating the same repository at once agree.
-        namespace::Entity::insert(namespace::ActiveModel {
-            name: Set(path.namespace.to_string()),
-            created_ms: Set(now_ms),
-            ..Default::default()
-        })
-        .on_conflict(
-            OnConflict::column(namespace::Column::Name)
-                .do_nothing()
-                .to_owned(),
-        )
-        .exec_without_returning(&self.db)
-        .await
-        .or_storage()?;
-        let namespace_id: i64 = namespace::Entity::find()
-            .select_only()
-            .column(namespace::Column::Id)
-            .filter(namespace::Column::Name.eq(path.namespace.as_str()))
-            .into_tuple()
-            .one(&self.db)
-            .await
-            .or_storage()?
-            .ok_or_else(|| {
-                StorageError::CorruptMetadata(format!("namespace {} vanished", path.namespace))
-            })?;
-        repository::Entity::insert(repository::ActiveModel {
-            namespace_id: Set(namespace_id),
+    ) -> quay_core::Result<(Repository, bool)> {
+        let txn = self.db.begin().await.or_storage()?;
+        // Idempotent, so that nodes creating the same repository at once agree.
+        let inserted = repository::Entity::insert(repository::ActiveModel {
+            namespace_id: Set(namespace),
             name: Set(path.name.to_string()),
-            visibility: Set("private".to_string()),
+            visibility: Set(new.visibility.as_str().to_string()),
+            description: Set(new.description),
             created_ms: Set(now_ms),
             ..Default::default()
         })
@@ -76,12 +135,101 @@ impl RepositoryStore for SqlMetadata {
                 .do_nothing()
                 .to_owned(),
         )
-        .exec_without_returning(&self.db)
+        .exec_without_returning(&txn)
         .await
         .or_storage()?;
-        self.find_repository(path).await?.ok_or_else(|| {
-            StorageError::CorruptMetadata(format!("repository {path} vanished")).into()
-        })
+        let created = inserted == 1;
+        let repository = self
+            .repository_rows(
+                &txn,
+                "r.namespace_id = $1 AND r.name = $2",
+                vec![namespace.into(), path.name.as_str().into()],
+            )
+            .await?
+            .into_iter()
+            .next()
+            .ok_or_else(|| StorageError::CorruptMetadata(format!("repository {path} vanished")))?
+            .repository;
+        if created {
+            if let Some(creator) = new.creator {
+                permissions::grant(&txn, repository.id, &Grantee::Account(creator), Role::Admin)
+                    .await?;
+                permissions::apply_prototypes(&txn, namespace, repository.id, creator).await?;
+            }
+            audit::record(&txn, audit).await?;
+        }
+        txn.commit().await.or_storage()?;
+        Ok((repository, created))
+    }
+
+    async fn repository_details(
+        &self,
+        repository: RepositoryId,
+    ) -> quay_core::Result<Option<RepositoryDetails>> {
+        let found = self
+            .repository_rows(&self.db, "r.id = $1", vec![repository.into()])
+            .await?;
+        Ok(found.into_iter().next())
+    }
+
+    async fn namespace_repositories(
+        &self,
+        namespace: NamespaceId,
+        public_only: bool,
+        after: Option<&str>,
+        limit: u32,
+    ) -> quay_core::Result<Vec<RepositoryDetails>> {
+        let mut condition = "r.namespace_id = $1 AND r.name > $2".to_string();
+        if public_only {
+            condition.push_str(" AND r.visibility = 'public'");
+        }
+        condition.push_str(" ORDER BY r.name LIMIT $3");
+        self.repository_rows(
+            &self.db,
+            &condition,
+            vec![
+                namespace.into(),
+                after.unwrap_or("").into(),
+                i64::from(limit).into(),
+            ],
+        )
+        .await
+    }
+
+    async fn set_visibility(
+        &self,
+        repository: RepositoryId,
+        visibility: Visibility,
+        audit: AuditEntry,
+    ) -> quay_core::Result<()> {
+        let value = visibility.as_str().into();
+        self.change_repository(repository, repository::Column::Visibility, value, audit)
+            .await
+    }
+
+    async fn set_description(
+        &self,
+        repository: RepositoryId,
+        description: &str,
+        audit: AuditEntry,
+    ) -> quay_core::Result<()> {
+        let value = description.into();
+        self.change_repository(repository, repository::Column::Description, value, audit)
+            .await
+    }
+
+    async fn delete_repository(
+        &self,
+        repository: RepositoryId,
+        audit: AuditEntry,
+    ) -> quay_core::Result<()> {
+        let txn = self.lock_repository(repository).await.or_storage()?;
+        repository::Entity::delete_by_id(repository)
+            .exec(&txn)
+            .await
+            .or_storage()?;
+        audit::record(&txn, [audit]).await?;
+        txn.commit().await.or_storage()
     }
 
     async fn list_repositories(

@@ -4,6 +4,7 @@
 use async_trait::async_trait;
 use quay_core::Digest;
 use quay_core::TagName;
+use quay_core::audit::AuditEntry;
 use quay_core::ports::{LiveManifest, RepositoryId, TagList, TagResolution, TagStore};
 use quay_core::tag::{self as rules, Closing, Opening, Retarget, TagRow};
 use sea_orm::sea_query::{Expr, ExprTrait, Order};
@@ -12,9 +13,9 @@ use sea_orm::{
     QueryFilter, QueryOrder, QuerySelect,
 };
 
-use super::SqlMetadata;
 use super::entity::tag;
 use super::manifests::{ManifestRow, manifest_id};
+use super::{SqlMetadata, audit};
 use crate::error::OrStorage;
 
 /// Prefix of the names of hidden temporary tags, as in Quay.
@@ -208,6 +209,7 @@ impl TagStore for SqlMetadata {
         &self,
         repository: RepositoryId,
         name: &TagName,
+        audit: AuditEntry,
         now_ms: i64,
     ) -> quay_core::Result<bool> {
         let txn = self.lock_repository(repository).await.or_storage()?;
@@ -216,6 +218,7 @@ impl TagStore for SqlMetadata {
             return Ok(false);
         };
         close(&txn, closing).await?;
+        audit::record(&txn, [audit]).await?;
         txn.commit().await.or_storage()?;
         Ok(true)
     }
@@ -224,29 +227,36 @@ impl TagStore for SqlMetadata {
         &self,
         repository: RepositoryId,
         digest: &Digest,
+        audit: AuditEntry,
         now_ms: i64,
     ) -> quay_core::Result<usize> {
         let txn = self.lock_repository(repository).await.or_storage()?;
         let Some(manifest_id) = manifest_id(&txn, repository, digest).await? else {
             return Ok(0);
         };
-        let names: Vec<String> = tag::Entity::find()
+        let alive_tags: Vec<(String, bool)> = tag::Entity::find()
             .select_only()
             .column(tag::Column::Name)
+            .column(tag::Column::Hidden)
             .filter(tag::Column::ManifestId.eq(manifest_id))
             .filter(alive(now_ms))
             .into_tuple()
             .all(&txn)
             .await
             .or_storage()?;
-        for name in &names {
+        let mut entries = Vec::new();
+        for (name, hidden) in &alive_tags {
             let history = history(&txn, repository, name).await?;
             if let Some(closing) = rules::delete(name, &history, now_ms)? {
                 close(&txn, closing).await?;
             }
+            if !hidden {
+                entries.push(audit.clone().meta("tag", name.as_str()));
+            }
         }
+        audit::record(&txn, entries).await?;
         txn.commit().await.or_storage()?;
-        Ok(names.len())
+        Ok(alive_tags.len())
     }
 }
 

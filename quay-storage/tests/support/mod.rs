@@ -13,11 +13,16 @@ use std::sync::atomic::{AtomicI64, AtomicU32, Ordering};
 
 use bytes::Bytes;
 use futures::StreamExt;
+use quay_core::audit::Actor;
 use quay_core::clock::Clock;
 use quay_core::hash::digest_of;
 use quay_core::ports::{ByteStream, MetadataStore};
-use quay_core::{Digest, DigestAlgorithm, Reference, Registry, RegistrySettings, RepositoryPath};
-use quay_storage::{CacheOptions, CachedMetadata, MetadataOptions, ObjectStorage, SqlMetadata};
+use quay_core::{
+    Digest, DigestAlgorithm, Reference, Registry, RegistrySettings, RepositoryPath, Stores,
+};
+use quay_storage::{
+    CacheOptions, CachedMetadata, MetadataOptions, ObjectStorage, PullLog, SqlMetadata,
+};
 use sea_orm::ConnectionTrait;
 
 /// A clock that only moves when told to.
@@ -53,6 +58,9 @@ pub enum Objects {
 pub struct Harness {
     pub registry: Registry,
     pub other_node: Registry,
+    /// Accounts, permissions and the usage log of the same database.
+    pub directory: Arc<SqlMetadata>,
+    pub pull_log: Arc<PullLog>,
     pub clock: Arc<TestClock>,
     pub objects: ObjectStorage,
     _dir: tempfile::TempDir,
@@ -80,8 +88,13 @@ pub fn unavailable(service: &str, error: impl std::fmt::Display) {
 
 impl Harness {
     /// A harness, or `None` when its database is not reachable (and not required).
+    /// An open registry: pushes create their namespaces.
     pub async fn new(metadata: Metadata, objects: Objects) -> Option<Self> {
-        Self::with_settings(metadata, objects, RegistrySettings::default()).await
+        let settings = RegistrySettings {
+            create_namespace_on_push: true,
+            ..RegistrySettings::default()
+        };
+        Self::with_settings(metadata, objects, settings).await
     }
 
     pub async fn with_settings(
@@ -112,6 +125,7 @@ impl Harness {
         };
         let options = MetadataOptions::default();
         let first = SqlMetadata::connect(&uri, &options).await.unwrap();
+        let directory = Arc::new(first.clone());
         let (first, second): (Arc<dyn MetadataStore>, Arc<dyn MetadataStore>) = match metadata {
             Metadata::SqliteCached => {
                 let cached = Arc::new(CachedMetadata::new(first, &CacheOptions::default()));
@@ -122,6 +136,7 @@ impl Harness {
                 Arc::new(SqlMetadata::connect(&uri, &options).await.unwrap()),
             ),
         };
+        let pull_log = Arc::new(PullLog::start(directory.clone()));
         let (objects, other_objects) = match objects {
             Objects::Filesystem => (
                 ObjectStorage::filesystem(&dir.path().join("blobs")).unwrap(),
@@ -135,12 +150,20 @@ impl Harness {
         let clock = Arc::new(TestClock(AtomicI64::new(1_700_000_000_000)));
         let node = |metadata: Arc<dyn MetadataStore>, objects: ObjectStorage| {
             let objects = Arc::new(objects);
-            Registry::new(metadata, objects.clone(), objects, settings.clone())
-                .with_clock(clock.clone())
+            let stores = Stores {
+                metadata,
+                accounts: directory.clone(),
+                blobs: objects.clone(),
+                uploads: objects,
+                pull_log: pull_log.clone(),
+            };
+            Registry::new(stores, settings.clone()).with_clock(clock.clone())
         };
         Some(Self {
             registry: node(first, objects.clone()),
             other_node: node(second, other_objects),
+            directory,
+            pull_log,
             clock,
             objects,
             _dir: dir,
@@ -221,6 +244,13 @@ async fn create_postgres_database() -> Result<String, sea_orm::DbErr> {
     Ok(name)
 }
 
+/// Nobody in particular: the actor of tests that are not about who acts.
+pub const NOBODY: Actor = Actor {
+    performer: None,
+    ip: None,
+    user_agent: None,
+};
+
 pub fn repo(path: &str) -> RepositoryPath {
     RepositoryPath::parse(path).unwrap()
 }
@@ -266,7 +296,7 @@ pub async fn read_all(mut stream: ByteStream) -> Vec<u8> {
 pub async fn upload(registry: &Registry, path: &RepositoryPath, content: &[u8]) -> Digest {
     let digest = sha256(content);
     registry
-        .upload_blob(path, &digest, body(&[content]))
+        .upload_blob(path, &digest, body(&[content]), &NOBODY)
         .await
         .unwrap();
     digest
@@ -308,7 +338,7 @@ pub async fn push_image(
     }
     let manifest = image_manifest(config, layers, "");
     registry
-        .put_manifest(path, &tag(reference), Some(OCI_MANIFEST), manifest)
+        .put_manifest(path, &tag(reference), Some(OCI_MANIFEST), manifest, &NOBODY)
         .await
         .unwrap()
         .digest

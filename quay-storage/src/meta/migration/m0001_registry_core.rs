@@ -1,6 +1,8 @@
 //! Namespaces, repositories, blobs, uploads, manifests and tags with their history.
 
 use sea_orm_migration::prelude::*;
+
+use super::{foreign_key, index};
 use sea_orm_migration::schema::{
     big_integer, big_integer_null, big_pk_auto, binary, boolean, string, string_null, text,
 };
@@ -113,26 +115,6 @@ enum Tag {
     Hidden,
     Reversion,
     Immutable,
-}
-
-fn foreign_key(
-    from: (impl IntoIden, impl IntoIden),
-    to: (impl IntoIden, impl IntoIden),
-) -> ForeignKeyCreateStatement {
-    ForeignKey::create()
-        .from(from.0, from.1)
-        .to(to.0, to.1)
-        .on_delete(ForeignKeyAction::Cascade)
-        .to_owned()
-}
-
-fn index(table: impl IntoIden, name: &str, columns: &[&'static str]) -> IndexCreateStatement {
-    let mut statement = Index::create();
-    statement.name(name).table(table);
-    for column in columns {
-        statement.col(Alias::new(*column));
-    }
-    statement.to_owned()
 }
 
 #[async_trait::async_trait]

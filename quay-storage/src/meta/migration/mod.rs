@@ -5,6 +5,7 @@
 //! its module's name.
 
 mod m0001_registry_core;
+mod m0002_accounts;
 
 use sea_orm_migration::prelude::*;
 
@@ -14,6 +15,31 @@ pub(crate) struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m0001_registry_core::Migration)]
+        vec![
+            Box::new(m0001_registry_core::Migration),
+            Box::new(m0002_accounts::Migration),
+        ]
     }
+}
+
+/// A foreign key whose rows go with the row they point to.
+fn foreign_key(
+    from: (impl IntoIden, impl IntoIden),
+    to: (impl IntoIden, impl IntoIden),
+) -> ForeignKeyCreateStatement {
+    ForeignKey::create()
+        .from(from.0, from.1)
+        .to(to.0, to.1)
+        .on_delete(ForeignKeyAction::Cascade)
+        .to_owned()
+}
+
+/// An index named `name` on `columns` of `table`.
+fn index(table: impl IntoIden, name: &str, columns: &[&'static str]) -> IndexCreateStatement {
+    let mut statement = Index::create();
+    statement.name(name).table(table);
+    for column in columns {
+        statement.col(Alias::new(*column));
+    }
+    statement.to_owned()
 }

@@ -1,10 +1,4 @@
-//! Ports: what the use cases need from the outside world, one small trait per concern.
-//!
-//! Adapters (`quay-storage`) implement them; nothing here knows about SQL, object stores or
-//! HTTP. Time is always passed in (`now_ms`), so that a store never reads a clock of its own
-//! and tests can move time freely. Answers that stop being true merely because time passes
-//! (a tag that expires, an upload link that lapses) say until when they hold (`fresh_until_ms`),
-//! so that a cache can keep them exactly that long.
+//! Ports of the registry's content: repositories, blobs, uploads, manifests and tags.
 
 use std::collections::BTreeMap;
 use std::io;
@@ -15,9 +9,12 @@ use async_trait::async_trait;
 use bytes::Bytes;
 use futures::Stream;
 
+use crate::account::{AccountId, NamespaceId};
+use crate::audit::AuditEntry;
 use crate::error::Result;
 use crate::manifest::ManifestMediaType;
 use crate::names::{Digest, RepositoryPath, TagName};
+use crate::permission::Visibility;
 use crate::range::ByteRange;
 
 /// A stream of bytes: request bodies in, blob contents out.
@@ -34,8 +31,35 @@ pub type RepositoryId = i64;
 pub struct Repository {
     /// Database id.
     pub id: RepositoryId,
+    /// Its namespace's id.
+    pub namespace: NamespaceId,
     /// Its full path.
     pub path: RepositoryPath,
+}
+
+/// A repository's settings, as the API shows them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RepositoryDetails {
+    /// The repository.
+    pub repository: Repository,
+    /// Who may read it.
+    pub visibility: Visibility,
+    /// Markdown description.
+    pub description: Option<String>,
+    /// When it was created, epoch milliseconds.
+    pub created_ms: i64,
+}
+
+/// A repository to create.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewRepository {
+    /// Who may read it.
+    pub visibility: Visibility,
+    /// Markdown description.
+    pub description: Option<String>,
+    /// The user or robot creating it: gets admin on it, and activates the organization's
+    /// default permissions.
+    pub creator: Option<AccountId>,
 }
 
 /// A blob as a repository sees it.
@@ -186,8 +210,53 @@ pub trait RepositoryStore: Send + Sync {
     /// The repository at `path`, if it exists.
     async fn find_repository(&self, path: &RepositoryPath) -> Result<Option<Repository>>;
 
-    /// The repository at `path`, created (with its namespace) if missing.
-    async fn create_repository(&self, path: &RepositoryPath, now_ms: i64) -> Result<Repository>;
+    /// The repository at `path` in namespace `namespace`, created if missing. Only when it
+    /// is created: the creator gets admin, the organization's default permissions apply, and
+    /// `audit` (if any) is recorded. Returns the repository and whether it was created.
+    async fn create_repository(
+        &self,
+        namespace: NamespaceId,
+        path: &RepositoryPath,
+        new: NewRepository,
+        audit: Option<AuditEntry>,
+        now_ms: i64,
+    ) -> Result<(Repository, bool)>;
+
+    /// A repository's settings.
+    async fn repository_details(
+        &self,
+        repository: RepositoryId,
+    ) -> Result<Option<RepositoryDetails>>;
+
+    /// The repositories of a namespace, by name, at most `limit` after `after`; only
+    /// public ones when `public_only`.
+    async fn namespace_repositories(
+        &self,
+        namespace: NamespaceId,
+        public_only: bool,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<RepositoryDetails>>;
+
+    /// Changes who may read the repository.
+    async fn set_visibility(
+        &self,
+        repository: RepositoryId,
+        visibility: Visibility,
+        audit: AuditEntry,
+    ) -> Result<()>;
+
+    /// Changes the description.
+    async fn set_description(
+        &self,
+        repository: RepositoryId,
+        description: &str,
+        audit: AuditEntry,
+    ) -> Result<()>;
+
+    /// Deletes the repository's metadata: tags, manifests, links, uploads, permissions.
+    /// (Blob bytes are reclaimed by garbage collection.)
+    async fn delete_repository(&self, repository: RepositoryId, audit: AuditEntry) -> Result<()>;
 
     /// Up to `limit` repository paths in ascending order, after `after`.
     async fn list_repositories(
@@ -276,13 +345,14 @@ pub trait ManifestStore: Send + Sync {
     ) -> Result<Option<LiveManifest>>;
 
     /// Stores a manifest and places it, in one transaction: checks that every blob is
-    /// linked and every child present, records the manifest and its references if new, and
-    /// retargets the tag or adds the temporary tag.
+    /// linked and every child present, records the manifest and its references if new,
+    /// retargets the tag or adds the temporary tag, and records `audit`.
     async fn store_manifest(
         &self,
         repository: RepositoryId,
         manifest: NewManifest,
         placement: TagPlacement,
+        audit: Option<AuditEntry>,
         now_ms: i64,
     ) -> Result<()>;
 
@@ -309,24 +379,27 @@ pub trait TagStore: Send + Sync {
     /// The alive visible tags.
     async fn list_tags(&self, repository: RepositoryId, now_ms: i64) -> Result<TagList>;
 
-    /// Ends the tag's alive row; whether there was one.
+    /// Ends the tag's alive row, recording `audit`; whether there was one.
     async fn delete_tag(
         &self,
         repository: RepositoryId,
         tag: &TagName,
+        audit: AuditEntry,
         now_ms: i64,
     ) -> Result<bool>;
 
-    /// Ends every alive tag (hidden ones included) pointing to the manifest; how many.
+    /// Ends every alive tag (hidden ones included) pointing to the manifest, recording
+    /// `audit` once per visible tag (with its name as `tag`); how many tags ended.
     async fn delete_manifest_tags(
         &self,
         repository: RepositoryId,
         digest: &Digest,
+        audit: AuditEntry,
         now_ms: i64,
     ) -> Result<usize>;
 }
 
-/// Everything the registry keeps in its database.
+/// The registry's content in its database.
 pub trait MetadataStore:
     RepositoryStore + BlobIndex + UploadSessions + ManifestStore + TagStore
 {

@@ -1,0 +1,16 @@
+//! Ports: what the use cases need from the outside world, one small trait per concern.
+//!
+//! Adapters (`quay-storage`) implement them; nothing here knows about SQL, object stores or
+//! HTTP. Time is always passed in (`now_ms`), so that a store never reads a clock of its own
+//! and tests can move time freely. Answers that stop being true merely because time passes
+//! (a tag that expires, an upload link that lapses) say until when they hold
+//! (`fresh_until_ms`), so that a cache can keep them exactly that long.
+//!
+//! Changes carry their usage log entries ([`crate::audit::AuditEntry`]), which the store
+//! records in the same transaction as the change.
+
+mod accounts;
+mod registry;
+
+pub use self::accounts::*;
+pub use self::registry::*;

@@ -1,0 +1,159 @@
+//! The usage log: entries written with the change they describe, and read back by
+//! namespace, repository, performer and time.
+
+use async_trait::async_trait;
+use quay_core::account::NamespaceKind;
+use quay_core::audit::{AuditEntry, LogCount, LogQuery, LogRecord};
+use quay_core::ports::AuditLog;
+use sea_orm::{
+    ActiveValue::Set, ConnectionTrait, EntityTrait, FromQueryResult, TransactionTrait, Value,
+};
+
+use super::SqlMetadata;
+use super::entity::log_entry;
+use crate::error::OrStorage;
+
+/// Entries per insert statement: eight values each keeps a statement well under SQLite's
+/// limit on bound values.
+const ENTRIES_PER_INSERT: usize = 500;
+
+/// Records entries, inside the caller's transaction.
+pub(super) async fn record(
+    conn: &impl ConnectionTrait,
+    entries: impl IntoIterator<Item = AuditEntry>,
+) -> quay_core::Result<()> {
+    let rows: Vec<log_entry::ActiveModel> = entries
+        .into_iter()
+        .map(|entry| log_entry::ActiveModel {
+            kind: Set(entry.kind.as_str().to_string()),
+            namespace_id: Set(entry.namespace),
+            performer_id: Set(entry.performer),
+            repository_id: Set(entry.repository),
+            ip: Set(entry.ip),
+            metadata: Set(serde_json::Value::Object(entry.metadata).to_string()),
+            at_ms: Set(entry.at_ms),
+            ..Default::default()
+        })
+        .collect();
+    for chunk in rows.chunks(ENTRIES_PER_INSERT) {
+        log_entry::Entity::insert_many(chunk.to_vec())
+            .exec_without_returning(conn)
+            .await
+            .or_storage()?;
+    }
+    Ok(())
+}
+
+#[derive(FromQueryResult)]
+struct LogRow {
+    id: i64,
+    kind: String,
+    namespace_name: Option<String>,
+    namespace_kind: Option<String>,
+    performer_name: Option<String>,
+    performer_kind: Option<String>,
+    ip: Option<String>,
+    metadata: String,
+    at_ms: i64,
+}
+
+#[derive(FromQueryResult)]
+struct CountRow {
+    kind: String,
+    day: i64,
+    count: i64,
+}
+
+const DAY_MS: i64 = 86_400_000;
+
+/// `WHERE` conditions and their values for a query, as `$n` parameters.
+fn conditions(query: &LogQuery) -> (String, Vec<Value>) {
+    let mut values: Vec<Value> = vec![query.from_ms.into(), query.until_ms.into()];
+    let mut clauses = vec!["l.at_ms >= $1".to_string(), "l.at_ms < $2".to_string()];
+    for (column, value) in [
+        ("l.namespace_id =", query.namespace),
+        ("l.repository_id =", query.repository),
+        ("l.performer_id =", query.performer),
+        ("l.id <", query.below_id),
+    ] {
+        if let Some(value) = value {
+            values.push(value.into());
+            clauses.push(format!("{column} ${}", values.len()));
+        }
+    }
+    (clauses.join(" AND "), values)
+}
+
+#[async_trait]
+impl AuditLog for SqlMetadata {
+    async fn append(&self, entries: Vec<AuditEntry>) -> quay_core::Result<()> {
+        let txn = self.db.begin().await.or_storage()?;
+        record(&txn, entries).await?;
+        txn.commit().await.or_storage()
+    }
+
+    async fn logs(&self, query: &LogQuery) -> quay_core::Result<Vec<LogRecord>> {
+        let (conditions, mut values) = conditions(query);
+        values.push(i64::from(query.limit).into());
+        let sql = format!(
+            "SELECT l.id AS id, l.kind AS kind, n.name AS namespace_name, n.kind AS namespace_kind,
+                    a.name AS performer_name, a.kind AS performer_kind, l.ip AS ip,
+                    l.metadata AS metadata, l.at_ms AS at_ms
+             FROM log_entry l
+             LEFT JOIN namespace n ON n.id = l.namespace_id
+             LEFT JOIN account a ON a.id = l.performer_id
+             WHERE {conditions}
+             ORDER BY l.id DESC LIMIT ${}",
+            values.len()
+        );
+        let rows = LogRow::find_by_statement(self.statement(&sql, values))
+            .all(&self.db)
+            .await
+            .or_storage()?;
+        Ok(rows
+            .into_iter()
+            .map(|row| LogRecord {
+                id: row.id,
+                kind: row.kind,
+                namespace: row
+                    .namespace_name
+                    .zip(row.namespace_kind)
+                    .map(|(name, kind)| {
+                        let kind = if kind == NamespaceKind::User.as_str() {
+                            NamespaceKind::User
+                        } else {
+                            NamespaceKind::Organization
+                        };
+                        (name, kind)
+                    }),
+                performer: row
+                    .performer_name
+                    .map(|name| (name, row.performer_kind.as_deref() == Some("robot"))),
+                ip: row.ip,
+                metadata: serde_json::from_str(&row.metadata).unwrap_or_default(),
+                at_ms: row.at_ms,
+            })
+            .collect())
+    }
+
+    async fn log_counts(&self, query: &LogQuery) -> quay_core::Result<Vec<LogCount>> {
+        let (conditions, values) = conditions(query);
+        let sql = format!(
+            "SELECT l.kind AS kind, l.at_ms / {DAY_MS} AS day, COUNT(*) AS count
+             FROM log_entry l WHERE {conditions}
+             GROUP BY l.kind, l.at_ms / {DAY_MS} ORDER BY day, kind"
+        );
+        let rows = CountRow::find_by_statement(self.statement(&sql, values))
+            .all(&self.db)
+            .await
+            .or_storage()?;
+        Ok(rows
+            .into_iter()
+            .map(|row| LogCount {
+                kind: row.kind,
+                day_ms: row.day * DAY_MS,
+                count: u64::try_from(row.count).unwrap_or_default(),
+            })
+            .collect())
+    }
+}

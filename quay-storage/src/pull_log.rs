@@ -1,0 +1,96 @@
+//! Pull entries of the usage log, written in batches off the request path.
+//!
+//! A pull changes nothing in the database, so its entry need not share a transaction; it
+//! goes into a bounded queue that one task drains into multi-row inserts. A full queue
+//! makes pulls wait for the writer instead of dropping entries or growing without bound.
+//! [`PullLog::close`] drains what is queued, so a clean shutdown loses nothing.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use quay_core::audit::AuditEntry;
+use quay_core::ports::{AuditLog, AuditSink};
+use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinHandle;
+
+/// Entries queued before pulls wait (about 500 bytes each).
+const QUEUE: usize = 4096;
+/// Most entries written at once.
+const BATCH: usize = 1000;
+/// How long a failed write waits before it is tried again.
+const RETRY: Duration = Duration::from_millis(500);
+
+/// The queue and its writer.
+pub struct PullLog {
+    sender: mpsc::Sender<AuditEntry>,
+    stop: Mutex<Option<oneshot::Sender<()>>>,
+    writer: Mutex<Option<JoinHandle<()>>>,
+}
+
+impl PullLog {
+    /// Starts the writer on the current runtime.
+    pub fn start(log: Arc<dyn AuditLog>) -> Self {
+        let (sender, receiver) = mpsc::channel(QUEUE);
+        let (stop, stopped) = oneshot::channel();
+        let writer = tokio::spawn(write_batches(log, receiver, stopped));
+        Self {
+            sender,
+            stop: Mutex::new(Some(stop)),
+            writer: Mutex::new(Some(writer)),
+        }
+    }
+
+    /// Writes what is queued and stops the writer. Entries recorded afterwards are lost,
+    /// so call it after the server stopped taking requests.
+    pub async fn close(&self) {
+        if let Some(stop) = self.stop.lock().unwrap_or_else(|p| p.into_inner()).take() {
+            let _ = stop.send(());
+        }
+        let writer = self.writer.lock().unwrap_or_else(|p| p.into_inner()).take();
+        if let Some(writer) = writer
+            && let Err(error) = writer.await
+        {
+            tracing::error!(%error, "the pull log writer failed");
+        }
+    }
+}
+
+#[async_trait]
+impl AuditSink for PullLog {
+    async fn record(&self, entry: AuditEntry) {
+        if self.sender.send(entry).await.is_err() {
+            tracing::warn!("pull log entry after shutdown, not recorded");
+        }
+    }
+}
+
+async fn write_batches(
+    log: Arc<dyn AuditLog>,
+    mut receiver: mpsc::Receiver<AuditEntry>,
+    mut stopped: oneshot::Receiver<()>,
+) {
+    loop {
+        let first = tokio::select! {
+            entry = receiver.recv() => entry,
+            _ = &mut stopped => {
+                receiver.close();
+                receiver.recv().await
+            }
+        };
+        let Some(first) = first else { return };
+        let mut batch = vec![first];
+        while batch.len() < BATCH {
+            match receiver.try_recv() {
+                Ok(entry) => batch.push(entry),
+                Err(_) => break,
+            }
+        }
+        // A failed write is retried: the entries are kept, and pulls wait once the queue is
+        // full, as strict logging requires.
+        while let Err(error) = log.append(batch.clone()).await {
+            tracing::error!(%error, entries = batch.len(), "writing pull log entries failed; retrying");
+            tokio::time::sleep(RETRY).await;
+        }
+    }
+}
