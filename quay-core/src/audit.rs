@@ -253,8 +253,9 @@ pub struct LogQuery {
     pub from_ms: i64,
     /// Until (exclusive), epoch milliseconds.
     pub until_ms: i64,
-    /// Continue below this entry id (the previous page's last).
-    pub below_id: Option<i64>,
+    /// Continue after this entry, `(at_ms, id)` of the previous page's last: entries are
+    /// ordered by time, then by id (pulls are written a little after they happen).
+    pub after: Option<(i64, i64)>,
     /// At most this many.
     pub limit: u32,
 }

@@ -71,15 +71,22 @@ fn conditions(query: &LogQuery) -> (String, Vec<Value>) {
     let mut values: Vec<Value> = vec![query.from_ms.into(), query.until_ms.into()];
     let mut clauses = vec!["l.at_ms >= $1".to_string(), "l.at_ms < $2".to_string()];
     for (column, value) in [
-        ("l.namespace_id =", query.namespace),
-        ("l.repository_id =", query.repository),
-        ("l.performer_id =", query.performer),
-        ("l.id <", query.below_id),
+        ("l.namespace_id", query.namespace),
+        ("l.repository_id", query.repository),
+        ("l.performer_id", query.performer),
     ] {
         if let Some(value) = value {
             values.push(value.into());
-            clauses.push(format!("{column} ${}", values.len()));
+            clauses.push(format!("{column} = ${}", values.len()));
         }
+    }
+    if let Some((at_ms, id)) = query.after {
+        values.push(at_ms.into());
+        values.push(id.into());
+        let (at, id) = (values.len() - 1, values.len());
+        clauses.push(format!(
+            "(l.at_ms < ${at} OR (l.at_ms = ${at} AND l.id < ${id}))"
+        ));
     }
     (clauses.join(" AND "), values)
 }
@@ -103,7 +110,7 @@ impl AuditLog for SqlMetadata {
              LEFT JOIN namespace n ON n.id = l.namespace_id
              LEFT JOIN account a ON a.id = l.performer_id
              WHERE {conditions}
-             ORDER BY l.id DESC LIMIT ${}",
+             ORDER BY l.at_ms DESC, l.id DESC LIMIT ${}",
             values.len()
         );
         let rows = LogRow::find_by_statement(self.statement(&sql, values))

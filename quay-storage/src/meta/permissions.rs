@@ -23,7 +23,8 @@ use super::entity::{permission_prototype, repository_permission};
 use super::{SqlMetadata, audit, stored_path};
 use crate::error::{OrStorage, StorageError};
 
-/// Ranks of roles in SQL, so that `MAX` finds the highest.
+/// Ranks of roles in SQL, so that `MAX` finds the highest (cast to `BIGINT` where read:
+/// PostgreSQL's `CASE` yields a 32-bit integer).
 const ROLE_RANK: &str = "CASE {} WHEN 'admin' THEN 3 WHEN 'write' THEN 2 WHEN 'read' THEN 1 END";
 const TEAM_ROLE_RANK: &str =
     "CASE {} WHEN 'admin' THEN 3 WHEN 'creator' THEN 2 WHEN 'member' THEN 1 END";
@@ -107,13 +108,13 @@ fn access_sql() -> String {
                 n.enabled AS namespace_enabled, n.email AS namespace_email,
                 EXISTS (SELECT 1 FROM account a
                         WHERE a.id = $2 AND a.kind = 'user' AND a.namespace_id = n.id) AS owner,
-                (SELECT MAX({team_rank}) FROM team t
+                (SELECT CAST(MAX({team_rank}) AS BIGINT) FROM team t
                  JOIN team_member m ON m.team_id = t.id
                  WHERE t.namespace_id = n.id AND m.account_id = $2) AS team_rank,
                 r.id AS repository_id, r.name AS repository_name, r.visibility AS visibility,
-                (SELECT MAX({direct_rank}) FROM repository_permission p
+                (SELECT CAST(MAX({direct_rank}) AS BIGINT) FROM repository_permission p
                  WHERE p.repository_id = r.id AND p.account_id = $2) AS direct_rank,
-                (SELECT MAX({team_repository_rank}) FROM repository_permission p
+                (SELECT CAST(MAX({team_repository_rank}) AS BIGINT) FROM repository_permission p
                  JOIN team_member m ON m.team_id = p.team_id
                  WHERE p.repository_id = r.id AND m.account_id = $2) AS team_repository_rank
          FROM namespace n

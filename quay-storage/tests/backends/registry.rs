@@ -1,18 +1,15 @@
-//! One behaviour suite for every storage backend: each scenario runs the registry's use cases
-//! on SQLite and PostgreSQL metadata, and on filesystem and memory blob storage, and checks
-//! what a client would see and what is left in storage.
+//! The registry's use cases: uploads, manifests, tags, listings; what a client sees and what
+//! is left in storage.
 
-mod support;
-
+use crate::support::*;
 use quay_core::ports::UploadStore;
 use quay_core::range::ChunkRange;
 use quay_core::registry::BlobRead;
 use quay_core::{Error, Reference, RegistrySettings};
-use support::*;
 
 const HOUR_MS: i64 = 3_600_000;
 
-async fn monolithic_upload_is_readable(h: &Harness) {
+pub(crate) async fn monolithic_upload_is_readable(h: &Harness) {
     let path = repo("ns/app");
     let digest = upload(&h.registry, &path, b"hello blob").await;
     let blob = h.registry.blob(&path, &digest).await.unwrap();
@@ -46,7 +43,7 @@ async fn monolithic_upload_is_readable(h: &Harness) {
     assert!(h.stored_objects("uploads/").await.is_empty());
 }
 
-async fn chunked_upload_continues_on_another_node(h: &Harness) {
+pub(crate) async fn chunked_upload_continues_on_another_node(h: &Harness) {
     let path = repo("ns/app");
     let content = b"first-second-third";
     let started = h.registry.start_upload(&path, &NOBODY).await.unwrap();
@@ -93,7 +90,7 @@ async fn chunked_upload_continues_on_another_node(h: &Harness) {
     assert!(h.stored_objects("uploads/").await.is_empty());
 }
 
-async fn out_of_order_and_repeated_chunks_change_nothing(h: &Harness) {
+pub(crate) async fn out_of_order_and_repeated_chunks_change_nothing(h: &Harness) {
     let path = repo("ns/app");
     let id = h.registry.start_upload(&path, &NOBODY).await.unwrap().id;
     h.registry
@@ -154,7 +151,7 @@ async fn out_of_order_and_repeated_chunks_change_nothing(h: &Harness) {
     assert!(h.stored_objects("uploads/").await.is_empty());
 }
 
-async fn racing_chunks_record_only_one(h: &Harness) {
+pub(crate) async fn racing_chunks_record_only_one(h: &Harness) {
     let path = repo("ns/app");
     let id = h.registry.start_upload(&path, &NOBODY).await.unwrap().id;
     let range = Some(ChunkRange { start: 0, end: 3 });
@@ -177,7 +174,7 @@ async fn racing_chunks_record_only_one(h: &Harness) {
     assert!(h.stored_objects("uploads/").await.is_empty());
 }
 
-async fn a_wrong_digest_keeps_nothing(h: &Harness) {
+pub(crate) async fn a_wrong_digest_keeps_nothing(h: &Harness) {
     let path = repo("ns/app");
     let claimed = sha256(b"something else");
     let result = h
@@ -214,7 +211,7 @@ async fn a_wrong_digest_keeps_nothing(h: &Harness) {
     assert!(h.stored_objects("").await.is_empty());
 }
 
-async fn a_cancelled_upload_keeps_nothing(h: &Harness) {
+pub(crate) async fn a_cancelled_upload_keeps_nothing(h: &Harness) {
     let path = repo("ns/app");
     let id = h.registry.start_upload(&path, &NOBODY).await.unwrap().id;
     h.registry
@@ -241,7 +238,7 @@ async fn a_cancelled_upload_keeps_nothing(h: &Harness) {
     ));
 }
 
-async fn sha512_and_empty_blobs(h: &Harness) {
+pub(crate) async fn sha512_and_empty_blobs(h: &Harness) {
     let path = repo("ns/app");
     let digest = quay_core::hash::digest_of(quay_core::DigestAlgorithm::Sha512, b"sha512 content");
     let blob = h
@@ -265,7 +262,7 @@ async fn sha512_and_empty_blobs(h: &Harness) {
     assert!(read_all(body).await.is_empty());
 }
 
-async fn blobs_larger_than_the_limit_are_refused(metadata: Metadata, objects: Objects) {
+pub(crate) async fn blobs_larger_than_the_limit_are_refused(metadata: Metadata, objects: Objects) {
     let settings = RegistrySettings {
         max_blob_bytes: Some(10),
         create_namespace_on_push: true,
@@ -314,7 +311,7 @@ async fn blobs_larger_than_the_limit_are_refused(metadata: Metadata, objects: Ob
     h.finish().await;
 }
 
-async fn knowing_a_digest_grants_nothing(h: &Harness) {
+pub(crate) async fn knowing_a_digest_grants_nothing(h: &Harness) {
     let source = repo("ns/source");
     let digest = upload(&h.registry, &source, b"shared layer").await;
     let stranger = repo("other/stranger");
@@ -342,7 +339,7 @@ async fn knowing_a_digest_grants_nothing(h: &Harness) {
     assert_eq!(linking, [source.clone(), stranger.clone()]);
 }
 
-async fn upload_links_lapse_unless_a_manifest_takes_over(h: &Harness) {
+pub(crate) async fn upload_links_lapse_unless_a_manifest_takes_over(h: &Harness) {
     let path = repo("ns/app");
     let loose = upload(&h.registry, &path, b"loose").await;
     let digest = push_image(&h.registry, &path, "v1", b"{}", &[b"kept"]).await;
@@ -365,7 +362,7 @@ async fn upload_links_lapse_unless_a_manifest_takes_over(h: &Harness) {
     );
 }
 
-async fn manifests_pull_by_tag_and_digest(h: &Harness) {
+pub(crate) async fn manifests_pull_by_tag_and_digest(h: &Harness) {
     let path = repo("ns/app");
     let digest = push_image(
         &h.registry,
@@ -401,7 +398,7 @@ async fn manifests_pull_by_tag_and_digest(h: &Harness) {
     ));
 }
 
-async fn a_manifest_with_a_missing_blob_stores_nothing(h: &Harness) {
+pub(crate) async fn a_manifest_with_a_missing_blob_stores_nothing(h: &Harness) {
     let path = repo("ns/app");
     upload(&h.registry, &path, b"{}").await;
     let manifest = image_manifest(b"{}", &[b"never uploaded"], "");
@@ -460,7 +457,7 @@ async fn a_manifest_with_a_missing_blob_stores_nothing(h: &Harness) {
     assert!(matches!(result, Err(Error::DigestMismatch { .. })));
 }
 
-async fn manifest_lists_need_their_children(h: &Harness) {
+pub(crate) async fn manifest_lists_need_their_children(h: &Harness) {
     let path = repo("ns/multi");
     let mut children = Vec::new();
     for arch in ["amd64", "arm64"] {
@@ -533,7 +530,7 @@ async fn manifest_lists_need_their_children(h: &Harness) {
     ));
 }
 
-async fn untagged_manifests_lapse(h: &Harness) {
+pub(crate) async fn untagged_manifests_lapse(h: &Harness) {
     let path = repo("ns/app");
     upload(&h.registry, &path, b"{}").await;
     upload(&h.registry, &path, b"layer").await;
@@ -571,7 +568,7 @@ async fn untagged_manifests_lapse(h: &Harness) {
     ));
 }
 
-async fn moving_and_deleting_tags(h: &Harness) {
+pub(crate) async fn moving_and_deleting_tags(h: &Harness) {
     let path = repo("ns/app");
     let first = push_image(&h.registry, &path, "latest", b"{\"v\":1}", &[b"a"]).await;
     h.clock.advance_ms(1);
@@ -643,7 +640,7 @@ async fn moving_and_deleting_tags(h: &Harness) {
     );
 }
 
-async fn tag_pages(h: &Harness) {
+pub(crate) async fn tag_pages(h: &Harness) {
     let path = repo("ns/app");
     let digest = push_image(&h.registry, &path, "t00", b"{}", &[b"x"]).await;
     let manifest = image_manifest(b"{}", &[b"x"], "");
@@ -695,7 +692,7 @@ async fn tag_pages(h: &Harness) {
     assert_eq!(capped.items.len(), all.len());
 }
 
-async fn catalog_pages(h: &Harness) {
+pub(crate) async fn catalog_pages(h: &Harness) {
     let paths = ["bb/x", "aa/z", "aa/y/deep", "library/solo", "aa-b/c"];
     for path in paths {
         h.registry.start_upload(&repo(path), &NOBODY).await.unwrap();
@@ -717,7 +714,7 @@ async fn catalog_pages(h: &Harness) {
     assert!(!rest.more);
 }
 
-async fn referrers_follow_subjects(h: &Harness) {
+pub(crate) async fn referrers_follow_subjects(h: &Harness) {
     let path = repo("ns/app");
     let subject = push_image(&h.registry, &path, "v1", b"{}", &[b"image"]).await;
     let subject_size = h
@@ -823,7 +820,7 @@ async fn referrers_follow_subjects(h: &Harness) {
     assert_eq!(listed(None).await.len(), 2);
 }
 
-async fn deleting_blob_links(h: &Harness) {
+pub(crate) async fn deleting_blob_links(h: &Harness) {
     let path = repo("ns/app");
     let loose = upload(&h.registry, &path, b"loose").await;
     push_image(&h.registry, &path, "v1", b"{}", &[b"used"]).await;
@@ -843,7 +840,7 @@ async fn deleting_blob_links(h: &Harness) {
     assert!(h.registry.blob(&path, &sha256(b"used")).await.is_ok());
 }
 
-async fn schema1_must_name_its_repository(h: &Harness) {
+pub(crate) async fn schema1_must_name_its_repository(h: &Harness) {
     let path = repo("ns/app");
     upload(&h.registry, &path, b"layer").await;
     let manifest = |name: &str, tag_name: &str| {
@@ -890,65 +887,10 @@ async fn schema1_must_name_its_repository(h: &Harness) {
     );
 }
 
-async fn parts_are_atomic_in_storage(h: &Harness) {
+pub(crate) async fn parts_are_atomic_in_storage(h: &Harness) {
     // A part whose body fails leaves no object.
     let mut failing = broken_body(b"some bytes");
     let result = h.objects.write_part("manual", &mut failing).await;
     assert!(result.is_err());
     assert!(h.stored_objects("uploads/").await.is_empty());
-}
-
-macro_rules! backend_suite {
-    ($($backend:ident: $metadata:expr, $objects:expr;)*) => {$(
-        mod $backend {
-            use super::*;
-
-            async fn run(scenario: impl AsyncFnOnce(&Harness)) {
-                let Some(harness) = Harness::new($metadata, $objects).await else { return };
-                scenario(&harness).await;
-                harness.finish().await;
-            }
-
-            backend_suite!(@scenarios
-                monolithic_upload_is_readable,
-                chunked_upload_continues_on_another_node,
-                out_of_order_and_repeated_chunks_change_nothing,
-                racing_chunks_record_only_one,
-                a_wrong_digest_keeps_nothing,
-                a_cancelled_upload_keeps_nothing,
-                sha512_and_empty_blobs,
-                knowing_a_digest_grants_nothing,
-                upload_links_lapse_unless_a_manifest_takes_over,
-                manifests_pull_by_tag_and_digest,
-                a_manifest_with_a_missing_blob_stores_nothing,
-                manifest_lists_need_their_children,
-                untagged_manifests_lapse,
-                moving_and_deleting_tags,
-                tag_pages,
-                catalog_pages,
-                referrers_follow_subjects,
-                deleting_blob_links,
-                schema1_must_name_its_repository,
-                parts_are_atomic_in_storage,
-            );
-
-            #[tokio::test]
-            async fn blob_limit() {
-                blobs_larger_than_the_limit_are_refused($metadata, $objects).await;
-            }
-        }
-    )*};
-    (@scenarios $($scenario:ident),* $(,)?) => {$(
-        #[tokio::test]
-        async fn $scenario() {
-            run(super::$scenario).await;
-        }
-    )*};
-}
-
-backend_suite! {
-    sqlite_filesystem: Metadata::Sqlite, Objects::Filesystem;
-    sqlite_memory: Metadata::Sqlite, Objects::Memory;
-    cached_sqlite_filesystem: Metadata::SqliteCached, Objects::Filesystem;
-    postgres_filesystem: Metadata::Postgres, Objects::Filesystem;
 }

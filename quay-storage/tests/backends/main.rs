@@ -1,0 +1,77 @@
+//! One behaviour suite for every storage backend: each scenario runs on SQLite and
+//! PostgreSQL metadata (and SQLite behind the cache), and on filesystem and memory blob
+//! storage.
+
+// Scenarios are shared between modules of this test crate, not exported.
+#![allow(unreachable_pub)]
+
+#[path = "../support/mod.rs"]
+mod support;
+
+mod registry;
+mod tenancy;
+
+use support::{Harness, Metadata, Objects};
+
+macro_rules! backend_suite {
+    ($($backend:ident: $metadata:expr, $objects:expr;)*) => {$(
+        mod $backend {
+            use super::*;
+
+            async fn run(scenario: impl AsyncFnOnce(&Harness)) {
+                let Some(harness) = Harness::new($metadata, $objects).await else { return };
+                scenario(&harness).await;
+                harness.finish().await;
+            }
+
+            backend_suite!(@scenarios registry:
+                monolithic_upload_is_readable,
+                chunked_upload_continues_on_another_node,
+                out_of_order_and_repeated_chunks_change_nothing,
+                racing_chunks_record_only_one,
+                a_wrong_digest_keeps_nothing,
+                a_cancelled_upload_keeps_nothing,
+                sha512_and_empty_blobs,
+                knowing_a_digest_grants_nothing,
+                upload_links_lapse_unless_a_manifest_takes_over,
+                manifests_pull_by_tag_and_digest,
+                a_manifest_with_a_missing_blob_stores_nothing,
+                manifest_lists_need_their_children,
+                untagged_manifests_lapse,
+                moving_and_deleting_tags,
+                tag_pages,
+                catalog_pages,
+                referrers_follow_subjects,
+                deleting_blob_links,
+                schema1_must_name_its_repository,
+                parts_are_atomic_in_storage,
+            );
+            backend_suite!(@scenarios tenancy:
+                users_and_organizations,
+                robots_and_their_tokens,
+                teams_and_members,
+                permissions_facts_and_default_permissions,
+                stored_credentials_and_the_signing_key,
+                the_usage_log_records_and_pages,
+            );
+
+            #[tokio::test]
+            async fn blob_limit() {
+                crate::registry::blobs_larger_than_the_limit_are_refused($metadata, $objects).await;
+            }
+        }
+    )*};
+    (@scenarios $module:ident: $($scenario:ident),* $(,)?) => {$(
+        #[tokio::test]
+        async fn $scenario() {
+            run(crate::$module::$scenario).await;
+        }
+    )*};
+}
+
+backend_suite! {
+    sqlite_filesystem: Metadata::Sqlite, Objects::Filesystem;
+    sqlite_memory: Metadata::Sqlite, Objects::Memory;
+    cached_sqlite_filesystem: Metadata::SqliteCached, Objects::Filesystem;
+    postgres_filesystem: Metadata::Postgres, Objects::Filesystem;
+}
