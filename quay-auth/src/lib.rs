@@ -1,14 +1,36 @@
-//! Identities and the authorizer of the registry.
+//! Authentication and authorization of the registry.
 //!
-//! Every frontend request asks an [`Authorizer`] before it acts. [`AllowAll`] lets everyone
-//! do everything: an open registry, for services that embed one behind their own access
-//! control.
+//! - [`Authenticator`]: credentials to identities (passwords, robot tokens, app-specific
+//!   and OAuth tokens, sessions, registry bearer tokens), and registry tokens issued.
+//! - [`PermissionAuthorizer`]: Quay's permission rules on facts from the database;
+//!   [`AllowAll`]: an open registry, for services that embed one behind their own access
+//!   control.
+//! - [`credentials`]: new tokens, sessions and robot tokens; [`password`]: argon2id;
+//!   [`jwt`]: the RS256 registry tokens and their key, created on first start and kept in
+//!   the database; [`scope`]: the token endpoint's `scope` parameter.
+//!
+//! Secrets are never stored or logged: passwords as argon2 hashes, tokens as the SHA-256 of
+//! their secret part, always compared in constant time.
+
+mod authenticator;
+mod authorizer;
+pub mod credentials;
+mod error;
+pub mod jwt;
+pub mod password;
+pub mod scope;
+mod secrets;
 
 use async_trait::async_trait;
 use quay_core::RepositoryPath;
 use quay_core::access::{Authorizer, Identity};
 use quay_core::names::Namespace;
 use quay_core::permission::{NamespaceAction, RepositoryAction};
+
+pub use crate::authenticator::{AuthSettings, Authenticator};
+pub use crate::authorizer::PermissionAuthorizer;
+pub use crate::error::AuthError;
+pub use crate::secrets::{hash_secret, verify_secret};
 
 /// Allows every action to everyone: an open registry.
 #[derive(Clone, Copy, Debug, Default)]

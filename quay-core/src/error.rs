@@ -115,6 +115,10 @@ pub enum Error {
     /// The caller must authenticate first.
     #[error("authentication required")]
     Unauthorized,
+    /// Something inside the registry failed (cryptography, a task). The cause is for the
+    /// operator.
+    #[error("internal failure: {0}")]
+    Internal(BoxError),
     /// A storage backend failed (I/O, database, network). The cause is for the operator.
     #[error("storage failure: {0}")]
     Storage(BoxError),

@@ -1,0 +1,441 @@
+//! Turning credentials into an [`Identity`].
+//!
+//! | credential | where | resolves to |
+//! |---|---|---|
+//! | username + password | Basic (registry, token endpoint) | the user |
+//! | `<ns>+<robot>` + robot token | Basic | the robot |
+//! | `$app` + app-specific token | Basic | the token's user |
+//! | `$oauthtoken` + OAuth token | Basic | the token's user, limited to its scopes |
+//! | OAuth token | `Authorization: Bearer` (API) | the same |
+//! | registry token | `Authorization: Bearer` (registry) | exactly its grants |
+//! | session cookie | API | the session's user |
+//!
+//! Every refusal is [`Error::InvalidCredentials`] with a message that never repeats a secret.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use moka::sync::Cache;
+use quay_core::access::{Grant, GrantedActions, Identity, Principal, PrincipalKind, Scopes};
+use quay_core::account::{AccountKind, AccountRecord, RobotName, Superusers};
+use quay_core::audit::{Actor, CredentialKind, LogKind};
+use quay_core::clock::Clock;
+use quay_core::permission::PermissionSettings;
+use quay_core::ports::{AccountDirectory, TokenKind, TokenRecord};
+use quay_core::{Error, RepositoryPath};
+
+use crate::credentials::{
+    APP_TOKEN_LENGTH, APP_TOKEN_LOOKUP, OAUTH_TOKEN_LENGTH, OAUTH_TOKEN_LOOKUP, SESSION_LENGTH,
+    SESSION_LOOKUP,
+};
+use crate::jwt::{AccessClaim, ContextClaim, Expectations, RegistryClaims, TokenKeys};
+use crate::password::Passwords;
+use crate::secrets::{split_token, verify_secret};
+
+/// Deployment settings of authentication, with Quay's defaults.
+#[derive(Clone, Debug)]
+pub struct AuthSettings {
+    /// Issuer of registry tokens (`INSTANCE_SERVICE_KEY_SERVICE`, `quay`).
+    pub issuer: String,
+    /// Lifetime of registry tokens (`TOKEN_VALIDITY_LIFETIME_S`, 3600 s).
+    pub token_lifetime_s: i64,
+    /// Longest registry token lifetime accepted (`REGISTRY_JWT_AUTH_MAX_FRESH_S`, 3660 s).
+    pub max_token_lifetime_s: i64,
+    /// `SUPER_USERS` and `GLOBAL_READONLY_SUPER_USERS`.
+    pub superusers: Superusers,
+    /// `FEATURE_ANONYMOUS_ACCESS`, `FEATURE_SUPERUSERS_FULL_ACCESS`.
+    pub permissions: PermissionSettings,
+    /// `ROBOTS_DISALLOW`: robots cannot log in...
+    pub robots_disallow: bool,
+    /// ... except these (`ROBOTS_WHITELIST`).
+    pub robots_whitelist: Vec<String>,
+    /// `FEATURE_APP_SPECIFIC_TOKENS`.
+    pub app_specific_tokens: bool,
+    /// `CREATE_NAMESPACE_ON_PUSH`: a user's push may create a missing namespace.
+    pub create_namespace_on_push: bool,
+    /// `ACTION_LOG_AUDIT_LOGINS`: log successful logins to the token endpoint.
+    pub audit_logins: bool,
+    /// `ACTION_LOG_AUDIT_LOGIN_FAILURES`: log failed ones.
+    pub audit_login_failures: bool,
+}
+
+impl Default for AuthSettings {
+    fn default() -> Self {
+        Self {
+            issuer: "quay".into(),
+            token_lifetime_s: 3600,
+            max_token_lifetime_s: 3660,
+            superusers: Superusers::default(),
+            permissions: PermissionSettings::default(),
+            robots_disallow: false,
+            robots_whitelist: Vec::new(),
+            app_specific_tokens: true,
+            create_namespace_on_push: false,
+            audit_logins: true,
+            audit_login_failures: false,
+        }
+    }
+}
+
+/// A registry token already verified: for whom it is and until when.
+#[derive(Clone)]
+struct VerifiedToken {
+    audience: String,
+    expires_s: i64,
+    identity: Identity,
+}
+
+const INVALID_LOGIN: &str = "Invalid Username or Password";
+
+fn refuse(message: &str) -> Error {
+    Error::InvalidCredentials(message.to_string())
+}
+
+/// Resolves credentials to identities and issues registry tokens.
+pub struct Authenticator {
+    directory: Arc<dyn AccountDirectory>,
+    passwords: Passwords,
+    keys: TokenKeys,
+    settings: AuthSettings,
+    clock: Arc<dyn Clock>,
+    /// Registry tokens already verified, with their audience: the same token arrives with
+    /// every request of a pull, and an RSA verification costs more than the rest of a
+    /// manifest GET.
+    verified_tokens: Cache<String, VerifiedToken>,
+}
+
+impl Authenticator {
+    /// An authenticator over `directory`, loading (or creating) the token signing key.
+    pub async fn new(
+        directory: Arc<dyn AccountDirectory>,
+        settings: AuthSettings,
+        clock: Arc<dyn Clock>,
+    ) -> quay_core::Result<Self> {
+        let keys = TokenKeys::load_or_create(directory.as_ref()).await?;
+        let verified_tokens = Cache::builder()
+            .max_capacity(10_000)
+            .time_to_live(Duration::from_secs(60))
+            .build();
+        Ok(Self {
+            directory,
+            passwords: Passwords::default(),
+            keys,
+            settings,
+            clock,
+            verified_tokens,
+        })
+    }
+
+    /// The settings in force.
+    pub fn settings(&self) -> &AuthSettings {
+        &self.settings
+    }
+
+    /// Password hashing.
+    pub fn passwords(&self) -> &Passwords {
+        &self.passwords
+    }
+
+    fn now_ms(&self) -> i64 {
+        self.clock.now_ms()
+    }
+
+    fn user_principal(
+        &self,
+        account: &AccountRecord,
+        credential: CredentialKind,
+        scopes: Option<Scopes>,
+    ) -> Principal {
+        Principal {
+            account: account.id,
+            name: account.name.clone(),
+            kind: PrincipalKind::User(self.settings.superusers.of(&account.name)),
+            credential,
+            scopes,
+        }
+    }
+
+    /// Who Basic credentials belong to.
+    pub async fn basic(&self, username: &str, password: &str) -> quay_core::Result<Principal> {
+        match username {
+            "$app" => self.app_token(password).await,
+            "$oauthtoken" => self.oauth_token(password).await,
+            robot if robot.contains('+') => self.robot(robot, password).await,
+            user => self.user(user, password).await,
+        }
+    }
+
+    async fn user(&self, username: &str, password: &str) -> quay_core::Result<Principal> {
+        let account = self.directory.account(username).await?;
+        let Some(account) = account.filter(|a| a.kind == AccountKind::User) else {
+            return Err(refuse(INVALID_LOGIN));
+        };
+        let secret = self
+            .directory
+            .account_secret(account.id)
+            .await?
+            .unwrap_or_default();
+        if !self.passwords.verify(password, &secret).await {
+            return Err(refuse(INVALID_LOGIN));
+        }
+        if !account.enabled {
+            return Err(refuse(
+                "This user has been disabled. Please contact your administrator.",
+            ));
+        }
+        Ok(self.user_principal(&account, CredentialKind::Password, None))
+    }
+
+    async fn robot(&self, name: &str, token: &str) -> quay_core::Result<Principal> {
+        if RobotName::parse(name).is_err() {
+            return Err(refuse(INVALID_LOGIN));
+        }
+        if self.settings.robots_disallow
+            && !self.settings.robots_whitelist.iter().any(|r| r == name)
+        {
+            return Err(refuse("Robot account logins are disabled"));
+        }
+        let account = self.directory.account(name).await?;
+        let Some(account) = account.filter(|a| a.kind == AccountKind::Robot) else {
+            return Err(refuse(INVALID_LOGIN));
+        };
+        let secret = self
+            .directory
+            .account_secret(account.id)
+            .await?
+            .unwrap_or_default();
+        if !token.is_ascii() || !verify_secret(token, &secret) || !account.enabled {
+            return Err(refuse(INVALID_LOGIN));
+        }
+        Ok(Principal {
+            account: account.id,
+            name: account.name,
+            kind: PrincipalKind::Robot,
+            credential: CredentialKind::RobotToken,
+            scopes: None,
+        })
+    }
+
+    /// The stored credential of `kind` that `secret` is, if valid now, and its user.
+    async fn stored_token(
+        &self,
+        kind: TokenKind,
+        secret: &str,
+        (lookup_length, length): (usize, usize),
+    ) -> quay_core::Result<(TokenRecord, AccountRecord)> {
+        let (lookup, hidden) =
+            split_token(secret, lookup_length, length).ok_or_else(|| refuse(INVALID_LOGIN))?;
+        let record = self
+            .directory
+            .token(kind, lookup)
+            .await?
+            .ok_or_else(|| refuse(INVALID_LOGIN))?;
+        let now_ms = self.now_ms();
+        if !verify_secret(hidden, &record.secret_hash)
+            || record.expires_ms.is_some_and(|end| end <= now_ms)
+        {
+            return Err(refuse(INVALID_LOGIN));
+        }
+        let account = self
+            .directory
+            .account_by_id(record.account)
+            .await?
+            .filter(|account| account.enabled)
+            .ok_or_else(|| {
+                refuse("This user has been disabled. Please contact your administrator.")
+            })?;
+        self.directory
+            .touch_token(kind, &record.uuid, now_ms)
+            .await?;
+        Ok((record, account))
+    }
+
+    async fn app_token(&self, token: &str) -> quay_core::Result<Principal> {
+        if !self.settings.app_specific_tokens {
+            return Err(refuse(INVALID_LOGIN));
+        }
+        let (record, account) = self
+            .stored_token(
+                TokenKind::AppToken,
+                token,
+                (APP_TOKEN_LOOKUP, APP_TOKEN_LENGTH),
+            )
+            .await?;
+        let credential = CredentialKind::AppToken {
+            uuid: record.uuid,
+            title: record.detail,
+        };
+        Ok(self.user_principal(&account, credential, None))
+    }
+
+    /// Who an OAuth access token belongs to, limited to its scopes.
+    pub async fn oauth_token(&self, token: &str) -> quay_core::Result<Principal> {
+        let (record, account) = self
+            .stored_token(
+                TokenKind::OAuthToken,
+                token,
+                (OAUTH_TOKEN_LOOKUP, OAUTH_TOKEN_LENGTH),
+            )
+            .await?;
+        let scopes = Scopes::parse(&record.detail)?;
+        let credential = CredentialKind::OAuthToken {
+            uuid: record.uuid,
+            application: record.application.unwrap_or_default(),
+        };
+        Ok(self.user_principal(&account, credential, Some(scopes)))
+    }
+
+    /// Who a session cookie belongs to, and the session's CSRF token.
+    pub async fn session(&self, cookie: &str) -> quay_core::Result<(Principal, String, String)> {
+        let (record, account) = self
+            .stored_token(TokenKind::Session, cookie, (SESSION_LOOKUP, SESSION_LENGTH))
+            .await?;
+        let principal = self.user_principal(&account, CredentialKind::Session, None);
+        Ok((principal, record.detail, record.uuid))
+    }
+
+    /// A registry token for `principal` (`None`: anonymous) granting `grants`, for
+    /// `service`.
+    pub fn issue_registry_token(
+        &self,
+        principal: Option<&Principal>,
+        service: &str,
+        grants: &[(String, GrantedActions)],
+    ) -> quay_core::Result<String> {
+        let now_s = self.now_ms() / 1000;
+        let (entity_kind, kind) = match principal.map(|p| (&p.kind, &p.credential)) {
+            None => ("anonymous", "anonymous"),
+            Some((PrincipalKind::Robot, _)) => ("robot", "user"),
+            Some((_, CredentialKind::AppToken { .. })) => ("appspecifictoken", "user"),
+            Some((_, CredentialKind::OAuthToken { .. })) => ("oauthtoken", "oauth"),
+            Some(_) => ("user", "user"),
+        };
+        let claims = RegistryClaims {
+            iss: self.settings.issuer.clone(),
+            aud: service.to_string(),
+            nbf: now_s,
+            iat: now_s,
+            exp: now_s + self.settings.token_lifetime_s,
+            sub: principal.map_or_else(|| "(anonymous)".to_string(), |p| p.name.clone()),
+            access: grants
+                .iter()
+                .map(|(name, actions)| AccessClaim {
+                    kind: "repository".into(),
+                    name: name.clone(),
+                    actions: actions.names().into_iter().map(str::to_string).collect(),
+                })
+                .collect(),
+            context: ContextClaim {
+                version: 2,
+                entity_kind: entity_kind.into(),
+                entity_reference: principal.map(|p| p.account.to_string()),
+                kind: kind.into(),
+                user: principal.map(|p| p.name.clone()),
+                trust_root: "$disabled".into(),
+            },
+        };
+        Ok(self.keys.sign(&claims)?)
+    }
+
+    /// The identity a registry token carries, if it is valid now for `service`.
+    pub fn registry_token(&self, token: &str, service: &str) -> quay_core::Result<Identity> {
+        let now_s = self.now_ms() / 1000;
+        if let Some(verified) = self.verified_tokens.get(token)
+            && verified.audience == service
+            && verified.expires_s > now_s
+        {
+            return Ok(verified.identity);
+        }
+        let claims = self.keys.verify(
+            token,
+            &Expectations {
+                issuer: &self.settings.issuer,
+                service,
+                now_s,
+                max_lifetime_s: self.settings.max_token_lifetime_s,
+            },
+        )?;
+        let principal = match (
+            claims.context.entity_kind.as_str(),
+            &claims.context.entity_reference,
+        ) {
+            ("anonymous", _) | (_, None) => None,
+            (kind, Some(reference)) => Some(Principal {
+                account: reference
+                    .parse()
+                    .map_err(|_| refuse("invalid registry token"))?,
+                name: claims.sub.clone(),
+                kind: if kind == "robot" {
+                    PrincipalKind::Robot
+                } else {
+                    PrincipalKind::User(self.settings.superusers.of(&claims.sub))
+                },
+                credential: CredentialKind::RegistryToken,
+                scopes: None,
+            }),
+        };
+        let grants: Vec<Grant> = claims
+            .access
+            .iter()
+            .filter_map(|access| {
+                let repository = RepositoryPath::parse(&access.name).ok()?;
+                let has = |action: &str| access.actions.iter().any(|a| a == action);
+                Some(Grant {
+                    repository,
+                    actions: GrantedActions {
+                        pull: has("pull"),
+                        push: has("push"),
+                        all: has("*"),
+                    },
+                })
+            })
+            .collect();
+        let identity = Identity::Token {
+            principal,
+            grants: grants.into(),
+        };
+        let verified = VerifiedToken {
+            audience: claims.aud,
+            expires_s: claims.exp,
+            identity: identity.clone(),
+        };
+        self.verified_tokens.insert(token.to_string(), verified);
+        Ok(identity)
+    }
+
+    /// Records a login to the registry token endpoint in the usage log, as configured.
+    pub async fn record_login(
+        &self,
+        outcome: Result<&Principal, (&str, &str)>,
+        actor: &Actor,
+    ) -> quay_core::Result<()> {
+        let now_ms = self.now_ms();
+        let entry = match outcome {
+            Ok(principal) if self.settings.audit_logins => {
+                let account = self.directory.account_by_id(principal.account).await?;
+                let kind = match (&principal.kind, &principal.credential) {
+                    (PrincipalKind::Robot, _) => "robot",
+                    (_, CredentialKind::AppToken { .. }) => "app_specific_token",
+                    _ => "user",
+                };
+                let entry = actor
+                    .entry(LogKind::LoginSuccess, now_ms)
+                    .meta("kind", kind)
+                    .meta("type", "v2auth")
+                    .meta("useragent", actor.user_agent.clone().unwrap_or_default());
+                match account {
+                    Some(account) => entry.namespace(account.namespace),
+                    None => entry,
+                }
+            }
+            Err((username, message)) if self.settings.audit_login_failures => actor
+                .entry(LogKind::LoginFailure, now_ms)
+                .meta("type", "v2auth")
+                .meta("username", username)
+                .meta("message", message)
+                .meta("useragent", actor.user_agent.clone().unwrap_or_default()),
+            _ => return Ok(()),
+        };
+        self.directory.append(vec![entry]).await
+    }
+}

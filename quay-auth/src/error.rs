@@ -1,0 +1,29 @@
+//! Failures of the authentication machinery itself (never a refused login: those are
+//! [`quay_core::Error`]s).
+
+/// What failed inside authentication.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum AuthError {
+    /// The RSA key for registry tokens could not be generated.
+    #[error("generating the token signing key failed")]
+    KeyGeneration,
+    /// The stored token signing key is not a usable RSA key.
+    #[error("the stored token signing key is unusable: {0}")]
+    KeyRejected(String),
+    /// Signing a token failed.
+    #[error("signing a registry token failed")]
+    Signing,
+    /// Hashing a password failed.
+    #[error("hashing a password failed: {0}")]
+    Hashing(String),
+    /// The system's random source failed.
+    #[error("the random source failed")]
+    Random,
+}
+
+impl From<AuthError> for quay_core::Error {
+    fn from(error: AuthError) -> Self {
+        quay_core::Error::Internal(Box::new(error))
+    }
+}
