@@ -149,7 +149,11 @@ impl Authenticator {
         Principal {
             account: account.id,
             name: account.name.clone(),
-            kind: PrincipalKind::User(self.settings.superusers.of(&account.name)),
+            kind: PrincipalKind::User(
+                self.settings
+                    .superusers
+                    .of(&account.name, account.superuser),
+            ),
             credential,
             scopes,
         }
@@ -368,7 +372,7 @@ impl Authenticator {
                 kind: if kind == "robot" {
                     PrincipalKind::Robot
                 } else {
-                    PrincipalKind::User(self.settings.superusers.of(&claims.sub))
+                    PrincipalKind::User(self.settings.superusers.of(&claims.sub, false))
                 },
                 credential: CredentialKind::RegistryToken,
                 scopes: None,

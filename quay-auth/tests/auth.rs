@@ -63,6 +63,7 @@ impl Setup {
             name: Namespace::parse(name).unwrap(),
             email: None,
             password_hash: auth.passwords().hash(password).await.unwrap(),
+            superuser: false,
             now_ms: NOW,
         };
         self.directory

@@ -103,6 +103,9 @@ pub struct AccountRecord {
     pub email: Option<String>,
     /// Disabled accounts cannot log in.
     pub enabled: bool,
+    /// Made a superuser in the database (`quay-bin user create --superuser`), besides
+    /// those `SUPER_USERS` names.
+    pub superuser: bool,
     /// A robot's description.
     pub description: Option<String>,
     /// A robot's free-form metadata (JSON).
@@ -177,11 +180,12 @@ pub struct Superusers {
 }
 
 impl Superusers {
-    /// The standing of `username`.
-    pub fn of(&self, username: &str) -> Superuser {
+    /// The standing of `username`; `flagged` when the account is a superuser in the
+    /// database.
+    pub fn of(&self, username: &str, flagged: bool) -> Superuser {
         if self.read_only.iter().any(|name| name == username) {
             Superuser::ReadOnly
-        } else if self.full.iter().any(|name| name == username) {
+        } else if flagged || self.full.iter().any(|name| name == username) {
             Superuser::Yes
         } else {
             Superuser::No
@@ -210,9 +214,11 @@ mod tests {
             full: vec!["root".into(), "both".into()],
             read_only: vec!["auditor".into(), "both".into()],
         };
-        assert_eq!(superusers.of("root"), Superuser::Yes);
-        assert_eq!(superusers.of("auditor"), Superuser::ReadOnly);
-        assert_eq!(superusers.of("both"), Superuser::ReadOnly);
-        assert_eq!(superusers.of("someone"), Superuser::No);
+        assert_eq!(superusers.of("root", false), Superuser::Yes);
+        assert_eq!(superusers.of("auditor", false), Superuser::ReadOnly);
+        assert_eq!(superusers.of("auditor", true), Superuser::ReadOnly);
+        assert_eq!(superusers.of("both", false), Superuser::ReadOnly);
+        assert_eq!(superusers.of("someone", false), Superuser::No);
+        assert_eq!(superusers.of("flagged", true), Superuser::Yes);
     }
 }

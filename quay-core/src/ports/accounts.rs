@@ -24,6 +24,8 @@ pub struct NewUser {
     pub email: Option<String>,
     /// The password's hash.
     pub password_hash: String,
+    /// Whether the user is a superuser (besides those `SUPER_USERS` names).
+    pub superuser: bool,
     /// When, epoch milliseconds.
     pub now_ms: i64,
 }

@@ -32,6 +32,7 @@ pub(super) fn account_record(row: account::Model) -> AccountRecord {
         namespace: row.namespace_id,
         email: row.email,
         enabled: row.enabled,
+        superuser: row.superuser,
         description: row.description,
         metadata: row.metadata,
         created_ms: row.created_ms,
@@ -182,6 +183,7 @@ impl AccountStore for SqlMetadata {
             email: Set(user.email),
             secret_hash: Set(user.password_hash),
             enabled: Set(true),
+            superuser: Set(user.superuser),
             created_ms: Set(user.now_ms),
             ..Default::default()
         };
@@ -374,6 +376,7 @@ impl AccountStore for SqlMetadata {
             namespace_id: Set(robot.owner),
             secret_hash: Set(robot.token_hash),
             enabled: Set(true),
+            superuser: Set(false),
             description: Set(robot.description),
             metadata: Set(robot.metadata),
             created_ms: Set(robot.now_ms),

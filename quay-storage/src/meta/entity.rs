@@ -261,6 +261,8 @@ entity!(account, "account", {
     /// Password hash (users) or token hash (robots).
     pub secret_hash: String,
     pub enabled: bool,
+    /// Made a superuser in the database (besides `SUPER_USERS`).
+    pub superuser: bool,
     pub description: Option<String>,
     pub metadata: Option<String>,
     pub created_ms: i64,

@@ -29,6 +29,7 @@ async fn user(h: &Harness, username: &str) -> quay_core::account::AccountRecord 
         name: name(username),
         email: Some(format!("{username}@example.com")),
         password_hash: format!("hash-of-{username}"),
+        superuser: false,
         now_ms: NOW,
     };
     h.directory
@@ -64,6 +65,7 @@ pub(crate) async fn users_and_organizations(h: &Harness) {
         name: name("alice"),
         email: None,
         password_hash: String::new(),
+        superuser: false,
         now_ms: NOW,
     };
     let taken = h

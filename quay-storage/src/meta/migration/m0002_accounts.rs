@@ -87,6 +87,7 @@ impl MigrationTrait for Migration {
                     .col(string_null(name("email")))
                     .col(string(name("secret_hash")))
                     .col(boolean(name("enabled")).default(true))
+                    .col(boolean(name("superuser")).default(false))
                     .col(string_null(name("description")))
                     .col(text_null(name("metadata")))
                     .col(big_integer(name("created_ms")))
