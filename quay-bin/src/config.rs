@@ -24,7 +24,67 @@ const KNOWN_KEYS: &[&str] = &[
     "DISTRIBUTED_STORAGE_DEFAULT_LOCATIONS",
     "MAXIMUM_LAYER_SIZE",
     "PUSH_TEMP_TAG_EXPIRATION_SEC",
+    "SUPER_USERS",
+    "GLOBAL_READONLY_SUPER_USERS",
+    "ROBOTS_WHITELIST",
+    "INSTANCE_SERVICE_KEY_SERVICE",
+    "FEATURE_ANONYMOUS_ACCESS",
+    "FEATURE_SUPERUSERS_FULL_ACCESS",
+    "FEATURE_USER_CREATION",
+    "FEATURE_USER_INITIALIZE",
+    "FEATURE_APP_SPECIFIC_TOKENS",
+    "FEATURE_PUBLIC_CATALOG",
+    "ROBOTS_DISALLOW",
+    "CREATE_PRIVATE_REPO_ON_PUSH",
+    "CREATE_NAMESPACE_ON_PUSH",
+    "ACTION_LOG_AUDIT_LOGINS",
+    "ACTION_LOG_AUDIT_LOGIN_FAILURES",
 ];
+
+/// Switches of Quay with their defaults.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Features {
+    /// `FEATURE_ANONYMOUS_ACCESS`.
+    pub(crate) anonymous_access: bool,
+    /// `FEATURE_SUPERUSERS_FULL_ACCESS`.
+    pub(crate) superusers_full_access: bool,
+    /// `FEATURE_USER_CREATION`.
+    pub(crate) user_creation: bool,
+    /// `FEATURE_USER_INITIALIZE`.
+    pub(crate) user_initialize: bool,
+    /// `FEATURE_APP_SPECIFIC_TOKENS`.
+    pub(crate) app_specific_tokens: bool,
+    /// `FEATURE_PUBLIC_CATALOG`.
+    pub(crate) public_catalog: bool,
+    /// `ROBOTS_DISALLOW`.
+    pub(crate) robots_disallow: bool,
+    /// `CREATE_PRIVATE_REPO_ON_PUSH`.
+    pub(crate) create_private_repo_on_push: bool,
+    /// `CREATE_NAMESPACE_ON_PUSH`.
+    pub(crate) create_namespace_on_push: bool,
+    /// `ACTION_LOG_AUDIT_LOGINS`.
+    pub(crate) audit_logins: bool,
+    /// `ACTION_LOG_AUDIT_LOGIN_FAILURES`.
+    pub(crate) audit_login_failures: bool,
+}
+
+impl Default for Features {
+    fn default() -> Self {
+        Self {
+            anonymous_access: true,
+            superusers_full_access: false,
+            user_creation: true,
+            user_initialize: false,
+            app_specific_tokens: true,
+            public_catalog: false,
+            robots_disallow: false,
+            create_private_repo_on_push: true,
+            create_namespace_on_push: false,
+            audit_logins: true,
+            audit_login_failures: false,
+        }
+    }
+}
 
 /// Where blobs are stored.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -53,6 +113,16 @@ pub(crate) struct Config {
     pub(crate) maximum_layer_size: Option<u64>,
     /// `PUSH_TEMP_TAG_EXPIRATION_SEC`.
     pub(crate) push_temp_tag_expiration_sec: Option<u64>,
+    /// `SUPER_USERS`.
+    pub(crate) super_users: Vec<String>,
+    /// `GLOBAL_READONLY_SUPER_USERS`.
+    pub(crate) global_readonly_super_users: Vec<String>,
+    /// `ROBOTS_WHITELIST`.
+    pub(crate) robots_whitelist: Vec<String>,
+    /// `INSTANCE_SERVICE_KEY_SERVICE`: the issuer of registry tokens.
+    pub(crate) token_issuer: Option<String>,
+    /// The feature switches.
+    pub(crate) features: Features,
 }
 
 impl Config {
@@ -103,6 +173,35 @@ impl Config {
         let maximum_layer_size = field::<String>(&values, "MAXIMUM_LAYER_SIZE")?
             .map(|size| parse_size(&size).context("config key MAXIMUM_LAYER_SIZE"))
             .transpose()?;
+        let defaults = Features::default();
+        let flag = |key: &str, default: bool| -> anyhow::Result<bool> {
+            Ok(field(&values, key)?.unwrap_or(default))
+        };
+        let features = Features {
+            anonymous_access: flag("FEATURE_ANONYMOUS_ACCESS", defaults.anonymous_access)?,
+            superusers_full_access: flag(
+                "FEATURE_SUPERUSERS_FULL_ACCESS",
+                defaults.superusers_full_access,
+            )?,
+            user_creation: flag("FEATURE_USER_CREATION", defaults.user_creation)?,
+            user_initialize: flag("FEATURE_USER_INITIALIZE", defaults.user_initialize)?,
+            app_specific_tokens: flag("FEATURE_APP_SPECIFIC_TOKENS", defaults.app_specific_tokens)?,
+            public_catalog: flag("FEATURE_PUBLIC_CATALOG", defaults.public_catalog)?,
+            robots_disallow: flag("ROBOTS_DISALLOW", defaults.robots_disallow)?,
+            create_private_repo_on_push: flag(
+                "CREATE_PRIVATE_REPO_ON_PUSH",
+                defaults.create_private_repo_on_push,
+            )?,
+            create_namespace_on_push: flag(
+                "CREATE_NAMESPACE_ON_PUSH",
+                defaults.create_namespace_on_push,
+            )?,
+            audit_logins: flag("ACTION_LOG_AUDIT_LOGINS", defaults.audit_logins)?,
+            audit_login_failures: flag(
+                "ACTION_LOG_AUDIT_LOGIN_FAILURES",
+                defaults.audit_login_failures,
+            )?,
+        };
         Ok(Self {
             server_hostname: field(&values, "SERVER_HOSTNAME")?,
             preferred_url_scheme: scheme,
@@ -111,6 +210,12 @@ impl Config {
             storage: storage(&values)?,
             maximum_layer_size,
             push_temp_tag_expiration_sec: field(&values, "PUSH_TEMP_TAG_EXPIRATION_SEC")?,
+            super_users: field(&values, "SUPER_USERS")?.unwrap_or_default(),
+            global_readonly_super_users: field(&values, "GLOBAL_READONLY_SUPER_USERS")?
+                .unwrap_or_default(),
+            robots_whitelist: field(&values, "ROBOTS_WHITELIST")?.unwrap_or_default(),
+            token_issuer: field(&values, "INSTANCE_SERVICE_KEY_SERVICE")?,
+            features,
         })
     }
 
@@ -245,6 +350,19 @@ mod tests {
             })
         );
         assert_eq!(config.maximum_layer_size, Some(20 << 30));
+    }
+
+    #[test]
+    fn features_default_to_quay_and_follow_the_file_and_environment() {
+        let config = load(
+            "SUPER_USERS: [root]\nFEATURE_USER_INITIALIZE: true\n",
+            &[("CREATE_NAMESPACE_ON_PUSH", "true")],
+        )
+        .unwrap();
+        assert_eq!(config.super_users, ["root"]);
+        assert!(config.features.user_initialize && config.features.create_namespace_on_push);
+        assert!(config.features.anonymous_access && config.features.create_private_repo_on_push);
+        assert!(!config.features.superusers_full_access && !config.features.public_catalog);
     }
 
     #[test]

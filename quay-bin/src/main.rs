@@ -1,11 +1,14 @@
-//! `quay-bin`: the registry server.
+//! `quay-bin`: the registry server and its administration commands.
 //!
 //! `quay-bin serve` with no arguments starts a working registry on `127.0.0.1:8080`, with
 //! SQLite metadata and blobs under `./quay-data`. A Quay `config.yaml` (`--config`) and
-//! environment variables switch the database and storage. This is the only crate that knows
-//! which concrete backends exist; everything else sees the ports of `quay-core`.
+//! environment variables switch the database, storage and features. This is the only
+//! crate that knows which concrete backends exist; everything else sees the ports of
+//! `quay-core`.
 
+mod admin;
 mod config;
+mod deployment;
 mod serve;
 
 use std::net::SocketAddr;
@@ -25,20 +28,79 @@ struct Cli {
 enum Command {
     /// Runs the registry.
     Serve(ServeArgs),
+    /// Manages users.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Manages API tokens.
+    #[command(subcommand)]
+    Token(TokenCommand),
 }
 
-/// Where the registry listens and keeps its data.
+/// Where the registry's configuration and data are.
 #[derive(clap::Args, Clone, Debug)]
-pub(crate) struct ServeArgs {
-    /// Address to listen on.
-    #[arg(long, env = "QUAY_LISTEN", default_value = "127.0.0.1:8080")]
-    listen: SocketAddr,
+pub(crate) struct Location {
     /// Directory for the embedded database and blobs (when the config names none).
     #[arg(long, env = "QUAY_DATA_DIR", default_value = "quay-data")]
     data_dir: PathBuf,
     /// A Quay `config.yaml`.
     #[arg(long, env = "QUAY_CONFIG")]
     config: Option<PathBuf>,
+}
+
+/// Where the registry listens.
+#[derive(clap::Args, Clone, Debug)]
+pub(crate) struct ServeArgs {
+    #[command(flatten)]
+    location: Location,
+    /// Address to listen on.
+    #[arg(long, env = "QUAY_LISTEN", default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Creates a user, reading the password from standard input.
+    Create(UserCreateArgs),
+}
+
+/// A user to create.
+#[derive(clap::Args, Clone, Debug)]
+pub(crate) struct UserCreateArgs {
+    #[command(flatten)]
+    location: Location,
+    /// The username.
+    name: String,
+    /// Makes the user a superuser.
+    #[arg(long)]
+    superuser: bool,
+    /// The user's e-mail address.
+    #[arg(long)]
+    email: Option<String>,
+    /// Reads the password from standard input (the only way to give one).
+    #[arg(long, required = true)]
+    password_stdin: bool,
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Prints a new API bearer token for a user.
+    Create(TokenCreateArgs),
+}
+
+/// A token to create.
+#[derive(clap::Args, Clone, Debug)]
+pub(crate) struct TokenCreateArgs {
+    #[command(flatten)]
+    location: Location,
+    /// The user the token acts for.
+    #[arg(long)]
+    user: String,
+    /// OAuth scopes (repeatable; default: all of them).
+    #[arg(long = "scope")]
+    scopes: Vec<String>,
+    /// Lifetime in days.
+    #[arg(long, default_value_t = 365)]
+    days: u32,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -49,6 +111,8 @@ fn main() -> anyhow::Result<()> {
         .build()?;
     match cli.command {
         Command::Serve(args) => runtime.block_on(serve::serve(args)),
+        Command::User(UserCommand::Create(args)) => runtime.block_on(admin::create_user(args)),
+        Command::Token(TokenCommand::Create(args)) => runtime.block_on(admin::create_token(args)),
     }
 }
 

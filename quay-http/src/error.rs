@@ -27,6 +27,22 @@ pub enum HttpError {
     /// A query parameter or header is malformed.
     #[error("{0}")]
     InvalidRequest(String),
+    /// A registry request needs (other) credentials; the challenge says where to get a
+    /// token.
+    #[error("{message}")]
+    Unauthorized {
+        /// The `WWW-Authenticate` header.
+        challenge: String,
+        /// What went wrong.
+        message: String,
+    },
+    /// A registry token is valid but does not grant this request (RFC 6750's
+    /// `insufficient_scope`: 403, so that clients fetch a token with the scope named).
+    #[error("the token does not grant this")]
+    InsufficientScope {
+        /// The `WWW-Authenticate` header, with `error="insufficient_scope"`.
+        challenge: String,
+    },
     /// A chunk does not start where the upload ends; the client learns where it does.
     #[error("chunk out of order: the upload has {size} bytes")]
     ChunkOutOfOrder {
@@ -48,6 +64,8 @@ impl HttpError {
             Self::UnknownEndpoint => (S::NOT_FOUND, "UNSUPPORTED", none),
             Self::MethodNotAllowed => (S::METHOD_NOT_ALLOWED, "UNSUPPORTED", none),
             Self::InvalidRequest(_) => (S::BAD_REQUEST, "INVALID_REQUEST", none),
+            Self::Unauthorized { .. } => (S::UNAUTHORIZED, "UNAUTHORIZED", none),
+            Self::InsufficientScope { .. } => (S::FORBIDDEN, "DENIED", none),
             Self::ChunkOutOfOrder { size, .. } => (
                 S::RANGE_NOT_SATISFIABLE,
                 "BLOB_UPLOAD_INVALID",
@@ -98,7 +116,12 @@ impl HttpError {
                     (S::METHOD_NOT_ALLOWED, "UNSUPPORTED", none)
                 }
                 Error::Denied => (S::FORBIDDEN, "DENIED", none),
-                Error::Unauthorized => (S::UNAUTHORIZED, "UNAUTHORIZED", none),
+                Error::Unauthorized | Error::InvalidCredentials(_) => {
+                    (S::UNAUTHORIZED, "UNAUTHORIZED", none)
+                }
+                Error::InvalidRequest(_) => (S::BAD_REQUEST, "INVALID_REQUEST", none),
+                Error::AlreadyExists(_) => (S::CONFLICT, "DENIED", none),
+                Error::NotFound { .. } => (S::NOT_FOUND, "NAME_UNKNOWN", none),
                 // Storage failures and conditions added later are the server's problem.
                 _ => (S::INTERNAL_SERVER_ERROR, "UNKNOWN", none),
             },
@@ -122,6 +145,11 @@ impl IntoResponse for HttpError {
         let mut response = (status, axum::Json(json!({ "errors": [error] }))).into_response();
         let headers = response.headers_mut();
         headers.insert(API_VERSION, HeaderValue::from_static(API_VERSION_VALUE));
+        if let Self::Unauthorized { challenge, .. } | Self::InsufficientScope { challenge } = &self
+            && let Ok(challenge) = HeaderValue::from_str(challenge)
+        {
+            headers.insert(header::WWW_AUTHENTICATE, challenge);
+        }
         if let Self::ChunkOutOfOrder { location, id, size } = &self {
             let range = crate::headers::upload_range(*size);
             for (name, value) in [

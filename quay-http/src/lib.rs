@@ -25,6 +25,7 @@
 //! ```
 
 mod access_log;
+mod auth;
 mod error;
 mod headers;
 mod health;
@@ -34,17 +35,59 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::routing::get;
+use quay_auth::Authenticator;
 use quay_core::Registry;
 use quay_core::access::Authorizer;
+use quay_core::ports::AccountDirectory;
 
 pub use crate::error::{HttpError, HttpResult};
+
+/// Accounts behind the API: who may log in, and the stores of users, teams and the usage
+/// log. Without them the registry is open (every caller anonymous) and has no `/api/v1`.
+pub struct Tenancy {
+    /// Resolves credentials and issues registry tokens.
+    pub authenticator: Arc<Authenticator>,
+    /// Accounts, teams, permissions, credentials, the usage log.
+    pub directory: Arc<dyn AccountDirectory>,
+    /// Switches of the deployment.
+    pub settings: TenancySettings,
+}
+
+/// Switches of the deployment that the API honours, with Quay's defaults.
+#[derive(Clone, Debug)]
+pub struct TenancySettings {
+    /// `FEATURE_PUBLIC_CATALOG`: anonymous callers see public repositories in `_catalog`.
+    pub public_catalog: bool,
+    /// `FEATURE_USER_CREATION`: anyone may sign up.
+    pub user_creation: bool,
+    /// `FEATURE_USER_INITIALIZE`: the first user may be created through the API.
+    pub user_initialize: bool,
+}
+
+impl Default for TenancySettings {
+    fn default() -> Self {
+        Self {
+            public_catalog: false,
+            user_creation: true,
+            user_initialize: false,
+        }
+    }
+}
+
+/// Where clients reach the registry (`PREFERRED_URL_SCHEME`, `SERVER_HOSTNAME`).
+#[derive(Clone, Debug)]
+struct PublicAddress {
+    scheme: Arc<str>,
+    host: Arc<str>,
+}
 
 /// What the handlers share.
 #[derive(Clone)]
 pub struct AppState {
     registry: Arc<Registry>,
     authorizer: Arc<dyn Authorizer>,
-    public_url: Option<Arc<str>>,
+    tenancy: Option<Arc<Tenancy>>,
+    public: Option<PublicAddress>,
 }
 
 impl AppState {
@@ -53,22 +96,36 @@ impl AppState {
         Self {
             registry,
             authorizer,
-            public_url: None,
+            tenancy: None,
+            public: None,
         }
     }
 
+    /// Adds accounts: credentials are checked, registry tokens issued, and `/api/v1`
+    /// served.
+    pub fn with_tenancy(mut self, tenancy: Tenancy) -> Self {
+        self.tenancy = Some(Arc::new(tenancy));
+        self
+    }
+
     /// Makes `Location` and `Link` headers absolute, under this URL (`scheme://host`, from
-    /// Quay's `PREFERRED_URL_SCHEME` and `SERVER_HOSTNAME`). Without it they are relative,
-    /// which clients resolve against the address they used.
+    /// Quay's `PREFERRED_URL_SCHEME` and `SERVER_HOSTNAME`), which is also the token
+    /// service's name. Without it headers are relative, which clients resolve against the
+    /// address they used, and the service is named by the request's `Host`.
     pub fn with_public_url(mut self, url: &str) -> Self {
-        self.public_url = Some(url.trim_end_matches('/').into());
+        let url = url.trim_end_matches('/');
+        let (scheme, host) = url.split_once("://").unwrap_or(("http", url));
+        self.public = Some(PublicAddress {
+            scheme: scheme.into(),
+            host: host.into(),
+        });
         self
     }
 
     /// `path` as a URL for a header.
     fn url(&self, path: &str) -> String {
-        match &self.public_url {
-            Some(base) => format!("{base}{path}"),
+        match &self.public {
+            Some(public) => format!("{}://{}{path}", public.scheme, public.host),
             None => path.to_string(),
         }
     }
@@ -80,6 +137,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v2", get(v2::api_version))
         .route("/v2/", get(v2::api_version))
         .route("/v2/_catalog", get(v2::listing::catalog))
+        .route("/v2/auth", get(v2::token::issue))
         .route("/v2/{*path}", axum::routing::any(v2::dispatch))
         .route("/health/instance", get(health::instance))
         .layer(axum::middleware::from_fn(access_log::access_log))

@@ -29,6 +29,7 @@ fn skopeo_copies_in_and_out_with_identical_digests() {
 
     let registry = format!("docker://{}/ns/app:v1", quay.address);
     let cache = work.path().join("skopeo-home");
+    skopeo_login(&cache, &quay.address);
     let source = format!("oci:{}:v1", layout.dir.display());
     skopeo(
         &cache,
@@ -87,6 +88,7 @@ fn skopeo_copies_a_multi_arch_index_with_all() {
     layout.tag("v1", index);
 
     let cache = work.path().join("skopeo-home");
+    skopeo_login(&cache, &quay.address);
     let registry = format!("docker://{}/ns/multi:v1", quay.address);
     let source = format!("oci:{}:v1", layout.dir.display());
     skopeo(
@@ -166,6 +168,7 @@ fn a_restart_in_the_middle_loses_nothing() {
     layout.tag("second", second);
 
     let quay = Quay::start(&data, &[], &[]);
+    skopeo_login(&cache, &quay.address);
     let source = |tag: &str| format!("oci:{}:{tag}", layout.dir.display());
     let pushed = format!("docker://{}/ns/app:first", quay.address);
     skopeo(
@@ -186,6 +189,7 @@ fn a_restart_in_the_middle_loses_nothing() {
     );
 
     let quay = Quay::start(&data, &[], &[]);
+    skopeo_login(&cache, &quay.address);
     let out = work.path().join("out");
     let again = format!("docker://{}/ns/app:first", quay.address);
     let destination = format!("oci:{}:first", out.display());
@@ -233,7 +237,8 @@ fn sigterm_finishes_requests_in_flight() {
     let work = tempfile::tempdir().unwrap();
     let quay = Quay::start(&work.path().join("data"), &[], &[]);
     let mut start = TcpStream::connect(&quay.address).unwrap();
-    write!(start, "POST /v2/ns/app/blobs/uploads/ HTTP/1.1\r\nhost: x\r\ncontent-length: 0\r\nconnection: close\r\n\r\n").unwrap();
+    let auth = basic_auth();
+    write!(start, "POST /v2/ns/app/blobs/uploads/ HTTP/1.1\r\nhost: x\r\nauthorization: {auth}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n").unwrap();
     let mut answer = String::new();
     start.read_to_string(&mut answer).unwrap();
     let upload = answer
@@ -247,7 +252,7 @@ fn sigterm_finishes_requests_in_flight() {
     let mut chunk = TcpStream::connect(&quay.address).unwrap();
     write!(
         chunk,
-        "PATCH {upload} HTTP/1.1\r\nhost: x\r\ncontent-length: 10\r\nconnection: close\r\n\r\nhello"
+        "PATCH {upload} HTTP/1.1\r\nhost: x\r\nauthorization: {auth}\r\ncontent-length: 10\r\nconnection: close\r\n\r\nhello"
     )
     .unwrap();
     std::thread::sleep(Duration::from_millis(300));
@@ -270,16 +275,20 @@ fn oras_pushes_and_pulls_artifacts_with_an_artifact_type() {
     let work = tempfile::tempdir().unwrap();
     let quay = Quay::start(&work.path().join("data"), &[], &[]);
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/e2e/oras_artifact.py");
+    let work_dir = work.path().display().to_string();
     let output = run(
         "python3",
-        &[script, &quay.address, &work.path().display().to_string()],
+        &[script, &quay.address, &work_dir, USER, PASSWORD],
     );
     let pushed: serde_json::Value = serde_json::from_str(output.trim()).unwrap();
     let artifact = pushed["artifact"].as_str().unwrap();
     let referrer = pushed["referrer"].as_str().unwrap();
 
     let base = format!("http://{}/v2/ns/artifact", quay.address);
-    let referrers = run("curl", &["-sf", &format!("{base}/referrers/{artifact}")]);
+    let referrers = run(
+        "curl",
+        &["-sf", "-u", CREDS, &format!("{base}/referrers/{artifact}")],
+    );
     let referrers: serde_json::Value = serde_json::from_str(&referrers).unwrap();
     let entries = referrers["manifests"].as_array().unwrap();
     assert_eq!(entries.len(), 1, "{referrers}");
@@ -292,6 +301,8 @@ fn oras_pushes_and_pulls_artifacts_with_an_artifact_type() {
         "curl",
         &[
             "-sf",
+            "-u",
+            CREDS,
             &format!("{base}/referrers/{artifact}?artifactType=application/vnd.example.other"),
         ],
     );
@@ -310,6 +321,7 @@ fn podman_pulls_what_skopeo_pushed() {
     let image = layout.image("amd64", &[empty_tar()]);
     layout.tag("v1", image);
     let cache = work.path().join("skopeo-home");
+    skopeo_login(&cache, &quay.address);
     let reference = format!("{}/ns/podman:v1", quay.address);
     let source = format!("oci:{}:v1", layout.dir.display());
     skopeo(
@@ -338,6 +350,7 @@ fn podman_pulls_what_skopeo_pushed() {
             .args(["--storage-driver", "vfs"])
             .args(args)
             .env("HOME", work.path())
+            .env("REGISTRY_AUTH_FILE", auth_file(&cache))
             .output()
             .unwrap();
         assert!(
@@ -411,6 +424,8 @@ fn a_quay_config_file_and_the_environment_configure_the_server() {
         "curl",
         &[
             "-si",
+            "-u",
+            CREDS,
             "-X",
             "POST",
             &format!("http://{}/v2/ns/app/blobs/uploads/", quay.address),

@@ -1,6 +1,6 @@
 """Pushes and pulls OCI artifacts with oras-py (the `oras` package on PyPI), as an ORAS user.
 
-usage: oras_artifact.py HOST:PORT WORKDIR
+usage: oras_artifact.py HOST:PORT WORKDIR USERNAME PASSWORD
 
 Pushes an artifact (a file with a custom config media type), pulls it back and compares,
 then pushes an SBOM that refers to it: an OCI 1.1 manifest with an `artifactType`, an empty
@@ -17,10 +17,11 @@ import oras.client
 import oras.oci
 import requests
 
-host, work = sys.argv[1], sys.argv[2]
+host, work, username, password = sys.argv[1:5]
 # oras pushes files named relative to the working directory, as its CLI does.
 os.chdir(work)
 client = oras.client.OrasClient(hostname=host, insecure=True)
+client.login(username=username, password=password)
 
 
 def write(name, content):
@@ -49,7 +50,7 @@ response.raise_for_status()
 artifact = response.headers["Docker-Content-Digest"]
 assert pulled_text(target, "pulled") == "an artifact pushed with oras\n"
 
-raw = requests.get(f"http://{host}/v2/ns/artifact/manifests/{artifact}")
+raw = requests.get(f"http://{host}/v2/ns/artifact/manifests/{artifact}", auth=(username, password))
 raw.raise_for_status()
 assert "sha256:" + hashlib.sha256(raw.content).hexdigest() == artifact
 

@@ -1,7 +1,7 @@
 //! Running the real `quay-bin` binary, the client tools users run against it, and OCI
 //! image layouts to copy from.
 
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Output, Stdio};
 use std::sync::mpsc;
@@ -49,6 +49,13 @@ pub fn report(message: &str) {
     eprintln!("{message}");
 }
 
+/// The user every test pushes as; it owns the namespace `ns`.
+pub const USER: &str = "ns";
+/// Its password.
+pub const PASSWORD: &str = "correct-horse-battery";
+/// `USER:PASSWORD`, as skopeo's `--creds` take it.
+pub const CREDS: &str = "ns:correct-horse-battery";
+
 /// A running `quay-bin serve`.
 pub struct Quay {
     child: Child,
@@ -59,8 +66,10 @@ pub struct Quay {
 
 impl Quay {
     /// Starts the binary on a free port with `data_dir` and any extra arguments and
-    /// environment, and waits until it listens.
+    /// environment, and waits until it listens. The user [`USER`] exists (it is created
+    /// the first time).
     pub fn start(data_dir: &Path, extra_args: &[&str], env: &[(&str, &str)]) -> Self {
+        create_user(data_dir, extra_args, env, USER, PASSWORD);
         let mut command = Command::new(env!("CARGO_BIN_EXE_quay-bin"));
         command
             .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
@@ -153,6 +162,50 @@ impl Drop for Quay {
     }
 }
 
+/// Creates a user with `quay-bin user create`, unless it exists.
+pub fn create_user(
+    data_dir: &Path,
+    extra_args: &[&str],
+    env: &[(&str, &str)],
+    name: &str,
+    password: &str,
+) {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_quay-bin"));
+    command
+        .args(["user", "create", name, "--password-stdin", "--data-dir"])
+        .arg(data_dir)
+        .args(extra_args)
+        .env_remove("QUAY_CONFIG")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    let mut child = command.spawn().unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(password.as_bytes())
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success() || stderr.contains("already exists"),
+        "creating user {name}: {stderr}"
+    );
+}
+
+/// `Authorization: Basic` for [`USER`].
+pub fn basic_auth() -> String {
+    use base64::Engine as _;
+    format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(CREDS)
+    )
+}
+
 pub fn signal_terminate(pid: u32) {
     let status = Command::new("kill")
         .args(["-TERM", &pid.to_string()])
@@ -182,13 +235,35 @@ pub fn run(program: &str, args: &[&str]) -> String {
     String::from_utf8(output.stdout).unwrap()
 }
 
+/// The credentials file of the test's skopeo and podman (what `skopeo login` writes).
+pub fn auth_file(cache: &Path) -> PathBuf {
+    cache.join("auth.json")
+}
+
+/// `skopeo login` as [`USER`], as a user does before pushing.
+pub fn skopeo_login(cache: &Path, address: &str) {
+    skopeo(
+        cache,
+        &[
+            "login",
+            "--tls-verify=false",
+            "-u",
+            USER,
+            "-p",
+            PASSWORD,
+            address,
+        ],
+    );
+}
+
 /// skopeo against a plain-HTTP registry, with its own empty caches so that earlier runs do
-/// not turn uploads into mounts.
+/// not turn uploads into mounts, and its own credentials file.
 pub fn skopeo(cache: &Path, args: &[&str]) -> String {
     let output = Command::new("skopeo")
         .args(args)
         .env("XDG_DATA_HOME", cache)
         .env("HOME", cache)
+        .env("REGISTRY_AUTH_FILE", auth_file(cache))
         .output()
         .unwrap();
     assert!(

@@ -3,11 +3,12 @@
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use quay_core::access::Identity;
 use quay_core::permission::RepositoryAction;
 use quay_core::{Digest, Error, RepositoryPath};
 use serde::Serialize;
 
-use super::{Query, Request, caller, with_api_version};
+use super::{Query, Request, with_api_version};
 use crate::AppState;
 use crate::error::HttpResult;
 use crate::headers::OCI_FILTERS_APPLIED;
@@ -107,9 +108,26 @@ async fn list_catalog(
     query: &Query,
     headers: &HeaderMap,
 ) -> HttpResult<Response> {
+    // A registry token grants the repositories it names; the catalog shows what its
+    // holder may read.
+    let who = match state.registry_identity(headers).await? {
+        Identity::Token { principal, .. } => {
+            principal.map_or(Identity::Anonymous, Identity::Account)
+        }
+        other => other,
+    };
+    let public_catalog = state
+        .tenancy
+        .as_ref()
+        .is_none_or(|tenancy| tenancy.settings.public_catalog);
+    if who == Identity::Anonymous && !public_catalog {
+        let empty = CatalogBody {
+            repositories: Vec::new(),
+        };
+        return json_with_link(&empty, None);
+    }
     let n = query.page_size()?;
     let page = state.registry.catalog(n, query.get("last")).await?;
-    let who = caller(headers);
     let mut repositories = Vec::with_capacity(page.items.len());
     for path in &page.items {
         if state

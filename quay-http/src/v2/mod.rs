@@ -8,6 +8,7 @@ mod blobs;
 pub(crate) mod listing;
 mod manifests;
 mod route;
+pub(crate) mod token;
 mod uploads;
 
 use axum::body::Body;
@@ -15,45 +16,58 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, Method, header};
 use axum::response::{IntoResponse, Response};
 use futures::{StreamExt, TryStreamExt};
-use quay_core::RepositoryPath;
 use quay_core::access::Identity;
 use quay_core::audit::Actor;
 use quay_core::permission::RepositoryAction;
 use quay_core::ports::ByteStream;
+use quay_core::{Error, RepositoryPath};
 
 use self::route::Route;
 use crate::AppState;
+use crate::auth::{client_ip, user_agent};
 use crate::error::{HttpError, HttpResult};
 use crate::headers::{API_VERSION, API_VERSION_VALUE};
 
-/// `GET /v2/`: the API is here.
-pub(crate) async fn api_version() -> Response {
-    with_api_version(axum::Json(serde_json::json!({})).into_response())
+/// `GET /v2/`: the API is here. With accounts, an anonymous caller is challenged, so that
+/// clients fetch a token before anything else (as Quay and the reference registry do).
+pub(crate) async fn api_version(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let response = match state.registry_identity(&headers).await {
+        Ok(Identity::Anonymous) if state.tenancy.is_some() => HttpError::Unauthorized {
+            challenge: state.challenge(&headers, None),
+            message: "access to the requested resource is not authorized".into(),
+        }
+        .into_response(),
+        Ok(_) => axum::Json(serde_json::json!({})).into_response(),
+        Err(error) => error.into_response(),
+    };
+    with_api_version(response)
 }
 
 /// Every `/v2/<name>/...` request.
 pub(crate) async fn dispatch(
     State(state): State<AppState>,
-    method: Method,
     Path(path): Path<String>,
     RawQuery(query): RawQuery,
-    headers: HeaderMap,
-    body: Body,
+    request: axum::extract::Request,
 ) -> Response {
-    let caller = caller(&headers);
-    let user_agent = headers
-        .get(header::USER_AGENT)
-        .and_then(|agent| agent.to_str().ok())
-        .map(str::to_string);
-    let request = Request {
-        actor: caller.actor(None, user_agent),
-        state,
-        caller,
-        query: Query::parse(query.as_deref()),
-        headers,
-    };
-    let response = match request.handle(&method, &path, body).await {
-        Ok(response) => response,
+    let (parts, body) = request.into_parts();
+    let response = match state.registry_identity(&parts.headers).await {
+        Ok(caller) => {
+            let request = Request {
+                actor: caller.actor(
+                    client_ip(&parts.headers, &parts.extensions),
+                    user_agent(&parts.headers),
+                ),
+                state,
+                caller,
+                query: Query::parse(query.as_deref()),
+                headers: parts.headers,
+            };
+            request
+                .handle(&parts.method, &path, body)
+                .await
+                .unwrap_or_else(IntoResponse::into_response)
+        }
         Err(error) => error.into_response(),
     };
     with_api_version(response)
@@ -64,11 +78,6 @@ fn with_api_version(mut response: Response) -> Response {
         .headers_mut()
         .insert(API_VERSION, HeaderValue::from_static(API_VERSION_VALUE));
     response
-}
-
-/// Who is calling. Every caller is anonymous until accounts exist.
-fn caller(_headers: &HeaderMap) -> Identity {
-    Identity::Anonymous
 }
 
 /// One `/v2` request, parsed.
@@ -114,17 +123,44 @@ impl Request {
         &self.state.registry
     }
 
-    /// Asks the authorizer; every handler does before it touches the registry.
+    /// Asks the authorizer; every handler does before it touches the registry. A refusal
+    /// is the same whether the repository is private or missing, so nobody learns which
+    /// private repositories exist: 401 with a challenge naming the scope, or, to the holder
+    /// of a valid registry token that lacks the grant, 403 `insufficient_scope` (RFC 6750),
+    /// on which clients such as oras fetch a token with the scope named.
     async fn authorize(
         &self,
         repository: &RepositoryPath,
         action: RepositoryAction,
     ) -> HttpResult<()> {
-        self.state
+        match self
+            .state
             .authorizer
             .authorize(&self.caller, repository, action)
             .await
-            .map_err(HttpError::from)
+        {
+            Ok(()) => Ok(()),
+            Err(Error::Denied) => {
+                let actions = match action {
+                    RepositoryAction::Read => "pull",
+                    RepositoryAction::Write => "pull,push",
+                    RepositoryAction::Admin => "*",
+                };
+                let challenge = self
+                    .state
+                    .challenge(&self.headers, Some((repository, actions)));
+                Err(match self.caller {
+                    Identity::Token { .. } => HttpError::InsufficientScope {
+                        challenge: format!("{challenge},error=\"insufficient_scope\""),
+                    },
+                    _ => HttpError::Unauthorized {
+                        challenge,
+                        message: "access to the requested resource is not authorized".into(),
+                    },
+                })
+            }
+            Err(other) => Err(other.into()),
+        }
     }
 
     fn header(&self, name: impl header::AsHeaderName) -> Option<&str> {
@@ -171,10 +207,15 @@ impl Query {
         )
     }
 
-    fn get(&self, name: &str) -> Option<&str> {
+    fn get<'a>(&'a self, name: &'a str) -> Option<&'a str> {
+        self.all(name).next()
+    }
+
+    /// Every value of a parameter that may repeat.
+    fn all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
         self.0
             .iter()
-            .find(|(key, _)| key == name)
+            .filter(move |(key, _)| key == name)
             .map(|(_, value)| value.as_str())
     }
 

@@ -1,0 +1,121 @@
+//! A deployment: the configuration read, the stores opened, authentication ready. Shared by
+//! the server and the administration commands.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::Context;
+use quay_auth::{AuthSettings, Authenticator};
+use quay_core::RegistrySettings;
+use quay_core::account::Superusers;
+use quay_core::clock::SystemClock;
+use quay_core::permission::{PermissionSettings, Visibility};
+use quay_storage::{Backend, MetadataOptions, open_registry};
+
+use crate::Location;
+use crate::config::{Config, StorageConfig};
+
+pub(crate) struct Deployment {
+    pub(crate) config: Config,
+    pub(crate) backend: Backend,
+    pub(crate) authenticator: Arc<Authenticator>,
+    pub(crate) auth_settings: AuthSettings,
+    /// For the log.
+    pub(crate) database: String,
+    pub(crate) storage_path: PathBuf,
+}
+
+impl Deployment {
+    pub(crate) async fn open(location: &Location) -> anyhow::Result<Self> {
+        let config = Config::load(location.config.as_deref(), |key| std::env::var(key).ok())?;
+        std::fs::create_dir_all(&location.data_dir)
+            .with_context(|| format!("creating data directory {}", location.data_dir.display()))?;
+        let db_uri = config
+            .db_uri
+            .clone()
+            .unwrap_or_else(|| format!("sqlite://{}", location.data_dir.join("quay.db").display()));
+        let mut metadata_options = MetadataOptions::default();
+        if let Some(max) = config.db_max_connections {
+            metadata_options.max_connections = max;
+        }
+        let storage_path = match &config.storage {
+            Some(StorageConfig::Local { path }) => path.clone(),
+            None => location.data_dir.join("storage"),
+        };
+        let features = &config.features;
+        let mut settings = RegistrySettings {
+            max_blob_bytes: config.maximum_layer_size,
+            push_visibility: if features.create_private_repo_on_push {
+                Visibility::Private
+            } else {
+                Visibility::Public
+            },
+            create_namespace_on_push: features.create_namespace_on_push,
+            ..RegistrySettings::default()
+        };
+        if let Some(seconds) = config.push_temp_tag_expiration_sec {
+            let ms = i64::try_from(seconds.saturating_mul(1000)).unwrap_or(i64::MAX);
+            settings.upload_link_ms = ms;
+            settings.untagged_manifest_ms = ms;
+        }
+        let database = redact(&db_uri);
+        let backend = open_registry(&db_uri, &metadata_options, &storage_path, settings)
+            .await
+            .with_context(|| {
+                format!(
+                    "opening the database {database} and storage {}",
+                    storage_path.display()
+                )
+            })?;
+
+        let auth_settings = AuthSettings {
+            issuer: config.token_issuer.clone().unwrap_or_else(|| "quay".into()),
+            superusers: Superusers {
+                full: config.super_users.clone(),
+                read_only: config.global_readonly_super_users.clone(),
+            },
+            permissions: PermissionSettings {
+                anonymous_access: features.anonymous_access,
+                superusers_full_access: features.superusers_full_access,
+            },
+            robots_disallow: features.robots_disallow,
+            robots_whitelist: config.robots_whitelist.clone(),
+            app_specific_tokens: features.app_specific_tokens,
+            create_namespace_on_push: features.create_namespace_on_push,
+            audit_logins: features.audit_logins,
+            audit_login_failures: features.audit_login_failures,
+            ..AuthSettings::default()
+        };
+        let authenticator = Authenticator::new(
+            backend.directory.clone(),
+            auth_settings.clone(),
+            Arc::new(SystemClock),
+        )
+        .await
+        .context("loading the token signing key")?;
+        Ok(Self {
+            config,
+            backend,
+            authenticator: Arc::new(authenticator),
+            auth_settings,
+            database,
+            storage_path,
+        })
+    }
+}
+
+/// A database URI without its password, for logs.
+fn redact(uri: &str) -> String {
+    match (uri.find("://"), uri.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let credentials = &uri[scheme_end + 3..at];
+            match credentials.split_once(':') {
+                Some((user, _password)) => {
+                    format!("{}{user}:***{}", &uri[..scheme_end + 3], &uri[at..])
+                }
+                None => uri.to_string(),
+            }
+        }
+        _ => uri.to_string(),
+    }
+}

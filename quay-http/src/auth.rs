@@ -1,0 +1,135 @@
+//! Who a request comes from: its credentials, the identity they resolve to, the client's
+//! address, and the challenge that tells a registry client where to get a token.
+
+use std::net::SocketAddr;
+
+use axum::extract::ConnectInfo;
+use axum::http::{Extensions, HeaderMap, header};
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use quay_core::access::Identity;
+use quay_core::{Error, RepositoryPath};
+
+use crate::AppState;
+use crate::error::HttpError;
+
+/// The credentials of a request's `Authorization` header.
+pub(crate) enum Credentials {
+    /// None given.
+    None,
+    /// `Basic`, decoded.
+    Basic {
+        /// The username part.
+        username: String,
+        /// The password part.
+        password: String,
+    },
+    /// `Bearer`.
+    Bearer(String),
+}
+
+impl Credentials {
+    /// Reads the `Authorization` header; a malformed one is invalid credentials.
+    pub(crate) fn of(headers: &HeaderMap) -> Result<Self, Error> {
+        let Some(value) = headers.get(header::AUTHORIZATION) else {
+            return Ok(Self::None);
+        };
+        let malformed = || Error::InvalidCredentials("malformed Authorization header".into());
+        let value = value.to_str().map_err(|_| malformed())?;
+        let (scheme, rest) = value.split_once(' ').ok_or_else(malformed)?;
+        if scheme.eq_ignore_ascii_case("basic") {
+            let decoded = STANDARD.decode(rest.trim()).map_err(|_| malformed())?;
+            let decoded = String::from_utf8(decoded).map_err(|_| malformed())?;
+            let (username, password) = decoded.split_once(':').ok_or_else(malformed)?;
+            Ok(Self::Basic {
+                username: username.to_string(),
+                password: password.to_string(),
+            })
+        } else if scheme.eq_ignore_ascii_case("bearer") {
+            Ok(Self::Bearer(rest.trim().to_string()))
+        } else {
+            Err(malformed())
+        }
+    }
+}
+
+impl AppState {
+    /// The host clients use: `SERVER_HOSTNAME`, else the request's `Host`.
+    pub(crate) fn host(&self, headers: &HeaderMap) -> String {
+        match &self.public {
+            Some(public) => public.host.to_string(),
+            None => headers
+                .get(header::HOST)
+                .and_then(|host| host.to_str().ok())
+                .unwrap_or("localhost")
+                .to_string(),
+        }
+    }
+
+    /// The `WWW-Authenticate` challenge of a registry request, naming the scope it needs.
+    pub(crate) fn challenge(
+        &self,
+        headers: &HeaderMap,
+        scope: Option<(&RepositoryPath, &str)>,
+    ) -> String {
+        let host = self.host(headers);
+        let scheme = self.public.as_ref().map_or("http", |public| &public.scheme);
+        let mut challenge =
+            format!("Bearer realm=\"{scheme}://{host}/v2/auth\",service=\"{host}\"");
+        if let Some((repository, actions)) = scope {
+            challenge.push_str(&format!(",scope=\"repository:{repository}:{actions}\""));
+        }
+        challenge
+    }
+
+    /// Who a registry request comes from. Without tenancy everyone is anonymous.
+    pub(crate) async fn registry_identity(
+        &self,
+        headers: &HeaderMap,
+    ) -> Result<Identity, HttpError> {
+        let Some(tenancy) = &self.tenancy else {
+            return Ok(Identity::Anonymous);
+        };
+        let unauthorized = |error: Error| HttpError::Unauthorized {
+            challenge: self.challenge(headers, None),
+            message: error.to_string(),
+        };
+        match Credentials::of(headers).map_err(unauthorized)? {
+            Credentials::None => Ok(Identity::Anonymous),
+            Credentials::Bearer(token) => tenancy
+                .authenticator
+                .registry_token(&token, &self.host(headers))
+                .map_err(unauthorized),
+            Credentials::Basic { username, password } => {
+                match tenancy.authenticator.basic(&username, &password).await {
+                    Ok(principal) => Ok(Identity::Account(principal)),
+                    Err(error @ Error::InvalidCredentials(_)) => Err(unauthorized(error)),
+                    Err(other) => Err(other.into()),
+                }
+            }
+        }
+    }
+}
+
+/// The client's address: the first `X-Forwarded-For` hop behind a proxy, else the peer.
+pub(crate) fn client_ip(headers: &HeaderMap, extensions: &Extensions) -> Option<String> {
+    let forwarded = headers
+        .get("x-forwarded-for")
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.split(',').next())
+        .map(|hop| hop.trim().to_string())
+        .filter(|hop| !hop.is_empty());
+    forwarded.or_else(|| {
+        extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|ConnectInfo(address)| address.ip().to_string())
+    })
+}
+
+/// The client's `User-Agent`.
+pub(crate) fn user_agent(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get(header::USER_AGENT)
+        .and_then(|agent| agent.to_str().ok())
+        .map(str::to_string)
+}
