@@ -16,12 +16,14 @@
 //! - [`permission`]: who may do what, as pure functions of facts; [`account`]: users,
 //!   organizations, robots and teams; [`audit`]: the usage log's entries.
 //! - [`ports`]: the storage traits; [`access`]: identities and the authorizer trait.
-//! - [`registry`]: the use cases of the distribution API, on top of the ports.
+//! - [`registry`]: the use cases of the distribution API, on top of the ports;
+//!   [`accounts`]: those of tenancy (users, organizations, teams, robots, permissions).
 //!
 //! Errors are one enum, [`Error`], whose variants name conditions, not HTTP statuses.
 
 pub mod access;
 pub mod account;
+pub mod accounts;
 pub mod audit;
 pub mod clock;
 mod error;
@@ -34,6 +36,7 @@ pub mod range;
 pub mod registry;
 pub mod tag;
 
+pub use crate::accounts::Accounts;
 pub use crate::error::{BoxError, Error, Result};
 pub use crate::names::{Digest, DigestAlgorithm, Reference, RepositoryPath, TagName};
 pub use crate::registry::{Registry, RegistrySettings, Stores};

@@ -152,18 +152,6 @@ impl<M: MetadataStore> RepositoryStore for CachedMetadata<M> {
         self.inner.repository_details(repository).await
     }
 
-    async fn namespace_repositories(
-        &self,
-        namespace: NamespaceId,
-        public_only: bool,
-        after: Option<&str>,
-        limit: u32,
-    ) -> quay_core::Result<Vec<RepositoryDetails>> {
-        self.inner
-            .namespace_repositories(namespace, public_only, after, limit)
-            .await
-    }
-
     async fn set_visibility(
         &self,
         repository: RepositoryId,
@@ -195,6 +183,18 @@ impl<M: MetadataStore> RepositoryStore for CachedMetadata<M> {
         // The path cache is keyed by path; deletions are rare enough to drop it whole.
         self.repositories.invalidate_all();
         self.invalidate(repository);
+        deleted
+    }
+
+    async fn delete_namespace(
+        &self,
+        namespace: NamespaceId,
+        audit: AuditEntry,
+    ) -> quay_core::Result<()> {
+        let deleted = self.inner.delete_namespace(namespace, audit).await;
+        // Every repository of the namespace is gone; retire all epochs rather than find them.
+        self.repositories.invalidate_all();
+        self.epochs.invalidate_all();
         deleted
     }
 

@@ -12,8 +12,8 @@ use crate::account::{
 use crate::audit::{AuditEntry, LogCount, LogQuery, LogRecord};
 use crate::error::Result;
 use crate::names::{Namespace, RepositoryPath};
-use crate::permission::{NamespaceFacts, Role, TeamRole, Visibility};
-use crate::ports::{Repository, RepositoryId};
+use crate::permission::{NamespaceFacts, RepositoryFacts, Role, TeamRole, Visibility};
+use crate::ports::{Repository, RepositoryDetails, RepositoryId};
 
 /// A user to create.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -107,10 +107,6 @@ pub trait AccountStore: Send + Sync {
         audit: AuditEntry,
     ) -> Result<()>;
 
-    /// Deletes a namespace with everything it owns: repositories, robots, teams, and for a
-    /// user namespace the user. The entry is kept (filed under no namespace).
-    async fn delete_namespace(&self, namespace: NamespaceId, audit: AuditEntry) -> Result<()>;
-
     /// Users in name order, at most `limit` after `after`.
     async fn users(&self, after: Option<&str>, limit: u32) -> Result<Vec<AccountRecord>>;
 
@@ -185,6 +181,15 @@ pub trait TeamStore: Send + Sync {
         audit: AuditEntry,
     ) -> Result<bool>;
 
+    /// Removes `account` from every team of `organization` and every permission on its
+    /// repositories; whether it held any.
+    async fn remove_organization_member(
+        &self,
+        organization: NamespaceId,
+        account: AccountId,
+        audit: AuditEntry,
+    ) -> Result<bool>;
+
     /// The teams of `organization` that `account` is in.
     async fn teams_of(
         &self,
@@ -209,13 +214,50 @@ pub struct RepositoryAccess {
     pub team_role: Option<Role>,
 }
 
+/// Which repositories a listing considers, before the permission rules decide on each.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ListingScope {
+    /// Every repository (for those who may read everything).
+    Everything,
+    /// Public repositories.
+    Public,
+    /// Repositories the account has a standing with: a permission of its own or of a team,
+    /// its own namespace, an admin team of the organization; and public ones with `public`.
+    Standing {
+        /// Public repositories too.
+        public: bool,
+    },
+}
+
+/// A page of a repository listing.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RepositoryListing {
+    /// Whose standing to gather (`None`: anonymous).
+    pub account: Option<AccountId>,
+    /// Only this namespace's repositories.
+    pub namespace: Option<NamespaceId>,
+    /// Which repositories.
+    pub scope: ListingScope,
+    /// Continue after this path.
+    pub after: Option<RepositoryPath>,
+    /// At most this many.
+    pub limit: u32,
+}
+
+/// A repository of a listing, with the facts the permission rules need.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ListedRepository {
+    /// The repository.
+    pub details: RepositoryDetails,
+    /// Where the listing's account stands with it.
+    pub facts: RepositoryFacts,
+}
+
 /// A default permission to create.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NewPrototype {
     /// The organization.
     pub organization: NamespaceId,
-    /// Its public id.
-    pub uuid: String,
     /// The creator it applies to; `None` for every creator.
     pub activating_account: Option<AccountId>,
     /// Who receives the permission.
@@ -240,6 +282,12 @@ pub trait PermissionStore: Send + Sync {
         account: Option<AccountId>,
         name: &Namespace,
     ) -> Result<Option<(NamespaceRecord, NamespaceFacts)>>;
+
+    /// Repositories in path order, with the listing account's standing on each.
+    async fn list_with_standing(
+        &self,
+        listing: &RepositoryListing,
+    ) -> Result<Vec<ListedRepository>>;
 
     /// The permissions on a repository.
     async fn repository_permissions(
@@ -273,7 +321,7 @@ pub trait PermissionStore: Send + Sync {
     /// An organization's default permissions.
     async fn prototypes(&self, organization: NamespaceId) -> Result<Vec<PrototypeRecord>>;
 
-    /// Creates a default permission.
+    /// Creates a default permission with a new public id (noted in the entry as `id`).
     async fn create_prototype(
         &self,
         prototype: NewPrototype,

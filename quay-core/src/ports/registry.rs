@@ -228,16 +228,6 @@ pub trait RepositoryStore: Send + Sync {
         repository: RepositoryId,
     ) -> Result<Option<RepositoryDetails>>;
 
-    /// The repositories of a namespace, by name, at most `limit` after `after`; only
-    /// public ones when `public_only`.
-    async fn namespace_repositories(
-        &self,
-        namespace: NamespaceId,
-        public_only: bool,
-        after: Option<&str>,
-        limit: u32,
-    ) -> Result<Vec<RepositoryDetails>>;
-
     /// Changes who may read the repository.
     async fn set_visibility(
         &self,
@@ -257,6 +247,11 @@ pub trait RepositoryStore: Send + Sync {
     /// Deletes the repository's metadata: tags, manifests, links, uploads, permissions.
     /// (Blob bytes are reclaimed by garbage collection.)
     async fn delete_repository(&self, repository: RepositoryId, audit: AuditEntry) -> Result<()>;
+
+    /// Deletes a namespace with everything it owns: repositories, robots, teams, and for a
+    /// user namespace the user. The entry is kept (filed under no namespace). It is here,
+    /// with the repositories, so that whatever caches them sees the deletion.
+    async fn delete_namespace(&self, namespace: NamespaceId, audit: AuditEntry) -> Result<()>;
 
     /// Up to `limit` repository paths in ascending order, after `after`.
     async fn list_repositories(

@@ -304,21 +304,6 @@ impl AccountStore for SqlMetadata {
         txn.commit().await.or_storage()
     }
 
-    async fn delete_namespace(
-        &self,
-        namespace_id: NamespaceId,
-        audit: AuditEntry,
-    ) -> quay_core::Result<()> {
-        let txn = self.db.begin().await.or_storage()?;
-        // Repositories, teams, robots and the user's account go with it (foreign keys).
-        namespace::Entity::delete_by_id(namespace_id)
-            .exec(&txn)
-            .await
-            .or_storage()?;
-        audit::record(&txn, [audit]).await?;
-        txn.commit().await.or_storage()
-    }
-
     async fn users(
         &self,
         after: Option<&str>,

@@ -11,8 +11,11 @@ use quay_core::account::{
 };
 use quay_core::audit::AuditEntry;
 use quay_core::names::Namespace;
-use quay_core::permission::{NamespaceFacts, Role, TeamRole, Visibility};
-use quay_core::ports::{NewPrototype, PermissionStore, Repository, RepositoryAccess, RepositoryId};
+use quay_core::permission::{NamespaceFacts, RepositoryFacts, Role, TeamRole, Visibility};
+use quay_core::ports::{
+    ListedRepository, ListingScope, NewPrototype, PermissionStore, Repository, RepositoryAccess,
+    RepositoryId, RepositoryListing,
+};
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter,
@@ -20,6 +23,7 @@ use sea_orm::{
 };
 
 use super::entity::{permission_prototype, repository_permission};
+use super::repositories::{REPOSITORY_COLUMNS, RepositoryRow};
 use super::{SqlMetadata, audit, stored_path};
 use crate::error::{OrStorage, StorageError};
 
@@ -101,28 +105,47 @@ impl AccessRow {
     }
 }
 
+/// A repository of a listing with the account's standing.
+#[derive(FromQueryResult)]
+struct ListedRow {
+    #[sea_orm(nested)]
+    repository: RepositoryRow,
+    owner: Option<bool>,
+    team_rank: Option<i64>,
+    direct_rank: Option<i64>,
+    team_repository_rank: Option<i64>,
+}
+
+/// Where the account `account` (a placeholder) stands with repository `r` of namespace `n`:
+/// columns `owner`, `team_rank`, `direct_rank`, `team_repository_rank`.
+fn standing_columns(account: &str) -> String {
+    format!(
+        "EXISTS (SELECT 1 FROM account a
+                 WHERE a.id = {account} AND a.kind = 'user' AND a.namespace_id = n.id) AS owner,
+         (SELECT CAST(MAX({team_rank}) AS BIGINT) FROM team t
+          JOIN team_member m ON m.team_id = t.id
+          WHERE t.namespace_id = n.id AND m.account_id = {account}) AS team_rank,
+         (SELECT CAST(MAX({direct_rank}) AS BIGINT) FROM repository_permission p
+          WHERE p.repository_id = r.id AND p.account_id = {account}) AS direct_rank,
+         (SELECT CAST(MAX({direct_rank}) AS BIGINT) FROM repository_permission p
+          JOIN team_member m ON m.team_id = p.team_id
+          WHERE p.repository_id = r.id AND m.account_id = {account}) AS team_repository_rank",
+        team_rank = rank(TEAM_ROLE_RANK, "t.role"),
+        direct_rank = rank(ROLE_RANK, "p.role"),
+    )
+}
+
 /// `$1` namespace name, `$2` account (or NULL), `$3` repository name (or NULL).
 fn access_sql() -> String {
     format!(
         "SELECT n.id AS namespace_id, n.name AS namespace_name, n.kind AS namespace_kind,
                 n.enabled AS namespace_enabled, n.email AS namespace_email,
-                EXISTS (SELECT 1 FROM account a
-                        WHERE a.id = $2 AND a.kind = 'user' AND a.namespace_id = n.id) AS owner,
-                (SELECT CAST(MAX({team_rank}) AS BIGINT) FROM team t
-                 JOIN team_member m ON m.team_id = t.id
-                 WHERE t.namespace_id = n.id AND m.account_id = $2) AS team_rank,
                 r.id AS repository_id, r.name AS repository_name, r.visibility AS visibility,
-                (SELECT CAST(MAX({direct_rank}) AS BIGINT) FROM repository_permission p
-                 WHERE p.repository_id = r.id AND p.account_id = $2) AS direct_rank,
-                (SELECT CAST(MAX({team_repository_rank}) AS BIGINT) FROM repository_permission p
-                 JOIN team_member m ON m.team_id = p.team_id
-                 WHERE p.repository_id = r.id AND m.account_id = $2) AS team_repository_rank
+                {standing}
          FROM namespace n
          LEFT JOIN repository r ON r.namespace_id = n.id AND r.name = $3
          WHERE n.name = $1",
-        team_rank = rank(TEAM_ROLE_RANK, "t.role"),
-        direct_rank = rank(ROLE_RANK, "p.role"),
-        team_repository_rank = rank(ROLE_RANK, "p.role"),
+        standing = standing_columns("$2"),
     )
 }
 
@@ -340,6 +363,70 @@ impl PermissionStore for SqlMetadata {
             .transpose()
     }
 
+    async fn list_with_standing(
+        &self,
+        listing: &RepositoryListing,
+    ) -> quay_core::Result<Vec<ListedRepository>> {
+        let (after_namespace, after_name) = listing.after.as_ref().map_or(("", ""), |path| {
+            (path.namespace.as_str(), path.name.as_str())
+        });
+        let mut values: Vec<sea_orm::Value> = vec![
+            listing.account.into(),
+            after_namespace.into(),
+            after_name.into(),
+            i64::from(listing.limit).into(),
+        ];
+        let in_namespace = match listing.namespace {
+            Some(namespace) => {
+                values.push(namespace.into());
+                "AND r.namespace_id = $5"
+            }
+            None => "",
+        };
+        let standing = "(owner OR team_rank = 3 OR direct_rank IS NOT NULL
+                         OR team_repository_rank IS NOT NULL)";
+        let candidates = match listing.scope {
+            ListingScope::Everything => "1 = 1".to_string(),
+            ListingScope::Public => "visibility = 'public'".to_string(),
+            ListingScope::Standing { public: false } => standing.to_string(),
+            ListingScope::Standing { public: true } => {
+                format!("(visibility = 'public' OR {standing})")
+            }
+        };
+        let sql = format!(
+            "SELECT * FROM (
+                 SELECT {columns}, {standing_columns}
+                 FROM repository r JOIN namespace n ON n.id = r.namespace_id
+                 WHERE (n.name > $2 OR (n.name = $2 AND r.name > $3)) {in_namespace}
+             ) listed
+             WHERE {candidates}
+             ORDER BY namespace_name, name LIMIT $4",
+            columns = REPOSITORY_COLUMNS,
+            standing_columns = standing_columns("$1"),
+        );
+        let rows = ListedRow::find_by_statement(self.statement(&sql, values))
+            .all(&self.db)
+            .await
+            .or_storage()?;
+        rows.into_iter()
+            .map(|row| {
+                let details = row.repository.into_details()?;
+                Ok(ListedRepository {
+                    facts: RepositoryFacts {
+                        visibility: details.visibility,
+                        namespace: NamespaceFacts {
+                            owner: row.owner.unwrap_or(false),
+                            team_role: team_role_of_rank(row.team_rank),
+                        },
+                        direct_role: role_of_rank(row.direct_rank),
+                        team_role: role_of_rank(row.team_repository_rank),
+                    },
+                    details,
+                })
+            })
+            .collect()
+    }
+
     async fn repository_permissions(
         &self,
         repository: RepositoryId,
@@ -462,6 +549,7 @@ impl PermissionStore for SqlMetadata {
         prototype: NewPrototype,
         audit: AuditEntry,
     ) -> quay_core::Result<PrototypeRecord> {
+        let uuid = uuid::Uuid::new_v4().to_string();
         let txn = self.db.begin().await.or_storage()?;
         let (delegate_account_id, delegate_team_id) = match prototype.delegate {
             Grantee::Account(id) => (Some(id), None),
@@ -469,7 +557,7 @@ impl PermissionStore for SqlMetadata {
         };
         permission_prototype::Entity::insert(permission_prototype::ActiveModel {
             namespace_id: Set(prototype.organization),
-            uuid: Set(prototype.uuid.clone()),
+            uuid: Set(uuid.clone()),
             activating_account_id: Set(prototype.activating_account),
             delegate_account_id: Set(delegate_account_id),
             delegate_team_id: Set(delegate_team_id),
@@ -479,9 +567,9 @@ impl PermissionStore for SqlMetadata {
         .exec_without_returning(&txn)
         .await
         .or_storage()?;
-        audit::record(&txn, [audit]).await?;
+        audit::record(&txn, [audit.meta("id", uuid.as_str())]).await?;
         let created = self
-            .prototype_rows(&txn, "p.uuid = $1", vec![prototype.uuid.as_str().into()])
+            .prototype_rows(&txn, "p.uuid = $1", vec![uuid.as_str().into()])
             .await?
             .into_iter()
             .next()

@@ -19,23 +19,23 @@ use super::entity::{namespace, repository};
 use super::{SqlMetadata, audit, permissions, stored_path};
 use crate::error::{OrStorage, StorageError};
 
-const REPOSITORY_COLUMNS: &str = "r.id AS id, r.namespace_id AS namespace_id, \
+pub(super) const REPOSITORY_COLUMNS: &str = "r.id AS id, r.namespace_id AS namespace_id, \
     n.name AS namespace_name, r.name AS name, r.visibility AS visibility, \
     r.description AS description, r.created_ms AS created_ms";
 
 #[derive(FromQueryResult)]
-struct RepositoryRow {
-    id: i64,
-    namespace_id: i64,
-    namespace_name: String,
-    name: String,
-    visibility: String,
-    description: Option<String>,
-    created_ms: i64,
+pub(super) struct RepositoryRow {
+    pub(super) id: i64,
+    pub(super) namespace_id: i64,
+    pub(super) namespace_name: String,
+    pub(super) name: String,
+    pub(super) visibility: String,
+    pub(super) description: Option<String>,
+    pub(super) created_ms: i64,
 }
 
 impl RepositoryRow {
-    fn into_details(self) -> Result<RepositoryDetails, StorageError> {
+    pub(super) fn into_details(self) -> Result<RepositoryDetails, StorageError> {
         let visibility = Visibility::from_name(&self.visibility).ok_or_else(|| {
             StorageError::CorruptMetadata(format!(
                 "visibility {:?} of repository {}",
@@ -172,30 +172,6 @@ impl RepositoryStore for SqlMetadata {
         Ok(found.into_iter().next())
     }
 
-    async fn namespace_repositories(
-        &self,
-        namespace: NamespaceId,
-        public_only: bool,
-        after: Option<&str>,
-        limit: u32,
-    ) -> quay_core::Result<Vec<RepositoryDetails>> {
-        let mut condition = "r.namespace_id = $1 AND r.name > $2".to_string();
-        if public_only {
-            condition.push_str(" AND r.visibility = 'public'");
-        }
-        condition.push_str(" ORDER BY r.name LIMIT $3");
-        self.repository_rows(
-            &self.db,
-            &condition,
-            vec![
-                namespace.into(),
-                after.unwrap_or("").into(),
-                i64::from(limit).into(),
-            ],
-        )
-        .await
-    }
-
     async fn set_visibility(
         &self,
         repository: RepositoryId,
@@ -225,6 +201,21 @@ impl RepositoryStore for SqlMetadata {
     ) -> quay_core::Result<()> {
         let txn = self.lock_repository(repository).await.or_storage()?;
         repository::Entity::delete_by_id(repository)
+            .exec(&txn)
+            .await
+            .or_storage()?;
+        audit::record(&txn, [audit]).await?;
+        txn.commit().await.or_storage()
+    }
+
+    async fn delete_namespace(
+        &self,
+        namespace_id: NamespaceId,
+        audit: AuditEntry,
+    ) -> quay_core::Result<()> {
+        let txn = self.db.begin().await.or_storage()?;
+        // Repositories, teams, robots and the user's account go with it (foreign keys).
+        namespace::Entity::delete_by_id(namespace_id)
             .exec(&txn)
             .await
             .or_storage()?;

@@ -208,6 +208,33 @@ impl TeamStore for SqlMetadata {
         Ok(removed > 0)
     }
 
+    async fn remove_organization_member(
+        &self,
+        organization: NamespaceId,
+        account_id: AccountId,
+        audit: AuditEntry,
+    ) -> quay_core::Result<bool> {
+        let txn = self.db.begin().await.or_storage()?;
+        let mut removed = 0;
+        for sql in [
+            "DELETE FROM team_member WHERE account_id = $1
+               AND team_id IN (SELECT id FROM team WHERE namespace_id = $2)",
+            "DELETE FROM repository_permission WHERE account_id = $1
+               AND repository_id IN (SELECT id FROM repository WHERE namespace_id = $2)",
+        ] {
+            removed += txn
+                .execute_raw(self.statement(sql, [account_id.into(), organization.into()]))
+                .await
+                .or_storage()?
+                .rows_affected();
+        }
+        if removed > 0 {
+            audit::record(&txn, [audit]).await?;
+        }
+        txn.commit().await.or_storage()?;
+        Ok(removed > 0)
+    }
+
     async fn teams_of(
         &self,
         organization: NamespaceId,

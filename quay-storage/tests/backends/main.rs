@@ -8,6 +8,7 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod accounts;
 mod registry;
 mod tenancy;
 
@@ -53,6 +54,13 @@ macro_rules! backend_suite {
                 permissions_facts_and_default_permissions,
                 stored_credentials_and_the_signing_key,
                 the_usage_log_records_and_pages,
+            );
+            backend_suite!(@scenarios accounts:
+                the_first_user_and_no_other,
+                organizations_keep_an_admin,
+                robots_and_permissions_stay_in_their_namespace,
+                listings_show_what_the_viewer_may_read,
+                deleting_a_namespace_reaches_the_registry,
             );
 
             #[tokio::test]

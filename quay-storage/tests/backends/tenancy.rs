@@ -6,9 +6,9 @@ use quay_core::audit::{Actor, AuditEntry, LogKind, LogQuery};
 use quay_core::names::Namespace;
 use quay_core::permission::{Role, TeamRole, Visibility};
 use quay_core::ports::{
-    AccountStore, ApplicationRecord, AuditLog, CredentialStore, NewPrototype, NewRepository,
-    NewRobot, NewUser, PermissionStore, RepositoryStore, TeamChange, TeamStore, TokenKind,
-    TokenRecord, UserChange,
+    AccountStore, ApplicationRecord, AuditLog, CredentialStore, ListingScope, NewPrototype,
+    NewRepository, NewRobot, NewUser, PermissionStore, RepositoryListing, RepositoryStore,
+    TeamChange, TeamStore, TokenKind, TokenRecord, UserChange,
 };
 use quay_core::{Error, RepositoryPath};
 
@@ -149,7 +149,7 @@ pub(crate) async fn users_and_organizations(h: &Harness) {
         .create_repository(acme.id, &path, new, None, NOW)
         .await
         .unwrap();
-    h.directory
+    h.metadata
         .delete_namespace(acme.id, entry(LogKind::OrgDelete))
         .await
         .unwrap();
@@ -356,31 +356,35 @@ pub(crate) async fn permissions_facts_and_default_permissions(h: &Harness) {
 
     // Every new repository gives the readers team read; repositories bob creates give carol
     // write, which overrides nothing else.
-    let prototype = |uuid: &str, activating, delegate, role| NewPrototype {
+    let prototype = |activating, delegate, role| NewPrototype {
         organization: acme.id,
-        uuid: uuid.into(),
         activating_account: activating,
         delegate,
         role,
     };
-    h.directory
+    let p1 = h
+        .directory
         .create_prototype(
-            prototype("p1", None, Grantee::Team(readers.id), Role::Read),
+            prototype(None, Grantee::Team(readers.id), Role::Read),
             entry(LogKind::CreatePrototypePermission),
         )
         .await
-        .unwrap();
-    h.directory
+        .unwrap()
+        .uuid;
+    let p2 = h
+        .directory
         .create_prototype(
-            prototype("p2", Some(bob.id), Grantee::Account(carol.id), Role::Write),
+            prototype(Some(bob.id), Grantee::Account(carol.id), Role::Write),
             entry(LogKind::CreatePrototypePermission),
         )
         .await
-        .unwrap();
+        .unwrap()
+        .uuid;
+    assert_ne!(p1, p2);
     // A prototype for the creator itself never applies.
     h.directory
         .create_prototype(
-            prototype("p3", None, Grantee::Account(bob.id), Role::Read),
+            prototype(None, Grantee::Account(bob.id), Role::Read),
             entry(LogKind::CreatePrototypePermission),
         )
         .await
@@ -520,18 +524,49 @@ pub(crate) async fn permissions_facts_and_default_permissions(h: &Harness) {
         (details.visibility, details.description.as_deref()),
         (Visibility::Public, Some("the app"))
     );
+    let listing = |account, scope| RepositoryListing {
+        account,
+        namespace: Some(acme.id),
+        scope,
+        after: None,
+        limit: 10,
+    };
     let public = h
         .directory
-        .namespace_repositories(acme.id, true, None, 10)
+        .list_with_standing(&listing(None, ListingScope::Public))
         .await
         .unwrap();
     assert_eq!(public.len(), 1);
+    assert_eq!(public[0].details.repository.path, path);
+    // Carol's standing comes from her team's permission (her own was taken away).
+    let carols = h
+        .directory
+        .list_with_standing(&listing(
+            Some(carol.id),
+            ListingScope::Standing { public: false },
+        ))
+        .await
+        .unwrap();
+    assert_eq!(carols.len(), 1);
+    assert_eq!(carols[0].facts.team_role, Some(Role::Read));
+    assert_eq!(carols[0].facts.direct_role, None);
+    let after = RepositoryListing {
+        after: Some(path.clone()),
+        ..listing(None, ListingScope::Everything)
+    };
+    assert!(
+        h.directory
+            .list_with_standing(&after)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 
     assert!(
         h.directory
             .set_prototype_role(
                 acme.id,
-                "p1",
+                &p1,
                 Role::Write,
                 entry(LogKind::ModifyPrototypePermission)
             )
@@ -540,13 +575,13 @@ pub(crate) async fn permissions_facts_and_default_permissions(h: &Harness) {
     );
     assert!(
         h.directory
-            .delete_prototype(acme.id, "p2", entry(LogKind::DeletePrototypePermission))
+            .delete_prototype(acme.id, &p2, entry(LogKind::DeletePrototypePermission))
             .await
             .unwrap()
     );
     assert!(
         !h.directory
-            .delete_prototype(acme.id, "p2", entry(LogKind::DeletePrototypePermission))
+            .delete_prototype(acme.id, &p2, entry(LogKind::DeletePrototypePermission))
             .await
             .unwrap()
     );

@@ -13,6 +13,7 @@ use std::sync::atomic::{AtomicI64, AtomicU32, Ordering};
 
 use bytes::Bytes;
 use futures::StreamExt;
+use quay_core::Accounts;
 use quay_core::audit::Actor;
 use quay_core::clock::Clock;
 use quay_core::hash::digest_of;
@@ -60,6 +61,10 @@ pub struct Harness {
     pub other_node: Registry,
     /// Accounts, permissions and the usage log of the same database.
     pub directory: Arc<SqlMetadata>,
+    /// The first node's metadata (cached, where the harness caches).
+    pub metadata: Arc<dyn MetadataStore>,
+    /// Tenancy's use cases on the first node's stores.
+    pub accounts: Accounts,
     pub pull_log: Arc<PullLog>,
     pub clock: Arc<TestClock>,
     pub objects: ObjectStorage,
@@ -159,7 +164,10 @@ impl Harness {
             };
             Registry::new(stores, settings.clone()).with_clock(clock.clone())
         };
+        let accounts = Accounts::new(directory.clone(), first.clone()).with_clock(clock.clone());
         Some(Self {
+            metadata: first.clone(),
+            accounts,
             registry: node(first, objects.clone()),
             other_node: node(second, other_objects),
             directory,

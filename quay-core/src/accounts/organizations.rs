@@ -1,0 +1,392 @@
+//! Organizations, their teams and members.
+//!
+//! An organization always keeps an administrator it can be managed by: nobody may demote,
+//! delete or leave their own last admin team, and the last admin cannot be removed from the
+//! organization (Quay's `data/model/team.py` and `organization.py`). These checks read and
+//! then write; two admins removing each other at the same instant can both succeed, which
+//! a superuser can repair and which Quay allows too.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::users::validate_email;
+use super::{Accounts, found, invalid, not_found};
+use crate::account::{AccountKind, AccountRecord, Grantee, NamespaceRecord, TeamRecord};
+use crate::audit::{Actor, LogKind};
+use crate::error::Result;
+use crate::names::Namespace;
+use crate::permission::TeamRole;
+use crate::ports::TeamChange;
+
+/// A user who is in at least one team of an organization.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OrganizationMember {
+    /// The account.
+    pub account: AccountRecord,
+    /// The teams of the organization they are in, by name.
+    pub teams: Vec<String>,
+    /// The organization's repositories they hold a permission on, by name.
+    pub repositories: Vec<String>,
+}
+
+/// A team's new role and description; `None` keeps the current one.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TeamSettings {
+    /// The role in the organization (new teams default to `member`).
+    pub role: Option<TeamRole>,
+    /// Free text.
+    pub description: Option<String>,
+}
+
+impl Accounts {
+    /// Creates an organization with an `owners` team holding the acting user.
+    pub async fn create_organization(
+        &self,
+        name: &Namespace,
+        email: Option<&str>,
+        actor: &Actor,
+    ) -> Result<NamespaceRecord> {
+        if let Some(email) = email {
+            validate_email(email)?;
+        }
+        let now_ms = self.now_ms();
+        let audit = self
+            .entry(actor, LogKind::OrgCreate)
+            .meta("namespace", name.as_str())
+            .meta("email", email);
+        self.directory
+            .create_organization(name, email, actor.account(), audit, now_ms)
+            .await
+    }
+
+    /// Changes an organization's contact address.
+    pub async fn set_organization_email(
+        &self,
+        organization: &NamespaceRecord,
+        email: &str,
+        actor: &Actor,
+    ) -> Result<()> {
+        validate_email(email)?;
+        let audit = self
+            .entry(actor, LogKind::OrgChangeEmail)
+            .namespace(organization.id)
+            .meta("namespace", organization.name.as_str())
+            .meta("email", email)
+            .meta("old_email", organization.email.clone());
+        self.directory
+            .set_namespace_email(organization.id, email, audit)
+            .await
+    }
+
+    /// Deletes an organization with its repositories, teams and robots.
+    pub async fn delete_organization(
+        &self,
+        organization: &NamespaceRecord,
+        actor: &Actor,
+    ) -> Result<()> {
+        let audit = self
+            .entry(actor, LogKind::OrgDelete)
+            .meta("namespace", organization.name.as_str());
+        self.metadata.delete_namespace(organization.id, audit).await
+    }
+
+    /// The team named `name` of the organization, which must exist.
+    pub async fn team(
+        &self,
+        organization: &NamespaceRecord,
+        name: &Namespace,
+    ) -> Result<TeamRecord> {
+        self.directory
+            .team(organization.id, name)
+            .await?
+            .ok_or_else(|| not_found("team", name.as_str()))
+    }
+
+    /// Creates a team or changes its role and description. Returns the team and whether it
+    /// is new.
+    pub async fn save_team(
+        &self,
+        organization: &NamespaceRecord,
+        name: &Namespace,
+        settings: TeamSettings,
+        actor: &Actor,
+    ) -> Result<(TeamRecord, bool)> {
+        let existing = self.directory.team(organization.id, name).await?;
+        let base = |kind| {
+            self.entry(actor, kind)
+                .namespace(organization.id)
+                .meta("team", name.as_str())
+        };
+        let mut audit = Vec::new();
+        let change = match &existing {
+            None => {
+                audit.push(base(LogKind::OrgCreateTeam));
+                TeamChange {
+                    organization: organization.id,
+                    name: name.clone(),
+                    role: settings.role.unwrap_or(TeamRole::Member),
+                    description: settings.description.unwrap_or_default(),
+                    now_ms: self.now_ms(),
+                }
+            }
+            Some(team) => {
+                let role = settings.role.unwrap_or(team.role);
+                if role != team.role {
+                    if team.role == TeamRole::Admin {
+                        self.keep_an_admin_team(organization, team, actor, "remove admin from")
+                            .await?;
+                    }
+                    audit.push(base(LogKind::OrgSetTeamRole).meta("role", role.as_str()));
+                }
+                let description = settings.description.unwrap_or(team.description.clone());
+                if description != team.description {
+                    audit.push(
+                        base(LogKind::OrgSetTeamDescription)
+                            .meta("description", description.as_str()),
+                    );
+                }
+                TeamChange {
+                    organization: organization.id,
+                    name: name.clone(),
+                    role,
+                    description,
+                    now_ms: self.now_ms(),
+                }
+            }
+        };
+        let saved = self.directory.save_team(change, audit).await?;
+        Ok((saved, existing.is_none()))
+    }
+
+    /// Deletes a team.
+    pub async fn delete_team(
+        &self,
+        organization: &NamespaceRecord,
+        name: &Namespace,
+        actor: &Actor,
+    ) -> Result<()> {
+        let team = self.team(organization, name).await?;
+        if team.role == TeamRole::Admin {
+            self.keep_an_admin_team(organization, &team, actor, "remove")
+                .await?;
+        }
+        let audit = self
+            .entry(actor, LogKind::OrgDeleteTeam)
+            .namespace(organization.id)
+            .meta("team", name.as_str());
+        self.directory.delete_team(team.id, audit).await
+    }
+
+    /// Refuses a change that would leave the acting user without an admin team in the
+    /// organization.
+    async fn keep_an_admin_team(
+        &self,
+        organization: &NamespaceRecord,
+        team: &TeamRecord,
+        actor: &Actor,
+        doing: &str,
+    ) -> Result<()> {
+        let Some(account) = actor.account() else {
+            return Ok(());
+        };
+        let admin_teams = self.admin_teams_of(organization, account).await?;
+        if admin_teams.contains(&team.name) && admin_teams.len() <= 1 {
+            return Err(invalid(format!(
+                "Cannot {doing} team '{}' because calling user would no longer have admin on \
+                 org '{}'",
+                team.name, organization.name
+            )));
+        }
+        Ok(())
+    }
+
+    async fn admin_teams_of(
+        &self,
+        organization: &NamespaceRecord,
+        account: i64,
+    ) -> Result<BTreeSet<Namespace>> {
+        Ok(self
+            .directory
+            .teams_of(organization.id, account)
+            .await?
+            .into_iter()
+            .filter(|team| team.role == TeamRole::Admin)
+            .map(|team| team.name)
+            .collect())
+    }
+
+    /// A team's members, by name.
+    pub async fn team_members(&self, team: &TeamRecord) -> Result<Vec<AccountRecord>> {
+        self.directory.team_members(team.id).await
+    }
+
+    /// Adds a user, or a robot of the organization, to a team.
+    pub async fn add_team_member(
+        &self,
+        organization: &NamespaceRecord,
+        team: &TeamRecord,
+        member: &str,
+        actor: &Actor,
+    ) -> Result<AccountRecord> {
+        let account = self
+            .directory
+            .account(member)
+            .await?
+            .ok_or_else(|| invalid("Unknown user"))?;
+        if account.kind == AccountKind::Robot && account.namespace != organization.id {
+            return Err(invalid(format!(
+                "Cannot add robot {member} to team {}: it does not belong to organization {}",
+                team.name, organization.name
+            )));
+        }
+        let audit = self
+            .entry(actor, LogKind::OrgAddTeamMember)
+            .namespace(organization.id)
+            .meta("member", account.name.as_str())
+            .meta("team", team.name.as_str());
+        self.directory
+            .add_team_member(team.id, account.id, audit)
+            .await?;
+        Ok(account)
+    }
+
+    /// Removes a member from a team. Nobody may leave their own last admin team.
+    pub async fn remove_team_member(
+        &self,
+        organization: &NamespaceRecord,
+        team: &TeamRecord,
+        member: &str,
+        actor: &Actor,
+    ) -> Result<()> {
+        let account = self.account(member).await?;
+        if actor.account() == Some(account.id) && team.role == TeamRole::Admin {
+            let admin_teams = self.admin_teams_of(organization, account.id).await?;
+            if admin_teams.contains(&team.name) && admin_teams.len() <= 1 {
+                return Err(invalid(
+                    "User cannot remove themselves from their only admin team.",
+                ));
+            }
+        }
+        let audit = self
+            .entry(actor, LogKind::OrgRemoveTeamMember)
+            .namespace(organization.id)
+            .meta("member", account.name.as_str())
+            .meta("team", team.name.as_str());
+        let removed = self
+            .directory
+            .remove_team_member(team.id, account.id, audit)
+            .await?;
+        if !removed {
+            return Err(invalid(format!(
+                "User {member} does not belong to team {}",
+                team.name
+            )));
+        }
+        Ok(())
+    }
+
+    /// The users in the organization's teams, with their teams and permissions, by name.
+    pub async fn organization_members(
+        &self,
+        organization: &NamespaceRecord,
+    ) -> Result<Vec<OrganizationMember>> {
+        let mut members: BTreeMap<String, OrganizationMember> = BTreeMap::new();
+        for team in self.directory.teams(organization.id).await? {
+            for account in self.directory.team_members(team.id).await? {
+                if account.kind == AccountKind::Robot {
+                    continue;
+                }
+                members
+                    .entry(account.name.clone())
+                    .or_insert_with(|| OrganizationMember {
+                        account,
+                        teams: Vec::new(),
+                        repositories: Vec::new(),
+                    })
+                    .teams
+                    .push(team.name.to_string());
+            }
+        }
+        for member in members.values_mut() {
+            member.repositories = self
+                .repositories_held_in(organization, &member.account)
+                .await?;
+        }
+        Ok(members.into_values().collect())
+    }
+
+    /// One member (a user or a robot) of the organization.
+    pub async fn organization_member(
+        &self,
+        organization: &NamespaceRecord,
+        name: &str,
+    ) -> Result<OrganizationMember> {
+        let account = self.account(name).await?;
+        let teams: Vec<String> = self
+            .directory
+            .teams_of(organization.id, account.id)
+            .await?
+            .into_iter()
+            .map(|team| team.name.to_string())
+            .collect();
+        let repositories = self.repositories_held_in(organization, &account).await?;
+        if teams.is_empty() && repositories.is_empty() {
+            return Err(not_found("member", name));
+        }
+        Ok(OrganizationMember {
+            account,
+            teams,
+            repositories,
+        })
+    }
+
+    async fn repositories_held_in(
+        &self,
+        organization: &NamespaceRecord,
+        account: &AccountRecord,
+    ) -> Result<Vec<String>> {
+        Ok(self
+            .directory
+            .permissions_of(&Grantee::Account(account.id))
+            .await?
+            .into_iter()
+            .filter(|(path, _, _)| path.namespace == organization.name)
+            .map(|(path, _, _)| path.name.to_string())
+            .collect())
+    }
+
+    /// Removes a user from every team and repository permission of the organization; the
+    /// organization's only admin cannot be removed.
+    pub async fn remove_organization_member(
+        &self,
+        organization: &NamespaceRecord,
+        name: &str,
+        actor: &Actor,
+    ) -> Result<()> {
+        let account = self.account(name).await?;
+        let mut admins = BTreeSet::new();
+        for team in self.directory.teams(organization.id).await? {
+            if team.role == TeamRole::Admin {
+                for member in self.directory.team_members(team.id).await? {
+                    if member.kind == AccountKind::User {
+                        admins.insert(member.id);
+                    }
+                }
+            }
+        }
+        if admins.len() == 1 && admins.contains(&account.id) {
+            return Err(invalid(
+                "Cannot remove user as they are the only organization admin",
+            ));
+        }
+        let audit = self
+            .entry(actor, LogKind::OrgRemoveTeamMember)
+            .namespace(organization.id)
+            .meta("member", account.name.as_str())
+            .meta("team", "*");
+        let existed = self
+            .directory
+            .remove_organization_member(organization.id, account.id, audit)
+            .await?;
+        found(existed, "member", name)
+    }
+}

@@ -1,0 +1,429 @@
+//! Repositories through the API: creation, settings, listing, permissions and the
+//! organization's default permissions.
+
+use super::{Accounts, found, invalid, not_found};
+use crate::account::{
+    AccountKind, Grantee, NamespaceKind, NamespaceRecord, PermissionRecord, PrototypeRecord,
+    TeamRecord,
+};
+use crate::audit::{Actor, AuditEntry, LogKind};
+use crate::error::{Error, Result};
+use crate::names::{Namespace, RepositoryPath};
+use crate::permission::{self, PermissionSettings, Role, Subject, Superuser, Visibility};
+use crate::ports::{
+    ListingScope, NewPrototype, NewRepository, Repository, RepositoryDetails, RepositoryListing,
+};
+
+/// A page of repositories the caller may read, with the role each gives them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RepositoryPage {
+    /// The repositories, in path order.
+    pub repositories: Vec<(RepositoryDetails, Role)>,
+    /// Where the next page starts, if there may be one.
+    pub next: Option<RepositoryPath>,
+}
+
+/// Who lists repositories: the rules' subject, its account and the deployment's settings.
+#[derive(Clone, Copy, Debug)]
+pub struct Viewer {
+    /// As the rules see them.
+    pub subject: Subject,
+    /// Their account, if authenticated.
+    pub account: Option<i64>,
+    /// `FEATURE_ANONYMOUS_ACCESS`, `FEATURE_SUPERUSERS_FULL_ACCESS`.
+    pub settings: PermissionSettings,
+}
+
+/// Who receives a default permission.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Delegate {
+    /// A user or robot, by name.
+    Account(String),
+    /// A team of the organization, by name.
+    Team(Namespace),
+}
+
+impl Accounts {
+    /// Creates a repository through the API: the creator becomes its admin and the
+    /// organization's default permissions apply.
+    pub async fn create_repository(
+        &self,
+        path: &RepositoryPath,
+        visibility: Visibility,
+        description: Option<String>,
+        actor: &Actor,
+    ) -> Result<Repository> {
+        let namespace = self.namespace(&path.namespace).await?;
+        let audit = self
+            .entry(actor, LogKind::CreateRepo)
+            .namespace(namespace.id)
+            .meta("namespace", path.namespace.as_str())
+            .meta("repo", path.name.as_str());
+        let new = NewRepository {
+            visibility,
+            description,
+            creator: actor.account(),
+        };
+        let (repository, created) = self
+            .metadata
+            .create_repository(namespace.id, path, new, Some(audit), self.now_ms())
+            .await?;
+        if !created {
+            return Err(invalid("Repository already exists"));
+        }
+        Ok(repository)
+    }
+
+    /// The repository at `path` with its settings, which must exist.
+    pub async fn repository(&self, path: &RepositoryPath) -> Result<RepositoryDetails> {
+        let repository = self
+            .metadata
+            .find_repository(path)
+            .await?
+            .ok_or(Error::RepositoryUnknown)?;
+        self.metadata
+            .repository_details(repository.id)
+            .await?
+            .ok_or(Error::RepositoryUnknown)
+    }
+
+    fn repository_entry(
+        &self,
+        actor: &Actor,
+        kind: LogKind,
+        repository: &Repository,
+    ) -> AuditEntry {
+        self.entry(actor, kind).repository(repository)
+    }
+
+    /// Makes a repository public or private.
+    pub async fn set_visibility(
+        &self,
+        repository: &Repository,
+        visibility: Visibility,
+        actor: &Actor,
+    ) -> Result<()> {
+        let audit = self
+            .repository_entry(actor, LogKind::ChangeRepoVisibility, repository)
+            .meta("visibility", visibility.as_str());
+        self.metadata
+            .set_visibility(repository.id, visibility, audit)
+            .await
+    }
+
+    /// Changes a repository's description.
+    pub async fn set_description(
+        &self,
+        repository: &Repository,
+        description: &str,
+        actor: &Actor,
+    ) -> Result<()> {
+        let audit = self
+            .repository_entry(actor, LogKind::SetRepoDescription, repository)
+            .meta("description", description);
+        self.metadata
+            .set_description(repository.id, description, audit)
+            .await
+    }
+
+    /// Deletes a repository's tags, manifests and permissions.
+    pub async fn delete_repository(&self, repository: &Repository, actor: &Actor) -> Result<()> {
+        let audit = self.repository_entry(actor, LogKind::DeleteRepo, repository);
+        self.metadata.delete_repository(repository.id, audit).await
+    }
+
+    /// A page of the repositories `viewer` may read: of one namespace or of all, and with
+    /// `public` also every public one (Quay's `GET /api/v1/repository`).
+    pub async fn visible_repositories(
+        &self,
+        viewer: Viewer,
+        namespace: Option<&NamespaceRecord>,
+        public: bool,
+        after: Option<RepositoryPath>,
+        limit: u32,
+    ) -> Result<RepositoryPage> {
+        let reads_everything = viewer.subject == Subject::User(Superuser::ReadOnly)
+            || (viewer.subject == Subject::User(Superuser::Yes)
+                && viewer.settings.superusers_full_access);
+        let scope = match viewer.account {
+            _ if reads_everything => ListingScope::Everything,
+            None if public || namespace.is_some() => ListingScope::Public,
+            None => {
+                return Ok(RepositoryPage {
+                    repositories: Vec::new(),
+                    next: None,
+                });
+            }
+            Some(_) => ListingScope::Standing { public },
+        };
+        let listing = RepositoryListing {
+            account: viewer.account,
+            namespace: namespace.map(|namespace| namespace.id),
+            scope,
+            after,
+            limit,
+        };
+        let listed = self.directory.list_with_standing(&listing).await?;
+        let next = (listed.len() == limit as usize)
+            .then(|| {
+                listed
+                    .last()
+                    .map(|last| last.details.repository.path.clone())
+            })
+            .flatten();
+        let repositories = listed
+            .into_iter()
+            .filter_map(|listed| {
+                permission::effective_role(viewer.subject, &listed.facts, viewer.settings)
+                    .map(|role| (listed.details, role))
+            })
+            .collect();
+        Ok(RepositoryPage { repositories, next })
+    }
+
+    /// The permissions on a repository.
+    pub async fn repository_permissions(
+        &self,
+        repository: &Repository,
+    ) -> Result<Vec<PermissionRecord>> {
+        self.directory.repository_permissions(repository.id).await
+    }
+
+    /// Gives a user or robot `role` on a repository. The namespace's own user is always its
+    /// admin, and a robot can only be given roles in its own namespace.
+    pub async fn set_user_permission(
+        &self,
+        repository: &Repository,
+        name: &str,
+        role: Role,
+        actor: &Actor,
+    ) -> Result<PermissionRecord> {
+        let account = self.grantable_account(repository, name).await?;
+        let audit = self
+            .repository_entry(actor, LogKind::ChangeRepoPermission, repository)
+            .meta("username", account.name.as_str())
+            .meta("role", role.as_str());
+        self.directory
+            .set_permission(repository.id, &Grantee::Account(account.id), role, audit)
+            .await?;
+        Ok(PermissionRecord {
+            grantee: Grantee::Account(account.id),
+            name: account.name,
+            is_robot: account.kind == AccountKind::Robot,
+            role,
+        })
+    }
+
+    /// Takes a user's or robot's own permission on a repository away.
+    pub async fn delete_user_permission(
+        &self,
+        repository: &Repository,
+        name: &str,
+        actor: &Actor,
+    ) -> Result<()> {
+        let account = self.grantable_account(repository, name).await?;
+        let audit = self
+            .repository_entry(actor, LogKind::DeleteRepoPermission, repository)
+            .meta("username", account.name.as_str());
+        let grantee = Grantee::Account(account.id);
+        let existed = self
+            .directory
+            .delete_permission(repository.id, &grantee, audit)
+            .await?;
+        found(existed, "permission for user", name)
+    }
+
+    async fn grantable_account(
+        &self,
+        repository: &Repository,
+        name: &str,
+    ) -> Result<crate::account::AccountRecord> {
+        if name == repository.path.namespace.as_str() {
+            return Err(invalid("Namespace owner must always be admin."));
+        }
+        let account = self
+            .directory
+            .account(name)
+            .await?
+            .ok_or_else(|| invalid(format!("Invalid username: {name}")))?;
+        if account.kind == AccountKind::Robot && account.namespace != repository.namespace {
+            return Err(invalid(format!(
+                "Cannot add robot {name} to a repository of another namespace"
+            )));
+        }
+        Ok(account)
+    }
+
+    /// Gives a team of the repository's organization `role` on it.
+    pub async fn set_team_permission(
+        &self,
+        repository: &Repository,
+        team: &Namespace,
+        role: Role,
+        actor: &Actor,
+    ) -> Result<TeamRecord> {
+        let team = self.repository_team(repository, team).await?;
+        let audit = self
+            .repository_entry(actor, LogKind::ChangeRepoPermission, repository)
+            .meta("team", team.name.as_str())
+            .meta("role", role.as_str());
+        self.directory
+            .set_permission(repository.id, &Grantee::Team(team.id), role, audit)
+            .await?;
+        Ok(team)
+    }
+
+    /// Takes a team's permission on a repository away.
+    pub async fn delete_team_permission(
+        &self,
+        repository: &Repository,
+        team: &Namespace,
+        actor: &Actor,
+    ) -> Result<()> {
+        let team = self.repository_team(repository, team).await?;
+        let audit = self
+            .repository_entry(actor, LogKind::DeleteRepoPermission, repository)
+            .meta("team", team.name.as_str());
+        let existed = self
+            .directory
+            .delete_permission(repository.id, &Grantee::Team(team.id), audit)
+            .await?;
+        found(existed, "permission for team", team.name.as_str())
+    }
+
+    /// The team named `name` of the repository's organization.
+    async fn repository_team(
+        &self,
+        repository: &Repository,
+        name: &Namespace,
+    ) -> Result<TeamRecord> {
+        let namespace = self.namespace(&repository.path.namespace).await?;
+        if namespace.kind != NamespaceKind::Organization {
+            return Err(invalid(format!(
+                "{} is not an organization: only organization repositories have team permissions",
+                namespace.name
+            )));
+        }
+        self.directory
+            .team(namespace.id, name)
+            .await?
+            .ok_or_else(|| {
+                invalid(format!(
+                    "No team named {name} in organization {}",
+                    namespace.name
+                ))
+            })
+    }
+
+    /// An organization's default permissions.
+    pub async fn prototypes(&self, organization: &NamespaceRecord) -> Result<Vec<PrototypeRecord>> {
+        self.directory.prototypes(organization.id).await
+    }
+
+    /// Creates a default permission: `role` for `delegate` on every repository created in
+    /// the organization (only by `activating_user`, when given).
+    pub async fn create_prototype(
+        &self,
+        organization: &NamespaceRecord,
+        activating_user: Option<&str>,
+        delegate: &Delegate,
+        role: Role,
+        actor: &Actor,
+    ) -> Result<PrototypeRecord> {
+        let activating = match activating_user {
+            Some(name) => {
+                let account = self
+                    .directory
+                    .account(name)
+                    .await?
+                    .ok_or_else(|| invalid(format!("Unknown user: {name}")))?;
+                Some(account)
+            }
+            None => None,
+        };
+        let (grantee, delegate_name, kind) = match delegate {
+            Delegate::Account(name) => {
+                let account = self
+                    .directory
+                    .account(name)
+                    .await?
+                    .ok_or_else(|| invalid(format!("Unknown user: {name}")))?;
+                if account.kind == AccountKind::Robot && account.namespace != organization.id {
+                    return Err(invalid(format!(
+                        "Robot {name} does not belong to organization {}",
+                        organization.name
+                    )));
+                }
+                (Grantee::Account(account.id), account.name, "user")
+            }
+            Delegate::Team(name) => {
+                let team = self
+                    .directory
+                    .team(organization.id, name)
+                    .await?
+                    .ok_or_else(|| invalid(format!("Unknown team: {name}")))?;
+                (Grantee::Team(team.id), team.name.to_string(), "team")
+            }
+        };
+        let audit = self
+            .entry(actor, LogKind::CreatePrototypePermission)
+            .namespace(organization.id)
+            .meta("role", role.as_str())
+            .meta(&format!("delegate_{kind}"), delegate_name.as_str())
+            .meta(
+                "activating_username",
+                activating.as_ref().map(|account| account.name.clone()),
+            );
+        let prototype = NewPrototype {
+            organization: organization.id,
+            activating_account: activating.map(|account| account.id),
+            delegate: grantee,
+            role,
+        };
+        self.directory.create_prototype(prototype, audit).await
+    }
+
+    /// Changes a default permission's role.
+    pub async fn set_prototype_role(
+        &self,
+        organization: &NamespaceRecord,
+        uuid: &str,
+        role: Role,
+        actor: &Actor,
+    ) -> Result<PrototypeRecord> {
+        let audit = self
+            .entry(actor, LogKind::ModifyPrototypePermission)
+            .namespace(organization.id)
+            .meta("id", uuid)
+            .meta("role", role.as_str());
+        let existed = self
+            .directory
+            .set_prototype_role(organization.id, uuid, role, audit)
+            .await?;
+        found(existed, "default permission", uuid)?;
+        self.directory
+            .prototypes(organization.id)
+            .await?
+            .into_iter()
+            .find(|prototype| prototype.uuid == uuid)
+            .ok_or_else(|| not_found("default permission", uuid))
+    }
+
+    /// Deletes a default permission.
+    pub async fn delete_prototype(
+        &self,
+        organization: &NamespaceRecord,
+        uuid: &str,
+        actor: &Actor,
+    ) -> Result<()> {
+        let audit = self
+            .entry(actor, LogKind::DeletePrototypePermission)
+            .namespace(organization.id)
+            .meta("id", uuid);
+        let existed = self
+            .directory
+            .delete_prototype(organization.id, uuid, audit)
+            .await?;
+        found(existed, "default permission", uuid)
+    }
+}

@@ -1,0 +1,160 @@
+//! Users: the first one, sign-up, changes by superusers, deletion.
+
+use super::{Accounts, invalid};
+use crate::account::{AccountKind, AccountRecord};
+use crate::audit::{Actor, LogKind};
+use crate::error::Result;
+use crate::names::Namespace;
+use crate::ports::{NewUser, UserChange};
+
+/// Checks a new password against Quay's rule: at least 8 characters, no whitespace. Done
+/// before hashing, so by the caller that hashes.
+pub fn validate_password(password: &str) -> Result<()> {
+    if password.chars().count() < 8 || password.chars().any(char::is_whitespace) {
+        return Err(invalid(
+            "Invalid password, password must be at least 8 characters and contain no whitespace.",
+        ));
+    }
+    Ok(())
+}
+
+/// Checks a contact address: one `@` between a non-empty local part and a dotted domain.
+pub fn validate_email(email: &str) -> Result<()> {
+    let valid = email.split_once('@').is_some_and(|(local, domain)| {
+        !local.is_empty()
+            && !domain.starts_with('.')
+            && !domain.ends_with('.')
+            && domain.contains('.')
+            && !domain.contains('@')
+            && !email.chars().any(char::is_whitespace)
+    });
+    if valid {
+        Ok(())
+    } else {
+        Err(invalid("Invalid email address"))
+    }
+}
+
+/// A user to create: the name and address as given, the password already hashed.
+#[derive(Clone, Debug)]
+pub struct UserSignup {
+    /// The username.
+    pub name: Namespace,
+    /// Contact address.
+    pub email: Option<String>,
+    /// The password's hash.
+    pub password_hash: String,
+    /// Whether the user is made a superuser in the database.
+    pub superuser: bool,
+}
+
+impl Accounts {
+    /// Creates the first user of an empty registry (`POST /api/v1/user/initialize`).
+    pub async fn initialize(&self, signup: UserSignup, actor: &Actor) -> Result<AccountRecord> {
+        if self.directory.count_users().await? > 0 {
+            return Err(invalid("Cannot initialize user in a non-empty database"));
+        }
+        self.create_user(signup, actor).await
+    }
+
+    /// Creates a user and their namespace.
+    pub async fn create_user(&self, signup: UserSignup, actor: &Actor) -> Result<AccountRecord> {
+        if let Some(email) = &signup.email {
+            validate_email(email)?;
+        }
+        let now_ms = self.now_ms();
+        let audit = self
+            .entry(actor, LogKind::UserCreate)
+            .meta("username", signup.name.as_str())
+            .meta("superuser", signup.superuser);
+        let user = NewUser {
+            name: signup.name,
+            email: signup.email,
+            password_hash: signup.password_hash,
+            superuser: signup.superuser,
+            now_ms,
+        };
+        self.directory.create_user(user, audit).await
+    }
+
+    /// The user named `name` (not a robot), which must exist.
+    pub async fn user(&self, name: &str) -> Result<AccountRecord> {
+        let account = self.account(name).await?;
+        if account.kind != AccountKind::User {
+            return Err(super::not_found("user", name));
+        }
+        Ok(account)
+    }
+
+    /// Changes a user's password, address or enabled state, logging each change.
+    pub async fn update_user(
+        &self,
+        user: &AccountRecord,
+        change: UserChange,
+        actor: &Actor,
+    ) -> Result<()> {
+        if let Some(email) = &change.email {
+            validate_email(email)?;
+        }
+        let base = |kind| {
+            self.entry(actor, kind)
+                .namespace(user.namespace)
+                .meta("username", user.name.as_str())
+        };
+        let mut audit = Vec::new();
+        if change.password_hash.is_some() {
+            audit.push(base(LogKind::UserChangePassword));
+        }
+        if let Some(email) = &change.email {
+            audit.push(
+                base(LogKind::UserChangeEmail)
+                    .meta("email", email.as_str())
+                    .meta("old_email", user.email.clone()),
+            );
+        }
+        match change.enabled {
+            Some(true) if !user.enabled => audit.push(base(LogKind::UserEnable)),
+            Some(false) if user.enabled => audit.push(base(LogKind::UserDisable)),
+            _ => {}
+        }
+        self.directory.update_user(user.id, change, audit).await
+    }
+
+    /// Deletes a user with their namespace and everything in it.
+    pub async fn delete_user(&self, user: &AccountRecord, actor: &Actor) -> Result<()> {
+        let audit = self
+            .entry(actor, LogKind::UserDelete)
+            .meta("username", user.name.as_str());
+        self.metadata.delete_namespace(user.namespace, audit).await
+    }
+
+    /// The users after `after`, by name, at most `limit`.
+    pub async fn users(&self, after: Option<&str>, limit: u32) -> Result<Vec<AccountRecord>> {
+        self.directory.users(after, limit).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_need_eight_characters_and_no_whitespace() {
+        assert!(validate_password("correct-horse").is_ok());
+        assert!(validate_password("short").is_err());
+        assert!(validate_password("has a space").is_err());
+        assert!(validate_password("ünïcödé!").is_ok());
+    }
+
+    #[test]
+    fn emails() {
+        for good in ["a@b.io", "first.last+tag@example.co.uk"] {
+            assert!(validate_email(good).is_ok(), "{good}");
+        }
+        for bad in [
+            "", "a", "a@", "@b.io", "a@b", "a@.io", "a@b.", "a b@c.io", "a@b@c.io",
+        ] {
+            assert!(validate_email(bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,507 @@
+//! Tenancy's use cases ([`quay_core::Accounts`]) on real stores: the rules that are about
+//! the data, and what each change leaves in the usage log.
+
+use quay_core::account::{AccountRecord, NamespaceRecord};
+use quay_core::accounts::{Delegate, RobotSignup, TeamSettings, UserSignup, Viewer};
+use quay_core::audit::{Actor, CredentialKind, LogQuery, Performer};
+use quay_core::names::Namespace;
+use quay_core::permission::{PermissionSettings, Role, Subject, Superuser, TeamRole, Visibility};
+use quay_core::{Error, RepositoryPath};
+
+use crate::support::*;
+
+fn name(text: &str) -> Namespace {
+    Namespace::parse(text).unwrap()
+}
+
+fn signup(username: &str) -> UserSignup {
+    UserSignup {
+        name: name(username),
+        email: Some(format!("{username}@example.com")),
+        password_hash: format!("hash-of-{username}"),
+        superuser: false,
+    }
+}
+
+fn acting(account: &AccountRecord) -> Actor {
+    Actor {
+        performer: Some(Performer {
+            account: account.id,
+            name: account.name.clone(),
+            is_robot: false,
+            credential: CredentialKind::Session,
+        }),
+        ip: Some("127.0.0.1".into()),
+        user_agent: None,
+    }
+}
+
+fn invalid_request(result: Result<impl std::fmt::Debug, Error>) -> String {
+    match result {
+        Err(Error::InvalidRequest(message)) => message,
+        other => panic!("expected an invalid request, got {other:?}"),
+    }
+}
+
+/// Alice, acting as herself, and the organization `acme` she created.
+async fn alice_of_acme(h: &Harness) -> (AccountRecord, Actor, NamespaceRecord) {
+    let alice = h
+        .accounts
+        .create_user(signup("alice"), &Actor::system())
+        .await
+        .unwrap();
+    let as_alice = acting(&alice);
+    let acme = h
+        .accounts
+        .create_organization(&name("acme"), None, &as_alice)
+        .await
+        .unwrap();
+    (alice, as_alice, acme)
+}
+
+async fn kinds_logged(h: &Harness, namespace: i64) -> Vec<String> {
+    let query = LogQuery {
+        namespace: Some(namespace),
+        from_ms: 0,
+        until_ms: i64::MAX,
+        limit: 100,
+        ..LogQuery::default()
+    };
+    let mut kinds: Vec<String> = h
+        .accounts
+        .directory()
+        .logs(&query)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|record| record.kind)
+        .collect();
+    kinds.reverse();
+    kinds
+}
+
+pub(crate) async fn the_first_user_and_no_other(h: &Harness) {
+    let root = h
+        .accounts
+        .initialize(signup("root"), &Actor::system())
+        .await
+        .unwrap();
+    assert_eq!(root.name, "root");
+    let again = h
+        .accounts
+        .initialize(signup("other"), &Actor::system())
+        .await;
+    assert!(invalid_request(again).contains("non-empty"));
+    assert!(matches!(
+        h.accounts
+            .create_user(signup("root"), &Actor::system())
+            .await,
+        Err(Error::AlreadyExists(_))
+    ));
+    let bad_email = UserSignup {
+        email: Some("not-an-address".into()),
+        ..signup("bob")
+    };
+    invalid_request(h.accounts.create_user(bad_email, &Actor::system()).await);
+}
+
+pub(crate) async fn organizations_keep_an_admin(h: &Harness) {
+    let (_, as_alice, acme) = alice_of_acme(h).await;
+    let bob = h
+        .accounts
+        .create_user(signup("bob"), &Actor::system())
+        .await
+        .unwrap();
+    let owners = h.accounts.team(&acme, &name("owners")).await.unwrap();
+    assert_eq!(owners.role, TeamRole::Admin);
+    let members = h.accounts.team_members(&owners).await.unwrap();
+    assert_eq!(members.len(), 1);
+    assert_eq!(members[0].name, "alice");
+
+    // Alice is the only admin: she can neither demote, delete nor leave the owners team.
+    let demote = TeamSettings {
+        role: Some(TeamRole::Member),
+        description: None,
+    };
+    let refused = h
+        .accounts
+        .save_team(&acme, &name("owners"), demote.clone(), &as_alice)
+        .await;
+    assert!(invalid_request(refused).contains("would no longer have admin"));
+    let refused = h
+        .accounts
+        .delete_team(&acme, &name("owners"), &as_alice)
+        .await;
+    assert!(invalid_request(refused).contains("would no longer have admin"));
+    let refused = h
+        .accounts
+        .remove_team_member(&acme, &owners, "alice", &as_alice)
+        .await;
+    assert!(invalid_request(refused).contains("only admin team"));
+    let refused = h
+        .accounts
+        .remove_organization_member(&acme, "alice", &as_alice)
+        .await;
+    assert!(invalid_request(refused).contains("only organization admin"));
+
+    // A second admin team for alice lifts the first restriction.
+    let (admins, new) = h
+        .accounts
+        .save_team(
+            &acme,
+            &name("admins"),
+            TeamSettings {
+                role: Some(TeamRole::Admin),
+                description: Some("second".into()),
+            },
+            &as_alice,
+        )
+        .await
+        .unwrap();
+    assert!(new);
+    assert_eq!(admins.description, "second");
+    h.accounts
+        .add_team_member(&acme, &admins, "alice", &as_alice)
+        .await
+        .unwrap();
+    h.accounts
+        .add_team_member(&acme, &admins, "bob", &as_alice)
+        .await
+        .unwrap();
+    let (owners, new) = h
+        .accounts
+        .save_team(&acme, &name("owners"), demote, &as_alice)
+        .await
+        .unwrap();
+    assert!(!new);
+    assert_eq!(owners.role, TeamRole::Member);
+    invalid_request(
+        h.accounts
+            .add_team_member(&acme, &admins, "nobody", &as_alice)
+            .await,
+    );
+
+    let members = h.accounts.organization_members(&acme).await.unwrap();
+    let names: Vec<(&str, &[String])> = members
+        .iter()
+        .map(|member| (member.account.name.as_str(), member.teams.as_slice()))
+        .collect();
+    assert_eq!(
+        names,
+        [
+            ("alice", &["admins".to_string(), "owners".to_string()][..]),
+            ("bob", &["admins".to_string()][..])
+        ]
+    );
+    // With bob as a second admin, alice may go.
+    h.accounts
+        .remove_organization_member(&acme, "alice", &acting(&bob))
+        .await
+        .unwrap();
+    assert!(matches!(
+        h.accounts.organization_member(&acme, "alice").await,
+        Err(Error::NotFound { .. })
+    ));
+
+    assert_eq!(
+        kinds_logged(h, acme.id).await,
+        [
+            "org_create",
+            "org_create_team",
+            "org_add_team_member",
+            "org_add_team_member",
+            "org_set_team_role",
+            "org_remove_team_member",
+        ]
+    );
+}
+
+pub(crate) async fn robots_and_permissions_stay_in_their_namespace(h: &Harness) {
+    let (_, as_alice, acme) = alice_of_acme(h).await;
+    let other = h
+        .accounts
+        .create_organization(&name("other"), None, &as_alice)
+        .await
+        .unwrap();
+    let robot = |short: &str| RobotSignup {
+        short: name(short),
+        token_hash: "hash".into(),
+        description: Some("deploys".into()),
+        metadata: None,
+    };
+    let deployer = h
+        .accounts
+        .create_robot(&acme, robot("deployer"), &as_alice)
+        .await
+        .unwrap();
+    assert_eq!(deployer.name, "acme+deployer");
+    let taken = h
+        .accounts
+        .create_robot(&acme, robot("deployer"), &as_alice)
+        .await;
+    assert!(invalid_request(taken).contains("Existing robot with name: acme+deployer"));
+    let long = RobotSignup {
+        description: Some("x".repeat(256)),
+        ..robot("verbose")
+    };
+    invalid_request(h.accounts.create_robot(&acme, long, &as_alice).await);
+    let stranger = h
+        .accounts
+        .create_robot(&other, robot("stranger"), &as_alice)
+        .await
+        .unwrap();
+
+    let path = RepositoryPath::parse("acme/app").unwrap();
+    let repository = h
+        .accounts
+        .create_repository(&path, Visibility::Private, None, &as_alice)
+        .await
+        .unwrap();
+    let again = h
+        .accounts
+        .create_repository(&path, Visibility::Private, None, &as_alice)
+        .await;
+    assert_eq!(invalid_request(again), "Repository already exists");
+
+    h.accounts
+        .set_user_permission(&repository, "acme+deployer", Role::Write, &as_alice)
+        .await
+        .unwrap();
+    let foreign = h
+        .accounts
+        .set_user_permission(&repository, &stranger.name, Role::Read, &as_alice)
+        .await;
+    assert!(invalid_request(foreign).contains("another namespace"));
+    let owner = h
+        .accounts
+        .set_user_permission(&repository, "acme", Role::Read, &as_alice)
+        .await;
+    assert_eq!(
+        invalid_request(owner),
+        "Namespace owner must always be admin."
+    );
+    let owners = h.accounts.team(&acme, &name("owners")).await.unwrap();
+    let foreign_team = h
+        .accounts
+        .add_team_member(&acme, &owners, &stranger.name, &as_alice)
+        .await;
+    assert!(invalid_request(foreign_team).contains("does not belong"));
+    let unknown_team = h
+        .accounts
+        .set_team_permission(&repository, &name("ghosts"), Role::Read, &as_alice)
+        .await;
+    assert!(invalid_request(unknown_team).contains("No team named ghosts"));
+
+    let permissions = h
+        .accounts
+        .repository_permissions(&repository)
+        .await
+        .unwrap();
+    let granted: Vec<(&str, Role, bool)> = permissions
+        .iter()
+        .map(|p| (p.name.as_str(), p.role, p.is_robot))
+        .collect();
+    assert_eq!(
+        granted,
+        [
+            ("acme+deployer", Role::Write, true),
+            ("alice", Role::Admin, false)
+        ]
+    );
+
+    // A default permission gives the robot read on the next repository alice creates.
+    let prototype = h
+        .accounts
+        .create_prototype(
+            &acme,
+            Some("alice"),
+            &Delegate::Account("acme+deployer".into()),
+            Role::Read,
+            &as_alice,
+        )
+        .await
+        .unwrap();
+    let next = h
+        .accounts
+        .create_repository(
+            &RepositoryPath::parse("acme/next").unwrap(),
+            Visibility::Public,
+            Some("the next one".into()),
+            &as_alice,
+        )
+        .await
+        .unwrap();
+    let robot_roles: Vec<Role> = h
+        .accounts
+        .repository_permissions(&next)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|p| p.is_robot)
+        .map(|p| p.role)
+        .collect();
+    assert_eq!(robot_roles, [Role::Read]);
+    h.accounts
+        .set_prototype_role(&acme, &prototype.uuid, Role::Write, &as_alice)
+        .await
+        .unwrap();
+    h.accounts
+        .delete_prototype(&acme, &prototype.uuid, &as_alice)
+        .await
+        .unwrap();
+    assert!(matches!(
+        h.accounts
+            .delete_prototype(&acme, &prototype.uuid, &as_alice)
+            .await,
+        Err(Error::NotFound { .. })
+    ));
+
+    h.accounts
+        .regenerate_robot(&deployer, "new-hash", &as_alice)
+        .await
+        .unwrap();
+    h.accounts.delete_robot(&deployer, &as_alice).await.unwrap();
+    assert!(
+        h.accounts
+            .repository_permissions(&repository)
+            .await
+            .unwrap()
+            .len()
+            == 1
+    );
+
+    assert_eq!(
+        kinds_logged(h, acme.id).await,
+        [
+            "org_create",
+            "create_robot",
+            "create_repo",
+            "change_repo_permission",
+            "create_prototype_permission",
+            "create_repo",
+            "modify_prototype_permission",
+            "delete_prototype_permission",
+            "regenerate_robot_token",
+            "delete_robot",
+        ]
+    );
+}
+
+pub(crate) async fn listings_show_what_the_viewer_may_read(h: &Harness) {
+    let (alice, as_alice, acme) = alice_of_acme(h).await;
+    let bob = h
+        .accounts
+        .create_user(signup("bob"), &Actor::system())
+        .await
+        .unwrap();
+    for (path, visibility) in [
+        ("acme/a-private", Visibility::Private),
+        ("acme/b-public", Visibility::Public),
+        ("acme/c-granted", Visibility::Private),
+        ("alice/own", Visibility::Private),
+    ] {
+        h.accounts
+            .create_repository(
+                &RepositoryPath::parse(path).unwrap(),
+                visibility,
+                None,
+                &as_alice,
+            )
+            .await
+            .unwrap();
+    }
+    let granted = h
+        .accounts
+        .repository(&RepositoryPath::parse("acme/c-granted").unwrap())
+        .await
+        .unwrap();
+    h.accounts
+        .set_user_permission(&granted.repository, "bob", Role::Read, &as_alice)
+        .await
+        .unwrap();
+
+    let settings = PermissionSettings::default();
+    let viewer = |subject, account| Viewer {
+        subject,
+        account,
+        settings,
+    };
+    let names = |page: quay_core::accounts::RepositoryPage| -> Vec<(String, Role)> {
+        page.repositories
+            .into_iter()
+            .map(|(details, role)| (details.repository.path.to_string(), role))
+            .collect()
+    };
+    let list = async |viewer, namespace, public| {
+        h.accounts
+            .visible_repositories(viewer, namespace, public, None, 100)
+            .await
+            .unwrap()
+    };
+
+    let anonymous = viewer(Subject::Anonymous, None);
+    assert_eq!(
+        names(list(anonymous, Some(&acme), false).await),
+        [("acme/b-public".to_string(), Role::Read)]
+    );
+    let as_bob = viewer(Subject::User(Superuser::No), Some(bob.id));
+    assert_eq!(
+        names(list(as_bob, Some(&acme), false).await),
+        [("acme/c-granted".to_string(), Role::Read)]
+    );
+    assert_eq!(
+        names(list(as_bob, None, true).await),
+        [
+            ("acme/b-public".to_string(), Role::Read),
+            ("acme/c-granted".to_string(), Role::Read)
+        ]
+    );
+    let as_alice_viewer = viewer(Subject::User(Superuser::No), Some(alice.id));
+    assert_eq!(
+        list(as_alice_viewer, None, false).await.repositories.len(),
+        4
+    );
+    let auditor = viewer(Subject::User(Superuser::ReadOnly), Some(bob.id));
+    assert_eq!(list(auditor, None, false).await.repositories.len(), 4);
+
+    // Pages continue where the last one ended.
+    let first = h
+        .accounts
+        .visible_repositories(as_alice_viewer, None, false, None, 3)
+        .await
+        .unwrap();
+    assert_eq!(first.repositories.len(), 3);
+    let rest = h
+        .accounts
+        .visible_repositories(as_alice_viewer, None, false, first.next, 3)
+        .await
+        .unwrap();
+    assert_eq!(
+        names(rest.clone()),
+        [("alice/own".to_string(), Role::Admin)]
+    );
+    assert_eq!(rest.next, None);
+}
+
+pub(crate) async fn deleting_a_namespace_reaches_the_registry(h: &Harness) {
+    let (_, as_alice, acme) = alice_of_acme(h).await;
+    let path = RepositoryPath::parse("acme/app").unwrap();
+    push_image(&h.registry, &path, "v1", b"config", &[b"layer"]).await;
+    // The registry has looked the repository up (and cached it, where it caches).
+    h.registry
+        .manifest(&path, &tag("v1"), &NOBODY)
+        .await
+        .unwrap();
+    h.accounts
+        .delete_organization(&acme, &as_alice)
+        .await
+        .unwrap();
+    assert!(matches!(
+        h.registry.manifest(&path, &tag("v1"), &NOBODY).await,
+        Err(Error::RepositoryUnknown)
+    ));
+    assert!(matches!(
+        h.accounts.organization(&name("acme")).await,
+        Err(Error::NotFound { .. })
+    ));
+}
