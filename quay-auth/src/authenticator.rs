@@ -77,6 +77,19 @@ impl Default for AuthSettings {
     }
 }
 
+/// A signed-in browser session.
+#[derive(Clone, Debug)]
+pub struct Session {
+    /// Its user.
+    pub principal: Principal,
+    /// What requests that change something must send in `X-CSRF-Token`.
+    pub csrf_token: String,
+    /// Its public id.
+    pub uuid: String,
+    /// When the user signed in, epoch milliseconds.
+    pub created_ms: i64,
+}
+
 /// A registry token already verified: for whom it is and until when.
 #[derive(Clone)]
 struct VerifiedToken {
@@ -289,13 +302,17 @@ impl Authenticator {
         Ok(self.user_principal(&account, credential, Some(scopes)))
     }
 
-    /// Who a session cookie belongs to, and the session's CSRF token.
-    pub async fn session(&self, cookie: &str) -> quay_core::Result<(Principal, String, String)> {
+    /// The session a cookie carries, if it is valid now.
+    pub async fn session(&self, cookie: &str) -> quay_core::Result<Session> {
         let (record, account) = self
             .stored_token(TokenKind::Session, cookie, (SESSION_LOOKUP, SESSION_LENGTH))
             .await?;
-        let principal = self.user_principal(&account, CredentialKind::Session, None);
-        Ok((principal, record.detail, record.uuid))
+        Ok(Session {
+            principal: self.user_principal(&account, CredentialKind::Session, None),
+            csrf_token: record.detail,
+            uuid: record.uuid,
+            created_ms: record.created_ms,
+        })
     }
 
     /// A registry token for `principal` (`None`: anonymous) granting `grants`, for

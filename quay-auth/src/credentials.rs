@@ -117,6 +117,15 @@ pub fn robot_token() -> Result<(String, String), AuthError> {
     Ok((token, hash))
 }
 
+/// A new OAuth application's credentials: a public client id (20 characters of `A-Z0-9`)
+/// and a client secret (40 characters) with its hash.
+pub fn application_credentials() -> Result<(String, String, String), AuthError> {
+    let client_id = random_string(20, UPPER_ALPHANUMERIC)?;
+    let secret = random_string(40, ALPHANUMERIC)?;
+    let hash = hash_secret(&secret);
+    Ok((client_id, secret, hash))
+}
+
 /// A generated password (superusers creating users), 32 characters of `A-Z0-9`.
 pub fn generated_password() -> Result<String, AuthError> {
     random_string(32, UPPER_ALPHANUMERIC)

@@ -27,7 +27,7 @@ use quay_core::access::{Authorizer, Identity};
 use quay_core::names::Namespace;
 use quay_core::permission::{NamespaceAction, RepositoryAction};
 
-pub use crate::authenticator::{AuthSettings, Authenticator};
+pub use crate::authenticator::{AuthSettings, Authenticator, Session};
 pub use crate::authorizer::PermissionAuthorizer;
 pub use crate::error::AuthError;
 pub use crate::secrets::{hash_secret, verify_secret};

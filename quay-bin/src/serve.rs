@@ -20,7 +20,7 @@ pub(crate) async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         PermissionAuthorizer::new(backend.directory.clone(), deployment.auth_settings.clone());
     let tenancy = Tenancy {
         authenticator: deployment.authenticator.clone(),
-        directory: backend.directory.clone(),
+        accounts: backend.accounts.clone(),
         settings: TenancySettings {
             public_catalog: features.public_catalog,
             user_creation: features.user_creation,

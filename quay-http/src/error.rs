@@ -2,7 +2,8 @@
 //!
 //! On `/v2` every error is the OCI error envelope,
 //! `{"errors":[{"code","message","detail"}]}`, with the status the distribution
-//! specification (or, where it is silent, Quay) gives the condition.
+//! specification (or, where it is silent, Quay) gives the condition. On `/api/v1` the same
+//! conditions take Quay's shape instead (`crate::api::ApiError`).
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -11,7 +12,7 @@ use serde_json::json;
 
 use crate::headers::{API_VERSION, API_VERSION_VALUE, DOCKER_UPLOAD_UUID};
 
-/// What a `/v2` request can fail with.
+/// What a request can fail with.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum HttpError {
@@ -43,6 +44,12 @@ pub enum HttpError {
         /// The `WWW-Authenticate` header, with `error="insufficient_scope"`.
         challenge: String,
     },
+    /// The action needs a sign-in of the last few minutes (`FRESH_LOGIN_TIMEOUT`).
+    #[error("The action requires a fresh login to succeed.")]
+    FreshLoginRequired,
+    /// A session's request that changes something lacks the session's CSRF token.
+    #[error("CSRF token was invalid or missing.")]
+    CsrfTokenInvalid,
     /// A chunk does not start where the upload ends; the client learns where it does.
     #[error("chunk out of order: the upload has {size} bytes")]
     ChunkOutOfOrder {
@@ -65,7 +72,10 @@ impl HttpError {
             Self::MethodNotAllowed => (S::METHOD_NOT_ALLOWED, "UNSUPPORTED", none),
             Self::InvalidRequest(_) => (S::BAD_REQUEST, "INVALID_REQUEST", none),
             Self::Unauthorized { .. } => (S::UNAUTHORIZED, "UNAUTHORIZED", none),
-            Self::InsufficientScope { .. } => (S::FORBIDDEN, "DENIED", none),
+            Self::InsufficientScope { .. } | Self::CsrfTokenInvalid => {
+                (S::FORBIDDEN, "DENIED", none)
+            }
+            Self::FreshLoginRequired => (S::UNAUTHORIZED, "UNAUTHORIZED", none),
             Self::ChunkOutOfOrder { size, .. } => (
                 S::RANGE_NOT_SATISFIABLE,
                 "BLOB_UPLOAD_INVALID",
@@ -166,5 +176,5 @@ impl IntoResponse for HttpError {
     }
 }
 
-/// Results of `/v2` handlers.
+/// Results of handlers.
 pub type HttpResult<T> = Result<T, HttpError>;

@@ -1,6 +1,8 @@
 //! The registry's HTTP API, as an axum [`Router`] that any service can mount.
 //!
 //! - `/v2/...`: the OCI distribution API (specification v1.1), with Quay's additions;
+//! - `/api/v1/...`: Quay's REST API for tenancy, described at `/api/v1/discovery`, and the
+//!   OAuth implicit grant at `/oauth/authorize` (with [`Tenancy`] only);
 //! - `/health/instance`: whether this instance can reach its database and storage.
 //!
 //! The handlers are thin: parse and validate the request, ask the
@@ -25,6 +27,7 @@
 //! ```
 
 mod access_log;
+mod api;
 mod auth;
 mod error;
 mod headers;
@@ -36,9 +39,8 @@ use std::sync::Arc;
 use axum::Router;
 use axum::routing::get;
 use quay_auth::Authenticator;
-use quay_core::Registry;
 use quay_core::access::Authorizer;
-use quay_core::ports::AccountDirectory;
+use quay_core::{Accounts, Registry};
 
 pub use crate::error::{HttpError, HttpResult};
 
@@ -47,8 +49,8 @@ pub use crate::error::{HttpError, HttpResult};
 pub struct Tenancy {
     /// Resolves credentials and issues registry tokens.
     pub authenticator: Arc<Authenticator>,
-    /// Accounts, teams, permissions, credentials, the usage log.
-    pub directory: Arc<dyn AccountDirectory>,
+    /// Tenancy's use cases (on the registry's stores).
+    pub accounts: Arc<Accounts>,
     /// Switches of the deployment.
     pub settings: TenancySettings,
 }
@@ -122,6 +124,13 @@ impl AppState {
         self
     }
 
+    /// Whether clients reach the registry over HTTPS (cookies are then `Secure`).
+    fn is_https(&self) -> bool {
+        self.public
+            .as_ref()
+            .is_some_and(|public| &*public.scheme == "https")
+    }
+
     /// `path` as a URL for a header.
     fn url(&self, path: &str) -> String {
         match &self.public {
@@ -133,13 +142,18 @@ impl AppState {
 
 /// The registry's routes.
 pub fn router(state: AppState) -> Router {
-    Router::new()
+    let api = state
+        .tenancy
+        .clone()
+        .map(|tenancy| api::router(state.clone(), tenancy));
+    let registry = Router::new()
         .route("/v2", get(v2::api_version))
         .route("/v2/", get(v2::api_version))
         .route("/v2/_catalog", get(v2::listing::catalog))
         .route("/v2/auth", get(v2::token::issue))
         .route("/v2/{*path}", axum::routing::any(v2::dispatch))
         .route("/health/instance", get(health::instance))
+        .with_state(state);
+    api.map_or(registry.clone(), |api| registry.merge(api))
         .layer(axum::middleware::from_fn(access_log::access_log))
-        .with_state(state)
 }

@@ -3,18 +3,20 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use quay_core::ports::AccountDirectory;
-use quay_core::{Registry, RegistrySettings, Stores};
+use quay_core::ports::{AccountDirectory, MetadataStore};
+use quay_core::{Accounts, Registry, RegistrySettings, Stores};
 
 use crate::{
     CacheOptions, CachedMetadata, MetadataOptions, ObjectStorage, PullLog, SqlMetadata,
     StorageError,
 };
 
-/// A registry and the tenancy stores beside it.
+/// A registry and tenancy beside it, on the same stores.
 pub struct Backend {
     /// The registry.
     pub registry: Registry,
+    /// Tenancy's use cases.
+    pub accounts: Arc<Accounts>,
     /// Accounts, teams, permissions, credentials and the usage log.
     pub directory: Arc<dyn AccountDirectory>,
     /// The queue of pull entries; close it on shutdown.
@@ -34,8 +36,10 @@ pub async fn open_registry(
     let directory = Arc::new(metadata.clone());
     let pull_log = Arc::new(PullLog::start(directory.clone()));
     let blobs = Arc::new(ObjectStorage::filesystem(blob_dir)?);
+    let cached: Arc<dyn MetadataStore> =
+        Arc::new(CachedMetadata::new(metadata, &CacheOptions::default()));
     let stores = Stores {
-        metadata: Arc::new(CachedMetadata::new(metadata, &CacheOptions::default())),
+        metadata: cached.clone(),
         accounts: directory.clone(),
         blobs: blobs.clone(),
         uploads: blobs,
@@ -43,6 +47,7 @@ pub async fn open_registry(
     };
     Ok(Backend {
         registry: Registry::new(stores, settings),
+        accounts: Arc::new(Accounts::new(directory.clone(), cached)),
         directory,
         pull_log,
     })

@@ -212,7 +212,8 @@ pub trait RepositoryStore: Send + Sync {
 
     /// The repository at `path` in namespace `namespace`, created if missing. Only when it
     /// is created: the creator gets admin, the organization's default permissions apply, and
-    /// `audit` (if any) is recorded. Returns the repository and whether it was created.
+    /// `audit` (if any) is recorded, filed under the new repository. Returns the repository
+    /// and whether it was created.
     async fn create_repository(
         &self,
         namespace: NamespaceId,

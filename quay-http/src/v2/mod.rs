@@ -125,9 +125,11 @@ impl Request {
 
     /// Asks the authorizer; every handler does before it touches the registry. A refusal
     /// is the same whether the repository is private or missing, so nobody learns which
-    /// private repositories exist: 401 with a challenge naming the scope, or, to the holder
-    /// of a valid registry token that lacks the grant, 403 `insufficient_scope` (RFC 6750),
-    /// on which clients such as oras fetch a token with the scope named.
+    /// private repositories exist: 401 with a challenge naming the scope, or, to an
+    /// authenticated holder of a valid registry token that lacks the grant, 403
+    /// `insufficient_scope` (RFC 6750). Quay answers 401 there too, but a client that caches
+    /// its token (oras-py) only fetches one with the scope named after a 403: with 401 it
+    /// could never push.
     async fn authorize(
         &self,
         repository: &RepositoryPath,
@@ -149,8 +151,10 @@ impl Request {
                 let challenge = self
                     .state
                     .challenge(&self.headers, Some((repository, actions)));
-                Err(match self.caller {
-                    Identity::Token { .. } => HttpError::InsufficientScope {
+                Err(match &self.caller {
+                    Identity::Token {
+                        principal: Some(_), ..
+                    } => HttpError::InsufficientScope {
                         challenge: format!("{challenge},error=\"insufficient_scope\""),
                     },
                     _ => HttpError::Unauthorized {

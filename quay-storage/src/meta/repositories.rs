@@ -156,6 +156,8 @@ impl RepositoryStore for SqlMetadata {
                     .await?;
                 permissions::apply_prototypes(&txn, namespace, repository.id, creator).await?;
             }
+            // The entry belongs to the repository it announces.
+            let audit = audit.map(|entry| entry.repository(&repository));
             audit::record(&txn, audit).await?;
         }
         txn.commit().await.or_storage()?;

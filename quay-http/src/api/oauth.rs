@@ -1,0 +1,315 @@
+//! OAuth: an organization's applications, and the implicit grant at `/oauth/authorize`
+//! through which a signed-in user (a browser, or a script holding a session) mints a
+//! scoped access token for an application.
+//!
+//! The grant is a `POST` carrying the session's CSRF token, so that another site cannot
+//! make a signed-in browser hand a token to an application it registered; `GET` only
+//! describes what would be granted.
+
+use axum::extract::{Path, Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use quay_auth::credentials;
+use quay_core::Error;
+use quay_core::access::Scopes;
+use quay_core::permission::NamespaceAction;
+use quay_core::ports::ApplicationRecord;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::Api;
+use super::caller::Caller;
+use super::error::{ApiError, ApiResult, Failures};
+use super::extract::{Json, Valid};
+
+/// How long a token from the implicit grant lasts (Quay's: ten years).
+const GRANTED_TOKEN_LIFETIME_S: i64 = 315_576_000;
+
+pub(super) fn routes() -> OpenApiRouter<Api> {
+    OpenApiRouter::new()
+        .routes(routes!(applications, create_application))
+        .routes(routes!(application, update_application, delete_application))
+}
+
+/// An OAuth application.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct ApplicationView {
+    name: String,
+    description: String,
+    application_uri: String,
+    client_id: String,
+    /// Shown only when the application is created (only its hash is kept).
+    client_secret: Option<String>,
+    redirect_uri: String,
+}
+
+impl ApplicationView {
+    fn of(application: ApplicationRecord, client_secret: Option<String>) -> Self {
+        Self {
+            name: application.name,
+            description: application.description,
+            application_uri: application.application_uri,
+            client_id: application.client_id,
+            client_secret,
+            redirect_uri: application.redirect_uri,
+        }
+    }
+}
+
+/// An organization's applications.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct ApplicationList {
+    applications: Vec<ApplicationView>,
+}
+
+/// An application's settings.
+#[derive(Deserialize, ToSchema)]
+pub(crate) struct ApplicationRequest {
+    name: String,
+    /// Where granted tokens are sent; a grant's `redirect_uri` must start with it.
+    redirect_uri: Option<String>,
+    /// The application's home page.
+    application_uri: Option<String>,
+    description: Option<String>,
+}
+
+/// An organization's OAuth applications (administrators).
+#[utoipa::path(get, path = "/api/v1/organization/{orgname}/applications", tag = "organization",
+    params(("orgname" = String, Path, description = "The organization")),
+    responses((status = 200, description = "The applications", body = ApplicationList), Failures))]
+async fn applications(
+    State(api): State<Api>,
+    caller: Caller,
+    Valid(Path(organization)): Valid<Path<String>>,
+) -> ApiResult<axum::Json<ApplicationList>> {
+    let organization = api
+        .organization_for(&caller, &organization, NamespaceAction::Administer)
+        .await?;
+    let applications = api.accounts().applications(&organization).await?;
+    Ok(axum::Json(ApplicationList {
+        applications: applications
+            .into_iter()
+            .map(|application| ApplicationView::of(application, None))
+            .collect(),
+    }))
+}
+
+/// Creates an OAuth application; the response has its client secret (administrators).
+#[utoipa::path(post, path = "/api/v1/organization/{orgname}/applications", tag = "organization",
+    params(("orgname" = String, Path, description = "The organization")),
+    request_body = ApplicationRequest,
+    responses((status = 200, description = "The application", body = ApplicationView), Failures))]
+async fn create_application(
+    State(api): State<Api>,
+    caller: Caller,
+    Valid(Path(organization)): Valid<Path<String>>,
+    Json(request): Json<ApplicationRequest>,
+) -> ApiResult<axum::Json<ApplicationView>> {
+    let organization = api
+        .organization_for(&caller, &organization, NamespaceAction::Administer)
+        .await?;
+    let (client_id, secret, client_secret_hash) =
+        credentials::application_credentials().map_err(Error::from)?;
+    let application = ApplicationRecord {
+        organization: organization.id,
+        client_id,
+        client_secret_hash,
+        name: application_name(&request.name)?,
+        redirect_uri: request.redirect_uri.unwrap_or_default(),
+        application_uri: request.application_uri.unwrap_or_default(),
+        description: request.description.unwrap_or_default(),
+    };
+    api.accounts()
+        .save_application(&organization, application.clone(), &caller.actor)
+        .await?;
+    Ok(axum::Json(ApplicationView::of(application, Some(secret))))
+}
+
+fn application_name(name: &str) -> ApiResult<String> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 255 {
+        return Err(ApiError::invalid("The name must have 1 to 255 characters"));
+    }
+    Ok(name.to_string())
+}
+
+/// An OAuth application (administrators).
+#[utoipa::path(get, path = "/api/v1/organization/{orgname}/applications/{client_id}", tag = "organization",
+    params(("orgname" = String, Path, description = "The organization"),
+           ("client_id" = String, Path, description = "The application's client id")),
+    responses((status = 200, description = "The application", body = ApplicationView), Failures))]
+async fn application(
+    State(api): State<Api>,
+    caller: Caller,
+    Valid(Path((organization, client_id))): Valid<Path<(String, String)>>,
+) -> ApiResult<axum::Json<ApplicationView>> {
+    let organization = api
+        .organization_for(&caller, &organization, NamespaceAction::Administer)
+        .await?;
+    let application = api
+        .accounts()
+        .application(&organization, &client_id)
+        .await?;
+    Ok(axum::Json(ApplicationView::of(application, None)))
+}
+
+/// Changes an OAuth application (administrators).
+#[utoipa::path(put, path = "/api/v1/organization/{orgname}/applications/{client_id}", tag = "organization",
+    params(("orgname" = String, Path, description = "The organization"),
+           ("client_id" = String, Path, description = "The application's client id")),
+    request_body = ApplicationRequest,
+    responses((status = 200, description = "The application", body = ApplicationView), Failures))]
+async fn update_application(
+    State(api): State<Api>,
+    caller: Caller,
+    Valid(Path((organization, client_id))): Valid<Path<(String, String)>>,
+    Json(request): Json<ApplicationRequest>,
+) -> ApiResult<axum::Json<ApplicationView>> {
+    let organization = api
+        .organization_for(&caller, &organization, NamespaceAction::Administer)
+        .await?;
+    let existing = api
+        .accounts()
+        .application(&organization, &client_id)
+        .await?;
+    let application = ApplicationRecord {
+        name: application_name(&request.name)?,
+        redirect_uri: request.redirect_uri.unwrap_or(existing.redirect_uri),
+        application_uri: request.application_uri.unwrap_or(existing.application_uri),
+        description: request.description.unwrap_or(existing.description),
+        ..existing
+    };
+    api.accounts()
+        .save_application(&organization, application.clone(), &caller.actor)
+        .await?;
+    Ok(axum::Json(ApplicationView::of(application, None)))
+}
+
+/// Deletes an OAuth application and the tokens granted to it (administrators).
+#[utoipa::path(delete, path = "/api/v1/organization/{orgname}/applications/{client_id}", tag = "organization",
+    params(("orgname" = String, Path, description = "The organization"),
+           ("client_id" = String, Path, description = "The application's client id")),
+    responses((status = 204, description = "Deleted"), Failures))]
+async fn delete_application(
+    State(api): State<Api>,
+    caller: Caller,
+    Valid(Path((organization, client_id))): Valid<Path<(String, String)>>,
+) -> ApiResult<StatusCode> {
+    let organization = api
+        .organization_for(&caller, &organization, NamespaceAction::Administer)
+        .await?;
+    api.accounts()
+        .delete_application(&organization, &client_id, &caller.actor)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// An implicit grant's parameters (RFC 6749 §4.2).
+#[derive(Deserialize)]
+pub(crate) struct GrantRequest {
+    /// Must be `token`.
+    response_type: String,
+    client_id: String,
+    redirect_uri: Option<String>,
+    /// Space-separated scopes.
+    scope: String,
+    /// Returned as given.
+    state: Option<String>,
+}
+
+/// What a grant would give, for the user to confirm.
+#[derive(Serialize)]
+pub(crate) struct GrantDescription {
+    application: String,
+    client_id: String,
+    scopes: Vec<String>,
+    redirect_uri: String,
+}
+
+/// The application and the validated scopes and redirect of a grant request.
+async fn validate(
+    api: &Api,
+    request: &GrantRequest,
+) -> ApiResult<(ApplicationRecord, Scopes, String)> {
+    if request.response_type != "token" {
+        return Err(ApiError::invalid(
+            "response_type must be token (the implicit grant)",
+        ));
+    }
+    let application = api
+        .accounts()
+        .directory()
+        .application(&request.client_id)
+        .await?
+        .ok_or_else(|| ApiError::invalid("Unknown client_id"))?;
+    let redirect = request
+        .redirect_uri
+        .clone()
+        .unwrap_or_else(|| application.redirect_uri.clone());
+    if application.redirect_uri.is_empty() || !redirect.starts_with(&application.redirect_uri) {
+        return Err(ApiError::invalid(
+            "redirect_uri does not match the application's redirect URI",
+        ));
+    }
+    let scopes = Scopes::parse(&request.scope)?;
+    if scopes == Scopes::default() {
+        return Err(ApiError::invalid("At least one scope is required"));
+    }
+    Ok((application, scopes, redirect))
+}
+
+/// `GET /oauth/authorize`: what the grant would give (a signed-in user only).
+pub(crate) async fn describe_grant(
+    State(api): State<Api>,
+    caller: Caller,
+    Valid(Query(request)): Valid<Query<GrantRequest>>,
+) -> ApiResult<axum::Json<GrantDescription>> {
+    caller.user()?;
+    let (application, scopes, redirect_uri) = validate(&api, &request).await?;
+    Ok(axum::Json(GrantDescription {
+        application: application.name,
+        client_id: application.client_id,
+        scopes: scopes.names().split(' ').map(str::to_string).collect(),
+        redirect_uri,
+    }))
+}
+
+/// `POST /oauth/authorize`: grants the token, redirecting to the application with it in
+/// the fragment. Only a session may grant (with its CSRF token), as in Quay.
+pub(crate) async fn grant(
+    State(api): State<Api>,
+    caller: Caller,
+    Valid(Query(request)): Valid<Query<GrantRequest>>,
+) -> ApiResult<Response> {
+    let principal = caller.user()?;
+    if caller.session.is_none() {
+        return Err(caller.refusal());
+    }
+    let (application, scopes, redirect_uri) = validate(&api, &request).await?;
+    let user = api.accounts().user(&principal.name).await?;
+    let scope = scopes.names();
+    let minted = credentials::oauth_token(
+        user.id,
+        &application.client_id,
+        &scope,
+        api.now_ms(),
+        GRANTED_TOKEN_LIFETIME_S * 1000,
+    )
+    .map_err(Error::from)?;
+    api.accounts()
+        .store_token(&user, minted.record, &caller.actor)
+        .await?;
+    let mut fragment = form_urlencoded::Serializer::new(String::new());
+    fragment
+        .append_pair("access_token", &minted.secret)
+        .append_pair("token_type", "Bearer")
+        .append_pair("expires_in", &GRANTED_TOKEN_LIFETIME_S.to_string())
+        .append_pair("scope", &scope);
+    if let Some(state) = &request.state {
+        fragment.append_pair("state", state);
+    }
+    let location = format!("{redirect_uri}#{}", fragment.finish());
+    Ok((StatusCode::FOUND, [(header::LOCATION, location)]).into_response())
+}

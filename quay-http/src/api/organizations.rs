@@ -1,0 +1,474 @@
+//! Organizations, their members and default permissions.
+
+use std::collections::BTreeMap;
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use quay_core::Error;
+use quay_core::account::{Grantee, NamespaceKind, NamespaceRecord, PrototypeRecord};
+use quay_core::accounts::{Delegate, OrganizationMember};
+use quay_core::names::Namespace;
+use quay_core::permission::{self, NamespaceAction, Role};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::Api;
+use super::caller::Caller;
+use super::error::{ApiError, ApiResult, Failures};
+use super::extract::{Json, Valid};
+use super::teams::TeamView;
+
+pub(super) fn routes() -> OpenApiRouter<Api> {
+    OpenApiRouter::new()
+        .routes(routes!(create_organization))
+        .routes(routes!(
+            organization,
+            update_organization,
+            delete_organization
+        ))
+        .routes(routes!(members))
+        .routes(routes!(member, remove_member))
+        .routes(routes!(prototypes, create_prototype))
+        .routes(routes!(update_prototype, delete_prototype))
+}
+
+/// A role name: `read`, `write` or `admin`.
+pub(crate) fn role(name: &str) -> ApiResult<Role> {
+    Role::from_name(name).ok_or_else(|| {
+        ApiError::invalid(format!(
+            "Invalid role {name:?}: expected read, write or admin"
+        ))
+    })
+}
+
+/// A name that must be a valid namespace (organization, team, robot's short name).
+pub(crate) fn name(text: &str) -> ApiResult<Namespace> {
+    Ok(Namespace::parse(text)?)
+}
+
+impl Api {
+    /// The organization `name`, once the caller may do `action` in it.
+    pub(crate) async fn organization_for(
+        &self,
+        caller: &Caller,
+        name: &str,
+        action: NamespaceAction,
+    ) -> ApiResult<NamespaceRecord> {
+        let name = self::name(name)?;
+        caller.may_namespace(self, &name, action).await?;
+        Ok(self.accounts().organization(&name).await?)
+    }
+}
+
+/// A new organization.
+#[derive(Deserialize, ToSchema)]
+pub(crate) struct NewOrganization {
+    /// Its name (a namespace name, not taken by a user or organization).
+    name: String,
+    /// Contact address.
+    email: Option<String>,
+}
+
+/// Creates an organization; the caller joins its `owners` team (scope `user:admin`).
+#[utoipa::path(post, path = "/api/v1/organization/", tag = "organization",
+    request_body = NewOrganization,
+    responses((status = 201, description = "Created", body = String), Failures))]
+async fn create_organization(
+    State(api): State<Api>,
+    caller: Caller,
+    Json(request): Json<NewOrganization>,
+) -> ApiResult<(StatusCode, axum::Json<&'static str>)> {
+    caller.user()?;
+    caller.scope(|scopes| scopes.user_admin)?;
+    let name = name(&request.name)?;
+    api.accounts()
+        .create_organization(&name, request.email.as_deref(), &caller.actor)
+        .await?;
+    Ok((StatusCode::CREATED, axum::Json("Created")))
+}
+
+/// An organization, as far as the caller may see it.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct OrganizationView {
+    name: String,
+    /// Contact address (administrators only).
+    email: Option<String>,
+    is_admin: bool,
+    is_member: bool,
+    /// The teams, by name (members only).
+    teams: Option<BTreeMap<String, TeamView>>,
+    /// The team names, in order (members only).
+    ordered_teams: Option<Vec<String>>,
+}
+
+async fn organization_view(
+    api: &Api,
+    caller: &Caller,
+    organization: &Namespace,
+) -> ApiResult<OrganizationView> {
+    let directory = api.accounts().directory();
+    let (record, facts) = directory
+        .namespace_access(caller.account(), organization)
+        .await?
+        .filter(|(record, _)| record.kind == NamespaceKind::Organization)
+        .ok_or_else(|| Error::NotFound {
+            what: "organization",
+            name: organization.to_string(),
+        })?;
+    let subject = caller.identity.subject();
+    let settings = api.permissions();
+    let is_admin =
+        permission::may_in_namespace(subject, NamespaceAction::Administer, &facts, settings);
+    let is_member = permission::may_in_namespace(subject, NamespaceAction::View, &facts, settings);
+    let (teams, ordered_teams) = if is_member {
+        let own: Vec<Namespace> = match caller.account() {
+            Some(account) => directory
+                .teams_of(record.id, account)
+                .await?
+                .into_iter()
+                .map(|team| team.name)
+                .collect(),
+            None => Vec::new(),
+        };
+        let teams = directory.teams(record.id).await?;
+        let ordered = teams.iter().map(|team| team.name.to_string()).collect();
+        let views = teams
+            .into_iter()
+            .map(|team| {
+                let can_view = is_admin || own.contains(&team.name);
+                (team.name.to_string(), TeamView::of(team, can_view))
+            })
+            .collect();
+        (Some(views), Some(ordered))
+    } else {
+        (None, None)
+    };
+    Ok(OrganizationView {
+        name: record.name.to_string(),
+        email: if is_admin { record.email } else { None },
+        is_admin,
+        is_member,
+        teams,
+        ordered_teams,
+    })
+}
+
+/// An organization: anyone sees its name, members its teams, administrators its address.
+#[utoipa::path(get, path = "/api/v1/organization/{orgname}", tag = "organization",
+    params(("orgname" = String, Path, description = "The organization")),
+    responses((status = 200, description = "The organization", body = OrganizationView), Failures))]
+async fn organization(
+    State(api): State<Api>,
+    caller: Caller,
+    Valid(Path(organization)): Valid<Path<String>>,
+) -> ApiResult<axum::Json<OrganizationView>> {
+    let organization = name(&organization)?;
+    Ok(axum::Json(
+        organization_view(&api, &caller, &organization).await?,
+    ))
+}
+
+/// Changes to an organization.
+#[derive(Deserialize, ToSchema)]
+pub(crate) struct OrganizationUpdate {
+    /// A new contact address.
+    email: Option<String>,
+}
+
+/// Changes an organization's contact address (administrators, scope `org:admin`).
+#[utoipa::path(put, path = "/api/v1/organization/{orgname}", tag = "organization",
+    params(("orgname" = String, Path, description = "The organization")),
+    request_body = OrganizationUpdate,
+    responses((status = 200, description = "The organization", body = OrganizationView), Failures))]
+async fn update_organization(
+    State(api): State<Api>,
+    caller: Caller,
+    Valid(Path(organization)): Valid<Path<String>>,
+    Json(request): Json<OrganizationUpdate>,
+) -> ApiResult<axum::Json<OrganizationView>> {
+    let record = api
+        .organization_for(&caller, &organization, NamespaceAction::Administer)
+        .await?;
+    if let Some(email) = &request.email
+        && record.email.as_deref() != Some(email.as_str())
+    {
+        api.accounts()
+            .set_organization_email(&record, email, &caller.actor)
+            .await?;
+    }
+    Ok(axum::Json(
+        organization_view(&api, &caller, &record.name).await?,
+    ))
+}
+
+/// Deletes an organization with its repositories, teams and robots (administrators).
+#[utoipa::path(delete, path = "/api/v1/organization/{orgname}", tag = "organization",
+    params(("orgname" = String, Path, description = "The organization")),
+    responses((status = 204, description = "Deleted"), Failures))]
+async fn delete_organization(
+    State(api): State<Api>,
+    caller: Caller,
+    Valid(Path(organization)): Valid<Path<String>>,
+) -> ApiResult<StatusCode> {
+    let record = api
+        .organization_for(&caller, &organization, NamespaceAction::Administer)
+        .await?;
+    caller.fresh(&api)?;
+    api.accounts()
+        .delete_organization(&record, &caller.actor)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// A team, named.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct TeamName {
+    pub(crate) name: String,
+}
+
+/// A member of an organization.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct MemberView {
+    name: String,
+    /// `user` or `robot`.
+    kind: String,
+    /// The organization's teams they are in.
+    teams: Vec<TeamName>,
+    /// The organization's repositories they hold a permission on.
+    repositories: Vec<String>,
+}
+
+impl From<OrganizationMember> for MemberView {
+    fn from(member: OrganizationMember) -> Self {
+        let robot = member.account.kind == quay_core::account::AccountKind::Robot;
+        Self {
+            name: member.account.name,
+            kind: if robot { "robot" } else { "user" }.into(),
+            teams: member
+                .teams
+                .into_iter()
+                .map(|name| TeamName { name })
+                .collect(),
+            repositories: member.repositories,
+        }
+    }
+}
+
+/// The users of an organization.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct MemberList {
+    members: Vec<MemberView>,
+}
+
+/// The users in an organization's teams (administrators).
+#[utoipa::path(get, path = "/api/v1/organization/{orgname}/members", tag = "organization",
+    params(("orgname" = String, Path, description = "The organization")),
+    responses((status = 200, description = "The members", body = MemberList), Failures))]
+async fn members(
+    State(api): State<Api>,
+    caller: Caller,
+    Valid(Path(organization)): Valid<Path<String>>,
+) -> ApiResult<axum::Json<MemberList>> {
+    let record = api
+        .organization_for(&caller, &organization, NamespaceAction::Administer)
+        .await?;
+    let members = api.accounts().organization_members(&record).await?;
+    Ok(axum::Json(MemberList {
+        members: members.into_iter().map(MemberView::from).collect(),
+    }))
+}
+
+/// One member (a user or a robot) of an organization (administrators).
+#[utoipa::path(get, path = "/api/v1/organization/{orgname}/members/{membername}", tag = "organization",
+    params(("orgname" = String, Path, description = "The organization"),
+           ("membername" = String, Path, description = "The user or robot")),
+    responses((status = 200, description = "The member", body = MemberView), Failures))]
+async fn member(
+    State(api): State<Api>,
+    caller: Caller,
+    Valid(Path((organization, member))): Valid<Path<(String, String)>>,
+) -> ApiResult<axum::Json<MemberView>> {
+    let record = api
+        .organization_for(&caller, &organization, NamespaceAction::Administer)
+        .await?;
+    let member = api.accounts().organization_member(&record, &member).await?;
+    Ok(axum::Json(member.into()))
+}
+
+/// Removes a user from every team and repository permission of the organization.
+#[utoipa::path(delete, path = "/api/v1/organization/{orgname}/members/{membername}", tag = "organization",
+    params(("orgname" = String, Path, description = "The organization"),
+           ("membername" = String, Path, description = "The user")),
+    responses((status = 204, description = "Removed"), Failures))]
+async fn remove_member(
+    State(api): State<Api>,
+    caller: Caller,
+    Valid(Path((organization, member))): Valid<Path<(String, String)>>,
+) -> ApiResult<StatusCode> {
+    let record = api
+        .organization_for(&caller, &organization, NamespaceAction::Administer)
+        .await?;
+    api.accounts()
+        .remove_organization_member(&record, &member, &caller.actor)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// A user, robot or team named in a default permission.
+#[derive(Deserialize, Serialize, ToSchema)]
+pub(crate) struct PrototypeParty {
+    name: String,
+    /// `user` (users and robots) or `team`; absent for the activating user.
+    kind: Option<String>,
+}
+
+/// A default permission: `role` for `delegate` on each repository created in the
+/// organization (by `activating_user` only, when set).
+#[derive(Serialize, ToSchema)]
+pub(crate) struct PrototypeView {
+    id: String,
+    role: String,
+    activating_user: Option<PrototypeParty>,
+    delegate: PrototypeParty,
+}
+
+impl From<PrototypeRecord> for PrototypeView {
+    fn from(prototype: PrototypeRecord) -> Self {
+        let (grantee, name) = prototype.delegate;
+        let kind = match grantee {
+            Grantee::Account(_) => "user",
+            Grantee::Team(_) => "team",
+        };
+        Self {
+            id: prototype.uuid,
+            role: prototype.role.as_str().into(),
+            activating_user: prototype
+                .activating_account
+                .map(|(_, name)| PrototypeParty { name, kind: None }),
+            delegate: PrototypeParty {
+                name,
+                kind: Some(kind.into()),
+            },
+        }
+    }
+}
+
+/// An organization's default permissions.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct PrototypeList {
+    prototypes: Vec<PrototypeView>,
+}
+
+/// The organization's default permissions (administrators).
+#[utoipa::path(get, path = "/api/v1/organization/{orgname}/prototypes", tag = "organization",
+    params(("orgname" = String, Path, description = "The organization")),
+    responses((status = 200, description = "The default permissions", body = PrototypeList), Failures))]
+async fn prototypes(
+    State(api): State<Api>,
+    caller: Caller,
+    Valid(Path(organization)): Valid<Path<String>>,
+) -> ApiResult<axum::Json<PrototypeList>> {
+    let record = api
+        .organization_for(&caller, &organization, NamespaceAction::Administer)
+        .await?;
+    let prototypes = api.accounts().prototypes(&record).await?;
+    Ok(axum::Json(PrototypeList {
+        prototypes: prototypes.into_iter().map(PrototypeView::from).collect(),
+    }))
+}
+
+/// A default permission to create.
+#[derive(Deserialize, ToSchema)]
+pub(crate) struct NewPrototype {
+    /// `read`, `write` or `admin`.
+    role: String,
+    /// Who receives it.
+    delegate: PrototypeParty,
+    /// Only for repositories this user creates.
+    activating_user: Option<PrototypeParty>,
+}
+
+/// Creates a default permission (administrators).
+#[utoipa::path(post, path = "/api/v1/organization/{orgname}/prototypes", tag = "organization",
+    params(("orgname" = String, Path, description = "The organization")),
+    request_body = NewPrototype,
+    responses((status = 200, description = "The default permission", body = PrototypeView), Failures))]
+async fn create_prototype(
+    State(api): State<Api>,
+    caller: Caller,
+    Valid(Path(organization)): Valid<Path<String>>,
+    Json(request): Json<NewPrototype>,
+) -> ApiResult<axum::Json<PrototypeView>> {
+    let record = api
+        .organization_for(&caller, &organization, NamespaceAction::Administer)
+        .await?;
+    let role = role(&request.role)?;
+    let delegate = match request.delegate.kind.as_deref() {
+        Some("team") => Delegate::Team(name(&request.delegate.name)?),
+        Some("user") => Delegate::Account(request.delegate.name),
+        _ => return Err(ApiError::invalid("delegate.kind must be user or team")),
+    };
+    let activating = request.activating_user.map(|user| user.name);
+    let prototype = api
+        .accounts()
+        .create_prototype(
+            &record,
+            activating.as_deref(),
+            &delegate,
+            role,
+            &caller.actor,
+        )
+        .await?;
+    Ok(axum::Json(prototype.into()))
+}
+
+/// A role.
+#[derive(Deserialize, ToSchema)]
+pub(crate) struct RoleRequest {
+    /// `read`, `write` or `admin`.
+    pub(crate) role: String,
+}
+
+/// Changes a default permission's role (administrators).
+#[utoipa::path(put, path = "/api/v1/organization/{orgname}/prototypes/{prototypeid}", tag = "organization",
+    params(("orgname" = String, Path, description = "The organization"),
+           ("prototypeid" = String, Path, description = "The default permission's id")),
+    request_body = RoleRequest,
+    responses((status = 200, description = "The default permission", body = PrototypeView), Failures))]
+async fn update_prototype(
+    State(api): State<Api>,
+    caller: Caller,
+    Valid(Path((organization, id))): Valid<Path<(String, String)>>,
+    Json(request): Json<RoleRequest>,
+) -> ApiResult<axum::Json<PrototypeView>> {
+    let record = api
+        .organization_for(&caller, &organization, NamespaceAction::Administer)
+        .await?;
+    let role = role(&request.role)?;
+    let prototype = api
+        .accounts()
+        .set_prototype_role(&record, &id, role, &caller.actor)
+        .await?;
+    Ok(axum::Json(prototype.into()))
+}
+
+/// Deletes a default permission (administrators).
+#[utoipa::path(delete, path = "/api/v1/organization/{orgname}/prototypes/{prototypeid}", tag = "organization",
+    params(("orgname" = String, Path, description = "The organization"),
+           ("prototypeid" = String, Path, description = "The default permission's id")),
+    responses((status = 204, description = "Deleted"), Failures))]
+async fn delete_prototype(
+    State(api): State<Api>,
+    caller: Caller,
+    Valid(Path((organization, id))): Valid<Path<(String, String)>>,
+) -> ApiResult<StatusCode> {
+    let record = api
+        .organization_for(&caller, &organization, NamespaceAction::Administer)
+        .await?;
+    api.accounts()
+        .delete_prototype(&record, &id, &caller.actor)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,287 @@
+//! Teams of organizations and their members.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use quay_core::RepositoryPath;
+use quay_core::account::{AccountKind, AccountRecord, Grantee, TeamRecord};
+use quay_core::accounts::TeamSettings;
+use quay_core::permission::{NamespaceAction, Role, TeamRole, Visibility};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::Api;
+use super::caller::Caller;
+use super::error::{ApiError, ApiResult, Failures};
+use super::extract::{Json, Valid};
+use super::organizations::name;
+
+pub(super) fn routes() -> OpenApiRouter<Api> {
+    OpenApiRouter::new()
+        .routes(routes!(save_team, delete_team))
+        .routes(routes!(team_members))
+        .routes(routes!(add_team_member, remove_team_member))
+        .routes(routes!(team_permissions))
+}
+
+/// A team of an organization.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct TeamView {
+    name: String,
+    description: String,
+    /// `member`, `creator` or `admin`.
+    role: String,
+    /// Whether the caller may see its members.
+    can_view: bool,
+    repo_count: u64,
+    member_count: u64,
+    is_synced: bool,
+}
+
+impl TeamView {
+    pub(crate) fn of(team: TeamRecord, can_view: bool) -> Self {
+        Self {
+            name: team.name.to_string(),
+            description: team.description,
+            role: team.role.as_str().into(),
+            can_view,
+            repo_count: team.repository_count,
+            member_count: team.member_count,
+            is_synced: false,
+        }
+    }
+}
+
+/// A team's new role and description.
+#[derive(Deserialize, ToSchema)]
+pub(crate) struct TeamRequest {
+    /// `member`, `creator` or `admin`.
+    role: String,
+    /// Free text; unchanged when absent.
+    description: Option<String>,
+}
+
+/// A team after a change.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct SavedTeam {
+    #[serde(flatten)]
+    team: TeamView,
+    /// Whether the team was created by this request.
+    new_team: bool,
+}
+
+/// Creates a team or changes its role and description (administrators).
+#[utoipa::path(put, path = "/api/v1/organization/{orgname}/team/{teamname}", tag = "team",
+    params(("orgname" = String, Path, description = "The organization"),
+           ("teamname" = String, Path, description = "The team")),
+    request_body = TeamRequest,
+    responses((status = 200, description = "The team", body = SavedTeam), Failures))]
+async fn save_team(
+    State(api): State<Api>,
+    caller: Caller,
+    Valid(Path((organization, team))): Valid<Path<(String, String)>>,
+    Json(request): Json<TeamRequest>,
+) -> ApiResult<axum::Json<SavedTeam>> {
+    let organization = api
+        .organization_for(&caller, &organization, NamespaceAction::Administer)
+        .await?;
+    let role = TeamRole::from_name(&request.role)
+        .ok_or_else(|| ApiError::invalid("Invalid team role: expected member, creator or admin"))?;
+    let settings = TeamSettings {
+        role: Some(role),
+        description: request.description,
+    };
+    let (team, new_team) = api
+        .accounts()
+        .save_team(&organization, &name(&team)?, settings, &caller.actor)
+        .await?;
+    Ok(axum::Json(SavedTeam {
+        team: TeamView::of(team, true),
+        new_team,
+    }))
+}
+
+/// Deletes a team (administrators; not the caller's last admin team).
+#[utoipa::path(delete, path = "/api/v1/organization/{orgname}/team/{teamname}", tag = "team",
+    params(("orgname" = String, Path, description = "The organization"),
+           ("teamname" = String, Path, description = "The team")),
+    responses((status = 204, description = "Deleted"), Failures))]
+async fn delete_team(
+    State(api): State<Api>,
+    caller: Caller,
+    Valid(Path((organization, team))): Valid<Path<(String, String)>>,
+) -> ApiResult<StatusCode> {
+    let organization = api
+        .organization_for(&caller, &organization, NamespaceAction::Administer)
+        .await?;
+    api.accounts()
+        .delete_team(&organization, &name(&team)?, &caller.actor)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// A member of a team.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct TeamMemberView {
+    name: String,
+    /// Always `user` (robots are users with `is_robot`).
+    kind: String,
+    is_robot: bool,
+    /// Always false: members are added directly.
+    invited: bool,
+}
+
+impl From<AccountRecord> for TeamMemberView {
+    fn from(account: AccountRecord) -> Self {
+        Self {
+            is_robot: account.kind == AccountKind::Robot,
+            name: account.name,
+            kind: "user".into(),
+            invited: false,
+        }
+    }
+}
+
+/// A team's members.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct TeamMembers {
+    name: String,
+    members: Vec<TeamMemberView>,
+    /// Whether the caller may change them.
+    can_edit: bool,
+}
+
+/// A team's members (its members and the organization's administrators).
+#[utoipa::path(get, path = "/api/v1/organization/{orgname}/team/{teamname}/members", tag = "team",
+    params(("orgname" = String, Path, description = "The organization"),
+           ("teamname" = String, Path, description = "The team")),
+    responses((status = 200, description = "The members", body = TeamMembers), Failures))]
+async fn team_members(
+    State(api): State<Api>,
+    caller: Caller,
+    Valid(Path((organization, team))): Valid<Path<(String, String)>>,
+) -> ApiResult<axum::Json<TeamMembers>> {
+    let organization = api
+        .organization_for(&caller, &organization, NamespaceAction::View)
+        .await?;
+    let team = api.accounts().team(&organization, &name(&team)?).await?;
+    let members = api.accounts().team_members(&team).await?;
+    let can_edit = caller
+        .may_namespace(&api, &organization.name, NamespaceAction::Administer)
+        .await
+        .is_ok();
+    let in_team = caller
+        .account()
+        .is_some_and(|account| members.iter().any(|member| member.id == account));
+    if !can_edit && !in_team {
+        return Err(caller.refusal());
+    }
+    Ok(axum::Json(TeamMembers {
+        name: team.name.to_string(),
+        members: members.into_iter().map(TeamMemberView::from).collect(),
+        can_edit,
+    }))
+}
+
+/// Adds a user, or a robot of the organization, to a team (administrators).
+#[utoipa::path(put, path = "/api/v1/organization/{orgname}/team/{teamname}/members/{membername}", tag = "team",
+    params(("orgname" = String, Path, description = "The organization"),
+           ("teamname" = String, Path, description = "The team"),
+           ("membername" = String, Path, description = "The user or robot")),
+    responses((status = 200, description = "The member", body = TeamMemberView), Failures))]
+async fn add_team_member(
+    State(api): State<Api>,
+    caller: Caller,
+    Valid(Path((organization, team, member))): Valid<Path<(String, String, String)>>,
+) -> ApiResult<axum::Json<TeamMemberView>> {
+    let organization = api
+        .organization_for(&caller, &organization, NamespaceAction::Administer)
+        .await?;
+    let team = api.accounts().team(&organization, &name(&team)?).await?;
+    let account = api
+        .accounts()
+        .add_team_member(&organization, &team, &member, &caller.actor)
+        .await?;
+    Ok(axum::Json(account.into()))
+}
+
+/// Removes a member from a team (administrators; nobody leaves their last admin team).
+#[utoipa::path(delete, path = "/api/v1/organization/{orgname}/team/{teamname}/members/{membername}", tag = "team",
+    params(("orgname" = String, Path, description = "The organization"),
+           ("teamname" = String, Path, description = "The team"),
+           ("membername" = String, Path, description = "The user or robot")),
+    responses((status = 204, description = "Removed"), Failures))]
+async fn remove_team_member(
+    State(api): State<Api>,
+    caller: Caller,
+    Valid(Path((organization, team, member))): Valid<Path<(String, String, String)>>,
+) -> ApiResult<StatusCode> {
+    let organization = api
+        .organization_for(&caller, &organization, NamespaceAction::Administer)
+        .await?;
+    let team = api.accounts().team(&organization, &name(&team)?).await?;
+    api.accounts()
+        .remove_team_member(&organization, &team, &member, &caller.actor)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// A repository, named within its namespace.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct RepositoryName {
+    name: String,
+    is_public: bool,
+}
+
+/// A permission held on a repository.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct HeldPermission {
+    repository: RepositoryName,
+    role: String,
+}
+
+/// The permissions a team or robot holds.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct HeldPermissions {
+    permissions: Vec<HeldPermission>,
+}
+
+impl HeldPermissions {
+    pub(crate) fn of(held: Vec<(RepositoryPath, Visibility, Role)>) -> Self {
+        Self {
+            permissions: held
+                .into_iter()
+                .map(|(path, visibility, role)| HeldPermission {
+                    repository: RepositoryName {
+                        name: path.name.to_string(),
+                        is_public: visibility == Visibility::Public,
+                    },
+                    role: role.as_str().into(),
+                })
+                .collect(),
+        }
+    }
+}
+
+/// The repositories a team holds a permission on (administrators).
+#[utoipa::path(get, path = "/api/v1/organization/{orgname}/team/{teamname}/permissions", tag = "team",
+    params(("orgname" = String, Path, description = "The organization"),
+           ("teamname" = String, Path, description = "The team")),
+    responses((status = 200, description = "The permissions", body = HeldPermissions), Failures))]
+async fn team_permissions(
+    State(api): State<Api>,
+    caller: Caller,
+    Valid(Path((organization, team))): Valid<Path<(String, String)>>,
+) -> ApiResult<axum::Json<HeldPermissions>> {
+    let organization = api
+        .organization_for(&caller, &organization, NamespaceAction::Administer)
+        .await?;
+    let team = api.accounts().team(&organization, &name(&team)?).await?;
+    let held = api
+        .accounts()
+        .directory()
+        .permissions_of(&Grantee::Team(team.id))
+        .await?;
+    Ok(axum::Json(HeldPermissions::of(held)))
+}

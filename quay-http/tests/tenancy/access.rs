@@ -1,0 +1,403 @@
+//! Who may call what: the first user, sessions and their CSRF token, 401 and 403, and the
+//! credentials the registry's token endpoint accepts.
+
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+
+use crate::support::*;
+
+#[tokio::test]
+async fn the_first_user_is_initialized_once_and_only_where_enabled() {
+    let registry = Registry::start().await;
+    let me = registry
+        .expect(
+            &registry.admin,
+            (Method::GET, "/api/v1/user/"),
+            None,
+            StatusCode::OK,
+        )
+        .await;
+    assert_eq!(me["username"], "admin");
+    assert_eq!(me["super_user"], true);
+    let again = registry
+        .expect(
+            &Caller::Anonymous,
+            (Method::POST, "/api/v1/user/initialize"),
+            Some(json!({"username": "second", "password": PASSWORD})),
+            StatusCode::BAD_REQUEST,
+        )
+        .await;
+    assert_eq!(again["error_type"], "invalid_request");
+    assert!(again["detail"].as_str().unwrap().contains("non-empty"));
+
+    let disabled = Registry::start_with(|_, tenancy| tenancy.user_initialize = false).await;
+    assert!(matches!(disabled.admin, Caller::Anonymous));
+    let (status, body) = disabled
+        .call(
+            &Caller::Anonymous,
+            Method::POST,
+            "/api/v1/user/initialize",
+            Some(json!({"username": "admin", "password": PASSWORD})),
+        )
+        .await;
+    assert_eq!(
+        (status, body["error_type"].as_str()),
+        (StatusCode::NOT_FOUND, Some("not_found"))
+    );
+}
+
+#[tokio::test]
+async fn bad_input_gets_clear_errors_and_changes_nothing() {
+    let registry = Registry::start().await;
+    for (body, message) in [
+        (
+            json!({"username": "Bad Name", "password": PASSWORD}),
+            "invalid",
+        ),
+        (
+            json!({"username": "short", "password": "short"}),
+            "at least 8",
+        ),
+        (
+            json!({"username": "spaces", "password": "has spaces in it"}),
+            "whitespace",
+        ),
+        (
+            json!({"username": "mail", "password": PASSWORD, "email": "nope"}),
+            "email",
+        ),
+        (json!({"password": PASSWORD}), "username"),
+    ] {
+        let refused = registry
+            .expect(
+                &Caller::Anonymous,
+                (Method::POST, "/api/v1/user/"),
+                Some(body),
+                StatusCode::BAD_REQUEST,
+            )
+            .await;
+        let detail = refused["detail"].as_str().unwrap().to_lowercase();
+        assert!(detail.contains(message), "{detail}");
+    }
+    let users = registry
+        .expect(
+            &registry.admin,
+            (Method::GET, "/api/v1/superuser/users/"),
+            None,
+            StatusCode::OK,
+        )
+        .await;
+    assert_eq!(users["users"].as_array().unwrap().len(), 1, "{users}");
+    let (status, body) = registry
+        .call(&registry.admin, Method::POST, "/api/v1/organization/", None)
+        .await;
+    assert_eq!(
+        (status, body["error_type"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_request"))
+    );
+}
+
+#[tokio::test]
+async fn anonymous_callers_get_401_and_strangers_403_whether_or_not_it_exists() {
+    let registry = Registry::start().await;
+    registry
+        .expect(
+            &registry.admin,
+            (Method::POST, "/api/v1/repository"),
+            Some(json!({"repository": "secret", "visibility": "private", "description": ""})),
+            StatusCode::CREATED,
+        )
+        .await;
+    let stranger = registry.user("stranger").await;
+    for path in [
+        "/api/v1/repository/admin/secret",
+        "/api/v1/repository/admin/missing",
+        "/api/v1/repository/nobody/missing",
+    ] {
+        let anonymous = registry
+            .expect(
+                &Caller::Anonymous,
+                (Method::GET, path),
+                None,
+                StatusCode::UNAUTHORIZED,
+            )
+            .await;
+        assert_eq!(anonymous["error_type"], "invalid_token");
+        let refused = registry
+            .expect(&stranger, (Method::GET, path), None, StatusCode::FORBIDDEN)
+            .await;
+        assert_eq!(refused["error_type"], "insufficient_scope");
+    }
+    registry
+        .expect(
+            &registry.admin,
+            (Method::GET, "/api/v1/repository/admin/secret"),
+            None,
+            StatusCode::OK,
+        )
+        .await;
+    registry
+        .expect(
+            &registry.admin,
+            (Method::GET, "/api/v1/repository/admin/missing"),
+            None,
+            StatusCode::NOT_FOUND,
+        )
+        .await;
+    // The same holds for organizations, and Basic credentials are not for the API.
+    let basic = registry
+        .request(&Caller::Anonymous, Method::GET, "/api/v1/user/")
+        .basic_auth("admin", Some(PASSWORD))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(basic.status(), StatusCode::UNAUTHORIZED);
+    registry
+        .expect(
+            &stranger,
+            (Method::GET, "/api/v1/organization/nothere/members"),
+            None,
+            StatusCode::FORBIDDEN,
+        )
+        .await;
+    let invalid = Caller::Bearer("not-a-token".into());
+    registry
+        .expect(
+            &invalid,
+            (Method::GET, "/api/v1/user/"),
+            None,
+            StatusCode::UNAUTHORIZED,
+        )
+        .await;
+}
+
+#[tokio::test]
+async fn sessions_need_their_csrf_token_to_change_anything() {
+    let registry = Registry::start().await;
+    let session = registry.sign_in("admin", PASSWORD).await.unwrap();
+    assert_eq!(
+        registry.sign_in("admin", "wrong-password").await.err(),
+        Some(StatusCode::UNAUTHORIZED)
+    );
+    registry
+        .expect(
+            &session,
+            (Method::GET, "/api/v1/user/"),
+            None,
+            StatusCode::OK,
+        )
+        .await;
+    let Caller::Session { cookie, .. } = &session else {
+        unreachable!()
+    };
+    let forged = Caller::Session {
+        cookie: cookie.clone(),
+        csrf: "guessed".into(),
+    };
+    let refused = registry
+        .expect(
+            &forged,
+            (Method::POST, "/api/v1/organization/"),
+            Some(json!({"name": "forged"})),
+            StatusCode::FORBIDDEN,
+        )
+        .await;
+    assert_eq!(refused["error_type"], "csrf_token_invalid");
+    registry
+        .expect(
+            &session,
+            (Method::POST, "/api/v1/organization/"),
+            Some(json!({"name": "real"})),
+            StatusCode::CREATED,
+        )
+        .await;
+    registry
+        .expect(
+            &registry.admin,
+            (Method::GET, "/api/v1/organization/forged"),
+            None,
+            StatusCode::NOT_FOUND,
+        )
+        .await;
+
+    registry
+        .expect(
+            &session,
+            (Method::POST, "/api/v1/signout"),
+            None,
+            StatusCode::OK,
+        )
+        .await;
+    registry
+        .expect(
+            &session,
+            (Method::GET, "/api/v1/user/"),
+            None,
+            StatusCode::UNAUTHORIZED,
+        )
+        .await;
+}
+
+#[tokio::test]
+async fn app_specific_tokens_log_in_until_revoked() {
+    let registry = Registry::start().await;
+    let session = registry.sign_in("admin", PASSWORD).await.unwrap();
+    let created = registry
+        .expect(
+            &session,
+            (Method::POST, "/api/v1/user/apptoken"),
+            Some(json!({"title": "laptop"})),
+            StatusCode::OK,
+        )
+        .await;
+    let code = created["token"]["token_code"].as_str().unwrap().to_string();
+    let uuid = created["token"]["uuid"].as_str().unwrap().to_string();
+    assert_eq!(code.len(), 120);
+    let listed = registry
+        .expect(
+            &session,
+            (Method::GET, "/api/v1/user/apptoken"),
+            None,
+            StatusCode::OK,
+        )
+        .await;
+    assert_eq!(listed["tokens"][0]["title"], "laptop");
+    assert!(
+        listed["tokens"][0]["token_code"].is_null(),
+        "shown only once"
+    );
+
+    let (status, body) = registry
+        .registry_token(("$app", &code), "repository:admin/app:push,pull")
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        Registry::granted(body["token"].as_str().unwrap()),
+        ["push", "pull"]
+    );
+
+    registry
+        .expect(
+            &session,
+            (Method::DELETE, &format!("/api/v1/user/apptoken/{uuid}")),
+            None,
+            StatusCode::NO_CONTENT,
+        )
+        .await;
+    let (status, _) = registry
+        .registry_token(("$app", &code), "repository:admin/app:pull")
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn regenerating_a_robot_token_retires_the_old_one() {
+    let registry = Registry::start().await;
+    let created = registry
+        .expect(
+            &registry.admin,
+            (Method::PUT, "/api/v1/user/robots/builder"),
+            None,
+            StatusCode::CREATED,
+        )
+        .await;
+    let old = created["token"].as_str().unwrap().to_string();
+    assert_eq!(old.len(), 64);
+    let scope = "repository:admin/app:pull";
+    assert_eq!(
+        registry
+            .registry_token(("admin+builder", &old), scope)
+            .await
+            .0,
+        StatusCode::OK
+    );
+
+    let regenerated = registry
+        .expect(
+            &registry.admin,
+            (Method::POST, "/api/v1/user/robots/builder/regenerate"),
+            None,
+            StatusCode::OK,
+        )
+        .await;
+    let new = regenerated["token"].as_str().unwrap();
+    assert_ne!(new, old);
+    assert_eq!(
+        registry
+            .registry_token(("admin+builder", &old), scope)
+            .await
+            .0,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        registry
+            .registry_token(("admin+builder", new), scope)
+            .await
+            .0,
+        StatusCode::OK
+    );
+    let shown = registry
+        .expect(
+            &registry.admin,
+            (Method::GET, "/api/v1/user/robots/builder"),
+            None,
+            StatusCode::OK,
+        )
+        .await;
+    assert!(shown["token"].is_null(), "a token is shown only when made");
+}
+
+#[tokio::test]
+async fn robots_disallow_refuses_robot_logins_and_new_robots() {
+    let registry = Registry::start().await;
+    let created = registry
+        .expect(
+            &registry.admin,
+            (Method::PUT, "/api/v1/user/robots/early"),
+            None,
+            StatusCode::CREATED,
+        )
+        .await;
+    let token = created["token"].as_str().unwrap().to_string();
+    let scope = "repository:admin/app:pull";
+    assert_eq!(
+        registry
+            .registry_token(("admin+early", &token), scope)
+            .await
+            .0,
+        StatusCode::OK
+    );
+
+    let registry = registry
+        .restart_with(|auth, _| auth.robots_disallow = true)
+        .await;
+    let (status, body) = registry
+        .registry_token(("admin+early", &token), scope)
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+    assert!(body.to_string().contains("disabled"), "{body}");
+    let refused = registry
+        .expect(
+            &registry.admin,
+            (Method::PUT, "/api/v1/user/robots/late"),
+            None,
+            StatusCode::BAD_REQUEST,
+        )
+        .await;
+    assert!(refused["detail"].as_str().unwrap().contains("disabled"));
+
+    // Whitelisted robots still log in.
+    let registry = registry
+        .restart_with(|auth, _| {
+            auth.robots_disallow = true;
+            auth.robots_whitelist = vec!["admin+early".into()];
+        })
+        .await;
+    assert_eq!(
+        registry
+            .registry_token(("admin+early", &token), scope)
+            .await
+            .0,
+        StatusCode::OK
+    );
+}

@@ -1,0 +1,260 @@
+//! A registry with accounts on 127.0.0.1:0 (SQLite, filesystem blobs, the authorizer), its
+//! first user `admin` (a superuser) initialized through the API, and helpers to call the
+//! API as anyone.
+
+use std::sync::Arc;
+
+use quay_auth::{AuthSettings, Authenticator, PermissionAuthorizer};
+use quay_core::RegistrySettings;
+use quay_core::account::Superusers;
+use quay_core::clock::SystemClock;
+use quay_http::{AppState, Tenancy, TenancySettings};
+use reqwest::{Method, StatusCode, header};
+use serde_json::{Value, json};
+
+/// How a caller authenticates to the API.
+#[derive(Clone, Debug)]
+pub enum Caller {
+    Anonymous,
+    /// An OAuth access token.
+    Bearer(String),
+    /// A session cookie and its CSRF token.
+    Session {
+        cookie: String,
+        csrf: String,
+    },
+}
+
+pub const PASSWORD: &str = "correct-horse-battery";
+
+pub struct Registry {
+    pub address: String,
+    base: String,
+    http: reqwest::Client,
+    /// The first user, a superuser, with an access token.
+    pub admin: Caller,
+    _dir: tempfile::TempDir,
+}
+
+impl Registry {
+    /// With Quay's defaults, `admin` in `SUPER_USERS` and `FEATURE_USER_INITIALIZE` on.
+    pub async fn start() -> Self {
+        Self::start_with(|_, _| {}).await
+    }
+
+    pub async fn start_with(
+        configure: impl FnOnce(&mut AuthSettings, &mut TenancySettings),
+    ) -> Self {
+        Self::serve(tempfile::tempdir().unwrap(), configure).await
+    }
+
+    /// Another server on the same data (the first keeps running), configured anew.
+    pub async fn restart_with(
+        self,
+        configure: impl FnOnce(&mut AuthSettings, &mut TenancySettings),
+    ) -> Self {
+        let admin = self.admin.clone();
+        let mut restarted = Self::serve(self._dir, configure).await;
+        restarted.admin = admin;
+        restarted
+    }
+
+    async fn serve(
+        dir: tempfile::TempDir,
+        configure: impl FnOnce(&mut AuthSettings, &mut TenancySettings),
+    ) -> Self {
+        let backend = quay_storage::open_embedded(dir.path(), RegistrySettings::default())
+            .await
+            .unwrap();
+        let mut auth = AuthSettings {
+            superusers: Superusers {
+                full: vec!["admin".into()],
+                read_only: Vec::new(),
+            },
+            ..AuthSettings::default()
+        };
+        let mut settings = TenancySettings {
+            user_initialize: true,
+            ..TenancySettings::default()
+        };
+        configure(&mut auth, &mut settings);
+        let authenticator = Authenticator::new(
+            backend.directory.clone(),
+            auth.clone(),
+            Arc::new(SystemClock),
+        )
+        .await
+        .unwrap();
+        let authorizer = PermissionAuthorizer::new(backend.directory.clone(), auth);
+        let tenancy = Tenancy {
+            authenticator: Arc::new(authenticator),
+            accounts: backend.accounts.clone(),
+            settings,
+        };
+        let state =
+            AppState::new(Arc::new(backend.registry), Arc::new(authorizer)).with_tenancy(tenancy);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap().to_string();
+        tokio::spawn(async move {
+            let app = quay_http::router(state)
+                .into_make_service_with_connect_info::<std::net::SocketAddr>();
+            axum::serve(listener, app).await.unwrap();
+        });
+        let mut registry = Self {
+            base: format!("http://{address}"),
+            address,
+            http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
+            admin: Caller::Anonymous,
+            _dir: dir,
+        };
+        let (status, body) = registry
+            .call(
+                &Caller::Anonymous,
+                Method::POST,
+                "/api/v1/user/initialize",
+                Some(json!({
+                    "username": "admin", "password": PASSWORD,
+                    "email": "admin@example.com", "access_token": true
+                })),
+            )
+            .await;
+        if status == StatusCode::OK {
+            registry.admin = Caller::Bearer(body["access_token"].as_str().unwrap().into());
+        }
+        registry
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// A request as `caller`.
+    pub fn request(&self, caller: &Caller, method: Method, path: &str) -> reqwest::RequestBuilder {
+        let request = self.http.request(method, self.url(path));
+        match caller {
+            Caller::Anonymous => request,
+            Caller::Bearer(token) => request.bearer_auth(token),
+            Caller::Session { cookie, csrf } => request
+                .header(header::COOKIE, format!("quay_session={cookie}"))
+                .header("x-csrf-token", csrf),
+        }
+    }
+
+    /// Calls the API; the status and the JSON body (`null` when empty).
+    pub async fn call(
+        &self,
+        caller: &Caller,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let mut request = self.request(caller, method, path);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status();
+        let text = response.text().await.unwrap();
+        let body = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or_else(|_| panic!("{path}: not JSON: {text}"))
+        };
+        (status, body)
+    }
+
+    /// Calls the API and expects `expected`; the body.
+    pub async fn expect(
+        &self,
+        caller: &Caller,
+        (method, path): (Method, &str),
+        body: Option<Value>,
+        expected: StatusCode,
+    ) -> Value {
+        let (status, body) = self.call(caller, method.clone(), path, body).await;
+        assert_eq!(status, expected, "{method} {path}: {body}");
+        body
+    }
+
+    /// A new user (created by the admin), signed in.
+    pub async fn user(&self, name: &str) -> Caller {
+        let created = self
+            .expect(
+                &self.admin,
+                (Method::POST, "/api/v1/superuser/users/"),
+                Some(json!({"username": name, "email": format!("{name}@example.com")})),
+                StatusCode::OK,
+            )
+            .await;
+        let password = created["password"].as_str().unwrap();
+        self.sign_in(name, password).await.unwrap()
+    }
+
+    /// Signs in; the session, or the refusal's status.
+    pub async fn sign_in(&self, name: &str, password: &str) -> Result<Caller, StatusCode> {
+        let response = self
+            .http
+            .post(self.url("/api/v1/signin"))
+            .json(&json!({"username": name, "password": password}))
+            .send()
+            .await
+            .unwrap();
+        if response.status() != StatusCode::OK {
+            return Err(response.status());
+        }
+        let cookie = response
+            .headers()
+            .get(header::SET_COOKIE)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.split(';').next())
+            .and_then(|pair| pair.strip_prefix("quay_session="))
+            .unwrap()
+            .to_string();
+        let csrf = response.headers()["x-next-csrf-token"]
+            .to_str()
+            .unwrap()
+            .to_string();
+        Ok(Caller::Session { cookie, csrf })
+    }
+
+    /// A registry token from `/v2/auth` for `scope` with Basic credentials; the status and
+    /// the body.
+    pub async fn registry_token(
+        &self,
+        (user, password): (&str, &str),
+        scope: &str,
+    ) -> (StatusCode, Value) {
+        let response = self
+            .http
+            .get(self.url(&format!("/v2/auth?service={}&scope={scope}", self.address)))
+            .basic_auth(user, Some(password))
+            .send()
+            .await
+            .unwrap();
+        let status = response.status();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    /// The actions a registry token grants (its `access` claim), decoded without checking
+    /// the signature (the registry checks it when the token is used).
+    pub fn granted(token: &str) -> Vec<String> {
+        use base64::Engine as _;
+        let payload = token.split('.').nth(1).unwrap();
+        let claims: Value = serde_json::from_slice(
+            &base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(payload)
+                .unwrap(),
+        )
+        .unwrap();
+        claims["access"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|access| access["actions"].as_array().unwrap().clone())
+            .map(|action| action.as_str().unwrap().to_string())
+            .collect()
+    }
+}
