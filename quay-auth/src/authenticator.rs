@@ -424,10 +424,13 @@ impl Authenticator {
         Ok(identity)
     }
 
-    /// Records a login to the registry token endpoint in the usage log, as configured.
+    /// Records a login in the usage log, as configured: `via` is `v2auth` (the registry
+    /// token endpoint) or `quayauth` (a sign-in). A successful sign-in is recorded with its
+    /// session instead, in the same transaction.
     pub async fn record_login(
         &self,
         outcome: Result<&Principal, (&str, &str)>,
+        via: &str,
         actor: &Actor,
     ) -> quay_core::Result<()> {
         let now_ms = self.now_ms();
@@ -442,7 +445,7 @@ impl Authenticator {
                 let entry = actor
                     .entry(LogKind::LoginSuccess, now_ms)
                     .meta("kind", kind)
-                    .meta("type", "v2auth")
+                    .meta("type", via)
                     .meta("useragent", actor.user_agent.clone().unwrap_or_default());
                 match account {
                     Some(account) => entry.namespace(account.namespace),
@@ -451,7 +454,7 @@ impl Authenticator {
             }
             Err((username, message)) if self.settings.audit_login_failures => actor
                 .entry(LogKind::LoginFailure, now_ms)
-                .meta("type", "v2auth")
+                .meta("type", via)
                 .meta("username", username)
                 .meta("message", message)
                 .meta("useragent", actor.user_agent.clone().unwrap_or_default()),

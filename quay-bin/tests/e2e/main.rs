@@ -4,6 +4,8 @@
 // Test helpers are shared between modules of this test crate, not exported.
 #![allow(unreachable_pub)]
 
+mod access;
+mod api;
 mod support;
 
 use std::io::{Read, Write};

@@ -377,3 +377,62 @@ pub fn layout_contents(dir: &Path, tag: &str) -> (Vec<String>, String) {
         .unwrap_or_else(|| panic!("no {tag} in {index}"));
     (blobs, entry["digest"].as_str().unwrap().to_string())
 }
+
+/// An OAuth access token for `user`, from `quay-bin token create` (as an operator would).
+pub fn access_token(data_dir: &Path, user: &str) -> String {
+    let data_dir = data_dir.to_str().unwrap();
+    let output = run_quay(
+        &["token", "create", "--user", user, "--data-dir", data_dir],
+        &[],
+    );
+    assert!(
+        output.status.success(),
+        "token create: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).unwrap().trim().to_string()
+}
+
+/// Calls `/api/v1` with curl as a bearer of `token`; the status and the JSON body.
+pub fn api(
+    address: &str,
+    token: &str,
+    method: &str,
+    path: &str,
+    body: Option<Value>,
+) -> (u16, Value) {
+    let url = format!("http://{address}{path}");
+    let authorization = format!("Authorization: Bearer {token}");
+    let mut args = vec![
+        "-s",
+        "-X",
+        method,
+        "-H",
+        &authorization,
+        "-w",
+        "\n%{http_code}",
+    ];
+    let body = body.map(|body| body.to_string());
+    if let Some(body) = &body {
+        args.extend(["-H", "Content-Type: application/json", "--data", body]);
+    }
+    args.push(&url);
+    let output = run("curl", &args);
+    let (text, status) = output.rsplit_once('\n').unwrap();
+    let json = if text.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_str(text).unwrap_or_else(|_| panic!("{method} {path}: {text}"))
+    };
+    (status.parse().unwrap(), json)
+}
+
+/// [`api`], expecting a 2xx status; the body.
+pub fn api_ok(address: &str, token: &str, method: &str, path: &str, body: Option<Value>) -> Value {
+    let (status, json) = api(address, token, method, path, body);
+    assert!(
+        (200..300).contains(&status),
+        "{method} {path}: {status} {json}"
+    );
+    json
+}

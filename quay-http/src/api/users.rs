@@ -263,10 +263,24 @@ async fn sign_in(
     if request.username.contains('+') || request.username.starts_with('$') {
         return Err(refused().into());
     }
-    let principal = api
+    let principal = match api
         .authenticator()
         .basic(&request.username, &request.password)
-        .await?;
+        .await
+    {
+        Ok(principal) => principal,
+        Err(Error::InvalidCredentials(message)) => {
+            api.authenticator()
+                .record_login(
+                    Err((&request.username, &message)),
+                    "quayauth",
+                    &caller.actor,
+                )
+                .await?;
+            return Err(Error::InvalidCredentials(message).into());
+        }
+        Err(other) => return Err(other.into()),
+    };
     if !matches!(principal.kind, PrincipalKind::User(_))
         || principal.credential != CredentialKind::Password
     {

@@ -55,7 +55,7 @@ async fn token(
                 Ok(principal) => Some(principal),
                 Err(Error::InvalidCredentials(message)) => {
                     authenticator
-                        .record_login(Err((&username, &message)), &actor)
+                        .record_login(Err((&username, &message)), "v2auth", &actor)
                         .await?;
                     return Err(unauthorized(message));
                 }
@@ -94,7 +94,9 @@ async fn token(
         && scopes.is_empty()
     {
         let actor = identity.actor(ip, user_agent(headers));
-        authenticator.record_login(Ok(principal), &actor).await?;
+        authenticator
+            .record_login(Ok(principal), "v2auth", &actor)
+            .await?;
     }
     let service = query
         .get("service")

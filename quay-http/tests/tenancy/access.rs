@@ -401,3 +401,37 @@ async fn robots_disallow_refuses_robot_logins_and_new_robots() {
         StatusCode::OK
     );
 }
+
+#[tokio::test]
+async fn failed_sign_ins_are_logged_where_configured() {
+    let registry = Registry::start_with(|auth, _| auth.audit_login_failures = true).await;
+    assert!(registry.sign_in("admin", "not-the-password").await.is_err());
+    registry.sign_in("admin", PASSWORD).await.unwrap();
+    let logs = registry
+        .expect(
+            &registry.admin,
+            (Method::GET, "/api/v1/superuser/logs"),
+            None,
+            StatusCode::OK,
+        )
+        .await;
+    let entries: Vec<(&str, &str)> = logs["logs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|entry| {
+            (
+                entry["kind"].as_str().unwrap(),
+                entry["metadata"]["type"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    assert_eq!(
+        entries[..2],
+        [("login_success", "quayauth"), ("login_failure", "quayauth")]
+    );
+    assert!(
+        !logs.to_string().contains("not-the-password"),
+        "no secret in the log"
+    );
+}

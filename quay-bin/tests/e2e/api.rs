@@ -1,0 +1,45 @@
+//! The REST API under a property-based fuzzer: schemathesis generates requests from
+//! `/api/v1/discovery` (valid and invalid ones) and checks every response.
+
+use std::process::Command;
+
+use crate::support::*;
+
+#[test]
+fn schemathesis_finds_no_server_errors_and_responses_match_their_schemas() {
+    if !have("schemathesis") {
+        return;
+    }
+    let work = tempfile::tempdir().unwrap();
+    let data = work.path().join("data");
+    // A superuser, so that the fuzzer reaches every operation past its permission check.
+    let env = [("SUPER_USERS", "[ns]")];
+    let quay = Quay::start(&data, &[], &env);
+    let token = access_token(&data, USER);
+    let output = Command::new("schemathesis")
+        .args([
+            "run",
+            &format!("http://{}/api/v1/discovery", quay.address),
+            "--header",
+            &format!("Authorization: Bearer {token}"),
+            "--checks",
+            "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance",
+            "--max-time",
+            "60",
+            "--workers",
+            "2",
+            "--seed",
+            "20261125",
+            "--no-color",
+        ])
+        .current_dir(work.path())
+        .output()
+        .unwrap();
+    let report = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "schemathesis found failures:\n{report}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(report.contains("passed"), "{report}");
+}
