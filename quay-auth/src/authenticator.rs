@@ -460,6 +460,6 @@ impl Authenticator {
                 .meta("useragent", actor.user_agent.clone().unwrap_or_default()),
             _ => return Ok(()),
         };
-        self.directory.append(vec![entry]).await
+        self.directory.append(&[entry]).await
     }
 }

@@ -464,7 +464,7 @@ pub trait CredentialStore: Send + Sync {
 #[async_trait]
 pub trait AuditLog: Send + Sync {
     /// Records entries (pulls, in batches).
-    async fn append(&self, entries: Vec<AuditEntry>) -> Result<()>;
+    async fn append(&self, entries: &[AuditEntry]) -> Result<()>;
 
     /// Entries matching the query, newest first.
     async fn logs(&self, query: &LogQuery) -> Result<Vec<LogRecord>>;

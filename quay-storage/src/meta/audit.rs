@@ -2,42 +2,68 @@
 //! namespace, repository, performer and time.
 
 use async_trait::async_trait;
+use quay_core::Error;
 use quay_core::account::NamespaceKind;
 use quay_core::audit::{AuditEntry, LogCount, LogQuery, LogRecord};
 use quay_core::ports::AuditLog;
-use sea_orm::{
-    ActiveValue::Set, ConnectionTrait, EntityTrait, FromQueryResult, TransactionTrait, Value,
-};
+use sea_orm::{ConnectionTrait, DbBackend, FromQueryResult, Statement, TransactionTrait, Value};
 
-use super::SqlMetadata;
-use super::entity::log_entry;
+use super::{SqlMetadata, placeholders};
 use crate::error::OrStorage;
 
-/// Entries per insert statement: eight values each keeps a statement well under SQLite's
-/// limit on bound values.
-const ENTRIES_PER_INSERT: usize = 500;
+/// Rows per insert statement, largest first. Every batch is written in these sizes only:
+/// each distinct size is another statement that every connection prepares and caches, and
+/// batches of every size from 1 to 1000 (as the pull log writes them) would fill those
+/// caches with hundreds of large statements.
+const ROWS_PER_INSERT: [usize; 3] = [64, 8, 1];
+
+const INSERT: &str = "INSERT INTO log_entry
+    (kind, namespace_id, performer_id, repository_id, ip, metadata, at_ms) VALUES ";
+const COLUMNS: usize = 7;
 
 /// Records entries, inside the caller's transaction.
 pub(super) async fn record(
     conn: &impl ConnectionTrait,
     entries: impl IntoIterator<Item = AuditEntry>,
 ) -> quay_core::Result<()> {
-    let rows: Vec<log_entry::ActiveModel> = entries
-        .into_iter()
-        .map(|entry| log_entry::ActiveModel {
-            kind: Set(entry.kind.as_str().to_string()),
-            namespace_id: Set(entry.namespace),
-            performer_id: Set(entry.performer),
-            repository_id: Set(entry.repository),
-            ip: Set(entry.ip),
-            metadata: Set(serde_json::Value::Object(entry.metadata).to_string()),
-            at_ms: Set(entry.at_ms),
-            ..Default::default()
-        })
-        .collect();
-    for chunk in rows.chunks(ENTRIES_PER_INSERT) {
-        log_entry::Entity::insert_many(chunk.to_vec())
-            .exec_without_returning(conn)
+    let entries: Vec<AuditEntry> = entries.into_iter().collect();
+    insert(conn, &entries).await
+}
+
+/// Inserts entries in statements of [`ROWS_PER_INSERT`] rows. SQLite gets positional `?`
+/// parameters: it looks a `$n` up by name in a list, which makes binding a statement of
+/// hundreds of them quadratic.
+async fn insert(conn: &impl ConnectionTrait, entries: &[AuditEntry]) -> quay_core::Result<()> {
+    let backend = conn.get_database_backend();
+    let mut rest = entries;
+    while !rest.is_empty() {
+        let rows = ROWS_PER_INSERT
+            .into_iter()
+            .find(|size| *size <= rest.len())
+            .unwrap_or(1);
+        let (chunk, tail) = rest.split_at(rows);
+        rest = tail;
+        let mut values: Vec<Value> = Vec::with_capacity(rows * COLUMNS);
+        for entry in chunk {
+            let metadata = serde_json::to_string(&entry.metadata).map_err(Error::storage)?;
+            values.extend([
+                entry.kind.as_str().into(),
+                entry.namespace.into(),
+                entry.performer.into(),
+                entry.repository.into(),
+                entry.ip.clone().into(),
+                metadata.into(),
+                entry.at_ms.into(),
+            ]);
+        }
+        let tuples: Vec<String> = (0..rows)
+            .map(|row| match backend {
+                DbBackend::Sqlite => format!("({})", ["?"; COLUMNS].join(", ")),
+                _ => format!("({})", placeholders(row * COLUMNS + 1, COLUMNS)),
+            })
+            .collect();
+        let sql = format!("{INSERT}{}", tuples.join(", "));
+        conn.execute_raw(Statement::from_sql_and_values(backend, sql, values))
             .await
             .or_storage()?;
     }
@@ -93,9 +119,9 @@ fn conditions(query: &LogQuery) -> (String, Vec<Value>) {
 
 #[async_trait]
 impl AuditLog for SqlMetadata {
-    async fn append(&self, entries: Vec<AuditEntry>) -> quay_core::Result<()> {
+    async fn append(&self, entries: &[AuditEntry]) -> quay_core::Result<()> {
         let txn = self.db.begin().await.or_storage()?;
-        record(&txn, entries).await?;
+        insert(&txn, entries).await?;
         txn.commit().await.or_storage()
     }
 

@@ -326,13 +326,3 @@ entity!(signing_key, "signing_key", {
     pub pkcs8: Vec<u8>,
     pub created_ms: i64,
 });
-
-entity!(log_entry, "log_entry", {
-    pub kind: String,
-    pub namespace_id: Option<i64>,
-    pub performer_id: Option<i64>,
-    pub repository_id: Option<i64>,
-    pub ip: Option<String>,
-    pub metadata: String,
-    pub at_ms: i64,
-});

@@ -776,4 +776,29 @@ pub(crate) async fn the_usage_log_records_and_pages(h: &Harness) {
         ..query
     };
     assert!(h.directory.logs(&window).await.unwrap().is_empty());
+
+    // A large batch (as the pull log writes them) keeps every entry, in order.
+    let batch: Vec<AuditEntry> = (0..137)
+        .map(|n| {
+            Actor::system()
+                .entry(LogKind::PullRepo, NOW + 10)
+                .namespace(acme.id)
+                .meta("n", n)
+        })
+        .collect();
+    h.directory.append(&batch).await.unwrap();
+    let written = h
+        .directory
+        .logs(&LogQuery {
+            from_ms: NOW + 10,
+            limit: 1000,
+            ..query
+        })
+        .await
+        .unwrap();
+    let order: Vec<i64> = written
+        .iter()
+        .map(|entry| entry.metadata["n"].as_i64().unwrap())
+        .collect();
+    assert_eq!(order, (0..137).rev().collect::<Vec<_>>());
 }
