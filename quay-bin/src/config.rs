@@ -8,6 +8,7 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use anyhow::{Context, bail};
 use serde::de::DeserializeOwned;
@@ -39,6 +40,17 @@ const KNOWN_KEYS: &[&str] = &[
     "CREATE_NAMESPACE_ON_PUSH",
     "ACTION_LOG_AUDIT_LOGINS",
     "ACTION_LOG_AUDIT_LOGIN_FAILURES",
+    "FEATURE_GARBAGE_COLLECTION",
+    "GARBAGE_COLLECTION_FREQUENCY",
+    "ABANDONED_UPLOAD_AGE",
+    "DEFAULT_TAG_EXPIRATION",
+    "TAG_EXPIRATION_OPTIONS",
+    "FEATURE_CHANGE_TAG_EXPIRATION",
+    "FEATURE_IMMUTABLE_TAGS",
+    "FEATURE_IMMUTABLE_TAGS_CAN_EXPIRE",
+    "PERMANENTLY_DELETE_TAGS",
+    "LABELED_EXPIRATION_MINIMUM",
+    "LABELED_EXPIRATION_MAXIMUM",
 ];
 
 /// Switches of Quay with their defaults.
@@ -66,6 +78,16 @@ pub(crate) struct Features {
     pub(crate) audit_logins: bool,
     /// `ACTION_LOG_AUDIT_LOGIN_FAILURES`.
     pub(crate) audit_login_failures: bool,
+    /// `FEATURE_GARBAGE_COLLECTION`.
+    pub(crate) garbage_collection: bool,
+    /// `FEATURE_CHANGE_TAG_EXPIRATION`.
+    pub(crate) change_tag_expiration: bool,
+    /// `FEATURE_IMMUTABLE_TAGS`.
+    pub(crate) immutable_tags: bool,
+    /// `FEATURE_IMMUTABLE_TAGS_CAN_EXPIRE`.
+    pub(crate) immutable_tags_can_expire: bool,
+    /// `PERMANENTLY_DELETE_TAGS`.
+    pub(crate) permanently_delete_tags: bool,
 }
 
 impl Default for Features {
@@ -82,6 +104,11 @@ impl Default for Features {
             create_namespace_on_push: false,
             audit_logins: true,
             audit_login_failures: false,
+            garbage_collection: true,
+            change_tag_expiration: true,
+            immutable_tags: false,
+            immutable_tags_can_expire: false,
+            permanently_delete_tags: false,
         }
     }
 }
@@ -123,6 +150,39 @@ pub(crate) struct Config {
     pub(crate) token_issuer: Option<String>,
     /// The feature switches.
     pub(crate) features: Features,
+    /// The time machine and garbage collection.
+    pub(crate) time_machine: TimeMachine,
+}
+
+/// The time machine's and the garbage collector's settings, with Quay's defaults.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct TimeMachine {
+    /// `GARBAGE_COLLECTION_FREQUENCY`: seconds between collections.
+    pub(crate) gc_frequency: Duration,
+    /// `ABANDONED_UPLOAD_AGE`: uploads untouched this long are discarded.
+    pub(crate) abandoned_upload_age: Duration,
+    /// `DEFAULT_TAG_EXPIRATION`: the window of new namespaces.
+    pub(crate) default_window: Duration,
+    /// `TAG_EXPIRATION_OPTIONS`: the windows a namespace may choose.
+    pub(crate) window_options: Vec<Duration>,
+    /// `LABELED_EXPIRATION_MINIMUM`.
+    pub(crate) expiration_minimum: Duration,
+    /// `LABELED_EXPIRATION_MAXIMUM`.
+    pub(crate) expiration_maximum: Duration,
+}
+
+impl Default for TimeMachine {
+    fn default() -> Self {
+        let days = |n: u64| Duration::from_secs(n * 86_400);
+        Self {
+            gc_frequency: Duration::from_secs(30),
+            abandoned_upload_age: days(1),
+            default_window: days(14),
+            window_options: vec![Duration::ZERO, days(1), days(7), days(14), days(28)],
+            expiration_minimum: Duration::from_secs(3_600),
+            expiration_maximum: days(104 * 7),
+        }
+    }
 }
 
 impl Config {
@@ -201,7 +261,22 @@ impl Config {
                 "ACTION_LOG_AUDIT_LOGIN_FAILURES",
                 defaults.audit_login_failures,
             )?,
+            garbage_collection: flag("FEATURE_GARBAGE_COLLECTION", defaults.garbage_collection)?,
+            change_tag_expiration: flag(
+                "FEATURE_CHANGE_TAG_EXPIRATION",
+                defaults.change_tag_expiration,
+            )?,
+            immutable_tags: flag("FEATURE_IMMUTABLE_TAGS", defaults.immutable_tags)?,
+            immutable_tags_can_expire: flag(
+                "FEATURE_IMMUTABLE_TAGS_CAN_EXPIRE",
+                defaults.immutable_tags_can_expire,
+            )?,
+            permanently_delete_tags: flag(
+                "PERMANENTLY_DELETE_TAGS",
+                defaults.permanently_delete_tags,
+            )?,
         };
+        let time_machine = time_machine(&values)?;
         Ok(Self {
             server_hostname: field(&values, "SERVER_HOSTNAME")?,
             preferred_url_scheme: scheme,
@@ -216,6 +291,7 @@ impl Config {
             robots_whitelist: field(&values, "ROBOTS_WHITELIST")?.unwrap_or_default(),
             token_issuer: field(&values, "INSTANCE_SERVICE_KEY_SERVICE")?,
             features,
+            time_machine,
         })
     }
 
@@ -225,6 +301,38 @@ impl Config {
         let scheme = self.preferred_url_scheme.as_deref().unwrap_or("http");
         Some(format!("{scheme}://{host}"))
     }
+}
+
+fn time_machine(values: &BTreeMap<String, Value>) -> anyhow::Result<TimeMachine> {
+    let defaults = TimeMachine::default();
+    let duration = |key: &str, default: Duration| -> anyhow::Result<Duration> {
+        match field::<String>(values, key)? {
+            None => Ok(default),
+            Some(text) => quay_core::duration::parse(&text).with_context(|| {
+                format!("config key {key}: {text:?} is not a duration such as 2w, 1d or 30m")
+            }),
+        }
+    };
+    let window_options = match field::<Vec<String>>(values, "TAG_EXPIRATION_OPTIONS")? {
+        None => defaults.window_options,
+        Some(options) => options
+            .iter()
+            .map(|text| {
+                quay_core::duration::parse(text).with_context(|| {
+                    format!("config key TAG_EXPIRATION_OPTIONS: {text:?} is not a duration")
+                })
+            })
+            .collect::<anyhow::Result<_>>()?,
+    };
+    Ok(TimeMachine {
+        gc_frequency: field::<u64>(values, "GARBAGE_COLLECTION_FREQUENCY")?
+            .map_or(defaults.gc_frequency, Duration::from_secs),
+        abandoned_upload_age: duration("ABANDONED_UPLOAD_AGE", defaults.abandoned_upload_age)?,
+        default_window: duration("DEFAULT_TAG_EXPIRATION", defaults.default_window)?,
+        window_options,
+        expiration_minimum: duration("LABELED_EXPIRATION_MINIMUM", defaults.expiration_minimum)?,
+        expiration_maximum: duration("LABELED_EXPIRATION_MAXIMUM", defaults.expiration_maximum)?,
+    })
 }
 
 fn typed<T: DeserializeOwned>(key: &str, value: Value) -> anyhow::Result<T> {

@@ -9,7 +9,10 @@ use quay_auth::{AuthSettings, Authenticator};
 use quay_core::RegistrySettings;
 use quay_core::account::Superusers;
 use quay_core::clock::SystemClock;
+use quay_core::duration;
+use quay_core::gc::CollectorSettings;
 use quay_core::permission::{PermissionSettings, Visibility};
+use quay_core::tag::ExpirationLimits;
 use quay_storage::{Backend, MetadataOptions, open_registry};
 
 use crate::Location;
@@ -43,6 +46,7 @@ impl Deployment {
             None => location.data_dir.join("storage"),
         };
         let features = &config.features;
+        let time_machine = &config.time_machine;
         let mut settings = RegistrySettings {
             max_blob_bytes: config.maximum_layer_size,
             push_visibility: if features.create_private_repo_on_push {
@@ -51,7 +55,17 @@ impl Deployment {
                 Visibility::Public
             },
             create_namespace_on_push: features.create_namespace_on_push,
+            expiration_limits: ExpirationLimits {
+                min_ms: duration::as_ms(time_machine.expiration_minimum),
+                max_ms: duration::as_ms(time_machine.expiration_maximum),
+                immutable_can_expire: features.immutable_tags_can_expire,
+            },
+            immutable_tags: features.immutable_tags,
             ..RegistrySettings::default()
+        };
+        let collector_settings = CollectorSettings {
+            abandoned_upload_ms: duration::as_ms(time_machine.abandoned_upload_age),
+            ..CollectorSettings::default()
         };
         if let Some(seconds) = config.push_temp_tag_expiration_sec {
             let ms = i64::try_from(seconds.saturating_mul(1000)).unwrap_or(i64::MAX);
@@ -59,14 +73,21 @@ impl Deployment {
             settings.untagged_manifest_ms = ms;
         }
         let database = redact(&db_uri);
-        let backend = open_registry(&db_uri, &metadata_options, &storage_path, settings)
-            .await
-            .with_context(|| {
-                format!(
-                    "opening the database {database} and storage {}",
-                    storage_path.display()
-                )
-            })?;
+        metadata_options.default_window_s = time_machine.default_window.as_secs();
+        let backend = open_registry(
+            &db_uri,
+            &metadata_options,
+            &storage_path,
+            settings,
+            collector_settings,
+        )
+        .await
+        .with_context(|| {
+            format!(
+                "opening the database {database} and storage {}",
+                storage_path.display()
+            )
+        })?;
 
         let auth_settings = AuthSettings {
             issuer: config.token_issuer.clone().unwrap_or_else(|| "quay".into()),

@@ -7,6 +7,7 @@
 //! `quay-core`.
 
 mod admin;
+mod collect;
 mod config;
 mod deployment;
 mod serve;
@@ -34,6 +35,19 @@ enum Command {
     /// Manages API tokens.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Collects garbage: tags past the time-machine window, then what nothing references.
+    Gc(GcArgs),
+}
+
+/// A garbage collection.
+#[derive(clap::Args, Clone, Debug)]
+pub(crate) struct GcArgs {
+    #[command(flatten)]
+    location: Location,
+    /// Collects once, prints what was reclaimed and exits (default: every
+    /// `GARBAGE_COLLECTION_FREQUENCY` until stopped).
+    #[arg(long)]
+    once: bool,
 }
 
 /// Where the registry's configuration and data are.
@@ -113,6 +127,7 @@ fn main() -> anyhow::Result<()> {
         Command::Serve(args) => runtime.block_on(serve::serve(args)),
         Command::User(UserCommand::Create(args)) => runtime.block_on(admin::create_user(args)),
         Command::Token(TokenCommand::Create(args)) => runtime.block_on(admin::create_token(args)),
+        Command::Gc(args) => runtime.block_on(collect::gc(args)),
     }
 }
 

@@ -10,12 +10,17 @@ use quay_auth::PermissionAuthorizer;
 use quay_http::{AppState, Tenancy, TenancySettings};
 
 use crate::ServeArgs;
+use crate::collect;
 use crate::deployment::Deployment;
 
 pub(crate) async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let deployment = Deployment::open(&args.location).await?;
     let backend = deployment.backend;
     let features = &deployment.config.features;
+    if features.garbage_collection {
+        let frequency = deployment.config.time_machine.gc_frequency;
+        tokio::spawn(collect::run_worker(backend.collector, frequency));
+    }
     let authorizer =
         PermissionAuthorizer::new(backend.directory.clone(), deployment.auth_settings.clone());
     let tenancy = Tenancy {
@@ -25,6 +30,15 @@ pub(crate) async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             public_catalog: features.public_catalog,
             user_creation: features.user_creation,
             user_initialize: features.user_initialize,
+            permanently_delete_tags: features.permanently_delete_tags,
+            change_tag_expiration: features.change_tag_expiration,
+            tag_expiration_options: deployment
+                .config
+                .time_machine
+                .window_options
+                .iter()
+                .map(|window| i64::try_from(window.as_secs()).unwrap_or(i64::MAX))
+                .collect(),
         },
     };
     let mut state =

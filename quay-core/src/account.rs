@@ -77,6 +77,8 @@ pub struct NamespaceRecord {
     pub enabled: bool,
     /// Contact address.
     pub email: Option<String>,
+    /// The time-machine window: how long deleted and expired tags stay restorable.
+    pub tag_expiration_s: i64,
 }
 
 /// Whether an account is a person or a robot.

@@ -85,6 +85,13 @@ pub enum Error {
     /// The tag (named here) is immutable and cannot be moved, deleted or expired.
     #[error("tag {0} is immutable and cannot be overwritten")]
     TagImmutable(String),
+    /// Another change of the tag (named here) came first; the caller may try again.
+    #[error("tag {0} has changed in the meantime; try again")]
+    TagChanged(String),
+    /// The blob's bytes are being removed by garbage collection right now; linking it must
+    /// wait until they are gone, and then store them again.
+    #[error("blob {0} is being garbage collected")]
+    BlobBeingCollected(Digest),
     /// The blob is still referenced and cannot be deleted through this route.
     #[error("blob {0} is referenced by a manifest of this repository")]
     BlobInUse(Digest),

@@ -64,6 +64,12 @@ pub struct TenancySettings {
     pub user_creation: bool,
     /// `FEATURE_USER_INITIALIZE`: the first user may be created through the API.
     pub user_initialize: bool,
+    /// `PERMANENTLY_DELETE_TAGS`: tags may be taken out of the time machine.
+    pub permanently_delete_tags: bool,
+    /// `FEATURE_CHANGE_TAG_EXPIRATION`: namespaces may change their time-machine window.
+    pub change_tag_expiration: bool,
+    /// `TAG_EXPIRATION_OPTIONS`, in seconds: the windows a namespace may choose.
+    pub tag_expiration_options: Vec<i64>,
 }
 
 impl Default for TenancySettings {
@@ -72,6 +78,9 @@ impl Default for TenancySettings {
             public_catalog: false,
             user_creation: true,
             user_initialize: false,
+            permanently_delete_tags: false,
+            change_tag_expiration: true,
+            tag_expiration_options: vec![0, 86_400, 604_800, 1_209_600, 2_419_200],
         }
     }
 }

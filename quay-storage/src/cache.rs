@@ -23,10 +23,12 @@ use quay_core::account::NamespaceId;
 use quay_core::audit::AuditEntry;
 use quay_core::permission::Visibility;
 use quay_core::ports::{
-    BlobIndex, BlobInfo, LinkedBlob, LiveManifest, ManifestStore, MetadataStore, NewManifest,
-    NewRepository, Referrer, Repository, RepositoryDetails, RepositoryId, RepositoryStore, TagList,
-    TagPlacement, TagResolution, TagStore, UploadSession, UploadSessions,
+    BlobIndex, BlobInfo, LinkedBlob, LiveManifest, ManifestLabel, ManifestStore, MetadataStore,
+    NewManifest, NewRepository, Referrer, Repository, RepositoryDetails, RepositoryId,
+    RepositoryStore, TagChange, TagHistoryQuery, TagLifetime, TagList, TagPlacement, TagResolution,
+    TagStore, UploadSession, UploadSessions,
 };
+use quay_core::tag::TagRow;
 use quay_core::{Digest, RepositoryPath, TagName};
 
 /// Sizes of the cache.
@@ -337,6 +339,10 @@ impl<M: MetadataStore> ManifestStore for CachedMetadata<M> {
         stored
     }
 
+    async fn manifest_labels(&self, manifest_id: i64) -> quay_core::Result<Vec<ManifestLabel>> {
+        self.inner.manifest_labels(manifest_id).await
+    }
+
     async fn referrers(
         &self,
         repository: RepositoryId,
@@ -349,6 +355,46 @@ impl<M: MetadataStore> ManifestStore for CachedMetadata<M> {
 
 #[async_trait]
 impl<M: MetadataStore> TagStore for CachedMetadata<M> {
+    async fn tag_rows(
+        &self,
+        repository: RepositoryId,
+        name: &TagName,
+    ) -> quay_core::Result<Vec<(TagRow, Digest)>> {
+        self.inner.tag_rows(repository, name).await
+    }
+
+    async fn tag_history(
+        &self,
+        repository: RepositoryId,
+        query: &TagHistoryQuery,
+        now_ms: i64,
+    ) -> quay_core::Result<Vec<TagLifetime>> {
+        self.inner.tag_history(repository, query, now_ms).await
+    }
+
+    async fn manifest_in_repository(
+        &self,
+        repository: RepositoryId,
+        digest: &Digest,
+    ) -> quay_core::Result<Option<i64>> {
+        self.inner.manifest_in_repository(repository, digest).await
+    }
+
+    async fn apply_tag_change(
+        &self,
+        repository: RepositoryId,
+        change: TagChange,
+        audit: Vec<AuditEntry>,
+        now_ms: i64,
+    ) -> quay_core::Result<()> {
+        let applied = self
+            .inner
+            .apply_tag_change(repository, change, audit, now_ms)
+            .await;
+        self.invalidate(repository);
+        applied
+    }
+
     async fn resolve_tag(
         &self,
         repository: RepositoryId,

@@ -3,6 +3,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
+use quay_core::gc::{CollectorSettings, GarbageCollector};
 use quay_core::ports::{AccountDirectory, MetadataStore};
 use quay_core::{Accounts, Registry, RegistrySettings, Stores};
 
@@ -21,6 +22,8 @@ pub struct Backend {
     pub directory: Arc<dyn AccountDirectory>,
     /// The queue of pull entries; close it on shutdown.
     pub pull_log: Arc<PullLog>,
+    /// The garbage collector, for the operator to schedule.
+    pub collector: GarbageCollector,
 }
 
 /// A registry on the database at `db_uri` (Quay's `DB_URI`; SQLite or PostgreSQL), with the
@@ -31,11 +34,18 @@ pub async fn open_registry(
     options: &MetadataOptions,
     blob_dir: &Path,
     settings: RegistrySettings,
+    collector_settings: CollectorSettings,
 ) -> Result<Backend, StorageError> {
     let metadata = SqlMetadata::connect(db_uri, options).await?;
     let directory = Arc::new(metadata.clone());
     let pull_log = Arc::new(PullLog::start(directory.clone()));
     let blobs = Arc::new(ObjectStorage::filesystem(blob_dir)?);
+    let collector = GarbageCollector::new(
+        Arc::new(metadata.clone()),
+        blobs.clone(),
+        blobs.clone(),
+        collector_settings,
+    );
     let cached: Arc<dyn MetadataStore> =
         Arc::new(CachedMetadata::new(metadata, &CacheOptions::default()));
     let stores = Stores {
@@ -50,6 +60,7 @@ pub async fn open_registry(
         accounts: Arc::new(Accounts::new(directory.clone(), cached)),
         directory,
         pull_log,
+        collector,
     })
 }
 
@@ -64,6 +75,7 @@ pub async fn open_embedded(
         &MetadataOptions::default(),
         &dir.join("storage"),
         settings,
+        CollectorSettings::default(),
     )
     .await
 }

@@ -10,7 +10,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::users::validate_email;
 use super::{Accounts, found, invalid, not_found};
-use crate::account::{AccountKind, AccountRecord, Grantee, NamespaceRecord, TeamRecord};
+use crate::account::{
+    AccountKind, AccountRecord, Grantee, NamespaceKind, NamespaceRecord, TeamRecord,
+};
 use crate::audit::{Actor, LogKind};
 use crate::error::Result;
 use crate::names::Namespace;
@@ -74,6 +76,35 @@ impl Accounts {
             .meta("old_email", organization.email.clone());
         self.directory
             .set_namespace_email(organization.id, email, audit)
+            .await
+    }
+
+    /// Changes how long the namespace's deleted and expired tags stay restorable. `options`
+    /// are the windows, in seconds, that namespaces may choose (`TAG_EXPIRATION_OPTIONS`).
+    pub async fn set_tag_expiration(
+        &self,
+        namespace: &NamespaceRecord,
+        seconds: i64,
+        options: &[i64],
+        actor: &Actor,
+    ) -> Result<()> {
+        if !options.contains(&seconds) {
+            return Err(invalid("Invalid tag expiration option"));
+        }
+        if seconds == namespace.tag_expiration_s {
+            return Ok(());
+        }
+        let kind = match namespace.kind {
+            NamespaceKind::Organization => LogKind::OrgChangeTagExpiration,
+            NamespaceKind::User => LogKind::UserChangeTagExpiration,
+        };
+        let audit = self
+            .entry(actor, kind)
+            .namespace(namespace.id)
+            .meta("namespace", namespace.name.as_str())
+            .meta("tag_expiration", seconds);
+        self.directory
+            .set_tag_expiration(namespace.id, seconds, audit)
             .await
     }
 

@@ -107,6 +107,14 @@ pub trait AccountStore: Send + Sync {
         audit: AuditEntry,
     ) -> Result<()>;
 
+    /// Changes a namespace's time-machine window.
+    async fn set_tag_expiration(
+        &self,
+        namespace: NamespaceId,
+        seconds: i64,
+        audit: AuditEntry,
+    ) -> Result<()>;
+
     /// Users in name order, at most `limit` after `after`.
     async fn users(&self, after: Option<&str>, limit: u32) -> Result<Vec<AccountRecord>>;
 

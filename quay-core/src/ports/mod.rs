@@ -10,7 +10,9 @@
 //! records in the same transaction as the change.
 
 mod accounts;
+mod gc;
 mod registry;
 
 pub use self::accounts::*;
+pub use self::gc::*;
 pub use self::registry::*;

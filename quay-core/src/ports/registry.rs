@@ -16,6 +16,7 @@ use crate::manifest::ManifestMediaType;
 use crate::names::{Digest, RepositoryPath, TagName};
 use crate::permission::Visibility;
 use crate::range::ByteRange;
+use crate::tag::{Closing, Opening, TagRow};
 
 /// A stream of bytes: request bodies in, blob contents out.
 pub type ByteStream = Pin<Box<dyn Stream<Item = io::Result<Bytes>> + Send>>;
@@ -177,7 +178,14 @@ pub struct NewManifest {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum TagPlacement {
     /// Point this tag at it.
-    Tag(TagName),
+    Tag {
+        /// The tag.
+        name: TagName,
+        /// The new lifetime ends after this long (the `quay.expires-after` label).
+        lifetime_ms: Option<i64>,
+        /// The new lifetime is immutable (the `quay.immutable` label).
+        immutable: bool,
+    },
     /// Keep it alive with a hidden temporary tag until then (`None`: forever), unless
     /// another tag already keeps it alive at least that long.
     Hidden {
@@ -352,6 +360,9 @@ pub trait ManifestStore: Send + Sync {
         now_ms: i64,
     ) -> Result<()>;
 
+    /// The labels of a manifest.
+    async fn manifest_labels(&self, manifest_id: i64) -> Result<Vec<ManifestLabel>>;
+
     /// The alive manifests of the repository whose subject is `subject`.
     async fn referrers(
         &self,
@@ -361,9 +372,119 @@ pub trait ManifestStore: Send + Sync {
     ) -> Result<Vec<Referrer>>;
 }
 
+/// A label of a manifest.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ManifestLabel {
+    /// Database id.
+    pub id: i64,
+    /// The key.
+    pub key: String,
+    /// The value.
+    pub value: String,
+    /// Where it came from (`manifest`: the image configuration).
+    pub source: String,
+}
+
+/// Which tag names a history query covers.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TagNameFilter {
+    /// Exactly this name.
+    Exact(String),
+    /// Names containing this text.
+    Containing(String),
+}
+
+/// A page of a repository's tag history.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TagHistoryQuery {
+    /// Only rows alive now.
+    pub only_active: bool,
+    /// Only these names.
+    pub name: Option<TagNameFilter>,
+    /// Rows to skip.
+    pub offset: u64,
+    /// Most rows to return.
+    pub limit: u32,
+}
+
+/// One lifetime of a visible tag, as the tag API shows it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TagLifetime {
+    /// The tag's name.
+    pub name: String,
+    /// The manifest it pointed to.
+    pub manifest_digest: Digest,
+    /// That manifest's media type.
+    pub media_type: ManifestMediaType,
+    /// The sum of the manifest's layer sizes.
+    pub size: u64,
+    /// Start, epoch milliseconds.
+    pub start_ms: i64,
+    /// End, if it has one.
+    pub end_ms: Option<i64>,
+    /// A lifetime opened by a restore.
+    pub reversion: bool,
+    /// Immutable.
+    pub immutable: bool,
+}
+
+/// Row changes of one tag that the time machine's rules decided on, applied together.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TagChange {
+    /// The tag.
+    pub name: TagName,
+    /// The id and end of the newest row the decision was based on (`None`: the tag had no
+    /// row): if another change got there first, nothing is applied and the change fails
+    /// with [`Error::TagChanged`](crate::Error::TagChanged).
+    pub based_on: Option<(i64, Option<i64>)>,
+    /// Rows whose end changes.
+    pub closings: Vec<Closing>,
+    /// A new lifetime.
+    pub opening: Option<Opening>,
+    /// Rows whose end is set or cleared (expirations).
+    pub expirations: Vec<(i64, Option<i64>)>,
+    /// A row made mutable or immutable.
+    pub immutability: Option<(i64, bool)>,
+}
+
 /// Tags of repositories.
 #[async_trait]
 pub trait TagStore: Send + Sync {
+    /// Every row of the visible tag `name`, newest first (the alive one, if any, first),
+    /// with the manifests' digests.
+    async fn tag_rows(
+        &self,
+        repository: RepositoryId,
+        name: &TagName,
+    ) -> Result<Vec<(TagRow, Digest)>>;
+
+    /// A page of the visible tags' lifetimes, newest first (by start, then name).
+    async fn tag_history(
+        &self,
+        repository: RepositoryId,
+        query: &TagHistoryQuery,
+        now_ms: i64,
+    ) -> Result<Vec<TagLifetime>>;
+
+    /// The id of the manifest `digest` if the repository still holds it (alive or only in
+    /// the time machine).
+    async fn manifest_in_repository(
+        &self,
+        repository: RepositoryId,
+        digest: &Digest,
+    ) -> Result<Option<i64>>;
+
+    /// Applies a change the rules decided on, with its log entries, in one transaction under
+    /// the repository's lock. A tag that stops pointing to a manifest takes that manifest's
+    /// cosign companion tags with it when no other tag keeps it.
+    async fn apply_tag_change(
+        &self,
+        repository: RepositoryId,
+        change: TagChange,
+        audit: Vec<AuditEntry>,
+        now_ms: i64,
+    ) -> Result<()>;
+
     /// What the tag points to now.
     async fn resolve_tag(
         &self,

@@ -7,12 +7,14 @@
 
 mod listing;
 mod push;
+mod tags;
 mod upload;
 
 use std::sync::Arc;
 
 pub use self::listing::{Page, Referrers};
 pub use self::push::PushedManifest;
+pub use self::tags::TagHistoryPage;
 pub use self::upload::UploadStatus;
 use crate::audit::{Actor, LogKind};
 use crate::clock::{Clock, SystemClock};
@@ -24,6 +26,7 @@ use crate::ports::{
     Repository, StoredManifest, TagResolution, UploadStore,
 };
 use crate::range::{ByteRange, RangeRequest};
+use crate::tag::ExpirationLimits;
 
 /// Limits and lifetimes, with Quay's defaults.
 #[derive(Clone, Debug)]
@@ -44,6 +47,11 @@ pub struct RegistrySettings {
     /// Whether a push may create a missing namespace, as an organization owned by the pusher
     /// (`CREATE_NAMESPACE_ON_PUSH`, default false).
     pub create_namespace_on_push: bool,
+    /// Bounds of expirations set through the API.
+    pub expiration_limits: ExpirationLimits,
+    /// Whether the `quay.immutable` label makes pushed tags immutable
+    /// (`FEATURE_IMMUTABLE_TAGS`, default false).
+    pub immutable_tags: bool,
 }
 
 impl Default for RegistrySettings {
@@ -56,6 +64,8 @@ impl Default for RegistrySettings {
             max_page_size: 10_000,
             push_visibility: Visibility::Private,
             create_namespace_on_push: false,
+            expiration_limits: ExpirationLimits::default(),
+            immutable_tags: false,
         }
     }
 }

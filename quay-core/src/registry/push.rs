@@ -9,6 +9,7 @@ use crate::error::{Error, Result};
 use crate::manifest::{self, ParsedManifest, config_labels};
 use crate::names::{Digest, DigestAlgorithm, LIBRARY_NAMESPACE, Reference, RepositoryPath};
 use crate::ports::{NewManifest, TagPlacement, Unlink};
+use crate::tag as tag_rules;
 
 /// Config media types whose blob is an image configuration with labels.
 const IMAGE_CONFIG_TYPES: [&str; 2] = [
@@ -66,7 +67,11 @@ impl Registry {
             Reference::Digest(_) => None,
         };
         let placement = match reference {
-            Reference::Tag(tag) => TagPlacement::Tag(tag.clone()),
+            Reference::Tag(tag) => TagPlacement::Tag {
+                name: tag.clone(),
+                lifetime_ms: tag_rules::label_lifetime_ms(&labels),
+                immutable: self.settings.immutable_tags && tag_rules::label_immutable(&labels),
+            },
             // A referrer lives as long as nobody deletes it; anything else pushed by digest
             // (a child before its list, say) has a while to get a tag or a parent.
             Reference::Digest(_) if parsed.subject.is_some() => {

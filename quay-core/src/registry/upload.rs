@@ -148,6 +148,13 @@ impl Registry {
                 now_ms + self.settings.upload_link_ms,
             )
             .await?;
+        if self.blobs.blob_size(digest).await?.is_none() {
+            // The source's last reference was collected in the meantime: upload instead.
+            self.metadata
+                .unlink_blob(target.id, digest, self.now_ms())
+                .await?;
+            return Ok(None);
+        }
         Ok(Some(blob))
     }
 
@@ -273,18 +280,14 @@ impl Registry {
                 actual,
             });
         }
-        if self.blobs.blob_size(digest).await?.is_some() {
-            // Stored before by any repository: the same digest is the same bytes.
-            self.uploads.discard(&session.id, &session.parts).await?;
-        } else {
-            self.uploads
-                .commit(&session.id, &session.parts, digest)
-                .await?;
-        }
         let blob = BlobInfo {
             digest: digest.clone(),
             size: session.size,
         };
+        // Link first: from then on no garbage collector deletes the digest's bytes (linking
+        // waits while one is deleting them), so whether they are stored cannot change under
+        // us. Until they are, the link only serves this upload, whose client has no answer
+        // yet.
         let now_ms = self.now_ms();
         self.metadata
             .link_blob(
@@ -294,6 +297,21 @@ impl Registry {
                 now_ms + self.settings.upload_link_ms,
             )
             .await?;
+        let stored = if self.blobs.blob_size(digest).await?.is_some() {
+            // Stored before by any repository: the same digest is the same bytes.
+            self.uploads.discard(&session.id, &session.parts).await
+        } else {
+            self.uploads
+                .commit(&session.id, &session.parts, digest)
+                .await
+        };
+        if let Err(error) = stored {
+            // Without its bytes the link must not stay: a client would skip the upload.
+            self.metadata
+                .unlink_blob(repository.id, digest, self.now_ms())
+                .await?;
+            return Err(error);
+        }
         self.metadata
             .remove_upload(repository.id, &session.id)
             .await?;

@@ -15,6 +15,7 @@ mod oauth;
 mod organizations;
 mod repositories;
 mod robots;
+mod tags;
 mod teams;
 mod users;
 
@@ -26,10 +27,11 @@ use axum::http::header;
 use axum::response::IntoResponse;
 use axum::routing::{any, get};
 use quay_auth::{AuthSettings, Authenticator};
-use quay_core::Accounts;
 use quay_core::access::Scopes;
+use quay_core::account::NamespaceRecord;
 use quay_core::clock::{Clock, SystemClock};
 use quay_core::permission::PermissionSettings;
+use quay_core::{Accounts, Error};
 use serde::Serialize;
 use utoipa::openapi::security::{Flow, Implicit, OAuth2, Scopes as OpenApiScopes, SecurityScheme};
 use utoipa::openapi::{ComponentsBuilder, InfoBuilder, OpenApi, OpenApiBuilder};
@@ -37,7 +39,8 @@ use utoipa::{PartialSchema, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use self::error::{ApiError, ErrorBody};
+use self::caller::Caller;
+use self::error::{ApiError, ApiResult, ErrorBody};
 use crate::error::HttpError;
 use crate::{AppState, Tenancy};
 
@@ -51,6 +54,32 @@ pub(crate) struct Api {
 }
 
 impl Api {
+    /// Changes a namespace's time-machine window, where `FEATURE_CHANGE_TAG_EXPIRATION`
+    /// allows it.
+    async fn set_tag_expiration(
+        &self,
+        namespace: &NamespaceRecord,
+        seconds: i64,
+        caller: &Caller,
+    ) -> ApiResult<()> {
+        let settings = &self.tenancy.settings;
+        if !settings.change_tag_expiration {
+            return Err(Error::InvalidRequest(
+                "Changing the tag expiration is disabled on this registry".into(),
+            )
+            .into());
+        }
+        self.accounts()
+            .set_tag_expiration(
+                namespace,
+                seconds,
+                &settings.tag_expiration_options,
+                &caller.actor,
+            )
+            .await?;
+        Ok(())
+    }
+
     fn accounts(&self) -> &Accounts {
         &self.tenancy.accounts
     }
@@ -116,6 +145,7 @@ pub(crate) fn router(app: AppState, tenancy: Arc<Tenancy>) -> Router {
         .merge(teams::routes())
         .merge(robots::routes())
         .merge(repositories::routes())
+        .merge(tags::routes())
         .merge(logs::routes())
         .merge(oauth::routes())
         .split_for_parts();

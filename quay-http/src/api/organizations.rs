@@ -101,6 +101,8 @@ pub(crate) struct OrganizationView {
     teams: Option<BTreeMap<String, TeamView>>,
     /// The team names, in order (members only).
     ordered_teams: Option<Vec<String>>,
+    /// The time-machine window, seconds (administrators only).
+    tag_expiration_s: Option<i64>,
 }
 
 async fn organization_view(
@@ -148,6 +150,7 @@ async fn organization_view(
     Ok(OrganizationView {
         name: record.name.to_string(),
         email: if is_admin { record.email } else { None },
+        tag_expiration_s: is_admin.then_some(record.tag_expiration_s),
         is_admin,
         is_member,
         teams,
@@ -175,9 +178,12 @@ async fn organization(
 pub(crate) struct OrganizationUpdate {
     /// A new contact address.
     email: Option<String>,
+    /// A new time-machine window, seconds (one of `TAG_EXPIRATION_OPTIONS`).
+    tag_expiration_s: Option<i64>,
 }
 
-/// Changes an organization's contact address (administrators, scope `org:admin`).
+/// Changes an organization's contact address or time-machine window (administrators,
+/// scope `org:admin`).
 #[utoipa::path(put, path = "/api/v1/organization/{orgname}", tag = "organization",
     params(("orgname" = String, Path, description = "The organization")),
     request_body = OrganizationUpdate,
@@ -197,6 +203,9 @@ async fn update_organization(
         api.accounts()
             .set_organization_email(&record, email, &caller.actor)
             .await?;
+    }
+    if let Some(seconds) = request.tag_expiration_s {
+        api.set_tag_expiration(&record, seconds, &caller).await?;
     }
     Ok(axum::Json(
         organization_view(&api, &caller, &record.name).await?,

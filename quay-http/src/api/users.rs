@@ -7,7 +7,7 @@ use axum::response::{IntoResponse, Response};
 use quay_auth::credentials;
 use quay_core::Error;
 use quay_core::access::{PrincipalKind, Scopes};
-use quay_core::account::{AccountKind, AccountRecord};
+use quay_core::account::{AccountKind, AccountRecord, NamespaceRecord};
 use quay_core::accounts::{UserSignup, validate_password};
 use quay_core::audit::CredentialKind;
 use quay_core::names::Namespace;
@@ -35,7 +35,7 @@ const MAX_USERS_PAGE: u32 = 100;
 pub(super) fn routes() -> OpenApiRouter<Api> {
     OpenApiRouter::new()
         .routes(routes!(initialize))
-        .routes(routes!(current_user, create_user))
+        .routes(routes!(current_user, create_user, update_current_user))
         .routes(routes!(sign_in))
         .routes(routes!(sign_out))
         .routes(routes!(app_tokens, create_app_token))
@@ -153,6 +153,8 @@ pub(crate) struct CurrentUser {
     /// Organizations the user is a member of.
     organizations: Vec<UserOrganization>,
     can_create_repo: bool,
+    /// The time-machine window of the user's namespace, seconds.
+    tag_expiration_s: i64,
 }
 
 /// The current user (scope `user:read`).
@@ -165,6 +167,7 @@ async fn current_user(
     let principal = caller.user()?;
     caller.scope(|scopes| scopes.user_read || scopes.user_admin)?;
     let user = api.accounts().user(&principal.name).await?;
+    let namespace = own_namespace(&api, &principal.name).await?;
     let directory = api.accounts().directory();
     let mut organizations = Vec::new();
     for organization in directory.organizations_of(user.id).await? {
@@ -187,7 +190,41 @@ async fn current_user(
         enabled: user.enabled,
         organizations,
         can_create_repo: true,
+        tag_expiration_s: namespace.tag_expiration_s,
     }))
+}
+
+/// The namespace of the user `name`.
+async fn own_namespace(api: &Api, name: &str) -> ApiResult<NamespaceRecord> {
+    let name = Namespace::parse(name)
+        .map_err(|_| Error::InvalidRequest(format!("invalid username {name:?}")))?;
+    Ok(api.accounts().namespace(&name).await?)
+}
+
+/// Changes to the current user's own settings.
+#[derive(Deserialize, ToSchema)]
+pub(crate) struct OwnSettings {
+    /// A new time-machine window for the user's namespace, seconds (one of
+    /// `TAG_EXPIRATION_OPTIONS`).
+    tag_expiration_s: Option<i64>,
+}
+
+/// Changes the current user's settings (scope `user:admin`).
+#[utoipa::path(put, path = "/api/v1/user/", tag = "user",
+    request_body = OwnSettings,
+    responses((status = 200, description = "The current user", body = CurrentUser), Failures))]
+async fn update_current_user(
+    State(api): State<Api>,
+    caller: Caller,
+    Json(request): Json<OwnSettings>,
+) -> ApiResult<axum::Json<CurrentUser>> {
+    let principal = caller.user()?;
+    caller.scope(|scopes| scopes.user_admin)?;
+    if let Some(seconds) = request.tag_expiration_s {
+        let namespace = own_namespace(&api, &principal.name).await?;
+        api.set_tag_expiration(&namespace, seconds, &caller).await?;
+    }
+    current_user(State(api), caller).await
 }
 
 /// The outcome of a sign-up.

@@ -47,6 +47,7 @@ pub(super) fn namespace_record(row: namespace::Model) -> Result<NamespaceRecord,
         kind: namespace_kind(&row.kind),
         enabled: row.enabled,
         email: row.email,
+        tag_expiration_s: row.tag_expiration_s,
     })
 }
 
@@ -56,6 +57,7 @@ async fn insert_namespace(
     name: &Namespace,
     kind: &str,
     email: Option<&str>,
+    window_s: i64,
     now_ms: i64,
 ) -> quay_core::Result<NamespaceRecord> {
     let inserted = namespace::Entity::insert(namespace::ActiveModel {
@@ -63,6 +65,7 @@ async fn insert_namespace(
         kind: Set(kind.to_string()),
         enabled: Set(true),
         email: Set(email.map(str::to_string)),
+        tag_expiration_s: Set(window_s),
         created_ms: Set(now_ms),
         ..Default::default()
     })
@@ -174,8 +177,15 @@ impl AccountStore for SqlMetadata {
         audit: AuditEntry,
     ) -> quay_core::Result<AccountRecord> {
         let txn = self.db.begin().await.or_storage()?;
-        let namespace =
-            insert_namespace(&txn, &user.name, "user", user.email.as_deref(), user.now_ms).await?;
+        let namespace = insert_namespace(
+            &txn,
+            &user.name,
+            "user",
+            user.email.as_deref(),
+            self.default_window_s,
+            user.now_ms,
+        )
+        .await?;
         let row = account::ActiveModel {
             kind: Set("user".to_string()),
             name: Set(user.name.to_string()),
@@ -255,7 +265,8 @@ impl AccountStore for SqlMetadata {
     ) -> quay_core::Result<NamespaceRecord> {
         let txn = self.db.begin().await.or_storage()?;
         // An organization cannot take a robot's or a user's name either.
-        let namespace = insert_namespace(&txn, name, "org", email, now_ms).await?;
+        let namespace =
+            insert_namespace(&txn, name, "org", email, self.default_window_s, now_ms).await?;
         let owners = team::Entity::insert(team::ActiveModel {
             namespace_id: Set(namespace.id),
             name: Set("owners".to_string()),
@@ -296,6 +307,23 @@ impl AccountStore for SqlMetadata {
         let txn = self.db.begin().await.or_storage()?;
         namespace::Entity::update_many()
             .col_expr(namespace::Column::Email, Expr::value(email))
+            .filter(namespace::Column::Id.eq(namespace_id))
+            .exec(&txn)
+            .await
+            .or_storage()?;
+        audit::record(&txn, [audit]).await?;
+        txn.commit().await.or_storage()
+    }
+
+    async fn set_tag_expiration(
+        &self,
+        namespace_id: NamespaceId,
+        seconds: i64,
+        audit: AuditEntry,
+    ) -> quay_core::Result<()> {
+        let txn = self.write_transaction().await.or_storage()?;
+        namespace::Entity::update_many()
+            .col_expr(namespace::Column::TagExpirationS, Expr::value(seconds))
             .filter(namespace::Column::Id.eq(namespace_id))
             .exec(&txn)
             .await

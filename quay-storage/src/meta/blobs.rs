@@ -4,18 +4,30 @@
 //! a manifest that references it (`manifest_blob`), or through a recent upload or mount
 //! (`blob_link`, which lapses after a while unless a manifest takes over).
 
+use std::time::Duration;
+
 use async_trait::async_trait;
 use quay_core::Digest;
+use quay_core::gc::DELETION_GRACE_MS;
 use quay_core::ports::{BlobIndex, BlobInfo, LinkedBlob, Repository, RepositoryId, Unlink};
+use sea_orm::DbBackend;
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter,
-    QuerySelect, TransactionTrait,
+    QuerySelect,
 };
 
-use super::entity::{blob, blob_link};
+use super::entity::{blob, blob_deletion, blob_link};
 use super::{SqlMetadata, signed, stored_path, unsigned};
 use crate::error::{OrStorage, StorageError};
+
+/// How often a link waiting for a collector to finish deleting the blob's bytes looks again.
+const COLLECTION_POLL: Duration = Duration::from_millis(20);
+
+#[derive(FromQueryResult)]
+struct BlobId {
+    id: i64,
+}
 
 /// A blob row with what links it to one repository.
 #[derive(FromQueryResult)]
@@ -35,6 +47,93 @@ impl BlobLinks {
 }
 
 impl SqlMetadata {
+    /// Records the blob (if new) and links it, unless a collector is deleting its bytes:
+    /// then [`quay_core::Error::BlobBeingCollected`], and nothing is written. A deletion
+    /// marker older than [`DELETION_GRACE_MS`] belongs to a collector that gave up: the
+    /// link takes it over.
+    async fn try_link_blob(
+        &self,
+        repository: RepositoryId,
+        blob_info: &BlobInfo,
+        now_ms: i64,
+        until_ms: i64,
+    ) -> quay_core::Result<()> {
+        let txn = self.write_transaction().await.or_storage()?;
+        blob::Entity::insert(blob::ActiveModel {
+            digest: Set(blob_info.digest.to_string()),
+            size: Set(signed(blob_info.size)),
+            created_ms: Set(now_ms),
+            ..Default::default()
+        })
+        .on_conflict(
+            OnConflict::column(blob::Column::Digest)
+                .do_nothing()
+                .to_owned(),
+        )
+        .exec_without_returning(&txn)
+        .await
+        .or_storage()?;
+        // On PostgreSQL the share lock waits for a collector condemning the row; if it did,
+        // the row is gone and its marker is there.
+        let lock = match self.backend() {
+            DbBackend::Postgres => " FOR SHARE",
+            _ => "",
+        };
+        let blob_id = BlobId::find_by_statement(self.statement(
+            &format!("SELECT id FROM blob WHERE digest = $1{lock}"),
+            [blob_info.digest.as_str().into()],
+        ))
+        .one(&txn)
+        .await
+        .or_storage()?
+        .map(|row| row.id);
+        let marked: Option<i64> = blob_deletion::Entity::find_by_id(blob_info.digest.to_string())
+            .select_only()
+            .column(blob_deletion::Column::StartedMs)
+            .into_tuple()
+            .one(&txn)
+            .await
+            .or_storage()?;
+        let blob_id = match (blob_id, marked) {
+            (Some(id), Some(started_ms)) if started_ms < now_ms - DELETION_GRACE_MS => {
+                blob_deletion::Entity::delete_by_id(blob_info.digest.to_string())
+                    .exec(&txn)
+                    .await
+                    .or_storage()?;
+                id
+            }
+            (_, Some(_)) => {
+                return Err(quay_core::Error::BlobBeingCollected(
+                    blob_info.digest.clone(),
+                ));
+            }
+            (Some(id), None) => id,
+            (None, None) => {
+                return Err(StorageError::CorruptMetadata(format!(
+                    "blob {} vanished without a deletion marker",
+                    blob_info.digest
+                ))
+                .into());
+            }
+        };
+        blob_link::Entity::insert(blob_link::ActiveModel {
+            repository_id: Set(repository),
+            blob_id: Set(blob_id),
+            created_ms: Set(now_ms),
+            expires_ms: Set(until_ms),
+            ..Default::default()
+        })
+        .on_conflict(
+            OnConflict::columns([blob_link::Column::RepositoryId, blob_link::Column::BlobId])
+                .update_column(blob_link::Column::ExpiresMs)
+                .to_owned(),
+        )
+        .exec_without_returning(&txn)
+        .await
+        .or_storage()?;
+        txn.commit().await.or_storage()
+    }
+
     async fn blob_links(
         &self,
         conn: &impl ConnectionTrait,
@@ -98,40 +197,19 @@ impl BlobIndex for SqlMetadata {
         now_ms: i64,
         until_ms: i64,
     ) -> quay_core::Result<()> {
-        let txn = self.db.begin().await.or_storage()?;
-        blob::Entity::insert(blob::ActiveModel {
-            digest: Set(blob_info.digest.to_string()),
-            size: Set(signed(blob_info.size)),
-            created_ms: Set(now_ms),
-            ..Default::default()
-        })
-        .on_conflict(
-            OnConflict::column(blob::Column::Digest)
-                .do_nothing()
-                .to_owned(),
-        )
-        .exec_without_returning(&txn)
-        .await
-        .or_storage()?;
-        let blob_id = blob_id(&txn, &blob_info.digest).await?.ok_or_else(|| {
-            StorageError::CorruptMetadata(format!("blob {} vanished", blob_info.digest))
-        })?;
-        blob_link::Entity::insert(blob_link::ActiveModel {
-            repository_id: Set(repository),
-            blob_id: Set(blob_id),
-            created_ms: Set(now_ms),
-            expires_ms: Set(until_ms),
-            ..Default::default()
-        })
-        .on_conflict(
-            OnConflict::columns([blob_link::Column::RepositoryId, blob_link::Column::BlobId])
-                .update_column(blob_link::Column::ExpiresMs)
-                .to_owned(),
-        )
-        .exec_without_returning(&txn)
-        .await
-        .or_storage()?;
-        txn.commit().await.or_storage()
+        let mut waited_ms = 0;
+        loop {
+            match self
+                .try_link_blob(repository, blob_info, now_ms + waited_ms, until_ms)
+                .await
+            {
+                Err(quay_core::Error::BlobBeingCollected(_)) => {
+                    tokio::time::sleep(COLLECTION_POLL).await;
+                    waited_ms += i64::try_from(COLLECTION_POLL.as_millis()).unwrap_or(i64::MAX);
+                }
+                linked => return linked,
+            }
+        }
     }
 
     async fn repositories_linking(
@@ -189,6 +267,7 @@ impl BlobIndex for SqlMetadata {
             .exec(&txn)
             .await
             .or_storage()?;
+        self.insert_candidates(&txn, [row.id]).await?;
         txn.commit().await.or_storage()?;
         Ok(if row.upload_link_alive(now_ms) {
             Unlink::Unlinked
@@ -196,15 +275,4 @@ impl BlobIndex for SqlMetadata {
             Unlink::NotLinked
         })
     }
-}
-
-async fn blob_id(conn: &impl ConnectionTrait, digest: &Digest) -> quay_core::Result<Option<i64>> {
-    blob::Entity::find()
-        .select_only()
-        .column(blob::Column::Id)
-        .filter(blob::Column::Digest.eq(digest.as_str()))
-        .into_tuple()
-        .one(conn)
-        .await
-        .or_storage()
 }

@@ -17,6 +17,8 @@ pub mod namespace {
         pub kind: String,
         pub enabled: bool,
         pub email: Option<String>,
+        /// The time-machine window, seconds.
+        pub tag_expiration_s: i64,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -326,3 +328,20 @@ entity!(signing_key, "signing_key", {
     pub pkcs8: Vec<u8>,
     pub created_ms: i64,
 });
+
+pub mod blob_deletion {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "blob_deletion")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub digest: String,
+        pub started_ms: i64,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

@@ -7,8 +7,10 @@ use bytes::Bytes;
 use quay_core::audit::AuditEntry;
 use quay_core::manifest::ManifestMediaType;
 use quay_core::ports::{
-    LiveManifest, ManifestStore, NewManifest, Referrer, RepositoryId, StoredManifest, TagPlacement,
+    LiveManifest, ManifestLabel, ManifestStore, NewManifest, Referrer, RepositoryId,
+    StoredManifest, TagPlacement,
 };
+use quay_core::tag::Target;
 use quay_core::{Digest, Error};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter,
@@ -304,8 +306,18 @@ impl ManifestStore for SqlMetadata {
             }
         };
         match placement {
-            TagPlacement::Tag(name) => {
-                tags::retarget(&txn, repository, &name, manifest_id, now_ms).await?;
+            TagPlacement::Tag {
+                name,
+                lifetime_ms,
+                immutable,
+            } => {
+                let target = Target {
+                    manifest_id,
+                    lifetime_ms,
+                    immutable,
+                    reversion: false,
+                };
+                tags::retarget(&txn, repository, &name, target, now_ms).await?;
             }
             TagPlacement::Hidden { until_ms } => {
                 tags::keep_alive(&txn, repository, manifest_id, until_ms, now_ms).await?;
@@ -313,6 +325,23 @@ impl ManifestStore for SqlMetadata {
         }
         audit::record(&txn, audit).await?;
         txn.commit().await.or_storage()
+    }
+
+    async fn manifest_labels(&self, manifest_id: i64) -> quay_core::Result<Vec<ManifestLabel>> {
+        let rows = manifest_label::Entity::find()
+            .filter(manifest_label::Column::ManifestId.eq(manifest_id))
+            .all(&self.db)
+            .await
+            .or_storage()?;
+        Ok(rows
+            .into_iter()
+            .map(|row| ManifestLabel {
+                id: row.id,
+                key: row.key,
+                value: row.value,
+                source: row.source,
+            })
+            .collect())
     }
 
     async fn referrers(

@@ -15,6 +15,7 @@ mod audit;
 mod blobs;
 mod credentials;
 mod entity;
+mod gc;
 mod manifests;
 mod migration;
 mod permissions;
@@ -43,6 +44,8 @@ pub struct MetadataOptions {
     pub max_connections: u32,
     /// How long a request waits for a connection or a lock.
     pub busy_timeout: Duration,
+    /// The time-machine window of new namespaces, seconds (`DEFAULT_TAG_EXPIRATION`).
+    pub default_window_s: u64,
 }
 
 impl Default for MetadataOptions {
@@ -50,6 +53,7 @@ impl Default for MetadataOptions {
         Self {
             max_connections: 8,
             busy_timeout: Duration::from_secs(10),
+            default_window_s: 14 * 86_400,
         }
     }
 }
@@ -58,6 +62,7 @@ impl Default for MetadataOptions {
 #[derive(Clone)]
 pub struct SqlMetadata {
     db: DatabaseConnection,
+    default_window_s: i64,
 }
 
 impl SqlMetadata {
@@ -99,7 +104,10 @@ impl SqlMetadata {
         } else {
             return Err(StorageError::UnsupportedDatabase(uri.to_string()));
         };
-        let metadata = Self { db };
+        let metadata = Self {
+            db,
+            default_window_s: i64::try_from(options.default_window_s).unwrap_or(i64::MAX),
+        };
         metadata.migrate().await?;
         Ok(metadata)
     }
@@ -123,9 +131,9 @@ impl SqlMetadata {
         self.db.get_database_backend()
     }
 
-    /// A transaction for a change to repository `repository` that must not interleave with
-    /// another change to it.
-    async fn lock_repository(&self, repository: i64) -> Result<DatabaseTransaction, DbErr> {
+    /// A transaction that writes: on SQLite it takes the write lock at once (a deferred one
+    /// could fail to upgrade while another process writes), on PostgreSQL it is a plain one.
+    async fn write_transaction(&self) -> Result<DatabaseTransaction, DbErr> {
         match self.backend() {
             DbBackend::Sqlite => {
                 self.db
@@ -135,17 +143,23 @@ impl SqlMetadata {
                     })
                     .await
             }
-            backend => {
-                let txn = self.db.begin().await?;
-                txn.execute_raw(Statement::from_sql_and_values(
-                    backend,
-                    "SELECT id FROM repository WHERE id = $1 FOR UPDATE",
-                    [repository.into()],
-                ))
-                .await?;
-                Ok(txn)
-            }
+            _ => self.db.begin().await,
         }
+    }
+
+    /// A transaction for a change to repository `repository` that must not interleave with
+    /// another change to it.
+    async fn lock_repository(&self, repository: i64) -> Result<DatabaseTransaction, DbErr> {
+        let txn = self.write_transaction().await?;
+        if self.backend() == DbBackend::Postgres {
+            txn.execute_raw(Statement::from_sql_and_values(
+                DbBackend::Postgres,
+                "SELECT id FROM repository WHERE id = $1 FOR UPDATE",
+                [repository.into()],
+            ))
+            .await?;
+        }
+        Ok(txn)
     }
 
     /// A statement in the portable `$n` dialect.

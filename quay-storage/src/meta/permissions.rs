@@ -75,6 +75,7 @@ struct AccessRow {
     namespace_kind: String,
     namespace_enabled: bool,
     namespace_email: Option<String>,
+    namespace_tag_expiration_s: i64,
     owner: Option<bool>,
     team_rank: Option<i64>,
     repository_id: Option<i64>,
@@ -94,6 +95,7 @@ impl AccessRow {
             kind: namespace_kind(&self.namespace_kind),
             enabled: self.namespace_enabled,
             email: self.namespace_email.clone(),
+            tag_expiration_s: self.namespace_tag_expiration_s,
         })
     }
 
@@ -140,6 +142,7 @@ fn access_sql() -> String {
     format!(
         "SELECT n.id AS namespace_id, n.name AS namespace_name, n.kind AS namespace_kind,
                 n.enabled AS namespace_enabled, n.email AS namespace_email,
+                n.tag_expiration_s AS namespace_tag_expiration_s,
                 r.id AS repository_id, r.name AS repository_name, r.visibility AS visibility,
                 {standing}
          FROM namespace n

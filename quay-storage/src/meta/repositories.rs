@@ -202,6 +202,7 @@ impl RepositoryStore for SqlMetadata {
         audit: AuditEntry,
     ) -> quay_core::Result<()> {
         let txn = self.lock_repository(repository).await.or_storage()?;
+        self.orphan_contents(&txn, "$1", repository).await?;
         repository::Entity::delete_by_id(repository)
             .exec(&txn)
             .await
@@ -215,7 +216,13 @@ impl RepositoryStore for SqlMetadata {
         namespace_id: NamespaceId,
         audit: AuditEntry,
     ) -> quay_core::Result<()> {
-        let txn = self.db.begin().await.or_storage()?;
+        let txn = self.write_transaction().await.or_storage()?;
+        self.orphan_contents(
+            &txn,
+            "SELECT id FROM repository WHERE namespace_id = $1",
+            namespace_id,
+        )
+        .await?;
         // Repositories, teams, robots and the user's account go with it (foreign keys).
         namespace::Entity::delete_by_id(namespace_id)
             .exec(&txn)

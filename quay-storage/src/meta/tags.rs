@@ -5,18 +5,22 @@ use async_trait::async_trait;
 use quay_core::Digest;
 use quay_core::TagName;
 use quay_core::audit::AuditEntry;
-use quay_core::ports::{LiveManifest, RepositoryId, TagList, TagResolution, TagStore};
-use quay_core::tag::{self as rules, Closing, Opening, Retarget, TagRow};
+use quay_core::manifest::ManifestMediaType;
+use quay_core::ports::{
+    LiveManifest, RepositoryId, TagChange, TagHistoryQuery, TagLifetime, TagList, TagNameFilter,
+    TagResolution, TagStore,
+};
+use quay_core::tag::{self as rules, Closing, Opening, Retarget, TagRow, Target};
 use sea_orm::sea_query::{Expr, ExprTrait, Order};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, FromQueryResult,
     QueryFilter, QueryOrder, QuerySelect,
 };
 
-use super::entity::tag;
+use super::entity::{manifest, tag};
 use super::manifests::{ManifestRow, manifest_id};
 use super::{SqlMetadata, audit};
-use crate::error::OrStorage;
+use crate::error::{OrStorage, StorageError};
 
 /// Prefix of the names of hidden temporary tags, as in Quay.
 const TEMPORARY_TAG_PREFIX: &str = "$temp-";
@@ -82,8 +86,8 @@ async fn open(
         lifetime_start_ms: Set(opening.start_ms),
         lifetime_end_ms: Set(opening.end_ms),
         hidden: Set(hidden),
-        reversion: Set(false),
-        immutable: Set(false),
+        reversion: Set(opening.reversion),
+        immutable: Set(opening.immutable),
         ..Default::default()
     })
     .exec_without_returning(conn)
@@ -92,24 +96,77 @@ async fn open(
     Ok(())
 }
 
-/// Points tag `name` at `manifest_id`, keeping the previous target as history.
+/// Points tag `name` at `target`, keeping the previous target as history.
 pub(super) async fn retarget(
     conn: &impl ConnectionTrait,
     repository: RepositoryId,
     name: &TagName,
-    manifest_id: i64,
+    target: Target,
     now_ms: i64,
 ) -> quay_core::Result<()> {
     let history = history(conn, repository, name.as_str()).await?;
     if let Retarget::Move {
         close: closing,
         open: opening,
-    } = rules::retarget(name.as_str(), &history, manifest_id, now_ms, None)?
+    } = rules::retarget(name.as_str(), &history, target, now_ms)?
     {
         if let Some(closing) = closing {
             close(conn, closing).await?;
         }
         open(conn, repository, name.to_string(), opening, false).await?;
+        let left = closing.and_then(|closing| history.iter().find(|row| row.id == closing.row_id));
+        if let Some(left) = left.filter(|row| row.manifest_id != target.manifest_id) {
+            expire_cosign_companions(conn, repository, left.manifest_id, now_ms).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Ends the cosign companion tags of a manifest (`sha256-<hex>.sig`, `.att`, `.sbom`) once
+/// no other visible tag keeps the manifest: a signature outlives nothing it signs.
+async fn expire_cosign_companions(
+    conn: &impl ConnectionTrait,
+    repository: RepositoryId,
+    manifest_id: i64,
+    now_ms: i64,
+) -> quay_core::Result<()> {
+    let alive_names: Vec<String> = tag::Entity::find()
+        .select_only()
+        .column(tag::Column::Name)
+        .filter(tag::Column::ManifestId.eq(manifest_id))
+        .filter(tag::Column::Hidden.eq(false))
+        .filter(alive(now_ms))
+        .into_tuple()
+        .all(conn)
+        .await
+        .or_storage()?;
+    if alive_names
+        .iter()
+        .any(|name| !rules::is_cosign_companion(name))
+    {
+        return Ok(());
+    }
+    let digest: Option<String> = manifest::Entity::find_by_id(manifest_id)
+        .select_only()
+        .column(manifest::Column::Digest)
+        .into_tuple()
+        .one(conn)
+        .await
+        .or_storage()?;
+    let Some(digest) = digest.and_then(|digest| Digest::parse(&digest).ok()) else {
+        return Ok(());
+    };
+    for companion in rules::cosign_companions(&digest) {
+        let history = history(conn, repository, &companion).await?;
+        let alive_mutable = history
+            .iter()
+            .find(|row| row.is_alive(now_ms))
+            .filter(|row| !row.immutable);
+        if let Some(row) = alive_mutable
+            && let Some(closing) = rules::delete(&companion, std::slice::from_ref(row), now_ms)?
+        {
+            close(conn, closing).await?;
+        }
     }
     Ok(())
 }
@@ -133,6 +190,8 @@ pub(super) async fn keep_alive(
             manifest_id,
             start_ms: now_ms,
             end_ms: until_ms,
+            reversion: false,
+            immutable: false,
         };
         open(conn, repository, name, opening, true).await?;
     }
@@ -147,8 +206,209 @@ struct TagTarget {
     manifest: ManifestRow,
 }
 
+/// A tag row with its manifest's digest, as `tag_rows` reads it.
+#[derive(FromQueryResult)]
+struct RowWithDigest {
+    id: i64,
+    manifest_id: i64,
+    lifetime_start_ms: i64,
+    lifetime_end_ms: Option<i64>,
+    immutable: bool,
+    digest: String,
+}
+
+/// A lifetime as the tag history reads it.
+#[derive(FromQueryResult)]
+struct LifetimeRow {
+    name: String,
+    digest: String,
+    media_type: String,
+    layers_size: i64,
+    lifetime_start_ms: i64,
+    lifetime_end_ms: Option<i64>,
+    reversion: bool,
+    immutable: bool,
+}
+
+impl LifetimeRow {
+    fn into_lifetime(self) -> Result<TagLifetime, StorageError> {
+        let corrupt =
+            |what: &str| StorageError::CorruptMetadata(format!("tag {}: {what}", self.name));
+        Ok(TagLifetime {
+            manifest_digest: Digest::parse(&self.digest).map_err(|_| corrupt("digest"))?,
+            media_type: ManifestMediaType::from_media_type(&self.media_type)
+                .ok_or_else(|| corrupt("media type"))?,
+            size: u64::try_from(self.layers_size).unwrap_or(0),
+            start_ms: self.lifetime_start_ms,
+            end_ms: self.lifetime_end_ms,
+            reversion: self.reversion,
+            immutable: self.immutable,
+            name: self.name,
+        })
+    }
+}
+
+/// `text` as a `LIKE` pattern matching names that contain it (`\` escapes).
+fn containing(text: &str) -> String {
+    let mut pattern = String::from("%");
+    for c in text.to_lowercase().chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    pattern
+}
+
 #[async_trait]
 impl TagStore for SqlMetadata {
+    async fn tag_rows(
+        &self,
+        repository: RepositoryId,
+        name: &TagName,
+    ) -> quay_core::Result<Vec<(TagRow, Digest)>> {
+        let rows = RowWithDigest::find_by_statement(self.statement(
+            "SELECT t.id AS id, t.manifest_id AS manifest_id,
+                    t.lifetime_start_ms AS lifetime_start_ms, t.lifetime_end_ms AS lifetime_end_ms,
+                    t.immutable AS immutable, m.digest AS digest
+             FROM tag t JOIN manifest m ON m.id = t.manifest_id
+             WHERE t.repository_id = $1 AND t.name = $2 AND t.hidden = $3
+             ORDER BY (t.lifetime_end_ms IS NULL) DESC, t.lifetime_end_ms DESC, t.id DESC",
+            [repository.into(), name.as_str().into(), false.into()],
+        ))
+        .all(&self.db)
+        .await
+        .or_storage()?;
+        rows.into_iter()
+            .map(|row| {
+                let digest = Digest::parse(&row.digest).map_err(|_| {
+                    StorageError::CorruptMetadata(format!("tag row {}: digest", row.id))
+                })?;
+                let tag_row = TagRow {
+                    id: row.id,
+                    manifest_id: row.manifest_id,
+                    start_ms: row.lifetime_start_ms,
+                    end_ms: row.lifetime_end_ms,
+                    immutable: row.immutable,
+                };
+                Ok((tag_row, digest))
+            })
+            .collect()
+    }
+
+    async fn tag_history(
+        &self,
+        repository: RepositoryId,
+        query: &TagHistoryQuery,
+        now_ms: i64,
+    ) -> quay_core::Result<Vec<TagLifetime>> {
+        let mut sql = String::from(
+            "SELECT t.name AS name, m.digest AS digest, m.media_type AS media_type,
+                    m.layers_size AS layers_size, t.lifetime_start_ms AS lifetime_start_ms,
+                    t.lifetime_end_ms AS lifetime_end_ms, t.reversion AS reversion,
+                    t.immutable AS immutable
+             FROM tag t JOIN manifest m ON m.id = t.manifest_id
+             WHERE t.repository_id = $1 AND t.hidden = $2",
+        );
+        let mut values: Vec<sea_orm::Value> = vec![repository.into(), false.into()];
+        if query.only_active {
+            values.push(now_ms.into());
+            let n = values.len();
+            sql.push_str(&format!(
+                " AND (t.lifetime_end_ms IS NULL OR t.lifetime_end_ms > ${n})"
+            ));
+        }
+        match &query.name {
+            Some(TagNameFilter::Exact(name)) => {
+                values.push(name.as_str().into());
+                sql.push_str(&format!(" AND t.name = ${}", values.len()));
+            }
+            Some(TagNameFilter::Containing(text)) => {
+                values.push(containing(text).into());
+                sql.push_str(&format!(
+                    " AND LOWER(t.name) LIKE ${} ESCAPE '\\'",
+                    values.len()
+                ));
+            }
+            None => {}
+        }
+        values.push(i64::from(query.limit).into());
+        values.push(i64::try_from(query.offset).unwrap_or(i64::MAX).into());
+        let n = values.len();
+        sql.push_str(&format!(
+            " ORDER BY t.lifetime_start_ms DESC, t.name, t.id DESC LIMIT ${} OFFSET ${n}",
+            n - 1
+        ));
+        let rows = LifetimeRow::find_by_statement(self.statement(&sql, values))
+            .all(&self.db)
+            .await
+            .or_storage()?;
+        Ok(rows
+            .into_iter()
+            .map(LifetimeRow::into_lifetime)
+            .collect::<Result<_, _>>()?)
+    }
+
+    async fn manifest_in_repository(
+        &self,
+        repository: RepositoryId,
+        digest: &Digest,
+    ) -> quay_core::Result<Option<i64>> {
+        manifest_id(&self.db, repository, digest).await
+    }
+
+    async fn apply_tag_change(
+        &self,
+        repository: RepositoryId,
+        change: TagChange,
+        audit: Vec<AuditEntry>,
+        now_ms: i64,
+    ) -> quay_core::Result<()> {
+        let txn = self.lock_repository(repository).await.or_storage()?;
+        let name = change.name.as_str();
+        let newest = history(&txn, repository, name).await?;
+        if newest.first().map(|row| (row.id, row.end_ms)) != change.based_on {
+            return Err(quay_core::Error::TagChanged(name.to_string()));
+        }
+        let left: Vec<i64> = tag::Entity::find()
+            .select_only()
+            .column(tag::Column::ManifestId)
+            .filter(tag::Column::Id.is_in(change.closings.iter().map(|c| c.row_id)))
+            .into_tuple()
+            .all(&txn)
+            .await
+            .or_storage()?;
+        for closing in &change.closings {
+            close(&txn, *closing).await?;
+        }
+        for (row_id, end_ms) in &change.expirations {
+            tag::Entity::update_many()
+                .col_expr(tag::Column::LifetimeEndMs, Expr::value(*end_ms))
+                .filter(tag::Column::Id.eq(*row_id))
+                .exec(&txn)
+                .await
+                .or_storage()?;
+        }
+        if let Some((row_id, immutable)) = change.immutability {
+            tag::Entity::update_many()
+                .col_expr(tag::Column::Immutable, Expr::value(immutable))
+                .filter(tag::Column::Id.eq(row_id))
+                .exec(&txn)
+                .await
+                .or_storage()?;
+        }
+        if let Some(opening) = change.opening {
+            open(&txn, repository, name.to_string(), opening, false).await?;
+        }
+        let staying = change.opening.map(|opening| opening.manifest_id);
+        for manifest_id in left.into_iter().filter(|id| Some(*id) != staying) {
+            expire_cosign_companions(&txn, repository, manifest_id, now_ms).await?;
+        }
+        audit::record(&txn, audit).await?;
+        txn.commit().await.or_storage()
+    }
+
     async fn resolve_tag(
         &self,
         repository: RepositoryId,
@@ -218,6 +478,9 @@ impl TagStore for SqlMetadata {
             return Ok(false);
         };
         close(&txn, closing).await?;
+        if let Some(row) = history.first() {
+            expire_cosign_companions(&txn, repository, row.manifest_id, now_ms).await?;
+        }
         audit::record(&txn, [audit]).await?;
         txn.commit().await.or_storage()?;
         Ok(true)
@@ -254,6 +517,7 @@ impl TagStore for SqlMetadata {
                 entries.push(audit.clone().meta("tag", name.as_str()));
             }
         }
+        expire_cosign_companions(&txn, repository, manifest_id, now_ms).await?;
         audit::record(&txn, entries).await?;
         txn.commit().await.or_storage()?;
         Ok(alive_tags.len())

@@ -6,6 +6,7 @@
 
 mod m0001_registry_core;
 mod m0002_accounts;
+mod m0003_time_machine;
 
 use sea_orm_migration::prelude::*;
 
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m0001_registry_core::Migration),
             Box::new(m0002_accounts::Migration),
+            Box::new(m0003_time_machine::Migration),
         ]
     }
 }

@@ -1,0 +1,62 @@
+//! Garbage collection, scheduled: `quay-bin gc` (once, or in a loop) and the worker that
+//! `quay-bin serve` runs every `GARBAGE_COLLECTION_FREQUENCY`.
+
+use std::time::Duration;
+
+use quay_core::gc::{GarbageCollector, Reclaimed};
+
+use crate::GcArgs;
+use crate::deployment::Deployment;
+
+pub(crate) async fn gc(args: GcArgs) -> anyhow::Result<()> {
+    let deployment = Deployment::open(&args.location).await?;
+    let collector = &deployment.backend.collector;
+    if args.once {
+        print(&collector.collect().await?);
+        return Ok(());
+    }
+    let frequency = deployment.config.time_machine.gc_frequency;
+    loop {
+        print(&collector.collect().await?);
+        tokio::time::sleep(frequency).await;
+    }
+}
+
+/// The command's output: what one collection reclaimed.
+#[allow(clippy::print_stdout)]
+fn print(reclaimed: &Reclaimed) {
+    println!(
+        "reclaimed {} tags, {} manifests, {} upload links, {} blobs ({} bytes), {} uploads",
+        reclaimed.tags,
+        reclaimed.manifests,
+        reclaimed.links,
+        reclaimed.blobs,
+        reclaimed.bytes,
+        reclaimed.uploads
+    );
+}
+
+/// Collects every `frequency` until the process ends. A failed collection is logged and
+/// tried again next time: what it did not finish is still garbage then.
+pub(crate) async fn run_worker(collector: GarbageCollector, frequency: Duration) {
+    let mut ticks = tokio::time::interval(frequency);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        match collector.collect().await {
+            Ok(reclaimed) if reclaimed != Reclaimed::default() => {
+                tracing::info!(
+                    tags = reclaimed.tags,
+                    manifests = reclaimed.manifests,
+                    links = reclaimed.links,
+                    blobs = reclaimed.blobs,
+                    bytes = reclaimed.bytes,
+                    uploads = reclaimed.uploads,
+                    "garbage collected"
+                );
+            }
+            Ok(_) => {}
+            Err(error) => tracing::warn!(%error, "garbage collection failed; retrying later"),
+        }
+    }
+}

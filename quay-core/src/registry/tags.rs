@@ -1,0 +1,311 @@
+//! The tag API's use cases: history, create and move, restore, expiration, immutability and
+//! permanent deletion. Each reads the tag's rows, lets [`crate::tag`] decide, and hands the
+//! decision to the store, which applies it only if the tag has not changed in between.
+
+use std::sync::Arc;
+
+use super::Registry;
+use crate::audit::{Actor, AuditEntry, LogKind};
+use crate::error::{Error, Result};
+use crate::names::{Digest, RepositoryPath, TagName};
+use crate::ports::{
+    ManifestLabel, Repository, StoredManifest, TagChange, TagHistoryQuery, TagLifetime,
+};
+use crate::tag::{self as rules, Retarget, TagRow, Target};
+
+/// A page of tag history.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TagHistoryPage {
+    /// The lifetimes on the page.
+    pub lifetimes: Vec<TagLifetime>,
+    /// Whether more follow.
+    pub has_additional: bool,
+}
+
+impl Registry {
+    /// The alive manifest `digest` with its labels, for the API (not a pull: not logged).
+    pub async fn manifest_with_labels(
+        &self,
+        path: &RepositoryPath,
+        digest: &Digest,
+    ) -> Result<(Arc<StoredManifest>, Vec<ManifestLabel>)> {
+        let repository = self.existing(path).await?;
+        let live = self
+            .metadata
+            .live_manifest(repository.id, digest, self.now_ms())
+            .await?
+            .ok_or(Error::ManifestUnknown)?;
+        let labels = self.metadata.manifest_labels(live.manifest.id).await?;
+        Ok((live.manifest, labels))
+    }
+
+    /// A page of the repository's visible tag lifetimes, newest first.
+    pub async fn tag_history(
+        &self,
+        path: &RepositoryPath,
+        query: TagHistoryQuery,
+    ) -> Result<TagHistoryPage> {
+        let repository = self.existing(path).await?;
+        let limit = query.limit;
+        let one_more = TagHistoryQuery {
+            limit: limit + 1,
+            ..query
+        };
+        let mut lifetimes = self
+            .metadata
+            .tag_history(repository.id, &one_more, self.now_ms())
+            .await?;
+        let has_additional = lifetimes.len() > limit as usize;
+        lifetimes.truncate(limit as usize);
+        Ok(TagHistoryPage {
+            lifetimes,
+            has_additional,
+        })
+    }
+
+    /// Points `tag` at the manifest `digest`, which must be alive in the repository
+    /// (`create_tag`, or `move_tag` when the tag was alive).
+    pub async fn set_tag(
+        &self,
+        path: &RepositoryPath,
+        tag: &TagName,
+        digest: &Digest,
+        actor: &Actor,
+    ) -> Result<()> {
+        let repository = self.existing(path).await?;
+        let now_ms = self.now_ms();
+        let live = self
+            .metadata
+            .live_manifest(repository.id, digest, now_ms)
+            .await?
+            .ok_or(Error::ManifestUnknown)?;
+        let rows = self.metadata.tag_rows(repository.id, tag).await?;
+        let alive = alive(&rows, now_ms);
+        let entry = match alive {
+            Some((_, original)) => actor
+                .entry(LogKind::MoveTag, now_ms)
+                .meta("original_manifest_digest", original.as_str()),
+            None => actor.entry(LogKind::CreateTag, now_ms),
+        };
+        let entry = tag_entry(entry, &repository, tag).meta("manifest_digest", digest.as_str());
+        let target = Target {
+            manifest_id: live.manifest.id,
+            ..Target::default()
+        };
+        self.retarget(&repository, tag, &rows, target, entry, now_ms)
+            .await
+    }
+
+    /// Restores `tag` to the manifest `digest` it once pointed to (`revert_tag`). The
+    /// manifest must still be in the repository: after the time-machine window and a
+    /// garbage collection it is gone, and the restore is refused.
+    pub async fn restore_tag(
+        &self,
+        path: &RepositoryPath,
+        tag: &TagName,
+        digest: &Digest,
+        actor: &Actor,
+    ) -> Result<()> {
+        let repository = self.existing(path).await?;
+        let now_ms = self.now_ms();
+        let manifest_id = self
+            .metadata
+            .manifest_in_repository(repository.id, digest)
+            .await?
+            .ok_or(Error::ManifestUnknown)?;
+        let rows = self.metadata.tag_rows(repository.id, tag).await?;
+        let entry = tag_entry(actor.entry(LogKind::RevertTag, now_ms), &repository, tag)
+            .meta("manifest_digest", digest.as_str());
+        let target = Target {
+            manifest_id,
+            reversion: true,
+            ..Target::default()
+        };
+        self.retarget(&repository, tag, &rows, target, entry, now_ms)
+            .await
+    }
+
+    /// The repository, the tag's rows, and the moment they were read.
+    async fn tag_state(
+        &self,
+        path: &RepositoryPath,
+        tag: &TagName,
+    ) -> Result<(Repository, Vec<TagRow>, i64)> {
+        let repository = self.existing(path).await?;
+        let now_ms = self.now_ms();
+        let rows = self.metadata.tag_rows(repository.id, tag).await?;
+        Ok((repository, rows_only(&rows), now_ms))
+    }
+
+    async fn retarget(
+        &self,
+        repository: &Repository,
+        tag: &TagName,
+        rows: &[(TagRow, Digest)],
+        target: Target,
+        entry: AuditEntry,
+        now_ms: i64,
+    ) -> Result<()> {
+        let history = rows_only(rows);
+        let Retarget::Move { close, open } =
+            rules::retarget(tag.as_str(), &history, target, now_ms)?
+        else {
+            return Ok(());
+        };
+        let change = TagChange {
+            closings: close.into_iter().collect(),
+            opening: Some(open),
+            ..based_on(tag, &history)
+        };
+        self.metadata
+            .apply_tag_change(repository.id, change, vec![entry], now_ms)
+            .await
+    }
+
+    /// Sets the moment the alive `tag` expires (epoch milliseconds), or with `None` clears
+    /// it, clamped to the configured limits (`change_tag_expiration`).
+    pub async fn change_tag_expiration(
+        &self,
+        path: &RepositoryPath,
+        tag: &TagName,
+        end_ms: Option<i64>,
+        actor: &Actor,
+    ) -> Result<()> {
+        let (repository, history, now_ms) = self.tag_state(path, tag).await?;
+        let limits = self.settings.expiration_limits;
+        let change = rules::change_expiration(tag.as_str(), &history, end_ms, now_ms, limits)?;
+        if change.old_end_ms == change.new_end_ms {
+            return Ok(());
+        }
+        let entry = tag_entry(
+            actor.entry(LogKind::ChangeTagExpiration, now_ms),
+            &repository,
+            tag,
+        )
+        .meta("expiration_date", change.new_end_ms.map(|ms| ms / 1000))
+        .meta("old_expiration_date", change.old_end_ms.map(|ms| ms / 1000));
+        let tag_change = TagChange {
+            expirations: vec![(change.row_id, change.new_end_ms)],
+            ..based_on(tag, &history)
+        };
+        self.metadata
+            .apply_tag_change(repository.id, tag_change, vec![entry], now_ms)
+            .await
+    }
+
+    /// Makes the alive `tag` immutable or mutable again (`change_tag_immutability`). A tag
+    /// with an expiration cannot become immutable unless immutable tags may expire.
+    pub async fn set_tag_immutability(
+        &self,
+        path: &RepositoryPath,
+        tag: &TagName,
+        immutable: bool,
+        actor: &Actor,
+    ) -> Result<()> {
+        let (repository, history, now_ms) = self.tag_state(path, tag).await?;
+        let Some(row) = history.iter().find(|row| row.is_alive(now_ms)) else {
+            return Err(Error::NotFound {
+                what: "tag",
+                name: tag.to_string(),
+            });
+        };
+        if row.immutable == immutable {
+            return Ok(());
+        }
+        if immutable
+            && row.end_ms.is_some()
+            && !self.settings.expiration_limits.immutable_can_expire
+        {
+            return Err(Error::InvalidRequest(format!(
+                "tag {tag} has an expiration and cannot be made immutable"
+            )));
+        }
+        let entry = tag_entry(
+            actor.entry(LogKind::ChangeTagImmutability, now_ms),
+            &repository,
+            tag,
+        )
+        .meta("immutable", immutable);
+        let change = TagChange {
+            immutability: Some((row.id, immutable)),
+            ..based_on(tag, &history)
+        };
+        self.metadata
+            .apply_tag_change(repository.id, change, vec![entry], now_ms)
+            .await
+    }
+
+    /// Takes `tag`'s lifetimes on the manifest `digest` out of the time machine, so the
+    /// next garbage collection removes them (`permanently_delete_tag`): the alive one with
+    /// `alive`, otherwise those that ended within the namespace's window. Whether any was.
+    pub async fn remove_tag_from_time_machine(
+        &self,
+        path: &RepositoryPath,
+        tag: &TagName,
+        digest: &Digest,
+        alive: bool,
+        actor: &Actor,
+    ) -> Result<bool> {
+        let repository = self.existing(path).await?;
+        let now_ms = self.now_ms();
+        let namespace = self
+            .accounts
+            .namespace(&path.namespace)
+            .await?
+            .ok_or(Error::RepositoryUnknown)?;
+        let Some(manifest_id) = self
+            .metadata
+            .manifest_in_repository(repository.id, digest)
+            .await?
+        else {
+            return Ok(false);
+        };
+        let rows = self.metadata.tag_rows(repository.id, tag).await?;
+        let history = rows_only(&rows);
+        let window_ms = namespace.tag_expiration_s.saturating_mul(1000);
+        let closings =
+            rules::remove_from_time_machine(&history, manifest_id, alive, now_ms, window_ms);
+        if closings.is_empty() {
+            return Ok(false);
+        }
+        let entry = tag_entry(
+            actor.entry(LogKind::PermanentlyDeleteTag, now_ms),
+            &repository,
+            tag,
+        )
+        .meta("manifest_digest", digest.as_str());
+        let change = TagChange {
+            closings,
+            ..based_on(tag, &history)
+        };
+        self.metadata
+            .apply_tag_change(repository.id, change, vec![entry], now_ms)
+            .await?;
+        Ok(true)
+    }
+}
+
+/// An entry about `tag` of `repository`, with the fields Quay's tag entries carry.
+fn tag_entry(entry: AuditEntry, repository: &Repository, tag: &TagName) -> AuditEntry {
+    entry.repository(repository).meta("tag", tag.as_str())
+}
+
+fn rows_only(rows: &[(TagRow, Digest)]) -> Vec<TagRow> {
+    rows.iter().map(|(row, _)| row.clone()).collect()
+}
+
+fn alive(rows: &[(TagRow, Digest)], now_ms: i64) -> Option<&(TagRow, Digest)> {
+    rows.iter().find(|(row, _)| row.is_alive(now_ms))
+}
+
+/// An empty change of `tag`, conditional on its newest row being `history`'s first.
+fn based_on(tag: &TagName, history: &[TagRow]) -> TagChange {
+    TagChange {
+        name: tag.clone(),
+        based_on: history.first().map(|row| (row.id, row.end_ms)),
+        closings: Vec::new(),
+        opening: None,
+        expirations: Vec::new(),
+        immutability: None,
+    }
+}

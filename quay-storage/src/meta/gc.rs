@@ -1,0 +1,470 @@
+//! Garbage collection in the database. [`quay_core::gc`] explains the protocol; this module
+//! finds garbage through indexes on what ended or lapsed, and removes it in short
+//! transactions that take the same locks as the pushes they must not race.
+
+use std::collections::{BTreeSet, VecDeque};
+
+use async_trait::async_trait;
+use quay_core::Digest;
+use quay_core::ports::{
+    AbandonedUpload, BlobInfo, CollectedRepository, GarbageStore, RepositoryId,
+};
+use sea_orm::{ConnectionTrait, DbBackend, FromQueryResult, Value};
+
+use super::{SqlMetadata, placeholders, unsigned};
+use crate::error::{OrStorage, StorageError};
+
+#[derive(FromQueryResult)]
+struct Id {
+    id: i64,
+}
+
+#[derive(FromQueryResult)]
+struct TagGarbage {
+    id: i64,
+    manifest_id: i64,
+}
+
+#[derive(FromQueryResult)]
+struct ManifestIdentity {
+    digest: String,
+    subject: Option<String>,
+}
+
+#[derive(FromQueryResult)]
+struct Candidate {
+    id: i64,
+    blob_id: i64,
+}
+
+#[derive(FromQueryResult)]
+struct BlobRow {
+    digest: String,
+    size: i64,
+}
+
+#[derive(FromQueryResult)]
+struct Marker {
+    digest: String,
+}
+
+#[derive(FromQueryResult)]
+struct UploadRow {
+    id: String,
+    parts: String,
+}
+
+impl SqlMetadata {
+    async fn ids(
+        &self,
+        conn: &impl ConnectionTrait,
+        sql: &str,
+        values: impl IntoIterator<Item = Value>,
+    ) -> quay_core::Result<Vec<i64>> {
+        let rows = Id::find_by_statement(self.statement(sql, values))
+            .all(conn)
+            .await
+            .or_storage()?;
+        Ok(rows.into_iter().map(|row| row.id).collect())
+    }
+
+    async fn execute(
+        &self,
+        conn: &impl ConnectionTrait,
+        sql: &str,
+        values: impl IntoIterator<Item = Value>,
+    ) -> quay_core::Result<u64> {
+        let result = conn
+            .execute_raw(self.statement(sql, values))
+            .await
+            .or_storage()?;
+        Ok(result.rows_affected())
+    }
+
+    /// Removes the manifest if nothing uses it: no tag row (hidden and ended ones count:
+    /// the time machine may still restore them), no list of the repository containing it,
+    /// no referrer naming it as subject. Its blobs become candidates. Returns the manifests
+    /// that may have become unused by its removal (its children and its subject).
+    async fn remove_if_unused(
+        &self,
+        conn: &impl ConnectionTrait,
+        repository: RepositoryId,
+        manifest_id: i64,
+    ) -> quay_core::Result<Option<Vec<i64>>> {
+        let identity = ManifestIdentity::find_by_statement(self.statement(
+            "SELECT digest, subject FROM manifest WHERE id = $1",
+            [manifest_id.into()],
+        ))
+        .one(conn)
+        .await
+        .or_storage()?;
+        let Some(identity) = identity else {
+            return Ok(None);
+        };
+        let users = self
+            .ids(
+                conn,
+                "SELECT 1 AS id WHERE EXISTS (SELECT 1 FROM tag WHERE manifest_id = $1)
+                    OR EXISTS (SELECT 1 FROM manifest_child WHERE child_manifest_id = $1)
+                    OR EXISTS (SELECT 1 FROM manifest
+                               WHERE repository_id = $2 AND subject = $3)",
+                [
+                    manifest_id.into(),
+                    repository.into(),
+                    identity.digest.clone().into(),
+                ],
+            )
+            .await?;
+        if !users.is_empty() {
+            return Ok(None);
+        }
+        let mut freed = self
+            .ids(
+                conn,
+                "SELECT child_manifest_id AS id FROM manifest_child WHERE manifest_id = $1",
+                [manifest_id.into()],
+            )
+            .await?;
+        if let Some(subject) = identity.subject {
+            freed.extend(
+                self.ids(
+                    conn,
+                    "SELECT id FROM manifest WHERE repository_id = $1 AND digest = $2",
+                    [repository.into(), subject.into()],
+                )
+                .await?,
+            );
+        }
+        self.execute(
+            conn,
+            "INSERT INTO gc_blob_candidate (blob_id)
+             SELECT blob_id FROM manifest_blob WHERE manifest_id = $1",
+            [manifest_id.into()],
+        )
+        .await?;
+        // Its references, labels and child links go with it (foreign keys).
+        self.execute(
+            conn,
+            "DELETE FROM manifest WHERE id = $1",
+            [manifest_id.into()],
+        )
+        .await?;
+        Ok(Some(freed))
+    }
+}
+
+#[async_trait]
+impl GarbageStore for SqlMetadata {
+    async fn repositories_with_expired_tags(
+        &self,
+        now_ms: i64,
+        limit: u32,
+    ) -> quay_core::Result<Vec<RepositoryId>> {
+        // The smallest window bounds the range scan of the end index; the join then applies
+        // each namespace's own window.
+        let smallest_window = self
+            .ids(
+                &self.db,
+                "SELECT COALESCE(MIN(tag_expiration_s), 0) AS id FROM namespace",
+                [],
+            )
+            .await?
+            .first()
+            .copied()
+            .unwrap_or(0);
+        self.ids(
+            &self.db,
+            "SELECT DISTINCT t.repository_id AS id
+             FROM tag t
+             JOIN repository r ON r.id = t.repository_id
+             JOIN namespace n ON n.id = r.namespace_id
+             WHERE t.lifetime_end_ms <= $1
+               AND t.lifetime_end_ms <= $2 - n.tag_expiration_s * 1000
+             LIMIT $3",
+            [
+                now_ms
+                    .saturating_sub(smallest_window.saturating_mul(1000))
+                    .into(),
+                now_ms.into(),
+                i64::from(limit).into(),
+            ],
+        )
+        .await
+    }
+
+    async fn collect_repository(
+        &self,
+        repository: RepositoryId,
+        now_ms: i64,
+        limit: u32,
+    ) -> quay_core::Result<CollectedRepository> {
+        let txn = self.lock_repository(repository).await.or_storage()?;
+        let garbage = TagGarbage::find_by_statement(self.statement(
+            "SELECT t.id AS id, t.manifest_id AS manifest_id
+             FROM tag t
+             JOIN repository r ON r.id = t.repository_id
+             JOIN namespace n ON n.id = r.namespace_id
+             WHERE t.repository_id = $1
+               AND t.lifetime_end_ms <= $2 - n.tag_expiration_s * 1000
+             LIMIT $3",
+            [repository.into(), now_ms.into(), i64::from(limit).into()],
+        ))
+        .all(&txn)
+        .await
+        .or_storage()?;
+        if garbage.is_empty() {
+            return Ok(CollectedRepository::default());
+        }
+        let sql = format!(
+            "DELETE FROM tag WHERE id IN ({})",
+            placeholders(1, garbage.len())
+        );
+        let tags = self
+            .execute(&txn, &sql, garbage.iter().map(|row| row.id.into()))
+            .await?;
+        let mut queue: VecDeque<i64> = garbage
+            .iter()
+            .map(|row| row.manifest_id)
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let mut manifests = 0;
+        while let Some(manifest_id) = queue.pop_front() {
+            if let Some(freed) = self.remove_if_unused(&txn, repository, manifest_id).await? {
+                manifests += 1;
+                queue.extend(freed);
+            }
+        }
+        txn.commit().await.or_storage()?;
+        Ok(CollectedRepository { tags, manifests })
+    }
+
+    async fn drop_lapsed_links(&self, before_ms: i64, limit: u32) -> quay_core::Result<u64> {
+        let txn = self.write_transaction().await.or_storage()?;
+        let lapsed = Candidate::find_by_statement(self.statement(
+            "SELECT id, blob_id FROM blob_link WHERE expires_ms <= $1 LIMIT $2",
+            [before_ms.into(), i64::from(limit).into()],
+        ))
+        .all(&txn)
+        .await
+        .or_storage()?;
+        if lapsed.is_empty() {
+            return Ok(0);
+        }
+        let blobs: BTreeSet<i64> = lapsed.iter().map(|link| link.blob_id).collect();
+        self.insert_candidates(&txn, blobs).await?;
+        // A link renewed in the meantime (a new upload of the blob) stays.
+        let sql = format!(
+            "DELETE FROM blob_link WHERE expires_ms <= $1 AND id IN ({})",
+            placeholders(2, lapsed.len())
+        );
+        let values = std::iter::once(before_ms.into()).chain(lapsed.iter().map(|l| l.id.into()));
+        let dropped = self.execute(&txn, &sql, values).await?;
+        txn.commit().await.or_storage()?;
+        Ok(dropped)
+    }
+
+    async fn condemn_blobs(&self, now_ms: i64, limit: u32) -> quay_core::Result<Vec<BlobInfo>> {
+        let txn = self.write_transaction().await.or_storage()?;
+        let candidates = Candidate::find_by_statement(self.statement(
+            "SELECT id, blob_id FROM gc_blob_candidate ORDER BY id LIMIT $1",
+            [i64::from(limit).into()],
+        ))
+        .all(&txn)
+        .await
+        .or_storage()?;
+        let lock = match self.backend() {
+            // Waits for a link or reference being added, and stops new ones until commit.
+            DbBackend::Postgres => " FOR UPDATE",
+            _ => "",
+        };
+        let mut condemned = Vec::new();
+        let blobs: BTreeSet<i64> = candidates.iter().map(|c| c.blob_id).collect();
+        for blob_id in blobs {
+            let row = BlobRow::find_by_statement(self.statement(
+                &format!("SELECT digest, size FROM blob WHERE id = $1{lock}"),
+                [blob_id.into()],
+            ))
+            .one(&txn)
+            .await
+            .or_storage()?;
+            let Some(row) = row else { continue };
+            let referenced = self
+                .ids(
+                    &txn,
+                    "SELECT 1 AS id WHERE EXISTS (SELECT 1 FROM manifest_blob WHERE blob_id = $1)
+                        OR EXISTS (SELECT 1 FROM blob_link WHERE blob_id = $1)",
+                    [blob_id.into()],
+                )
+                .await?;
+            if !referenced.is_empty() {
+                continue;
+            }
+            self.execute(&txn, "DELETE FROM blob WHERE id = $1", [blob_id.into()])
+                .await?;
+            self.execute(
+                &txn,
+                "INSERT INTO blob_deletion (digest, started_ms) VALUES ($1, $2)
+                 ON CONFLICT (digest) DO UPDATE SET started_ms = excluded.started_ms",
+                [row.digest.clone().into(), now_ms.into()],
+            )
+            .await?;
+            let digest = Digest::parse(&row.digest)
+                .map_err(|_| StorageError::CorruptMetadata(format!("blob {blob_id}: digest")))?;
+            condemned.push(BlobInfo {
+                digest,
+                size: unsigned(row.size, "blob size")?,
+            });
+        }
+        if !candidates.is_empty() {
+            let sql = format!(
+                "DELETE FROM gc_blob_candidate WHERE id IN ({})",
+                placeholders(1, candidates.len())
+            );
+            self.execute(&txn, &sql, candidates.iter().map(|c| c.id.into()))
+                .await?;
+        }
+        txn.commit().await.or_storage()?;
+        Ok(condemned)
+    }
+
+    async fn stale_deletions(
+        &self,
+        before_ms: i64,
+        now_ms: i64,
+        limit: u32,
+    ) -> quay_core::Result<Vec<Digest>> {
+        let stale = Marker::find_by_statement(self.statement(
+            "SELECT digest FROM blob_deletion WHERE started_ms < $1 LIMIT $2",
+            [before_ms.into(), i64::from(limit).into()],
+        ))
+        .all(&self.db)
+        .await
+        .or_storage()?;
+        let mut restamped = Vec::new();
+        for marker in stale {
+            // Only a marker this collector restamped is its to finish: a push may have taken
+            // it over, or another collector restamped it first.
+            let taken = self
+                .execute(
+                    &self.db,
+                    "UPDATE blob_deletion SET started_ms = $1
+                     WHERE digest = $2 AND started_ms < $3",
+                    [
+                        now_ms.into(),
+                        marker.digest.clone().into(),
+                        before_ms.into(),
+                    ],
+                )
+                .await?;
+            if taken == 1 {
+                let digest = Digest::parse(&marker.digest).map_err(|_| {
+                    StorageError::CorruptMetadata(format!("deletion marker {}", marker.digest))
+                })?;
+                restamped.push(digest);
+            }
+        }
+        Ok(restamped)
+    }
+
+    async fn finish_deletion(&self, digest: &Digest) -> quay_core::Result<()> {
+        self.execute(
+            &self.db,
+            "DELETE FROM blob_deletion WHERE digest = $1",
+            [digest.as_str().into()],
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn abandoned_uploads(
+        &self,
+        before_ms: i64,
+        limit: u32,
+    ) -> quay_core::Result<Vec<AbandonedUpload>> {
+        let rows = UploadRow::find_by_statement(self.statement(
+            "SELECT id, parts FROM gc_orphan_upload
+             UNION ALL
+             SELECT id, parts FROM blob_upload WHERE updated_ms < $1
+             LIMIT $2",
+            [before_ms.into(), i64::from(limit).into()],
+        ))
+        .all(&self.db)
+        .await
+        .or_storage()?;
+        rows.into_iter()
+            .map(|row| {
+                let parts = serde_json::from_str(&row.parts).map_err(|error| {
+                    StorageError::CorruptMetadata(format!("parts of upload {}: {error}", row.id))
+                })?;
+                Ok(AbandonedUpload { id: row.id, parts })
+            })
+            .collect()
+    }
+
+    async fn forget_upload(&self, id: &str) -> quay_core::Result<()> {
+        let txn = self.write_transaction().await.or_storage()?;
+        self.execute(
+            &txn,
+            "DELETE FROM gc_orphan_upload WHERE id = $1",
+            [id.into()],
+        )
+        .await?;
+        self.execute(&txn, "DELETE FROM blob_upload WHERE id = $1", [id.into()])
+            .await?;
+        txn.commit().await.or_storage()
+    }
+}
+
+impl SqlMetadata {
+    /// Queues blobs that lost a reference for [`GarbageStore::condemn_blobs`].
+    pub(super) async fn insert_candidates(
+        &self,
+        conn: &impl ConnectionTrait,
+        blobs: impl IntoIterator<Item = i64>,
+    ) -> quay_core::Result<()> {
+        let blobs: Vec<i64> = blobs.into_iter().collect();
+        if blobs.is_empty() {
+            return Ok(());
+        }
+        let rows = (1..=blobs.len())
+            .map(|n| format!("(${n})"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!("INSERT INTO gc_blob_candidate (blob_id) VALUES {rows}");
+        self.execute(conn, &sql, blobs.into_iter().map(Value::from))
+            .await?;
+        Ok(())
+    }
+
+    /// Queues what a repository (or every repository of a namespace) references for
+    /// collection before it is deleted: its blobs as candidates, its uploads as orphans.
+    pub(super) async fn orphan_contents(
+        &self,
+        conn: &impl ConnectionTrait,
+        repositories_sql: &str,
+        owner: i64,
+    ) -> quay_core::Result<()> {
+        self.execute(
+            conn,
+            &format!(
+                "INSERT INTO gc_blob_candidate (blob_id)
+                 SELECT DISTINCT blob_id FROM manifest_blob WHERE repository_id IN ({repositories_sql})
+                 UNION
+                 SELECT blob_id FROM blob_link WHERE repository_id IN ({repositories_sql})"
+            ),
+            [owner.into()],
+        )
+        .await?;
+        self.execute(
+            conn,
+            &format!(
+                "INSERT INTO gc_orphan_upload (id, parts)
+                 SELECT id, parts FROM blob_upload WHERE repository_id IN ({repositories_sql})"
+            ),
+            [owner.into()],
+        )
+        .await?;
+        Ok(())
+    }
+}
