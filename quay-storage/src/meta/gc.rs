@@ -104,7 +104,7 @@ impl SqlMetadata {
         let users = self
             .ids(
                 conn,
-                "SELECT 1 AS id WHERE EXISTS (SELECT 1 FROM tag WHERE manifest_id = $1)
+                "SELECT CAST(1 AS BIGINT) AS id WHERE EXISTS (SELECT 1 FROM tag WHERE manifest_id = $1)
                     OR EXISTS (SELECT 1 FROM manifest_child WHERE child_manifest_id = $1)
                     OR EXISTS (SELECT 1 FROM manifest
                                WHERE repository_id = $2 AND subject = $3)",
@@ -292,7 +292,7 @@ impl GarbageStore for SqlMetadata {
             let referenced = self
                 .ids(
                     &txn,
-                    "SELECT 1 AS id WHERE EXISTS (SELECT 1 FROM manifest_blob WHERE blob_id = $1)
+                    "SELECT CAST(1 AS BIGINT) AS id WHERE EXISTS (SELECT 1 FROM manifest_blob WHERE blob_id = $1)
                         OR EXISTS (SELECT 1 FROM blob_link WHERE blob_id = $1)",
                     [blob_id.into()],
                 )

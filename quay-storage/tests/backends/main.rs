@@ -9,6 +9,7 @@
 mod support;
 
 mod accounts;
+mod gc;
 mod registry;
 mod tenancy;
 
@@ -54,6 +55,14 @@ macro_rules! backend_suite {
                 permissions_facts_and_default_permissions,
                 stored_credentials_and_the_signing_key,
                 the_usage_log_records_and_pages,
+            );
+            backend_suite!(@scenarios gc:
+                collection_removes_what_nothing_references,
+                the_window_keeps_history_restorable,
+                lists_keep_children_and_referrers_keep_subjects,
+                a_push_waits_for_the_bytes_being_deleted,
+                abandoned_uploads_and_deleted_repositories,
+                collection_leaves_uploads_in_progress,
             );
             backend_suite!(@scenarios accounts:
                 the_first_user_and_no_other,

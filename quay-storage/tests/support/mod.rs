@@ -16,6 +16,7 @@ use futures::StreamExt;
 use quay_core::Accounts;
 use quay_core::audit::Actor;
 use quay_core::clock::Clock;
+use quay_core::gc::{CollectorSettings, GarbageCollector};
 use quay_core::hash::digest_of;
 use quay_core::ports::{ByteStream, MetadataStore};
 use quay_core::{
@@ -191,6 +192,31 @@ impl Harness {
             .unwrap();
         admin
             .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            .await
+            .unwrap();
+    }
+
+    /// A garbage collector on the harness's stores and clock.
+    pub fn collector(&self) -> GarbageCollector {
+        let objects = Arc::new(self.objects.clone());
+        GarbageCollector::new(
+            self.directory.clone(),
+            objects.clone(),
+            objects,
+            CollectorSettings::default(),
+        )
+        .with_clock(self.clock.clone())
+    }
+
+    /// Sets the time-machine window of namespace `name`.
+    pub async fn set_window(&self, name: &str, seconds: i64) {
+        let namespace = self
+            .accounts
+            .namespace(&quay_core::names::Namespace::parse(name).unwrap())
+            .await
+            .unwrap();
+        self.accounts
+            .set_tag_expiration(&namespace, seconds, &[seconds], &Actor::system())
             .await
             .unwrap();
     }

@@ -1,0 +1,297 @@
+//! Garbage collection: what it removes, what it must keep, and its races with pushes.
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use crate::support::*;
+use quay_core::clock::Clock;
+use quay_core::gc::{DELETION_GRACE_MS, Reclaimed};
+use quay_core::ports::{BlobStore, GarbageStore};
+use quay_core::{Error, Reference};
+
+const HOUR_MS: i64 = 3_600_000;
+const DAY_MS: i64 = 24 * HOUR_MS;
+/// Past every upload link (an hour) and the collector's margin after it.
+const LINKS_LAPSED_MS: i64 = HOUR_MS + 120_000;
+
+/// The blob objects in storage, by digest.
+async fn stored_blobs(h: &Harness) -> BTreeSet<String> {
+    h.stored_objects("sha256/")
+        .await
+        .into_iter()
+        .map(|path| format!("sha256:{}", path.rsplit('/').next().unwrap()))
+        .collect()
+}
+
+fn digests(blobs: &[&[u8]]) -> BTreeSet<String> {
+    blobs.iter().map(|blob| sha256(blob).to_string()).collect()
+}
+
+pub(crate) async fn collection_removes_what_nothing_references(h: &Harness) {
+    let path = repo("ns/app");
+    let first = push_image(&h.registry, &path, "a", b"{\"a\":1}", &[b"one", b"shared"]).await;
+    push_image(&h.registry, &path, "b", b"{\"b\":1}", &[b"shared", b"two"]).await;
+    h.set_window("ns", 0).await;
+    h.registry
+        .delete_manifest(&path, &tag("a"), &NOBODY)
+        .await
+        .unwrap();
+    h.clock.advance_ms(LINKS_LAPSED_MS);
+    let reclaimed = h.collector().collect().await.unwrap();
+    assert_eq!(reclaimed.tags, 1);
+    assert_eq!(reclaimed.manifests, 1);
+    assert_eq!(reclaimed.blobs, 2, "{reclaimed:?}");
+    assert_eq!(reclaimed.bytes, (b"{\"a\":1}".len() + b"one".len()) as u64);
+    assert_eq!(
+        stored_blobs(h).await,
+        digests(&[b"{\"b\":1}", b"shared", b"two"])
+    );
+    // What is left pulls; what was collected is gone for good.
+    h.registry
+        .manifest(&path, &tag("b"), &NOBODY)
+        .await
+        .unwrap();
+    for blob in [&b"shared"[..], b"two"] {
+        h.registry.blob(&path, &sha256(blob)).await.unwrap();
+    }
+    assert!(matches!(
+        h.registry
+            .restore_tag(
+                &path,
+                &quay_core::TagName::parse("a").unwrap(),
+                &first,
+                &NOBODY
+            )
+            .await,
+        Err(Error::ManifestUnknown)
+    ));
+    // A second collection finds nothing.
+    assert_eq!(h.collector().collect().await.unwrap(), Reclaimed::default());
+}
+
+pub(crate) async fn the_window_keeps_history_restorable(h: &Harness) {
+    let path = repo("ns/app");
+    let name = quay_core::TagName::parse("latest").unwrap();
+    let first = push_image(&h.registry, &path, "latest", b"{\"v\":1}", &[b"v1"]).await;
+    push_image(&h.registry, &path, "latest", b"{\"v\":2}", &[b"v2"]).await;
+    h.clock.advance_ms(DAY_MS);
+    let reclaimed = h.collector().collect().await.unwrap();
+    assert_eq!(
+        (reclaimed.tags, reclaimed.manifests, reclaimed.blobs),
+        (0, 0, 0)
+    );
+    // Within the window (two weeks by default) the old target comes back and pulls.
+    h.registry
+        .restore_tag(&path, &name, &first, &NOBODY)
+        .await
+        .unwrap();
+    let restored = h
+        .registry
+        .manifest(&path, &tag("latest"), &NOBODY)
+        .await
+        .unwrap();
+    assert_eq!(restored.digest, first);
+    h.registry.blob(&path, &sha256(b"v1")).await.unwrap();
+    // Past the window, the moved-away target is collected and cannot be restored.
+    let second = sha256(&image_manifest(b"{\"v\":2}", &[b"v2"], ""));
+    h.clock.advance_ms(15 * DAY_MS);
+    let reclaimed = h.collector().collect().await.unwrap();
+    assert_eq!(reclaimed.manifests, 1);
+    assert!(matches!(
+        h.registry.restore_tag(&path, &name, &second, &NOBODY).await,
+        Err(Error::ManifestUnknown)
+    ));
+    assert_eq!(stored_blobs(h).await, digests(&[b"{\"v\":1}", b"v1"]));
+}
+
+pub(crate) async fn lists_keep_children_and_referrers_keep_subjects(h: &Harness) {
+    let path = repo("ns/app");
+    upload(&h.registry, &path, b"{}").await;
+    upload(&h.registry, &path, b"arm").await;
+    h.set_window("ns", 0).await;
+    let child = image_manifest(b"{}", &[b"arm"], "");
+    let child_digest = sha256(&child);
+    h.registry
+        .put_manifest(
+            &path,
+            &Reference::Digest(child_digest.clone()),
+            Some(OCI_MANIFEST),
+            child.clone(),
+            &NOBODY,
+        )
+        .await
+        .unwrap();
+    let index = index_manifest(&[(&child_digest, child.len())]);
+    h.registry
+        .put_manifest(&path, &tag("multi"), Some(OCI_INDEX), index, &NOBODY)
+        .await
+        .unwrap();
+    // The child's own temporary tag ends and is collected; the list keeps the child.
+    h.clock.advance_ms(LINKS_LAPSED_MS);
+    let reclaimed = h.collector().collect().await.unwrap();
+    assert_eq!(
+        (reclaimed.tags, reclaimed.manifests, reclaimed.blobs),
+        (1, 0, 0)
+    );
+    h.registry
+        .manifest(&path, &Reference::Digest(child_digest.clone()), &NOBODY)
+        .await
+        .unwrap();
+    // A referrer keeps its subject even when the subject has no tag left.
+    let subject = push_image(&h.registry, &path, "signed", b"{\"s\":1}", &[b"s"]).await;
+    upload(&h.registry, &path, b"sig").await;
+    let signature = image_manifest(
+        b"{}",
+        &[b"sig"],
+        &format!(
+            r#","artifactType":"application/vnd.example.sig","subject":{{"mediaType":"{OCI_MANIFEST}","digest":"{subject}","size":1}}"#
+        ),
+    );
+    let signature_digest = sha256(&signature);
+    h.registry
+        .put_manifest(
+            &path,
+            &Reference::Digest(signature_digest.clone()),
+            Some(OCI_MANIFEST),
+            signature,
+            &NOBODY,
+        )
+        .await
+        .unwrap();
+    h.registry
+        .delete_manifest(&path, &tag("signed"), &NOBODY)
+        .await
+        .unwrap();
+    h.clock.advance_ms(LINKS_LAPSED_MS);
+    let reclaimed = h.collector().collect().await.unwrap();
+    assert_eq!((reclaimed.tags, reclaimed.manifests), (1, 0));
+    assert!(stored_blobs(h).await.contains(&sha256(b"s").to_string()));
+    // Deleting the list and the referrer frees everything.
+    h.registry
+        .delete_manifest(&path, &tag("multi"), &NOBODY)
+        .await
+        .unwrap();
+    h.registry
+        .delete_manifest(&path, &Reference::Digest(signature_digest), &NOBODY)
+        .await
+        .unwrap();
+    h.clock.advance_ms(1);
+    let reclaimed = h.collector().collect().await.unwrap();
+    assert_eq!(reclaimed.manifests, 4, "{reclaimed:?}");
+    assert!(stored_blobs(h).await.is_empty());
+}
+
+pub(crate) async fn a_push_waits_for_the_bytes_being_deleted(h: &Harness) {
+    let path = repo("ns/app");
+    let digest = upload(&h.registry, &path, b"contested").await;
+    h.registry.delete_blob(&path, &digest).await.unwrap();
+    // A collector condemns the blob and is about to delete its bytes...
+    let condemned = h
+        .directory
+        .condemn_blobs(h.clock.now_ms(), 10)
+        .await
+        .unwrap();
+    assert_eq!(condemned.len(), 1);
+    // ...when a client uploads the same content again: linking waits for the collector.
+    let registry = &h.registry;
+    let again = registry.upload_blob(&path, &digest, body(&[b"contested"]), &NOBODY);
+    let collector = async {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        h.objects.delete_blob(&digest).await.unwrap();
+        h.directory.finish_deletion(&digest).await.unwrap();
+    };
+    let (uploaded, ()) = tokio::join!(again, collector);
+    uploaded.unwrap();
+    let quay_core::registry::BlobRead::Whole { body: bytes, .. } =
+        h.registry.read_blob(&path, &digest, None).await.unwrap()
+    else {
+        panic!("expected the whole blob");
+    };
+    assert_eq!(read_all(bytes).await, b"contested");
+
+    // A collector that stopped after condemning leaves its marker: past the grace a push
+    // takes it over, and the recovery of stale markers then leaves the bytes alone.
+    h.registry.delete_blob(&path, &digest).await.unwrap();
+    assert_eq!(
+        h.directory
+            .condemn_blobs(h.clock.now_ms(), 10)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    h.clock.advance_ms(DELETION_GRACE_MS + 1);
+    h.registry
+        .upload_blob(&path, &digest, body(&[b"contested"]), &NOBODY)
+        .await
+        .unwrap();
+    let now = h.clock.now_ms();
+    assert!(
+        h.directory
+            .stale_deletions(now - DELETION_GRACE_MS, now, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    h.registry.blob(&path, &digest).await.unwrap();
+    assert!(stored_blobs(h).await.contains(&digest.to_string()));
+}
+
+pub(crate) async fn abandoned_uploads_and_deleted_repositories(h: &Harness) {
+    let path = repo("ns/app");
+    let started = h.registry.start_upload(&path, &NOBODY).await.unwrap();
+    h.registry
+        .upload_chunk(&path, &started.id, None, body(&[b"half"]))
+        .await
+        .unwrap();
+    assert!(!h.stored_objects("uploads/").await.is_empty());
+    h.clock.advance_ms(DAY_MS + 1);
+    let reclaimed = h.collector().collect().await.unwrap();
+    assert_eq!(reclaimed.uploads, 1);
+    assert!(h.stored_objects("uploads/").await.is_empty());
+    assert!(matches!(
+        h.registry.upload_status(&path, &started.id).await,
+        Err(Error::UploadUnknown)
+    ));
+
+    // Deleting a repository leaves its blobs and unfinished uploads to the collector.
+    push_image(&h.registry, &path, "v1", b"{\"r\":1}", &[b"r1", b"r2"]).await;
+    let other = repo("ns/other");
+    push_image(&h.registry, &other, "v1", b"{\"o\":1}", &[b"r2"]).await;
+    let pending = h.registry.start_upload(&path, &NOBODY).await.unwrap();
+    h.registry
+        .upload_chunk(&path, &pending.id, None, body(&[b"pending"]))
+        .await
+        .unwrap();
+    let details = h.accounts.repository(&path).await.unwrap();
+    h.accounts
+        .delete_repository(&details.repository, &NOBODY)
+        .await
+        .unwrap();
+    h.clock.advance_ms(LINKS_LAPSED_MS);
+    let reclaimed = h.collector().collect().await.unwrap();
+    assert_eq!(reclaimed.uploads, 1);
+    assert_eq!(stored_blobs(h).await, digests(&[b"{\"o\":1}", b"r2"]));
+    assert!(h.stored_objects("uploads/").await.is_empty());
+    h.registry
+        .manifest(&other, &tag("v1"), &NOBODY)
+        .await
+        .unwrap();
+}
+
+/// Uploads younger than the abandonment age stay, and finish.
+pub(crate) async fn collection_leaves_uploads_in_progress(h: &Harness) {
+    let path = repo("ns/app");
+    let started = h.registry.start_upload(&path, &NOBODY).await.unwrap();
+    h.registry
+        .upload_chunk(&path, &started.id, None, body(&[b"ongoing"]))
+        .await
+        .unwrap();
+    h.clock.advance_ms(HOUR_MS);
+    h.collector().collect().await.unwrap();
+    assert_eq!(h.stored_objects("uploads/").await.len(), 1);
+    h.registry
+        .finish_upload(&path, &started.id, &sha256(b"ongoing"), None)
+        .await
+        .unwrap();
+}
