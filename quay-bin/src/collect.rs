@@ -39,10 +39,8 @@ fn print(reclaimed: &Reclaimed) {
 /// Collects every `frequency` until the process ends. A failed collection is logged and
 /// tried again next time: what it did not finish is still garbage then.
 pub(crate) async fn run_worker(collector: GarbageCollector, frequency: Duration) {
-    let mut ticks = tokio::time::interval(frequency);
-    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
-        ticks.tick().await;
+        tokio::time::sleep(frequency).await;
         match collector.collect().await {
             Ok(reclaimed) if reclaimed != Reclaimed::default() => {
                 tracing::info!(

@@ -63,15 +63,18 @@ impl Deployment {
             immutable_tags: features.immutable_tags,
             ..RegistrySettings::default()
         };
-        let collector_settings = CollectorSettings {
-            abandoned_upload_ms: duration::as_ms(time_machine.abandoned_upload_age),
-            ..CollectorSettings::default()
-        };
         if let Some(seconds) = config.push_temp_tag_expiration_sec {
             let ms = i64::try_from(seconds.saturating_mul(1000)).unwrap_or(i64::MAX);
             settings.upload_link_ms = ms;
             settings.untagged_manifest_ms = ms;
         }
+        let defaults = CollectorSettings::default();
+        let collector_settings = CollectorSettings {
+            abandoned_upload_ms: duration::as_ms(time_machine.abandoned_upload_age),
+            // The margin absorbs clocks that disagree; it cannot exceed half a link's life.
+            link_margin_ms: defaults.link_margin_ms.min(settings.upload_link_ms / 2),
+            ..defaults
+        };
         let database = redact(&db_uri);
         metadata_options.default_window_s = time_machine.default_window.as_secs();
         let backend = open_registry(

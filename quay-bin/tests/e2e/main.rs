@@ -7,6 +7,7 @@
 mod access;
 mod api;
 mod support;
+mod time_machine;
 
 use std::io::{Read, Write};
 use std::net::TcpStream;

@@ -1,0 +1,210 @@
+//! The time machine and garbage collection on the real binary: collection in a tight loop
+//! on two processes while clients push, retag and delete, and nothing live is lost.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde_json::json;
+
+use crate::support::*;
+
+const CLIENTS: u8 = 3;
+const ROUNDS: u8 = 6;
+/// Upload links and untagged manifests live this long: short, so that the final
+/// collection may reclaim everything a deleted image uploaded.
+const LINK_SECONDS: &str = "3";
+
+/// `quay-bin gc` collecting in a loop, stopped on drop.
+struct CollectorLoop(Child);
+
+impl CollectorLoop {
+    fn start(data: &Path) -> Self {
+        let child = Command::new(env!("CARGO_BIN_EXE_quay-bin"))
+            .args(["gc", "--data-dir"])
+            .arg(data)
+            .env_remove("QUAY_CONFIG")
+            .env("GARBAGE_COLLECTION_FREQUENCY", "0")
+            .env("PUSH_TEMP_TAG_EXPIRATION_SEC", LINK_SECONDS)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        Self(child)
+    }
+}
+
+impl Drop for CollectorLoop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Pushes with skopeo, retrying: a layer the registry had a moment ago may have been
+/// collected between skopeo's check and its manifest push, which skopeo reports as an
+/// error; pushing again uploads it.
+fn push(cache: &Path, source: &str, destination: &str) {
+    for attempt in 1..=4 {
+        let output = Command::new("skopeo")
+            .args([
+                "copy",
+                "-q",
+                "--dest-tls-verify=false",
+                "--preserve-digests",
+                source,
+                destination,
+            ])
+            .env("XDG_DATA_HOME", cache)
+            .env("HOME", cache)
+            .env("REGISTRY_AUTH_FILE", auth_file(cache))
+            .output()
+            .unwrap();
+        if output.status.success() {
+            return;
+        }
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            attempt < 4,
+            "push of {destination} failed 4 times: {stderr}"
+        );
+        report(&format!("push retried after: {}", stderr.trim()));
+    }
+}
+
+#[test]
+fn collection_on_two_processes_while_clients_push_loses_nothing() {
+    if !have("skopeo") || !have("python3") {
+        return;
+    }
+    let work = tempfile::tempdir().unwrap();
+    let data = work.path().join("data");
+    let env = [
+        ("GARBAGE_COLLECTION_FREQUENCY", "1"),
+        ("PUSH_TEMP_TAG_EXPIRATION_SEC", LINK_SECONDS),
+    ];
+    let quay = Quay::start(&data, &[], &env);
+    let token = access_token(&data, USER);
+    api_ok(
+        &quay.address,
+        &token,
+        "PUT",
+        "/api/v1/user/",
+        Some(json!({ "tag_expiration_s": 0 })),
+    );
+    let collector = CollectorLoop::start(&data);
+
+    // Every client pushes images sharing layers with everybody's, moves its two tags
+    // between them and deletes one now and then. What each tag should hold at the end:
+    let live: Arc<Mutex<BTreeMap<String, (String, Vec<String>)>>> = Arc::default();
+    let shared: Vec<Vec<u8>> = (0..3).map(|i| noise(100 + i, 50_000)).collect();
+    let address = quay.address.clone();
+    std::thread::scope(|scope| {
+        for client in 0..CLIENTS {
+            let (work, address, live, shared) = (work.path(), &address, &live, &shared);
+            scope.spawn(move || {
+                let cache = work.join(format!("skopeo-{client}"));
+                skopeo_login(&cache, address);
+                for round in 0..ROUNDS {
+                    let name = format!("c{client}-{}", round % 2);
+                    let dir = work.join(format!("layout-{client}-{round}"));
+                    let mut layout = Layout::new(&dir);
+                    let own = noise(client * 16 + round, 20_000);
+                    let image =
+                        layout.image("amd64", &[shared[usize::from(round % 3)].clone(), own]);
+                    layout.tag(&name, image);
+                    let destination = format!("docker://{address}/ns/app:{name}");
+                    push(
+                        &cache,
+                        &format!("oci:{}:{name}", dir.display()),
+                        &destination,
+                    );
+                    let (blobs, digest) = layout_contents(&dir, &name);
+                    let deleted = round % 4 == 3;
+                    if deleted {
+                        let url = format!("http://{address}/v2/ns/app/manifests/{name}");
+                        run("curl", &["-sf", "-X", "DELETE", "-u", CREDS, &url]);
+                    }
+                    let mut live = live.lock().unwrap();
+                    if deleted {
+                        live.remove(&name);
+                    } else {
+                        live.insert(name, (digest, blobs));
+                    }
+                }
+            });
+        }
+    });
+    drop(collector);
+
+    // A last collection once every upload link of the run has lapsed.
+    std::thread::sleep(Duration::from_secs(5));
+    let output = run_quay(
+        &["gc", "--once", "--data-dir", data.to_str().unwrap()],
+        &[("PUSH_TEMP_TAG_EXPIRATION_SEC", LINK_SECONDS)],
+    );
+    assert!(output.status.success(), "{output:?}");
+
+    // Every live tag pulls completely, with the digests it was pushed with.
+    let live = live.lock().unwrap();
+    let cache = work.path().join("skopeo-check");
+    skopeo_login(&cache, &quay.address);
+    let mut expected_blobs = BTreeSet::new();
+    for (name, (digest, blobs)) in live.iter() {
+        let out = work.path().join(format!("pulled-{name}"));
+        skopeo(
+            &cache,
+            &[
+                "copy",
+                "-q",
+                "--src-tls-verify=false",
+                "--preserve-digests",
+                &format!("docker://{}/ns/app:{name}", quay.address),
+                &format!("oci:{}:{name}", out.display()),
+            ],
+        );
+        let (pulled, pulled_digest) = layout_contents(&out, name);
+        assert_eq!(&pulled_digest, digest, "{name}");
+        for blob in &pulled {
+            let bytes = std::fs::read(out.join("blobs/sha256").join(blob)).unwrap();
+            assert_eq!(sha256(&bytes).hex(), blob.as_str(), "{name}: {blob}");
+        }
+        // The layout holds the manifest too; storage holds only configs and layers.
+        expected_blobs.extend(blobs.iter().filter(|blob| **blob != digest[7..]).cloned());
+    }
+    assert!(!live.is_empty());
+
+    // Nothing is left that nothing references: in storage, only the live images' blobs;
+    // in the database, only manifests a tag holds.
+    let mut stored = BTreeSet::new();
+    for prefix in std::fs::read_dir(data.join("storage/sha256")).unwrap() {
+        for blob in std::fs::read_dir(prefix.unwrap().path()).unwrap() {
+            stored.insert(blob.unwrap().file_name().to_string_lossy().into_owned());
+        }
+    }
+    assert_eq!(stored, expected_blobs);
+    let counts = run(
+        "python3",
+        &[
+            "-c",
+            "import sqlite3, sys\n\
+             db = sqlite3.connect(sys.argv[1])\n\
+             q = lambda sql: db.execute(sql).fetchone()[0]\n\
+             print(q('SELECT COUNT(*) FROM manifest m WHERE NOT EXISTS \
+                      (SELECT 1 FROM tag t WHERE t.manifest_id = m.id)'),\n\
+                   q('SELECT COUNT(*) FROM blob'),\n\
+                   q('SELECT COUNT(*) FROM tag'))",
+            data.join("quay.db").to_str().unwrap(),
+        ],
+    );
+    let counts: Vec<usize> = counts
+        .split_whitespace()
+        .map(|n| n.parse().unwrap())
+        .collect();
+    assert_eq!(counts[0], 0, "manifests without a tag remain");
+    assert_eq!(counts[1], expected_blobs.len(), "blob rows");
+    assert_eq!(counts[2], live.len(), "tag rows: only the alive ones");
+}
