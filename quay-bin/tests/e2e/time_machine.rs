@@ -17,6 +17,9 @@ const ROUNDS: u8 = 6;
 /// collection may reclaim everything a deleted image uploaded.
 const LINK_SECONDS: &str = "3";
 
+/// What a tag was pushed with: the manifest's digest and the layout's blobs.
+type Pushed = (String, Vec<String>);
+
 /// `quay-bin gc` collecting in a loop, stopped on drop.
 struct CollectorLoop(Child);
 
@@ -99,7 +102,7 @@ fn collection_on_two_processes_while_clients_push_loses_nothing() {
 
     // Every client pushes images sharing layers with everybody's, moves its two tags
     // between them and deletes one now and then. What each tag should hold at the end:
-    let live: Arc<Mutex<BTreeMap<String, (String, Vec<String>)>>> = Arc::default();
+    let live: Arc<Mutex<BTreeMap<String, Pushed>>> = Arc::default();
     let shared: Vec<Vec<u8>> = (0..3).map(|i| noise(100 + i, 50_000)).collect();
     let address = quay.address.clone();
     std::thread::scope(|scope| {
