@@ -211,3 +211,241 @@ fn collection_on_two_processes_while_clients_push_loses_nothing() {
     assert_eq!(counts[1], expected_blobs.len(), "blob rows");
     assert_eq!(counts[2], live.len(), "tag rows: only the alive ones");
 }
+
+/// An image whose configuration carries `labels`; its manifest's descriptor.
+fn labelled_image(layout: &Layout, labels: &serde_json::Value, layer: &[u8]) -> serde_json::Value {
+    let layer = layout.blob("application/vnd.oci.image.layer.v1.tar", layer);
+    let config = json!({
+        "architecture": "amd64",
+        "os": "linux",
+        "config": { "Labels": labels },
+        "rootfs": { "type": "layers", "diff_ids": [layer["digest"]] },
+    });
+    let config = layout.blob(
+        "application/vnd.oci.image.config.v1+json",
+        config.to_string().as_bytes(),
+    );
+    let manifest = json!({
+        "schemaVersion": 2,
+        "mediaType": OCI_MANIFEST,
+        "config": config,
+        "layers": [layer],
+    });
+    layout.blob(OCI_MANIFEST, manifest.to_string().as_bytes())
+}
+
+#[test]
+fn restore_expiration_and_immutability_through_the_api() {
+    if !have("skopeo") {
+        return;
+    }
+    let work = tempfile::tempdir().unwrap();
+    let data = work.path().join("data");
+    let quay = Quay::start(&data, &[], &[("FEATURE_IMMUTABLE_TAGS", "true")]);
+    let token = access_token(&data, USER);
+    let address = quay.address.clone();
+    let call = |method: &str, path: &str, body: Option<serde_json::Value>| {
+        api(&address, &token, method, path, body)
+    };
+    let mut layout = Layout::new(&work.path().join("source"));
+    let expiring = labelled_image(
+        &layout,
+        &json!({ "quay.expires-after": "2h" }),
+        &noise(1, 1000),
+    );
+    let plain = labelled_image(&layout, &json!({}), &noise(2, 1000));
+    let frozen = labelled_image(
+        &layout,
+        &json!({ "quay.immutable": "true" }),
+        &noise(3, 1000),
+    );
+    layout.tag("expiring", expiring.clone());
+    layout.tag("plain", plain.clone());
+    layout.tag("frozen", frozen);
+    let cache = work.path().join("skopeo-home");
+    skopeo_login(&cache, &address);
+    let copy = |from: &str, to: &str| {
+        skopeo(
+            &cache,
+            &[
+                "copy",
+                "-q",
+                "--dest-tls-verify=false",
+                "--preserve-digests",
+                &format!("oci:{}:{from}", layout.dir.display()),
+                &format!("docker://{address}/ns/tm:{to}"),
+            ],
+        )
+    };
+    let tags = "/api/v1/repository/ns/tm/tag/";
+    let history = |query: &str| call("GET", &format!("{tags}?{query}"), None).1["tags"].clone();
+
+    // The label makes the pushed tag expire two hours after it starts.
+    copy("expiring", "expiring");
+    let row = &history("specificTag=expiring")[0];
+    assert_eq!(
+        row["end_ts"].as_i64().unwrap() - row["start_ts"].as_i64().unwrap(),
+        7200
+    );
+    assert!(row["expiration"].is_string());
+
+    // Move `latest` from one image to another, then restore the first.
+    copy("plain", "latest");
+    copy("expiring", "latest");
+    let plain_digest = plain["digest"].as_str().unwrap();
+    let (status, _) = call(
+        "POST",
+        &format!("{tags}latest/restore"),
+        Some(json!({ "manifest_digest": plain_digest })),
+    );
+    assert_eq!(status, 200);
+    let rows = history("specificTag=latest");
+    assert_eq!(rows.as_array().unwrap().len(), 3, "{rows}");
+    assert_eq!(rows[0]["manifest_digest"], plain_digest);
+    assert_eq!(rows[0]["reversion"], true);
+    let raw = skopeo(
+        &cache,
+        &[
+            "inspect",
+            "--tls-verify=false",
+            "--raw",
+            &format!("docker://{address}/ns/tm:latest"),
+        ],
+    );
+    assert_eq!(sha256(raw.as_bytes()).as_str(), plain_digest);
+    let (status, body) = call("POST", &format!("{tags}latest/restore"), Some(json!({})));
+    assert_eq!(
+        (status, body["error_message"].as_str()),
+        (400, Some("Missing manifest_digest"))
+    );
+
+    // An expiration through the API is clamped to at least an hour after the start.
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let (status, _) = call(
+        "PUT",
+        &format!("{tags}latest"),
+        Some(json!({ "expiration": now + 10 })),
+    );
+    assert_eq!(status, 201);
+    let row = &history("specificTag=latest&onlyActiveTags=true")[0];
+    assert_eq!(
+        row["end_ts"].as_i64().unwrap() - row["start_ts"].as_i64().unwrap(),
+        3600
+    );
+    let (status, _) = call(
+        "PUT",
+        &format!("{tags}latest"),
+        Some(json!({ "expiration": now - 10 })),
+    );
+    assert_eq!(status, 400);
+    call(
+        "PUT",
+        &format!("{tags}latest"),
+        Some(json!({ "expiration": null })),
+    );
+    assert!(
+        history("specificTag=latest&onlyActiveTags=true")[0]
+            .get("end_ts")
+            .is_none()
+    );
+
+    // Immutable tags refuse every change, on the API and on /v2, until made mutable.
+    copy("frozen", "frozen");
+    assert_eq!(history("specificTag=frozen")[0]["immutable"], true);
+    call(
+        "PUT",
+        &format!("{tags}latest"),
+        Some(json!({ "immutable": true })),
+    );
+    let (status, body) = call("DELETE", &format!("{tags}latest"), None);
+    assert_eq!(
+        (status, body["error_type"].as_str()),
+        (409, Some("tag_immutable"))
+    );
+    let deleted = run(
+        "curl",
+        &[
+            "-s",
+            "-X",
+            "DELETE",
+            "-u",
+            CREDS,
+            "-w",
+            "%{http_code}",
+            &format!("http://{address}/v2/ns/tm/manifests/latest"),
+        ],
+    );
+    assert!(
+        deleted.contains("TAG_IMMUTABLE") && deleted.ends_with("409"),
+        "{deleted}"
+    );
+    let (status, _) = call(
+        "PUT",
+        &format!("{tags}latest"),
+        Some(json!({ "expiration": now + 7200 })),
+    );
+    assert_eq!(status, 409);
+    let (status, _) = call(
+        "PUT",
+        &format!("{tags}latest"),
+        Some(json!({ "manifest_digest": expiring["digest"] })),
+    );
+    assert_eq!(status, 409);
+    call(
+        "PUT",
+        &format!("{tags}latest"),
+        Some(json!({ "immutable": false })),
+    );
+    let (status, _) = call("DELETE", &format!("{tags}latest"), None);
+    assert_eq!(status, 204);
+
+    // A deleted tag answers TAG_EXPIRED on /v2; past a window of zero and a collection,
+    // restoring it is refused.
+    let pulled = run(
+        "curl",
+        &[
+            "-s",
+            "-u",
+            CREDS,
+            "-H",
+            &format!("Accept: {OCI_MANIFEST}"),
+            &format!("http://{address}/v2/ns/tm/manifests/latest"),
+        ],
+    );
+    assert!(
+        pulled.contains("TAG_EXPIRED") && pulled.contains("revive via time machine"),
+        "{pulled}"
+    );
+    let (status, body) = call(
+        "PUT",
+        "/api/v1/user/",
+        Some(json!({ "tag_expiration_s": 12345 })),
+    );
+    assert_eq!(
+        (status, body["error_message"].as_str()),
+        (400, Some("Invalid tag expiration option"))
+    );
+    call(
+        "PUT",
+        "/api/v1/user/",
+        Some(json!({ "tag_expiration_s": 0 })),
+    );
+    let output = run_quay(&["gc", "--once", "--data-dir", data.to_str().unwrap()], &[]);
+    assert!(output.status.success());
+    assert!(String::from_utf8_lossy(&output.stdout).starts_with("reclaimed "));
+    let (status, _) = call(
+        "POST",
+        &format!("{tags}latest/restore"),
+        Some(json!({ "manifest_digest": expiring["digest"] })),
+    );
+    assert_eq!(status, 200, "expiring is still tagged, so still restorable");
+    let (status, _) = call(
+        "POST",
+        &format!("{tags}gone/restore"),
+        Some(json!({ "manifest_digest": format!("sha256:{}", "0".repeat(64)) })),
+    );
+    assert_eq!(status, 404);
+}

@@ -10,6 +10,7 @@ mod support;
 
 mod accounts;
 mod gc;
+mod model;
 mod registry;
 mod tenancy;
 
@@ -63,6 +64,9 @@ macro_rules! backend_suite {
                 a_push_waits_for_the_bytes_being_deleted,
                 abandoned_uploads_and_deleted_repositories,
                 collection_leaves_uploads_in_progress,
+            );
+            backend_suite!(@scenarios model:
+                the_time_machine_agrees_with_its_model,
             );
             backend_suite!(@scenarios accounts:
                 the_first_user_and_no_other,
