@@ -49,6 +49,7 @@ const KNOWN_KEYS: &[&str] = &[
     "FEATURE_IMMUTABLE_TAGS",
     "FEATURE_IMMUTABLE_TAGS_CAN_EXPIRE",
     "PERMANENTLY_DELETE_TAGS",
+    "FEATURE_AUTO_PRUNE",
     "LABELED_EXPIRATION_MINIMUM",
     "LABELED_EXPIRATION_MAXIMUM",
 ];
@@ -88,6 +89,8 @@ pub(crate) struct Features {
     pub(crate) immutable_tags_can_expire: bool,
     /// `PERMANENTLY_DELETE_TAGS`.
     pub(crate) permanently_delete_tags: bool,
+    /// `FEATURE_AUTO_PRUNE`.
+    pub(crate) auto_prune: bool,
 }
 
 impl Default for Features {
@@ -109,6 +112,7 @@ impl Default for Features {
             immutable_tags: false,
             immutable_tags_can_expire: false,
             permanently_delete_tags: false,
+            auto_prune: false,
         }
     }
 }
@@ -275,6 +279,7 @@ impl Config {
                 "PERMANENTLY_DELETE_TAGS",
                 defaults.permanently_delete_tags,
             )?,
+            auto_prune: flag("FEATURE_AUTO_PRUNE", defaults.auto_prune)?,
         };
         let time_machine = time_machine(&values)?;
         Ok(Self {

@@ -37,6 +37,15 @@ enum Command {
     Token(TokenCommand),
     /// Collects garbage: tags past the time-machine window, then what nothing references.
     Gc(GcArgs),
+    /// Applies the auto-prune policies once and prints how many tags they deleted.
+    Prune(PruneArgs),
+}
+
+/// An auto-prune run.
+#[derive(clap::Args, Clone, Debug)]
+pub(crate) struct PruneArgs {
+    #[command(flatten)]
+    location: Location,
 }
 
 /// A garbage collection.
@@ -128,6 +137,7 @@ fn main() -> anyhow::Result<()> {
         Command::User(UserCommand::Create(args)) => runtime.block_on(admin::create_user(args)),
         Command::Token(TokenCommand::Create(args)) => runtime.block_on(admin::create_token(args)),
         Command::Gc(args) => runtime.block_on(collect::gc(args)),
+        Command::Prune(args) => runtime.block_on(collect::prune(args)),
     }
 }
 

@@ -3,6 +3,7 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context;
 use axum::serve::ListenerExt;
@@ -12,6 +13,9 @@ use quay_http::{AppState, Tenancy, TenancySettings};
 use crate::ServeArgs;
 use crate::collect;
 use crate::deployment::Deployment;
+
+/// How often the auto-prune policies run (Quay's worker polls every 30 seconds).
+const PRUNE_FREQUENCY: Duration = Duration::from_secs(30);
 
 pub(crate) async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let deployment = Deployment::open(&args.location).await?;
@@ -39,10 +43,14 @@ pub(crate) async fn serve(args: ServeArgs) -> anyhow::Result<()> {
                 .iter()
                 .map(|window| i64::try_from(window.as_secs()).unwrap_or(i64::MAX))
                 .collect(),
+            auto_prune: features.auto_prune,
         },
     };
-    let mut state =
-        AppState::new(Arc::new(backend.registry), Arc::new(authorizer)).with_tenancy(tenancy);
+    let registry = Arc::new(backend.registry);
+    if features.auto_prune {
+        tokio::spawn(collect::run_pruner(registry.clone(), PRUNE_FREQUENCY));
+    }
+    let mut state = AppState::new(registry, Arc::new(authorizer)).with_tenancy(tenancy);
     if let Some(url) = deployment.config.public_url() {
         state = state.with_public_url(&url);
     }

@@ -34,6 +34,7 @@ pub mod manifest;
 pub mod names;
 pub mod permission;
 pub mod ports;
+pub mod prune;
 pub mod range;
 pub mod registry;
 pub mod tag;

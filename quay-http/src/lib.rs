@@ -70,6 +70,8 @@ pub struct TenancySettings {
     pub change_tag_expiration: bool,
     /// `TAG_EXPIRATION_OPTIONS`, in seconds: the windows a namespace may choose.
     pub tag_expiration_options: Vec<i64>,
+    /// `FEATURE_AUTO_PRUNE`: namespaces and repositories may have auto-prune policies.
+    pub auto_prune: bool,
 }
 
 impl Default for TenancySettings {
@@ -81,6 +83,7 @@ impl Default for TenancySettings {
             permanently_delete_tags: false,
             change_tag_expiration: true,
             tag_expiration_options: vec![0, 86_400, 604_800, 1_209_600, 2_419_200],
+            auto_prune: false,
         }
     }
 }

@@ -24,10 +24,11 @@ use quay_core::audit::AuditEntry;
 use quay_core::permission::Visibility;
 use quay_core::ports::{
     BlobIndex, BlobInfo, LinkedBlob, LiveManifest, ManifestLabel, ManifestStore, MetadataStore,
-    NewManifest, NewRepository, Referrer, Repository, RepositoryDetails, RepositoryId,
+    NewManifest, NewRepository, PruneStore, Referrer, Repository, RepositoryDetails, RepositoryId,
     RepositoryStore, TagChange, TagHistoryQuery, TagLifetime, TagList, TagPlacement, TagResolution,
     TagStore, UploadSession, UploadSessions,
 };
+use quay_core::prune::PrunePolicy;
 use quay_core::tag::TagRow;
 use quay_core::{Digest, RepositoryPath, TagName};
 
@@ -453,5 +454,44 @@ impl<M: MetadataStore> TagStore for CachedMetadata<M> {
             .await;
         self.invalidate(repository);
         deleted
+    }
+}
+
+#[async_trait]
+impl<M: MetadataStore> PruneStore for CachedMetadata<M> {
+    async fn prune_policies(
+        &self,
+        namespace: NamespaceId,
+        repository: Option<RepositoryId>,
+    ) -> quay_core::Result<Vec<PrunePolicy>> {
+        self.inner.prune_policies(namespace, repository).await
+    }
+
+    async fn save_prune_policy(
+        &self,
+        namespace: NamespaceId,
+        repository: Option<RepositoryId>,
+        policy: &PrunePolicy,
+        audit: AuditEntry,
+    ) -> quay_core::Result<()> {
+        self.inner
+            .save_prune_policy(namespace, repository, policy, audit)
+            .await
+    }
+
+    async fn delete_prune_policy(
+        &self,
+        namespace: NamespaceId,
+        repository: Option<RepositoryId>,
+        uuid: &str,
+        audit: AuditEntry,
+    ) -> quay_core::Result<bool> {
+        self.inner
+            .delete_prune_policy(namespace, repository, uuid, audit)
+            .await
+    }
+
+    async fn prune_targets(&self) -> quay_core::Result<Vec<(PrunePolicy, Repository)>> {
+        self.inner.prune_targets().await
     }
 }

@@ -212,6 +212,21 @@ fn collection_on_two_processes_while_clients_push_loses_nothing() {
     assert_eq!(counts[2], live.len(), "tag rows: only the alive ones");
 }
 
+/// `skopeo copy` of tag `from` of `layout` to the registry's `destination` (`host/repo:tag`).
+fn copy_to(cache: &Path, layout: &Layout, from: &str, destination: &str) -> String {
+    skopeo(
+        cache,
+        &[
+            "copy",
+            "-q",
+            "--dest-tls-verify=false",
+            "--preserve-digests",
+            &format!("oci:{}:{from}", layout.dir.display()),
+            &format!("docker://{destination}"),
+        ],
+    )
+}
+
 /// An image whose configuration carries `labels`; its manifest's descriptor.
 fn labelled_image(layout: &Layout, labels: &serde_json::Value, layer: &[u8]) -> serde_json::Value {
     let layer = layout.blob("application/vnd.oci.image.layer.v1.tar", layer);
@@ -264,19 +279,8 @@ fn restore_expiration_and_immutability_through_the_api() {
     layout.tag("frozen", frozen);
     let cache = work.path().join("skopeo-home");
     skopeo_login(&cache, &address);
-    let copy = |from: &str, to: &str| {
-        skopeo(
-            &cache,
-            &[
-                "copy",
-                "-q",
-                "--dest-tls-verify=false",
-                "--preserve-digests",
-                &format!("oci:{}:{from}", layout.dir.display()),
-                &format!("docker://{address}/ns/tm:{to}"),
-            ],
-        )
-    };
+    let copy =
+        |from: &str, to: &str| copy_to(&cache, &layout, from, &format!("{address}/ns/tm:{to}"));
     let tags = "/api/v1/repository/ns/tm/tag/";
     let history = |query: &str| call("GET", &format!("{tags}?{query}"), None).1["tags"].clone();
 
@@ -446,6 +450,104 @@ fn restore_expiration_and_immutability_through_the_api() {
         "POST",
         &format!("{tags}gone/restore"),
         Some(json!({ "manifest_digest": format!("sha256:{}", "0".repeat(64)) })),
+    );
+    assert_eq!(status, 404);
+}
+
+#[test]
+fn auto_prune_policies_by_count_and_by_age() {
+    if !have("skopeo") {
+        return;
+    }
+    let work = tempfile::tempdir().unwrap();
+    let data = work.path().join("data");
+    let quay = Quay::start(&data, &[], &[("FEATURE_AUTO_PRUNE", "true")]);
+    let token = access_token(&data, USER);
+    let address = quay.address.clone();
+    let call = |method: &str, path: &str, body: Option<serde_json::Value>| {
+        api(&address, &token, method, path, body)
+    };
+    let mut layout = Layout::new(&work.path().join("source"));
+    for (n, name) in ["a", "b", "old-1"].iter().enumerate() {
+        let image = layout.image("amd64", &[noise(40 + n as u8, 500)]);
+        layout.tag(name, image);
+    }
+    let cache = work.path().join("skopeo-home");
+    skopeo_login(&cache, &address);
+    let copy = |from: &str, to: &str| copy_to(&cache, &layout, from, &format!("{address}/{to}"));
+    let prune = || {
+        let output = run_quay(
+            &["prune", "--data-dir", data.to_str().unwrap()],
+            &[("FEATURE_AUTO_PRUNE", "true")],
+        );
+        assert!(output.status.success(), "{output:?}");
+        String::from_utf8(output.stdout).unwrap()
+    };
+    let alive = |repository: &str| {
+        let (_, body) = call(
+            "GET",
+            &format!("/api/v1/repository/ns/{repository}/tag/?onlyActiveTags=true"),
+            None,
+        );
+        let mut names: Vec<String> = body["tags"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|tag| tag["name"].as_str().unwrap().to_string())
+            .collect();
+        names.sort();
+        names
+    };
+
+    // By count, on one repository: keep the newest tag.
+    copy("a", "ns/count:a");
+    std::thread::sleep(Duration::from_millis(20));
+    copy("b", "ns/count:b");
+    let (status, body) = call(
+        "POST",
+        "/api/v1/repository/ns/count/autoprunepolicy/",
+        Some(json!({ "method": "number_of_tags", "value": 1 })),
+    );
+    assert_eq!(status, 201, "{body}");
+    let uuid = body["uuid"].as_str().unwrap().to_string();
+    let (_, listed) = call("GET", "/api/v1/repository/ns/count/autoprunepolicy/", None);
+    assert_eq!(listed["policies"][0]["method"], "number_of_tags");
+    assert_eq!(prune().trim(), "pruned 1 tags");
+    assert_eq!(alive("count"), ["b"]);
+
+    // By age, for the whole namespace, only for tags matching a pattern.
+    copy("old-1", "ns/age:old-1");
+    copy("a", "ns/age:keep");
+    let (status, _) = call(
+        "POST",
+        "/api/v1/user/autoprunepolicy/",
+        Some(json!({ "method": "creation_date", "value": "1s", "tagPattern": "^old-" })),
+    );
+    assert_eq!(status, 201);
+    std::thread::sleep(Duration::from_millis(1500));
+    assert_eq!(prune().trim(), "pruned 1 tags");
+    assert_eq!(alive("age"), ["keep"]);
+
+    // Bad policies are refused; a deleted policy prunes nothing more.
+    for bad in [
+        json!({ "method": "number_of_tags", "value": 0 }),
+        json!({ "method": "creation_date", "value": "soon" }),
+        json!({ "method": "whenever", "value": 1 }),
+        json!({ "method": "number_of_tags", "value": 1, "tagPattern": "(" }),
+    ] {
+        let (status, _) = call("POST", "/api/v1/user/autoprunepolicy/", Some(bad.clone()));
+        assert_eq!(status, 400, "{bad}");
+    }
+    let (status, _) = call(
+        "DELETE",
+        &format!("/api/v1/repository/ns/count/autoprunepolicy/{uuid}"),
+        None,
+    );
+    assert_eq!(status, 200);
+    let (status, _) = call(
+        "GET",
+        &format!("/api/v1/repository/ns/count/autoprunepolicy/{uuid}"),
+        None,
     );
     assert_eq!(status, 404);
 }

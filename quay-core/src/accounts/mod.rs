@@ -10,11 +10,13 @@
 
 mod credentials;
 mod organizations;
+mod prune;
 mod repositories;
 mod robots;
 mod users;
 
 pub use self::organizations::{OrganizationMember, TeamSettings};
+pub use self::prune::PruneScope;
 pub use self::repositories::{Delegate, RepositoryPage, Viewer};
 pub use self::robots::RobotSignup;
 pub use self::users::{UserSignup, validate_email, validate_password};

@@ -15,6 +15,7 @@ use crate::error::Result;
 use crate::manifest::ManifestMediaType;
 use crate::names::{Digest, RepositoryPath, TagName};
 use crate::permission::Visibility;
+use crate::prune::PrunePolicy;
 use crate::range::ByteRange;
 use crate::tag::{Closing, Opening, TagRow};
 
@@ -516,14 +517,47 @@ pub trait TagStore: Send + Sync {
     ) -> Result<usize>;
 }
 
+/// Auto-prune policies of namespaces and repositories.
+#[async_trait]
+pub trait PruneStore: Send + Sync {
+    /// The policies of a namespace (`repository: None`) or of one of its repositories.
+    async fn prune_policies(
+        &self,
+        namespace: NamespaceId,
+        repository: Option<RepositoryId>,
+    ) -> Result<Vec<PrunePolicy>>;
+
+    /// Creates a policy, or replaces the one with its uuid, recording `audit`.
+    async fn save_prune_policy(
+        &self,
+        namespace: NamespaceId,
+        repository: Option<RepositoryId>,
+        policy: &PrunePolicy,
+        audit: AuditEntry,
+    ) -> Result<()>;
+
+    /// Deletes a policy, recording `audit`; whether it existed.
+    async fn delete_prune_policy(
+        &self,
+        namespace: NamespaceId,
+        repository: Option<RepositoryId>,
+        uuid: &str,
+        audit: AuditEntry,
+    ) -> Result<bool>;
+
+    /// Every policy with each repository it covers (a namespace's policy covers all of the
+    /// namespace's repositories).
+    async fn prune_targets(&self) -> Result<Vec<(PrunePolicy, Repository)>>;
+}
+
 /// The registry's content in its database.
 pub trait MetadataStore:
-    RepositoryStore + BlobIndex + UploadSessions + ManifestStore + TagStore
+    RepositoryStore + BlobIndex + UploadSessions + ManifestStore + TagStore + PruneStore
 {
 }
 
 impl<T> MetadataStore for T where
-    T: RepositoryStore + BlobIndex + UploadSessions + ManifestStore + TagStore
+    T: RepositoryStore + BlobIndex + UploadSessions + ManifestStore + TagStore + PruneStore
 {
 }
 

@@ -6,6 +6,7 @@
 //! [`Authorizer`](crate::access::Authorizer) before calling a use case.
 
 mod listing;
+mod prune;
 mod push;
 mod tags;
 mod upload;

@@ -13,6 +13,7 @@ mod format;
 mod logs;
 mod oauth;
 mod organizations;
+mod prune;
 mod repositories;
 mod robots;
 mod tags;
@@ -146,6 +147,7 @@ pub(crate) fn router(app: AppState, tenancy: Arc<Tenancy>) -> Router {
         .merge(robots::routes())
         .merge(repositories::routes())
         .merge(tags::routes())
+        .merge(prune::routes())
         .merge(logs::routes())
         .merge(oauth::routes())
         .split_for_parts();

@@ -406,6 +406,11 @@ impl RepositoryParams {
     pub(crate) fn path(&self) -> ApiResult<RepositoryPath> {
         repository_path(&self.namespace, &self.repository)
     }
+
+    /// The namespace and the repository's name, as given.
+    pub(crate) fn parts(&self) -> (&str, &str) {
+        (&self.namespace, &self.repository)
+    }
 }
 
 /// Path parameters naming a user's or robot's permission on a repository.

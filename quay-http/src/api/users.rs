@@ -195,7 +195,7 @@ async fn current_user(
 }
 
 /// The namespace of the user `name`.
-async fn own_namespace(api: &Api, name: &str) -> ApiResult<NamespaceRecord> {
+pub(crate) async fn own_namespace(api: &Api, name: &str) -> ApiResult<NamespaceRecord> {
     let name = Namespace::parse(name)
         .map_err(|_| Error::InvalidRequest(format!("invalid username {name:?}")))?;
     Ok(api.accounts().namespace(&name).await?)

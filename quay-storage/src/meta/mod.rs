@@ -19,6 +19,7 @@ mod gc;
 mod manifests;
 mod migration;
 mod permissions;
+mod prune;
 mod repositories;
 mod tags;
 mod teams;

@@ -11,6 +11,7 @@ mod support;
 mod accounts;
 mod gc;
 mod model;
+mod prune;
 mod registry;
 mod tenancy;
 
@@ -67,6 +68,9 @@ macro_rules! backend_suite {
             );
             backend_suite!(@scenarios model:
                 the_time_machine_agrees_with_its_model,
+            );
+            backend_suite!(@scenarios prune:
+                policies_prune_by_count_and_by_age,
             );
             backend_suite!(@scenarios accounts:
                 the_first_user_and_no_other,

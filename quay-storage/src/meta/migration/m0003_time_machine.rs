@@ -1,11 +1,13 @@
-//! The time machine's window per namespace, and garbage collection's bookkeeping: blobs
-//! that lost a reference and await a check, uploads of deleted repositories, and blobs whose
-//! bytes are being deleted.
+//! The time machine's window per namespace, auto-prune policies, and garbage collection's
+//! bookkeeping: blobs that lost a reference and await a check, uploads of deleted
+//! repositories, and blobs whose bytes are being deleted.
 
 use sea_orm_migration::prelude::*;
-use sea_orm_migration::schema::{big_integer, big_pk_auto, string, text};
+use sea_orm_migration::schema::{
+    big_integer, big_integer_null, big_pk_auto, boolean, string, string_null, text,
+};
 
-use super::index;
+use super::{foreign_key, index};
 
 #[derive(DeriveMigrationName)]
 pub(super) struct Migration;
@@ -13,6 +15,7 @@ pub(super) struct Migration;
 #[derive(DeriveIden)]
 enum Namespace {
     Table,
+    Id,
     TagExpirationS,
 }
 
@@ -28,6 +31,25 @@ enum GcOrphanUpload {
     Table,
     Id,
     Parts,
+}
+
+#[derive(DeriveIden)]
+enum AutoprunePolicy {
+    Table,
+    Id,
+    Uuid,
+    NamespaceId,
+    RepositoryId,
+    Method,
+    Value,
+    TagPattern,
+    PatternMatches,
+}
+
+#[derive(DeriveIden)]
+enum Repository {
+    Table,
+    Id,
 }
 
 #[derive(DeriveIden)]
@@ -91,6 +113,36 @@ impl MigrationTrait for Migration {
                     .col(big_integer(BlobDeletion::StartedMs))
                     .to_owned(),
             )
+            .await?;
+        manager
+            .create_table(
+                Table::create()
+                    .table(AutoprunePolicy::Table)
+                    .col(big_pk_auto(AutoprunePolicy::Id))
+                    .col(string(AutoprunePolicy::Uuid).unique_key())
+                    .col(big_integer(AutoprunePolicy::NamespaceId))
+                    .col(big_integer_null(AutoprunePolicy::RepositoryId))
+                    .col(string(AutoprunePolicy::Method))
+                    .col(text(AutoprunePolicy::Value))
+                    .col(string_null(AutoprunePolicy::TagPattern))
+                    .col(boolean(AutoprunePolicy::PatternMatches))
+                    .foreign_key(&mut foreign_key(
+                        (AutoprunePolicy::Table, AutoprunePolicy::NamespaceId),
+                        (Namespace::Table, Namespace::Id),
+                    ))
+                    .foreign_key(&mut foreign_key(
+                        (AutoprunePolicy::Table, AutoprunePolicy::RepositoryId),
+                        (Repository::Table, Repository::Id),
+                    ))
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(index(
+                AutoprunePolicy::Table,
+                "autoprune_policy_namespace",
+                &["namespace_id"],
+            ))
             .await?;
         Ok(())
     }
