@@ -256,7 +256,14 @@ fn restore_expiration_and_immutability_through_the_api() {
     }
     let work = tempfile::tempdir().unwrap();
     let data = work.path().join("data");
-    let quay = Quay::start(&data, &[], &[("FEATURE_IMMUTABLE_TAGS", "true")]);
+    let quay = Quay::start(
+        &data,
+        &[],
+        &[
+            ("FEATURE_IMMUTABLE_TAGS", "true"),
+            ("PERMANENTLY_DELETE_TAGS", "true"),
+        ],
+    );
     let token = access_token(&data, USER);
     let address = quay.address.clone();
     let call = |method: &str, path: &str, body: Option<serde_json::Value>| {
@@ -287,6 +294,21 @@ fn restore_expiration_and_immutability_through_the_api() {
     // The label makes the pushed tag expire two hours after it starts.
     copy("expiring", "expiring");
     let row = &history("specificTag=expiring")[0];
+    let expiring_digest = expiring["digest"].as_str().unwrap();
+    let (_, manifest) = call(
+        "GET",
+        &format!("/api/v1/repository/ns/tm/manifest/{expiring_digest}"),
+        None,
+    );
+    assert_eq!(manifest["digest"], expiring_digest);
+    assert_eq!(manifest["is_manifest_list"], false);
+    let (_, labels) = call(
+        "GET",
+        &format!("/api/v1/repository/ns/tm/manifest/{expiring_digest}/labels?filter=quay."),
+        None,
+    );
+    assert_eq!(labels["labels"][0]["key"], "quay.expires-after");
+    assert_eq!(labels["labels"][0]["value"], "2h");
     assert_eq!(
         row["end_ts"].as_i64().unwrap() - row["start_ts"].as_i64().unwrap(),
         7200
@@ -446,6 +468,36 @@ fn restore_expiration_and_immutability_through_the_api() {
         Some(json!({ "manifest_digest": expiring["digest"] })),
     );
     assert_eq!(status, 200, "expiring is still tagged, so still restorable");
+    // Taken out of the time machine, a tag's old lifetimes go with the next collection.
+    copy("plain", "short");
+    let (status, _) = call(
+        "POST",
+        &format!("{tags}short/expire"),
+        Some(json!({ "is_alive": true })),
+    );
+    assert_eq!(status, 200);
+    assert!(
+        history("specificTag=short&onlyActiveTags=true")
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    let (_, logs) = call("GET", "/api/v1/repository/ns/tm/logs", None);
+    let kinds: Vec<&str> = logs["logs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|entry| entry["kind"].as_str().unwrap())
+        .collect();
+    for kind in [
+        "revert_tag",
+        "change_tag_expiration",
+        "change_tag_immutability",
+        "delete_tag",
+        "permanently_delete_tag",
+    ] {
+        assert!(kinds.contains(&kind), "{kind} not in {kinds:?}");
+    }
     let (status, _) = call(
         "POST",
         &format!("{tags}gone/restore"),

@@ -172,15 +172,19 @@ impl GarbageStore for SqlMetadata {
             .first()
             .copied()
             .unwrap_or(0);
+        // Ordered by end, so that the planner walks the index on ends (the garbage only), not
+        // every tag of every repository in repository order.
         self.ids(
             &self.db,
-            "SELECT DISTINCT t.repository_id AS id
-             FROM tag t
-             JOIN repository r ON r.id = t.repository_id
-             JOIN namespace n ON n.id = r.namespace_id
-             WHERE t.lifetime_end_ms <= $1
-               AND t.lifetime_end_ms <= $2 - n.tag_expiration_s * 1000
-             LIMIT $3",
+            "SELECT DISTINCT garbage.repository_id AS id FROM (
+                 SELECT t.repository_id FROM tag t
+                 WHERE t.lifetime_end_ms <= $1
+                   AND EXISTS (SELECT 1 FROM repository r
+                               JOIN namespace n ON n.id = r.namespace_id
+                               WHERE r.id = t.repository_id
+                                 AND t.lifetime_end_ms <= $2 - n.tag_expiration_s * 1000)
+                 ORDER BY t.lifetime_end_ms
+                 LIMIT $3) garbage",
             [
                 now_ms
                     .saturating_sub(smallest_window.saturating_mul(1000))
@@ -199,15 +203,28 @@ impl GarbageStore for SqlMetadata {
         limit: u32,
     ) -> quay_core::Result<CollectedRepository> {
         let txn = self.lock_repository(repository).await.or_storage()?;
+        let window_s = self
+            .ids(
+                &txn,
+                "SELECT n.tag_expiration_s AS id
+                 FROM repository r JOIN namespace n ON n.id = r.namespace_id
+                 WHERE r.id = $1",
+                [repository.into()],
+            )
+            .await?;
+        let Some(window_s) = window_s.first() else {
+            return Ok(CollectedRepository::default());
+        };
+        // A range of the (repository, end) index: the garbage, not the live tags.
         let garbage = TagGarbage::find_by_statement(self.statement(
-            "SELECT t.id AS id, t.manifest_id AS manifest_id
-             FROM tag t
-             JOIN repository r ON r.id = t.repository_id
-             JOIN namespace n ON n.id = r.namespace_id
-             WHERE t.repository_id = $1
-               AND t.lifetime_end_ms <= $2 - n.tag_expiration_s * 1000
+            "SELECT id, manifest_id FROM tag
+             WHERE repository_id = $1 AND lifetime_end_ms <= $2
              LIMIT $3",
-            [repository.into(), now_ms.into(), i64::from(limit).into()],
+            [
+                repository.into(),
+                now_ms.saturating_sub(window_s.saturating_mul(1000)).into(),
+                i64::from(limit).into(),
+            ],
         ))
         .all(&txn)
         .await
@@ -273,12 +290,16 @@ impl GarbageStore for SqlMetadata {
         .all(&txn)
         .await
         .or_storage()?;
+        // On PostgreSQL the row is locked against new links and references until commit. A
+        // row another transaction holds (a link or a manifest being added, or another
+        // collector) is skipped rather than waited for, which cannot deadlock with a push
+        // that references several blobs; its candidate stays for the next collection.
         let lock = match self.backend() {
-            // Waits for a link or reference being added, and stops new ones until commit.
-            DbBackend::Postgres => " FOR UPDATE",
+            DbBackend::Postgres => " FOR UPDATE SKIP LOCKED",
             _ => "",
         };
         let mut condemned = Vec::new();
+        let mut examined = BTreeSet::new();
         let blobs: BTreeSet<i64> = candidates.iter().map(|c| c.blob_id).collect();
         for blob_id in blobs {
             let row = BlobRow::find_by_statement(self.statement(
@@ -288,7 +309,16 @@ impl GarbageStore for SqlMetadata {
             .one(&txn)
             .await
             .or_storage()?;
-            let Some(row) = row else { continue };
+            let Some(row) = row else {
+                let held = self
+                    .ids(&txn, "SELECT id FROM blob WHERE id = $1", [blob_id.into()])
+                    .await?;
+                if held.is_empty() {
+                    examined.insert(blob_id);
+                }
+                continue;
+            };
+            examined.insert(blob_id);
             let referenced = self
                 .ids(
                     &txn,
@@ -316,12 +346,17 @@ impl GarbageStore for SqlMetadata {
                 size: unsigned(row.size, "blob size")?,
             });
         }
-        if !candidates.is_empty() {
+        let done: Vec<i64> = candidates
+            .iter()
+            .filter(|candidate| examined.contains(&candidate.blob_id))
+            .map(|candidate| candidate.id)
+            .collect();
+        if !done.is_empty() {
             let sql = format!(
                 "DELETE FROM gc_blob_candidate WHERE id IN ({})",
-                placeholders(1, candidates.len())
+                placeholders(1, done.len())
             );
-            self.execute(&txn, &sql, candidates.iter().map(|c| c.id.into()))
+            self.execute(&txn, &sql, done.into_iter().map(Value::from))
                 .await?;
         }
         txn.commit().await.or_storage()?;

@@ -504,4 +504,9 @@ pub(crate) async fn deleting_a_namespace_reaches_the_registry(h: &Harness) {
         h.accounts.organization(&name("acme")).await,
         Err(Error::NotFound { .. })
     ));
+    // What it held goes with the next collection, once its upload links lapse.
+    h.clock.advance_ms(2 * 3_600_000);
+    let reclaimed = h.collector().collect().await.unwrap();
+    assert_eq!(reclaimed.blobs, 2, "{reclaimed:?}");
+    assert!(h.stored_objects("sha256/").await.is_empty());
 }

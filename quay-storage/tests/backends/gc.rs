@@ -295,3 +295,38 @@ pub(crate) async fn collection_leaves_uploads_in_progress(h: &Harness) {
         .await
         .unwrap();
 }
+
+/// Cosign's companion tags expire with the last tag of the manifest they sign.
+pub(crate) async fn cosign_companions_expire_with_what_they_sign(h: &Harness) {
+    let path = repo("ns/app");
+    let signed = push_image(&h.registry, &path, "v1", b"{\"signed\":1}", &[b"payload"]).await;
+    push_image(&h.registry, &path, "v2", b"{\"signed\":1}", &[b"payload"]).await;
+    let companion = format!("sha256-{}.sig", signed.hex());
+    push_image(
+        &h.registry,
+        &path,
+        &companion,
+        b"{\"sig\":1}",
+        &[b"signature"],
+    )
+    .await;
+    let listed = || async {
+        h.registry
+            .tags(&path, None, None)
+            .await
+            .unwrap()
+            .items
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+    };
+    // Another tag still points to the signed manifest: the signature stays.
+    h.registry
+        .delete_manifest(&path, &tag("v1"), &NOBODY)
+        .await
+        .unwrap();
+    assert!(listed().await.contains(&companion));
+    // Its last tag moves away: the signature goes too.
+    push_image(&h.registry, &path, "v2", b"{\"other\":1}", &[b"payload"]).await;
+    assert_eq!(listed().await, ["v2"]);
+}

@@ -65,6 +65,7 @@ macro_rules! backend_suite {
                 a_push_waits_for_the_bytes_being_deleted,
                 abandoned_uploads_and_deleted_repositories,
                 collection_leaves_uploads_in_progress,
+                cosign_companions_expire_with_what_they_sign,
             );
             backend_suite!(@scenarios model:
                 the_time_machine_agrees_with_its_model,

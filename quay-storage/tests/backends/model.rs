@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 
 use crate::support::*;
 use quay_core::clock::Clock;
+use quay_core::ports::TagHistoryQuery;
 use quay_core::{Digest, Error, TagName};
 
 const NAMES: [&str; 3] = ["latest", "stable", "v1"];
@@ -183,6 +184,31 @@ pub(crate) async fn the_time_machine_agrees_with_its_model(h: &Harness) {
             let mut alive = alive;
             alive.sort();
             assert_eq!(listed, alive, "{context}");
+            // The tag API's view: the alive lifetimes, with their targets and expirations.
+            let active = TagHistoryQuery {
+                only_active: true,
+                name: None,
+                offset: 0,
+                limit: 100,
+            };
+            let mut lifetimes: Vec<(String, Digest, Option<i64>)> = h
+                .registry
+                .tag_history(&path, active)
+                .await
+                .unwrap()
+                .lifetimes
+                .into_iter()
+                .map(|lifetime| (lifetime.name, lifetime.manifest_digest, lifetime.end_ms))
+                .collect();
+            lifetimes.sort();
+            let expected: Vec<(String, Digest, Option<i64>)> = NAMES
+                .iter()
+                .filter_map(|name| {
+                    let (image, _, end) = model.get(name)?.alive_at(now)?;
+                    Some(((*name).to_string(), digests[image].clone(), end))
+                })
+                .collect();
+            assert_eq!(lifetimes, expected, "{context}");
         }
     }
 }

@@ -20,6 +20,11 @@ enum Namespace {
 }
 
 #[derive(DeriveIden)]
+enum Tag {
+    Table,
+}
+
+#[derive(DeriveIden)]
 enum GcBlobCandidate {
     Table,
     Id,
@@ -83,6 +88,14 @@ impl MigrationTrait for Migration {
                 Namespace::Table,
                 "namespace_tag_expiration",
                 &["tag_expiration_s"],
+            ))
+            .await?;
+        // Garbage collection looks for a repository's ended tags without reading its live ones.
+        manager
+            .create_index(index(
+                Tag::Table,
+                "tag_repository_end",
+                &["repository_id", "lifetime_end_ms"],
             ))
             .await?;
         // Not a foreign key: the blob row may be gone by the time the candidate is checked.
