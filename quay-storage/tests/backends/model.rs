@@ -163,15 +163,7 @@ pub(crate) async fn the_time_machine_agrees_with_its_model(h: &Harness) {
                     }
                 }
             }
-            let listed: Vec<String> = h
-                .registry
-                .tags(&path, None, None)
-                .await
-                .unwrap()
-                .items
-                .iter()
-                .map(ToString::to_string)
-                .collect();
+            let listed = tag_names(&h.registry, &path).await;
             let alive: Vec<String> = NAMES
                 .iter()
                 .filter(|name| {

@@ -326,6 +326,18 @@ pub async fn read_all(mut stream: ByteStream) -> Vec<u8> {
     all
 }
 
+/// The alive tags of `path`, by name, as `tags/list` shows them.
+pub async fn tag_names(registry: &Registry, path: &RepositoryPath) -> Vec<String> {
+    registry
+        .tags(path, None, None)
+        .await
+        .unwrap()
+        .items
+        .iter()
+        .map(ToString::to_string)
+        .collect()
+}
+
 /// Uploads `content` to `path` in one request.
 pub async fn upload(registry: &Registry, path: &RepositoryPath, content: &[u8]) -> Digest {
     let digest = sha256(content);
