@@ -23,10 +23,11 @@ use quay_core::account::NamespaceId;
 use quay_core::audit::AuditEntry;
 use quay_core::permission::Visibility;
 use quay_core::ports::{
-    BlobIndex, BlobInfo, LinkedBlob, LiveManifest, ManifestLabel, ManifestStore, MetadataStore,
-    NewManifest, NewRepository, PruneStore, Referrer, Repository, RepositoryDetails, RepositoryId,
-    RepositoryStore, TagChange, TagHistoryQuery, TagLifetime, TagList, TagPlacement, TagResolution,
-    TagStore, UploadSession, UploadSessions,
+    AbandonedUpload, BlobIndex, BlobInfo, CollectedRepository, GarbageStore, LinkedBlob,
+    LiveManifest, ManifestLabel, ManifestStore, MetadataStore, NewManifest, NewRepository,
+    PruneStore, Referrer, Repository, RepositoryDetails, RepositoryId, RepositoryStore, TagChange,
+    TagHistoryQuery, TagLifetime, TagList, TagPlacement, TagResolution, TagStore, UploadSession,
+    UploadSessions,
 };
 use quay_core::prune::PrunePolicy;
 use quay_core::tag::TagRow;
@@ -493,5 +494,68 @@ impl<M: MetadataStore> PruneStore for CachedMetadata<M> {
 
     async fn prune_targets(&self) -> quay_core::Result<Vec<(PrunePolicy, Repository)>> {
         self.inner.prune_targets().await
+    }
+}
+
+/// Collection goes through the cache so that a repository whose tags and manifests it
+/// removed is read afresh: a blob the cache still believed a manifest linked would
+/// otherwise be reported present after its bytes are gone.
+#[async_trait]
+impl<M: MetadataStore + GarbageStore> GarbageStore for CachedMetadata<M> {
+    async fn repositories_with_expired_tags(
+        &self,
+        now_ms: i64,
+        limit: u32,
+    ) -> quay_core::Result<Vec<RepositoryId>> {
+        self.inner
+            .repositories_with_expired_tags(now_ms, limit)
+            .await
+    }
+
+    async fn collect_repository(
+        &self,
+        repository: RepositoryId,
+        now_ms: i64,
+        limit: u32,
+    ) -> quay_core::Result<CollectedRepository> {
+        let collected = self
+            .inner
+            .collect_repository(repository, now_ms, limit)
+            .await;
+        self.invalidate(repository);
+        collected
+    }
+
+    async fn drop_lapsed_links(&self, before_ms: i64, limit: u32) -> quay_core::Result<u64> {
+        self.inner.drop_lapsed_links(before_ms, limit).await
+    }
+
+    async fn condemn_blobs(&self, now_ms: i64, limit: u32) -> quay_core::Result<Vec<BlobInfo>> {
+        self.inner.condemn_blobs(now_ms, limit).await
+    }
+
+    async fn stale_deletions(
+        &self,
+        before_ms: i64,
+        now_ms: i64,
+        limit: u32,
+    ) -> quay_core::Result<Vec<Digest>> {
+        self.inner.stale_deletions(before_ms, now_ms, limit).await
+    }
+
+    async fn finish_deletion(&self, digest: &Digest) -> quay_core::Result<()> {
+        self.inner.finish_deletion(digest).await
+    }
+
+    async fn abandoned_uploads(
+        &self,
+        before_ms: i64,
+        limit: u32,
+    ) -> quay_core::Result<Vec<AbandonedUpload>> {
+        self.inner.abandoned_uploads(before_ms, limit).await
+    }
+
+    async fn forget_upload(&self, id: &str) -> quay_core::Result<()> {
+        self.inner.forget_upload(id).await
     }
 }

@@ -40,14 +40,14 @@ pub async fn open_registry(
     let directory = Arc::new(metadata.clone());
     let pull_log = Arc::new(PullLog::start(directory.clone()));
     let blobs = Arc::new(ObjectStorage::filesystem(blob_dir)?);
+    let cached = Arc::new(CachedMetadata::new(metadata, &CacheOptions::default()));
     let collector = GarbageCollector::new(
-        Arc::new(metadata.clone()),
+        cached.clone(),
         blobs.clone(),
         blobs.clone(),
         collector_settings,
     );
-    let cached: Arc<dyn MetadataStore> =
-        Arc::new(CachedMetadata::new(metadata, &CacheOptions::default()));
+    let cached: Arc<dyn MetadataStore> = cached;
     let stores = Stores {
         metadata: cached.clone(),
         accounts: directory.clone(),

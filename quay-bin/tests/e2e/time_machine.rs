@@ -498,12 +498,20 @@ fn restore_expiration_and_immutability_through_the_api() {
     ] {
         assert!(kinds.contains(&kind), "{kind} not in {kinds:?}");
     }
-    let (status, _) = call(
+    // Past the window (zero) and a collection, the image nothing holds any more is gone,
+    // and restoring it is refused with a clear 404.
+    let output = run_quay(&["gc", "--once", "--data-dir", data.to_str().unwrap()], &[]);
+    assert!(output.status.success());
+    let (status, body) = call(
         "POST",
-        &format!("{tags}gone/restore"),
-        Some(json!({ "manifest_digest": format!("sha256:{}", "0".repeat(64)) })),
+        &format!("{tags}latest/restore"),
+        Some(json!({ "manifest_digest": plain_digest })),
     );
-    assert_eq!(status, 404);
+    assert_eq!(
+        (status, body["error_type"].as_str()),
+        (404, Some("not_found")),
+        "{body}"
+    );
 }
 
 #[test]

@@ -18,7 +18,7 @@ use quay_core::audit::Actor;
 use quay_core::clock::Clock;
 use quay_core::gc::{CollectorSettings, GarbageCollector};
 use quay_core::hash::digest_of;
-use quay_core::ports::{ByteStream, MetadataStore};
+use quay_core::ports::{ByteStream, GarbageStore, MetadataStore};
 use quay_core::{
     Digest, DigestAlgorithm, Reference, Registry, RegistrySettings, RepositoryPath, Stores,
 };
@@ -69,6 +69,8 @@ pub struct Harness {
     pub pull_log: Arc<PullLog>,
     pub clock: Arc<TestClock>,
     pub objects: ObjectStorage,
+    /// What the first node's collector works on (its cache, where it caches).
+    garbage: Arc<dyn GarbageStore>,
     _dir: tempfile::TempDir,
     postgres_database: Option<String>,
 }
@@ -132,14 +134,19 @@ impl Harness {
         let options = MetadataOptions::default();
         let first = SqlMetadata::connect(&uri, &options).await.unwrap();
         let directory = Arc::new(first.clone());
-        let (first, second): (Arc<dyn MetadataStore>, Arc<dyn MetadataStore>) = match metadata {
+        let (first, second, garbage): (
+            Arc<dyn MetadataStore>,
+            Arc<dyn MetadataStore>,
+            Arc<dyn GarbageStore>,
+        ) = match metadata {
             Metadata::SqliteCached => {
                 let cached = Arc::new(CachedMetadata::new(first, &CacheOptions::default()));
-                (cached.clone(), cached)
+                (cached.clone(), cached.clone(), cached)
             }
             _ => (
                 Arc::new(first),
                 Arc::new(SqlMetadata::connect(&uri, &options).await.unwrap()),
+                directory.clone(),
             ),
         };
         let pull_log = Arc::new(PullLog::start(directory.clone()));
@@ -175,6 +182,7 @@ impl Harness {
             pull_log,
             clock,
             objects,
+            garbage,
             _dir: dir,
             postgres_database,
         })
@@ -200,7 +208,7 @@ impl Harness {
     pub fn collector(&self) -> GarbageCollector {
         let objects = Arc::new(self.objects.clone());
         GarbageCollector::new(
-            self.directory.clone(),
+            self.garbage.clone(),
             objects.clone(),
             objects,
             CollectorSettings::default(),
