@@ -14,10 +14,10 @@ use quay_core::tag::{self as rules, Closing, Opening, Retarget, TagRow, Target};
 use sea_orm::sea_query::{Expr, ExprTrait, Order};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, FromQueryResult,
-    QueryFilter, QueryOrder, QuerySelect,
+    QueryFilter, QueryOrder, QuerySelect, Statement,
 };
 
-use super::entity::{manifest, tag};
+use super::entity::tag;
 use super::manifests::{ManifestRow, manifest_id};
 use super::{SqlMetadata, audit};
 use crate::error::{OrStorage, StorageError};
@@ -130,6 +130,35 @@ async fn expire_cosign_companions(
     manifest_id: i64,
     now_ms: i64,
 ) -> quay_core::Result<()> {
+    // One indexed lookup in the common case, where the manifest has no companions. The
+    // names are built from the digest in SQL (`sha256:<hex>` → `sha256-<hex>.sig`), in the
+    // syntax both databases share.
+    let backend = conn.get_database_backend();
+    let companions = CompanionRow::find_by_statement(Statement::from_sql_and_values(
+        backend,
+        "SELECT t.id AS id, t.name AS name, t.manifest_id AS manifest_id,
+                t.lifetime_start_ms AS lifetime_start_ms, t.lifetime_end_ms AS lifetime_end_ms,
+                t.immutable AS immutable
+         FROM manifest m JOIN tag t
+           ON t.repository_id = $1
+          AND t.name IN ('sha256-' || SUBSTR(m.digest, 8) || '.sig',
+                         'sha256-' || SUBSTR(m.digest, 8) || '.att',
+                         'sha256-' || SUBSTR(m.digest, 8) || '.sbom')
+         WHERE m.id = $2 AND m.digest LIKE 'sha256:%' AND t.hidden = $3
+           AND (t.lifetime_end_ms IS NULL OR t.lifetime_end_ms > $4)",
+        [
+            repository.into(),
+            manifest_id.into(),
+            false.into(),
+            now_ms.into(),
+        ],
+    ))
+    .all(conn)
+    .await
+    .or_storage()?;
+    if companions.is_empty() {
+        return Ok(());
+    }
     let alive_names: Vec<String> = tag::Entity::find()
         .select_only()
         .column(tag::Column::Name)
@@ -146,29 +175,33 @@ async fn expire_cosign_companions(
     {
         return Ok(());
     }
-    let digest: Option<String> = manifest::Entity::find_by_id(manifest_id)
-        .select_only()
-        .column(manifest::Column::Digest)
-        .into_tuple()
-        .one(conn)
-        .await
-        .or_storage()?;
-    let Some(digest) = digest.and_then(|digest| Digest::parse(&digest).ok()) else {
-        return Ok(());
-    };
-    for companion in rules::cosign_companions(&digest) {
-        let history = history(conn, repository, &companion).await?;
-        let alive_mutable = history
-            .iter()
-            .find(|row| row.is_alive(now_ms))
-            .filter(|row| !row.immutable);
-        if let Some(row) = alive_mutable
-            && let Some(closing) = rules::delete(&companion, std::slice::from_ref(row), now_ms)?
-        {
+    for companion in companions {
+        let row = TagRow {
+            id: companion.id,
+            manifest_id: companion.manifest_id,
+            start_ms: companion.lifetime_start_ms,
+            end_ms: companion.lifetime_end_ms,
+            immutable: companion.immutable,
+        };
+        if row.immutable {
+            continue;
+        }
+        if let Some(closing) = rules::delete(&companion.name, &[row], now_ms)? {
             close(conn, closing).await?;
         }
     }
     Ok(())
+}
+
+/// An alive cosign companion tag of a manifest.
+#[derive(FromQueryResult)]
+struct CompanionRow {
+    id: i64,
+    name: String,
+    manifest_id: i64,
+    lifetime_start_ms: i64,
+    lifetime_end_ms: Option<i64>,
+    immutable: bool,
 }
 
 /// Keeps a manifest alive until `until_ms` (`None`: until deleted) with a hidden temporary
