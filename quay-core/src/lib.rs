@@ -35,6 +35,7 @@ pub mod names;
 pub mod permission;
 pub mod ports;
 pub mod prune;
+pub mod quota;
 pub mod range;
 pub mod registry;
 pub mod tag;

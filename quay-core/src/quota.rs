@@ -1,0 +1,210 @@
+//! Storage quota: how a namespace's limits are evaluated against its size, and the human
+//! sizes the API accepts and shows (`10 GiB`).
+//!
+//! A namespace has at most one quota (`limit_bytes`) with any number of limits, each a
+//! Warning or a Reject at a percentage of it. The largest threshold the size has reached
+//! decides; a quota without limits never warns or rejects. A namespace without a quota is
+//! rejected only by the registry-wide `DEFAULT_SYSTEM_REJECT_QUOTA_BYTES`, when set.
+
+use crate::error::{Error, Result};
+
+/// What crossing a limit does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum LimitKind {
+    /// Pushes continue; the namespace's admins are told.
+    Warning,
+    /// Pushes that would grow the namespace are refused.
+    Reject,
+}
+
+impl LimitKind {
+    /// Quay's spelling (`Warning`, `Reject`), accepted in any case.
+    pub fn parse(text: &str) -> Result<Self> {
+        match text.to_ascii_lowercase().as_str() {
+            "warning" => Ok(Self::Warning),
+            "reject" => Ok(Self::Reject),
+            _ => Err(Error::InvalidRequest(format!(
+                "Quota limit type must be Warning or Reject, not {text:?}"
+            ))),
+        }
+    }
+
+    /// Quay's spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Warning => "Warning",
+            Self::Reject => "Reject",
+        }
+    }
+}
+
+/// A limit of a quota.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct QuotaLimit {
+    /// What crossing it does.
+    pub kind: LimitKind,
+    /// At which percentage of the quota, 1 to 100.
+    pub threshold_percent: u8,
+}
+
+impl QuotaLimit {
+    /// A limit, with the threshold checked.
+    pub fn new(kind: LimitKind, threshold_percent: i64) -> Result<Self> {
+        match u8::try_from(threshold_percent) {
+            Ok(percent @ 1..=100) => Ok(Self {
+                kind,
+                threshold_percent: percent,
+            }),
+            _ => Err(Error::InvalidRequest(
+                "Quota limit threshold must be between 1 and 100".into(),
+            )),
+        }
+    }
+
+    /// The size at which the limit is reached.
+    pub fn bytes_allowed(self, limit_bytes: u64) -> u64 {
+        let allowed = u128::from(limit_bytes) * u128::from(self.threshold_percent) / 100;
+        u64::try_from(allowed).unwrap_or(u64::MAX)
+    }
+}
+
+/// The limit a size has reached, if any: the one with the largest threshold among those
+/// reached.
+pub fn evaluate(limit_bytes: u64, limits: &[QuotaLimit], size: u64) -> Option<QuotaLimit> {
+    limits
+        .iter()
+        .copied()
+        .filter(|limit| size >= limit.bytes_allowed(limit_bytes))
+        .max_by_key(|limit| {
+            (
+                limit.bytes_allowed(limit_bytes),
+                limit.kind == LimitKind::Reject,
+            )
+        })
+}
+
+/// For a namespace without a quota: a Reject at 100 % of the registry-wide default, when
+/// one is set (non-zero) and reached.
+pub fn evaluate_default(system_reject_bytes: u64, size: u64) -> Option<QuotaLimit> {
+    (system_reject_bytes > 0 && size >= system_reject_bytes).then_some(QuotaLimit {
+        kind: LimitKind::Reject,
+        threshold_percent: 100,
+    })
+}
+
+/// Binary units, by power of 1024.
+const BINARY_UNITS: [&str; 7] = ["B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"];
+/// Decimal units, by power of 1000.
+const DECIMAL_UNITS: [&str; 7] = ["B", "KB", "MB", "GB", "TB", "PB", "EB"];
+
+/// Parses a size as the quota API accepts it: an integer with an optional unit, binary
+/// (`KiB`, or `Ki`, up to `EiB`) or decimal (`KB`, or `K`, up to `EB`); no unit means bytes.
+pub fn parse_size(text: &str) -> Option<u64> {
+    let text = text.trim();
+    let digits = text.bytes().take_while(u8::is_ascii_digit).count();
+    if digits == 0 {
+        return None;
+    }
+    let number: u64 = text[..digits].parse().ok()?;
+    let unit = text[digits..].strip_prefix(' ').unwrap_or(&text[digits..]);
+    if unit.is_empty() {
+        return Some(number);
+    }
+    let power = |units: &[&str; 7], short: fn(&str) -> String| {
+        units
+            .iter()
+            .position(|full| *full == unit || (full.len() > 1 && short(full) == unit))
+    };
+    let (base, exponent) = if let Some(exponent) = power(&BINARY_UNITS, |full| full[..2].into()) {
+        (1024_u64, exponent)
+    } else if let Some(exponent) = power(&DECIMAL_UNITS, |full| full[..1].into()) {
+        (1000_u64, exponent)
+    } else {
+        return None;
+    };
+    let exponent = u32::try_from(exponent).ok()?;
+    number.checked_mul(base.checked_pow(exponent)?)
+}
+
+/// A size with one decimal in the largest binary unit that keeps it at least 1
+/// (`10.0 GiB`), as Quay shows quotas.
+pub fn human_size(bytes: u64) -> String {
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit < BINARY_UNITS.len() - 1 {
+        value /= 1024.0;
+        unit += 1;
+    }
+    format!("{value:.1} {}", BINARY_UNITS[unit])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn limit(kind: LimitKind, percent: i64) -> QuotaLimit {
+        QuotaLimit::new(kind, percent).unwrap()
+    }
+
+    #[test]
+    fn the_largest_reached_threshold_decides() {
+        let limits = [
+            limit(LimitKind::Warning, 70),
+            limit(LimitKind::Reject, 80),
+            limit(LimitKind::Warning, 90),
+        ];
+        assert_eq!(evaluate(1000, &limits, 699), None);
+        assert_eq!(evaluate(1000, &limits, 700), Some(limits[0]));
+        assert_eq!(evaluate(1000, &limits, 850), Some(limits[1]));
+        // A warning above the reject threshold wins once reached, as in Quay.
+        assert_eq!(evaluate(1000, &limits, 900), Some(limits[2]));
+        assert_eq!(evaluate(1000, &[], u64::MAX), None, "no limits: never");
+    }
+
+    #[test]
+    fn the_system_default_rejects_only_when_set() {
+        assert_eq!(evaluate_default(0, u64::MAX), None);
+        assert_eq!(evaluate_default(100, 99), None);
+        assert_eq!(
+            evaluate_default(100, 100).map(|limit| limit.kind),
+            Some(LimitKind::Reject)
+        );
+    }
+
+    #[test]
+    fn thresholds_and_kinds_are_checked() {
+        for percent in [0, 101, -5] {
+            assert!(
+                QuotaLimit::new(LimitKind::Warning, percent).is_err(),
+                "{percent}"
+            );
+        }
+        assert_eq!(LimitKind::parse("REJECT").unwrap(), LimitKind::Reject);
+        assert!(LimitKind::parse("stop").is_err());
+    }
+
+    #[test]
+    fn sizes_in_every_unit() {
+        assert_eq!(parse_size("10 GiB"), Some(10 << 30));
+        assert_eq!(parse_size("10GiB"), Some(10 << 30));
+        assert_eq!(parse_size("5 Mi"), Some(5 << 20));
+        assert_eq!(parse_size("3 KB"), Some(3_000));
+        assert_eq!(parse_size("2 M"), Some(2_000_000));
+        assert_eq!(parse_size("512"), Some(512));
+        assert_eq!(parse_size("7 B"), Some(7));
+        for bad in [
+            "",
+            "GiB",
+            "1.5 GiB",
+            "10 gib",
+            "10  GiB",
+            "-1",
+            "99999999999 EiB",
+        ] {
+            assert_eq!(parse_size(bad), None, "{bad:?}");
+        }
+        assert_eq!(human_size(10 << 30), "10.0 GiB");
+        assert_eq!(human_size(1536), "1.5 KiB");
+        assert_eq!(human_size(3), "3.0 B");
+    }
+}
