@@ -51,6 +51,27 @@ pub(super) fn namespace_record(row: namespace::Model) -> Result<NamespaceRecord,
     })
 }
 
+impl SqlMetadata {
+    /// Sets one column of a namespace, with its log entry, in one transaction.
+    async fn set_namespace_column(
+        &self,
+        namespace_id: NamespaceId,
+        column: namespace::Column,
+        value: impl Into<sea_orm::Value>,
+        audit: AuditEntry,
+    ) -> quay_core::Result<()> {
+        let txn = self.write_transaction().await.or_storage()?;
+        namespace::Entity::update_many()
+            .col_expr(column, Expr::value(value.into()))
+            .filter(namespace::Column::Id.eq(namespace_id))
+            .exec(&txn)
+            .await
+            .or_storage()?;
+        audit::record(&txn, [audit]).await?;
+        txn.commit().await.or_storage()
+    }
+}
+
 /// Inserts a namespace of `kind`; a taken name is [`Error::AlreadyExists`].
 async fn insert_namespace(
     conn: &impl ConnectionTrait,
@@ -304,15 +325,8 @@ impl AccountStore for SqlMetadata {
         email: &str,
         audit: AuditEntry,
     ) -> quay_core::Result<()> {
-        let txn = self.db.begin().await.or_storage()?;
-        namespace::Entity::update_many()
-            .col_expr(namespace::Column::Email, Expr::value(email))
-            .filter(namespace::Column::Id.eq(namespace_id))
-            .exec(&txn)
+        self.set_namespace_column(namespace_id, namespace::Column::Email, email, audit)
             .await
-            .or_storage()?;
-        audit::record(&txn, [audit]).await?;
-        txn.commit().await.or_storage()
     }
 
     async fn set_tag_expiration(
@@ -321,15 +335,13 @@ impl AccountStore for SqlMetadata {
         seconds: i64,
         audit: AuditEntry,
     ) -> quay_core::Result<()> {
-        let txn = self.write_transaction().await.or_storage()?;
-        namespace::Entity::update_many()
-            .col_expr(namespace::Column::TagExpirationS, Expr::value(seconds))
-            .filter(namespace::Column::Id.eq(namespace_id))
-            .exec(&txn)
-            .await
-            .or_storage()?;
-        audit::record(&txn, [audit]).await?;
-        txn.commit().await.or_storage()
+        self.set_namespace_column(
+            namespace_id,
+            namespace::Column::TagExpirationS,
+            seconds,
+            audit,
+        )
+        .await
     }
 
     async fn users(
