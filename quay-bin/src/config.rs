@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{Context, bail};
+use quay_core::quota::QuotaSettings;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
@@ -52,6 +53,14 @@ const KNOWN_KEYS: &[&str] = &[
     "FEATURE_AUTO_PRUNE",
     "LABELED_EXPIRATION_MINIMUM",
     "LABELED_EXPIRATION_MAXIMUM",
+    "FEATURE_QUOTA_MANAGEMENT",
+    "FEATURE_EDIT_QUOTA",
+    "FEATURE_VERIFY_QUOTA",
+    "DEFAULT_SYSTEM_REJECT_QUOTA_BYTES",
+    "QUOTA_BACKFILL",
+    "QUOTA_TOTAL_DELAY_SECONDS",
+    "QUOTA_BACKFILL_POLL_PERIOD",
+    "QUOTA_BACKFILL_BATCH_SIZE",
 ];
 
 /// Switches of Quay with their defaults.
@@ -156,6 +165,42 @@ pub(crate) struct Config {
     pub(crate) features: Features,
     /// The time machine and garbage collection.
     pub(crate) time_machine: TimeMachine,
+    /// Storage quota.
+    pub(crate) quota: QuotaConfig,
+}
+
+/// Storage quota's settings, with Quay's defaults.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct QuotaConfig {
+    /// `FEATURE_QUOTA_MANAGEMENT`, `FEATURE_VERIFY_QUOTA`, `DEFAULT_SYSTEM_REJECT_QUOTA_BYTES`.
+    pub(crate) settings: QuotaSettings,
+    /// `FEATURE_EDIT_QUOTA`.
+    pub(crate) edit: bool,
+    /// `QUOTA_BACKFILL`: whether `serve` computes the sizes of older namespaces.
+    pub(crate) backfill: bool,
+    /// `QUOTA_TOTAL_DELAY_SECONDS`: how long after start the backfill begins.
+    pub(crate) backfill_delay: Duration,
+    /// `QUOTA_BACKFILL_POLL_PERIOD`.
+    pub(crate) backfill_period: Duration,
+    /// `QUOTA_BACKFILL_BATCH_SIZE`: namespaces per round.
+    pub(crate) backfill_batch: u32,
+}
+
+impl Default for QuotaConfig {
+    fn default() -> Self {
+        Self {
+            settings: QuotaSettings {
+                management: false,
+                verify: true,
+                system_reject_bytes: 0,
+            },
+            edit: true,
+            backfill: true,
+            backfill_delay: Duration::from_secs(1800),
+            backfill_period: Duration::from_secs(15),
+            backfill_batch: 100,
+        }
+    }
 }
 
 /// The time machine's and the garbage collector's settings, with Quay's defaults.
@@ -282,6 +327,7 @@ impl Config {
             auto_prune: flag("FEATURE_AUTO_PRUNE", defaults.auto_prune)?,
         };
         let time_machine = time_machine(&values)?;
+        let quota = quota(&values)?;
         Ok(Self {
             server_hostname: field(&values, "SERVER_HOSTNAME")?,
             preferred_url_scheme: scheme,
@@ -297,6 +343,7 @@ impl Config {
             token_issuer: field(&values, "INSTANCE_SERVICE_KEY_SERVICE")?,
             features,
             time_machine,
+            quota,
         })
     }
 
@@ -337,6 +384,30 @@ fn time_machine(values: &BTreeMap<String, Value>) -> anyhow::Result<TimeMachine>
         window_options,
         expiration_minimum: duration("LABELED_EXPIRATION_MINIMUM", defaults.expiration_minimum)?,
         expiration_maximum: duration("LABELED_EXPIRATION_MAXIMUM", defaults.expiration_maximum)?,
+    })
+}
+
+fn quota(values: &BTreeMap<String, Value>) -> anyhow::Result<QuotaConfig> {
+    let defaults = QuotaConfig::default();
+    let flag = |key: &str, default: bool| -> anyhow::Result<bool> {
+        Ok(field(values, key)?.unwrap_or(default))
+    };
+    let seconds = |key: &str, default: Duration| -> anyhow::Result<Duration> {
+        Ok(field::<u64>(values, key)?.map_or(default, Duration::from_secs))
+    };
+    Ok(QuotaConfig {
+        settings: QuotaSettings {
+            management: flag("FEATURE_QUOTA_MANAGEMENT", defaults.settings.management)?,
+            verify: flag("FEATURE_VERIFY_QUOTA", defaults.settings.verify)?,
+            system_reject_bytes: field(values, "DEFAULT_SYSTEM_REJECT_QUOTA_BYTES")?
+                .unwrap_or(defaults.settings.system_reject_bytes),
+        },
+        edit: flag("FEATURE_EDIT_QUOTA", defaults.edit)?,
+        backfill: flag("QUOTA_BACKFILL", defaults.backfill)?,
+        backfill_delay: seconds("QUOTA_TOTAL_DELAY_SECONDS", defaults.backfill_delay)?,
+        backfill_period: seconds("QUOTA_BACKFILL_POLL_PERIOD", defaults.backfill_period)?,
+        backfill_batch: field(values, "QUOTA_BACKFILL_BATCH_SIZE")?
+            .unwrap_or(defaults.backfill_batch),
     })
 }
 

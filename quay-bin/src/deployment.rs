@@ -61,6 +61,7 @@ impl Deployment {
                 immutable_can_expire: features.immutable_tags_can_expire,
             },
             immutable_tags: features.immutable_tags,
+            quota: config.quota.settings,
             ..RegistrySettings::default()
         };
         if let Some(seconds) = config.push_temp_tag_expiration_sec {
@@ -77,6 +78,7 @@ impl Deployment {
         };
         let database = redact(&db_uri);
         metadata_options.default_window_s = time_machine.default_window.as_secs();
+        metadata_options.quota = config.quota.settings;
         let backend = open_registry(
             &db_uri,
             &metadata_options,

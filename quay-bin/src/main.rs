@@ -10,6 +10,7 @@ mod admin;
 mod collect;
 mod config;
 mod deployment;
+mod quota;
 mod serve;
 
 use std::net::SocketAddr;
@@ -39,6 +40,27 @@ enum Command {
     Gc(GcArgs),
     /// Applies the auto-prune policies once and prints how many tags they deleted.
     Prune(PruneArgs),
+    /// Storage quota's sizes.
+    #[command(subcommand)]
+    Quota(QuotaCommand),
+}
+
+#[derive(Subcommand)]
+enum QuotaCommand {
+    /// Recomputes every namespace's and repository's size from its manifests and prints
+    /// where the stored sizes differ; exits with status 1 if any does.
+    Verify(QuotaVerifyArgs),
+}
+
+/// A verification of the stored sizes.
+#[derive(clap::Args, Clone, Debug)]
+pub(crate) struct QuotaVerifyArgs {
+    #[command(flatten)]
+    location: Location,
+    /// Stores the recomputed sizes where they differ, logs each repair and exits with
+    /// status 0 once all are repaired.
+    #[arg(long)]
+    repair: bool,
 }
 
 /// An auto-prune run.
@@ -138,6 +160,12 @@ fn main() -> anyhow::Result<()> {
         Command::Token(TokenCommand::Create(args)) => runtime.block_on(admin::create_token(args)),
         Command::Gc(args) => runtime.block_on(collect::gc(args)),
         Command::Prune(args) => runtime.block_on(collect::prune(args)),
+        Command::Quota(QuotaCommand::Verify(args)) => {
+            if !runtime.block_on(quota::verify(args))? {
+                std::process::exit(1);
+            }
+            Ok(())
+        }
     }
 }
 

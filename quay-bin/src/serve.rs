@@ -44,8 +44,17 @@ pub(crate) async fn serve(args: ServeArgs) -> anyhow::Result<()> {
                 .map(|window| i64::try_from(window.as_secs()).unwrap_or(i64::MAX))
                 .collect(),
             auto_prune: features.auto_prune,
+            quota: deployment.config.quota.settings,
+            edit_quota: deployment.config.quota.edit,
         },
     };
+    let quota = &deployment.config.quota;
+    if quota.settings.management && quota.backfill {
+        tokio::spawn(crate::quota::run_backfill(
+            backend.accounts.clone(),
+            quota.clone(),
+        ));
+    }
     let registry = Arc::new(backend.registry);
     if features.auto_prune {
         tokio::spawn(collect::run_pruner(registry.clone(), PRUNE_FREQUENCY));

@@ -90,6 +90,14 @@ log_kinds! {
     UpdateApplication => "update_application",
     DeleteApplication => "delete_application",
     OauthTokenAssigned => "oauth_token_assigned",
+    OrgCreateQuota => "org_create_quota",
+    OrgChangeQuota => "org_change_quota",
+    OrgDeleteQuota => "org_delete_quota",
+    OrgCreateQuotaLimit => "org_create_quota_limit",
+    OrgChangeQuotaLimit => "org_change_quota_limit",
+    OrgDeleteQuotaLimit => "org_delete_quota_limit",
+    QuotaWarning => "quota_warning",
+    QuotaError => "quota_error",
 }
 
 /// How the performer proved who they are; recorded in the entry's metadata, as Quay does.

@@ -98,6 +98,9 @@ pub enum Error {
     /// The manifest has no tag of its own but is alive as part of a manifest list.
     #[error("manifest {0} is part of a manifest list of this repository; delete the list")]
     ManifestInUse(Digest),
+    /// The push would take the namespace to a Reject limit of its quota.
+    #[error("Quota has been exceeded on namespace")]
+    QuotaExceeded(crate::quota::Reached),
     /// The request is malformed (a field, a parameter, a body).
     #[error("{0}")]
     InvalidRequest(String),

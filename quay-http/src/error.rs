@@ -126,6 +126,7 @@ impl HttpError {
                     (S::METHOD_NOT_ALLOWED, "UNSUPPORTED", none)
                 }
                 Error::Denied => (S::FORBIDDEN, "DENIED", none),
+                Error::QuotaExceeded(_) => (S::FORBIDDEN, "DENIED", json!({})),
                 Error::Unauthorized | Error::InvalidCredentials(_) => {
                     (S::UNAUTHORIZED, "UNAUTHORIZED", none)
                 }

@@ -40,6 +40,7 @@ use axum::Router;
 use axum::routing::get;
 use quay_auth::Authenticator;
 use quay_core::access::Authorizer;
+use quay_core::quota::QuotaSettings;
 use quay_core::{Accounts, Registry};
 
 pub use crate::error::{HttpError, HttpResult};
@@ -72,6 +73,10 @@ pub struct TenancySettings {
     pub tag_expiration_options: Vec<i64>,
     /// `FEATURE_AUTO_PRUNE`: namespaces and repositories may have auto-prune policies.
     pub auto_prune: bool,
+    /// `FEATURE_QUOTA_MANAGEMENT`, `FEATURE_VERIFY_QUOTA`, `DEFAULT_SYSTEM_REJECT_QUOTA_BYTES`.
+    pub quota: QuotaSettings,
+    /// `FEATURE_EDIT_QUOTA` (default true): with quota management, the quota API is served.
+    pub edit_quota: bool,
 }
 
 impl Default for TenancySettings {
@@ -84,6 +89,8 @@ impl Default for TenancySettings {
             change_tag_expiration: true,
             tag_expiration_options: vec![0, 86_400, 604_800, 1_209_600, 2_419_200],
             auto_prune: false,
+            quota: QuotaSettings::default(),
+            edit_quota: true,
         }
     }
 }

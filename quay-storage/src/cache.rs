@@ -30,6 +30,7 @@ use quay_core::ports::{
     UploadSessions,
 };
 use quay_core::prune::PrunePolicy;
+use quay_core::quota::Reached;
 use quay_core::tag::TagRow;
 use quay_core::{Digest, RepositoryPath, TagName};
 
@@ -332,7 +333,7 @@ impl<M: MetadataStore> ManifestStore for CachedMetadata<M> {
         placement: TagPlacement,
         audit: Option<AuditEntry>,
         now_ms: i64,
-    ) -> quay_core::Result<()> {
+    ) -> quay_core::Result<Option<Reached>> {
         let stored = self
             .inner
             .store_manifest(repository, manifest, placement, audit, now_ms)

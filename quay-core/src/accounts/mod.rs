@@ -11,12 +11,14 @@
 mod credentials;
 mod organizations;
 mod prune;
+mod quota;
 mod repositories;
 mod robots;
 mod users;
 
 pub use self::organizations::{OrganizationMember, TeamSettings};
 pub use self::prune::PruneScope;
+pub use self::quota::LimitChange;
 pub use self::repositories::{Delegate, RepositoryPage, Viewer};
 pub use self::robots::RobotSignup;
 pub use self::users::{UserSignup, validate_email, validate_password};

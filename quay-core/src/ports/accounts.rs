@@ -491,11 +491,23 @@ pub trait AuditSink: Send + Sync {
 
 /// Tenancy in the database: accounts, teams, permissions, credentials, the usage log.
 pub trait AccountDirectory:
-    AccountStore + TeamStore + PermissionStore + CredentialStore + AuditLog
+    AccountStore
+    + TeamStore
+    + PermissionStore
+    + CredentialStore
+    + AuditLog
+    + super::QuotaStore
+    + super::NotificationStore
 {
 }
 
 impl<T> AccountDirectory for T where
-    T: AccountStore + TeamStore + PermissionStore + CredentialStore + AuditLog
+    T: AccountStore
+        + TeamStore
+        + PermissionStore
+        + CredentialStore
+        + AuditLog
+        + super::QuotaStore
+        + super::NotificationStore
 {
 }

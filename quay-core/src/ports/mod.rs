@@ -11,8 +11,10 @@
 
 mod accounts;
 mod gc;
+mod quota;
 mod registry;
 
 pub use self::accounts::*;
 pub use self::gc::*;
+pub use self::quota::*;
 pub use self::registry::*;

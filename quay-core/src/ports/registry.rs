@@ -16,6 +16,7 @@ use crate::manifest::ManifestMediaType;
 use crate::names::{Digest, RepositoryPath, TagName};
 use crate::permission::Visibility;
 use crate::prune::PrunePolicy;
+use crate::quota::Reached;
 use crate::range::ByteRange;
 use crate::tag::{Closing, Opening, TagRow};
 
@@ -351,7 +352,10 @@ pub trait ManifestStore: Send + Sync {
 
     /// Stores a manifest and places it, in one transaction: checks that every blob is
     /// linked and every child present, records the manifest and its references if new,
-    /// retargets the tag or adds the temporary tag, and records `audit`.
+    /// adds what they add to the sizes, retargets the tag or adds the temporary tag, and
+    /// records `audit`. Where quotas are enforced, a push that grows the namespace to a
+    /// Reject limit changes nothing and fails with [`crate::Error::QuotaExceeded`]; a
+    /// Warning limit it reaches is returned.
     async fn store_manifest(
         &self,
         repository: RepositoryId,
@@ -359,7 +363,7 @@ pub trait ManifestStore: Send + Sync {
         placement: TagPlacement,
         audit: Option<AuditEntry>,
         now_ms: i64,
-    ) -> Result<()>;
+    ) -> Result<Option<Reached>>;
 
     /// The labels of a manifest.
     async fn manifest_labels(&self, manifest_id: i64) -> Result<Vec<ManifestLabel>>;

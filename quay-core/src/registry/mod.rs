@@ -8,6 +8,7 @@
 mod listing;
 mod prune;
 mod push;
+mod quota;
 mod tags;
 mod upload;
 
@@ -23,9 +24,10 @@ use crate::error::{Error, Result};
 use crate::names::{Digest, Reference, RepositoryPath};
 use crate::permission::Visibility;
 use crate::ports::{
-    AccountStore, AuditSink, BlobInfo, BlobStore, ByteStream, MetadataStore, NewRepository,
+    AccountDirectory, AuditSink, BlobInfo, BlobStore, ByteStream, MetadataStore, NewRepository,
     Repository, StoredManifest, TagResolution, UploadStore,
 };
+use crate::quota::QuotaSettings;
 use crate::range::{ByteRange, RangeRequest};
 use crate::tag::ExpirationLimits;
 
@@ -53,6 +55,8 @@ pub struct RegistrySettings {
     /// Whether the `quay.immutable` label makes pushed tags immutable
     /// (`FEATURE_IMMUTABLE_TAGS`, default false).
     pub immutable_tags: bool,
+    /// Whether pushes are held to quotas.
+    pub quota: QuotaSettings,
 }
 
 impl Default for RegistrySettings {
@@ -67,6 +71,7 @@ impl Default for RegistrySettings {
             create_namespace_on_push: false,
             expiration_limits: ExpirationLimits::default(),
             immutable_tags: false,
+            quota: QuotaSettings::default(),
         }
     }
 }
@@ -76,8 +81,8 @@ impl Default for RegistrySettings {
 pub struct Stores {
     /// Repositories, manifests, tags, blob links, uploads.
     pub metadata: Arc<dyn MetadataStore>,
-    /// Namespaces (a push may create one).
-    pub accounts: Arc<dyn AccountStore>,
+    /// Namespaces (a push may create one) and their quotas.
+    pub accounts: Arc<dyn AccountDirectory>,
     /// Blob bytes.
     pub blobs: Arc<dyn BlobStore>,
     /// Upload bytes.
@@ -89,7 +94,7 @@ pub struct Stores {
 /// The registry: every use case of the distribution API.
 pub struct Registry {
     metadata: Arc<dyn MetadataStore>,
-    accounts: Arc<dyn AccountStore>,
+    accounts: Arc<dyn AccountDirectory>,
     blobs: Arc<dyn BlobStore>,
     uploads: Arc<dyn UploadStore>,
     pull_log: Arc<dyn AuditSink>,

@@ -97,10 +97,23 @@ impl Registry {
             bytes,
             labels,
         };
-        self.metadata
+        match self
+            .metadata
             .store_manifest(repository.id, manifest, placement, audit, now_ms)
-            .await?;
-        Ok(pushed)
+            .await
+        {
+            Ok(warning) => {
+                if let Some(reached) = warning {
+                    self.quota_reached(&repository, reached, actor).await?;
+                }
+                Ok(pushed)
+            }
+            Err(Error::QuotaExceeded(reached)) => {
+                self.quota_reached(&repository, reached, actor).await?;
+                Err(Error::QuotaExceeded(reached))
+            }
+            Err(other) => Err(other),
+        }
     }
 
     /// Deletes a tag, or every tag of a manifest (which then can no longer be pulled; it

@@ -42,6 +42,7 @@ impl Registry {
     /// Starts an upload, creating the repository on first push.
     pub async fn start_upload(&self, path: &RepositoryPath, actor: &Actor) -> Result<UploadStatus> {
         let repository = self.for_push(path, actor).await?;
+        self.check_upload_quota(&repository, actor).await?;
         let session = self
             .metadata
             .create_upload(repository.id, self.now_ms())
@@ -63,9 +64,12 @@ impl Registry {
         id: &str,
         range: Option<ChunkRange>,
         body: ByteStream,
+        actor: &Actor,
     ) -> Result<UploadStatus> {
-        let (_, session) = self.session(path, id).await?;
+        let (repository, session) = self.session(path, id).await?;
         let session = self.append(session, range, body).await?;
+        self.check_upload_in_progress(&repository, &session, actor)
+            .await?;
         Ok(UploadStatus::from(&session))
     }
 
@@ -77,11 +81,14 @@ impl Registry {
         id: &str,
         digest: &Digest,
         last_chunk: Option<(Option<ChunkRange>, ByteStream)>,
+        actor: &Actor,
     ) -> Result<BlobInfo> {
         let (repository, mut session) = self.session(path, id).await?;
         if let Some((range, body)) = last_chunk {
             session = self.append(session, range, body).await?;
         }
+        self.check_upload_in_progress(&repository, &session, actor)
+            .await?;
         self.commit(&repository, &session, digest).await
     }
 
@@ -104,6 +111,7 @@ impl Registry {
         actor: &Actor,
     ) -> Result<BlobInfo> {
         let repository = self.for_push(path, actor).await?;
+        self.check_upload_quota(&repository, actor).await?;
         let session = self
             .metadata
             .create_upload(repository.id, self.now_ms())
@@ -117,6 +125,8 @@ impl Registry {
                 return Err(error);
             }
         };
+        self.check_upload_in_progress(&repository, &session, actor)
+            .await?;
         self.commit(&repository, &session, digest).await
     }
 

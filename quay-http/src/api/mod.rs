@@ -14,6 +14,7 @@ mod logs;
 mod oauth;
 mod organizations;
 mod prune;
+mod quota;
 mod repositories;
 mod robots;
 mod tags;
@@ -148,6 +149,7 @@ pub(crate) fn router(app: AppState, tenancy: Arc<Tenancy>) -> Router {
         .merge(repositories::routes())
         .merge(tags::routes())
         .merge(prune::routes())
+        .merge(quota::routes())
         .merge(logs::routes())
         .merge(oauth::routes())
         .split_for_parts();

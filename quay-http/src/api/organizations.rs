@@ -18,6 +18,7 @@ use super::Api;
 use super::caller::Caller;
 use super::error::{ApiError, ApiResult, Failures};
 use super::extract::{Json, Valid};
+use super::quota::{QuotaReport, QuotaView};
 use super::teams::TeamView;
 
 pub(super) fn routes() -> OpenApiRouter<Api> {
@@ -103,6 +104,12 @@ pub(crate) struct OrganizationView {
     ordered_teams: Option<Vec<String>>,
     /// The time-machine window, seconds (administrators only).
     tag_expiration_s: Option<i64>,
+    /// The quota (members only, with quota management).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    quotas: Option<Vec<QuotaView>>,
+    /// The size and quota (members only, with quota management).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    quota_report: Option<QuotaReport>,
 }
 
 async fn organization_view(
@@ -147,7 +154,13 @@ async fn organization_view(
     } else {
         (None, None)
     };
+    let (quotas, quota_report) = match is_member {
+        true => api.namespace_quota_report(&record).await?.unzip(),
+        false => (None, None),
+    };
     Ok(OrganizationView {
+        quotas,
+        quota_report,
         name: record.name.to_string(),
         email: if is_admin { record.email } else { None },
         tag_expiration_s: is_admin.then_some(record.tag_expiration_s),

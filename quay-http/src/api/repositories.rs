@@ -25,6 +25,7 @@ use super::error::{ApiError, ApiResult, Failures};
 use super::extract::{Json, Valid};
 use super::format::{page_position, page_token};
 use super::organizations::{RoleRequest, name, role};
+use super::quota::QuotaReport;
 
 /// Repositories on one page of a listing (Quay's).
 const PAGE_SIZE: u32 = 100;
@@ -77,6 +78,9 @@ pub(crate) struct RepositorySummary {
     kind: String,
     /// Always `NORMAL`.
     state: String,
+    /// The repository's size and its namespace's quota (with quota management).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    quota_report: Option<QuotaReport>,
 }
 
 impl From<RepositoryDetails> for RepositorySummary {
@@ -88,6 +92,7 @@ impl From<RepositoryDetails> for RepositorySummary {
             is_public: details.visibility == Visibility::Public,
             kind: "image".into(),
             state: "NORMAL".into(),
+            quota_report: None,
         }
     }
 }
@@ -223,11 +228,26 @@ async fn list_repositories(
         .accounts()
         .visible_repositories(viewer, namespace.as_ref(), public, after, PAGE_SIZE)
         .await?;
+    let mut reports = api
+        .repository_quota_reports(
+            &page
+                .repositories
+                .iter()
+                .map(|(details, _)| details.repository.clone())
+                .collect::<Vec<_>>(),
+        )
+        .await?;
     Ok(axum::Json(RepositoryList {
         repositories: page
             .repositories
             .into_iter()
-            .map(|(details, _)| details.into())
+            .map(|(details, _)| {
+                let quota_report = reports.remove(&details.repository.id);
+                RepositorySummary {
+                    quota_report,
+                    ..details.into()
+                }
+            })
             .collect(),
         next_page: page.next.map(|path| page_token(&path.to_string())),
     }))

@@ -89,7 +89,7 @@ impl Request {
         let range = self.chunk_range()?;
         let result = self
             .registry()
-            .upload_chunk(repo, id, range, byte_stream(body))
+            .upload_chunk(repo, id, range, byte_stream(body), &self.actor)
             .await;
         let status = self.out_of_order_with_location(repo, id, result)?;
         self.upload_response(repo, &status, StatusCode::ACCEPTED)
@@ -115,7 +115,7 @@ impl Request {
         };
         let result = self
             .registry()
-            .finish_upload(repo, id, &digest, last_chunk)
+            .finish_upload(repo, id, &digest, last_chunk, &self.actor)
             .await;
         let blob = self.out_of_order_with_location(repo, id, result)?;
         self.blob_created(repo, &blob)

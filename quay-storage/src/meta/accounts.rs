@@ -72,42 +72,46 @@ impl SqlMetadata {
     }
 }
 
-/// Inserts a namespace of `kind`; a taken name is [`Error::AlreadyExists`].
-async fn insert_namespace(
-    conn: &impl ConnectionTrait,
-    name: &Namespace,
-    kind: &str,
-    email: Option<&str>,
-    window_s: i64,
-    now_ms: i64,
-) -> quay_core::Result<NamespaceRecord> {
-    let inserted = namespace::Entity::insert(namespace::ActiveModel {
-        name: Set(name.to_string()),
-        kind: Set(kind.to_string()),
-        enabled: Set(true),
-        email: Set(email.map(str::to_string)),
-        tag_expiration_s: Set(window_s),
-        created_ms: Set(now_ms),
-        ..Default::default()
-    })
-    .on_conflict(
-        OnConflict::column(namespace::Column::Name)
-            .do_nothing()
-            .to_owned(),
-    )
-    .exec_without_returning(conn)
-    .await
-    .or_storage()?;
-    if inserted == 0 {
-        return Err(Error::AlreadyExists(TAKEN.to_string()));
-    }
-    let row = namespace::Entity::find()
-        .filter(namespace::Column::Name.eq(name.as_str()))
-        .one(conn)
+impl SqlMetadata {
+    /// Inserts a namespace of `kind`, with the default window and, where sizes are kept, its
+    /// size (nothing yet, and known); a taken name is [`Error::AlreadyExists`].
+    async fn insert_namespace(
+        &self,
+        conn: &impl ConnectionTrait,
+        name: &Namespace,
+        kind: &str,
+        email: Option<&str>,
+        now_ms: i64,
+    ) -> quay_core::Result<NamespaceRecord> {
+        let inserted = namespace::Entity::insert(namespace::ActiveModel {
+            name: Set(name.to_string()),
+            kind: Set(kind.to_string()),
+            enabled: Set(true),
+            email: Set(email.map(str::to_string)),
+            tag_expiration_s: Set(self.default_window_s),
+            created_ms: Set(now_ms),
+            ..Default::default()
+        })
+        .on_conflict(
+            OnConflict::column(namespace::Column::Name)
+                .do_nothing()
+                .to_owned(),
+        )
+        .exec_without_returning(conn)
         .await
-        .or_storage()?
-        .ok_or_else(|| StorageError::CorruptMetadata(format!("namespace {name} vanished")))?;
-    Ok(namespace_record(row)?)
+        .or_storage()?;
+        if inserted == 0 {
+            return Err(Error::AlreadyExists(TAKEN.to_string()));
+        }
+        let row = namespace::Entity::find()
+            .filter(namespace::Column::Name.eq(name.as_str()))
+            .one(conn)
+            .await
+            .or_storage()?
+            .ok_or_else(|| StorageError::CorruptMetadata(format!("namespace {name} vanished")))?;
+        self.start_namespace_size(conn, row.id).await?;
+        Ok(namespace_record(row)?)
+    }
 }
 
 /// Inserts an account; a taken name is [`Error::AlreadyExists`] with `taken` as message.
@@ -198,15 +202,9 @@ impl AccountStore for SqlMetadata {
         audit: AuditEntry,
     ) -> quay_core::Result<AccountRecord> {
         let txn = self.db.begin().await.or_storage()?;
-        let namespace = insert_namespace(
-            &txn,
-            &user.name,
-            "user",
-            user.email.as_deref(),
-            self.default_window_s,
-            user.now_ms,
-        )
-        .await?;
+        let namespace = self
+            .insert_namespace(&txn, &user.name, "user", user.email.as_deref(), user.now_ms)
+            .await?;
         let row = account::ActiveModel {
             kind: Set("user".to_string()),
             name: Set(user.name.to_string()),
@@ -286,8 +284,9 @@ impl AccountStore for SqlMetadata {
     ) -> quay_core::Result<NamespaceRecord> {
         let txn = self.db.begin().await.or_storage()?;
         // An organization cannot take a robot's or a user's name either.
-        let namespace =
-            insert_namespace(&txn, name, "org", email, self.default_window_s, now_ms).await?;
+        let namespace = self
+            .insert_namespace(&txn, name, "org", email, now_ms)
+            .await?;
         let owners = team::Entity::insert(team::ActiveModel {
             namespace_id: Set(namespace.id),
             name: Set("owners".to_string()),

@@ -55,7 +55,7 @@ struct UploadRow {
 }
 
 impl SqlMetadata {
-    async fn ids(
+    pub(super) async fn ids(
         &self,
         conn: &impl ConnectionTrait,
         sql: &str,
@@ -68,7 +68,7 @@ impl SqlMetadata {
         Ok(rows.into_iter().map(|row| row.id).collect())
     }
 
-    async fn execute(
+    pub(super) async fn execute(
         &self,
         conn: &impl ConnectionTrait,
         sql: &str,
@@ -135,6 +135,7 @@ impl SqlMetadata {
                 .await?,
             );
         }
+        self.uncount_manifest(conn, repository, manifest_id).await?;
         self.execute(
             conn,
             "INSERT INTO gc_blob_candidate (blob_id)

@@ -10,6 +10,7 @@ use quay_core::ports::{
     LiveManifest, ManifestLabel, ManifestStore, NewManifest, Referrer, RepositoryId,
     StoredManifest, TagPlacement,
 };
+use quay_core::quota::Reached;
 use quay_core::tag::Target;
 use quay_core::{Digest, Error};
 use sea_orm::{
@@ -290,7 +291,7 @@ impl ManifestStore for SqlMetadata {
         placement: TagPlacement,
         audit: Option<AuditEntry>,
         now_ms: i64,
-    ) -> quay_core::Result<()> {
+    ) -> quay_core::Result<Option<Reached>> {
         let txn = self.lock_repository(repository).await.or_storage()?;
         let blob_ids = self
             .required_blobs(&txn, repository, &new.blobs, now_ms)
@@ -298,11 +299,15 @@ impl ManifestStore for SqlMetadata {
         let child_ids = self
             .required_children(&txn, repository, &new.children)
             .await?;
-        let manifest_id = match manifest_id(&txn, repository, &new.digest).await? {
-            Some(id) => id,
+        let (manifest_id, reached) = match manifest_id(&txn, repository, &new.digest).await? {
+            Some(id) => (id, None),
             None => {
-                self.insert_manifest(&txn, repository, new, blob_ids, child_ids, now_ms)
-                    .await?
+                let id = self
+                    .insert_manifest(&txn, repository, new, blob_ids, child_ids, now_ms)
+                    .await?;
+                // A refusal returns here, and the transaction rolls back: nothing of the
+                // push remains, counted or not.
+                (id, self.count_new_manifest(&txn, repository, id).await?)
             }
         };
         match placement {
@@ -324,7 +329,8 @@ impl ManifestStore for SqlMetadata {
             }
         }
         audit::record(&txn, audit).await?;
-        txn.commit().await.or_storage()
+        txn.commit().await.or_storage()?;
+        Ok(reached)
     }
 
     async fn manifest_labels(&self, manifest_id: i64) -> quay_core::Result<Vec<ManifestLabel>> {

@@ -20,6 +20,7 @@ mod manifests;
 mod migration;
 mod permissions;
 mod prune;
+mod quota;
 mod repositories;
 mod tags;
 mod teams;
@@ -28,6 +29,7 @@ mod uploads;
 use std::str::FromStr;
 use std::time::Duration;
 
+use quay_core::quota::QuotaSettings;
 use sea_orm::{
     ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
     SqliteTransactionMode, Statement, TransactionOptions, TransactionTrait, Value,
@@ -47,6 +49,10 @@ pub struct MetadataOptions {
     pub busy_timeout: Duration,
     /// The time-machine window of new namespaces, seconds (`DEFAULT_TAG_EXPIRATION`).
     pub default_window_s: u64,
+    /// Whether sizes are kept and quotas enforced. Opening a database without keeping sizes
+    /// forgets the stored ones: they would go stale, and are computed again by the backfill
+    /// once sizes are kept again.
+    pub quota: QuotaSettings,
 }
 
 impl Default for MetadataOptions {
@@ -55,6 +61,7 @@ impl Default for MetadataOptions {
             max_connections: 8,
             busy_timeout: Duration::from_secs(10),
             default_window_s: 14 * 86_400,
+            quota: QuotaSettings::default(),
         }
     }
 }
@@ -64,6 +71,7 @@ impl Default for MetadataOptions {
 pub struct SqlMetadata {
     db: DatabaseConnection,
     default_window_s: i64,
+    quota: QuotaSettings,
 }
 
 impl SqlMetadata {
@@ -108,8 +116,12 @@ impl SqlMetadata {
         let metadata = Self {
             db,
             default_window_s: i64::try_from(options.default_window_s).unwrap_or(i64::MAX),
+            quota: options.quota,
         };
         metadata.migrate().await?;
+        if !metadata.quota.management {
+            metadata.forget_sizes().await?;
+        }
         Ok(metadata)
     }
 

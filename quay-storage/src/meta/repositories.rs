@@ -202,6 +202,7 @@ impl RepositoryStore for SqlMetadata {
         audit: AuditEntry,
     ) -> quay_core::Result<()> {
         let txn = self.lock_repository(repository).await.or_storage()?;
+        self.uncount_repository(&txn, repository).await?;
         self.orphan_contents(&txn, "$1", repository).await?;
         repository::Entity::delete_by_id(repository)
             .exec(&txn)

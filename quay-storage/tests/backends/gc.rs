@@ -241,7 +241,7 @@ pub(crate) async fn abandoned_uploads_and_deleted_repositories(h: &Harness) {
     let path = repo("ns/app");
     let started = h.registry.start_upload(&path, &NOBODY).await.unwrap();
     h.registry
-        .upload_chunk(&path, &started.id, None, body(&[b"half"]))
+        .upload_chunk(&path, &started.id, None, body(&[b"half"]), &NOBODY)
         .await
         .unwrap();
     assert!(!h.stored_objects("uploads/").await.is_empty());
@@ -260,7 +260,7 @@ pub(crate) async fn abandoned_uploads_and_deleted_repositories(h: &Harness) {
     push_image(&h.registry, &other, "v1", b"{\"o\":1}", &[b"r2"]).await;
     let pending = h.registry.start_upload(&path, &NOBODY).await.unwrap();
     h.registry
-        .upload_chunk(&path, &pending.id, None, body(&[b"pending"]))
+        .upload_chunk(&path, &pending.id, None, body(&[b"pending"]), &NOBODY)
         .await
         .unwrap();
     let details = h.accounts.repository(&path).await.unwrap();
@@ -284,14 +284,14 @@ pub(crate) async fn collection_leaves_uploads_in_progress(h: &Harness) {
     let path = repo("ns/app");
     let started = h.registry.start_upload(&path, &NOBODY).await.unwrap();
     h.registry
-        .upload_chunk(&path, &started.id, None, body(&[b"ongoing"]))
+        .upload_chunk(&path, &started.id, None, body(&[b"ongoing"]), &NOBODY)
         .await
         .unwrap();
     h.clock.advance_ms(HOUR_MS);
     h.collector().collect().await.unwrap();
     assert_eq!(h.stored_objects("uploads/").await.len(), 1);
     h.registry
-        .finish_upload(&path, &started.id, &sha256(b"ongoing"), None)
+        .finish_upload(&path, &started.id, &sha256(b"ongoing"), None, &NOBODY)
         .await
         .unwrap();
 }

@@ -12,6 +12,7 @@ mod accounts;
 mod gc;
 mod model;
 mod prune;
+mod quota;
 mod registry;
 mod tenancy;
 
@@ -72,6 +73,10 @@ macro_rules! backend_suite {
             );
             backend_suite!(@scenarios prune:
                 policies_prune_by_count_and_by_age,
+            );
+            backend_suite!(@scenarios quota:
+                sizes_agree_with_their_model,
+                racing_pushes_count_a_shared_layer_once,
             );
             backend_suite!(@scenarios accounts:
                 the_first_user_and_no_other,

@@ -56,6 +56,7 @@ pub(crate) async fn chunked_upload_continues_on_another_node(h: &Harness) {
             id,
             Some(ChunkRange { start: 0, end: 5 }),
             body(&[b"fir", b"st-"]),
+            &NOBODY,
         )
         .await
         .unwrap();
@@ -63,14 +64,20 @@ pub(crate) async fn chunked_upload_continues_on_another_node(h: &Harness) {
     // The second chunk lands on the other node, which only knows the shared stores.
     let after_second = h
         .other_node
-        .upload_chunk(&path, id, None, body(&[b"second-"]))
+        .upload_chunk(&path, id, None, body(&[b"second-"]), &NOBODY)
         .await
         .unwrap();
     assert_eq!(after_second.size, 13);
     assert_eq!(h.registry.upload_status(&path, id).await.unwrap().size, 13);
     let blob = h
         .registry
-        .finish_upload(&path, id, &sha256(content), Some((None, body(&[b"third"]))))
+        .finish_upload(
+            &path,
+            id,
+            &sha256(content),
+            Some((None, body(&[b"third"]))),
+            &NOBODY,
+        )
         .await
         .unwrap();
     assert_eq!(blob.size, content.len() as u64);
@@ -99,6 +106,7 @@ pub(crate) async fn out_of_order_and_repeated_chunks_change_nothing(h: &Harness)
             &id,
             Some(ChunkRange { start: 0, end: 2 }),
             body(&[b"abc"]),
+            &NOBODY,
         )
         .await
         .unwrap();
@@ -109,7 +117,7 @@ pub(crate) async fn out_of_order_and_repeated_chunks_change_nothing(h: &Harness)
         };
         match h
             .registry
-            .upload_chunk(&path, &id, Some(range), body(&[b"xyz"]))
+            .upload_chunk(&path, &id, Some(range), body(&[b"xyz"]), &NOBODY)
             .await
         {
             Err(Error::UploadOutOfOrder {
@@ -127,13 +135,14 @@ pub(crate) async fn out_of_order_and_repeated_chunks_change_nothing(h: &Harness)
             &id,
             Some(ChunkRange { start: 3, end: 9 }),
             body(&[b"de"]),
+            &NOBODY,
         )
         .await;
     assert!(matches!(short, Err(Error::SizeInvalid(_))));
     // A body that breaks off stores nothing.
     let broken = h
         .registry
-        .upload_chunk(&path, &id, None, broken_body(b"partial"))
+        .upload_chunk(&path, &id, None, broken_body(b"partial"), &NOBODY)
         .await;
     assert!(matches!(broken, Err(Error::UploadInvalid(_))));
     assert_eq!(h.registry.upload_status(&path, &id).await.unwrap().size, 3);
@@ -144,6 +153,7 @@ pub(crate) async fn out_of_order_and_repeated_chunks_change_nothing(h: &Harness)
             &id,
             &sha256(b"abcdef"),
             Some((Some(ChunkRange { start: 3, end: 5 }), body(&[b"def"]))),
+            &NOBODY,
         )
         .await
         .unwrap();
@@ -156,9 +166,10 @@ pub(crate) async fn racing_chunks_record_only_one(h: &Harness) {
     let id = h.registry.start_upload(&path, &NOBODY).await.unwrap().id;
     let range = Some(ChunkRange { start: 0, end: 3 });
     let (a, b) = tokio::join!(
-        h.registry.upload_chunk(&path, &id, range, body(&[b"aaaa"])),
+        h.registry
+            .upload_chunk(&path, &id, range, body(&[b"aaaa"]), &NOBODY),
         h.other_node
-            .upload_chunk(&path, &id, range, body(&[b"bbbb"])),
+            .upload_chunk(&path, &id, range, body(&[b"bbbb"]), &NOBODY),
     );
     let winner = match (a, b) {
         (Ok(_), Err(Error::UploadOutOfOrder { current: 4, .. })) => b"aaaa",
@@ -167,7 +178,7 @@ pub(crate) async fn racing_chunks_record_only_one(h: &Harness) {
     };
     let blob = h
         .registry
-        .finish_upload(&path, &id, &sha256(winner), None)
+        .finish_upload(&path, &id, &sha256(winner), None, &NOBODY)
         .await
         .unwrap();
     assert_eq!(blob.size, 4);
@@ -199,10 +210,13 @@ pub(crate) async fn a_wrong_digest_keeps_nothing(h: &Harness) {
     // Also when the digest only arrives with the last request of a chunked upload.
     let id = h.registry.start_upload(&path, &NOBODY).await.unwrap().id;
     h.registry
-        .upload_chunk(&path, &id, None, body(&[b"abc"]))
+        .upload_chunk(&path, &id, None, body(&[b"abc"]), &NOBODY)
         .await
         .unwrap();
-    let result = h.registry.finish_upload(&path, &id, &claimed, None).await;
+    let result = h
+        .registry
+        .finish_upload(&path, &id, &claimed, None, &NOBODY)
+        .await;
     assert!(matches!(result, Err(Error::DigestMismatch { .. })));
     assert!(matches!(
         h.registry.upload_status(&path, &id).await,
@@ -215,7 +229,7 @@ pub(crate) async fn a_cancelled_upload_keeps_nothing(h: &Harness) {
     let path = repo("ns/app");
     let id = h.registry.start_upload(&path, &NOBODY).await.unwrap().id;
     h.registry
-        .upload_chunk(&path, &id, None, body(&[b"abc"]))
+        .upload_chunk(&path, &id, None, body(&[b"abc"]), &NOBODY)
         .await
         .unwrap();
     h.registry.cancel_upload(&path, &id).await.unwrap();
@@ -251,7 +265,7 @@ pub(crate) async fn sha512_and_empty_blobs(h: &Harness) {
     let id = h.registry.start_upload(&path, &NOBODY).await.unwrap().id;
     let blob = h
         .registry
-        .finish_upload(&path, &id, &empty, None)
+        .finish_upload(&path, &id, &empty, None, &NOBODY)
         .await
         .unwrap();
     assert_eq!(blob.size, 0);
@@ -288,12 +302,12 @@ pub(crate) async fn blobs_larger_than_the_limit_are_refused(metadata: Metadata, 
     );
     let id = h.registry.start_upload(&path, &NOBODY).await.unwrap().id;
     h.registry
-        .upload_chunk(&path, &id, None, body(&[&[1; 8]]))
+        .upload_chunk(&path, &id, None, body(&[&[1; 8]]), &NOBODY)
         .await
         .unwrap();
     let result = h
         .registry
-        .upload_chunk(&path, &id, None, body(&[&[1; 3]]))
+        .upload_chunk(&path, &id, None, body(&[&[1; 3]]), &NOBODY)
         .await;
     assert!(
         matches!(

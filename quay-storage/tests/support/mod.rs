@@ -19,6 +19,7 @@ use quay_core::clock::Clock;
 use quay_core::gc::{CollectorSettings, GarbageCollector};
 use quay_core::hash::digest_of;
 use quay_core::ports::{ByteStream, GarbageStore, MetadataStore};
+use quay_core::quota::QuotaSettings;
 use quay_core::{
     Digest, DigestAlgorithm, Reference, Registry, RegistrySettings, RepositoryPath, Stores,
 };
@@ -75,6 +76,13 @@ pub struct Harness {
     postgres_database: Option<String>,
 }
 
+/// Quota as the harness runs it: sizes kept, pushes checked, no system default.
+pub const QUOTA: QuotaSettings = QuotaSettings {
+    management: true,
+    verify: true,
+    system_reject_bytes: 0,
+};
+
 const REQUIRE_SERVICES: &str = "QUAY_REQUIRE_SERVICES";
 
 fn postgres_admin_uri() -> String {
@@ -97,9 +105,11 @@ pub fn unavailable(service: &str, error: impl std::fmt::Display) {
 impl Harness {
     /// A harness, or `None` when its database is not reachable (and not required).
     /// An open registry: pushes create their namespaces.
+    /// Sizes are kept and quotas enforced, so that every scenario also moves the sizes.
     pub async fn new(metadata: Metadata, objects: Objects) -> Option<Self> {
         let settings = RegistrySettings {
             create_namespace_on_push: true,
+            quota: QUOTA,
             ..RegistrySettings::default()
         };
         Self::with_settings(metadata, objects, settings).await
@@ -131,7 +141,10 @@ impl Harness {
                 (format!("{base}/{name}"), Some(name))
             }
         };
-        let options = MetadataOptions::default();
+        let options = MetadataOptions {
+            quota: settings.quota,
+            ..MetadataOptions::default()
+        };
         let first = SqlMetadata::connect(&uri, &options).await.unwrap();
         let directory = Arc::new(first.clone());
         let (first, second, garbage): (

@@ -12,20 +12,11 @@ use sea_orm_migration::schema::{
     text_null,
 };
 
-use super::{foreign_key, index};
+use super::{index, name, references};
 
 /// The schema of accounts, permissions, credentials and the usage log.
 #[derive(DeriveMigrationName)]
 pub(super) struct Migration;
-
-fn name(table: &str) -> Alias {
-    Alias::new(table)
-}
-
-/// A cascade foreign key `table.column -> target.id`.
-fn references(table: &str, column: &str, target: &str) -> ForeignKeyCreateStatement {
-    foreign_key((name(table), name(column)), (name(target), name("id")))
-}
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {

@@ -7,6 +7,7 @@
 mod m0001_registry_core;
 mod m0002_accounts;
 mod m0003_time_machine;
+mod m0004_quota;
 
 use sea_orm_migration::prelude::*;
 
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0001_registry_core::Migration),
             Box::new(m0002_accounts::Migration),
             Box::new(m0003_time_machine::Migration),
+            Box::new(m0004_quota::Migration),
         ]
     }
 }
@@ -34,6 +36,16 @@ fn foreign_key(
         .to(to.0, to.1)
         .on_delete(ForeignKeyAction::Cascade)
         .to_owned()
+}
+
+/// A table or column named `name`.
+fn name(name: &str) -> Alias {
+    Alias::new(name)
+}
+
+/// A cascade foreign key `table.column -> target.id`.
+fn references(table: &str, column: &str, target: &str) -> ForeignKeyCreateStatement {
+    foreign_key((name(table), name(column)), (name(target), name("id")))
 }
 
 /// An index named `name` on `columns` of `table`.
