@@ -23,7 +23,7 @@ use crate::error::{Error, Result};
 pub enum LimitKind {
     /// Pushes continue; the namespace's admins are told.
     Warning,
-    /// Pushes that would grow the namespace are refused.
+    /// Pushes are refused while the namespace is at it.
     Reject,
 }
 

@@ -1,8 +1,10 @@
 //! Holding pushes to their namespace's quota.
 //!
 //! Manifests are judged by the store, inside the transaction that adds them, because only
-//! there is the size they bring the namespace to known exactly. Uploads are judged here,
-//! before and after each chunk, on the namespace's size plus the repository's open uploads:
+//! there is the size they bring the namespace to known exactly; every manifest push is
+//! judged, also one that adds nothing, as in Quay: a namespace at its Reject limit takes no
+//! push until it is cleaned up or its quota raised. Uploads (and mounts) are judged here, at
+//! start and after each chunk, on the namespace's size plus the repository's open uploads:
 //! an upload that reaches a Reject limit is cancelled and its bytes discarded.
 
 use super::Registry;

@@ -149,6 +149,7 @@ impl Registry {
             Err(other) => return Err(other),
         };
         let target = self.for_push(path, actor).await?;
+        self.check_upload_quota(&target, actor).await?;
         let now_ms = self.now_ms();
         self.metadata
             .link_blob(

@@ -149,25 +149,6 @@ pub mod manifest {
     impl ActiveModelBehavior for ActiveModel {}
 }
 
-pub mod manifest_blob {
-    use sea_orm::entity::prelude::*;
-
-    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
-    #[sea_orm(table_name = "manifest_blob")]
-    pub struct Model {
-        #[sea_orm(primary_key)]
-        pub id: i64,
-        pub repository_id: i64,
-        pub manifest_id: i64,
-        pub blob_id: i64,
-    }
-
-    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-    pub enum Relation {}
-
-    impl ActiveModelBehavior for ActiveModel {}
-}
-
 pub mod manifest_child {
     use sea_orm::entity::prelude::*;
 

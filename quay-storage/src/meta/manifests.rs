@@ -18,7 +18,7 @@ use sea_orm::{
     QuerySelect, Value,
 };
 
-use super::entity::{manifest, manifest_blob, manifest_child, manifest_label};
+use super::entity::{manifest, manifest_child, manifest_label};
 use super::tags::{self, Liveness};
 use super::{SqlMetadata, audit, placeholders, signed};
 use crate::error::{OrStorage, StorageError};
@@ -185,17 +185,19 @@ impl SqlMetadata {
         .or_storage()?;
         let manifest_id = inserted.last_insert_id;
         if !blob_ids.is_empty() {
-            manifest_blob::Entity::insert_many(blob_ids.into_iter().map(|blob_id| {
-                manifest_blob::ActiveModel {
-                    repository_id: Set(repository),
-                    manifest_id: Set(manifest_id),
-                    blob_id: Set(blob_id),
-                    ..Default::default()
-                }
-            }))
-            .exec_without_returning(conn)
-            .await
-            .or_storage()?;
+            // The namespace comes from the repository's row, in the same statement.
+            let sql = format!(
+                "INSERT INTO manifest_blob (repository_id, manifest_id, blob_id, namespace_id)
+                 SELECT r.id, $2, b.id, r.namespace_id FROM repository r, blob b
+                 WHERE r.id = $1 AND b.id IN ({})",
+                placeholders(3, blob_ids.len())
+            );
+            let values = [repository.into(), manifest_id.into()]
+                .into_iter()
+                .chain(blob_ids.into_iter().map(Value::from));
+            conn.execute_raw(self.statement(&sql, values))
+                .await
+                .or_storage()?;
         }
         if !child_ids.is_empty() {
             manifest_child::Entity::insert_many(child_ids.into_iter().map(|child_id| {
@@ -299,17 +301,20 @@ impl ManifestStore for SqlMetadata {
         let child_ids = self
             .required_children(&txn, repository, &new.children)
             .await?;
-        let (manifest_id, reached) = match manifest_id(&txn, repository, &new.digest).await? {
-            Some(id) => (id, None),
+        let (manifest_id, inserted) = match manifest_id(&txn, repository, &new.digest).await? {
+            Some(id) => (id, false),
             None => {
                 let id = self
                     .insert_manifest(&txn, repository, new, blob_ids, child_ids, now_ms)
                     .await?;
-                // A refusal returns here, and the transaction rolls back: nothing of the
-                // push remains, counted or not.
-                (id, self.count_new_manifest(&txn, repository, id).await?)
+                (id, true)
             }
         };
+        // A refusal returns here, and the transaction rolls back: nothing of the push
+        // remains, counted or not.
+        let reached = self
+            .count_pushed_manifest(&txn, repository, manifest_id, inserted)
+            .await?;
         match placement {
             TagPlacement::Tag {
                 name,

@@ -5,7 +5,9 @@
 //! Whether another manifest of the namespace has a blob is only a stable question while no
 //! other change of the namespace runs, so every change of sizes first locks the namespace:
 //! on PostgreSQL its row (`FOR NO KEY UPDATE`, which leaves inserts referencing it free), on
-//! SQLite the single writer. Lock order is repository, then namespace, everywhere.
+//! SQLite the single writer. Lock order is repository, then namespace, everywhere. Each
+//! blob reference carries its namespace, so "elsewhere in the namespace" is one probe of
+//! `manifest_blob (namespace_id, blob_id)` per blob, however widely the blob is shared.
 //!
 //! A namespace's size is known when its `quota_namespace_size` row says the backfill is
 //! complete; until then changes leave it alone and the backfill computes it, under the
@@ -82,9 +84,9 @@ struct NotificationRow {
 }
 
 /// Which blobs a change concerns and what counts as "elsewhere": the SQL selecting the
-/// blob ids, and the conditions on another `manifest_blob` row `o` (joined to its
-/// repository `r`) for the repository and for the namespace. `$1` is the manifest or
-/// repository, `$2` the repository, `$3` the namespace.
+/// blob ids, and the conditions on another `manifest_blob` row `o` for the repository and
+/// for the namespace. `$1` is the manifest or repository, `$2` the repository, `$3` the
+/// namespace.
 struct Scope {
     blobs: &'static str,
     other_in_repository: &'static str,
@@ -93,9 +95,9 @@ struct Scope {
 
 /// A manifest being added or removed.
 const MANIFEST: Scope = Scope {
-    blobs: "SELECT DISTINCT blob_id FROM manifest_blob WHERE manifest_id = $1",
+    blobs: "SELECT blob_id FROM manifest_blob WHERE manifest_id = $1",
     other_in_repository: "o.repository_id = $2 AND o.manifest_id <> $1",
-    other_in_namespace: "r.namespace_id = $3 AND o.manifest_id <> $1",
+    other_in_namespace: "o.namespace_id = $3 AND o.manifest_id <> $1",
 };
 
 /// A repository being deleted (`$1` and `$2` are both the repository): nothing of it
@@ -103,7 +105,7 @@ const MANIFEST: Scope = Scope {
 const REPOSITORY: Scope = Scope {
     blobs: "SELECT DISTINCT blob_id FROM manifest_blob WHERE repository_id = $1",
     other_in_repository: "o.repository_id = $2 AND o.repository_id <> $1",
-    other_in_namespace: "r.namespace_id = $3 AND o.repository_id <> $1",
+    other_in_namespace: "o.namespace_id = $3 AND o.repository_id <> $1",
 };
 
 impl SqlMetadata {
@@ -184,11 +186,16 @@ impl SqlMetadata {
     ) -> quay_core::Result<Vec<BlobUse>> {
         let rows = UseRow::find_by_statement(self.statement(
             &format!(
+                // Scalar subqueries with LIMIT 1 rather than EXISTS: PostgreSQL may turn an
+                // EXISTS into a hash of every reference of the repository or namespace,
+                // where one index probe per blob is what is wanted.
                 "SELECT b.size AS size,
-                    EXISTS (SELECT 1 FROM manifest_blob o
-                            WHERE o.blob_id = b.id AND {in_repository}) AS in_repository,
-                    EXISTS (SELECT 1 FROM manifest_blob o JOIN repository r ON r.id = o.repository_id
-                            WHERE o.blob_id = b.id AND {in_namespace}) AS in_namespace
+                    (SELECT 1 FROM manifest_blob o
+                     WHERE o.blob_id = b.id AND {in_repository} LIMIT 1) IS NOT NULL
+                      AS in_repository,
+                    (SELECT 1 FROM manifest_blob o
+                     WHERE o.blob_id = b.id AND {in_namespace} LIMIT 1) IS NOT NULL
+                      AS in_namespace
                  FROM blob b WHERE b.id IN ({blobs})",
                 in_repository = scope.other_in_repository,
                 in_namespace = scope.other_in_namespace,
@@ -241,25 +248,31 @@ impl SqlMetadata {
         Ok(())
     }
 
-    /// Counts a manifest just inserted into the repository. Where quotas are enforced, a
-    /// manifest that grows the namespace to a Reject limit is refused (the caller's
-    /// transaction then rolls back); a Warning limit it reaches is returned.
-    pub(super) async fn count_new_manifest(
+    /// Counts a manifest pushed into the repository (`inserted`: just now; else it was
+    /// there already and adds nothing). Where quotas are enforced, a push that leaves the
+    /// namespace at a Reject limit is refused (the caller's transaction then rolls back);
+    /// a Warning limit it leaves the namespace at is returned.
+    pub(super) async fn count_pushed_manifest(
         &self,
         conn: &impl ConnectionTrait,
         repository: RepositoryId,
         manifest_id: i64,
+        inserted: bool,
     ) -> quay_core::Result<Option<Reached>> {
         let Some((namespace, Some(size))) = self.lock_namespace_of(conn, repository).await? else {
             return Ok(None);
         };
-        let uses = self
-            .blob_uses(conn, &MANIFEST, manifest_id, repository, namespace)
-            .await?;
-        let change = size_change(uses);
+        let change = if inserted {
+            let uses = self
+                .blob_uses(conn, &MANIFEST, manifest_id, repository, namespace)
+                .await?;
+            size_change(uses)
+        } else {
+            SizeChange::default()
+        };
         self.apply_size_change(conn, namespace, repository, change, 1)
             .await?;
-        if !self.quota.enforced() || change.namespace == 0 {
+        if !self.quota.enforced() {
             return Ok(None);
         }
         let quota = self.quota_of(conn, namespace).await?;
@@ -354,9 +367,7 @@ impl SqlMetadata {
         let total = OwnerSize::find_by_statement(self.statement(
             "SELECT CAST($1 AS BIGINT) AS id, CAST(COALESCE(SUM(b.size), 0) AS BIGINT) AS bytes
              FROM blob b
-             WHERE b.id IN (SELECT mb.blob_id FROM manifest_blob mb
-                            JOIN repository r ON r.id = mb.repository_id
-                            WHERE r.namespace_id = $1)",
+             WHERE b.id IN (SELECT blob_id FROM manifest_blob WHERE namespace_id = $1)",
             [namespace.into()],
         ))
         .one(conn)

@@ -64,7 +64,7 @@ impl Model {
 
     /// Whether pushing `manifest` into the namespace would be refused: by the upload
     /// checks (the namespace plus the blob being uploaded reaches the quota) or by the
-    /// manifest check (it grows the namespace to the quota).
+    /// manifest check (the namespace with it reaches the quota).
     fn refuses(&self, namespace: usize, manifest: &ModelManifest) -> bool {
         let Some((_, limit)) = self.quota.filter(|_| namespace == 1) else {
             return false;
@@ -81,7 +81,7 @@ impl Model {
             .filter(|blob| !present.contains(blob))
             .map(|blob| self.sizes[blob])
             .sum();
-        uploads_refused || (added > 0 && size + added >= limit)
+        uploads_refused || size + added >= limit
     }
 
     fn add(

@@ -4,6 +4,10 @@
 //! Sizes are not computed here: namespaces that existed before have no size row, which is
 //! what "waiting for the backfill" means, and the backfill computes them in the background
 //! so that the migration stays quick on a large registry.
+//!
+//! A manifest's blob references learn their namespace: whether another manifest of the
+//! namespace has a blob is then one probe of an index, however many namespaces share the
+//! blob.
 
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::{
@@ -23,6 +27,28 @@ impl MigrationTrait for Migration {
 
     #[allow(elided_lifetimes_in_paths)]
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .alter_table(
+                Table::alter()
+                    .table(name("manifest_blob"))
+                    .add_column(big_integer_null(name("namespace_id")))
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .get_connection()
+            .execute_unprepared(
+                "UPDATE manifest_blob SET namespace_id =
+                     (SELECT namespace_id FROM repository WHERE repository.id = manifest_blob.repository_id)",
+            )
+            .await?;
+        manager
+            .create_index(index(
+                name("manifest_blob"),
+                "manifest_blob_namespace_blob",
+                &["namespace_id", "blob_id"],
+            ))
+            .await?;
         manager
             .create_table(
                 Table::create()
