@@ -6,6 +6,7 @@
 
 mod access;
 mod api;
+mod quota;
 mod support;
 mod time_machine;
 

@@ -259,19 +259,45 @@ pub fn skopeo_login(cache: &Path, address: &str) {
 /// skopeo against a plain-HTTP registry, with its own empty caches so that earlier runs do
 /// not turn uploads into mounts, and its own credentials file.
 pub fn skopeo(cache: &Path, args: &[&str]) -> String {
-    let output = Command::new("skopeo")
-        .args(args)
-        .env("XDG_DATA_HOME", cache)
-        .env("HOME", cache)
-        .env("REGISTRY_AUTH_FILE", auth_file(cache))
-        .output()
-        .unwrap();
+    let output = skopeo_output(cache, args);
     assert!(
         output.status.success(),
         "skopeo {args:?} failed: {}",
         String::from_utf8_lossy(&output.stderr)
     );
     String::from_utf8(output.stdout).unwrap()
+}
+
+/// Runs skopeo with the caches and credentials under `cache`, whatever the outcome.
+pub fn skopeo_output(cache: &Path, args: &[&str]) -> std::process::Output {
+    Command::new("skopeo")
+        .args(args)
+        .env("XDG_DATA_HOME", cache)
+        .env("HOME", cache)
+        .env("REGISTRY_AUTH_FILE", auth_file(cache))
+        .output()
+        .unwrap()
+}
+
+/// `skopeo copy` of `source` to the plain-HTTP registry `destination`, digests kept;
+/// skopeo's error output if it fails.
+pub fn try_copy(cache: &Path, source: &str, destination: &str) -> Result<(), String> {
+    let output = skopeo_output(
+        cache,
+        &[
+            "copy",
+            "-q",
+            "--dest-tls-verify=false",
+            "--preserve-digests",
+            source,
+            destination,
+        ],
+    );
+    if output.status.success() {
+        Ok(())
+    } else {
+        Err(String::from_utf8_lossy(&output.stderr).into_owned())
+    }
 }
 
 pub fn sha256(bytes: &[u8]) -> Digest {

@@ -52,24 +52,9 @@ impl Drop for CollectorLoop {
 /// error; pushing again uploads it.
 fn push(cache: &Path, source: &str, destination: &str) {
     for attempt in 1..=4 {
-        let output = Command::new("skopeo")
-            .args([
-                "copy",
-                "-q",
-                "--dest-tls-verify=false",
-                "--preserve-digests",
-                source,
-                destination,
-            ])
-            .env("XDG_DATA_HOME", cache)
-            .env("HOME", cache)
-            .env("REGISTRY_AUTH_FILE", auth_file(cache))
-            .output()
-            .unwrap();
-        if output.status.success() {
+        let Err(stderr) = try_copy(cache, source, destination) else {
             return;
-        }
-        let stderr = String::from_utf8_lossy(&output.stderr);
+        };
         assert!(
             attempt < 4,
             "push of {destination} failed 4 times: {stderr}"

@@ -7,6 +7,7 @@
 mod access;
 mod discovery;
 mod organizations;
+mod quota;
 mod support;
 mod usage_log;
 mod users;

@@ -2,13 +2,17 @@
 //! first user `admin` (a superuser) initialized through the API, and helpers to call the
 //! API as anyone.
 
+use std::path::Path;
 use std::sync::Arc;
 
 use quay_auth::{AuthSettings, Authenticator, PermissionAuthorizer};
 use quay_core::RegistrySettings;
 use quay_core::account::Superusers;
 use quay_core::clock::SystemClock;
+use quay_core::gc::CollectorSettings;
+use quay_core::quota::QuotaSettings;
 use quay_http::{AppState, Tenancy, TenancySettings};
+use quay_storage::MetadataOptions;
 use reqwest::{Method, StatusCode, header};
 use serde_json::{Value, json};
 
@@ -34,6 +38,30 @@ pub struct Registry {
     /// The first user, a superuser, with an access token.
     pub admin: Caller,
     _dir: tempfile::TempDir,
+}
+
+/// The embedded store, keeping sizes when quota management is on.
+async fn open_backend(dir: &Path, quota: QuotaSettings) -> quay_storage::Backend {
+    if !quota.management {
+        return quay_storage::open_embedded(dir, RegistrySettings::default())
+            .await
+            .unwrap();
+    }
+    quay_storage::open_registry(
+        &format!("sqlite://{}", dir.join("quay.db").display()),
+        &MetadataOptions {
+            quota,
+            ..MetadataOptions::default()
+        },
+        &dir.join("storage"),
+        RegistrySettings {
+            quota,
+            ..RegistrySettings::default()
+        },
+        CollectorSettings::default(),
+    )
+    .await
+    .unwrap()
 }
 
 impl Registry {
@@ -63,9 +91,6 @@ impl Registry {
         dir: tempfile::TempDir,
         configure: impl FnOnce(&mut AuthSettings, &mut TenancySettings),
     ) -> Self {
-        let backend = quay_storage::open_embedded(dir.path(), RegistrySettings::default())
-            .await
-            .unwrap();
         let mut auth = AuthSettings {
             superusers: Superusers {
                 full: vec!["admin".into()],
@@ -78,6 +103,7 @@ impl Registry {
             ..TenancySettings::default()
         };
         configure(&mut auth, &mut settings);
+        let backend = open_backend(dir.path(), settings.quota).await;
         let authenticator = Authenticator::new(
             backend.directory.clone(),
             auth.clone(),
