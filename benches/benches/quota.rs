@@ -56,7 +56,7 @@ async fn open(db_uri: &str, dir: &std::path::Path, quota_on: bool) -> Backend {
             quota,
             ..MetadataOptions::default()
         },
-        &dir.join("storage"),
+        quay_storage::ObjectStorage::filesystem(&dir.join("storage")).unwrap(),
         RegistrySettings {
             create_namespace_on_push: true,
             quota,

@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 use quay_core::quota::QuotaSettings;
+use quay_storage::S3Location;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
@@ -134,6 +135,8 @@ pub(crate) enum StorageConfig {
         /// `storage_path`.
         path: PathBuf,
     },
+    /// Quay's `S3Storage` and `RadosGWStorage` drivers: an S3-compatible bucket.
+    S3(S3Location),
 }
 
 /// The configuration in force.
@@ -450,13 +453,63 @@ fn storage(values: &BTreeMap<String, Value>) -> anyhow::Result<Option<StorageCon
             "config key {KEY} has no location {name:?} (named in DISTRIBUTED_STORAGE_PREFERENCE)"
         );
     };
+    let parameter = |key: &str| -> anyhow::Result<Option<String>> {
+        parameters
+            .get(key)
+            .cloned()
+            .map(|value| match value {
+                // Quay's examples quote ports and switches: `port: '443'`.
+                Value::String(text) => Ok(text),
+                Value::Number(number) => Ok(number.to_string()),
+                Value::Bool(switch) => Ok(switch.to_string()),
+                other => bail!("config key {KEY}: {name}.{key} has an unusable value {other}"),
+            })
+            .transpose()
+    };
+    let required = |key: &str| -> anyhow::Result<String> {
+        parameter(key)?.with_context(|| format!("config key {KEY}: {driver} {name:?} needs {key}"))
+    };
+    let root = || -> anyhow::Result<String> { Ok(parameter("storage_path")?.unwrap_or_default()) };
     match driver.as_str() {
-        "LocalStorage" => {
-            let path = parameters.get("storage_path").cloned().with_context(|| {
-                format!("config key {KEY}: LocalStorage {name:?} needs storage_path")
-            })?;
-            let path: String = typed(&format!("{KEY}.{name}.storage_path"), path)?;
-            Ok(Some(StorageConfig::Local { path: path.into() }))
+        "LocalStorage" => Ok(Some(StorageConfig::Local {
+            path: required("storage_path")?.into(),
+        })),
+        "S3Storage" => {
+            // `endpoint_url` names any S3-compatible service; `host` (and `port`) an AWS
+            // endpoint, always over HTTPS, as Quay's driver does.
+            let endpoint = match (parameter("endpoint_url")?, parameter("host")?) {
+                (Some(url), _) => Some(url),
+                (None, Some(host)) => Some(match parameter("port")? {
+                    Some(port) => format!("https://{host}:{port}"),
+                    None => format!("https://{host}"),
+                }),
+                (None, None) => None,
+            };
+            Ok(Some(StorageConfig::S3(S3Location {
+                bucket: required("s3_bucket")?,
+                root: root()?,
+                endpoint,
+                region: parameter("s3_region")?,
+                access_key: parameter("s3_access_key")?,
+                secret_key: parameter("s3_secret_key")?,
+            })))
+        }
+        "RadosGWStorage" => {
+            let secure = parameter("is_secure")?.is_none_or(|text| text != "false");
+            let scheme = if secure { "https" } else { "http" };
+            let host = required("hostname")?;
+            let endpoint = match parameter("port")? {
+                Some(port) => format!("{scheme}://{host}:{port}"),
+                None => format!("{scheme}://{host}"),
+            };
+            Ok(Some(StorageConfig::S3(S3Location {
+                bucket: required("bucket_name")?,
+                root: root()?,
+                endpoint: Some(endpoint),
+                region: None,
+                access_key: parameter("access_key")?,
+                secret_key: parameter("secret_key")?,
+            })))
         }
         other => bail!("config key {KEY}: storage driver {other:?} is not supported"),
     }
@@ -537,6 +590,42 @@ mod tests {
     }
 
     #[test]
+    fn reads_quay_s3_and_radosgw_locations() {
+        let s3 = load(
+            "DISTRIBUTED_STORAGE_CONFIG:\n  default:\n    - S3Storage\n    - host: s3.us-east-2.amazonaws.com\n      s3_access_key: AKID\n      s3_secret_key: SECRET\n      s3_bucket: quay_bucket\n      s3_region: us-east-2\n      storage_path: /datastorage/registry\n",
+            &[],
+        )
+        .unwrap();
+        assert_eq!(
+            s3.storage,
+            Some(StorageConfig::S3(S3Location {
+                bucket: "quay_bucket".into(),
+                root: "/datastorage/registry".into(),
+                endpoint: Some("https://s3.us-east-2.amazonaws.com".into()),
+                region: Some("us-east-2".into()),
+                access_key: Some("AKID".into()),
+                secret_key: Some("SECRET".into()),
+            }))
+        );
+        let ceph = load(
+            "DISTRIBUTED_STORAGE_CONFIG:\n  ceph:\n    - RadosGWStorage\n    - hostname: rgw.local\n      is_secure: 'false'\n      port: 7480\n      access_key: AK\n      secret_key: SK\n      bucket_name: quay\n      storage_path: /registry\n",
+            &[],
+        )
+        .unwrap();
+        assert_eq!(
+            ceph.storage,
+            Some(StorageConfig::S3(S3Location {
+                bucket: "quay".into(),
+                root: "/registry".into(),
+                endpoint: Some("http://rgw.local:7480".into()),
+                region: None,
+                access_key: Some("AK".into()),
+                secret_key: Some("SK".into()),
+            }))
+        );
+    }
+
+    #[test]
     fn features_default_to_quay_and_follow_the_file_and_environment() {
         let config = load(
             "SUPER_USERS: [root]\nFEATURE_USER_INITIALIZE: true\n",
@@ -576,6 +665,14 @@ mod tests {
             ("MAXIMUM_LAYER_SIZE: 20Q\n", "MAXIMUM_LAYER_SIZE"),
             (
                 "DISTRIBUTED_STORAGE_CONFIG: {x: [S3Storage, {}]}\n",
+                "DISTRIBUTED_STORAGE_CONFIG",
+            ),
+            (
+                "DISTRIBUTED_STORAGE_CONFIG: {x: [RadosGWStorage, {bucket_name: b}]}\n",
+                "DISTRIBUTED_STORAGE_CONFIG",
+            ),
+            (
+                "DISTRIBUTED_STORAGE_CONFIG: {x: [SwiftStorage, {}]}\n",
                 "DISTRIBUTED_STORAGE_CONFIG",
             ),
             (

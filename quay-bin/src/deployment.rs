@@ -1,7 +1,7 @@
 //! A deployment: the configuration read, the stores opened, authentication ready. Shared by
 //! the server and the administration commands.
 
-use std::path::PathBuf;
+use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::Context;
@@ -13,7 +13,7 @@ use quay_core::duration;
 use quay_core::gc::CollectorSettings;
 use quay_core::permission::{PermissionSettings, Visibility};
 use quay_core::tag::ExpirationLimits;
-use quay_storage::{Backend, MetadataOptions, open_registry};
+use quay_storage::{Backend, MetadataOptions, ObjectStorage, open_registry};
 
 use crate::Location;
 use crate::config::{Config, StorageConfig};
@@ -25,7 +25,7 @@ pub(crate) struct Deployment {
     pub(crate) auth_settings: AuthSettings,
     /// For the log.
     pub(crate) database: String,
-    pub(crate) storage_path: PathBuf,
+    pub(crate) storage: String,
 }
 
 impl Deployment {
@@ -41,9 +41,18 @@ impl Deployment {
         if let Some(max) = config.db_max_connections {
             metadata_options.max_connections = max;
         }
-        let storage_path = match &config.storage {
-            Some(StorageConfig::Local { path }) => path.clone(),
-            None => location.data_dir.join("storage"),
+        let (objects, storage) = match &config.storage {
+            Some(StorageConfig::S3(s3)) => (
+                ObjectStorage::s3(s3).context("configuring S3 storage")?,
+                format!(
+                    "s3://{}/{} at {}",
+                    s3.bucket,
+                    s3.root,
+                    s3.endpoint.as_deref().unwrap_or("AWS")
+                ),
+            ),
+            Some(StorageConfig::Local { path }) => local_storage(path)?,
+            None => local_storage(&location.data_dir.join("storage"))?,
         };
         let features = &config.features;
         let time_machine = &config.time_machine;
@@ -82,17 +91,12 @@ impl Deployment {
         let backend = open_registry(
             &db_uri,
             &metadata_options,
-            &storage_path,
+            objects,
             settings,
             collector_settings,
         )
         .await
-        .with_context(|| {
-            format!(
-                "opening the database {database} and storage {}",
-                storage_path.display()
-            )
-        })?;
+        .with_context(|| format!("opening the database {database} and storage {storage}"))?;
 
         let auth_settings = AuthSettings {
             issuer: config.token_issuer.clone().unwrap_or_else(|| "quay".into()),
@@ -125,9 +129,16 @@ impl Deployment {
             authenticator: Arc::new(authenticator),
             auth_settings,
             database,
-            storage_path,
+            storage,
         })
     }
+}
+
+/// A local directory for blobs, and how logs name it.
+fn local_storage(path: &Path) -> anyhow::Result<(ObjectStorage, String)> {
+    let objects = ObjectStorage::filesystem(path)
+        .with_context(|| format!("opening storage {}", path.display()))?;
+    Ok((objects, path.display().to_string()))
 }
 
 /// A database URI without its password, for logs.

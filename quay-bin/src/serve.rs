@@ -71,7 +71,7 @@ pub(crate) async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     tracing::info!(
         %address,
         database = %deployment.database,
-        storage = %deployment.storage_path.display(),
+        storage = %deployment.storage,
         "registry listening"
     );
     let listener = listener.tap_io(|stream| {

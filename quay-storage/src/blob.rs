@@ -20,9 +20,31 @@ use quay_core::{Digest, Error};
 
 use crate::error::{OrStorage, StorageError};
 
-/// Bytes buffered before each write to the service. Bounds memory per upload; object
-/// stores need at least 5 MiB per multipart part.
+/// Bytes buffered before each write to the filesystem. Bounds memory per upload.
 const FILESYSTEM_CHUNK: usize = 1024 * 1024;
+
+/// Bytes per part of an S3 multipart upload: S3 takes no part under 5 MiB (but the last).
+/// Bounds memory per upload and per blob being assembled.
+const S3_CHUNK: usize = 8 * 1024 * 1024;
+
+/// Where an S3-compatible bucket is and how to sign in to it (Quay's `S3Storage` and
+/// `RadosGWStorage` locations).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct S3Location {
+    /// The bucket.
+    pub bucket: String,
+    /// The prefix of every object in it (`storage_path`).
+    pub root: String,
+    /// The service's URL (`https://s3.amazonaws.com`, a Ceph RGW, MinIO...); AWS's when
+    /// `None`.
+    pub endpoint: Option<String>,
+    /// The region (`us-east-1` when `None`, which S3-compatible services accept).
+    pub region: Option<String>,
+    /// The access key; without keys, requests are not signed.
+    pub access_key: Option<String>,
+    /// The secret key.
+    pub secret_key: Option<String>,
+}
 
 /// Blob and upload bytes on one OpenDAL operator.
 #[derive(Clone, Debug)]
@@ -50,6 +72,29 @@ impl ObjectStorage {
             .root(&root)
             .atomic_write_dir(&format!("{root}/.staging"));
         Ok(Self::new(Operator::new(builder)?, FILESYSTEM_CHUNK))
+    }
+
+    /// Storage in an S3-compatible bucket. Configuration comes from `location` only, never
+    /// from the environment or `~/.aws`, so that what the config file says is what is used.
+    pub fn s3(location: &S3Location) -> Result<Self, StorageError> {
+        // OpenDAL's HTTP client (reqwest on rustls), installed once per process.
+        opendal::install_default();
+        let mut builder = opendal::services::S3::default()
+            .bucket(&location.bucket)
+            .root(&location.root)
+            .region(location.region.as_deref().unwrap_or("us-east-1"))
+            .disable_config_load()
+            .disable_ec2_metadata();
+        if let Some(endpoint) = &location.endpoint {
+            builder = builder.endpoint(endpoint);
+        }
+        match (&location.access_key, &location.secret_key) {
+            (Some(access), Some(secret)) => {
+                builder = builder.access_key_id(access).secret_access_key(secret);
+            }
+            _ => builder = builder.skip_signature(),
+        }
+        Ok(Self::new(Operator::new(builder)?, S3_CHUNK))
     }
 
     /// Storage in memory, for tests and ephemeral registries.

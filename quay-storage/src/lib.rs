@@ -22,7 +22,7 @@ mod meta;
 mod open;
 mod pull_log;
 
-pub use crate::blob::{ObjectStorage, blob_path};
+pub use crate::blob::{ObjectStorage, S3Location, blob_path};
 pub use crate::cache::{CacheOptions, CachedMetadata};
 pub use crate::error::StorageError;
 pub use crate::meta::{MetadataOptions, SqlMetadata};

@@ -27,19 +27,19 @@ pub struct Backend {
 }
 
 /// A registry on the database at `db_uri` (Quay's `DB_URI`; SQLite or PostgreSQL), with the
-/// metadata cache in front, and blobs in the directory `blob_dir`. Starts the pull log's
-/// writer on the current runtime.
+/// metadata cache in front, and blobs in `objects`. Starts the pull log's writer on the
+/// current runtime.
 pub async fn open_registry(
     db_uri: &str,
     options: &MetadataOptions,
-    blob_dir: &Path,
+    objects: ObjectStorage,
     settings: RegistrySettings,
     collector_settings: CollectorSettings,
 ) -> Result<Backend, StorageError> {
     let metadata = SqlMetadata::connect(db_uri, options).await?;
     let directory = Arc::new(metadata.clone());
     let pull_log = Arc::new(PullLog::start(directory.clone()));
-    let blobs = Arc::new(ObjectStorage::filesystem(blob_dir)?);
+    let blobs = Arc::new(objects);
     let cached = Arc::new(CachedMetadata::new(metadata, &CacheOptions::default()));
     let collector = GarbageCollector::new(
         cached.clone(),
@@ -73,7 +73,7 @@ pub async fn open_embedded(
     open_registry(
         &db_uri,
         &MetadataOptions::default(),
-        &dir.join("storage"),
+        ObjectStorage::filesystem(&dir.join("storage"))?,
         settings,
         CollectorSettings::default(),
     )

@@ -6,7 +6,10 @@
 
 mod access;
 mod api;
+mod production;
 mod quota;
+#[path = "../../../quay-storage/tests/support/services.rs"]
+mod services;
 mod support;
 mod time_machine;
 

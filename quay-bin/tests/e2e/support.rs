@@ -300,6 +300,21 @@ pub fn try_copy(cache: &Path, source: &str, destination: &str) -> Result<(), Str
     }
 }
 
+/// `skopeo copy` from the plain-HTTP registry `source` to `destination`, digests kept.
+pub fn pull(cache: &Path, source: &str, destination: &str) {
+    skopeo(
+        cache,
+        &[
+            "copy",
+            "-q",
+            "--src-tls-verify=false",
+            "--preserve-digests",
+            source,
+            destination,
+        ],
+    );
+}
+
 pub fn sha256(bytes: &[u8]) -> Digest {
     digest_of(DigestAlgorithm::Sha256, bytes)
 }

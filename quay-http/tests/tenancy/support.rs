@@ -53,7 +53,7 @@ async fn open_backend(dir: &Path, quota: QuotaSettings) -> quay_storage::Backend
             quota,
             ..MetadataOptions::default()
         },
-        &dir.join("storage"),
+        quay_storage::ObjectStorage::filesystem(&dir.join("storage")).unwrap(),
         RegistrySettings {
             quota,
             ..RegistrySettings::default()

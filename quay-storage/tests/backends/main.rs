@@ -105,4 +105,5 @@ backend_suite! {
     sqlite_memory: Metadata::Sqlite, Objects::Memory;
     cached_sqlite_filesystem: Metadata::SqliteCached, Objects::Filesystem;
     postgres_filesystem: Metadata::Postgres, Objects::Filesystem;
+    postgres_s3: Metadata::Postgres, Objects::S3;
 }

@@ -8,8 +8,12 @@
 
 #![allow(dead_code, unreachable_pub, missing_docs)]
 
+mod services;
+
+pub use self::services::*;
+
 use std::sync::Arc;
-use std::sync::atomic::{AtomicI64, AtomicU32, Ordering};
+use std::sync::atomic::{AtomicI64, Ordering};
 
 use bytes::Bytes;
 use futures::StreamExt;
@@ -26,7 +30,6 @@ use quay_core::{
 use quay_storage::{
     CacheOptions, CachedMetadata, MetadataOptions, ObjectStorage, PullLog, SqlMetadata,
 };
-use sea_orm::ConnectionTrait;
 
 /// A clock that only moves when told to.
 pub struct TestClock(AtomicI64);
@@ -55,6 +58,8 @@ pub enum Metadata {
 pub enum Objects {
     Filesystem,
     Memory,
+    /// A bucket on an S3-compatible server (moto) that the harness starts.
+    S3,
 }
 
 /// A registry on real stores, and a second node on the same stores.
@@ -72,6 +77,7 @@ pub struct Harness {
     pub objects: ObjectStorage,
     /// What the first node's collector works on (its cache, where it caches).
     garbage: Arc<dyn GarbageStore>,
+    _s3: Option<S3Server>,
     _dir: tempfile::TempDir,
     postgres_database: Option<String>,
 }
@@ -82,25 +88,6 @@ pub const QUOTA: QuotaSettings = QuotaSettings {
     verify: true,
     system_reject_bytes: 0,
 };
-
-const REQUIRE_SERVICES: &str = "QUAY_REQUIRE_SERVICES";
-
-fn postgres_admin_uri() -> String {
-    std::env::var("QUAY_TEST_POSTGRES")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_string())
-}
-
-/// Reports a missing service: a skip, or a failure where services are required.
-pub fn unavailable(service: &str, error: impl std::fmt::Display) {
-    if std::env::var(REQUIRE_SERVICES).as_deref() == Ok("1") {
-        panic!("{service} is required ({REQUIRE_SERVICES}=1) but not reachable: {error}");
-    }
-    // Tests report to their runner on stderr.
-    #[allow(clippy::print_stderr)]
-    {
-        eprintln!("{service} not reachable, skipped: {error}");
-    }
-}
 
 impl Harness {
     /// A harness, or `None` when its database is not reachable (and not required).
@@ -134,11 +121,7 @@ impl Harness {
                         return None;
                     }
                 };
-                let base = postgres_admin_uri();
-                let base = base
-                    .rsplit_once('/')
-                    .map_or(base.as_str(), |(base, _)| base);
-                (format!("{base}/{name}"), Some(name))
+                (postgres_uri(&name), Some(name))
             }
         };
         let options = MetadataOptions {
@@ -163,6 +146,7 @@ impl Harness {
             ),
         };
         let pull_log = Arc::new(PullLog::start(directory.clone()));
+        let mut s3 = None;
         let (objects, other_objects) = match objects {
             Objects::Filesystem => (
                 ObjectStorage::filesystem(&dir.path().join("blobs")).unwrap(),
@@ -171,6 +155,19 @@ impl Harness {
             Objects::Memory => {
                 let memory = ObjectStorage::memory();
                 (memory.clone(), memory)
+            }
+            Objects::S3 => {
+                let server = match S3Server::start() {
+                    Ok(server) => server,
+                    Err(error) => {
+                        unavailable("S3 (moto_server)", error);
+                        return None;
+                    }
+                };
+                // Each node has its own client on the same bucket.
+                let objects = (server.storage(), server.storage());
+                s3 = Some(server);
+                objects
             }
         };
         let clock = Arc::new(TestClock(AtomicI64::new(1_700_000_000_000)));
@@ -196,6 +193,7 @@ impl Harness {
             clock,
             objects,
             garbage,
+            _s3: s3,
             _dir: dir,
             postgres_database,
         })
@@ -208,13 +206,7 @@ impl Harness {
         };
         drop(self.registry);
         drop(self.other_node);
-        let admin = sea_orm::Database::connect(postgres_admin_uri())
-            .await
-            .unwrap();
-        admin
-            .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-            .await
-            .unwrap();
+        drop_postgres_database(&name).await;
     }
 
     /// A garbage collector on the harness's stores and clock.
@@ -262,41 +254,6 @@ impl Harness {
         }
         found
     }
-}
-
-static DATABASES: AtomicU32 = AtomicU32::new(0);
-
-/// Creates an empty database for one test, after dropping those left behind by test
-/// processes that are gone.
-async fn create_postgres_database() -> Result<String, sea_orm::DbErr> {
-    let admin = sea_orm::Database::connect(postgres_admin_uri()).await?;
-    let rows = admin
-        .query_all_raw(sea_orm::Statement::from_string(
-            admin.get_database_backend(),
-            "SELECT datname FROM pg_database WHERE datname LIKE 'quay_test_%'",
-        ))
-        .await?;
-    for row in rows {
-        let name: String = row.try_get("", "datname")?;
-        let pid = name
-            .split('_')
-            .nth(2)
-            .and_then(|pid| pid.parse::<u32>().ok());
-        if pid.is_some_and(|pid| !std::path::Path::new(&format!("/proc/{pid}")).exists()) {
-            admin
-                .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                .await?;
-        }
-    }
-    let name = format!(
-        "quay_test_{}_{}",
-        std::process::id(),
-        DATABASES.fetch_add(1, Ordering::SeqCst)
-    );
-    admin
-        .execute_unprepared(&format!("CREATE DATABASE {name}"))
-        .await?;
-    Ok(name)
 }
 
 /// Nobody in particular: the actor of tests that are not about who acts.

@@ -1,0 +1,190 @@
+//! Several `quay-bin` nodes on PostgreSQL and S3-compatible storage, as Quay is deployed
+//! beyond one machine: what one node is given, the other serves.
+
+use std::path::{Path, PathBuf};
+
+use crate::services::{
+    S3Server, create_postgres_database, drop_postgres_database, postgres_uri, unavailable,
+};
+use crate::support::*;
+
+/// A PostgreSQL database and an S3 bucket of one test, and the Quay config naming them
+/// (the bucket as a `RadosGWStorage` location, as a Ceph deployment would).
+struct Services {
+    runtime: tokio::runtime::Runtime,
+    database: String,
+    _s3: S3Server,
+    config: PathBuf,
+}
+
+impl Services {
+    /// The services, or `None` when one is not reachable (and not required).
+    fn start(work: &Path) -> Option<Self> {
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        let database = match runtime.block_on(create_postgres_database()) {
+            Ok(name) => name,
+            Err(error) => {
+                unavailable("PostgreSQL", error);
+                return None;
+            }
+        };
+        let s3 = match S3Server::start() {
+            Ok(server) => server,
+            Err(error) => {
+                unavailable("S3 (moto_server)", error);
+                runtime.block_on(drop_postgres_database(&database));
+                return None;
+            }
+        };
+        let location = &s3.location;
+        let endpoint = location.endpoint.as_deref().unwrap();
+        let (host, port) = endpoint
+            .trim_start_matches("http://")
+            .rsplit_once(':')
+            .unwrap();
+        let config = work.join("config.yaml");
+        std::fs::write(
+            &config,
+            format!(
+                "DB_URI: {}\n\
+                 DISTRIBUTED_STORAGE_CONFIG:\n  ceph:\n    - RadosGWStorage\n    - hostname: {host}\n      port: '{port}'\n      is_secure: 'false'\n      access_key: {}\n      secret_key: {}\n      bucket_name: {}\n      storage_path: {}\n\
+                 DISTRIBUTED_STORAGE_PREFERENCE: [ceph]\n",
+                postgres_uri(&database),
+                location.access_key.as_deref().unwrap(),
+                location.secret_key.as_deref().unwrap(),
+                location.bucket,
+                location.root,
+            ),
+        )
+        .unwrap();
+        Some(Self {
+            runtime,
+            database,
+            _s3: s3,
+            config,
+        })
+    }
+
+    /// A node on these services, with its own (unused) data directory.
+    fn node(&self, data_dir: &Path) -> Quay {
+        Quay::start(data_dir, &["--config", self.config.to_str().unwrap()], &[])
+    }
+}
+
+impl Drop for Services {
+    fn drop(&mut self) {
+        self.runtime
+            .block_on(drop_postgres_database(&self.database));
+    }
+}
+
+/// `curl` on the registry with [`USER`]'s credentials: the response's headers and body.
+fn curl(method: &str, url: &str, extra: &[&str]) -> String {
+    let mut args = vec!["-s", "-D", "-", "-u", CREDS, "-X", method];
+    args.extend_from_slice(extra);
+    args.push(url);
+    run("curl", &args)
+}
+
+fn header<'a>(response: &'a str, name: &str) -> &'a str {
+    response
+        .lines()
+        .find_map(|line| {
+            let (key, value) = line.split_once(':')?;
+            key.eq_ignore_ascii_case(name).then(|| value.trim())
+        })
+        .unwrap_or_else(|| panic!("no {name} in {response}"))
+}
+
+#[test]
+fn two_nodes_on_postgresql_and_s3_serve_each_others_pushes_and_uploads() {
+    if !have("skopeo") || !have("curl") {
+        return;
+    }
+    let work = tempfile::tempdir().unwrap();
+    let Some(services) = Services::start(work.path()) else {
+        return;
+    };
+    let first = services.node(&work.path().join("first"));
+    let second = services.node(&work.path().join("second"));
+
+    // An image pushed through one node pulls, identical, through the other.
+    let cache = work.path().join("skopeo-home");
+    skopeo_login(&cache, &first.address);
+    skopeo_login(&cache, &second.address);
+    let mut layout = Layout::new(&work.path().join("source"));
+    let image = layout.image("amd64", &[noise(60, 3 << 20), noise(61, 20_000)]);
+    layout.tag("v1", image);
+    let source = format!("oci:{}:v1", layout.dir.display());
+    try_copy(
+        &cache,
+        &source,
+        &format!("docker://{}/{USER}/app:v1", first.address),
+    )
+    .unwrap();
+    let out = work.path().join("out");
+    pull(
+        &cache,
+        &format!("docker://{}/{USER}/app:v1", second.address),
+        &format!("oci:{}:v1", out.display()),
+    );
+    assert_eq!(
+        layout_contents(&out, "v1"),
+        layout_contents(&layout.dir, "v1")
+    );
+
+    // A chunked upload whose chunks alternate between the nodes.
+    let chunks: [&[u8]; 3] = [b"first chunk, ", b"second chunk, ", b"third chunk"];
+    let content: Vec<u8> = chunks.concat();
+    let nodes = [&first.address, &second.address];
+    let started = curl(
+        "POST",
+        &format!("http://{}/v2/{USER}/app/blobs/uploads/", first.address),
+        &[],
+    );
+    let mut location = header(&started, "location").to_string();
+    let mut offset = 0;
+    for (n, chunk) in chunks.iter().enumerate() {
+        let node = nodes[(n + 1) % 2];
+        let range = format!("Content-Range: {offset}-{}", offset + chunk.len() - 1);
+        let body = String::from_utf8(chunk.to_vec()).unwrap();
+        let url = format!("http://{node}{location}");
+        let answer = curl(
+            "PATCH",
+            &url,
+            &[
+                "-H",
+                &range,
+                "-H",
+                "Content-Type: application/octet-stream",
+                "--data-binary",
+                &body,
+            ],
+        );
+        assert!(
+            answer.starts_with("HTTP/1.1 202"),
+            "chunk {n} on {node}: {answer}"
+        );
+        location = header(&answer, "location").to_string();
+        offset += chunk.len();
+    }
+    let digest = sha256(&content);
+    let separator = if location.contains('?') { '&' } else { '?' };
+    let finished = curl(
+        "PUT",
+        &format!(
+            "http://{}{location}{separator}digest={digest}",
+            first.address
+        ),
+        &[],
+    );
+    assert!(finished.starts_with("HTTP/1.1 201"), "{finished}");
+    for node in nodes {
+        let blob = curl(
+            "GET",
+            &format!("http://{node}/v2/{USER}/app/blobs/{digest}"),
+            &["-L"],
+        );
+        assert!(blob.ends_with("third chunk"), "{node}: {blob}");
+    }
+}
