@@ -11,10 +11,12 @@
 //! Answers that only hold for a while (a tag that expires, an upload link that lapses) carry
 //! their `fresh_until_ms`, and are treated as missing from then on.
 //!
-//! The epochs live in this process: writes made by other nodes are not seen until the
-//! entries age out. Several nodes on one database need cross-node invalidation, which the
-//! production-backends work adds.
+//! The epochs live in this process. Several nodes on one database tell each other what they
+//! changed through [`Peers`] (PostgreSQL `LISTEN/NOTIFY`, see [`crate::peers`]): every
+//! write publishes its [`CacheChange`] before it returns, and each node retires the
+//! answers the change touched as soon as it hears of it (within milliseconds).
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use async_trait::async_trait;
@@ -33,6 +35,26 @@ use quay_core::prune::PrunePolicy;
 use quay_core::quota::Reached;
 use quay_core::tag::TagRow;
 use quay_core::{Digest, RepositoryPath, TagName};
+
+/// What a write changed, as the caches of other nodes need to hear it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CacheChange {
+    /// Anything about one repository: its tags, manifests, links.
+    Repository(RepositoryId),
+    /// A repository was created at this path.
+    Created(RepositoryPath),
+    /// The repository was deleted.
+    Deleted(RepositoryId),
+    /// A namespace was deleted, with every repository in it.
+    NamespaceDeleted,
+}
+
+/// The other nodes serving the same database, told of every change.
+#[async_trait]
+pub trait Peers: Send + Sync {
+    /// Tells the other nodes; failures are logged, not returned: the write is done.
+    async fn publish(&self, change: &CacheChange);
+}
 
 /// Sizes of the cache.
 #[derive(Clone, Debug)]
@@ -64,6 +86,7 @@ pub struct CachedMetadata<M> {
     manifests: Cache<(RepositoryId, Epoch, Digest), Option<LiveManifest>>,
     blobs: Cache<(RepositoryId, Epoch, Digest), Option<LinkedBlob>>,
     tag_lists: Cache<(RepositoryId, Epoch), TagList>,
+    peers: Option<Arc<dyn Peers>>,
 }
 
 fn manifest_weight(manifest: Option<&LiveManifest>) -> u32 {
@@ -100,7 +123,14 @@ impl<M: MetadataStore> CachedMetadata<M> {
                     ENTRY_OVERHEAD.saturating_add(u32::try_from(names).unwrap_or(u32::MAX))
                 })
                 .build(),
+            peers: None,
         }
+    }
+
+    /// Publishes every change to `peers`.
+    pub fn with_peers(mut self, peers: Arc<dyn Peers>) -> Self {
+        self.peers = Some(peers);
+        self
     }
 
     fn epoch(&self, repository: RepositoryId) -> Epoch {
@@ -109,8 +139,34 @@ impl<M: MetadataStore> CachedMetadata<M> {
         })
     }
 
-    /// Retires every cached answer about the repository.
-    fn invalidate(&self, repository: RepositoryId) {
+    /// Retires every cached answer that `change` touched (a change this node heard of).
+    pub fn forget(&self, change: &CacheChange) {
+        match change {
+            CacheChange::Repository(repository) => self.retire(*repository),
+            CacheChange::Created(path) => self.repositories.invalidate(path),
+            CacheChange::Deleted(repository) => {
+                // The path cache is keyed by path; deletions are rare enough to drop it whole.
+                self.repositories.invalidate_all();
+                self.retire(*repository);
+            }
+            CacheChange::NamespaceDeleted => {
+                // Every repository of the namespace is gone; retire all epochs rather than
+                // find them.
+                self.repositories.invalidate_all();
+                self.epochs.invalidate_all();
+            }
+        }
+    }
+
+    /// [`Self::forget`] a change this node made, and tell the other nodes.
+    async fn changed(&self, change: CacheChange) {
+        self.forget(&change);
+        if let Some(peers) = &self.peers {
+            peers.publish(&change).await;
+        }
+    }
+
+    fn retire(&self, repository: RepositoryId) {
         self.epochs
             .insert(repository, self.next_epoch.fetch_add(1, Ordering::Relaxed));
     }
@@ -146,7 +202,7 @@ impl<M: MetadataStore> RepositoryStore for CachedMetadata<M> {
             .inner
             .create_repository(namespace, path, new, audit, now_ms)
             .await;
-        self.repositories.invalidate(path);
+        self.changed(CacheChange::Created(path.clone())).await;
         created
     }
 
@@ -185,9 +241,7 @@ impl<M: MetadataStore> RepositoryStore for CachedMetadata<M> {
         audit: AuditEntry,
     ) -> quay_core::Result<()> {
         let deleted = self.inner.delete_repository(repository, audit).await;
-        // The path cache is keyed by path; deletions are rare enough to drop it whole.
-        self.repositories.invalidate_all();
-        self.invalidate(repository);
+        self.changed(CacheChange::Deleted(repository)).await;
         deleted
     }
 
@@ -197,9 +251,7 @@ impl<M: MetadataStore> RepositoryStore for CachedMetadata<M> {
         audit: AuditEntry,
     ) -> quay_core::Result<()> {
         let deleted = self.inner.delete_namespace(namespace, audit).await;
-        // Every repository of the namespace is gone; retire all epochs rather than find them.
-        self.repositories.invalidate_all();
-        self.epochs.invalidate_all();
+        self.changed(CacheChange::NamespaceDeleted).await;
         deleted
     }
 
@@ -244,7 +296,7 @@ impl<M: MetadataStore> BlobIndex for CachedMetadata<M> {
             .inner
             .link_blob(repository, blob, now_ms, until_ms)
             .await;
-        self.invalidate(repository);
+        self.changed(CacheChange::Repository(repository)).await;
         linked
     }
 
@@ -264,7 +316,7 @@ impl<M: MetadataStore> BlobIndex for CachedMetadata<M> {
         now_ms: i64,
     ) -> quay_core::Result<quay_core::ports::Unlink> {
         let unlinked = self.inner.unlink_blob(repository, digest, now_ms).await;
-        self.invalidate(repository);
+        self.changed(CacheChange::Repository(repository)).await;
         unlinked
     }
 }
@@ -338,7 +390,7 @@ impl<M: MetadataStore> ManifestStore for CachedMetadata<M> {
             .inner
             .store_manifest(repository, manifest, placement, audit, now_ms)
             .await;
-        self.invalidate(repository);
+        self.changed(CacheChange::Repository(repository)).await;
         stored
     }
 
@@ -394,7 +446,7 @@ impl<M: MetadataStore> TagStore for CachedMetadata<M> {
             .inner
             .apply_tag_change(repository, change, audit, now_ms)
             .await;
-        self.invalidate(repository);
+        self.changed(CacheChange::Repository(repository)).await;
         applied
     }
 
@@ -439,7 +491,7 @@ impl<M: MetadataStore> TagStore for CachedMetadata<M> {
         now_ms: i64,
     ) -> quay_core::Result<bool> {
         let deleted = self.inner.delete_tag(repository, tag, audit, now_ms).await;
-        self.invalidate(repository);
+        self.changed(CacheChange::Repository(repository)).await;
         deleted
     }
 
@@ -454,7 +506,7 @@ impl<M: MetadataStore> TagStore for CachedMetadata<M> {
             .inner
             .delete_manifest_tags(repository, digest, audit, now_ms)
             .await;
-        self.invalidate(repository);
+        self.changed(CacheChange::Repository(repository)).await;
         deleted
     }
 }
@@ -523,7 +575,7 @@ impl<M: MetadataStore + GarbageStore> GarbageStore for CachedMetadata<M> {
             .inner
             .collect_repository(repository, now_ms, limit)
             .await;
-        self.invalidate(repository);
+        self.changed(CacheChange::Repository(repository)).await;
         collected
     }
 

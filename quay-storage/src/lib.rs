@@ -6,7 +6,8 @@
 //!   accounts, teams, permissions, credentials and the usage log, in SQLite (the embedded default) or PostgreSQL, through SeaORM, with migrations applied
 //!   on connect.
 //! - [`CachedMetadata`]: a moka cache in front of the metadata for the hot reads (a tag's
-//!   manifest, a blob's link, a repository's tag list).
+//!   manifest, a blob's link, a repository's tag list); on PostgreSQL, [`PostgresPeers`]
+//!   keeps the caches of several nodes true to each other's writes.
 //! - [`PullLog`]: pull entries of the usage log, written in batches off the request path.
 //!
 //! [`open_embedded`] and [`open_registry`] put them together into a
@@ -20,11 +21,13 @@ mod cache;
 mod error;
 mod meta;
 mod open;
+mod peers;
 mod pull_log;
 
 pub use crate::blob::{ObjectStorage, S3Location, blob_path};
-pub use crate::cache::{CacheOptions, CachedMetadata};
+pub use crate::cache::{CacheChange, CacheOptions, CachedMetadata, Peers};
 pub use crate::error::StorageError;
 pub use crate::meta::{MetadataOptions, SqlMetadata};
 pub use crate::open::{Backend, open_embedded, open_registry};
+pub use crate::peers::PostgresPeers;
 pub use crate::pull_log::PullLog;

@@ -7,6 +7,7 @@ use quay_core::gc::{CollectorSettings, GarbageCollector};
 use quay_core::ports::{AccountDirectory, MetadataStore};
 use quay_core::{Accounts, Registry, RegistrySettings, Stores};
 
+use crate::peers::PostgresPeers;
 use crate::{
     CacheOptions, CachedMetadata, MetadataOptions, ObjectStorage, PullLog, SqlMetadata,
     StorageError,
@@ -40,7 +41,17 @@ pub async fn open_registry(
     let directory = Arc::new(metadata.clone());
     let pull_log = Arc::new(PullLog::start(directory.clone()));
     let blobs = Arc::new(objects);
-    let cached = Arc::new(CachedMetadata::new(metadata, &CacheOptions::default()));
+    let peers = metadata
+        .postgres_pool()
+        .map(|pool| Arc::new(PostgresPeers::new(pool)));
+    let mut cached = CachedMetadata::new(metadata, &CacheOptions::default());
+    if let Some(peers) = &peers {
+        cached = cached.with_peers(peers.clone());
+    }
+    let cached = Arc::new(cached);
+    if let Some(peers) = peers {
+        tokio::spawn(peers.listen(cached.clone()));
+    }
     let collector = GarbageCollector::new(
         cached.clone(),
         blobs.clone(),

@@ -133,6 +133,38 @@ fn two_nodes_on_postgresql_and_s3_serve_each_others_pushes_and_uploads() {
         layout_contents(&layout.dir, "v1")
     );
 
+    // A tag moved through one node is seen by the other, whose cache had the old target.
+    let digest_on = |node: &str| {
+        let url = format!("http://{node}/v2/{USER}/app/manifests/v1");
+        let answer = curl(
+            "HEAD",
+            &url,
+            &[
+                "-H",
+                "Accept: application/vnd.oci.image.manifest.v1+json",
+                "-I",
+            ],
+        );
+        header(&answer, "docker-content-digest").to_string()
+    };
+    let before = digest_on(&second.address);
+    assert_eq!(before, digest_on(&second.address), "cached");
+    let moved = layout.image("amd64", &[noise(62, 10_000)]);
+    layout.tag("v2", moved);
+    try_copy(
+        &cache,
+        &format!("oci:{}:v2", layout.dir.display()),
+        &format!("docker://{}/{USER}/app:v1", first.address),
+    )
+    .unwrap();
+    let after = layout_contents(&layout.dir, "v2").1;
+    assert_ne!(before, after);
+    assert_eq!(
+        digest_on(&second.address),
+        after,
+        "the second node's next request"
+    );
+
     // A chunked upload whose chunks alternate between the nodes.
     let chunks: [&[u8]; 3] = [b"first chunk, ", b"second chunk, ", b"third chunk"];
     let content: Vec<u8> = chunks.concat();

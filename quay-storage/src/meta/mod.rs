@@ -140,6 +140,12 @@ impl SqlMetadata {
         Ok(())
     }
 
+    /// The connection pool, on PostgreSQL.
+    pub(crate) fn postgres_pool(&self) -> Option<sqlx::PgPool> {
+        (self.backend() == DbBackend::Postgres)
+            .then(|| self.db.get_postgres_connection_pool().clone())
+    }
+
     fn backend(&self) -> DbBackend {
         self.db.get_database_backend()
     }
