@@ -54,6 +54,7 @@ const KNOWN_KEYS: &[&str] = &[
     "FEATURE_AUTO_PRUNE",
     "LABELED_EXPIRATION_MINIMUM",
     "LABELED_EXPIRATION_MAXIMUM",
+    "FEATURE_PROXY_STORAGE",
     "FEATURE_QUOTA_MANAGEMENT",
     "FEATURE_EDIT_QUOTA",
     "FEATURE_VERIFY_QUOTA",
@@ -101,6 +102,9 @@ pub(crate) struct Features {
     pub(crate) permanently_delete_tags: bool,
     /// `FEATURE_AUTO_PRUNE`.
     pub(crate) auto_prune: bool,
+    /// `FEATURE_PROXY_STORAGE`: blob downloads pass through the registry even where the
+    /// storage could serve them itself.
+    pub(crate) proxy_storage: bool,
 }
 
 impl Default for Features {
@@ -123,6 +127,7 @@ impl Default for Features {
             immutable_tags_can_expire: false,
             permanently_delete_tags: false,
             auto_prune: false,
+            proxy_storage: false,
         }
     }
 }
@@ -328,6 +333,7 @@ impl Config {
                 defaults.permanently_delete_tags,
             )?,
             auto_prune: flag("FEATURE_AUTO_PRUNE", defaults.auto_prune)?,
+            proxy_storage: flag("FEATURE_PROXY_STORAGE", defaults.proxy_storage)?,
         };
         let time_machine = time_machine(&values)?;
         let quota = quota(&values)?;

@@ -71,6 +71,8 @@ impl Deployment {
             },
             immutable_tags: features.immutable_tags,
             quota: config.quota.settings,
+            // Only object storage can sign a download URL; a directory always streams.
+            direct_download: !features.proxy_storage,
             ..RegistrySettings::default()
         };
         if let Some(seconds) = config.push_temp_tag_expiration_sec {

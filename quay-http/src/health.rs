@@ -1,4 +1,6 @@
-//! `/health/instance`: whether this instance can serve, in Quay's shape.
+//! `/health/instance` and `/health/endtoend`: whether this instance can serve, in Quay's
+//! shape. Both check the same: the database and the storage this node uses are all that
+//! serving depends on.
 
 use axum::extract::State;
 use axum::http::StatusCode;

@@ -3,7 +3,8 @@
 //! - `/v2/...`: the OCI distribution API (specification v1.1), with Quay's additions;
 //! - `/api/v1/...`: Quay's REST API for tenancy, described at `/api/v1/discovery`, and the
 //!   OAuth implicit grant at `/oauth/authorize` (with [`Tenancy`] only);
-//! - `/health/instance`: whether this instance can reach its database and storage.
+//! - `/health/instance` and `/health/endtoend`: whether this instance can reach its database
+//!   and storage.
 //!
 //! The handlers are thin: parse and validate the request, ask the
 //! [`Authorizer`], call one use case of
@@ -172,6 +173,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v2/auth", get(v2::token::issue))
         .route("/v2/{*path}", axum::routing::any(v2::dispatch))
         .route("/health/instance", get(health::instance))
+        .route("/health/endtoend", get(health::instance))
         .with_state(state);
     api.map_or(registry.clone(), |api| registry.merge(api))
         .layer(axum::middleware::from_fn(access_log::access_log))

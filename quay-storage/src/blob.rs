@@ -163,6 +163,25 @@ impl BlobStore for ObjectStorage {
     async fn delete_blob(&self, digest: &Digest) -> quay_core::Result<()> {
         self.operator.delete(&blob_path(digest)).await.or_storage()
     }
+
+    async fn download_url(
+        &self,
+        digest: &Digest,
+        valid_ms: u64,
+    ) -> quay_core::Result<Option<String>> {
+        if !self.operator.info().capability().presign_read {
+            return Ok(None);
+        }
+        let signed = self
+            .operator
+            .presign_read(
+                &blob_path(digest),
+                std::time::Duration::from_millis(valid_ms),
+            )
+            .await
+            .or_storage()?;
+        Ok(Some(signed.uri().to_string()))
+    }
 }
 
 #[async_trait]

@@ -13,7 +13,7 @@ use crate::support::*;
 struct Services {
     runtime: tokio::runtime::Runtime,
     database: String,
-    _s3: S3Server,
+    s3: S3Server,
     config: PathBuf,
 }
 
@@ -60,7 +60,7 @@ impl Services {
         Some(Self {
             runtime,
             database,
-            _s3: s3,
+            s3,
             config,
         })
     }
@@ -107,6 +107,16 @@ fn two_nodes_on_postgresql_and_s3_serve_each_others_pushes_and_uploads() {
     };
     let first = services.node(&work.path().join("first"));
     let second = services.node(&work.path().join("second"));
+    for node in [&first.address, &second.address] {
+        for check in ["instance", "endtoend"] {
+            let health = curl("GET", &format!("http://{node}/health/{check}"), &[]);
+            assert!(
+                health.starts_with("HTTP/1.1 200")
+                    && health.contains(r#""services":{"database":true,"storage":true}"#),
+                "{health}"
+            );
+        }
+    }
 
     // An image pushed through one node pulls, identical, through the other.
     let cache = work.path().join("skopeo-home");
@@ -131,6 +141,23 @@ fn two_nodes_on_postgresql_and_s3_serve_each_others_pushes_and_uploads() {
     assert_eq!(
         layout_contents(&out, "v1"),
         layout_contents(&layout.dir, "v1")
+    );
+
+    // Blob downloads go to the bucket itself, at a URL the registry signed.
+    let (layers, _) = layout_contents(&layout.dir, "v1");
+    let redirected = curl(
+        "GET",
+        &format!(
+            "http://{}/v2/{USER}/app/blobs/sha256:{}",
+            second.address, layers[0]
+        ),
+        &[],
+    );
+    assert!(redirected.starts_with("HTTP/1.1 307"), "{redirected}");
+    let bucket = services.s3.location.endpoint.as_deref().unwrap();
+    assert!(
+        header(&redirected, "location").starts_with(bucket),
+        "{redirected}"
     );
 
     // A tag moved through one node is seen by the other, whose cache had the old target.

@@ -576,6 +576,10 @@ pub trait BlobStore: Send + Sync {
 
     /// Removes the blob's bytes (garbage collection).
     async fn delete_blob(&self, digest: &Digest) -> Result<()>;
+
+    /// A URL from which a client may download the blob itself for `valid_ms`, where the
+    /// store can sign one (an object store); `None` where it cannot (a filesystem).
+    async fn download_url(&self, digest: &Digest, valid_ms: u64) -> Result<Option<String>>;
 }
 
 /// Bytes of uploads in progress, and their promotion into the [`BlobStore`].

@@ -57,6 +57,10 @@ pub struct RegistrySettings {
     pub immutable_tags: bool,
     /// Whether pushes are held to quotas.
     pub quota: QuotaSettings,
+    /// Whether blob downloads are redirected to a URL the blob store signs, where it can
+    /// (Quay's direct download: `FEATURE_PROXY_STORAGE` false, object storage), so that
+    /// the bytes do not pass through the registry.
+    pub direct_download: bool,
 }
 
 impl Default for RegistrySettings {
@@ -72,6 +76,7 @@ impl Default for RegistrySettings {
             expiration_limits: ExpirationLimits::default(),
             immutable_tags: false,
             quota: QuotaSettings::default(),
+            direct_download: false,
         }
     }
 }
@@ -125,7 +130,18 @@ pub enum BlobRead {
         /// The blob.
         blob: BlobInfo,
     },
+    /// The client downloads it from the blob store itself, at this signed URL (its `Range`
+    /// header goes along).
+    Elsewhere {
+        /// The blob.
+        blob: BlobInfo,
+        /// Where.
+        url: String,
+    },
 }
+
+/// How long a direct download URL stays valid.
+const DIRECT_DOWNLOAD_MS: u64 = 10 * 60 * 1000;
 
 /// Whether the registry can reach its stores.
 #[derive(Debug)]
@@ -304,6 +320,11 @@ impl Registry {
         range_header: Option<&str>,
     ) -> Result<BlobRead> {
         let blob = self.blob(path, digest).await?;
+        if self.settings.direct_download
+            && let Some(url) = self.blobs.download_url(digest, DIRECT_DOWNLOAD_MS).await?
+        {
+            return Ok(BlobRead::Elsewhere { blob, url });
+        }
         let request = range_header.map_or(RangeRequest::Whole, |header| {
             RangeRequest::parse(header, blob.size)
         });

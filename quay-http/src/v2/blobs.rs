@@ -58,6 +58,10 @@ impl Request {
                 .status(StatusCode::RANGE_NOT_SATISFIABLE)
                 .header(header::CONTENT_RANGE, format!("bytes */{}", blob.size))
                 .body(Body::empty()),
+            BlobRead::Elsewhere { blob, url } => blob_response(&blob)
+                .status(StatusCode::TEMPORARY_REDIRECT)
+                .header(header::LOCATION, url)
+                .body(Body::empty()),
         };
         Ok(response.map_err(Error::storage)?)
     }
