@@ -12,6 +12,7 @@ mod config;
 mod deployment;
 mod quota;
 mod serve;
+mod tls;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;

@@ -6,13 +6,16 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use axum::serve::ListenerExt;
+use axum::extract::connect_info::Connected;
+use axum::serve::{IncomingStream, Listener, ListenerExt};
 use quay_auth::PermissionAuthorizer;
 use quay_http::{AppState, Tenancy, TenancySettings};
+use tokio::net::TcpStream;
 
 use crate::ServeArgs;
 use crate::collect;
 use crate::deployment::Deployment;
+use crate::tls;
 
 /// How often the auto-prune policies run (Quay's worker polls every 30 seconds).
 const PRUNE_FREQUENCY: Duration = Duration::from_secs(30);
@@ -60,34 +63,66 @@ pub(crate) async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         tokio::spawn(collect::run_pruner(registry.clone(), PRUNE_FREQUENCY));
     }
     let mut state = AppState::new(registry, Arc::new(authorizer)).with_tenancy(tenancy);
+    if let Some(scheme) = &deployment.config.preferred_url_scheme {
+        state = state.with_scheme(scheme);
+    }
     if let Some(url) = deployment.config.public_url() {
         state = state.with_public_url(&url);
     }
 
+    let tls = match (
+        &args.location.config,
+        &deployment.config.preferred_url_scheme,
+    ) {
+        (Some(config), Some(scheme)) if scheme == "https" => tls::certificate_files(config)
+            .map(|(cert, key)| tls::server_config(&cert, &key))
+            .transpose()?,
+        _ => None,
+    };
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("listening on {}", args.listen))?;
     let address = listener.local_addr()?;
     tracing::info!(
         %address,
+        tls = tls.is_some(),
         database = %deployment.database,
         storage = %deployment.storage,
         "registry listening"
     );
-    let listener = listener.tap_io(|stream| {
-        // Responses are small and written whole; waiting to coalesce them only adds latency.
+    let app = quay_http::router(state);
+    // Responses are small and written whole; coalescing them only adds latency.
+    let no_delay = |stream: &TcpStream| {
         if let Err(error) = stream.set_nodelay(true) {
             tracing::debug!(%error, "TCP_NODELAY not set");
         }
-    });
-    let app = quay_http::router(state).into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .context("serving")?;
+    };
+    match tls {
+        Some(config) => {
+            let listener = tls::TlsListener::new(listener, config)?
+                .tap_io(move |stream| no_delay(stream.get_ref().0));
+            run(listener, app).await?;
+        }
+        None => run(listener.tap_io(move |stream| no_delay(stream)), app).await?,
+    }
     backend.pull_log.close().await;
     tracing::info!("registry stopped");
     Ok(())
+}
+
+/// Serves `app` on `listener` until SIGTERM or Ctrl-C, finishing the requests in flight.
+async fn run<L>(listener: L, app: axum::Router) -> anyhow::Result<()>
+where
+    L: Listener<Addr = SocketAddr>,
+    SocketAddr: for<'a> Connected<IncomingStream<'a, L>>,
+{
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await
+    .context("serving")
 }
 
 /// Resolves on SIGTERM or Ctrl-C.

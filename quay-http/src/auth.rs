@@ -73,7 +73,7 @@ impl AppState {
         scope: Option<(&RepositoryPath, &str)>,
     ) -> String {
         let host = self.host(headers);
-        let scheme = self.public.as_ref().map_or("http", |public| &public.scheme);
+        let scheme = &self.scheme;
         let mut challenge =
             format!("Bearer realm=\"{scheme}://{host}/v2/auth\",service=\"{host}\"");
         if let Some((repository, actions)) = scope {

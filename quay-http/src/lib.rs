@@ -110,6 +110,8 @@ pub struct AppState {
     authorizer: Arc<dyn Authorizer>,
     tenancy: Option<Arc<Tenancy>>,
     public: Option<PublicAddress>,
+    /// How clients reach the registry (`PREFERRED_URL_SCHEME`), also without a public host.
+    scheme: Arc<str>,
 }
 
 impl AppState {
@@ -120,7 +122,16 @@ impl AppState {
             authorizer,
             tenancy: None,
             public: None,
+            scheme: "http".into(),
         }
+    }
+
+    /// Clients reach the registry over `scheme` (`http` or `https`, Quay's
+    /// `PREFERRED_URL_SCHEME`): the token service's URL in challenges says so even where no
+    /// public host is configured.
+    pub fn with_scheme(mut self, scheme: &str) -> Self {
+        self.scheme = scheme.into();
+        self
     }
 
     /// Adds accounts: credentials are checked, registry tokens issued, and `/api/v1`
@@ -141,14 +152,12 @@ impl AppState {
             scheme: scheme.into(),
             host: host.into(),
         });
-        self
+        self.with_scheme(scheme)
     }
 
     /// Whether clients reach the registry over HTTPS (cookies are then `Secure`).
     fn is_https(&self) -> bool {
-        self.public
-            .as_ref()
-            .is_some_and(|public| &*public.scheme == "https")
+        &*self.scheme == "https"
     }
 
     /// `path` as a URL for a header.

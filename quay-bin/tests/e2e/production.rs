@@ -247,3 +247,121 @@ fn two_nodes_on_postgresql_and_s3_serve_each_others_pushes_and_uploads() {
         assert!(blob.ends_with("third chunk"), "{node}: {blob}");
     }
 }
+
+/// Makes a certificate authority and, signed by it, a certificate for 127.0.0.1 as Quay
+/// expects it next to its config (`ssl.cert`, `ssl.key`); the authority's certificate goes
+/// into `trust` as `ca.crt`, where skopeo looks for it.
+fn test_certificates(config_dir: &Path, trust: &Path) {
+    std::fs::create_dir_all(trust).unwrap();
+    let ca_key = config_dir.join("ca.key");
+    let ca = trust.join("ca.crt");
+    let request = config_dir.join("server.csr");
+    let extensions = config_dir.join("san.cnf");
+    std::fs::write(&extensions, "subjectAltName=IP:127.0.0.1\n").unwrap();
+    let path = |path: &Path| path.to_str().unwrap().to_string();
+    let ec = [
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+    ];
+    let mut authority = vec!["req", "-x509", "-days", "1", "-subj", "/CN=quay test CA"];
+    authority.extend(ec);
+    let (ca_key_path, ca_path) = (path(&ca_key), path(&ca));
+    authority.extend(["-keyout", &ca_key_path, "-out", &ca_path]);
+    run("openssl", &authority);
+    let (key_path, request_path) = (path(&config_dir.join("ssl.key")), path(&request));
+    let mut server = vec!["req", "-subj", "/CN=127.0.0.1"];
+    server.extend(ec);
+    server.extend(["-keyout", &key_path, "-out", &request_path]);
+    run("openssl", &server);
+    let (cert_path, extensions_path) = (path(&config_dir.join("ssl.cert")), path(&extensions));
+    run(
+        "openssl",
+        &[
+            "x509",
+            "-req",
+            "-days",
+            "1",
+            "-in",
+            &request_path,
+            "-CA",
+            &ca_path,
+            "-CAkey",
+            &ca_key_path,
+            "-CAcreateserial",
+            "-extfile",
+            &extensions_path,
+            "-out",
+            &cert_path,
+        ],
+    );
+}
+
+#[test]
+fn https_with_quays_ssl_files_serves_skopeo_trusting_the_ca() {
+    if !have("skopeo") || !have("openssl") {
+        return;
+    }
+    let work = tempfile::tempdir().unwrap();
+    let config_dir = work.path().join("conf");
+    let trust = work.path().join("trust");
+    std::fs::create_dir_all(&config_dir).unwrap();
+    test_certificates(&config_dir, &trust);
+    let config = config_dir.join("config.yaml");
+    std::fs::write(&config, "PREFERRED_URL_SCHEME: https\n").unwrap();
+    let quay = Quay::start(
+        &work.path().join("data"),
+        &["--config", config.to_str().unwrap()],
+        &[],
+    );
+
+    let mut layout = Layout::new(&work.path().join("source"));
+    let image = layout.image("amd64", &[noise(70, 50_000)]);
+    layout.tag("v1", image);
+    let remote = format!("docker://{}/{USER}/secure:v1", quay.address);
+    let trust_dir = trust.to_str().unwrap();
+    let cache = work.path().join("skopeo-home");
+    skopeo(
+        &cache,
+        &[
+            "copy",
+            "-q",
+            "--dest-cert-dir",
+            trust_dir,
+            "--dest-creds",
+            CREDS,
+            "--preserve-digests",
+            &format!("oci:{}:v1", layout.dir.display()),
+            &remote,
+        ],
+    );
+    let out = work.path().join("out");
+    skopeo(
+        &cache,
+        &[
+            "copy",
+            "-q",
+            "--src-cert-dir",
+            trust_dir,
+            "--src-creds",
+            CREDS,
+            "--preserve-digests",
+            &remote,
+            &format!("oci:{}:v1", out.display()),
+        ],
+    );
+    assert_eq!(
+        layout_contents(&out, "v1"),
+        layout_contents(&layout.dir, "v1")
+    );
+    // The certificate is checked: without the authority, skopeo refuses the server.
+    let untrusted = skopeo_output(&cache, &["inspect", "--creds", CREDS, &remote]);
+    assert!(!untrusted.status.success());
+    assert!(
+        String::from_utf8_lossy(&untrusted.stderr).contains("certificate"),
+        "{}",
+        String::from_utf8_lossy(&untrusted.stderr)
+    );
+}
