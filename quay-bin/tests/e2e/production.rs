@@ -1,12 +1,17 @@
 //! Several `quay-bin` nodes on PostgreSQL and S3-compatible storage, as Quay is deployed
 //! beyond one machine: what one node is given, the other serves.
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use sea_orm::ConnectionTrait;
 
 use crate::services::{
     S3Server, create_postgres_database, drop_postgres_database, postgres_uri, unavailable,
 };
 use crate::support::*;
+use crate::time_machine::{LINK_SECONDS, live_tags_pull_whole, push_retag_and_delete};
 
 /// A PostgreSQL database and an S3 bucket of one test, and the Quay config naming them
 /// (the bucket as a `RadosGWStorage` location, as a Ceph deployment would).
@@ -68,6 +73,53 @@ impl Services {
     /// A node on these services, with its own (unused) data directory.
     fn node(&self, data_dir: &Path) -> Quay {
         Quay::start(data_dir, &["--config", self.config.to_str().unwrap()], &[])
+    }
+}
+
+impl Services {
+    /// The hex digests of the blobs in the bucket.
+    fn stored_blobs(&self) -> BTreeSet<String> {
+        let storage = self.s3.storage();
+        self.runtime.block_on(async {
+            let listed = storage
+                .operator()
+                .list_with("sha256/")
+                .recursive(true)
+                .await
+                .unwrap();
+            listed
+                .iter()
+                .filter(|entry| entry.metadata().is_file())
+                .filter_map(|entry| entry.path().rsplit('/').next().map(str::to_string))
+                .collect()
+        })
+    }
+
+    /// Manifests without a tag, blobs and tags in the database.
+    fn counts(&self) -> [usize; 3] {
+        let uri = postgres_uri(&self.database);
+        self.runtime.block_on(async {
+            let db = sea_orm::Database::connect(&uri).await.unwrap();
+            let mut counts = [0; 3];
+            for (count, sql) in counts.iter_mut().zip([
+                "SELECT COUNT(*) AS n FROM manifest m \
+                 WHERE NOT EXISTS (SELECT 1 FROM tag t WHERE t.manifest_id = m.id)",
+                "SELECT COUNT(*) AS n FROM blob",
+                "SELECT COUNT(*) AS n FROM tag",
+            ]) {
+                let row = db
+                    .query_one_raw(sea_orm::Statement::from_string(
+                        sea_orm::DbBackend::Postgres,
+                        sql,
+                    ))
+                    .await
+                    .unwrap()
+                    .unwrap();
+                let n: i64 = row.try_get("", "n").unwrap();
+                *count = usize::try_from(n).unwrap();
+            }
+            counts
+        })
     }
 }
 
@@ -363,5 +415,72 @@ fn https_with_quays_ssl_files_serves_skopeo_trusting_the_ca() {
         String::from_utf8_lossy(&untrusted.stderr).contains("certificate"),
         "{}",
         String::from_utf8_lossy(&untrusted.stderr)
+    );
+}
+
+#[test]
+fn collection_on_both_nodes_while_clients_push_loses_nothing() {
+    if !have("skopeo") || !have("curl") {
+        return;
+    }
+    let work = tempfile::tempdir().unwrap();
+    let Some(services) = Services::start(work.path()) else {
+        return;
+    };
+    let config = services.config.to_str().unwrap();
+    let env = [
+        ("GARBAGE_COLLECTION_FREQUENCY", "1"),
+        ("PUSH_TEMP_TAG_EXPIRATION_SEC", LINK_SECONDS),
+    ];
+    let (first_dir, second_dir) = (work.path().join("first"), work.path().join("second"));
+    let first = Quay::start(&first_dir, &["--config", config], &env);
+    let second = Quay::start(&second_dir, &["--config", config], &env);
+    let token = run_quay(
+        &[
+            "token",
+            "create",
+            "--user",
+            USER,
+            "--config",
+            config,
+            "--data-dir",
+            first_dir.to_str().unwrap(),
+        ],
+        &[],
+    );
+    let token = String::from_utf8(token.stdout).unwrap().trim().to_string();
+    api_ok(
+        &first.address,
+        &token,
+        "PUT",
+        "/api/v1/user/",
+        Some(serde_json::json!({ "tag_expiration_s": 0 })),
+    );
+
+    // Both nodes collect every second while the clients push through both.
+    let live = push_retag_and_delete(work.path(), &[&first.address, &second.address]);
+    std::thread::sleep(Duration::from_secs(5));
+    let collected = run_quay(
+        &[
+            "gc",
+            "--once",
+            "--config",
+            config,
+            "--data-dir",
+            first_dir.to_str().unwrap(),
+        ],
+        &[("PUSH_TEMP_TAG_EXPIRATION_SEC", LINK_SECONDS)],
+    );
+    assert!(collected.status.success(), "{collected:?}");
+    let expected = live_tags_pull_whole(work.path(), &second.address, &live);
+
+    // The bucket holds exactly the live images' blobs; the database only tagged manifests.
+    let stored = services.stored_blobs();
+    assert_eq!(stored, expected);
+    let counts = services.counts();
+    assert_eq!(
+        counts,
+        [0, expected.len(), live.len()],
+        "untagged manifests, blobs, tags"
     );
 }

@@ -11,14 +11,14 @@ use serde_json::json;
 
 use crate::support::*;
 
-const CLIENTS: u8 = 3;
+pub(crate) const CLIENTS: u8 = 3;
 const ROUNDS: u8 = 6;
 /// Upload links and untagged manifests live this long: short, so that the final
 /// collection may reclaim everything a deleted image uploaded.
-const LINK_SECONDS: &str = "3";
+pub(crate) const LINK_SECONDS: &str = "3";
 
 /// What a tag was pushed with: the manifest's digest and the layout's blobs.
-type Pushed = (String, Vec<String>);
+pub(crate) type Pushed = (String, Vec<String>);
 
 /// `quay-bin gc` collecting in a loop, stopped on drop.
 struct CollectorLoop(Child);
@@ -85,14 +85,60 @@ fn collection_on_two_processes_while_clients_push_loses_nothing() {
     );
     let collector = CollectorLoop::start(&data);
 
-    // Every client pushes images sharing layers with everybody's, moves its two tags
-    // between them and deletes one now and then. What each tag should hold at the end:
+    let live = push_retag_and_delete(work.path(), &[&quay.address]);
+    drop(collector);
+
+    // A last collection once every upload link of the run has lapsed.
+    std::thread::sleep(Duration::from_secs(5));
+    let output = run_quay(
+        &["gc", "--once", "--data-dir", data.to_str().unwrap()],
+        &[("PUSH_TEMP_TAG_EXPIRATION_SEC", LINK_SECONDS)],
+    );
+    assert!(output.status.success(), "{output:?}");
+    let expected_blobs = live_tags_pull_whole(work.path(), &quay.address, &live);
+
+    // Nothing is left that nothing references: in storage, only the live images' blobs;
+    // in the database, only manifests a tag holds.
+    let mut stored = BTreeSet::new();
+    for prefix in std::fs::read_dir(data.join("storage/sha256")).unwrap() {
+        for blob in std::fs::read_dir(prefix.unwrap().path()).unwrap() {
+            stored.insert(blob.unwrap().file_name().to_string_lossy().into_owned());
+        }
+    }
+    assert_eq!(stored, expected_blobs);
+    let counts = run(
+        "python3",
+        &[
+            "-c",
+            "import sqlite3, sys\n\
+             db = sqlite3.connect(sys.argv[1])\n\
+             q = lambda sql: db.execute(sql).fetchone()[0]\n\
+             print(q('SELECT COUNT(*) FROM manifest m WHERE NOT EXISTS \
+                      (SELECT 1 FROM tag t WHERE t.manifest_id = m.id)'),\n\
+                   q('SELECT COUNT(*) FROM blob'),\n\
+                   q('SELECT COUNT(*) FROM tag'))",
+            data.join("quay.db").to_str().unwrap(),
+        ],
+    );
+    let counts: Vec<usize> = counts
+        .split_whitespace()
+        .map(|n| n.parse().unwrap())
+        .collect();
+    assert_eq!(counts[0], 0, "manifests without a tag remain");
+    assert_eq!(counts[1], expected_blobs.len(), "blob rows");
+    assert_eq!(counts[2], live.len(), "tag rows: only the alive ones");
+}
+
+/// [`CLIENTS`] skopeo clients push images sharing layers with everybody's through the
+/// registries at `addresses` (client *n* through the *n*th, round robin), move their two
+/// tags between them and delete one now and then; what each tag should hold at the end.
+pub(crate) fn push_retag_and_delete(work: &Path, addresses: &[&str]) -> BTreeMap<String, Pushed> {
     let live: Arc<Mutex<BTreeMap<String, Pushed>>> = Arc::default();
     let shared: Vec<Vec<u8>> = (0..3).map(|i| noise(100 + i, 50_000)).collect();
-    let address = quay.address.clone();
     std::thread::scope(|scope| {
         for client in 0..CLIENTS {
-            let (work, address, live, shared) = (work.path(), &address, &live, &shared);
+            let address = addresses[usize::from(client) % addresses.len()];
+            let (live, shared) = (&live, &shared);
             scope.spawn(move || {
                 let cache = work.join(format!("skopeo-{client}"));
                 skopeo_login(&cache, address);
@@ -126,33 +172,27 @@ fn collection_on_two_processes_while_clients_push_loses_nothing() {
             });
         }
     });
-    drop(collector);
+    let live = live.lock().unwrap().clone();
+    assert!(!live.is_empty());
+    live
+}
 
-    // A last collection once every upload link of the run has lapsed.
-    std::thread::sleep(Duration::from_secs(5));
-    let output = run_quay(
-        &["gc", "--once", "--data-dir", data.to_str().unwrap()],
-        &[("PUSH_TEMP_TAG_EXPIRATION_SEC", LINK_SECONDS)],
-    );
-    assert!(output.status.success(), "{output:?}");
-
-    // Every live tag pulls completely, with the digests it was pushed with.
-    let live = live.lock().unwrap();
-    let cache = work.path().join("skopeo-check");
-    skopeo_login(&cache, &quay.address);
+/// Every tag of `live` pulls completely from `address`, with the digests it was pushed
+/// with; the blobs (configs and layers) that storage must hold for them.
+pub(crate) fn live_tags_pull_whole(
+    work: &Path,
+    address: &str,
+    live: &BTreeMap<String, Pushed>,
+) -> BTreeSet<String> {
+    let cache = work.join("skopeo-check");
+    skopeo_login(&cache, address);
     let mut expected_blobs = BTreeSet::new();
-    for (name, (digest, blobs)) in live.iter() {
-        let out = work.path().join(format!("pulled-{name}"));
-        skopeo(
+    for (name, (digest, blobs)) in live {
+        let out = work.join(format!("pulled-{name}"));
+        pull(
             &cache,
-            &[
-                "copy",
-                "-q",
-                "--src-tls-verify=false",
-                "--preserve-digests",
-                &format!("docker://{}/ns/app:{name}", quay.address),
-                &format!("oci:{}:{name}", out.display()),
-            ],
+            &format!("docker://{address}/ns/app:{name}"),
+            &format!("oci:{}:{name}", out.display()),
         );
         let (pulled, pulled_digest) = layout_contents(&out, name);
         assert_eq!(&pulled_digest, digest, "{name}");
@@ -163,38 +203,7 @@ fn collection_on_two_processes_while_clients_push_loses_nothing() {
         // The layout holds the manifest too; storage holds only configs and layers.
         expected_blobs.extend(blobs.iter().filter(|blob| **blob != digest[7..]).cloned());
     }
-    assert!(!live.is_empty());
-
-    // Nothing is left that nothing references: in storage, only the live images' blobs;
-    // in the database, only manifests a tag holds.
-    let mut stored = BTreeSet::new();
-    for prefix in std::fs::read_dir(data.join("storage/sha256")).unwrap() {
-        for blob in std::fs::read_dir(prefix.unwrap().path()).unwrap() {
-            stored.insert(blob.unwrap().file_name().to_string_lossy().into_owned());
-        }
-    }
-    assert_eq!(stored, expected_blobs);
-    let counts = run(
-        "python3",
-        &[
-            "-c",
-            "import sqlite3, sys\n\
-             db = sqlite3.connect(sys.argv[1])\n\
-             q = lambda sql: db.execute(sql).fetchone()[0]\n\
-             print(q('SELECT COUNT(*) FROM manifest m WHERE NOT EXISTS \
-                      (SELECT 1 FROM tag t WHERE t.manifest_id = m.id)'),\n\
-                   q('SELECT COUNT(*) FROM blob'),\n\
-                   q('SELECT COUNT(*) FROM tag'))",
-            data.join("quay.db").to_str().unwrap(),
-        ],
-    );
-    let counts: Vec<usize> = counts
-        .split_whitespace()
-        .map(|n| n.parse().unwrap())
-        .collect();
-    assert_eq!(counts[0], 0, "manifests without a tag remain");
-    assert_eq!(counts[1], expected_blobs.len(), "blob rows");
-    assert_eq!(counts[2], live.len(), "tag rows: only the alive ones");
+    expected_blobs
 }
 
 /// `skopeo copy` of tag `from` of `layout` to the registry's `destination` (`host/repo:tag`).
