@@ -13,6 +13,7 @@ use std::path::Path;
 
 use async_trait::async_trait;
 use futures::{StreamExt, TryStreamExt};
+use opendal::layers::RetryLayer;
 use opendal::{ErrorKind, Operator};
 use quay_core::ports::{BlobStore, ByteSource, ByteStream, UploadStore, WrittenPart};
 use quay_core::range::ByteRange;
@@ -94,7 +95,10 @@ impl ObjectStorage {
             }
             _ => builder = builder.skip_signature(),
         }
-        Ok(Self::new(Operator::new(builder)?, S3_CHUNK))
+        // Object stores answer a request now and then with a temporary failure (S3's 500
+        // and 503 "slow down"); OpenDAL retries those, with backoff, before we see them.
+        let operator = Operator::new(builder)?.layer(RetryLayer::new().with_jitter());
+        Ok(Self::new(operator, S3_CHUNK))
     }
 
     /// Storage in memory, for tests and ephemeral registries.

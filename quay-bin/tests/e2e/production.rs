@@ -484,3 +484,109 @@ fn collection_on_both_nodes_while_clients_push_loses_nothing() {
         "untagged manifests, blobs, tags"
     );
 }
+
+/// Concurrent clients of the bounded load test, and images each pushes.
+const LOAD_CLIENTS: usize = 6;
+const LOAD_IMAGES: usize = 4;
+/// Manifest reads per node in the load test, over one connection each.
+const LOAD_READS: usize = 500;
+
+#[test]
+fn a_bounded_load_across_both_nodes_loses_nothing() {
+    if !have("skopeo") || !have("curl") {
+        return;
+    }
+    let work = tempfile::tempdir().unwrap();
+    let Some(services) = Services::start(work.path()) else {
+        return;
+    };
+    let nodes = [
+        services.node(&work.path().join("first")),
+        services.node(&work.path().join("second")),
+    ];
+    let addresses: Vec<&str> = nodes.iter().map(|node| node.address.as_str()).collect();
+    let shared = noise(90, 200_000);
+    let timed = |what: &str, count: usize, work: &dyn Fn()| {
+        let started = std::time::Instant::now();
+        work();
+        let seconds = started.elapsed().as_secs_f64();
+        report(&format!(
+            "load: {count} {what} in {seconds:.2} s, {:.1}/s",
+            count as f64 / seconds
+        ));
+    };
+
+    // Every client pushes its images through one node and pulls them through the other.
+    let pushed = std::sync::Mutex::new(Vec::new());
+    timed("pushes", LOAD_CLIENTS * LOAD_IMAGES, &|| {
+        std::thread::scope(|scope| {
+            for client in 0..LOAD_CLIENTS {
+                let (work, shared, pushed) = (work.path(), &shared, &pushed);
+                let address = addresses[client % 2];
+                scope.spawn(move || {
+                    let cache = work.join(format!("load-{client}"));
+                    skopeo_login(&cache, address);
+                    let mut layout = Layout::new(&work.join(format!("load-layout-{client}")));
+                    for image in 0..LOAD_IMAGES {
+                        let own = noise(u8::try_from(client * 16 + image).unwrap(), 30_000);
+                        let descriptor = layout.image("amd64", &[shared.clone(), own]);
+                        let tag = format!("c{client}-{image}");
+                        layout.tag(&tag, descriptor);
+                        try_copy(
+                            &cache,
+                            &format!("oci:{}:{tag}", layout.dir.display()),
+                            &format!("docker://{address}/{USER}/load:{tag}"),
+                        )
+                        .unwrap();
+                        let digest = layout_contents(&layout.dir, &tag).1;
+                        pushed.lock().unwrap().push((client, tag, digest));
+                    }
+                });
+            }
+        });
+    });
+    let pushed = pushed.into_inner().unwrap();
+    timed("pulls", pushed.len(), &|| {
+        std::thread::scope(|scope| {
+            for chunk in pushed.chunks(LOAD_IMAGES) {
+                let (work, addresses) = (work.path(), &addresses);
+                scope.spawn(move || {
+                    for (client, tag, digest) in chunk {
+                        let address = addresses[(client + 1) % 2];
+                        let cache = work.join(format!("load-pull-{client}"));
+                        skopeo_login(&cache, address);
+                        let out = work.join(format!("load-out-{tag}"));
+                        pull(
+                            &cache,
+                            &format!("docker://{address}/{USER}/load:{tag}"),
+                            &format!("oci:{}:{tag}", out.display()),
+                        );
+                        assert_eq!(&layout_contents(&out, tag).1, digest, "{tag}");
+                    }
+                });
+            }
+        });
+    });
+
+    // Manifest reads on both nodes at once, every answer a 200.
+    let (_, tag, _) = &pushed[0];
+    timed("manifest GETs", 2 * LOAD_READS, &|| {
+        std::thread::scope(|scope| {
+            for address in &addresses {
+                scope.spawn(move || {
+                    let url = format!("http://{address}/v2/{USER}/load/manifests/{tag}");
+                    // One connection for all of them; each answer's body is discarded.
+                    let mut args = vec!["-s", "-u", CREDS, "-w", "%{http_code}\n"];
+                    for _ in 0..LOAD_READS {
+                        args.extend(["-o", "/dev/null", url.as_str()]);
+                    }
+                    let codes = run("curl", &args);
+                    assert_eq!(
+                        codes.lines().filter(|code| *code == "200").count(),
+                        LOAD_READS
+                    );
+                });
+            }
+        });
+    });
+}

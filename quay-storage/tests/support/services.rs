@@ -158,7 +158,11 @@ impl S3Server {
 
 impl Drop for S3Server {
     fn drop(&mut self) {
-        let _ = self.child.kill();
+        // SIGTERM, which `timeout` passes on to moto; a SIGKILL would kill `timeout` alone
+        // and leave moto running.
+        let _ = std::process::Command::new("kill")
+            .arg(self.child.id().to_string())
+            .status();
         let _ = self.child.wait();
     }
 }
