@@ -16,7 +16,7 @@ use std::collections::HashMap;
 
 use quay_core::Error;
 use quay_core::names::Namespace;
-use quay_core::ports::{Notification, Repository, RepositoryId};
+use quay_core::ports::{Notification, RegistrySize, Repository, RepositoryId};
 use quay_core::quota::{LimitKind, NamespaceQuota, human_size, parse_size};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -158,6 +158,18 @@ pub(crate) struct RegistrySizeView {
     last_ran: Option<i64>,
     queued: bool,
     running: bool,
+}
+
+impl From<RegistrySize> for RegistrySizeView {
+    /// Computed on request, never queued.
+    fn from(size: RegistrySize) -> Self {
+        Self {
+            size_bytes: size.bytes,
+            last_ran: size.computed_ms,
+            queued: false,
+            running: false,
+        }
+    }
 }
 
 /// An in-app notification.
@@ -325,25 +337,32 @@ impl Api {
         own_namespace(self, &principal.name).await
     }
 
+    /// A namespace's own quota.
+    fn own_quota_view(&self, quota: NamespaceQuota) -> QuotaView {
+        QuotaView {
+            id: Some(quota.id),
+            limit_bytes: quota.limit_bytes,
+            limit: human_size(quota.limit_bytes),
+            default_config: false,
+            limits: quota
+                .limits
+                .into_iter()
+                .map(|(id, limit)| LimitView {
+                    id: Some(id),
+                    kind: limit.kind.as_str().into(),
+                    limit_percent: limit.threshold_percent,
+                })
+                .collect(),
+            default_config_exists: self.tenancy.settings.quota.system_reject_bytes > 0,
+        }
+    }
+
+    /// The quota a namespace works under: its own, or the system default as a synthetic
+    /// quota with one Reject limit at 100 %, or none.
     fn quota_view(&self, quota: Option<NamespaceQuota>) -> Option<QuotaView> {
         let system = self.tenancy.settings.quota.system_reject_bytes;
         match quota {
-            Some(quota) => Some(QuotaView {
-                id: Some(quota.id),
-                limit_bytes: quota.limit_bytes,
-                limit: human_size(quota.limit_bytes),
-                default_config: false,
-                limits: quota
-                    .limits
-                    .into_iter()
-                    .map(|(id, limit)| LimitView {
-                        id: Some(id),
-                        kind: limit.kind.as_str().into(),
-                        limit_percent: limit.threshold_percent,
-                    })
-                    .collect(),
-                default_config_exists: system > 0,
-            }),
+            Some(quota) => Some(self.own_quota_view(quota)),
             None if system > 0 => Some(QuotaView {
                 id: None,
                 limit_bytes: system,
@@ -367,8 +386,7 @@ impl Api {
 
     async fn one_quota(&self, namespace: &NamespaceRecord, id: i64) -> ApiResult<QuotaView> {
         let quota = self.accounts().quota_by_id(namespace, id).await?;
-        self.quota_view(Some(quota))
-            .ok_or_else(|| HttpError::UnknownEndpoint.into())
+        Ok(self.own_quota_view(quota))
     }
 
     async fn limits(&self, namespace: &NamespaceRecord, id: i64) -> ApiResult<Vec<LimitView>> {
@@ -883,12 +901,7 @@ async fn registry_size(
     api.require_quota()?;
     caller.require_superuser(true)?;
     let size = api.accounts().registry_size().await?;
-    Ok(axum::Json(RegistrySizeView {
-        size_bytes: size.bytes,
-        last_ran: size.computed_ms,
-        queued: false,
-        running: false,
-    }))
+    Ok(axum::Json(size.into()))
 }
 
 /// Computes the registry's size: the distinct blobs that manifests reference, each once
@@ -902,15 +915,7 @@ async fn compute_registry_size(
     api.require_quota()?;
     caller.require_superuser(false)?;
     let size = api.accounts().compute_registry_size().await?;
-    Ok((
-        StatusCode::CREATED,
-        axum::Json(RegistrySizeView {
-            size_bytes: size.bytes,
-            last_ran: size.computed_ms,
-            queued: false,
-            running: false,
-        }),
-    ))
+    Ok((StatusCode::CREATED, axum::Json(size.into())))
 }
 
 /// The current user's notifications, newest first.
