@@ -56,7 +56,9 @@ async fn open(db_uri: &str, dir: &std::path::Path, quota_on: bool) -> Backend {
             quota,
             ..MetadataOptions::default()
         },
-        quay_storage::ObjectStorage::filesystem(&dir.join("storage")).unwrap(),
+        quay_storage::ObjectStorage::filesystem(&dir.join("storage"))
+            .unwrap()
+            .into(),
         RegistrySettings {
             create_namespace_on_push: true,
             quota,

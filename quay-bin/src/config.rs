@@ -25,6 +25,7 @@ const KNOWN_KEYS: &[&str] = &[
     "DISTRIBUTED_STORAGE_CONFIG",
     "DISTRIBUTED_STORAGE_PREFERENCE",
     "DISTRIBUTED_STORAGE_DEFAULT_LOCATIONS",
+    "FEATURE_STORAGE_REPLICATION",
     "MAXIMUM_LAYER_SIZE",
     "PUSH_TEMP_TAG_EXPIRATION_SEC",
     "SUPER_USERS",
@@ -132,9 +133,21 @@ impl Default for Features {
     }
 }
 
-/// Where blobs are stored.
+/// Where blobs are stored: Quay's `DISTRIBUTED_STORAGE_*` settings.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) enum StorageConfig {
+pub(crate) struct StorageConfig {
+    /// Every location of `DISTRIBUTED_STORAGE_CONFIG` by name: first those of
+    /// `DISTRIBUTED_STORAGE_PREFERENCE` in its order (this node stores new blobs in the
+    /// first), then the others in the order of their names.
+    pub(crate) locations: Vec<(String, LocationConfig)>,
+    /// `DISTRIBUTED_STORAGE_DEFAULT_LOCATIONS`, where every blob is copied, when
+    /// `FEATURE_STORAGE_REPLICATION` is on; empty otherwise.
+    pub(crate) replicate_to: Vec<String>,
+}
+
+/// One storage location.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum LocationConfig {
     /// Quay's `LocalStorage` driver: a directory.
     Local {
         /// `storage_path`.
@@ -155,7 +168,7 @@ pub(crate) struct Config {
     pub(crate) db_uri: Option<String>,
     /// `DB_CONNECTION_ARGS.max_connections`: the pool size.
     pub(crate) db_max_connections: Option<u32>,
-    /// The storage location to use, from `DISTRIBUTED_STORAGE_CONFIG`.
+    /// The storage locations, from `DISTRIBUTED_STORAGE_CONFIG` and its companions.
     pub(crate) storage: Option<StorageConfig>,
     /// `MAXIMUM_LAYER_SIZE`, in bytes.
     pub(crate) maximum_layer_size: Option<u64>,
@@ -436,29 +449,67 @@ fn field<T: DeserializeOwned>(
     }
 }
 
-/// The location named first in `DISTRIBUTED_STORAGE_PREFERENCE` (or the only one) of
-/// `DISTRIBUTED_STORAGE_CONFIG`, whose entries are `name: [Driver, {parameters}]`.
+/// The storage locations of `DISTRIBUTED_STORAGE_CONFIG`, whose entries are
+/// `name: [Driver, {parameters}]`, in the order `DISTRIBUTED_STORAGE_PREFERENCE` gives, and
+/// where `FEATURE_STORAGE_REPLICATION` copies blobs.
 fn storage(values: &BTreeMap<String, Value>) -> anyhow::Result<Option<StorageConfig>> {
     const KEY: &str = "DISTRIBUTED_STORAGE_CONFIG";
-    let Some(locations) =
+    let Some(configured) =
         field::<BTreeMap<String, (String, BTreeMap<String, Value>)>>(values, KEY)?
     else {
         return Ok(None);
     };
+    if configured.is_empty() {
+        bail!("config key {KEY} names no storage location");
+    }
     let preference: Vec<String> =
         field(values, "DISTRIBUTED_STORAGE_PREFERENCE")?.unwrap_or_default();
-    let name = match preference.first() {
-        Some(name) => name.clone(),
-        None if locations.len() == 1 => locations.keys().next().cloned().unwrap_or_default(),
-        None => {
-            bail!("config key DISTRIBUTED_STORAGE_PREFERENCE must name one of several locations")
+    if preference.is_empty() && configured.len() > 1 {
+        bail!("config key DISTRIBUTED_STORAGE_PREFERENCE must name one of several locations");
+    }
+    let known = |key: &str, names: &[String]| -> anyhow::Result<()> {
+        match names.iter().find(|name| !configured.contains_key(*name)) {
+            Some(name) => bail!("config key {KEY} has no location {name:?} (named in {key})"),
+            None => Ok(()),
         }
     };
-    let Some((driver, parameters)) = locations.get(&name) else {
-        bail!(
-            "config key {KEY} has no location {name:?} (named in DISTRIBUTED_STORAGE_PREFERENCE)"
-        );
+    known("DISTRIBUTED_STORAGE_PREFERENCE", &preference)?;
+    let mut order: Vec<&String> = Vec::with_capacity(configured.len());
+    for name in preference.iter().chain(configured.keys()) {
+        if !order.contains(&name) {
+            order.push(name);
+        }
+    }
+    let locations = order
+        .into_iter()
+        .map(|name| Ok((name.clone(), location(name, &configured[name])?)))
+        .collect::<anyhow::Result<_>>()?;
+    let replicate_to = if field(values, "FEATURE_STORAGE_REPLICATION")?.unwrap_or(false) {
+        let defaults: Vec<String> =
+            field(values, "DISTRIBUTED_STORAGE_DEFAULT_LOCATIONS")?.unwrap_or_default();
+        if defaults.is_empty() {
+            bail!(
+                "config key FEATURE_STORAGE_REPLICATION needs DISTRIBUTED_STORAGE_DEFAULT_LOCATIONS: \
+                 the locations every blob is copied to"
+            );
+        }
+        known("DISTRIBUTED_STORAGE_DEFAULT_LOCATIONS", &defaults)?;
+        defaults
+    } else {
+        Vec::new()
     };
+    Ok(Some(StorageConfig {
+        locations,
+        replicate_to,
+    }))
+}
+
+/// Location `name` of `DISTRIBUTED_STORAGE_CONFIG`: its driver and the driver's parameters.
+fn location(
+    name: &str,
+    (driver, parameters): &(String, BTreeMap<String, Value>),
+) -> anyhow::Result<LocationConfig> {
+    const KEY: &str = "DISTRIBUTED_STORAGE_CONFIG";
     let parameter = |key: &str| -> anyhow::Result<Option<String>> {
         parameters
             .get(key)
@@ -477,9 +528,9 @@ fn storage(values: &BTreeMap<String, Value>) -> anyhow::Result<Option<StorageCon
     };
     let root = || -> anyhow::Result<String> { Ok(parameter("storage_path")?.unwrap_or_default()) };
     match driver.as_str() {
-        "LocalStorage" => Ok(Some(StorageConfig::Local {
+        "LocalStorage" => Ok(LocationConfig::Local {
             path: required("storage_path")?.into(),
-        })),
+        }),
         "S3Storage" => {
             // `endpoint_url` names any S3-compatible service; `host` (and `port`) an AWS
             // endpoint, always over HTTPS, as Quay's driver does.
@@ -491,14 +542,14 @@ fn storage(values: &BTreeMap<String, Value>) -> anyhow::Result<Option<StorageCon
                 }),
                 (None, None) => None,
             };
-            Ok(Some(StorageConfig::S3(S3Location {
+            Ok(LocationConfig::S3(S3Location {
                 bucket: required("s3_bucket")?,
                 root: root()?,
                 endpoint,
                 region: parameter("s3_region")?,
                 access_key: parameter("s3_access_key")?,
                 secret_key: parameter("s3_secret_key")?,
-            })))
+            }))
         }
         "RadosGWStorage" => {
             let secure = parameter("is_secure")?.is_none_or(|text| text != "false");
@@ -508,14 +559,14 @@ fn storage(values: &BTreeMap<String, Value>) -> anyhow::Result<Option<StorageCon
                 Some(port) => format!("{scheme}://{host}:{port}"),
                 None => format!("{scheme}://{host}"),
             };
-            Ok(Some(StorageConfig::S3(S3Location {
+            Ok(LocationConfig::S3(S3Location {
                 bucket: required("bucket_name")?,
                 root: root()?,
                 endpoint: Some(endpoint),
                 region: None,
                 access_key: parameter("access_key")?,
                 secret_key: parameter("secret_key")?,
-            })))
+            }))
         }
         other => bail!("config key {KEY}: storage driver {other:?} is not supported"),
     }
@@ -588,8 +639,14 @@ mod tests {
         assert_eq!(config.db_max_connections, Some(4));
         assert_eq!(
             config.storage,
-            Some(StorageConfig::Local {
-                path: "/datastorage/registry".into()
+            Some(StorageConfig {
+                locations: vec![(
+                    "default".into(),
+                    LocationConfig::Local {
+                        path: "/datastorage/registry".into()
+                    }
+                )],
+                replicate_to: Vec::new(),
             })
         );
         assert_eq!(config.maximum_layer_size, Some(20 << 30));
@@ -603,15 +660,15 @@ mod tests {
         )
         .unwrap();
         assert_eq!(
-            s3.storage,
-            Some(StorageConfig::S3(S3Location {
+            only_location(&s3),
+            LocationConfig::S3(S3Location {
                 bucket: "quay_bucket".into(),
                 root: "/datastorage/registry".into(),
                 endpoint: Some("https://s3.us-east-2.amazonaws.com".into()),
                 region: Some("us-east-2".into()),
                 access_key: Some("AKID".into()),
                 secret_key: Some("SECRET".into()),
-            }))
+            })
         );
         let ceph = load(
             "DISTRIBUTED_STORAGE_CONFIG:\n  ceph:\n    - RadosGWStorage\n    - hostname: rgw.local\n      is_secure: 'false'\n      port: 7480\n      access_key: AK\n      secret_key: SK\n      bucket_name: quay\n      storage_path: /registry\n",
@@ -619,16 +676,95 @@ mod tests {
         )
         .unwrap();
         assert_eq!(
-            ceph.storage,
-            Some(StorageConfig::S3(S3Location {
+            only_location(&ceph),
+            LocationConfig::S3(S3Location {
                 bucket: "quay".into(),
                 root: "/registry".into(),
                 endpoint: Some("http://rgw.local:7480".into()),
                 region: None,
                 access_key: Some("AK".into()),
                 secret_key: Some("SK".into()),
-            }))
+            })
         );
+    }
+
+    fn only_location(config: &Config) -> LocationConfig {
+        let storage = config.storage.clone().unwrap();
+        assert_eq!(storage.locations.len(), 1);
+        storage.locations[0].1.clone()
+    }
+
+    const TWO_REGIONS: &str = "DISTRIBUTED_STORAGE_CONFIG:\n  \
+        us: [LocalStorage, {storage_path: /us}]\n  \
+        eu: [LocalStorage, {storage_path: /eu}]\n  \
+        archive: [LocalStorage, {storage_path: /archive}]\n";
+
+    #[test]
+    fn geo_replication_orders_locations_by_preference() {
+        let config = load(
+            &format!(
+                "{TWO_REGIONS}DISTRIBUTED_STORAGE_PREFERENCE: [eu]\n\
+                 DISTRIBUTED_STORAGE_DEFAULT_LOCATIONS: [us, eu]\n\
+                 FEATURE_STORAGE_REPLICATION: true\n"
+            ),
+            &[],
+        )
+        .unwrap();
+        let storage = config.storage.unwrap();
+        let names: Vec<&str> = storage
+            .locations
+            .iter()
+            .map(|(name, _)| name.as_str())
+            .collect();
+        assert_eq!(names, ["eu", "archive", "us"]);
+        assert_eq!(
+            storage.locations[0].1,
+            LocationConfig::Local { path: "/eu".into() }
+        );
+        assert_eq!(storage.replicate_to, ["us", "eu"]);
+
+        // Default locations replicate only with the feature on, as in Quay.
+        let off = load(
+            &format!(
+                "{TWO_REGIONS}DISTRIBUTED_STORAGE_PREFERENCE: [us, eu]\n\
+                 DISTRIBUTED_STORAGE_DEFAULT_LOCATIONS: [us, eu]\n"
+            ),
+            &[],
+        )
+        .unwrap()
+        .storage
+        .unwrap();
+        assert!(off.replicate_to.is_empty());
+        assert_eq!(off.locations[1].0, "eu");
+    }
+
+    #[test]
+    fn geo_replication_names_what_is_wrong() {
+        for (extra, expected) in [
+            (
+                "",
+                "DISTRIBUTED_STORAGE_PREFERENCE must name one of several locations",
+            ),
+            (
+                "DISTRIBUTED_STORAGE_PREFERENCE: [asia]\n",
+                "no location \"asia\" (named in DISTRIBUTED_STORAGE_PREFERENCE)",
+            ),
+            (
+                "DISTRIBUTED_STORAGE_PREFERENCE: [us]\nFEATURE_STORAGE_REPLICATION: true\n",
+                "FEATURE_STORAGE_REPLICATION needs DISTRIBUTED_STORAGE_DEFAULT_LOCATIONS",
+            ),
+            (
+                "DISTRIBUTED_STORAGE_PREFERENCE: [us]\nFEATURE_STORAGE_REPLICATION: true\n\
+                 DISTRIBUTED_STORAGE_DEFAULT_LOCATIONS: [us, mars]\n",
+                "no location \"mars\" (named in DISTRIBUTED_STORAGE_DEFAULT_LOCATIONS)",
+            ),
+        ] {
+            let error = format!(
+                "{:#}",
+                load(&format!("{TWO_REGIONS}{extra}"), &[]).unwrap_err()
+            );
+            assert!(error.contains(expected), "{extra}: {error}");
+        }
     }
 
     #[test]

@@ -13,10 +13,12 @@ use quay_core::duration;
 use quay_core::gc::CollectorSettings;
 use quay_core::permission::{PermissionSettings, Visibility};
 use quay_core::tag::ExpirationLimits;
-use quay_storage::{Backend, MetadataOptions, ObjectStorage, open_registry};
+use quay_storage::{
+    Backend, MetadataOptions, ObjectStorage, StorageLocation, StorageLocations, open_registry,
+};
 
 use crate::Location;
-use crate::config::{Config, StorageConfig};
+use crate::config::{Config, LocationConfig, StorageConfig};
 
 pub(crate) struct Deployment {
     pub(crate) config: Config,
@@ -41,18 +43,12 @@ impl Deployment {
         if let Some(max) = config.db_max_connections {
             metadata_options.max_connections = max;
         }
-        let (objects, storage) = match &config.storage {
-            Some(StorageConfig::S3(s3)) => (
-                ObjectStorage::s3(s3).context("configuring S3 storage")?,
-                format!(
-                    "s3://{}/{} at {}",
-                    s3.bucket,
-                    s3.root,
-                    s3.endpoint.as_deref().unwrap_or("AWS")
-                ),
-            ),
-            Some(StorageConfig::Local { path }) => local_storage(path)?,
-            None => local_storage(&location.data_dir.join("storage"))?,
+        let (locations, storage) = match &config.storage {
+            Some(storage) => configured_storage(storage)?,
+            None => {
+                let path = location.data_dir.join("storage");
+                (local_storage(&path)?.into(), path.display().to_string())
+            }
         };
         let features = &config.features;
         let time_machine = &config.time_machine;
@@ -93,7 +89,7 @@ impl Deployment {
         let backend = open_registry(
             &db_uri,
             &metadata_options,
-            objects,
+            locations,
             settings,
             collector_settings,
         )
@@ -136,11 +132,44 @@ impl Deployment {
     }
 }
 
-/// A local directory for blobs, and how logs name it.
-fn local_storage(path: &Path) -> anyhow::Result<(ObjectStorage, String)> {
-    let objects = ObjectStorage::filesystem(path)
-        .with_context(|| format!("opening storage {}", path.display()))?;
-    Ok((objects, path.display().to_string()))
+/// The configured storage locations, and how logs name them.
+fn configured_storage(config: &StorageConfig) -> anyhow::Result<(StorageLocations, String)> {
+    let mut locations = Vec::with_capacity(config.locations.len());
+    let mut described = Vec::with_capacity(config.locations.len());
+    for (name, location) in &config.locations {
+        let (storage, description) = match location {
+            LocationConfig::S3(s3) => (
+                ObjectStorage::s3(s3)
+                    .with_context(|| format!("configuring S3 storage location {name:?}"))?,
+                format!(
+                    "s3://{}/{} at {}",
+                    s3.bucket,
+                    s3.root,
+                    s3.endpoint.as_deref().unwrap_or("AWS")
+                ),
+            ),
+            LocationConfig::Local { path } => (local_storage(path)?, path.display().to_string()),
+        };
+        locations.push(StorageLocation {
+            name: name.clone(),
+            storage,
+        });
+        described.push(format!("{name}: {description}"));
+    }
+    let replication = match config.replicate_to.as_slice() {
+        [] => String::new(),
+        targets => format!(", replicated to {}", targets.join(", ")),
+    };
+    let storage = StorageLocations {
+        locations,
+        replicate_to: config.replicate_to.clone(),
+    };
+    Ok((storage, format!("{}{replication}", described.join("; "))))
+}
+
+/// A local directory for blobs.
+fn local_storage(path: &Path) -> anyhow::Result<ObjectStorage> {
+    ObjectStorage::filesystem(path).with_context(|| format!("opening storage {}", path.display()))
 }
 
 /// A database URI without its password, for logs.

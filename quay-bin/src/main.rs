@@ -11,6 +11,7 @@ mod collect;
 mod config;
 mod deployment;
 mod quota;
+mod replicate;
 mod serve;
 mod tls;
 
@@ -44,6 +45,20 @@ enum Command {
     /// Storage quota's sizes.
     #[command(subcommand)]
     Quota(QuotaCommand),
+    /// Copies the blobs waiting for geo-replication to every default storage location,
+    /// prints what it copied and exits.
+    Replicate(ReplicateArgs),
+}
+
+/// A replication run.
+#[derive(clap::Args, Clone, Debug)]
+pub(crate) struct ReplicateArgs {
+    #[command(flatten)]
+    location: Location,
+    /// Queues every blob first: those stored before replication was turned on, or before
+    /// a location was added to DISTRIBUTED_STORAGE_DEFAULT_LOCATIONS.
+    #[arg(long)]
+    all: bool,
 }
 
 #[derive(Subcommand)]
@@ -161,6 +176,7 @@ fn main() -> anyhow::Result<()> {
         Command::Token(TokenCommand::Create(args)) => runtime.block_on(admin::create_token(args)),
         Command::Gc(args) => runtime.block_on(collect::gc(args)),
         Command::Prune(args) => runtime.block_on(collect::prune(args)),
+        Command::Replicate(args) => runtime.block_on(replicate::replicate(args)),
         Command::Quota(QuotaCommand::Verify(args)) => {
             if !runtime.block_on(quota::verify(args))? {
                 std::process::exit(1);

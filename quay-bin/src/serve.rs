@@ -15,6 +15,7 @@ use tokio::net::TcpStream;
 use crate::ServeArgs;
 use crate::collect;
 use crate::deployment::Deployment;
+use crate::replicate;
 use crate::tls;
 
 /// How often the auto-prune policies run (Quay's worker polls every 30 seconds).
@@ -27,6 +28,12 @@ pub(crate) async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     if features.garbage_collection {
         let frequency = deployment.config.time_machine.gc_frequency;
         tokio::spawn(collect::run_worker(backend.collector, frequency));
+    }
+    if let Some(replicator) = backend.storage.replicator() {
+        tokio::spawn(replicate::run_worker(
+            replicator,
+            replicate::REPLICATION_POLL,
+        ));
     }
     let authorizer =
         PermissionAuthorizer::new(backend.directory.clone(), deployment.auth_settings.clone());

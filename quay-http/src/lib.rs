@@ -182,7 +182,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v2/auth", get(v2::token::issue))
         .route("/v2/{*path}", axum::routing::any(v2::dispatch))
         .route("/health/instance", get(health::instance))
-        .route("/health/endtoend", get(health::instance))
+        .route("/health/endtoend", get(health::end_to_end))
         .with_state(state);
     api.map_or(registry.clone(), |api| registry.merge(api))
         .layer(axum::middleware::from_fn(access_log::access_log))

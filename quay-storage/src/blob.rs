@@ -15,11 +15,18 @@ use async_trait::async_trait;
 use futures::{StreamExt, TryStreamExt};
 use opendal::layers::RetryLayer;
 use opendal::{ErrorKind, Operator};
-use quay_core::ports::{BlobStore, ByteSource, ByteStream, UploadStore, WrittenPart};
+use quay_core::hash::ContentHasher;
+use quay_core::ports::{
+    BlobStore, ByteSource, ByteStream, LocationHealth, UploadStore, WrittenPart,
+};
 use quay_core::range::ByteRange;
 use quay_core::{Digest, Error};
 
 use crate::error::{OrStorage, StorageError};
+
+/// The name of the location of a store that has only one, as Quay's default configuration
+/// names it.
+pub const SINGLE_LOCATION: &str = "default";
 
 /// Bytes buffered before each write to the filesystem. Bounds memory per upload.
 const FILESYSTEM_CHUNK: usize = 1024 * 1024;
@@ -112,6 +119,74 @@ impl ObjectStorage {
     pub fn operator(&self) -> &Operator {
         &self.operator
     }
+
+    /// Stores `bytes` as blob `digest`, atomically: the blob appears only complete (and,
+    /// with [`Verify::Digest`], only if the bytes hash to `digest`).
+    pub(crate) async fn write_blob(
+        &self,
+        digest: &Digest,
+        mut bytes: ByteStream,
+        verify: Verify,
+    ) -> quay_core::Result<()> {
+        let mut writer = self
+            .operator
+            .writer_with(&blob_path(digest))
+            .chunk(self.chunk_size)
+            .await
+            .or_storage()?;
+        let mut hasher = match verify {
+            Verify::Digest => Some(ContentHasher::new(digest.algorithm())),
+            Verify::Trusted => None,
+        };
+        let mut written = Ok(());
+        while let Some(chunk) = bytes.next().await {
+            written = match chunk {
+                Ok(chunk) => {
+                    if let Some(hasher) = &mut hasher {
+                        hasher.update(&chunk);
+                    }
+                    writer.write(chunk).await.or_storage()
+                }
+                Err(error) => Err(Error::storage(error)),
+            };
+            if written.is_err() {
+                break;
+            }
+        }
+        if written.is_ok()
+            && let Some(hasher) = hasher
+            && let actual = hasher.finish()
+            && actual != *digest
+        {
+            written = Err(Error::DigestMismatch {
+                expected: digest.clone(),
+                actual,
+            });
+        }
+        if let Err(error) = written {
+            // Nothing of the blob appears; the failure to report is the first one.
+            let _ = writer.abort().await;
+            return Err(error);
+        }
+        writer.close().await.or_storage()?;
+        Ok(())
+    }
+
+    /// One cheap read: whether the store answers.
+    pub(crate) async fn check(&self) -> quay_core::Result<()> {
+        let empty = quay_core::hash::digest_of(quay_core::DigestAlgorithm::Sha256, b"");
+        self.blob_size(&empty).await.map(drop)
+    }
+}
+
+/// Whether bytes written as a blob are hashed on the way.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Verify {
+    /// Hash them and keep the blob only if they match its digest: a copy from another
+    /// location, which could have been damaged there.
+    Digest,
+    /// They were verified before: an upload's parts, hashed as they arrived.
+    Trusted,
 }
 
 /// Where a blob's bytes live.
@@ -143,25 +218,25 @@ impl BlobStore for ObjectStorage {
         digest: &Digest,
         range: Option<ByteRange>,
     ) -> quay_core::Result<ByteStream> {
+        let unknown = |error: opendal::Error| match error.kind() {
+            ErrorKind::NotFound => Error::BlobUnknown(digest.clone()),
+            _ => StorageError::from(error).into(),
+        };
+        // Some services look the object up when the reader is made, others (the
+        // filesystem) when its stream is.
         let reader = self
             .operator
             .reader_with(&blob_path(digest))
             .chunk(self.chunk_size)
             // Read the next chunk while the current one is being sent.
             .concurrent(2)
-            .await;
-        let reader = match reader {
-            Ok(reader) => reader,
-            Err(error) if error.kind() == ErrorKind::NotFound => {
-                return Err(Error::BlobUnknown(digest.clone()));
-            }
-            Err(error) => return Err(StorageError::from(error).into()),
-        };
+            .await
+            .map_err(unknown)?;
         let stream = match range {
             Some(range) => reader.into_bytes_stream(range.start..range.end + 1).await,
             None => reader.into_bytes_stream(..).await,
         };
-        Ok(stream.or_storage()?.boxed())
+        Ok(stream.map_err(unknown)?.boxed())
     }
 
     async fn delete_blob(&self, digest: &Digest) -> quay_core::Result<()> {
@@ -185,6 +260,14 @@ impl BlobStore for ObjectStorage {
             .await
             .or_storage()?;
         Ok(Some(signed.uri().to_string()))
+    }
+
+    async fn check_locations(&self) -> Vec<LocationHealth> {
+        vec![LocationHealth {
+            name: SINGLE_LOCATION.into(),
+            preferred: true,
+            status: self.check().await,
+        }]
     }
 }
 
@@ -256,24 +339,8 @@ impl UploadStore for ObjectStorage {
                     .or_storage()?;
             }
             _ => {
-                let mut writer = self
-                    .operator
-                    .writer_with(&target)
-                    .chunk(self.chunk_size)
-                    .await
-                    .or_storage()?;
-                let mut bytes = self.read_parts(upload, parts).await?;
-                while let Some(chunk) = bytes.next().await {
-                    let written = match chunk {
-                        Ok(chunk) => writer.write(chunk).await.or_storage(),
-                        Err(error) => Err(Error::storage(error)),
-                    };
-                    if let Err(error) = written {
-                        let _ = writer.abort().await;
-                        return Err(error);
-                    }
-                }
-                writer.close().await.or_storage()?;
+                let bytes = self.read_parts(upload, parts).await?;
+                self.write_blob(digest, bytes, Verify::Trusted).await?;
             }
         }
         self.discard(upload, parts).await

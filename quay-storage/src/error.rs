@@ -14,6 +14,9 @@ pub enum StorageError {
     /// A database URI names a database this registry cannot use.
     #[error("unsupported database URI {0:?}: use sqlite://PATH or postgresql://...")]
     UnsupportedDatabase(String),
+    /// The storage locations cannot work as configured.
+    #[error("storage locations: {0}")]
+    InvalidLocations(String),
     /// A row holds a value the registry never writes.
     #[error("corrupt metadata: {0}")]
     CorruptMetadata(String),

@@ -5,6 +5,9 @@
 //! - [`SqlMetadata`]: repositories, manifests, tags with their history, uploads in progress,
 //!   accounts, teams, permissions, credentials and the usage log, in SQLite (the embedded default) or PostgreSQL, through SeaORM, with migrations applied
 //!   on connect.
+//! - [`DistributedStorage`]: several storage locations as one store, each node preferring its
+//!   own, with the [`Replicator`] copying every blob to the default locations
+//!   (geo-replication).
 //! - [`CachedMetadata`]: a moka cache in front of the metadata for the hot reads (a tag's
 //!   manifest, a blob's link, a repository's tag list); on PostgreSQL, [`PostgresPeers`]
 //!   keeps the caches of several nodes true to each other's writes.
@@ -18,14 +21,18 @@
 
 mod blob;
 mod cache;
+mod distributed;
 mod error;
 mod meta;
 mod open;
 mod peers;
 mod pull_log;
 
-pub use crate::blob::{ObjectStorage, S3Location, blob_path};
+pub use crate::blob::{ObjectStorage, S3Location, SINGLE_LOCATION, blob_path};
 pub use crate::cache::{CacheChange, CacheOptions, CachedMetadata, Peers};
+pub use crate::distributed::{
+    DistributedStorage, Replicated, Replicator, StorageLocation, StorageLocations,
+};
 pub use crate::error::StorageError;
 pub use crate::meta::{MetadataOptions, SqlMetadata};
 pub use crate::open::{Backend, open_embedded, open_registry};

@@ -9,8 +9,8 @@ use quay_core::{Accounts, Registry, RegistrySettings, Stores};
 
 use crate::peers::PostgresPeers;
 use crate::{
-    CacheOptions, CachedMetadata, MetadataOptions, ObjectStorage, PullLog, SqlMetadata,
-    StorageError,
+    CacheOptions, CachedMetadata, DistributedStorage, MetadataOptions, ObjectStorage, PullLog,
+    SqlMetadata, StorageError, StorageLocations,
 };
 
 /// A registry and tenancy beside it, on the same stores.
@@ -25,22 +25,26 @@ pub struct Backend {
     pub pull_log: Arc<PullLog>,
     /// The garbage collector, for the operator to schedule.
     pub collector: GarbageCollector,
+    /// The blob storage's locations, for the operator to schedule their [`Replicator`]
+    /// (`storage.replicator()`) and to look at.
+    pub storage: DistributedStorage,
 }
 
 /// A registry on the database at `db_uri` (Quay's `DB_URI`; SQLite or PostgreSQL), with the
-/// metadata cache in front, and blobs in `objects`. Starts the pull log's writer on the
-/// current runtime.
+/// metadata cache in front, and blobs in `storage` (one [`ObjectStorage`] converts into
+/// it). Starts the pull log's writer on the current runtime.
 pub async fn open_registry(
     db_uri: &str,
     options: &MetadataOptions,
-    objects: ObjectStorage,
+    storage: StorageLocations,
     settings: RegistrySettings,
     collector_settings: CollectorSettings,
 ) -> Result<Backend, StorageError> {
     let metadata = SqlMetadata::connect(db_uri, options).await?;
     let directory = Arc::new(metadata.clone());
     let pull_log = Arc::new(PullLog::start(directory.clone()));
-    let blobs = Arc::new(objects);
+    let storage = DistributedStorage::new(storage, metadata.clone())?;
+    let blobs = Arc::new(storage.clone());
     let peers = metadata
         .postgres_pool()
         .map(|pool| Arc::new(PostgresPeers::new(pool)));
@@ -72,6 +76,7 @@ pub async fn open_registry(
         directory,
         pull_log,
         collector,
+        storage,
     })
 }
 
@@ -84,7 +89,7 @@ pub async fn open_embedded(
     open_registry(
         &db_uri,
         &MetadataOptions::default(),
-        ObjectStorage::filesystem(&dir.join("storage"))?,
+        ObjectStorage::filesystem(&dir.join("storage"))?.into(),
         settings,
         CollectorSettings::default(),
     )

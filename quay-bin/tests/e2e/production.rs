@@ -5,6 +5,7 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use quay_storage::{ObjectStorage, S3Location};
 use sea_orm::ConnectionTrait;
 
 use crate::services::{
@@ -41,24 +42,15 @@ impl Services {
                 return None;
             }
         };
-        let location = &s3.location;
-        let endpoint = location.endpoint.as_deref().unwrap();
-        let (host, port) = endpoint
-            .trim_start_matches("http://")
-            .rsplit_once(':')
-            .unwrap();
         let config = work.join("config.yaml");
         std::fs::write(
             &config,
             format!(
                 "DB_URI: {}\n\
-                 DISTRIBUTED_STORAGE_CONFIG:\n  ceph:\n    - RadosGWStorage\n    - hostname: {host}\n      port: '{port}'\n      is_secure: 'false'\n      access_key: {}\n      secret_key: {}\n      bucket_name: {}\n      storage_path: {}\n\
+                 DISTRIBUTED_STORAGE_CONFIG:\n{}\
                  DISTRIBUTED_STORAGE_PREFERENCE: [ceph]\n",
                 postgres_uri(&database),
-                location.access_key.as_deref().unwrap(),
-                location.secret_key.as_deref().unwrap(),
-                location.bucket,
-                location.root,
+                radosgw_location("ceph", &s3.location),
             ),
         )
         .unwrap();
@@ -76,23 +68,44 @@ impl Services {
     }
 }
 
+/// A `DISTRIBUTED_STORAGE_CONFIG` entry for `location` as a `RadosGWStorage`, as a Ceph
+/// deployment would name it.
+fn radosgw_location(name: &str, location: &S3Location) -> String {
+    let endpoint = location.endpoint.as_deref().unwrap();
+    let (host, port) = endpoint
+        .trim_start_matches("http://")
+        .rsplit_once(':')
+        .unwrap();
+    format!(
+        "  {name}:\n    - RadosGWStorage\n    - hostname: {host}\n      port: '{port}'\n      is_secure: 'false'\n      access_key: {}\n      secret_key: {}\n      bucket_name: {}\n      storage_path: {}\n",
+        location.access_key.as_deref().unwrap(),
+        location.secret_key.as_deref().unwrap(),
+        location.bucket,
+        location.root,
+    )
+}
+
+/// The hex digests of the blobs in `storage`.
+fn stored_blobs(runtime: &tokio::runtime::Runtime, storage: &ObjectStorage) -> BTreeSet<String> {
+    runtime.block_on(async {
+        let listed = storage
+            .operator()
+            .list_with("sha256/")
+            .recursive(true)
+            .await
+            .unwrap();
+        listed
+            .iter()
+            .filter(|entry| entry.metadata().is_file())
+            .filter_map(|entry| entry.path().rsplit('/').next().map(str::to_string))
+            .collect()
+    })
+}
+
 impl Services {
     /// The hex digests of the blobs in the bucket.
     fn stored_blobs(&self) -> BTreeSet<String> {
-        let storage = self.s3.storage();
-        self.runtime.block_on(async {
-            let listed = storage
-                .operator()
-                .list_with("sha256/")
-                .recursive(true)
-                .await
-                .unwrap();
-            listed
-                .iter()
-                .filter(|entry| entry.metadata().is_file())
-                .filter_map(|entry| entry.path().rsplit('/').next().map(str::to_string))
-                .collect()
-        })
+        stored_blobs(&self.runtime, &self.s3.storage())
     }
 
     /// Manifests without a tag, blobs and tags in the database.
@@ -148,6 +161,31 @@ fn header<'a>(response: &'a str, name: &str) -> &'a str {
         .unwrap_or_else(|| panic!("no {name} in {response}"))
 }
 
+/// Logs skopeo in to both nodes and pushes, through the first, an image of a 3 MiB and a
+/// 20 kB layer (made from `seed`) as `{USER}/{repository}:v1`; skopeo's home and the layout
+/// the image came from.
+fn push_two_layers(
+    work: &Path,
+    nodes: [&Quay; 2],
+    repository: &str,
+    seed: u8,
+) -> (PathBuf, Layout) {
+    let cache = work.join("skopeo-home");
+    for node in nodes {
+        skopeo_login(&cache, &node.address);
+    }
+    let mut layout = Layout::new(&work.join("source"));
+    let image = layout.image("amd64", &[noise(seed, 3 << 20), noise(seed + 1, 20_000)]);
+    layout.tag("v1", image);
+    try_copy(
+        &cache,
+        &format!("oci:{}:v1", layout.dir.display()),
+        &format!("docker://{}/{USER}/{repository}:v1", nodes[0].address),
+    )
+    .unwrap();
+    (cache, layout)
+}
+
 #[test]
 fn two_nodes_on_postgresql_and_s3_serve_each_others_pushes_and_uploads() {
     if !have("skopeo") || !have("curl") {
@@ -171,19 +209,7 @@ fn two_nodes_on_postgresql_and_s3_serve_each_others_pushes_and_uploads() {
     }
 
     // An image pushed through one node pulls, identical, through the other.
-    let cache = work.path().join("skopeo-home");
-    skopeo_login(&cache, &first.address);
-    skopeo_login(&cache, &second.address);
-    let mut layout = Layout::new(&work.path().join("source"));
-    let image = layout.image("amd64", &[noise(60, 3 << 20), noise(61, 20_000)]);
-    layout.tag("v1", image);
-    let source = format!("oci:{}:v1", layout.dir.display());
-    try_copy(
-        &cache,
-        &source,
-        &format!("docker://{}/{USER}/app:v1", first.address),
-    )
-    .unwrap();
+    let (cache, mut layout) = push_two_layers(work.path(), [&first, &second], "app", 60);
     let out = work.path().join("out");
     pull(
         &cache,
@@ -589,4 +615,121 @@ fn a_bounded_load_across_both_nodes_loses_nothing() {
             }
         });
     });
+}
+
+#[test]
+fn geo_replication_serves_what_the_first_location_lost() {
+    if !have("skopeo") || !have("curl") {
+        return;
+    }
+    let work = tempfile::tempdir().unwrap();
+    let Some(services) = Services::start(work.path()) else {
+        return;
+    };
+    // Two regions, as two buckets; each node prefers its own.
+    let us = services.s3.location.clone();
+    let eu = services.s3.another_bucket("quay-eu");
+    let config = |preference: &str| {
+        let path = work.path().join(format!("{preference}.yaml"));
+        std::fs::write(
+            &path,
+            format!(
+                "DB_URI: {}\n\
+                 DISTRIBUTED_STORAGE_CONFIG:\n{}{}\
+                 DISTRIBUTED_STORAGE_PREFERENCE: [{preference}]\n\
+                 DISTRIBUTED_STORAGE_DEFAULT_LOCATIONS: [us, eu]\n\
+                 FEATURE_STORAGE_REPLICATION: true\n",
+                postgres_uri(&services.database),
+                radosgw_location("us", &us),
+                radosgw_location("eu", &eu),
+            ),
+        )
+        .unwrap();
+        path
+    };
+    let (us_config, eu_config) = (config("us"), config("eu"));
+    let node = |name: &str, config: &Path| {
+        Quay::start(
+            &work.path().join(name),
+            &["--config", config.to_str().unwrap()],
+            &[],
+        )
+    };
+    let us_node = node("us-node", &us_config);
+    let eu_node = node("eu-node", &eu_config);
+    for node in [&us_node.address, &eu_node.address] {
+        let health = curl("GET", &format!("http://{node}/health/endtoend"), &[]);
+        assert!(
+            health.starts_with("HTTP/1.1 200")
+                && health.contains(r#""storage_locations":{"eu":true,"us":true}"#),
+            "{health}"
+        );
+    }
+
+    // Pushed through the node in `us`, stored there, and replicated to `eu` by itself.
+    let (cache, layout) = push_two_layers(work.path(), [&us_node, &eu_node], "geo", 70);
+    let (us_bucket, eu_bucket) = (
+        ObjectStorage::s3(&us).unwrap(),
+        ObjectStorage::s3(&eu).unwrap(),
+    );
+    let pushed = stored_blobs(&services.runtime, &us_bucket);
+    assert_eq!(pushed.len(), 3, "two layers and a config: {pushed:?}");
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while stored_blobs(&services.runtime, &eu_bucket) != pushed {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "not replicated to eu within 30 s"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+
+    // `us` loses every blob: both nodes still pull the image whole, from `eu`.
+    services.runtime.block_on(async {
+        us_bucket
+            .operator()
+            .delete_with("sha256/")
+            .recursive(true)
+            .await
+            .unwrap();
+    });
+    assert!(stored_blobs(&services.runtime, &us_bucket).is_empty());
+    for (name, node) in [("us", &us_node), ("eu", &eu_node)] {
+        let out = work.path().join(format!("out-{name}"));
+        pull(
+            &cache,
+            &format!("docker://{}/{USER}/geo:v1", node.address),
+            &format!("oci:{}:v1", out.display()),
+        );
+        assert_eq!(
+            layout_contents(&out, "v1"),
+            layout_contents(&layout.dir, "v1"),
+            "pulled through the node in {name}"
+        );
+    }
+
+    // `quay-bin replicate --all` puts back what `us` lost (the nodes stopped, so that their
+    // replicators take no part).
+    assert!(us_node.terminate().success() && eu_node.terminate().success());
+    let replicated = run_quay(
+        &[
+            "replicate",
+            "--all",
+            "--config",
+            us_config.to_str().unwrap(),
+            "--data-dir",
+            work.path().join("us-node").to_str().unwrap(),
+        ],
+        &[],
+    );
+    let printed = String::from_utf8_lossy(&replicated.stdout);
+    assert!(
+        replicated.status.success(),
+        "{printed}{}",
+        String::from_utf8_lossy(&replicated.stderr)
+    );
+    assert!(
+        printed.contains("queued 3 blobs; replicated 3 blobs (3 copies,"),
+        "{printed}"
+    );
+    assert_eq!(stored_blobs(&services.runtime, &us_bucket), pushed);
 }

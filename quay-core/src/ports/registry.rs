@@ -580,6 +580,20 @@ pub trait BlobStore: Send + Sync {
     /// A URL from which a client may download the blob itself for `valid_ms`, where the
     /// store can sign one (an object store); `None` where it cannot (a filesystem).
     async fn download_url(&self, digest: &Digest, valid_ms: u64) -> Result<Option<String>>;
+
+    /// Checks each storage location with one cheap read.
+    async fn check_locations(&self) -> Vec<LocationHealth>;
+}
+
+/// How one storage location answered a health check.
+#[derive(Debug)]
+pub struct LocationHealth {
+    /// The location's name in the configuration.
+    pub name: String,
+    /// Whether this node writes to it and reads from it first.
+    pub preferred: bool,
+    /// Its answer.
+    pub status: Result<()>,
 }
 
 /// Bytes of uploads in progress, and their promotion into the [`BlobStore`].

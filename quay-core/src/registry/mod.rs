@@ -24,8 +24,8 @@ use crate::error::{Error, Result};
 use crate::names::{Digest, Reference, RepositoryPath};
 use crate::permission::Visibility;
 use crate::ports::{
-    AccountDirectory, AuditSink, BlobInfo, BlobStore, ByteStream, MetadataStore, NewRepository,
-    Repository, StoredManifest, TagResolution, UploadStore,
+    AccountDirectory, AuditSink, BlobInfo, BlobStore, ByteStream, LocationHealth, MetadataStore,
+    NewRepository, Repository, StoredManifest, TagResolution, UploadStore,
 };
 use crate::quota::QuotaSettings;
 use crate::range::{ByteRange, RangeRequest};
@@ -148,8 +148,8 @@ const DIRECT_DOWNLOAD_MS: u64 = 10 * 60 * 1000;
 pub struct Health {
     /// The metadata store answered a query.
     pub database: Result<()>,
-    /// The blob store answered a lookup.
-    pub storage: Result<()>,
+    /// Each storage location's answer to a lookup.
+    pub storage: Vec<LocationHealth>,
 }
 
 impl Registry {
@@ -237,12 +237,15 @@ impl Registry {
         Ok(repository)
     }
 
-    /// Checks both stores with one cheap read each.
+    /// Checks the database and every storage location with one cheap read each.
     pub async fn health(&self) -> Health {
-        let empty = crate::hash::digest_of(crate::DigestAlgorithm::Sha256, b"");
+        let (database, storage) = futures::join!(
+            self.metadata.list_repositories(None, 1),
+            self.blobs.check_locations()
+        );
         Health {
-            database: self.metadata.list_repositories(None, 1).await.map(drop),
-            storage: self.blobs.blob_size(&empty).await.map(drop),
+            database: database.map(drop),
+            storage,
         }
     }
 

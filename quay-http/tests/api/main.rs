@@ -5,6 +5,7 @@
 #![allow(unreachable_pub)]
 
 mod blobs;
+mod health;
 mod listing;
 mod manifests;
 mod oci_client;

@@ -31,6 +31,11 @@ impl Server {
             .await
             .unwrap()
             .registry;
+        Self::serving(registry, dir).await
+    }
+
+    /// Serves `registry`, whose files are in `dir`, to anyone.
+    pub async fn serving(registry: quay_core::Registry, dir: tempfile::TempDir) -> Self {
         let state = quay_http::AppState::new(Arc::new(registry), Arc::new(quay_auth::AllowAll));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let address = listener.local_addr().unwrap().to_string();

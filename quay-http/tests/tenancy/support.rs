@@ -53,7 +53,9 @@ async fn open_backend(dir: &Path, quota: QuotaSettings) -> quay_storage::Backend
             quota,
             ..MetadataOptions::default()
         },
-        quay_storage::ObjectStorage::filesystem(&dir.join("storage")).unwrap(),
+        quay_storage::ObjectStorage::filesystem(&dir.join("storage"))
+            .unwrap()
+            .into(),
         RegistrySettings {
             quota,
             ..RegistrySettings::default()

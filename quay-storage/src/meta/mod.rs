@@ -21,6 +21,7 @@ mod migration;
 mod permissions;
 mod prune;
 mod quota;
+mod replication;
 mod repositories;
 mod tags;
 mod teams;
@@ -39,6 +40,8 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
 use crate::error::StorageError;
+
+pub(crate) use self::replication::QueuedBlob;
 
 /// How to connect to the metadata database.
 #[derive(Clone, Debug)]

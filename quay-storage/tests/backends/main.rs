@@ -1,6 +1,6 @@
 //! One behaviour suite for every storage backend: each scenario runs on SQLite and
-//! PostgreSQL metadata (and SQLite behind the cache), and on filesystem and memory blob
-//! storage.
+//! PostgreSQL metadata (and SQLite behind the cache), and on filesystem, memory, S3 and
+//! replicated blob storage (two locations, each node preferring another).
 
 // Scenarios are shared between modules of this test crate, not exported.
 #![allow(unreachable_pub)]
@@ -14,6 +14,7 @@ mod model;
 mod prune;
 mod quota;
 mod registry;
+mod replication;
 mod tenancy;
 
 use support::{Harness, Metadata, Objects};
@@ -106,4 +107,42 @@ backend_suite! {
     cached_sqlite_filesystem: Metadata::SqliteCached, Objects::Filesystem;
     postgres_filesystem: Metadata::Postgres, Objects::Filesystem;
     postgres_s3: Metadata::Postgres, Objects::S3;
+    sqlite_replicated: Metadata::Sqlite, Objects::Replicated;
+    postgres_replicated: Metadata::Postgres, Objects::Replicated;
+}
+
+/// Scenarios of geo-replication, on the two locations of [`Objects::Replicated`].
+macro_rules! replication_suite {
+    ($($backend:ident: $metadata:expr;)*) => {$(
+        mod $backend {
+            use super::*;
+
+            replication_suite!(@scenarios $metadata;
+                blobs_reach_every_default_location,
+                a_damaged_source_is_not_copied,
+                collection_removes_every_copy,
+                uploads_continue_across_locations,
+                a_failing_location_is_passed_over,
+            );
+        }
+    )*};
+    (@scenarios $metadata:expr; $($scenario:ident),* $(,)?) => {$(
+        #[tokio::test]
+        async fn $scenario() {
+            let Some(harness) = Harness::new($metadata, Objects::Replicated).await else {
+                return;
+            };
+            crate::replication::$scenario(&harness).await;
+            harness.finish().await;
+        }
+    )*};
+}
+
+mod replication_scenarios {
+    use super::*;
+
+    replication_suite! {
+        sqlite: Metadata::Sqlite;
+        postgres: Metadata::Postgres;
+    }
 }

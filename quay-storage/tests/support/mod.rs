@@ -12,6 +12,7 @@ mod services;
 
 pub use self::services::*;
 
+use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 
@@ -28,7 +29,8 @@ use quay_core::{
     Digest, DigestAlgorithm, Reference, Registry, RegistrySettings, RepositoryPath, Stores,
 };
 use quay_storage::{
-    CacheOptions, CachedMetadata, MetadataOptions, ObjectStorage, PullLog, SqlMetadata,
+    CacheOptions, CachedMetadata, DistributedStorage, MetadataOptions, ObjectStorage, PullLog,
+    SqlMetadata, StorageLocation, StorageLocations,
 };
 
 /// A clock that only moves when told to.
@@ -60,7 +62,13 @@ pub enum Objects {
     Memory,
     /// A bucket on an S3-compatible server (moto) that the harness starts.
     S3,
+    /// Two directories, `us` and `eu`, replicated to each other: the first node prefers
+    /// `us`, the other `eu`, so that every scenario crosses locations.
+    Replicated,
 }
+
+/// The locations of [`Objects::Replicated`], in the first node's order of preference.
+pub const REGIONS: [&str; 2] = ["us", "eu"];
 
 /// A registry on real stores, and a second node on the same stores.
 pub struct Harness {
@@ -74,7 +82,8 @@ pub struct Harness {
     pub accounts: Accounts,
     pub pull_log: Arc<PullLog>,
     pub clock: Arc<TestClock>,
-    pub objects: ObjectStorage,
+    /// The first node's blob storage.
+    pub objects: DistributedStorage,
     /// What the first node's collector works on (its cache, where it caches).
     garbage: Arc<dyn GarbageStore>,
     _s3: Option<S3Server>,
@@ -146,15 +155,20 @@ impl Harness {
             ),
         };
         let pull_log = Arc::new(PullLog::start(directory.clone()));
+        let clock = Arc::new(TestClock(AtomicI64::new(1_700_000_000_000)));
         let mut s3 = None;
-        let (objects, other_objects) = match objects {
+        let (plan, other_plan) = match objects {
             Objects::Filesystem => (
-                ObjectStorage::filesystem(&dir.path().join("blobs")).unwrap(),
-                ObjectStorage::filesystem(&dir.path().join("blobs")).unwrap(),
+                ObjectStorage::filesystem(&dir.path().join("blobs"))
+                    .unwrap()
+                    .into(),
+                ObjectStorage::filesystem(&dir.path().join("blobs"))
+                    .unwrap()
+                    .into(),
             ),
             Objects::Memory => {
                 let memory = ObjectStorage::memory();
-                (memory.clone(), memory)
+                (memory.clone().into(), memory.into())
             }
             Objects::S3 => {
                 let server = match S3Server::start() {
@@ -165,13 +179,32 @@ impl Harness {
                     }
                 };
                 // Each node has its own client on the same bucket.
-                let objects = (server.storage(), server.storage());
+                let plans = (server.storage().into(), server.storage().into());
                 s3 = Some(server);
-                objects
+                plans
+            }
+            Objects::Replicated => {
+                let plan = |order: [&str; 2]| StorageLocations {
+                    locations: order
+                        .iter()
+                        .map(|name| StorageLocation {
+                            name: (*name).to_string(),
+                            storage: ObjectStorage::filesystem(&dir.path().join(name)).unwrap(),
+                        })
+                        .collect(),
+                    replicate_to: REGIONS.map(String::from).to_vec(),
+                };
+                let [us, eu] = REGIONS;
+                (plan([us, eu]), plan([eu, us]))
             }
         };
-        let clock = Arc::new(TestClock(AtomicI64::new(1_700_000_000_000)));
-        let node = |metadata: Arc<dyn MetadataStore>, objects: ObjectStorage| {
+        let storage = |plan: StorageLocations| {
+            DistributedStorage::new(plan, (*directory).clone())
+                .unwrap()
+                .with_clock(clock.clone())
+        };
+        let (objects, other_objects) = (storage(plan), storage(other_plan));
+        let node = |metadata: Arc<dyn MetadataStore>, objects: DistributedStorage| {
             let objects = Arc::new(objects);
             let stores = Stores {
                 metadata,
@@ -234,26 +267,29 @@ impl Harness {
             .unwrap();
     }
 
-    /// Names of the objects under `prefix` in the object store, recursively.
+    /// Names of the objects under `prefix` in any storage location, recursively.
     pub async fn stored_objects(&self, prefix: &str) -> Vec<String> {
-        let mut found = Vec::new();
-        let Ok(mut lister) = self
-            .objects
-            .operator()
-            .lister_with(prefix)
-            .recursive(true)
-            .await
-        else {
-            return found;
-        };
-        while let Some(entry) = lister.next().await {
-            let entry = entry.unwrap();
-            if entry.metadata().is_file() {
-                found.push(entry.path().to_string());
-            }
+        let mut found = BTreeSet::new();
+        for location in self.objects.locations() {
+            found.extend(stored_objects(&location.storage, prefix).await);
         }
-        found
+        found.into_iter().collect()
     }
+}
+
+/// Names of the objects under `prefix` in `storage`, recursively.
+pub async fn stored_objects(storage: &ObjectStorage, prefix: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    let Ok(mut lister) = storage.operator().lister_with(prefix).recursive(true).await else {
+        return found;
+    };
+    while let Some(entry) = lister.next().await {
+        let entry = entry.unwrap();
+        if entry.metadata().is_file() {
+            found.push(entry.path().to_string());
+        }
+    }
+    found
 }
 
 /// Nobody in particular: the actor of tests that are not about who acts.

@@ -127,7 +127,7 @@ impl S3Server {
         };
         // moto takes a second or two to import; the bucket is created once it answers.
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-        while !server.create_bucket(port) {
+        while !server.create_bucket(&server.location.bucket) {
             if std::time::Instant::now() > deadline {
                 return Err(format!("moto_server did not answer on port {port}"));
             }
@@ -136,14 +136,28 @@ impl S3Server {
         Ok(server)
     }
 
-    fn create_bucket(&self, port: u16) -> bool {
+    /// Another bucket on the same server (another region, say), and its location.
+    pub fn another_bucket(&self, bucket: &str) -> quay_storage::S3Location {
+        assert!(self.create_bucket(bucket), "creating bucket {bucket}");
+        quay_storage::S3Location {
+            bucket: bucket.into(),
+            ..self.location.clone()
+        }
+    }
+
+    fn create_bucket(&self, bucket: &str) -> bool {
         use std::io::{Read, Write};
-        let Ok(mut stream) = std::net::TcpStream::connect(("127.0.0.1", port)) else {
+        let host = self
+            .location
+            .endpoint
+            .as_deref()
+            .and_then(|endpoint| endpoint.strip_prefix("http://"))
+            .unwrap_or_default();
+        let Ok(mut stream) = std::net::TcpStream::connect(host) else {
             return false;
         };
         let request = format!(
-            "PUT /{} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
-            self.location.bucket
+            "PUT /{bucket} HTTP/1.1\r\nHost: {host}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
         );
         let mut answer = String::new();
         stream.write_all(request.as_bytes()).is_ok()

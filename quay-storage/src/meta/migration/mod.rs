@@ -8,6 +8,7 @@ mod m0001_registry_core;
 mod m0002_accounts;
 mod m0003_time_machine;
 mod m0004_quota;
+mod m0005_replication;
 
 use sea_orm_migration::prelude::*;
 
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0002_accounts::Migration),
             Box::new(m0003_time_machine::Migration),
             Box::new(m0004_quota::Migration),
+            Box::new(m0005_replication::Migration),
         ]
     }
 }
