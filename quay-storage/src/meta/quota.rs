@@ -700,6 +700,7 @@ impl QuotaStore for SqlMetadata {
                 [i64::from(limit).into()],
             )
             .await?;
+        let mut computed = 0;
         for namespace in &waiting {
             // Seen as running by the API while it is computed.
             self.execute(
@@ -713,12 +714,26 @@ impl QuotaStore for SqlMetadata {
             )
             .await?;
             let txn = self.lock_namespace(*namespace).await?;
-            let (total, repositories) = self.recompute(&txn, *namespace).await?;
-            self.store_sizes(&txn, *namespace, total, &repositories)
-                .await?;
+            // Every node runs the backfill: another may have computed this size while this
+            // one waited for the lock.
+            let known = !self
+                .ids(
+                    &txn,
+                    "SELECT namespace_id AS id FROM quota_namespace_size
+                     WHERE namespace_id = $1 AND backfill_complete",
+                    [(*namespace).into()],
+                )
+                .await?
+                .is_empty();
+            if !known {
+                let (total, repositories) = self.recompute(&txn, *namespace).await?;
+                self.store_sizes(&txn, *namespace, total, &repositories)
+                    .await?;
+                computed += 1;
+            }
             txn.commit().await.or_storage()?;
         }
-        Ok(u32::try_from(waiting.len()).unwrap_or(u32::MAX))
+        Ok(computed)
     }
 
     async fn verify_sizes(&self, repair: bool) -> quay_core::Result<Vec<SizeDifference>> {

@@ -78,6 +78,7 @@ macro_rules! backend_suite {
             backend_suite!(@scenarios quota:
                 sizes_agree_with_their_model,
                 racing_pushes_count_a_shared_layer_once,
+                backfills_on_two_nodes_size_each_namespace_once,
             );
             backend_suite!(@scenarios accounts:
                 the_first_user_and_no_other,

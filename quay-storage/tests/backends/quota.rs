@@ -10,10 +10,12 @@ use crate::model::Dice;
 use crate::support::*;
 use quay_core::account::NamespaceRecord;
 use quay_core::audit::{Actor, LogKind};
+use quay_core::clock::Clock;
 use quay_core::names::Namespace;
-use quay_core::ports::AccountStore;
-use quay_core::quota::{BackfillStatus, LimitKind};
+use quay_core::ports::{AccountStore, QuotaStore};
+use quay_core::quota::{BackfillStatus, LimitKind, QuotaSettings};
 use quay_core::{Digest, Error, RepositoryPath};
+use quay_storage::{MetadataOptions, SqlMetadata};
 
 const NAMESPACES: [&str; 2] = ["alpha", "beta"];
 const REPOSITORIES: [&str; 2] = ["one", "two"];
@@ -482,6 +484,62 @@ pub(crate) async fn racing_pushes_count_a_shared_layer_once(h: &Harness) {
         let own: u64 = image.blobs().map(|blob| blob.len() as u64).sum();
         let sizes = h.accounts.repository_sizes(&[found.id]).await.unwrap();
         assert_eq!(sizes[&found.id], own, "repo{racer}");
+    }
+    assert!(h.accounts.verify_sizes(false).await.unwrap().is_empty());
+}
+
+/// Namespaces that existed before sizes were kept, and every node's backfill running at
+/// once: each namespace is computed by exactly one node, to the size of its image.
+pub(crate) async fn backfills_on_two_nodes_size_each_namespace_once(h: &Harness) {
+    const OLDER_NAMESPACES: usize = 6;
+    let mut expected = BTreeMap::new();
+    for index in 0..OLDER_NAMESPACES {
+        let image = Image::new(&[index, (index + 1) % LAYER_SIZES.len()], index);
+        let name = format!("older{index}");
+        push(h, &repo(&format!("{name}/app")), "v1", &image)
+            .await
+            .unwrap();
+        let bytes: u64 = image.blobs().map(|blob| blob.len() as u64).sum();
+        expected.insert(name, bytes);
+    }
+    // A node that ran with quota management off made every size unknown.
+    let connect = async |management| {
+        let options = MetadataOptions {
+            quota: QuotaSettings {
+                management,
+                ..QUOTA
+            },
+            ..MetadataOptions::default()
+        };
+        SqlMetadata::connect(&h.database_uri, &options)
+            .await
+            .unwrap()
+    };
+    drop(connect(false).await);
+
+    let (first, second) = (connect(true).await, connect(true).await);
+    let now_ms = h.clock.now_ms();
+    let (by_first, by_second) = futures::join!(
+        first.backfill_sizes(100, now_ms),
+        second.backfill_sizes(100, now_ms)
+    );
+    assert_eq!(
+        by_first.unwrap() + by_second.unwrap(),
+        u32::try_from(OLDER_NAMESPACES).unwrap(),
+        "each namespace computed once"
+    );
+    for (name, bytes) in expected {
+        let record = h
+            .accounts
+            .namespace(&Namespace::parse(&name).unwrap())
+            .await
+            .unwrap();
+        let size = h.accounts.namespace_size(&record).await.unwrap();
+        assert_eq!(
+            (size.bytes, size.backfill),
+            (bytes, BackfillStatus::Complete),
+            "{name}"
+        );
     }
     assert!(h.accounts.verify_sizes(false).await.unwrap().is_empty());
 }

@@ -84,6 +84,8 @@ pub struct Harness {
     pub clock: Arc<TestClock>,
     /// The first node's blob storage.
     pub objects: DistributedStorage,
+    /// Where the metadata is, for further nodes of a scenario's own.
+    pub database_uri: String,
     /// What the first node's collector works on (its cache, where it caches).
     garbage: Arc<dyn GarbageStore>,
     _s3: Option<S3Server>,
@@ -225,6 +227,7 @@ impl Harness {
             pull_log,
             clock,
             objects,
+            database_uri: uri,
             garbage,
             _s3: s3,
             _dir: dir,
