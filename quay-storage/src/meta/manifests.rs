@@ -124,15 +124,19 @@ impl SqlMetadata {
         digests: &[Digest],
         now_ms: i64,
     ) -> quay_core::Result<Vec<i64>> {
+        // Scalar subqueries with LIMIT 1 rather than EXISTS: for a prepared statement's
+        // generic plan PostgreSQL hashed every reference of the repository (12 ms per push of
+        // 50 layers at 600 manifests, growing with each push), where one index probe per
+        // blob is what is wanted.
         self.required_ids(
             conn,
             "SELECT b.id AS id, b.digest AS digest FROM blob b
              WHERE b.digest IN ({digests}) AND (
-                 EXISTS (SELECT 1 FROM manifest_blob mb
-                         WHERE mb.repository_id = $1 AND mb.blob_id = b.id)
-                 OR EXISTS (SELECT 1 FROM blob_link l
-                            WHERE l.repository_id = $1 AND l.blob_id = b.id
-                              AND l.expires_ms > $2))",
+                 (SELECT 1 FROM manifest_blob mb
+                  WHERE mb.repository_id = $1 AND mb.blob_id = b.id LIMIT 1) IS NOT NULL
+                 OR (SELECT 1 FROM blob_link l
+                     WHERE l.repository_id = $1 AND l.blob_id = b.id
+                       AND l.expires_ms > $2 LIMIT 1) IS NOT NULL)",
             vec![repository.into(), now_ms.into()],
             digests,
             Error::ManifestBlobUnknown,
