@@ -24,8 +24,12 @@ struct Services {
 }
 
 impl Services {
-    /// The services, or `None` when one is not reachable (and not required).
+    /// The services, or `None` when one, or a client the tests drive, is missing (and not
+    /// required).
     fn start(work: &Path) -> Option<Self> {
+        if !have("skopeo") || !have("curl") {
+            return None;
+        }
         let runtime = tokio::runtime::Runtime::new().unwrap();
         let database = match runtime.block_on(create_postgres_database()) {
             Ok(name) => name,
@@ -188,9 +192,6 @@ fn push_two_layers(
 
 #[test]
 fn two_nodes_on_postgresql_and_s3_serve_each_others_pushes_and_uploads() {
-    if !have("skopeo") || !have("curl") {
-        return;
-    }
     let work = tempfile::tempdir().unwrap();
     let Some(services) = Services::start(work.path()) else {
         return;
@@ -446,9 +447,6 @@ fn https_with_quays_ssl_files_serves_skopeo_trusting_the_ca() {
 
 #[test]
 fn collection_on_both_nodes_while_clients_push_loses_nothing() {
-    if !have("skopeo") || !have("curl") {
-        return;
-    }
     let work = tempfile::tempdir().unwrap();
     let Some(services) = Services::start(work.path()) else {
         return;
@@ -519,9 +517,6 @@ const LOAD_READS: usize = 500;
 
 #[test]
 fn a_bounded_load_across_both_nodes_loses_nothing() {
-    if !have("skopeo") || !have("curl") {
-        return;
-    }
     let work = tempfile::tempdir().unwrap();
     let Some(services) = Services::start(work.path()) else {
         return;
@@ -619,9 +614,6 @@ fn a_bounded_load_across_both_nodes_loses_nothing() {
 
 #[test]
 fn geo_replication_serves_what_the_first_location_lost() {
-    if !have("skopeo") || !have("curl") {
-        return;
-    }
     let work = tempfile::tempdir().unwrap();
     let Some(services) = Services::start(work.path()) else {
         return;
