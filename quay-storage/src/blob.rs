@@ -26,7 +26,7 @@ use crate::error::{OrStorage, StorageError};
 
 /// The name of the location of a store that has only one, as Quay's default configuration
 /// names it.
-pub const SINGLE_LOCATION: &str = "default";
+pub(crate) const SINGLE_LOCATION: &str = "default";
 
 /// Bytes buffered before each write to the filesystem. Bounds memory per upload.
 const FILESYSTEM_CHUNK: usize = 1024 * 1024;

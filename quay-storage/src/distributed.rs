@@ -376,7 +376,8 @@ impl UploadStore for DistributedStorage {
 /// What one pass of the [`Replicator`] did.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Replicated {
-    /// Blobs that every default location now holds.
+    /// Blobs taken off the queue: every default location holds them, or they were
+    /// collected meanwhile.
     pub blobs: u64,
     /// Copies made.
     pub copies: u64,

@@ -28,7 +28,7 @@ mod open;
 mod peers;
 mod pull_log;
 
-pub use crate::blob::{ObjectStorage, S3Location, SINGLE_LOCATION, blob_path};
+pub use crate::blob::{ObjectStorage, S3Location, blob_path};
 pub use crate::cache::{CacheChange, CacheOptions, CachedMetadata, Peers};
 pub use crate::distributed::{
     DistributedStorage, Replicated, Replicator, StorageLocation, StorageLocations,

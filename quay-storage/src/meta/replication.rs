@@ -35,24 +35,18 @@ impl SqlMetadata {
         queue_at_ms: Option<i64>,
     ) -> quay_core::Result<bool> {
         let txn = self.write_transaction().await.or_storage()?;
-        let placed = self
+        // A placement already recorded is rewritten as it is, so that the count of rows
+        // says whether the blob has its row, recorded now or before.
+        let exists = self
             .execute(
                 &txn,
                 "INSERT INTO blob_placement (blob_id, location)
                  SELECT id, $2 FROM blob WHERE digest = $1
-                 ON CONFLICT (blob_id, location) DO NOTHING",
+                 ON CONFLICT (blob_id, location) DO UPDATE SET location = excluded.location",
                 [digest.as_str().into(), location.into()],
             )
-            .await?;
-        let exists = placed == 1
-            || !self
-                .ids(
-                    &txn,
-                    "SELECT id FROM blob WHERE digest = $1",
-                    [digest.as_str().into()],
-                )
-                .await?
-                .is_empty();
+            .await?
+            == 1;
         if exists && let Some(available_ms) = queue_at_ms {
             self.execute(
                 &txn,
