@@ -25,8 +25,10 @@ const QUEUE: usize = 4096;
 const BATCH: usize = 1000;
 /// How long the writer waits for more entries before it writes a batch.
 const LINGER: Duration = Duration::from_millis(50);
-/// How long a failed write waits before it is tried again.
+/// How long a failed write waits before it is tried again, at first; each further failure
+/// doubles the wait, up to [`MAX_RETRY`] (a full disk can last a while).
 const RETRY: Duration = Duration::from_millis(500);
+const MAX_RETRY: Duration = Duration::from_secs(8);
 
 /// The queue and its writer.
 pub struct PullLog {
@@ -97,9 +99,11 @@ async fn write_batches(
         }
         // A failed write is retried: the entries are kept, and pulls wait once the queue is
         // full, as strict logging requires.
+        let mut retry = RETRY;
         while let Err(error) = log.append(&batch).await {
             tracing::error!(%error, entries = batch.len(), "writing pull log entries failed; retrying");
-            tokio::time::sleep(RETRY).await;
+            tokio::time::sleep(retry).await;
+            retry = (retry * 2).min(MAX_RETRY);
         }
     }
 }

@@ -6,7 +6,7 @@ use quay_core::Error;
 use quay_core::account::NamespaceKind;
 use quay_core::audit::{AuditEntry, LogCount, LogQuery, LogRecord};
 use quay_core::ports::AuditLog;
-use sea_orm::{ConnectionTrait, DbBackend, FromQueryResult, Statement, TransactionTrait, Value};
+use sea_orm::{ConnectionTrait, DbBackend, FromQueryResult, Statement, Value};
 
 use super::{SqlMetadata, placeholders};
 use crate::error::OrStorage;
@@ -120,7 +120,7 @@ fn conditions(query: &LogQuery) -> (String, Vec<Value>) {
 #[async_trait]
 impl AuditLog for SqlMetadata {
     async fn append(&self, entries: &[AuditEntry]) -> quay_core::Result<()> {
-        let txn = self.db.begin().await.or_storage()?;
+        let txn = self.write_transaction().await.or_storage()?;
         insert(&txn, entries).await?;
         txn.commit().await.or_storage()
     }

@@ -100,6 +100,7 @@ impl SqlMetadata {
             let pool = SqlitePoolOptions::new()
                 .max_connections(options.max_connections)
                 .acquire_timeout(options.busy_timeout)
+                .before_acquire(|connection, _| Box::pin(async move { Ok(at_rest(connection)) }))
                 .connect_with(connect)
                 .await
                 .map_err(sqlx_error)?;
@@ -109,6 +110,7 @@ impl SqlMetadata {
             let pool = PgPoolOptions::new()
                 .max_connections(options.max_connections)
                 .acquire_timeout(options.busy_timeout)
+                .before_acquire(|connection, _| Box::pin(async move { Ok(at_rest(connection)) }))
                 .connect_with(connect)
                 .await
                 .map_err(sqlx_error)?;
@@ -188,6 +190,22 @@ impl SqlMetadata {
     fn statement(&self, sql: &str, values: impl IntoIterator<Item = Value>) -> Statement {
         Statement::from_sql_and_values(self.backend(), sql, values)
     }
+}
+
+/// Whether a pooled connection may serve the next request: it holds no transaction.
+///
+/// A transaction whose commit or rollback failed (a full disk makes both fail) can leave
+/// the connection inside it, or with sqlx's count of open transactions wrong. Handed out
+/// again, such a connection kept SQLite's write lock forever ("database is locked" for
+/// every other writer) and turned the next request's transaction into a savepoint of the
+/// dead one, so that its commit answered success and wrote nothing. Closing the connection
+/// instead rolls back whatever it held; the pool opens a fresh one.
+fn at_rest(connection: &impl sqlx::Connection) -> bool {
+    let in_transaction = connection.is_in_transaction();
+    if in_transaction {
+        tracing::warn!("a database connection still inside a failed transaction is closed");
+    }
+    !in_transaction
 }
 
 fn sqlx_error(error: sqlx::Error) -> StorageError {
