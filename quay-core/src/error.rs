@@ -132,6 +132,17 @@ pub enum Error {
     /// A storage backend failed (I/O, database, network). The cause is for the operator.
     #[error("storage failure: {0}")]
     Storage(BoxError),
+    /// A store cannot do its part now, for a reason that passes: it is out of space,
+    /// unreachable or overloaded. The reason is for the client (it names the store and the
+    /// condition, never a secret); the cause is for the operator.
+    #[error("{reason}; try again later")]
+    StorageUnavailable {
+        /// Which store, and what is wrong with it.
+        reason: &'static str,
+        /// What the store answered.
+        #[source]
+        cause: BoxError,
+    },
 }
 
 /// The cause of a [`Error::Storage`], kept whole for the operator's log.

@@ -133,6 +133,7 @@ impl HttpError {
                 Error::InvalidRequest(_) => (S::BAD_REQUEST, "INVALID_REQUEST", none),
                 Error::AlreadyExists(_) => (S::CONFLICT, "DENIED", none),
                 Error::NotFound { .. } => (S::NOT_FOUND, "NAME_UNKNOWN", none),
+                Error::StorageUnavailable { .. } => (S::SERVICE_UNAVAILABLE, "UNAVAILABLE", none),
                 // Storage failures and conditions added later are the server's problem.
                 _ => (S::INTERNAL_SERVER_ERROR, "UNKNOWN", none),
             },
@@ -161,6 +162,7 @@ impl IntoResponse for HttpError {
         {
             headers.insert(header::WWW_AUTHENTICATE, challenge);
         }
+        self.common_headers(headers);
         if let Self::ChunkOutOfOrder { location, id, size } = &self {
             let range = crate::headers::upload_range(*size);
             for (name, value) in [
@@ -174,6 +176,30 @@ impl IntoResponse for HttpError {
             }
         }
         response
+    }
+}
+
+/// How long clients are asked to wait before trying again when storage is unavailable.
+const STORAGE_RETRY_AFTER_S: u64 = 30;
+
+impl HttpError {
+    /// For a failure that passes, when the client may try again (`Retry-After`).
+    fn retry_after_s(&self) -> Option<u64> {
+        match self {
+            Self::Registry(Error::StorageUnavailable { .. }) => Some(STORAGE_RETRY_AFTER_S),
+            _ => None,
+        }
+    }
+
+    /// The headers every rendering of the failure carries: `Retry-After`, and for storage
+    /// that cannot work now the operator's log line of what it answered.
+    pub(crate) fn common_headers(&self, headers: &mut axum::http::HeaderMap) {
+        if let Self::Registry(Error::StorageUnavailable { reason, cause }) = self {
+            tracing::warn!(reason, %cause, "request refused: storage unavailable");
+        }
+        if let Some(seconds) = self.retry_after_s() {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
     }
 }
 

@@ -1,8 +1,9 @@
 //! Blob bytes and upload parts on any OpenDAL service (local filesystem, memory, S3, ...).
 //!
 //! Layout, as Quay's: a blob lives at `sha256/<first two hex>/<hex>`, once for the whole
-//! registry; an upload's parts live under `uploads/<upload id>/<part id>`. Nothing a client
-//! names ever becomes a path: digests are validated hex, upload and part ids are generated.
+//! registry; an upload's parts live under `uploads/<upload id>/<part id>`; health checks write
+//! `health/probe`. Nothing a client names ever becomes a path: digests are validated hex,
+//! upload and part ids are generated.
 //!
 //! Every write is atomic. On the filesystem, writes go to a staging directory and are renamed
 //! into place on close; on object stores, an object appears only when its upload completes.
@@ -27,6 +28,9 @@ use crate::error::{OrStorage, StorageError};
 /// The name of the location of a store that has only one, as Quay's default configuration
 /// names it.
 pub(crate) const SINGLE_LOCATION: &str = "default";
+
+/// What health checks write (a small object, overwritten by every check).
+const HEALTH_PROBE: &str = "health/probe";
 
 /// Bytes buffered before each write to the filesystem. Bounds memory per upload.
 const FILESYSTEM_CHUNK: usize = 1024 * 1024;
@@ -172,10 +176,18 @@ impl ObjectStorage {
         Ok(())
     }
 
-    /// One cheap read: whether the store answers.
+    /// Whether the store takes a write and reads it back: a store that can still be read
+    /// but no longer written (a full disk, a read-only bucket) fails.
     pub(crate) async fn check(&self) -> quay_core::Result<()> {
-        let empty = quay_core::hash::digest_of(quay_core::DigestAlgorithm::Sha256, b"");
-        self.blob_size(&empty).await.map(drop)
+        self.operator
+            .write(HEALTH_PROBE, &b"ok"[..])
+            .await
+            .or_storage()?;
+        self.operator
+            .stat(HEALTH_PROBE)
+            .await
+            .or_storage()
+            .map(drop)
     }
 }
 

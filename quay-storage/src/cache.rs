@@ -29,7 +29,7 @@ use quay_core::ports::{
     LiveManifest, ManifestLabel, ManifestStore, MetadataStore, NewManifest, NewRepository,
     PruneStore, Referrer, Repository, RepositoryDetails, RepositoryId, RepositoryStore, TagChange,
     TagHistoryQuery, TagLifetime, TagList, TagPlacement, TagResolution, TagStore, UploadSession,
-    UploadSessions,
+    UploadSessions, WriteProbe,
 };
 use quay_core::prune::PrunePolicy;
 use quay_core::quota::Reached;
@@ -405,6 +405,13 @@ impl<M: MetadataStore> ManifestStore for CachedMetadata<M> {
         now_ms: i64,
     ) -> quay_core::Result<Vec<Referrer>> {
         self.inner.referrers(repository, subject, now_ms).await
+    }
+}
+
+#[async_trait]
+impl<M: MetadataStore> WriteProbe for CachedMetadata<M> {
+    async fn probe_writes(&self, now_ms: i64) -> quay_core::Result<()> {
+        self.inner.probe_writes(now_ms).await
     }
 }
 

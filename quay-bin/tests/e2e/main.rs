@@ -6,6 +6,8 @@
 
 mod access;
 mod api;
+mod client;
+mod full_disk;
 mod production;
 mod quota;
 #[path = "../../../quay-storage/tests/support/services.rs"]

@@ -554,14 +554,28 @@ pub trait PruneStore: Send + Sync {
     async fn prune_targets(&self) -> Result<Vec<(PrunePolicy, Repository)>>;
 }
 
+/// Whether the database still takes writes, asked by health checks so that a load balancer
+/// learns of a full or read-only database before clients' writes fail on it.
+#[async_trait]
+pub trait WriteProbe: Send + Sync {
+    /// Writes and commits a marker; fails as a client's write would.
+    async fn probe_writes(&self, now_ms: i64) -> Result<()>;
+}
+
 /// The registry's content in its database.
 pub trait MetadataStore:
-    RepositoryStore + BlobIndex + UploadSessions + ManifestStore + TagStore + PruneStore
+    RepositoryStore + BlobIndex + UploadSessions + ManifestStore + TagStore + PruneStore + WriteProbe
 {
 }
 
 impl<T> MetadataStore for T where
-    T: RepositoryStore + BlobIndex + UploadSessions + ManifestStore + TagStore + PruneStore
+    T: RepositoryStore
+        + BlobIndex
+        + UploadSessions
+        + ManifestStore
+        + TagStore
+        + PruneStore
+        + WriteProbe
 {
 }
 

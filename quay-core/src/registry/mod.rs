@@ -146,9 +146,9 @@ const DIRECT_DOWNLOAD_MS: u64 = 10 * 60 * 1000;
 /// Whether the registry can reach its stores.
 #[derive(Debug)]
 pub struct Health {
-    /// The metadata store answered a query.
+    /// Whether the metadata store took a write.
     pub database: Result<()>,
-    /// Each storage location's answer to a lookup.
+    /// Whether each storage location took a write and read it back.
     pub storage: Vec<LocationHealth>,
 }
 
@@ -237,16 +237,14 @@ impl Registry {
         Ok(repository)
     }
 
-    /// Checks the database and every storage location with one cheap read each.
+    /// Checks that the database and every storage location take a small write: a store that
+    /// can still be read but no longer written (a full disk) is unhealthy.
     pub async fn health(&self) -> Health {
         let (database, storage) = futures::join!(
-            self.metadata.list_repositories(None, 1),
+            self.metadata.probe_writes(self.now_ms()),
             self.blobs.check_locations()
         );
-        Health {
-            database: database.map(drop),
-            storage,
-        }
+        Health { database, storage }
     }
 
     /// The manifest a tag points to, or the live manifest with that digest. The pull goes

@@ -56,6 +56,7 @@ impl ApiError {
                 Error::Internal(_) | Error::Storage(_) => {
                     (S::INTERNAL_SERVER_ERROR, "server_error")
                 }
+                Error::StorageUnavailable { .. } => (S::SERVICE_UNAVAILABLE, "service_unavailable"),
                 _ => (S::BAD_REQUEST, "invalid_request"),
             },
             HttpError::Unauthorized { .. } => (S::UNAUTHORIZED, "invalid_token"),
@@ -107,7 +108,9 @@ impl IntoResponse for ApiError {
             kind: format!("/api/v1/error/{error_type}"),
             status: status.as_u16(),
         };
-        (status, axum::Json(body)).into_response()
+        let mut response = (status, axum::Json(body)).into_response();
+        self.0.common_headers(response.headers_mut());
+        response
     }
 }
 
@@ -127,6 +130,10 @@ impl IntoResponses for Failures {
             ),
             ("403", "The caller may not do this"),
             ("404", "Nothing by that name that the caller may see"),
+            (
+                "503",
+                "Storage cannot work now (full, unreachable or busy); try again later",
+            ),
         ]
         .into_iter()
         .map(|(status, description)| {

@@ -16,6 +16,7 @@ mod blobs;
 mod credentials;
 mod entity;
 mod gc;
+mod health;
 mod manifests;
 mod migration;
 mod permissions;

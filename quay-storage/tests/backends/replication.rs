@@ -176,6 +176,6 @@ pub(crate) async fn a_failing_location_is_passed_over(h: &Harness) {
     let elsewhere = sha256(b"never stored");
     assert!(matches!(
         h.objects.blob_size(&elsewhere).await,
-        Err(quay_core::Error::Storage(_))
+        Err(quay_core::Error::StorageUnavailable { .. })
     ));
 }

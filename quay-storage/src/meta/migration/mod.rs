@@ -9,6 +9,7 @@ mod m0002_accounts;
 mod m0003_time_machine;
 mod m0004_quota;
 mod m0005_replication;
+mod m0006_health_probe;
 
 use sea_orm_migration::prelude::*;
 
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0003_time_machine::Migration),
             Box::new(m0004_quota::Migration),
             Box::new(m0005_replication::Migration),
+            Box::new(m0006_health_probe::Migration),
         ]
     }
 }
