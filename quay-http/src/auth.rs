@@ -12,6 +12,7 @@ use quay_core::{Error, RepositoryPath};
 
 use crate::AppState;
 use crate::error::HttpError;
+use crate::text::NUL_REFUSED;
 
 /// The credentials of a request's `Authorization` header.
 pub(crate) enum Credentials {
@@ -29,7 +30,8 @@ pub(crate) enum Credentials {
 }
 
 impl Credentials {
-    /// Reads the `Authorization` header; a malformed one is invalid credentials.
+    /// Reads the `Authorization` header; a malformed one is invalid credentials, one with a
+    /// NUL an invalid request.
     pub(crate) fn of(headers: &HeaderMap) -> Result<Self, Error> {
         let Some(value) = headers.get(header::AUTHORIZATION) else {
             return Ok(Self::None);
@@ -40,6 +42,9 @@ impl Credentials {
         if scheme.eq_ignore_ascii_case("basic") {
             let decoded = STANDARD.decode(rest.trim()).map_err(|_| malformed())?;
             let decoded = String::from_utf8(decoded).map_err(|_| malformed())?;
+            if decoded.contains('\0') {
+                return Err(Error::InvalidRequest(NUL_REFUSED.into()));
+            }
             let (username, password) = decoded.split_once(':').ok_or_else(malformed)?;
             Ok(Self::Basic {
                 username: username.to_string(),
@@ -94,7 +99,12 @@ impl AppState {
             challenge: self.challenge(headers, None),
             message: error.to_string(),
         };
-        match Credentials::of(headers).map_err(unauthorized)? {
+        let credentials = match Credentials::of(headers) {
+            Ok(credentials) => credentials,
+            Err(error @ Error::InvalidCredentials(_)) => return Err(unauthorized(error)),
+            Err(other) => return Err(other.into()),
+        };
+        match credentials {
             Credentials::None => Ok(Identity::Anonymous),
             Credentials::Bearer(token) => tenancy
                 .authenticator

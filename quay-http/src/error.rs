@@ -28,6 +28,9 @@ pub enum HttpError {
     /// A query parameter or header is malformed.
     #[error("{0}")]
     InvalidRequest(String),
+    /// A request body is larger than the endpoint takes.
+    #[error("the request body is too large")]
+    BodyTooLarge,
     /// A registry request needs (other) credentials; the challenge says where to get a
     /// token.
     #[error("{message}")]
@@ -71,6 +74,7 @@ impl HttpError {
             Self::UnknownEndpoint => (S::NOT_FOUND, "UNSUPPORTED", none),
             Self::MethodNotAllowed => (S::METHOD_NOT_ALLOWED, "UNSUPPORTED", none),
             Self::InvalidRequest(_) => (S::BAD_REQUEST, "INVALID_REQUEST", none),
+            Self::BodyTooLarge => (S::PAYLOAD_TOO_LARGE, "SIZE_INVALID", none),
             Self::Unauthorized { .. } => (S::UNAUTHORIZED, "UNAUTHORIZED", none),
             Self::InsufficientScope { .. } | Self::CsrfTokenInvalid => {
                 (S::FORBIDDEN, "DENIED", none)

@@ -33,6 +33,7 @@ mod auth;
 mod error;
 mod headers;
 mod health;
+mod text;
 mod v2;
 
 use std::sync::Arc;
@@ -185,5 +186,6 @@ pub fn router(state: AppState) -> Router {
         .route("/health/endtoend", get(health::end_to_end))
         .with_state(state);
     api.map_or(registry.clone(), |api| registry.merge(api))
+        .layer(axum::middleware::from_fn(text::refuse_nul_in_url))
         .layer(axum::middleware::from_fn(access_log::access_log))
 }

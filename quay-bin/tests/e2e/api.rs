@@ -7,15 +7,29 @@ use crate::support::*;
 
 #[test]
 fn schemathesis_finds_no_server_errors_and_responses_match_their_schemas() {
+    fuzz_the_api(&[]);
+}
+
+/// The same on PostgreSQL, which refuses text that SQLite stores (a NUL character).
+#[test]
+fn schemathesis_finds_no_server_errors_on_postgresql() {
+    if let Some(database) = PostgresDatabase::create() {
+        fuzz_the_api(&[("DB_URI", &database.uri)]);
+    }
+}
+
+/// Runs schemathesis against a registry configured by `env`.
+fn fuzz_the_api(env: &[(&str, &str)]) {
     if !have("schemathesis") {
         return;
     }
     let work = tempfile::tempdir().unwrap();
     let data = work.path().join("data");
     // A superuser, so that the fuzzer reaches every operation past its permission check.
-    let env = [("SUPER_USERS", "[ns]")];
+    let mut env = env.to_vec();
+    env.push(("SUPER_USERS", "[ns]"));
     let quay = Quay::start(&data, &[], &env);
-    let token = access_token(&data, USER);
+    let token = access_token_with(&data, USER, &env);
     let output = Command::new("schemathesis")
         .args([
             "run",

@@ -6,6 +6,7 @@
 
 mod access;
 mod api;
+mod bad_input;
 mod client;
 mod full_disk;
 mod production;

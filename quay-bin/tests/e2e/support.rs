@@ -11,6 +11,10 @@ use quay_core::hash::digest_of;
 use quay_core::{Digest, DigestAlgorithm};
 use serde_json::{Value, json};
 
+use crate::services::{
+    create_postgres_database, drop_postgres_database, postgres_uri, unavailable,
+};
+
 const REQUIRE_SERVICES: &str = "QUAY_REQUIRE_SERVICES";
 
 /// Whether `tool` can be run.
@@ -421,10 +425,15 @@ pub fn layout_contents(dir: &Path, tag: &str) -> (Vec<String>, String) {
 
 /// An OAuth access token for `user`, from `quay-bin token create` (as an operator would).
 pub fn access_token(data_dir: &Path, user: &str) -> String {
+    access_token_with(data_dir, user, &[])
+}
+
+/// [`access_token`] of a registry configured by `env`.
+pub fn access_token_with(data_dir: &Path, user: &str, env: &[(&str, &str)]) -> String {
     let data_dir = data_dir.to_str().unwrap();
     let output = run_quay(
         &["token", "create", "--user", user, "--data-dir", data_dir],
-        &[],
+        env,
     );
     assert!(
         output.status.success(),
@@ -476,4 +485,36 @@ pub fn api_ok(address: &str, token: &str, method: &str, path: &str, body: Option
         "{method} {path}: {status} {json}"
     );
     json
+}
+
+/// A PostgreSQL database of one test on the machine's server, dropped with it.
+pub struct PostgresDatabase {
+    runtime: tokio::runtime::Runtime,
+    name: String,
+    /// Its `DB_URI`.
+    pub uri: String,
+}
+
+impl PostgresDatabase {
+    /// A new database, or `None` where PostgreSQL is not reachable (and not required).
+    pub fn create() -> Option<Self> {
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        match runtime.block_on(create_postgres_database()) {
+            Ok(name) => Some(Self {
+                uri: postgres_uri(&name),
+                runtime,
+                name,
+            }),
+            Err(error) => {
+                unavailable("PostgreSQL", error);
+                None
+            }
+        }
+    }
+}
+
+impl Drop for PostgresDatabase {
+    fn drop(&mut self) {
+        self.runtime.block_on(drop_postgres_database(&self.name));
+    }
 }

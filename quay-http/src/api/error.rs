@@ -65,6 +65,7 @@ impl ApiError {
             HttpError::CsrfTokenInvalid => (S::FORBIDDEN, "csrf_token_invalid"),
             HttpError::UnknownEndpoint => (S::NOT_FOUND, "not_found"),
             HttpError::MethodNotAllowed => (S::METHOD_NOT_ALLOWED, "method_not_allowed"),
+            HttpError::BodyTooLarge => (S::PAYLOAD_TOO_LARGE, "request_too_large"),
             _ => (S::BAD_REQUEST, "invalid_request"),
         }
     }
@@ -130,6 +131,7 @@ impl IntoResponses for Failures {
             ),
             ("403", "The caller may not do this"),
             ("404", "Nothing by that name that the caller may see"),
+            ("413", "The request body is too large"),
             (
                 "503",
                 "Storage cannot work now (full, unreachable or busy); try again later",

@@ -1,10 +1,19 @@
 //! Extractors whose refusals are `/api/v1` errors (axum's own answer in plain text).
+//!
+//! JSON bodies are read here whole (up to axum's default limit of 2 MB, beyond which the
+//! answer is 413) and refused with a 400 when they hold text the registry cannot store (a
+//! NUL character), so that no handler sees such text.
 
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode, header};
 use serde::de::DeserializeOwned;
 
 use super::error::ApiError;
+use crate::error::HttpError;
+use crate::text::{NUL_REFUSED, json_has_nul};
 
 /// A JSON request body.
 pub(crate) struct Json<T>(pub(crate) T);
@@ -13,10 +22,15 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Json<T> {
     type Rejection = ApiError;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
-        match axum::Json::<T>::from_request(request, state).await {
-            Ok(axum::Json(value)) => Ok(Self(value)),
-            Err(rejection) => Err(ApiError::invalid(rejection.body_text())),
+        if !is_json(request.headers()) {
+            return Err(ApiError::invalid(
+                "Expected request with `Content-Type: application/json`",
+            ));
         }
+        let body = body(request, state).await?;
+        axum::Json::<T>::from_bytes(&body)
+            .map(|axum::Json(value)| Self(value))
+            .map_err(|rejection| ApiError::invalid(rejection.body_text()))
     }
 }
 
@@ -45,9 +59,7 @@ impl<S: Send + Sync, T: DeserializeOwned + Default> FromRequest<S> for OptionalJ
     type Rejection = ApiError;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
-        let body = axum::body::Bytes::from_request(request, state)
-            .await
-            .map_err(|rejection| ApiError::invalid(rejection.body_text()))?;
+        let body = body(request, state).await?;
         if body.iter().all(u8::is_ascii_whitespace) {
             return Ok(Self(T::default()));
         }
@@ -55,4 +67,39 @@ impl<S: Send + Sync, T: DeserializeOwned + Default> FromRequest<S> for OptionalJ
             .map(Self)
             .map_err(|error| ApiError::invalid(format!("Invalid JSON body: {error}")))
     }
+}
+
+/// A JSON body's bytes: 413 beyond the limit, 400 with a NUL in its text.
+async fn body<S: Send + Sync>(request: Request, state: &S) -> Result<Bytes, ApiError> {
+    let body = Bytes::from_request(request, state)
+        .await
+        .map_err(|rejection: BytesRejection| {
+            if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::from(HttpError::BodyTooLarge)
+            } else {
+                ApiError::invalid(rejection.body_text())
+            }
+        })?;
+    if json_has_nul(&body) {
+        return Err(ApiError::invalid(NUL_REFUSED));
+    }
+    Ok(body)
+}
+
+/// Whether the body is declared JSON: `application/json`, or a `+json` type.
+fn is_json(headers: &HeaderMap) -> bool {
+    let Some(value) = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+    else {
+        return false;
+    };
+    let essence = value
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"))
 }

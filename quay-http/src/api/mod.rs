@@ -41,8 +41,10 @@ use utoipa::{PartialSchema, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+pub(crate) use self::error::ApiError;
+
 use self::caller::Caller;
-use self::error::{ApiError, ApiResult, ErrorBody};
+use self::error::{ApiResult, ErrorBody};
 use crate::error::HttpError;
 use crate::{AppState, Tenancy};
 
