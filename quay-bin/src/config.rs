@@ -64,6 +64,7 @@ const KNOWN_KEYS: &[&str] = &[
     "QUOTA_TOTAL_DELAY_SECONDS",
     "QUOTA_BACKFILL_POLL_PERIOD",
     "QUOTA_BACKFILL_BATCH_SIZE",
+    "OAUTH_IMPLICIT_TOKEN_LIFETIME",
 ];
 
 /// Switches of Quay with their defaults.
@@ -158,7 +159,7 @@ pub(crate) enum LocationConfig {
 }
 
 /// The configuration in force.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Config {
     /// `SERVER_HOSTNAME`: the host (and port) clients use.
     pub(crate) server_hostname: Option<String>,
@@ -188,6 +189,9 @@ pub(crate) struct Config {
     pub(crate) time_machine: TimeMachine,
     /// Storage quota.
     pub(crate) quota: QuotaConfig,
+    /// `OAUTH_IMPLICIT_TOKEN_LIFETIME`: how long an access token of the OAuth implicit
+    /// grant lasts (a day).
+    pub(crate) implicit_token_lifetime: Duration,
 }
 
 /// Storage quota's settings, with Quay's defaults.
@@ -366,6 +370,11 @@ impl Config {
             features,
             time_machine,
             quota,
+            implicit_token_lifetime: duration(
+                &values,
+                "OAUTH_IMPLICIT_TOKEN_LIFETIME",
+                DEFAULT_IMPLICIT_TOKEN_LIFETIME,
+            )?,
         })
     }
 
@@ -377,16 +386,26 @@ impl Config {
     }
 }
 
+/// The default of `OAUTH_IMPLICIT_TOKEN_LIFETIME`: a day (Quay's tokens last ten years).
+const DEFAULT_IMPLICIT_TOKEN_LIFETIME: Duration = Duration::from_secs(86_400);
+
+/// A duration such as `2w`, `1d` or `30m` at `key`, or `default`.
+fn duration(
+    values: &BTreeMap<String, Value>,
+    key: &str,
+    default: Duration,
+) -> anyhow::Result<Duration> {
+    match field::<String>(values, key)? {
+        None => Ok(default),
+        Some(text) => quay_core::duration::parse(&text).with_context(|| {
+            format!("config key {key}: {text:?} is not a duration such as 2w, 1d or 30m")
+        }),
+    }
+}
+
 fn time_machine(values: &BTreeMap<String, Value>) -> anyhow::Result<TimeMachine> {
     let defaults = TimeMachine::default();
-    let duration = |key: &str, default: Duration| -> anyhow::Result<Duration> {
-        match field::<String>(values, key)? {
-            None => Ok(default),
-            Some(text) => quay_core::duration::parse(&text).with_context(|| {
-                format!("config key {key}: {text:?} is not a duration such as 2w, 1d or 30m")
-            }),
-        }
-    };
+    let duration = |key: &str, default: Duration| duration(values, key, default);
     let window_options = match field::<Vec<String>>(values, "TAG_EXPIRATION_OPTIONS")? {
         None => defaults.window_options,
         Some(options) => options

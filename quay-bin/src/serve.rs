@@ -56,6 +56,10 @@ pub(crate) async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             auto_prune: features.auto_prune,
             quota: deployment.config.quota.settings,
             edit_quota: deployment.config.quota.edit,
+            implicit_token_lifetime_s: i64::try_from(
+                deployment.config.implicit_token_lifetime.as_secs(),
+            )
+            .unwrap_or(i64::MAX),
         },
     };
     let quota = &deployment.config.quota;

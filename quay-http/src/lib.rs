@@ -79,6 +79,9 @@ pub struct TenancySettings {
     pub quota: QuotaSettings,
     /// `FEATURE_EDIT_QUOTA` (default true): with quota management, the quota API is served.
     pub edit_quota: bool,
+    /// `OAUTH_IMPLICIT_TOKEN_LIFETIME`, seconds: how long an access token of the implicit
+    /// grant lasts (a day; Quay's last ten years).
+    pub implicit_token_lifetime_s: i64,
 }
 
 impl Default for TenancySettings {
@@ -93,6 +96,7 @@ impl Default for TenancySettings {
             auto_prune: false,
             quota: QuotaSettings::default(),
             edit_quota: true,
+            implicit_token_lifetime_s: 86_400,
         }
     }
 }

@@ -24,9 +24,6 @@ use super::caller::Caller;
 use super::error::{ApiError, ApiResult, Failures};
 use super::extract::{Json, Valid};
 
-/// How long a token from the implicit grant lasts (Quay's: ten years).
-const GRANTED_TOKEN_LIFETIME_S: i64 = 315_576_000;
-
 pub(super) fn routes() -> OpenApiRouter<Api> {
     OpenApiRouter::new()
         .routes(routes!(applications, create_application))
@@ -68,7 +65,8 @@ pub(crate) struct ApplicationList {
 #[derive(Deserialize, ToSchema)]
 pub(crate) struct ApplicationRequest {
     name: String,
-    /// Where granted tokens are sent; a grant's `redirect_uri` must start with it.
+    /// Where granted tokens are sent: an absolute `http` or `https` URL without a fragment,
+    /// which a grant's `redirect_uri` must match exactly.
     redirect_uri: Option<String>,
     /// The application's home page.
     application_uri: Option<String>,
@@ -117,7 +115,7 @@ async fn create_application(
         client_id,
         client_secret_hash,
         name: application_name(&request.name)?,
-        redirect_uri: request.redirect_uri.unwrap_or_default(),
+        redirect_uri: registered_redirect(request.redirect_uri)?.unwrap_or_default(),
         application_uri: request.application_uri.unwrap_or_default(),
         description: request.description.unwrap_or_default(),
     };
@@ -125,6 +123,52 @@ async fn create_application(
         .save_application(&organization, application.clone(), &caller.actor)
         .await?;
     Ok(axum::Json(ApplicationView::of(application, Some(secret))))
+}
+
+/// An application's redirect URI as registered: absolute, `http` or `https`, without
+/// credentials or a fragment (RFC 6749 §3.1.2). Empty is allowed: the application then
+/// takes no grants until it has one.
+fn registered_redirect(uri: Option<String>) -> ApiResult<Option<String>> {
+    match uri {
+        Some(uri) if !uri.is_empty() => {
+            redirect_target(&uri).ok_or_else(|| {
+                ApiError::invalid(
+                    "redirect_uri must be an absolute http or https URL without credentials or a fragment",
+                )
+            })?;
+            Ok(Some(uri))
+        }
+        other => Ok(other),
+    }
+}
+
+/// A redirect URI that tokens may be sent to: an absolute `http` or `https` URL with a
+/// host, without credentials (`user@`) or a fragment.
+fn redirect_target(uri: &str) -> Option<url::Url> {
+    let url = url::Url::parse(uri).ok()?;
+    let acceptable = matches!(url.scheme(), "http" | "https")
+        && url.host().is_some()
+        && url.username().is_empty()
+        && url.password().is_none()
+        && url.fragment().is_none();
+    acceptable.then_some(url)
+}
+
+/// Whether a grant's `redirect_uri` is the registered one: the same scheme, host, port,
+/// path and query, compared exactly (OAuth 2.1 §4.1.3; a prefix match sent tokens to
+/// `http://app.example.evil.com` for `http://app.example`). Only the notation may differ
+/// (`HTTP://App.Example:80` is `http://app.example`).
+fn redirect_matches(registered: &str, given: &str) -> bool {
+    match (redirect_target(registered), redirect_target(given)) {
+        (Some(registered), Some(given)) => {
+            registered.scheme() == given.scheme()
+                && registered.host() == given.host()
+                && registered.port_or_known_default() == given.port_or_known_default()
+                && registered.path() == given.path()
+                && registered.query() == given.query()
+        }
+        _ => false,
+    }
 }
 
 fn application_name(name: &str) -> ApiResult<String> {
@@ -176,7 +220,7 @@ async fn update_application(
         .await?;
     let application = ApplicationRecord {
         name: application_name(&request.name)?,
-        redirect_uri: request.redirect_uri.unwrap_or(existing.redirect_uri),
+        redirect_uri: registered_redirect(request.redirect_uri)?.unwrap_or(existing.redirect_uri),
         application_uri: request.application_uri.unwrap_or(existing.application_uri),
         description: request.description.unwrap_or(existing.description),
         ..existing
@@ -248,7 +292,7 @@ async fn validate(
         .redirect_uri
         .clone()
         .unwrap_or_else(|| application.redirect_uri.clone());
-    if application.redirect_uri.is_empty() || !redirect.starts_with(&application.redirect_uri) {
+    if !redirect_matches(&application.redirect_uri, &redirect) {
         return Err(ApiError::invalid(
             "redirect_uri does not match the application's redirect URI",
         ));
@@ -290,12 +334,13 @@ pub(crate) async fn grant(
     let (application, scopes, redirect_uri) = validate(&api, &request).await?;
     let user = api.accounts().user(&principal.name).await?;
     let scope = scopes.names();
+    let lifetime_s = api.tenancy.settings.implicit_token_lifetime_s;
     let minted = credentials::oauth_token(
         user.id,
         &application.client_id,
         &scope,
         api.now_ms(),
-        GRANTED_TOKEN_LIFETIME_S * 1000,
+        lifetime_s.saturating_mul(1000),
     )
     .map_err(Error::from)?;
     api.accounts()
@@ -305,11 +350,68 @@ pub(crate) async fn grant(
     fragment
         .append_pair("access_token", &minted.secret)
         .append_pair("token_type", "Bearer")
-        .append_pair("expires_in", &GRANTED_TOKEN_LIFETIME_S.to_string())
+        .append_pair("expires_in", &lifetime_s.to_string())
         .append_pair("scope", &scope);
     if let Some(state) = &request.state {
         fragment.append_pair("state", state);
     }
+    // The registered URI has no fragment (and the given one matches it), so the token's
+    // fragment is the only one.
     let location = format!("{redirect_uri}#{}", fragment.finish());
     Ok((StatusCode::FOUND, [(header::LOCATION, location)]).into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redirects_match_the_registered_uri_exactly() {
+        let registered = "http://app.example";
+        for same in [
+            "http://app.example",
+            "http://app.example/",
+            "HTTP://APP.example:80/",
+        ] {
+            assert!(redirect_matches(registered, same), "{same}");
+        }
+        for other in [
+            "http://app.example.evil.com/steal",
+            "http://app.example@evil.com/",
+            "http://user:pass@app.example/",
+            "http://app.example/callback",
+            "http://app.example:8080/",
+            "https://app.example/",
+            "http://app.example/?next=evil",
+            "http://app.example/#fragment",
+            "//app.example/",
+            "javascript:alert(1)",
+            "",
+        ] {
+            assert!(!redirect_matches(registered, other), "{other}");
+        }
+        assert!(redirect_matches(
+            "https://app.example/cb?x=1",
+            "https://app.example/cb?x=1"
+        ));
+        assert!(!redirect_matches("", "http://app.example/"));
+    }
+
+    #[test]
+    fn registered_redirects_are_absolute_web_urls() {
+        for fine in [None, Some(""), Some("https://app.example/cb")] {
+            assert!(
+                registered_redirect(fine.map(str::to_string)).is_ok(),
+                "{fine:?}"
+            );
+        }
+        for bad in [
+            "app.example",
+            "ftp://app.example/",
+            "http://app.example/#x",
+            "http://u@app.example/",
+        ] {
+            assert!(registered_redirect(Some(bad.into())).is_err(), "{bad}");
+        }
+    }
 }

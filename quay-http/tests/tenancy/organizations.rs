@@ -609,3 +609,97 @@ async fn the_implicit_grant_mints_a_scoped_token_for_a_session() {
         )
         .await;
 }
+
+#[tokio::test]
+async fn the_implicit_grant_redirects_only_to_the_registered_uri_and_its_tokens_expire() {
+    let registry = Registry::start_with(|_, settings| settings.implicit_token_lifetime_s = 2).await;
+    let alice = registry.user("alice").await;
+    registry
+        .expect(
+            &alice,
+            (Method::POST, "/api/v1/organization/"),
+            Some(json!({"name": "acme"})),
+            StatusCode::CREATED,
+        )
+        .await;
+    for unusable in ["app.example", "ftp://app.example/", "http://app.example/#x"] {
+        registry
+            .expect(
+                &alice,
+                (Method::POST, "/api/v1/organization/acme/applications"),
+                Some(json!({"name": "deployer", "redirect_uri": unusable})),
+                StatusCode::BAD_REQUEST,
+            )
+            .await;
+    }
+    let application = registry
+        .expect(
+            &alice,
+            (Method::POST, "/api/v1/organization/acme/applications"),
+            Some(json!({"name": "deployer", "redirect_uri": "http://app.example"})),
+            StatusCode::OK,
+        )
+        .await;
+    let client_id = application["client_id"].as_str().unwrap();
+    let grant = |redirect: &str| {
+        let mut query = form_urlencoded::Serializer::new(String::new());
+        query
+            .append_pair("response_type", "token")
+            .append_pair("client_id", client_id)
+            .append_pair("scope", "repo:read")
+            .append_pair("redirect_uri", redirect);
+        format!("/oauth/authorize?{}", query.finish())
+    };
+    for elsewhere in [
+        "http://app.example.evil.com/steal",
+        "http://app.example@evil.com/",
+        "http://app.example/callback",
+        "http://app.example:8080/",
+        "https://app.example/",
+    ] {
+        // Refused before the consent page, and by the grant itself.
+        for method in [Method::GET, Method::POST] {
+            registry
+                .expect(
+                    &alice,
+                    (method, &grant(elsewhere)),
+                    None,
+                    StatusCode::BAD_REQUEST,
+                )
+                .await;
+        }
+    }
+    let response = registry
+        .request(&alice, Method::POST, &grant("http://app.example/"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::FOUND);
+    let location = response.headers()["location"].to_str().unwrap().to_string();
+    let fragment = location
+        .strip_prefix("http://app.example/#")
+        .unwrap_or_else(|| panic!("{location}"));
+    let pairs: std::collections::HashMap<String, String> =
+        form_urlencoded::parse(fragment.as_bytes())
+            .into_owned()
+            .collect();
+    assert_eq!(pairs["expires_in"], "2");
+    let token = Caller::Bearer(pairs["access_token"].clone());
+    registry
+        .expect(
+            &token,
+            (Method::GET, "/api/v1/organization/acme"),
+            None,
+            StatusCode::OK,
+        )
+        .await;
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    registry
+        .expect(
+            &token,
+            (Method::GET, "/api/v1/organization/acme"),
+            None,
+            StatusCode::UNAUTHORIZED,
+        )
+        .await;
+}
