@@ -29,8 +29,9 @@ use crate::credentials::{
     SESSION_LOOKUP,
 };
 use crate::jwt::{AccessClaim, ContextClaim, Expectations, RegistryClaims, TokenKeys};
-use crate::password::Passwords;
+use crate::password::{PasswordLimits, Passwords};
 use crate::secrets::{split_token, verify_secret};
+use crate::throttle::{Attempt, LoginThrottle};
 
 /// Deployment settings of authentication, with Quay's defaults.
 #[derive(Clone, Debug)]
@@ -100,6 +101,9 @@ struct VerifiedToken {
 
 const INVALID_LOGIN: &str = "Invalid Username or Password";
 
+/// How long a login refused by the throttle waits before it is answered.
+const THROTTLED_ANSWER_DELAY: Duration = Duration::from_secs(1);
+
 fn refuse(message: &str) -> Error {
     Error::InvalidCredentials(message.to_string())
 }
@@ -115,6 +119,8 @@ pub struct Authenticator {
     /// every request of a pull, and an RSA verification costs more than the rest of a
     /// manifest GET.
     verified_tokens: Cache<String, VerifiedToken>,
+    /// Recent failed logins.
+    throttle: LoginThrottle,
 }
 
 impl Authenticator {
@@ -131,11 +137,12 @@ impl Authenticator {
             .build();
         Ok(Self {
             directory,
-            passwords: Passwords::default(),
+            passwords: Passwords::new(PasswordLimits::default())?,
             keys,
             settings,
             clock,
             verified_tokens,
+            throttle: LoginThrottle::default(),
         })
     }
 
@@ -172,14 +179,43 @@ impl Authenticator {
         }
     }
 
-    /// Who Basic credentials belong to.
-    pub async fn basic(&self, username: &str, password: &str) -> quay_core::Result<Principal> {
-        match username {
+    /// Who Basic credentials, sent from the client address `client`, belong to. Failures
+    /// slow down further attempts for the same account and from the same address
+    /// ([`LoginThrottle`]).
+    pub async fn basic(
+        &self,
+        username: &str,
+        password: &str,
+        client: Option<&str>,
+    ) -> quay_core::Result<Principal> {
+        let attempt = Attempt {
+            account: (!username.starts_with('$')).then_some(username),
+            address: client,
+        };
+        let now_ms = self.now_ms();
+        if let Some(retry_after_s) = self.throttle.wait_s(&attempt, now_ms) {
+            // The answer itself comes late: a guesser that ignores Retry-After gets one
+            // answer a second per connection instead of thousands, at the cost of a
+            // sleeping task.
+            tokio::time::sleep(THROTTLED_ANSWER_DELAY.min(Duration::from_secs(retry_after_s)))
+                .await;
+            return Err(Error::TooManyAttempts {
+                reason: "too many failed logins for this account or from this address",
+                retry_after_s,
+            });
+        }
+        let resolved = match username {
             "$app" => self.app_token(password).await,
             "$oauthtoken" => self.oauth_token(password).await,
             robot if robot.contains('+') => self.robot(robot, password).await,
             user => self.user(user, password).await,
+        };
+        match &resolved {
+            Ok(_) => self.throttle.succeeded(&attempt),
+            Err(Error::InvalidCredentials(_)) => self.throttle.failed(&attempt, now_ms),
+            Err(_) => {}
         }
+        resolved
     }
 
     async fn user(&self, username: &str, password: &str) -> quay_core::Result<Principal> {
@@ -192,7 +228,7 @@ impl Authenticator {
             .account_secret(account.id)
             .await?
             .unwrap_or_default();
-        if !self.passwords.verify(password, &secret).await {
+        if !self.passwords.verify(password, &secret).await? {
             return Err(refuse(INVALID_LOGIN));
         }
         if !account.enabled {

@@ -20,10 +20,19 @@ pub enum AuthError {
     /// The system's random source failed.
     #[error("the random source failed")]
     Random,
+    /// Every password hashing worker is busy and the queue before them is full.
+    #[error("too many passwords are being checked at once")]
+    HashingBusy,
 }
 
 impl From<AuthError> for quay_core::Error {
     fn from(error: AuthError) -> Self {
-        quay_core::Error::Internal(Box::new(error))
+        match error {
+            AuthError::HashingBusy => quay_core::Error::TooManyAttempts {
+                reason: "too many passwords are being checked at once",
+                retry_after_s: 1,
+            },
+            other => quay_core::Error::Internal(Box::new(other)),
+        }
     }
 }

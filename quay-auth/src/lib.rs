@@ -20,6 +20,7 @@ pub mod jwt;
 pub mod password;
 pub mod scope;
 mod secrets;
+mod throttle;
 
 use async_trait::async_trait;
 use quay_core::RepositoryPath;

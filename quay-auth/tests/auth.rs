@@ -101,7 +101,7 @@ async fn passwords_robots_and_stored_tokens() {
     let auth = setup.authenticator(AuthSettings::default()).await;
     let alice = setup.user(&auth, "alice", "wonderland").await;
 
-    let principal = auth.basic("alice", "wonderland").await.unwrap();
+    let principal = auth.basic("alice", "wonderland", None).await.unwrap();
     assert_eq!(
         (principal.account, principal.kind),
         (
@@ -109,15 +109,15 @@ async fn passwords_robots_and_stored_tokens() {
             PrincipalKind::User(quay_core::permission::Superuser::No)
         )
     );
-    assert!(refused(&auth.basic("alice", "wrong").await));
-    assert!(refused(&auth.basic("nobody", "wonderland").await));
+    assert!(refused(&auth.basic("alice", "wrong", None).await));
+    assert!(refused(&auth.basic("nobody", "wonderland", None).await));
 
     let (robot, token) = setup.robot(&alice, "ci").await;
     assert_eq!(
-        auth.basic("alice+ci", &token).await.unwrap().kind,
+        auth.basic("alice+ci", &token, None).await.unwrap().kind,
         PrincipalKind::Robot
     );
-    assert!(refused(&auth.basic("alice+ci", "WRONG").await));
+    assert!(refused(&auth.basic("alice+ci", "WRONG", None).await));
     // A regenerated token replaces the old one at once.
     let (new_token, new_hash) = credentials::robot_token().unwrap();
     setup
@@ -129,8 +129,8 @@ async fn passwords_robots_and_stored_tokens() {
         )
         .await
         .unwrap();
-    assert!(refused(&auth.basic("alice+ci", &token).await));
-    assert!(auth.basic("alice+ci", &new_token).await.is_ok());
+    assert!(refused(&auth.basic("alice+ci", &token, None).await));
+    assert!(auth.basic("alice+ci", &new_token, None).await.is_ok());
     // ROBOTS_DISALLOW refuses robot logins, except the listed ones.
     let closed = setup
         .authenticator(AuthSettings {
@@ -138,7 +138,7 @@ async fn passwords_robots_and_stored_tokens() {
             ..AuthSettings::default()
         })
         .await;
-    assert!(refused(&closed.basic("alice+ci", &new_token).await));
+    assert!(refused(&closed.basic("alice+ci", &new_token, None).await));
     let listed = setup
         .authenticator(AuthSettings {
             robots_disallow: true,
@@ -146,7 +146,7 @@ async fn passwords_robots_and_stored_tokens() {
             ..AuthSettings::default()
         })
         .await;
-    assert!(listed.basic("alice+ci", &new_token).await.is_ok());
+    assert!(listed.basic("alice+ci", &new_token, None).await.is_ok());
 
     // App-specific tokens stand for their user.
     let minted = credentials::app_token(alice.id, "laptop", NOW, None).unwrap();
@@ -155,12 +155,12 @@ async fn passwords_robots_and_stored_tokens() {
         .create_token(minted.record, None)
         .await
         .unwrap();
-    let principal = auth.basic("$app", &minted.secret).await.unwrap();
+    let principal = auth.basic("$app", &minted.secret, None).await.unwrap();
     assert_eq!(principal.account, alice.id);
     let mut wrong = minted.secret.clone();
     let last = wrong.pop().unwrap();
     wrong.push(if last == 'a' { 'b' } else { 'a' });
-    assert!(refused(&auth.basic("$app", &wrong).await));
+    assert!(refused(&auth.basic("$app", &wrong, None).await));
     // OAuth tokens carry their scopes, and expire.
     let oauth = credentials::oauth_token(alice.id, "client", "repo:read", NOW, 1000).unwrap();
     setup
@@ -168,7 +168,10 @@ async fn passwords_robots_and_stored_tokens() {
         .create_token(oauth.record, None)
         .await
         .unwrap();
-    let principal = auth.basic("$oauthtoken", &oauth.secret).await.unwrap();
+    let principal = auth
+        .basic("$oauthtoken", &oauth.secret, None)
+        .await
+        .unwrap();
     assert_eq!(
         principal.scopes.unwrap().repo,
         Some(quay_core::permission::Role::Read)
@@ -186,8 +189,8 @@ async fn passwords_robots_and_stored_tokens() {
         .update_user(alice.id, change, vec![])
         .await
         .unwrap();
-    assert!(refused(&auth.basic("alice", "wonderland").await));
-    assert!(refused(&auth.basic("$app", &minted.secret).await));
+    assert!(refused(&auth.basic("alice", "wonderland", None).await));
+    assert!(refused(&auth.basic("$app", &minted.secret, None).await));
 }
 
 #[tokio::test]
@@ -195,7 +198,7 @@ async fn registry_tokens_verify_expire_and_survive_a_restart() {
     let setup = setup().await;
     let auth = setup.authenticator(AuthSettings::default()).await;
     let alice = setup.user(&auth, "alice", "wonderland").await;
-    let principal = auth.basic("alice", "wonderland").await.unwrap();
+    let principal = auth.basic("alice", "wonderland", None).await.unwrap();
     let grants = [(
         "alice/app".to_string(),
         GrantedActions {
@@ -275,8 +278,8 @@ async fn decisions_on_real_permissions() {
         .unwrap();
 
     let as_identity = |principal| Identity::Account(principal);
-    let alice_id = as_identity(auth.basic("alice", "pw-alice").await.unwrap());
-    let bob_id = as_identity(auth.basic("bob", "pw-bob").await.unwrap());
+    let alice_id = as_identity(auth.basic("alice", "pw-alice", None).await.unwrap());
+    let bob_id = as_identity(auth.basic("bob", "pw-bob", None).await.unwrap());
     let decide = |identity: &Identity, path: &str, action| {
         let path = RepositoryPath::parse(path).unwrap();
         let identity = identity.clone();
@@ -315,7 +318,7 @@ async fn decisions_on_real_permissions() {
             .is_err()
     );
     // A registry token is exactly its grants.
-    let principal = auth.basic("bob", "pw-bob").await.unwrap();
+    let principal = auth.basic("bob", "pw-bob", None).await.unwrap();
     let grants = [(
         "alice/secret".to_string(),
         GrantedActions {

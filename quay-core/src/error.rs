@@ -119,6 +119,16 @@ pub enum Error {
     /// for the client; it never contains a secret.
     #[error("{0}")]
     InvalidCredentials(String),
+    /// Credentials cannot be checked now: too many attempts failed for this account or
+    /// client address, or the registry checks as many passwords as it can at once. The
+    /// client may try again after `retry_after_s` seconds.
+    #[error("{reason}; try again in {retry_after_s} seconds")]
+    TooManyAttempts {
+        /// Which of the two, for the client.
+        reason: &'static str,
+        /// When to try again.
+        retry_after_s: u64,
+    },
     /// The caller is not allowed to do this.
     #[error("access denied")]
     Denied,

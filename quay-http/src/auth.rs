@@ -91,6 +91,7 @@ impl AppState {
     pub(crate) async fn registry_identity(
         &self,
         headers: &HeaderMap,
+        extensions: &Extensions,
     ) -> Result<Identity, HttpError> {
         let Some(tenancy) = &self.tenancy else {
             return Ok(Identity::Anonymous);
@@ -111,7 +112,12 @@ impl AppState {
                 .registry_token(&token, &self.host(headers))
                 .map_err(unauthorized),
             Credentials::Basic { username, password } => {
-                match tenancy.authenticator.basic(&username, &password).await {
+                let client = client_ip(headers, extensions);
+                let authenticator = &tenancy.authenticator;
+                match authenticator
+                    .basic(&username, &password, client.as_deref())
+                    .await
+                {
                     Ok(principal) => Ok(Identity::Account(principal)),
                     Err(error @ Error::InvalidCredentials(_)) => Err(unauthorized(error)),
                     Err(other) => Err(other.into()),

@@ -138,6 +138,7 @@ impl HttpError {
                 Error::AlreadyExists(_) => (S::CONFLICT, "DENIED", none),
                 Error::NotFound { .. } => (S::NOT_FOUND, "NAME_UNKNOWN", none),
                 Error::StorageUnavailable { .. } => (S::SERVICE_UNAVAILABLE, "UNAVAILABLE", none),
+                Error::TooManyAttempts { .. } => (S::TOO_MANY_REQUESTS, "TOOMANYREQUESTS", none),
                 // Storage failures and conditions added later are the server's problem.
                 _ => (S::INTERNAL_SERVER_ERROR, "UNKNOWN", none),
             },
@@ -191,6 +192,7 @@ impl HttpError {
     fn retry_after_s(&self) -> Option<u64> {
         match self {
             Self::Registry(Error::StorageUnavailable { .. }) => Some(STORAGE_RETRY_AFTER_S),
+            Self::Registry(Error::TooManyAttempts { retry_after_s, .. }) => Some(*retry_after_s),
             _ => None,
         }
     }

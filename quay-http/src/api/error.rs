@@ -57,6 +57,7 @@ impl ApiError {
                     (S::INTERNAL_SERVER_ERROR, "server_error")
                 }
                 Error::StorageUnavailable { .. } => (S::SERVICE_UNAVAILABLE, "service_unavailable"),
+                Error::TooManyAttempts { .. } => (S::TOO_MANY_REQUESTS, "too_many_requests"),
                 _ => (S::BAD_REQUEST, "invalid_request"),
             },
             HttpError::Unauthorized { .. } => (S::UNAUTHORIZED, "invalid_token"),
@@ -132,6 +133,10 @@ impl IntoResponses for Failures {
             ("403", "The caller may not do this"),
             ("404", "Nothing by that name that the caller may see"),
             ("413", "The request body is too large"),
+            (
+                "429",
+                "Too many failed logins, or too many at once; try again after Retry-After",
+            ),
             (
                 "503",
                 "Storage cannot work now (full, unreachable or busy); try again later",

@@ -302,7 +302,11 @@ async fn sign_in(
     }
     let principal = match api
         .authenticator()
-        .basic(&request.username, &request.password)
+        .basic(
+            &request.username,
+            &request.password,
+            caller.actor.ip.as_deref(),
+        )
         .await
     {
         Ok(principal) => principal,

@@ -1,7 +1,7 @@
 //! Listings: `/v2/<name>/tags/list`, `/v2/_catalog` and `/v2/<name>/referrers/<digest>`.
 
 use axum::extract::{RawQuery, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use quay_core::access::Identity;
 use quay_core::permission::RepositoryAction;
@@ -94,9 +94,10 @@ impl Request {
 pub(crate) async fn catalog(
     State(state): State<AppState>,
     RawQuery(query): RawQuery,
-    headers: HeaderMap,
+    request: axum::extract::Request,
 ) -> Response {
-    let response = match list_catalog(&state, &Query::parse(query.as_deref()), &headers).await {
+    let (parts, _) = request.into_parts();
+    let response = match list_catalog(&state, &Query::parse(query.as_deref()), &parts).await {
         Ok(response) => response,
         Err(error) => error.into_response(),
     };
@@ -106,11 +107,14 @@ pub(crate) async fn catalog(
 async fn list_catalog(
     state: &AppState,
     query: &Query,
-    headers: &HeaderMap,
+    request: &axum::http::request::Parts,
 ) -> HttpResult<Response> {
     // A registry token grants the repositories it names; the catalog shows what its
     // holder may read.
-    let who = match state.registry_identity(headers).await? {
+    let who = match state
+        .registry_identity(&request.headers, &request.extensions)
+        .await?
+    {
         Identity::Token { principal, .. } => {
             principal.map_or(Identity::Anonymous, Identity::Account)
         }

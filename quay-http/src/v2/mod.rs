@@ -30,10 +30,15 @@ use crate::headers::{API_VERSION, API_VERSION_VALUE};
 
 /// `GET /v2/`: the API is here. With accounts, an anonymous caller is challenged, so that
 /// clients fetch a token before anything else (as Quay and the reference registry do).
-pub(crate) async fn api_version(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    let response = match state.registry_identity(&headers).await {
+pub(crate) async fn api_version(
+    State(state): State<AppState>,
+    request: axum::extract::Request,
+) -> Response {
+    let (parts, _) = request.into_parts();
+    let headers = &parts.headers;
+    let response = match state.registry_identity(headers, &parts.extensions).await {
         Ok(Identity::Anonymous) if state.tenancy.is_some() => HttpError::Unauthorized {
-            challenge: state.challenge(&headers, None),
+            challenge: state.challenge(headers, None),
             message: "access to the requested resource is not authorized".into(),
         }
         .into_response(),
@@ -51,7 +56,10 @@ pub(crate) async fn dispatch(
     request: axum::extract::Request,
 ) -> Response {
     let (parts, body) = request.into_parts();
-    let response = match state.registry_identity(&parts.headers).await {
+    let response = match state
+        .registry_identity(&parts.headers, &parts.extensions)
+        .await
+    {
         Ok(caller) => {
             let request = Request {
                 actor: caller.actor(

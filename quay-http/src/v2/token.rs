@@ -51,7 +51,10 @@ async fn token(
     let principal: Option<Principal> = match Credentials::of(headers)? {
         Credentials::Basic { username, password } => {
             let actor = Identity::Anonymous.actor(ip.clone(), user_agent(headers));
-            match authenticator.basic(&username, &password).await {
+            match authenticator
+                .basic(&username, &password, ip.as_deref())
+                .await
+            {
                 Ok(principal) => Some(principal),
                 Err(Error::InvalidCredentials(message)) => {
                     authenticator
