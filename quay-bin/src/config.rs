@@ -13,6 +13,8 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use quay_core::quota::QuotaSettings;
 use quay_storage::S3Location;
+
+use crate::server::Limits;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
@@ -65,6 +67,11 @@ const KNOWN_KEYS: &[&str] = &[
     "QUOTA_BACKFILL_POLL_PERIOD",
     "QUOTA_BACKFILL_BATCH_SIZE",
     "OAUTH_IMPLICIT_TOKEN_LIFETIME",
+    "HTTP_HEADER_READ_TIMEOUT",
+    "HTTP_IDLE_TIMEOUT",
+    "HTTP_BODY_TIMEOUT",
+    "HTTP_MAX_CONNECTIONS",
+    "HTTP_SHUTDOWN_TIMEOUT",
 ];
 
 /// Switches of Quay with their defaults.
@@ -192,6 +199,8 @@ pub(crate) struct Config {
     /// `OAUTH_IMPLICIT_TOKEN_LIFETIME`: how long an access token of the OAuth implicit
     /// grant lasts (a day).
     pub(crate) implicit_token_lifetime: Duration,
+    /// The `HTTP_*` limits of connections.
+    pub(crate) http: Limits,
 }
 
 /// Storage quota's settings, with Quay's defaults.
@@ -375,6 +384,7 @@ impl Config {
                 "OAUTH_IMPLICIT_TOKEN_LIFETIME",
                 DEFAULT_IMPLICIT_TOKEN_LIFETIME,
             )?,
+            http: http(&values)?,
         })
     }
 
@@ -425,6 +435,23 @@ fn time_machine(values: &BTreeMap<String, Value>) -> anyhow::Result<TimeMachine>
         window_options,
         expiration_minimum: duration("LABELED_EXPIRATION_MINIMUM", defaults.expiration_minimum)?,
         expiration_maximum: duration("LABELED_EXPIRATION_MAXIMUM", defaults.expiration_maximum)?,
+    })
+}
+
+fn http(values: &BTreeMap<String, Value>) -> anyhow::Result<Limits> {
+    let defaults = Limits::default();
+    let duration = |key: &str, default: Duration| duration(values, key, default);
+    let max_connections =
+        field::<usize>(values, "HTTP_MAX_CONNECTIONS")?.unwrap_or(defaults.max_connections);
+    if max_connections == 0 {
+        bail!("config key HTTP_MAX_CONNECTIONS must be at least 1");
+    }
+    Ok(Limits {
+        header_read_timeout: duration("HTTP_HEADER_READ_TIMEOUT", defaults.header_read_timeout)?,
+        idle_timeout: duration("HTTP_IDLE_TIMEOUT", defaults.idle_timeout)?,
+        body_timeout: duration("HTTP_BODY_TIMEOUT", defaults.body_timeout)?,
+        max_connections,
+        shutdown_timeout: duration("HTTP_SHUTDOWN_TIMEOUT", defaults.shutdown_timeout)?,
     })
 }
 

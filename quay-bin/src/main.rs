@@ -13,6 +13,7 @@ mod deployment;
 mod quota;
 mod replicate;
 mod serve;
+mod server;
 mod tls;
 
 use std::net::SocketAddr;

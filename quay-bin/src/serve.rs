@@ -1,21 +1,19 @@
 //! `quay-bin serve`: the registry, served until SIGTERM or Ctrl-C, finishing the requests in
-//! flight and the usage log's queue.
+//! flight (up to `HTTP_SHUTDOWN_TIMEOUT`) and the usage log's queue.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use axum::extract::connect_info::Connected;
-use axum::serve::{IncomingStream, Listener, ListenerExt};
 use quay_auth::PermissionAuthorizer;
 use quay_http::{AppState, Tenancy, TenancySettings};
-use tokio::net::TcpStream;
+use tokio_rustls::TlsAcceptor;
 
 use crate::ServeArgs;
 use crate::collect;
 use crate::deployment::Deployment;
 use crate::replicate;
+use crate::server;
 use crate::tls;
 
 /// How often the auto-prune policies run (Quay's worker polls every 30 seconds).
@@ -87,53 +85,63 @@ pub(crate) async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     ) {
         (Some(config), Some(scheme)) if scheme == "https" => tls::certificate_files(config)
             .map(|(cert, key)| tls::server_config(&cert, &key))
-            .transpose()?,
+            .transpose()?
+            .map(TlsAcceptor::from),
         _ => None,
     };
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("listening on {}", args.listen))?;
     let address = listener.local_addr()?;
+    let limits = server::Limits {
+        max_connections: connection_limit(deployment.config.http.max_connections),
+        ..deployment.config.http
+    };
     tracing::info!(
         %address,
         tls = tls.is_some(),
         database = %deployment.database,
         storage = %deployment.storage,
+        max_connections = limits.max_connections,
         "registry listening"
     );
-    let app = quay_http::router(state);
-    // Responses are small and written whole; coalescing them only adds latency.
-    let no_delay = |stream: &TcpStream| {
-        if let Err(error) = stream.set_nodelay(true) {
-            tracing::debug!(%error, "TCP_NODELAY not set");
-        }
-    };
-    match tls {
-        Some(config) => {
-            let listener = tls::TlsListener::new(listener, config)?
-                .tap_io(move |stream| no_delay(stream.get_ref().0));
-            run(listener, app).await?;
-        }
-        None => run(listener.tap_io(move |stream| no_delay(stream)), app).await?,
-    }
+    server::serve(
+        listener,
+        tls,
+        quay_http::router(state),
+        limits,
+        shutdown_signal(),
+    )
+    .await;
     backend.pull_log.close().await;
     tracing::info!("registry stopped");
     Ok(())
 }
 
-/// Serves `app` on `listener` until SIGTERM or Ctrl-C, finishing the requests in flight.
-async fn run<L>(listener: L, app: axum::Router) -> anyhow::Result<()>
-where
-    L: Listener<Addr = SocketAddr>,
-    SocketAddr: for<'a> Connected<IncomingStream<'a, L>>,
-{
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown_signal())
-    .await
-    .context("serving")
+/// File descriptors kept for everything but client connections: the database pool, blob
+/// files being written and read, the listener, logs.
+const RESERVED_FILES: u64 = 256;
+
+/// `configured` connections, or fewer where the process may not open enough files. The
+/// soft limit on open files is raised to the hard one first, as servers do: a soft limit
+/// of 1024 would otherwise cap a registry at a few hundred clients.
+fn connection_limit(configured: usize) -> usize {
+    let files = match rlimit::increase_nofile_limit(u64::MAX) {
+        Ok(files) => files,
+        Err(error) => {
+            tracing::warn!(%error, "the open file limit could not be read or raised");
+            return configured;
+        }
+    };
+    let fitting = usize::try_from(files.saturating_sub(RESERVED_FILES)).unwrap_or(usize::MAX);
+    if fitting < configured {
+        tracing::warn!(
+            configured,
+            open_files = files,
+            "HTTP_MAX_CONNECTIONS lowered to what the open file limit allows"
+        );
+    }
+    configured.min(fitting).max(1)
 }
 
 /// Resolves on SIGTERM or Ctrl-C.
@@ -159,5 +167,4 @@ async fn shutdown_signal() {
         () = interrupt => {},
         () = terminate => {},
     }
-    tracing::info!("shutting down: finishing requests in flight");
 }

@@ -14,6 +14,7 @@ mod production;
 mod quota;
 #[path = "../../../quay-storage/tests/support/services.rs"]
 mod services;
+mod slow_clients;
 mod support;
 mod time_machine;
 

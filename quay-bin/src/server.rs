@@ -1,0 +1,394 @@
+//! Serving connections: HTTP/1.1 over TCP or TLS, under limits that keep slow and idle
+//! clients cheap, and a shutdown that finishes the requests in flight up to a deadline.
+//!
+//! Each connection runs in a task of its own, under [`Limits`]:
+//! - at most `max_connections` at once; at the limit the listener stops accepting, and new
+//!   clients wait in the kernel's backlog until a connection closes;
+//! - a connection that waits for its next request is closed after `idle_timeout`; one that
+//!   began a request head (or a TLS handshake) and has not finished it after
+//!   `header_read_timeout`;
+//! - a request body that stops arriving for `body_timeout` fails its request, and a
+//!   response that the client stops reading for as long closes the connection;
+//! - on shutdown the listener closes, idle connections close, and requests in flight have
+//!   `shutdown_timeout` to finish; whatever is left is then dropped. An upload cut off so
+//!   keeps the chunks it had committed, and its client resumes it.
+//!
+//! Without these, 500 idle connections, or connections that sent half a header or half a
+//! body, stayed open forever and used up the process's file descriptors, and SIGTERM waited
+//! for the slowest client.
+
+use std::convert::Infallible;
+use std::io;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::task::{Context, Poll, ready};
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::ConnectInfo;
+use hyper::body::{Frame, Incoming, SizeHint};
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::{GracefulShutdown, Watcher};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::time::{Instant, Sleep};
+use tokio_rustls::TlsAcceptor;
+use tower::ServiceExt as _;
+use tower_http::timeout::RequestBodyTimeoutLayer;
+
+/// How long and how many: the `HTTP_*` settings, with their defaults.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Limits {
+    /// `HTTP_HEADER_READ_TIMEOUT`: from a request's first byte (or a TLS handshake's) to the
+    /// end of its head (20 s).
+    pub(crate) header_read_timeout: Duration,
+    /// `HTTP_IDLE_TIMEOUT`: how long a connection may wait for its next request (60 s).
+    pub(crate) idle_timeout: Duration,
+    /// `HTTP_BODY_TIMEOUT`: how long a request body may stop arriving, or a response stop
+    /// being read (60 s).
+    pub(crate) body_timeout: Duration,
+    /// `HTTP_MAX_CONNECTIONS`: connections served at once (10,000, fewer where the
+    /// process may not open that many files).
+    pub(crate) max_connections: usize,
+    /// `HTTP_SHUTDOWN_TIMEOUT`: how long requests in flight may take to finish after
+    /// SIGTERM (30 s).
+    pub(crate) shutdown_timeout: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            header_read_timeout: Duration::from_secs(20),
+            idle_timeout: Duration::from_secs(60),
+            body_timeout: Duration::from_secs(60),
+            max_connections: 10_000,
+            shutdown_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+/// Serves `app` on `listener` (with TLS when `tls` is given) until `shutdown` resolves, then
+/// finishes the requests in flight for up to `limits.shutdown_timeout`.
+pub(crate) async fn serve(
+    listener: TcpListener,
+    tls: Option<TlsAcceptor>,
+    app: Router,
+    limits: Limits,
+    shutdown: impl Future<Output = ()>,
+) {
+    let app = app.layer(RequestBodyTimeoutLayer::new(limits.body_timeout));
+    let slots = Arc::new(Semaphore::new(limits.max_connections));
+    let connections = GracefulShutdown::new();
+    tokio::pin!(shutdown);
+    loop {
+        let (stream, peer, slot) = tokio::select! {
+            () = &mut shutdown => break,
+            accepted = accept(&listener, &slots) => accepted,
+        };
+        let connection = Connection {
+            app: app.clone(),
+            limits,
+            peer,
+        };
+        let (tls, watcher) = (tls.clone(), connections.watcher());
+        tokio::spawn(async move {
+            connection.run(stream, tls, watcher).await;
+            drop(slot);
+        });
+    }
+    drop(listener);
+    let open = connections.count();
+    tracing::info!(open, "shutting down: finishing requests in flight");
+    if tokio::time::timeout(limits.shutdown_timeout, connections.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::warn!(
+            deadline = ?limits.shutdown_timeout,
+            "requests still in flight at the shutdown deadline are cut off"
+        );
+    }
+}
+
+/// The next connection, once one of the `slots` is free.
+async fn accept(
+    listener: &TcpListener,
+    slots: &Arc<Semaphore>,
+) -> (TcpStream, SocketAddr, OwnedSemaphorePermit) {
+    let slot = match slots.clone().try_acquire_owned() {
+        Ok(slot) => slot,
+        Err(_) => {
+            tracing::warn!("connection limit reached: new clients wait until a connection closes");
+            match slots.clone().acquire_owned().await {
+                Ok(slot) => slot,
+                // The semaphore is never closed.
+                Err(_) => std::future::pending().await,
+            }
+        }
+    };
+    loop {
+        match listener.accept().await {
+            Ok((stream, peer)) => return (stream, peer, slot),
+            Err(error) => {
+                // Out of file descriptors and the like: wait rather than spin.
+                tracing::warn!(%error, "accepting a connection failed");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+    }
+}
+
+/// One client's connection.
+struct Connection {
+    app: Router,
+    limits: Limits,
+    peer: SocketAddr,
+}
+
+impl Connection {
+    async fn run(self, stream: TcpStream, tls: Option<TlsAcceptor>, watcher: Watcher) {
+        // Responses are small and written whole; coalescing them only adds latency.
+        if let Err(error) = stream.set_nodelay(true) {
+            tracing::debug!(%error, "TCP_NODELAY not set");
+        }
+        let Some(acceptor) = tls else {
+            return self.serve(stream, watcher).await;
+        };
+        let peer = self.peer;
+        match tokio::time::timeout(self.limits.header_read_timeout, acceptor.accept(stream)).await {
+            Ok(Ok(stream)) => self.serve(stream, watcher).await,
+            Ok(Err(error)) => tracing::debug!(%peer, %error, "TLS handshake failed"),
+            Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
+        }
+    }
+
+    async fn serve<I>(self, io: I, watcher: Watcher)
+    where
+        I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    {
+        let requests = Arc::new(Requests::default());
+        let io = TokioIo::new(Deadlines::new(io, requests.clone(), self.limits));
+        let (app, peer) = (self.app, self.peer);
+        let service = hyper::service::service_fn(move |mut request: hyper::Request<Incoming>| {
+            request.extensions_mut().insert(ConnectInfo(peer));
+            let in_flight = requests.begin();
+            let app = app.clone();
+            async move {
+                let Ok(response) = app.oneshot(request.map(Body::new)).await;
+                Ok::<_, Infallible>(response.map(|body| {
+                    Body::new(Responding {
+                        body,
+                        _in_flight: in_flight,
+                    })
+                }))
+            }
+        });
+        let connection = hyper::server::conn::http1::Builder::new()
+            .timer(TokioTimer::new())
+            // Deadlines keeps the time of request heads, telling them from idle waits.
+            .header_read_timeout(None)
+            .serve_connection(io, service);
+        if let Err(error) = watcher.watch(connection).await {
+            tracing::debug!(%peer, %error, "connection closed");
+        }
+    }
+}
+
+/// The requests of a connection that have not finished their response.
+#[derive(Default)]
+struct Requests {
+    in_flight: AtomicUsize,
+}
+
+impl Requests {
+    fn begin(self: &Arc<Self>) -> InFlight {
+        self.in_flight.fetch_add(1, Ordering::Relaxed);
+        InFlight(self.clone())
+    }
+
+    fn any(&self) -> bool {
+        self.in_flight.load(Ordering::Relaxed) > 0
+    }
+}
+
+/// A request from its head until its response is sent (or abandoned).
+struct InFlight(Arc<Requests>);
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.in_flight.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// A response body, whose request is in flight until it is dropped.
+struct Responding {
+    body: Body,
+    _in_flight: InFlight,
+}
+
+impl hyper::body::Body for Responding {
+    type Data = axum::body::Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Self::Data>, Self::Error>>> {
+        Pin::new(&mut self.body).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.body.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.body.size_hint()
+    }
+}
+
+/// What a connection's reads wait for.
+#[derive(Clone, Copy, Debug)]
+enum Waiting {
+    /// The next request, since then.
+    Request(Instant),
+    /// The rest of a request head begun then.
+    Head(Instant),
+    /// Nothing with a deadline: a request is in flight, and its body has its own.
+    Response,
+}
+
+/// A connection's reads and writes, failed once they wait past their deadline.
+struct Deadlines<I> {
+    io: I,
+    requests: Arc<Requests>,
+    limits: Limits,
+    waiting: Waiting,
+    read_timer: Pin<Box<Sleep>>,
+    read_deadline: Option<Instant>,
+    write_timer: Pin<Box<Sleep>>,
+    write_deadline: Option<Instant>,
+}
+
+impl<I> Deadlines<I> {
+    fn new(io: I, requests: Arc<Requests>, limits: Limits) -> Self {
+        let now = Instant::now();
+        Self {
+            io,
+            requests,
+            limits,
+            waiting: Waiting::Request(now),
+            read_timer: Box::pin(tokio::time::sleep_until(now)),
+            read_deadline: None,
+            write_timer: Box::pin(tokio::time::sleep_until(now)),
+            write_deadline: None,
+        }
+    }
+
+    /// When a read that waits now fails, and why.
+    fn read_deadline(&mut self) -> Option<(Instant, &'static str)> {
+        self.waiting = match (self.waiting, self.requests.any()) {
+            (_, true) => Waiting::Response,
+            (Waiting::Response, false) => Waiting::Request(Instant::now()),
+            (waiting, false) => waiting,
+        };
+        match self.waiting {
+            Waiting::Request(since) => Some((
+                since + self.limits.idle_timeout,
+                "the connection was idle too long",
+            )),
+            Waiting::Head(since) => Some((
+                since + self.limits.header_read_timeout,
+                "the request head took too long",
+            )),
+            Waiting::Response => None,
+        }
+    }
+
+    /// A write's outcome; one that has waited `body_timeout` fails.
+    fn write_within<T>(
+        &mut self,
+        cx: &mut Context<'_>,
+        written: Poll<io::Result<T>>,
+    ) -> Poll<io::Result<T>> {
+        if written.is_ready() {
+            self.write_deadline = None;
+            return written;
+        }
+        if self.write_deadline.is_none() {
+            let deadline = Instant::now() + self.limits.body_timeout;
+            self.write_timer.as_mut().reset(deadline);
+            self.write_deadline = Some(deadline);
+        }
+        ready!(self.write_timer.as_mut().poll(cx));
+        Poll::Ready(Err(io::Error::new(
+            io::ErrorKind::TimedOut,
+            "the client stopped reading the response",
+        )))
+    }
+}
+
+impl<I: AsyncRead + Unpin> AsyncRead for Deadlines<I> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let this = &mut *self;
+        let before = buf.filled().len();
+        let deadline = this.read_deadline();
+        if let Poll::Ready(read) = Pin::new(&mut this.io).poll_read(cx, buf) {
+            if let Waiting::Request(_) = this.waiting
+                && buf.filled().len() > before
+            {
+                this.waiting = Waiting::Head(Instant::now());
+            }
+            return Poll::Ready(read);
+        }
+        let Some((deadline, reason)) = deadline else {
+            return Poll::Pending;
+        };
+        if this.read_deadline != Some(deadline) {
+            this.read_timer.as_mut().reset(deadline);
+            this.read_deadline = Some(deadline);
+        }
+        ready!(this.read_timer.as_mut().poll(cx));
+        Poll::Ready(Err(io::Error::new(io::ErrorKind::TimedOut, reason)))
+    }
+}
+
+impl<I: AsyncWrite + Unpin> AsyncWrite for Deadlines<I> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        let written = Pin::new(&mut self.io).poll_write(cx, buf);
+        self.write_within(cx, written)
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        let written = Pin::new(&mut self.io).poll_write_vectored(cx, bufs);
+        self.write_within(cx, written)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.io.is_write_vectored()
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let flushed = Pin::new(&mut self.io).poll_flush(cx);
+        self.write_within(cx, flushed)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.io).poll_shutdown(cx)
+    }
+}
