@@ -40,13 +40,15 @@ pub(crate) async fn prune(args: PruneArgs) -> anyhow::Result<()> {
 #[allow(clippy::print_stdout)]
 fn print(reclaimed: &Reclaimed) {
     println!(
-        "reclaimed {} tags, {} manifests, {} upload links, {} blobs ({} bytes), {} uploads",
+        "reclaimed {} tags, {} manifests, {} upload links, {} blobs ({} bytes), {} uploads, \
+         {} unfinished writes",
         reclaimed.tags,
         reclaimed.manifests,
         reclaimed.links,
         reclaimed.blobs,
         reclaimed.bytes,
-        reclaimed.uploads
+        reclaimed.uploads,
+        reclaimed.unfinished_writes
     );
 }
 
@@ -64,6 +66,7 @@ pub(crate) async fn run_worker(collector: GarbageCollector, frequency: Duration)
                     blobs = reclaimed.blobs,
                     bytes = reclaimed.bytes,
                     uploads = reclaimed.uploads,
+                    unfinished_writes = reclaimed.unfinished_writes,
                     "garbage collected"
                 );
             }

@@ -1,5 +1,6 @@
 //! Garbage collection: tags past the time-machine window, then manifests nothing uses, then
-//! blobs nothing references, then their bytes; and uploads nobody finishes.
+//! blobs nothing references, then their bytes; and uploads nobody finishes, with what
+//! writes cut off by a crash left behind.
 //!
 //! A collection has no read-only window and needs no coordination between nodes: every
 //! step is a short transaction that removes only what it sees unreferenced, under the same
@@ -59,6 +60,8 @@ pub struct Reclaimed {
     pub bytes: u64,
     /// Abandoned uploads discarded.
     pub uploads: u64,
+    /// Files of writes that a crash cut off.
+    pub unfinished_writes: u64,
 }
 
 /// The garbage collector: one [`GarbageCollector::collect`] per run; any number of them,
@@ -194,9 +197,12 @@ impl GarbageCollector {
                 reclaimed.uploads += 1;
             }
             if abandoned.len() < batch as usize {
-                return Ok(());
+                break;
             }
         }
+        let before_ms = self.clock.now_ms() - self.settings.abandoned_upload_ms;
+        reclaimed.unfinished_writes += self.uploads.remove_unfinished_writes(before_ms).await?;
+        Ok(())
     }
 
     /// Whether a marker set at `marked_ms` still protects its bytes for this collector.

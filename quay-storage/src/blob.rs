@@ -6,7 +6,9 @@
 //! upload and part ids are generated.
 //!
 //! Every write is atomic. On the filesystem, writes go to a staging directory and are renamed
-//! into place on close; on object stores, an object appears only when its upload completes.
+//! into place on close (a crash in between leaves the staged file, which the garbage
+//! collector removes once nothing has touched it for the abandoned-upload age); on object
+//! stores, an object appears only when its upload completes.
 //! Committing an upload renames its single part into place where the service can rename
 //! (the filesystem: no byte is copied), and otherwise streams the parts into the blob.
 
@@ -58,12 +60,18 @@ pub struct S3Location {
     pub secret_key: Option<String>,
 }
 
+/// Where a filesystem location writes files before renaming them into place, under its root.
+const STAGING: &str = ".staging/";
+
 /// Blob and upload bytes on one OpenDAL operator.
 #[derive(Clone, Debug)]
 pub struct ObjectStorage {
     operator: Operator,
     chunk_size: usize,
     can_rename: bool,
+    /// Whether writes go to [`STAGING`] first (the filesystem), where a crash in the middle
+    /// of one leaves its file.
+    stages_writes: bool,
 }
 
 impl ObjectStorage {
@@ -74,6 +82,7 @@ impl ObjectStorage {
             operator,
             chunk_size,
             can_rename,
+            stages_writes: false,
         }
     }
 
@@ -82,8 +91,11 @@ impl ObjectStorage {
         let root = root.to_string_lossy();
         let builder = opendal::services::Fs::default()
             .root(&root)
-            .atomic_write_dir(&format!("{root}/.staging"));
-        Ok(Self::new(Operator::new(builder)?, FILESYSTEM_CHUNK))
+            .atomic_write_dir(&format!("{root}/{STAGING}"));
+        Ok(Self {
+            stages_writes: true,
+            ..Self::new(Operator::new(builder)?, FILESYSTEM_CHUNK)
+        })
     }
 
     /// Storage in an S3-compatible bucket. Configuration comes from `location` only, never
@@ -356,6 +368,33 @@ impl UploadStore for ObjectStorage {
             }
         }
         self.discard(upload, parts).await
+    }
+
+    async fn remove_unfinished_writes(&self, before_ms: i64) -> quay_core::Result<u64> {
+        if !self.stages_writes {
+            return Ok(0);
+        }
+        let mut removed = 0;
+        let mut staged = self.operator.lister(STAGING).await.or_storage()?;
+        while let Some(entry) = staged.try_next().await.or_storage()? {
+            if entry.path() == STAGING {
+                continue;
+            }
+            let metadata = match self.operator.stat(entry.path()).await {
+                Ok(metadata) => metadata,
+                // Renamed into place (or removed) meanwhile: finished after all.
+                Err(error) if error.kind() == ErrorKind::NotFound => continue,
+                Err(error) => return Err(StorageError::from(error).into()),
+            };
+            let touched_ms = metadata
+                .last_modified()
+                .map_or(i64::MAX, |at| at.into_inner().as_millisecond());
+            if touched_ms < before_ms {
+                self.operator.delete(entry.path()).await.or_storage()?;
+                removed += 1;
+            }
+        }
+        Ok(removed)
     }
 
     async fn discard(&self, upload: &str, parts: &[String]) -> quay_core::Result<()> {

@@ -371,6 +371,14 @@ impl UploadStore for DistributedStorage {
         }
         Ok(())
     }
+
+    async fn remove_unfinished_writes(&self, before_ms: i64) -> quay_core::Result<u64> {
+        let mut removed = 0;
+        for location in self.locations.iter() {
+            removed += location.storage.remove_unfinished_writes(before_ms).await?;
+        }
+        Ok(removed)
+    }
 }
 
 /// What one pass of the [`Replicator`] did.

@@ -8,6 +8,7 @@ mod access;
 mod api;
 mod bad_input;
 mod client;
+mod crash;
 mod floods;
 mod full_disk;
 mod production;

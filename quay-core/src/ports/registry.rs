@@ -595,7 +595,7 @@ pub trait BlobStore: Send + Sync {
     /// store can sign one (an object store); `None` where it cannot (a filesystem).
     async fn download_url(&self, digest: &Digest, valid_ms: u64) -> Result<Option<String>>;
 
-    /// Checks each storage location with one cheap read.
+    /// Checks each storage location with a small write, read back.
     async fn check_locations(&self) -> Vec<LocationHealth>;
 }
 
@@ -629,4 +629,9 @@ pub trait UploadStore: Send + Sync {
 
     /// Removes the parts (which may already be gone).
     async fn discard(&self, upload: &str, parts: &[String]) -> Result<()>;
+
+    /// Removes what writes cut off by a crash left behind (a filesystem's staging files)
+    /// and nothing touched since `before_ms`: a write in progress touches its file with
+    /// every chunk. How many were removed.
+    async fn remove_unfinished_writes(&self, before_ms: i64) -> Result<u64>;
 }
