@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 use quay_core::quota::QuotaSettings;
+use quay_core::secret::Secret;
 use quay_storage::S3Location;
 
 use crate::server::Limits;
@@ -172,8 +173,8 @@ pub(crate) struct Config {
     pub(crate) server_hostname: Option<String>,
     /// `PREFERRED_URL_SCHEME`: `http` or `https`.
     pub(crate) preferred_url_scheme: Option<String>,
-    /// `DB_URI`: where the metadata lives.
-    pub(crate) db_uri: Option<String>,
+    /// `DB_URI`: where the metadata lives (with the database's password, if any).
+    pub(crate) db_uri: Option<Secret>,
     /// `DB_CONNECTION_ARGS.max_connections`: the pool size.
     pub(crate) db_max_connections: Option<u32>,
     /// The storage locations, from `DISTRIBUTED_STORAGE_CONFIG` and its companions.
@@ -366,7 +367,7 @@ impl Config {
         Ok(Self {
             server_hostname: field(&values, "SERVER_HOSTNAME")?,
             preferred_url_scheme: scheme,
-            db_uri: field(&values, "DB_URI")?,
+            db_uri: field::<String>(&values, "DB_URI")?.map(Secret::new),
             db_max_connections,
             storage: storage(&values)?,
             maximum_layer_size,
@@ -479,7 +480,25 @@ fn quota(values: &BTreeMap<String, Value>) -> anyhow::Result<QuotaConfig> {
     })
 }
 
+/// Keys whose values may hold a secret, and what they must be: an error about them says
+/// that, and never shows the value (nor the parser's message, which may quote it).
+const SECRET_KEYS: &[(&str, &str)] = &[
+    (
+        "DB_URI",
+        "a URI such as postgresql://user:password@host/database",
+    ),
+    (
+        "DISTRIBUTED_STORAGE_CONFIG",
+        "a mapping of location names to [Driver, {parameters}]",
+    ),
+];
+
 fn typed<T: DeserializeOwned>(key: &str, value: Value) -> anyhow::Result<T> {
+    if let Some((_, expected)) = SECRET_KEYS.iter().find(|(secret, _)| *secret == key) {
+        return serde_json::from_value(value).map_err(|_| {
+            anyhow::anyhow!("config key {key} must be {expected} (its value is not shown)")
+        });
+    }
     let shown = value.to_string();
     serde_json::from_value(value)
         .with_context(|| format!("config key {key} has an unusable value {shown}"))
@@ -565,7 +584,8 @@ fn location(
                 Value::String(text) => Ok(text),
                 Value::Number(number) => Ok(number.to_string()),
                 Value::Bool(switch) => Ok(switch.to_string()),
-                other => bail!("config key {KEY}: {name}.{key} has an unusable value {other}"),
+                // Not shown: it may be a key.
+                _ => bail!("config key {KEY}: {name}.{key} must be a string, number or boolean"),
             })
             .transpose()
     };
@@ -593,8 +613,8 @@ fn location(
                 root: root()?,
                 endpoint,
                 region: parameter("s3_region")?,
-                access_key: parameter("s3_access_key")?,
-                secret_key: parameter("s3_secret_key")?,
+                access_key: parameter("s3_access_key")?.map(Secret::new),
+                secret_key: parameter("s3_secret_key")?.map(Secret::new),
             }))
         }
         "RadosGWStorage" => {
@@ -610,8 +630,8 @@ fn location(
                 root: root()?,
                 endpoint: Some(endpoint),
                 region: None,
-                access_key: parameter("access_key")?,
-                secret_key: parameter("secret_key")?,
+                access_key: parameter("access_key")?.map(Secret::new),
+                secret_key: parameter("secret_key")?.map(Secret::new),
             }))
         }
         other => bail!("config key {KEY}: storage driver {other:?} is not supported"),
@@ -679,7 +699,7 @@ mod tests {
             Some("https://registry.example.com")
         );
         assert_eq!(
-            config.db_uri.as_deref(),
+            config.db_uri.as_ref().map(Secret::expose),
             Some("sqlite:///var/lib/quay/quay.db")
         );
         assert_eq!(config.db_max_connections, Some(4));
@@ -837,7 +857,10 @@ mod tests {
         )
         .unwrap();
         assert_eq!(config.server_hostname.as_deref(), Some("from-env:8443"));
-        assert_eq!(config.db_uri.as_deref(), Some("sqlite://file.db"));
+        assert_eq!(
+            config.db_uri.as_ref().map(Secret::expose),
+            Some("sqlite://file.db")
+        );
         assert_eq!(config.push_temp_tag_expiration_sec, Some(60));
     }
 
@@ -875,6 +898,26 @@ mod tests {
             let error = format!("{:#}", load(yaml, &[]).unwrap_err());
             assert!(error.contains(key), "{yaml}: {error}");
         }
+    }
+
+    #[test]
+    fn errors_never_show_a_secret() {
+        for yaml in [
+            "DB_URI: [postgresql://quay:s3cr3t@db/quay]\n",
+            "DB_URI: {password: s3cr3t}\n",
+            "DISTRIBUTED_STORAGE_CONFIG: {x: [S3Storage, s3cr3t]}\n",
+            "DISTRIBUTED_STORAGE_CONFIG: {x: [S3Storage, {s3_bucket: b, s3_secret_key: [s3cr3t]}]}\n",
+        ] {
+            let error = format!("{:#}", load(yaml, &[]).unwrap_err());
+            assert!(!error.contains("s3cr3t"), "{yaml}: {error}");
+        }
+        let config = load(
+            "DB_URI: postgresql://quay:s3cr3t@db/quay\n\
+             DISTRIBUTED_STORAGE_CONFIG: {x: [S3Storage, {s3_bucket: b, s3_access_key: AK, s3_secret_key: s3cr3t}]}\n",
+            &[],
+        )
+        .unwrap();
+        assert!(!format!("{config:?}").contains("s3cr3t"));
     }
 
     #[test]

@@ -15,6 +15,7 @@ use quay_core::permission::{PermissionSettings, Visibility};
 use quay_core::tag::ExpirationLimits;
 use quay_storage::{
     Backend, MetadataOptions, ObjectStorage, StorageLocation, StorageLocations, open_registry,
+    shown_database_uri,
 };
 
 use crate::Location;
@@ -35,10 +36,10 @@ impl Deployment {
         let config = Config::load(location.config.as_deref(), |key| std::env::var(key).ok())?;
         std::fs::create_dir_all(&location.data_dir)
             .with_context(|| format!("creating data directory {}", location.data_dir.display()))?;
-        let db_uri = config
-            .db_uri
-            .clone()
-            .unwrap_or_else(|| format!("sqlite://{}", location.data_dir.join("quay.db").display()));
+        let db_uri = config.db_uri.as_ref().map_or_else(
+            || format!("sqlite://{}", location.data_dir.join("quay.db").display()),
+            |uri| uri.expose().to_string(),
+        );
         let mut metadata_options = MetadataOptions::default();
         if let Some(max) = config.db_max_connections {
             metadata_options.max_connections = max;
@@ -83,7 +84,7 @@ impl Deployment {
             link_margin_ms: defaults.link_margin_ms.min(settings.upload_link_ms / 2),
             ..defaults
         };
-        let database = redact(&db_uri);
+        let database = shown_database_uri(&db_uri);
         metadata_options.default_window_s = time_machine.default_window.as_secs();
         metadata_options.quota = config.quota.settings;
         let backend = open_registry(
@@ -170,20 +171,4 @@ fn configured_storage(config: &StorageConfig) -> anyhow::Result<(StorageLocation
 /// A local directory for blobs.
 fn local_storage(path: &Path) -> anyhow::Result<ObjectStorage> {
     ObjectStorage::filesystem(path).with_context(|| format!("opening storage {}", path.display()))
-}
-
-/// A database URI without its password, for logs.
-fn redact(uri: &str) -> String {
-    match (uri.find("://"), uri.rfind('@')) {
-        (Some(scheme_end), Some(at)) if at > scheme_end => {
-            let credentials = &uri[scheme_end + 3..at];
-            match credentials.split_once(':') {
-                Some((user, _password)) => {
-                    format!("{}{user}:***{}", &uri[..scheme_end + 3], &uri[at..])
-                }
-                None => uri.to_string(),
-            }
-        }
-        _ => uri.to_string(),
-    }
 }

@@ -187,18 +187,33 @@ fn main() -> anyhow::Result<()> {
     }
 }
 
+/// Dependencies that log secrets at their debug level (OpenDAL's request signer prints the
+/// storage's secret key): nothing of theirs below `info` is logged, whatever `RUST_LOG` says.
+const LEAKY_TARGETS: &[&str] = &["reqsign"];
+
 /// Structured logs on stderr: human-readable, or JSON with `QUAY_LOG_FORMAT=json`; the level
 /// from `RUST_LOG` (default `info`).
 fn init_logging() {
-    use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
+    use tracing_subscriber::filter::{EnvFilter, filter_fn};
+    use tracing_subscriber::{
+        Layer as _, fmt, layer::SubscriberExt as _, util::SubscriberInitExt as _,
+    };
+    let levels = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let no_secrets = filter_fn(|event| {
+        *event.level() <= tracing::Level::INFO
+            || !LEAKY_TARGETS
+                .iter()
+                .any(|target| event.target().starts_with(target))
+    });
+    let lines = fmt::layer()
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_writer(std::io::stderr);
-    if std::env::var("QUAY_LOG_FORMAT").as_deref() == Ok("json") {
-        builder.json().init();
+    let lines = if std::env::var("QUAY_LOG_FORMAT").as_deref() == Ok("json") {
+        lines.json().boxed()
     } else {
-        builder.init();
-    }
+        lines.boxed()
+    };
+    tracing_subscriber::registry()
+        .with(lines.with_filter(levels).with_filter(no_secrets))
+        .init();
 }

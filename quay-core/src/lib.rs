@@ -15,7 +15,8 @@
 //! - [`hash`] and [`range`]: resumable hashing of uploads, and the byte-range headers.
 //! - [`permission`]: who may do what, as pure functions of facts; [`account`]: users,
 //!   organizations, robots and teams; [`audit`]: the usage log's entries.
-//! - [`ports`]: the storage traits; [`access`]: identities and the authorizer trait.
+//! - [`ports`]: the storage traits; [`access`]: identities and the authorizer trait;
+//!   [`secret`]: values that never print.
 //! - [`registry`]: the use cases of the distribution API, on top of the ports;
 //!   [`accounts`]: those of tenancy (users, organizations, teams, robots, permissions).
 //!
@@ -38,6 +39,7 @@ pub mod prune;
 pub mod quota;
 pub mod range;
 pub mod registry;
+pub mod secret;
 pub mod tag;
 
 pub use crate::accounts::Accounts;

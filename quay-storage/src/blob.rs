@@ -23,6 +23,7 @@ use quay_core::ports::{
     BlobStore, ByteSource, ByteStream, LocationHealth, UploadStore, WrittenPart,
 };
 use quay_core::range::ByteRange;
+use quay_core::secret::Secret;
 use quay_core::{Digest, Error};
 
 use crate::error::{OrStorage, StorageError};
@@ -55,9 +56,9 @@ pub struct S3Location {
     /// The region (`us-east-1` when `None`, which S3-compatible services accept).
     pub region: Option<String>,
     /// The access key; without keys, requests are not signed.
-    pub access_key: Option<String>,
+    pub access_key: Option<Secret>,
     /// The secret key.
-    pub secret_key: Option<String>,
+    pub secret_key: Option<Secret>,
 }
 
 /// Where a filesystem location writes files before renaming them into place, under its root.
@@ -114,7 +115,9 @@ impl ObjectStorage {
         }
         match (&location.access_key, &location.secret_key) {
             (Some(access), Some(secret)) => {
-                builder = builder.access_key_id(access).secret_access_key(secret);
+                builder = builder
+                    .access_key_id(access.expose())
+                    .secret_access_key(secret.expose());
             }
             _ => builder = builder.skip_signature(),
         }

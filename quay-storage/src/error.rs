@@ -17,7 +17,8 @@ pub enum StorageError {
     /// The object store failed.
     #[error("object storage: {0}")]
     Objects(#[from] opendal::Error),
-    /// A database URI names a database this registry cannot use.
+    /// A database URI names a database this registry cannot use (shown without its
+    /// password).
     #[error("unsupported database URI {0:?}: use sqlite://PATH or postgresql://...")]
     UnsupportedDatabase(String),
     /// The storage locations cannot work as configured.

@@ -34,7 +34,7 @@ pub use crate::distributed::{
     DistributedStorage, Replicated, Replicator, StorageLocation, StorageLocations,
 };
 pub use crate::error::StorageError;
-pub use crate::meta::{MetadataOptions, SqlMetadata};
+pub use crate::meta::{MetadataOptions, SqlMetadata, shown_database_uri};
 pub use crate::open::{Backend, open_embedded, open_registry};
 pub use crate::peers::PostgresPeers;
 pub use crate::pull_log::PullLog;

@@ -13,6 +13,7 @@ mod floods;
 mod full_disk;
 mod production;
 mod quota;
+mod secrets;
 #[path = "../../../quay-storage/tests/support/services.rs"]
 mod services;
 mod slow_clients;

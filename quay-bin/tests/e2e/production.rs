@@ -82,8 +82,8 @@ fn radosgw_location(name: &str, location: &S3Location) -> String {
         .unwrap();
     format!(
         "  {name}:\n    - RadosGWStorage\n    - hostname: {host}\n      port: '{port}'\n      is_secure: 'false'\n      access_key: {}\n      secret_key: {}\n      bucket_name: {}\n      storage_path: {}\n",
-        location.access_key.as_deref().unwrap(),
-        location.secret_key.as_deref().unwrap(),
+        location.access_key.as_ref().unwrap().expose(),
+        location.secret_key.as_ref().unwrap().expose(),
         location.bucket,
         location.root,
     )

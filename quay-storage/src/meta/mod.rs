@@ -117,7 +117,7 @@ impl SqlMetadata {
                 .map_err(sqlx_error)?;
             sea_orm::SqlxPostgresConnector::from_sqlx_postgres_pool(pool)
         } else {
-            return Err(StorageError::UnsupportedDatabase(uri.to_string()));
+            return Err(StorageError::UnsupportedDatabase(shown_database_uri(uri)));
         };
         let metadata = Self {
             db,
@@ -209,6 +209,27 @@ fn at_rest(connection: &impl sqlx::Connection) -> bool {
     !in_transaction
 }
 
+/// A database URI as logs and errors show it: without the password, be it written as
+/// `user:password@` or as a parameter, and without any parameter at all.
+pub fn shown_database_uri(uri: &str) -> String {
+    let uri = match uri.split_once('?') {
+        Some((base, _parameters)) => format!("{base}?***"),
+        None => uri.to_string(),
+    };
+    match (uri.find("://"), uri.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let credentials = &uri[scheme_end + 3..at];
+            match credentials.split_once(':') {
+                Some((user, _password)) => {
+                    format!("{}{user}:***{}", &uri[..scheme_end + 3], &uri[at..])
+                }
+                None => uri,
+            }
+        }
+        _ => uri,
+    }
+}
+
 fn sqlx_error(error: sqlx::Error) -> StorageError {
     StorageError::Database(DbErr::Conn(sea_orm::RuntimeErr::SqlxError(error.into())))
 }
@@ -236,4 +257,30 @@ fn unsigned(value: i64, what: &str) -> Result<u64, StorageError> {
 /// An unsigned size as a database integer.
 fn signed(value: u64) -> i64 {
     i64::try_from(value).unwrap_or(i64::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_shown_database_uri_has_no_password() {
+        for (uri, shown) in [
+            (
+                "postgresql://quay:s3cr3t@db.internal:5432/quay",
+                "postgresql://quay:***@db.internal:5432/quay",
+            ),
+            (
+                "postgres://quay@db/quay?password=s3cr3t&sslmode=require",
+                "postgres://quay@db/quay?***",
+            ),
+            ("mysql://root:p@ss@db/quay", "mysql://root:***@db/quay"),
+            (
+                "sqlite:///var/lib/quay/quay.db",
+                "sqlite:///var/lib/quay/quay.db",
+            ),
+        ] {
+            assert_eq!(shown_database_uri(uri), shown);
+        }
+    }
 }

@@ -1,0 +1,96 @@
+//! No secret in any message: a database password and a storage key appear in no error the
+//! server stops with (with all its causes) and in no line of the log of a server that runs,
+//! at the debug level.
+
+use crate::client::Client;
+use crate::services::S3Server;
+use crate::support::*;
+
+const SECRET: &str = "s3cr3t-pa55";
+
+#[test]
+fn a_database_password_appears_in_no_error_it_causes() {
+    let work = tempfile::tempdir().unwrap();
+    let data = work.path().join("data");
+    let data = data.to_str().unwrap();
+    for uri in [
+        format!("mysql://quay:{SECRET}@127.0.0.1/quay"),
+        format!("postgresql://quay:{SECRET}@127.0.0.1:1/quay"),
+        format!("postgresql://quay:{SECRET}@127.0.0.1:notaport/quay"),
+        format!("postgresql://quay@127.0.0.1:1/quay?password={SECRET}"),
+        format!("[postgresql://quay:{SECRET}@127.0.0.1/quay]"),
+    ] {
+        let output = run_quay(
+            &["serve", "--listen", "127.0.0.1:0", "--data-dir", data],
+            &[("DB_URI", &uri), ("RUST_LOG", "debug")],
+        );
+        assert!(!output.status.success(), "{uri}");
+        let printed = format!(
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        assert!(
+            printed.contains("DB_URI") || printed.contains("database"),
+            "{printed}"
+        );
+        assert!(!printed.contains(SECRET), "{uri}: {printed}");
+    }
+}
+
+#[test]
+fn a_running_server_logs_no_password_and_no_storage_key() {
+    let Some(database) = PostgresDatabase::create() else {
+        return;
+    };
+    let s3 = match S3Server::start() {
+        Ok(server) => server,
+        Err(error) => {
+            crate::services::unavailable("S3 (moto_server)", error);
+            return;
+        }
+    };
+    let work = tempfile::tempdir().unwrap();
+    let data = work.path().join("data");
+    // Trust authentication takes any password, so the URI can carry one.
+    let db_uri = database
+        .uri
+        .replacen("postgres@", &format!("postgres:{SECRET}@"), 1);
+    assert!(db_uri.contains(SECRET));
+    let config = work.path().join("config.yaml");
+    std::fs::write(
+        &config,
+        format!(
+            "DB_URI: {db_uri}\n\
+             DISTRIBUTED_STORAGE_CONFIG:\n  default:\n    - S3Storage\n    - s3_bucket: {}\n      \
+             endpoint_url: {}\n      s3_access_key: quay-access\n      s3_secret_key: {SECRET}\n\
+             DISTRIBUTED_STORAGE_PREFERENCE: [default]\n",
+            s3.location.bucket,
+            s3.location.endpoint.as_deref().unwrap(),
+        ),
+    )
+    .unwrap();
+    let config = config.to_str().unwrap();
+    // Also where RUST_LOG asks the request signer for its debug lines, which print keys.
+    let log = [("RUST_LOG", "debug,reqsign_core=trace")];
+    let mut quay = Quay::start(&data, &["--config", config], &log);
+    let token = access_token_with(&data, USER, &[("QUAY_CONFIG", config)]);
+    let client = Client::new(&quay.address, &token);
+    let digest = client.push_image("ns/app", "v1", b"a layer");
+    assert_eq!(client.pull("ns/app", "v1"), digest);
+    // A wrong password is no secret to keep either, but it is no one's business: unlogged.
+    let refused = reqwest::blocking::Client::new()
+        .get(format!("http://{}/v2/auth?service=x", quay.address))
+        .basic_auth(USER, Some(SECRET))
+        .send()
+        .unwrap();
+    assert_eq!(refused.status(), reqwest::StatusCode::UNAUTHORIZED);
+    let health = client.get("/health/endtoend");
+    assert!(health.status().is_success());
+    let logs = quay.logs().join("\n");
+    assert!(
+        logs.contains("postgres:***@"),
+        "the database is named: {logs}"
+    );
+    assert!(!logs.contains(SECRET), "{logs}");
+}
