@@ -1,6 +1,6 @@
 //! Input no registry should take, as a careless or hostile client sends it: a NUL character
-//! in every field and credential (on SQLite and on PostgreSQL, which cannot store one), and
-//! a JSON body of 100 MB.
+//! in every field and credential (on SQLite and on PostgreSQL, which cannot store one), a
+//! JSON body of 100 MB, and a manifest whose descriptors lie about their blobs' sizes.
 
 use reqwest::StatusCode;
 use reqwest::blocking::RequestBuilder;
@@ -167,4 +167,53 @@ fn an_oversized_json_body_is_413() {
     assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
     let body: Value = response.json().unwrap();
     assert_eq!(body["error_type"], "request_too_large", "{body}");
+}
+
+#[test]
+fn a_descriptor_whose_size_disagrees_with_its_blob_is_refused() {
+    let work = tempfile::tempdir().unwrap();
+    let data = work.path().join("data");
+    let quay = Quay::start(&data, &[], &[]);
+    let token = access_token(&data, USER);
+    let client = Client::new(&quay.address, &token);
+    let (layer, _) = client.push_blob("ns/app", b"8 bytes!").unwrap();
+    let (config, config_size) = client.push_blob("ns/app", b"{}").unwrap();
+    let manifest = |layer_size: u64| {
+        json!({
+            "schemaVersion": 2,
+            "mediaType": OCI_MANIFEST,
+            "config": {
+                "mediaType": "application/vnd.oci.image.config.v1+json",
+                "digest": config, "size": config_size,
+            },
+            "layers": [{
+                "mediaType": "application/vnd.oci.image.layer.v1.tar",
+                "digest": layer, "size": layer_size,
+            }],
+        })
+        .to_string()
+    };
+    let put = |body: String| {
+        reqwest::blocking::Client::new()
+            .put(format!("http://{}/v2/ns/app/manifests/v1", quay.address))
+            .basic_auth(USER, Some(PASSWORD))
+            .header("content-type", OCI_MANIFEST)
+            .body(body)
+            .send()
+            .unwrap()
+    };
+    let refused = put(manifest(999_999));
+    assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
+    let body: Value = refused.json().unwrap();
+    assert_eq!(body["errors"][0]["code"], "MANIFEST_INVALID", "{body}");
+    let message = body["errors"][0]["message"].as_str().unwrap();
+    assert!(
+        message.contains(&layer) && message.contains("999999"),
+        "{message}"
+    );
+    // Nothing of it was stored; with the true size the same push is taken.
+    let missing = client.get("/api/v1/repository/ns/app/tag/?specificTag=v1");
+    let tags: Value = missing.json().unwrap();
+    assert_eq!(tags["tags"].as_array().map(Vec::len), Some(0), "{tags}");
+    assert_eq!(put(manifest(8)).status(), StatusCode::CREATED);
 }

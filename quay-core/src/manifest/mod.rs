@@ -120,28 +120,46 @@ pub struct ParsedManifest {
     pub schema1_name_and_tag: Option<(String, String)>,
 }
 
+/// Content a manifest requires the repository to hold, with the size its descriptor
+/// declares, which the stored content must have: sizes are shown to users and counted by
+/// quota.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RequiredContent {
+    /// The content's digest.
+    pub digest: Digest,
+    /// Its declared size in bytes; `None` for schema 1, which records no sizes.
+    pub size: Option<u64>,
+}
+
 impl ParsedManifest {
-    /// Digests of the blobs the repository must hold for this manifest to be complete:
-    /// the config and every non-remote layer, each once, in order of appearance.
-    pub fn required_blobs(&self) -> Vec<Digest> {
-        let mut digests: Vec<Digest> = Vec::new();
-        for descriptor in self.config.iter().chain(&self.layers) {
-            if !descriptor.remote && !digests.contains(&descriptor.digest) {
-                digests.push(descriptor.digest.clone());
-            }
-        }
-        digests
+    /// The blobs the repository must hold for this manifest to be complete: the config and
+    /// every non-remote layer, each digest and size once, in order of appearance.
+    pub fn required_blobs(&self) -> Vec<RequiredContent> {
+        let descriptors = self.config.iter().chain(&self.layers);
+        self.required(descriptors.filter(|descriptor| !descriptor.remote))
     }
 
-    /// Digests of the manifests this one lists, each once.
-    pub fn child_manifests(&self) -> Vec<Digest> {
-        let mut digests: Vec<Digest> = Vec::new();
-        for descriptor in &self.manifests {
-            if !digests.contains(&descriptor.digest) {
-                digests.push(descriptor.digest.clone());
+    /// The manifests this one lists, each digest and size once.
+    pub fn child_manifests(&self) -> Vec<RequiredContent> {
+        self.required(self.manifests.iter())
+    }
+
+    /// Each digest once; [`parse`] made sure that descriptors of one digest agree on its
+    /// size.
+    fn required<'a>(
+        &self,
+        descriptors: impl Iterator<Item = &'a Descriptor>,
+    ) -> Vec<RequiredContent> {
+        let mut required: Vec<RequiredContent> = Vec::new();
+        for descriptor in descriptors {
+            if !required.iter().any(|r| r.digest == descriptor.digest) {
+                required.push(RequiredContent {
+                    digest: descriptor.digest.clone(),
+                    size: (!self.media_type.is_schema1()).then_some(descriptor.size),
+                });
             }
         }
-        digests
+        required
     }
 
     /// Sum of the layer sizes (what Quay shows as an image's size).
@@ -271,6 +289,7 @@ pub fn parse(
     if let Some(artifact_type) = &raw.artifact_type {
         check_media_type(artifact_type, "artifactType")?;
     }
+    sizes_agree(config.iter().chain(&layers).chain(&manifests))?;
 
     Ok(ParsedManifest {
         media_type,
@@ -283,6 +302,24 @@ pub fn parse(
         annotations: raw.annotations.unwrap_or_default(),
         schema1_name_and_tag: None,
     })
+}
+
+/// Descriptors of one digest must declare one size: content has one size, and sizes are
+/// shown to users and counted by quota.
+fn sizes_agree<'a>(descriptors: impl Iterator<Item = &'a Descriptor>) -> Result<()> {
+    let mut sizes: BTreeMap<&str, u64> = BTreeMap::new();
+    for descriptor in descriptors {
+        let size = *sizes
+            .entry(descriptor.digest.as_str())
+            .or_insert(descriptor.size);
+        if size != descriptor.size {
+            return Err(invalid(format!(
+                "descriptors of {} declare both {size} and {} bytes",
+                descriptor.digest, descriptor.size
+            )));
+        }
+    }
+    Ok(())
 }
 
 fn is_generic_json(content_type: &str) -> bool {

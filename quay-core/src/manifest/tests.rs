@@ -13,7 +13,7 @@ fn oci_manifest() -> String {
         "config":{{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"{}","size":7}},
         "layers":[{{"mediaType":"application/vnd.oci.image.layer.v1.tar+gzip","digest":"{}","size":10}},
                   {{"mediaType":"application/vnd.oci.image.layer.v1.tar+gzip","digest":"{}","size":20}},
-                  {{"mediaType":"application/vnd.oci.image.layer.v1.tar+gzip","digest":"{}","size":30}},
+                  {{"mediaType":"application/vnd.oci.image.layer.v1.tar+gzip","digest":"{}","size":10}},
                   {{"mediaType":"application/vnd.oci.image.layer.nondistributable.v1.tar+gzip","digest":"{}","size":40,"urls":["https://example.com/l"]}}],
         "annotations":{{"org.opencontainers.image.title":"x"}}}}"#,
         d('c'),
@@ -42,9 +42,13 @@ fn oci_image_manifest() {
         digest_of(DigestAlgorithm::Sha256, body.as_bytes())
     );
     // Config first, duplicates once, remote layers not required.
-    let required: Vec<_> = m.required_blobs().iter().map(ToString::to_string).collect();
+    let required: Vec<_> = m
+        .required_blobs()
+        .iter()
+        .map(|content| content.digest.to_string())
+        .collect();
     assert_eq!(required, [d('c'), d('1'), d('2')]);
-    assert_eq!(m.layers_size(), 100);
+    assert_eq!(m.layers_size(), 80);
     assert_eq!(m.annotations["org.opencontainers.image.title"], "x");
     assert_eq!(
         m.referrer_artifact_type(),
@@ -238,6 +242,8 @@ fn unsigned_schema1() {
     );
     assert_eq!(m.schema1_name_and_tag, Some(("ns/app".into(), "v1".into())));
     assert_eq!(m.required_blobs().len(), 2);
+    // Schema 1 records no sizes, so none is checked.
+    assert!(m.required_blobs().iter().all(|r| r.size.is_none()));
 }
 
 /// Builds a pretty-signed manifest the way libtrust does: the payload's closing brace
@@ -297,4 +303,26 @@ fn sha512_digests_when_pushed_by_sha512() {
     let body = oci_manifest();
     let m = parse(body.as_bytes(), None, DigestAlgorithm::Sha512).unwrap();
     assert_eq!(m.digest.algorithm(), DigestAlgorithm::Sha512);
+}
+
+#[test]
+fn descriptors_of_one_digest_must_declare_one_size() {
+    let body = format!(
+        r#"{{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json",
+        "config":{{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"{}","size":7}},
+        "layers":[{{"mediaType":"application/vnd.oci.image.layer.v1.tar","digest":"{}","size":10}},
+                  {{"mediaType":"application/vnd.oci.image.layer.v1.tar","digest":"{}","size":11}}]}}"#,
+        d('c'),
+        d('1'),
+        d('1')
+    );
+    let error = parse_sha256(body.as_bytes(), None).unwrap_err();
+    assert!(
+        matches!(&error, Error::ManifestInvalid(message) if message.contains(&d('1'))),
+        "{error}"
+    );
+    // Every required blob carries its declared size.
+    let m = parse_sha256(oci_manifest().as_bytes(), None).unwrap();
+    let sizes: Vec<_> = m.required_blobs().iter().map(|r| r.size).collect();
+    assert_eq!(sizes, [Some(7), Some(10), Some(20)]);
 }

@@ -12,7 +12,7 @@ use futures::Stream;
 use crate::account::{AccountId, NamespaceId};
 use crate::audit::AuditEntry;
 use crate::error::Result;
-use crate::manifest::ManifestMediaType;
+use crate::manifest::{ManifestMediaType, RequiredContent};
 use crate::names::{Digest, RepositoryPath, TagName};
 use crate::permission::Visibility;
 use crate::prune::PrunePolicy;
@@ -160,10 +160,10 @@ pub struct NewManifest {
     pub media_type: ManifestMediaType,
     /// The bytes as pushed.
     pub bytes: Bytes,
-    /// Blobs it references, which the repository must link.
-    pub blobs: Vec<Digest>,
-    /// Manifests it lists, which the repository must hold.
-    pub children: Vec<Digest>,
+    /// Blobs it references, which the repository must link, with the sizes they must have.
+    pub blobs: Vec<RequiredContent>,
+    /// Manifests it lists, which the repository must hold, with the sizes they must have.
+    pub children: Vec<RequiredContent>,
     /// Its OCI subject.
     pub subject: Option<Digest>,
     /// The artifact type the referrers API reports.

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use async_trait::async_trait;
 use bytes::Bytes;
 use quay_core::audit::AuditEntry;
-use quay_core::manifest::ManifestMediaType;
+use quay_core::manifest::{ManifestMediaType, RequiredContent};
 use quay_core::ports::{
     LiveManifest, ManifestLabel, ManifestStore, NewManifest, Referrer, RepositoryId,
     StoredManifest, TagPlacement,
@@ -57,10 +57,12 @@ struct ReferrerRow {
     artifact_type: Option<String>,
 }
 
+/// A blob or manifest that a manifest requires, as stored.
 #[derive(FromQueryResult)]
-struct IdAndDigest {
+struct StoredContent {
     id: i64,
     digest: String,
+    size: i64,
 }
 
 /// The id of the manifest `digest` of the repository.
@@ -81,47 +83,60 @@ pub(super) async fn manifest_id(
 }
 
 impl SqlMetadata {
-    /// The ids of `digests`, in order, among the `(id, digest)` rows that `sql` selects;
-    /// the first digest without a row is the error `missing` makes of it. `sql` takes
+    /// The ids of `required`, in order, among the `(id, digest, size)` rows that `sql`
+    /// selects. The first digest without a row is the error `missing` makes of it; a row
+    /// whose size differs from the declared one makes the manifest invalid. `sql` takes
     /// `values` as `$1`, `$2`, ... and the digests where it says `{digests}`.
     async fn required_ids(
         &self,
         conn: &impl ConnectionTrait,
         sql: &str,
         values: Vec<Value>,
-        digests: &[Digest],
+        required: &[RequiredContent],
         missing: fn(Digest) -> Error,
     ) -> quay_core::Result<Vec<i64>> {
-        if digests.is_empty() {
+        if required.is_empty() {
             return Ok(Vec::new());
         }
-        let sql = sql.replace("{digests}", &placeholders(values.len() + 1, digests.len()));
-        let values = values
-            .into_iter()
-            .chain(digests.iter().map(|d| d.as_str().into()));
-        let rows = IdAndDigest::find_by_statement(self.statement(&sql, values))
+        let sql = sql.replace("{digests}", &placeholders(values.len() + 1, required.len()));
+        let values = values.into_iter().chain(
+            required
+                .iter()
+                .map(|content| content.digest.as_str().into()),
+        );
+        let rows = StoredContent::find_by_statement(self.statement(&sql, values))
             .all(conn)
             .await
             .or_storage()?;
-        let found: HashMap<String, i64> =
-            rows.into_iter().map(|row| (row.digest, row.id)).collect();
-        digests
+        let found: HashMap<String, (i64, i64)> = rows
+            .into_iter()
+            .map(|row| (row.digest, (row.id, row.size)))
+            .collect();
+        required
             .iter()
-            .map(|digest| {
-                found
-                    .get(digest.as_str())
-                    .copied()
-                    .ok_or_else(|| missing(digest.clone()))
+            .map(|content| {
+                let (id, size) = *found
+                    .get(content.digest.as_str())
+                    .ok_or_else(|| missing(content.digest.clone()))?;
+                match content.size {
+                    Some(declared) if signed(declared) != size => {
+                        Err(Error::ManifestInvalid(format!(
+                            "the descriptor of {} declares {declared} bytes, but it has {size}",
+                            content.digest
+                        )))
+                    }
+                    _ => Ok(id),
+                }
             })
             .collect()
     }
 
-    /// Ids of the blobs, which the repository must all link.
+    /// Ids of the blobs, which the repository must all link, with the declared sizes.
     async fn required_blobs(
         &self,
         conn: &impl ConnectionTrait,
         repository: RepositoryId,
-        digests: &[Digest],
+        blobs: &[RequiredContent],
         now_ms: i64,
     ) -> quay_core::Result<Vec<i64>> {
         // Scalar subqueries with LIMIT 1 rather than EXISTS: for a prepared statement's
@@ -130,7 +145,7 @@ impl SqlMetadata {
         // blob is what is wanted.
         self.required_ids(
             conn,
-            "SELECT b.id AS id, b.digest AS digest FROM blob b
+            "SELECT b.id AS id, b.digest AS digest, b.size AS size FROM blob b
              WHERE b.digest IN ({digests}) AND (
                  (SELECT 1 FROM manifest_blob mb
                   WHERE mb.repository_id = $1 AND mb.blob_id = b.id LIMIT 1) IS NOT NULL
@@ -138,25 +153,27 @@ impl SqlMetadata {
                      WHERE l.repository_id = $1 AND l.blob_id = b.id
                        AND l.expires_ms > $2 LIMIT 1) IS NOT NULL)",
             vec![repository.into(), now_ms.into()],
-            digests,
+            blobs,
             Error::ManifestBlobUnknown,
         )
         .await
     }
 
-    /// Ids of the listed manifests, which must all be in the repository.
+    /// Ids of the listed manifests, which must all be in the repository, with the declared
+    /// sizes.
     async fn required_children(
         &self,
         conn: &impl ConnectionTrait,
         repository: RepositoryId,
-        digests: &[Digest],
+        children: &[RequiredContent],
     ) -> quay_core::Result<Vec<i64>> {
         self.required_ids(
             conn,
-            "SELECT m.id AS id, m.digest AS digest FROM manifest m
+            "SELECT m.id AS id, m.digest AS digest, CAST(LENGTH(m.bytes) AS BIGINT) AS size
+             FROM manifest m
              WHERE m.repository_id = $1 AND m.digest IN ({digests})",
             vec![repository.into()],
-            digests,
+            children,
             Error::ManifestReferenceUnknown,
         )
         .await

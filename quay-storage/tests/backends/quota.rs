@@ -311,13 +311,15 @@ pub(crate) async fn sizes_agree_with_their_model(h: &Harness) {
                         let image = Image::new(&some_layers(&mut dice), variant);
                         let digest = sha256(&image.manifest());
                         match push_checked(h, &mut model, target, digest.as_str(), &image).await {
-                            Some(digest) => children.push(digest),
+                            Some(digest) => children.push((digest, image.manifest().len())),
                             None => break,
                         }
                     }
                     if children.len() == 2 {
-                        let entries: Vec<(&Digest, usize)> =
-                            children.iter().map(|digest| (digest, 1)).collect();
+                        let entries: Vec<(&Digest, usize)> = children
+                            .iter()
+                            .map(|(digest, size)| (digest, *size))
+                            .collect();
                         let pushed = h
                             .registry
                             .put_manifest(
@@ -331,7 +333,7 @@ pub(crate) async fn sizes_agree_with_their_model(h: &Harness) {
                             .expect("an index adds nothing and is never refused");
                         let index = ModelManifest {
                             blobs: BTreeSet::new(),
-                            children,
+                            children: children.into_iter().map(|(digest, _)| digest).collect(),
                         };
                         model.add(namespace_index, repository, pushed.digest.clone(), index);
                         model
