@@ -17,12 +17,13 @@ use std::time::Duration;
 
 use moka::sync::Cache;
 use quay_core::access::{Grant, GrantedActions, Identity, Principal, PrincipalKind, Scopes};
-use quay_core::account::{AccountKind, AccountRecord, RobotName, Superusers};
+use quay_core::account::{AccountId, AccountKind, AccountRecord, RobotName, Superusers};
 use quay_core::audit::{Actor, CredentialKind, LogKind};
 use quay_core::clock::Clock;
 use quay_core::permission::PermissionSettings;
 use quay_core::ports::{AccountDirectory, TokenKind, TokenRecord};
 use quay_core::{Error, RepositoryPath};
+use sha2::{Digest as _, Sha256};
 
 use crate::credentials::{
     APP_TOKEN_LENGTH, APP_TOKEN_LOOKUP, OAUTH_TOKEN_LENGTH, OAUTH_TOKEN_LOOKUP, SESSION_LENGTH,
@@ -95,8 +96,43 @@ pub struct Session {
 #[derive(Clone)]
 struct VerifiedToken {
     audience: String,
+    issued_s: i64,
     expires_s: i64,
     identity: Identity,
+    /// The credential it was issued for ([`Standing::credential`]).
+    credential: Option<String>,
+}
+
+/// How long an account's standing is trusted before registry tokens are checked against a
+/// fresh read: a token stops working at most this long after its account is deleted or
+/// disabled, or its credential replaced (a robot token regenerated, a password changed),
+/// also on other nodes.
+const STANDING_TTL: Duration = Duration::from_secs(3);
+
+/// What registry tokens of an account are checked against, as read at `read_s`.
+#[derive(Clone, Debug)]
+struct Standing {
+    read_s: i64,
+    /// The account's name, whether it may log in, and its credential; `None` once deleted.
+    account: Option<(String, bool, String)>,
+}
+
+impl Standing {
+    /// Whether a token issued to `name` for `credential` still stands.
+    fn admits(&self, name: &str, credential: Option<&str>) -> bool {
+        self.account
+            .as_ref()
+            .is_some_and(|(current, enabled, fingerprint)| {
+                *enabled && current == name && credential == Some(fingerprint.as_str())
+            })
+    }
+}
+
+/// A short fingerprint of an account's stored secret (its password's or robot token's
+/// hash): a registry token carries it, and a replaced secret no longer matches. It reveals
+/// nothing of the secret: a hash of a hash, cut short.
+fn credential_fingerprint(stored_secret: &str) -> String {
+    hex::encode(&Sha256::digest(stored_secret.as_bytes())[..8])
 }
 
 const INVALID_LOGIN: &str = "Invalid Username or Password";
@@ -119,6 +155,8 @@ pub struct Authenticator {
     /// every request of a pull, and an RSA verification costs more than the rest of a
     /// manifest GET.
     verified_tokens: Cache<String, VerifiedToken>,
+    /// Accounts' standings, for [`STANDING_TTL`].
+    standings: Cache<AccountId, Standing>,
     /// Recent failed logins.
     throttle: LoginThrottle,
 }
@@ -135,6 +173,10 @@ impl Authenticator {
             .max_capacity(10_000)
             .time_to_live(Duration::from_secs(60))
             .build();
+        let standings = Cache::builder()
+            .max_capacity(10_000)
+            .time_to_live(STANDING_TTL)
+            .build();
         Ok(Self {
             directory,
             passwords: Passwords::new(PasswordLimits::default())?,
@@ -142,6 +184,7 @@ impl Authenticator {
             settings,
             clock,
             verified_tokens,
+            standings,
             throttle: LoginThrottle::default(),
         })
     }
@@ -351,14 +394,64 @@ impl Authenticator {
         })
     }
 
+    /// An account's standing, read now (and remembered for [`STANDING_TTL`]).
+    async fn read_standing(&self, account: AccountId) -> quay_core::Result<Standing> {
+        let read_s = self.now_ms() / 1000;
+        let standing = match self.directory.account_by_id(account).await? {
+            Some(record) => {
+                let secret = self
+                    .directory
+                    .account_secret(account)
+                    .await?
+                    .unwrap_or_default();
+                Standing {
+                    read_s,
+                    account: Some((record.name, record.enabled, credential_fingerprint(&secret))),
+                }
+            }
+            None => Standing {
+                read_s,
+                account: None,
+            },
+        };
+        self.standings.insert(account, standing.clone());
+        Ok(standing)
+    }
+
+    /// Whether a registry token issued at `issued_s` to `principal` for `credential` still
+    /// stands: its account exists, may log in, and has that credential still. The
+    /// remembered standing answers, unless it disagrees and was read before the token was
+    /// issued (the account changed since, and the token may be the newer one).
+    async fn still_stands(
+        &self,
+        principal: &Principal,
+        credential: Option<&str>,
+        issued_s: i64,
+    ) -> quay_core::Result<bool> {
+        let standing = match self.standings.get(&principal.account) {
+            Some(known) if known.admits(&principal.name, credential) => return Ok(true),
+            Some(known) if known.read_s > issued_s => known,
+            _ => self.read_standing(principal.account).await?,
+        };
+        Ok(standing.admits(&principal.name, credential))
+    }
+
     /// A registry token for `principal` (`None`: anonymous) granting `grants`, for
     /// `service`.
-    pub fn issue_registry_token(
+    pub async fn issue_registry_token(
         &self,
         principal: Option<&Principal>,
         service: &str,
         grants: &[(String, GrantedActions)],
     ) -> quay_core::Result<String> {
+        let credential = match principal {
+            Some(principal) => self
+                .read_standing(principal.account)
+                .await?
+                .account
+                .map(|(_, _, credential)| credential),
+            None => None,
+        };
         let now_s = self.now_ms() / 1000;
         let (entity_kind, kind) = match principal.map(|p| (&p.kind, &p.credential)) {
             None => ("anonymous", "anonymous"),
@@ -389,19 +482,43 @@ impl Authenticator {
                 kind: kind.into(),
                 user: principal.map(|p| p.name.clone()),
                 trust_root: "$disabled".into(),
+                credential,
             },
         };
         Ok(self.keys.sign(&claims)?)
     }
 
-    /// The identity a registry token carries, if it is valid now for `service`.
-    pub fn registry_token(&self, token: &str, service: &str) -> quay_core::Result<Identity> {
+    /// The identity a registry token carries, if it is valid now for `service` and its
+    /// account still stands as when it was issued.
+    pub async fn registry_token(&self, token: &str, service: &str) -> quay_core::Result<Identity> {
+        let verified = self.verify_registry_token(token, service)?;
+        if let Identity::Token {
+            principal: Some(principal),
+            ..
+        } = &verified.identity
+            && !self
+                .still_stands(principal, verified.credential.as_deref(), verified.issued_s)
+                .await?
+        {
+            return Err(refuse(
+                "invalid registry token: its account or credential has changed",
+            ));
+        }
+        Ok(verified.identity)
+    }
+
+    /// A registry token's signature and claims, checked (or remembered as checked).
+    fn verify_registry_token(
+        &self,
+        token: &str,
+        service: &str,
+    ) -> quay_core::Result<VerifiedToken> {
         let now_s = self.now_ms() / 1000;
         if let Some(verified) = self.verified_tokens.get(token)
             && verified.audience == service
             && verified.expires_s > now_s
         {
-            return Ok(verified.identity);
+            return Ok(verified);
         }
         let claims = self.keys.verify(
             token,
@@ -453,11 +570,14 @@ impl Authenticator {
         };
         let verified = VerifiedToken {
             audience: claims.aud,
+            issued_s: claims.iat,
             expires_s: claims.exp,
-            identity: identity.clone(),
+            identity,
+            credential: claims.context.credential,
         };
-        self.verified_tokens.insert(token.to_string(), verified);
-        Ok(identity)
+        self.verified_tokens
+            .insert(token.to_string(), verified.clone());
+        Ok(verified)
     }
 
     /// Records a login in the usage log, as configured: `via` is `v2auth` (the registry

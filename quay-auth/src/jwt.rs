@@ -51,6 +51,14 @@ pub struct ContextClaim {
     /// Content trust is not supported.
     #[serde(rename = "com.apostille.root")]
     pub trust_root: String,
+    /// A fingerprint of the account's credential when the token was issued: a replaced
+    /// credential (a regenerated robot token, a new password) revokes the token.
+    #[serde(
+        rename = "quay-rs.credential",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub credential: Option<String>,
 }
 
 /// The claims of a registry token.
@@ -241,6 +249,7 @@ mod tests {
                 kind: "user".into(),
                 user: Some("alice".into()),
                 trust_root: "$disabled".into(),
+                credential: None,
             },
         }
     }

@@ -209,12 +209,13 @@ async fn registry_tokens_verify_expire_and_survive_a_restart() {
     )];
     let token = auth
         .issue_registry_token(Some(&principal), "registry.test", &grants)
+        .await
         .unwrap();
 
     let Identity::Token {
         principal: holder,
         grants,
-    } = auth.registry_token(&token, "registry.test").unwrap()
+    } = auth.registry_token(&token, "registry.test").await.unwrap()
     else {
         panic!("a registry token");
     };
@@ -222,18 +223,21 @@ async fn registry_tokens_verify_expire_and_survive_a_restart() {
     assert_eq!(grants[0].repository.to_string(), "alice/app");
     assert!(grants[0].actions.push && !grants[0].actions.all);
     // For another service, it is not valid.
-    assert!(refused(&auth.registry_token(&token, "other.test")));
+    assert!(refused(&auth.registry_token(&token, "other.test").await));
     // Tampered: one character of the signature changed.
     let mut tampered = token.clone();
     let last = tampered.pop().unwrap();
     tampered.push(if last == 'A' { 'B' } else { 'A' });
-    assert!(refused(&auth.registry_token(&tampered, "registry.test")));
+    assert!(refused(
+        &auth.registry_token(&tampered, "registry.test").await
+    ));
 
     // Anonymous tokens have no principal.
     let anonymous = auth
         .issue_registry_token(None, "registry.test", &[])
+        .await
         .unwrap();
-    let anonymous = auth.registry_token(&anonymous, "registry.test");
+    let anonymous = auth.registry_token(&anonymous, "registry.test").await;
     assert!(matches!(
         anonymous,
         Ok(Identity::Token {
@@ -251,10 +255,17 @@ async fn registry_tokens_verify_expire_and_survive_a_restart() {
     let restarted = Authenticator::new(connection, AuthSettings::default(), setup.clock.clone())
         .await
         .unwrap();
-    assert!(restarted.registry_token(&token, "registry.test").is_ok());
+    assert!(
+        restarted
+            .registry_token(&token, "registry.test")
+            .await
+            .is_ok()
+    );
     // An hour and a minute later, it has expired.
     setup.clock.0.fetch_add(3_631_000, Ordering::SeqCst);
-    assert!(refused(&restarted.registry_token(&token, "registry.test")));
+    assert!(refused(
+        &restarted.registry_token(&token, "registry.test").await
+    ));
 }
 
 #[tokio::test]
@@ -328,8 +339,9 @@ async fn decisions_on_real_permissions() {
     )];
     let token = auth
         .issue_registry_token(Some(&principal), "svc", &grants)
+        .await
         .unwrap();
-    let holder = auth.registry_token(&token, "svc").unwrap();
+    let holder = auth.registry_token(&token, "svc").await.unwrap();
     assert!(decide(&holder, "alice/secret", RepositoryAction::Read).await);
     assert!(!decide(&holder, "alice/secret", RepositoryAction::Write).await);
     assert!(!decide(&holder, "alice/other", RepositoryAction::Read).await);

@@ -110,6 +110,7 @@ impl AppState {
             Credentials::Bearer(token) => tenancy
                 .authenticator
                 .registry_token(&token, &self.host(headers))
+                .await
                 .map_err(unauthorized),
             Credentials::Basic { username, password } => {
                 let client = client_ip(headers, extensions);

@@ -104,6 +104,8 @@ async fn token(
     let service = query
         .get("service")
         .map_or_else(|| state.host(headers), str::to_string);
-    let token = authenticator.issue_registry_token(principal.as_ref(), &service, &grants)?;
+    let token = authenticator
+        .issue_registry_token(principal.as_ref(), &service, &grants)
+        .await?;
     Ok((StatusCode::OK, axum::Json(json!({ "token": token }))).into_response())
 }

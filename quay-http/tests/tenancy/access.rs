@@ -2,7 +2,7 @@
 //! credentials the registry's token endpoint accepts.
 
 use reqwest::{Method, StatusCode};
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::support::*;
 
@@ -434,4 +434,117 @@ async fn failed_sign_ins_are_logged_where_configured() {
         !logs.to_string().contains("not-the-password"),
         "no secret in the log"
     );
+}
+
+/// Waits until `token` no longer opens `/v2/`; how long that took (at most 10 s).
+async fn revoked_within(registry: &Registry, token: &str) -> std::time::Duration {
+    let started = std::time::Instant::now();
+    loop {
+        let status = registry
+            .request(&Caller::Bearer(token.to_string()), Method::GET, "/v2/")
+            .send()
+            .await
+            .unwrap()
+            .status();
+        if status == StatusCode::UNAUTHORIZED {
+            return started.elapsed();
+        }
+        assert_eq!(status, StatusCode::OK);
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(10),
+            "the registry token still works"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
+async fn registry_tokens_stop_working_within_seconds_of_their_credential_changing() {
+    let registry = Registry::start().await;
+    let scope = "repository:admin/app:pull";
+    let token_of = |(status, body): (StatusCode, Value)| {
+        assert_eq!(status, StatusCode::OK, "{body}");
+        body["token"].as_str().unwrap().to_string()
+    };
+    let created = registry
+        .expect(
+            &registry.admin,
+            (Method::PUT, "/api/v1/user/robots/builder"),
+            None,
+            StatusCode::CREATED,
+        )
+        .await;
+    let robot_token = created["token"].as_str().unwrap().to_string();
+    let issued = token_of(
+        registry
+            .registry_token(("admin+builder", &robot_token), scope)
+            .await,
+    );
+
+    // The robot's token is regenerated: what was issued for the old one stops, what is
+    // issued for the new one works at once.
+    let regenerated = registry
+        .expect(
+            &registry.admin,
+            (Method::POST, "/api/v1/user/robots/builder/regenerate"),
+            None,
+            StatusCode::OK,
+        )
+        .await;
+    let regeneration = revoked_within(&registry, &issued).await;
+    let new_token = regenerated["token"].as_str().unwrap();
+    let reissued = token_of(
+        registry
+            .registry_token(("admin+builder", new_token), scope)
+            .await,
+    );
+    let status = registry
+        .request(&Caller::Bearer(reissued.clone()), Method::GET, "/v2/")
+        .send()
+        .await
+        .unwrap()
+        .status();
+    assert_eq!(status, StatusCode::OK);
+
+    // The robot is deleted.
+    registry
+        .expect(
+            &registry.admin,
+            (Method::DELETE, "/api/v1/user/robots/builder"),
+            None,
+            StatusCode::NO_CONTENT,
+        )
+        .await;
+    let deletion = revoked_within(&registry, &reissued).await;
+
+    // A user is disabled.
+    let alice = registry
+        .expect(
+            &registry.admin,
+            (Method::POST, "/api/v1/superuser/users/"),
+            Some(json!({"username": "alice", "email": "alice@example.com"})),
+            StatusCode::OK,
+        )
+        .await;
+    let password = alice["password"].as_str().unwrap();
+    let issued = token_of(registry.registry_token(("alice", password), scope).await);
+    registry
+        .expect(
+            &registry.admin,
+            (Method::PUT, "/api/v1/superuser/users/alice"),
+            Some(json!({"enabled": false})),
+            StatusCode::OK,
+        )
+        .await;
+    let disabling = revoked_within(&registry, &issued).await;
+    for (what, took) in [
+        ("regenerated", regeneration),
+        ("deleted", deletion),
+        ("disabled", disabling),
+    ] {
+        assert!(
+            took < std::time::Duration::from_secs(5),
+            "{what}: still working after {took:?}"
+        );
+    }
 }
