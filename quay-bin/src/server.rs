@@ -21,9 +21,9 @@ use std::convert::Infallible;
 use std::io;
 use std::net::SocketAddr;
 use std::pin::Pin;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::task::{Context, Poll, ready};
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll, Waker, ready};
 use std::time::Duration;
 
 use axum::Router;
@@ -202,6 +202,9 @@ impl Connection {
 #[derive(Default)]
 struct Requests {
     in_flight: AtomicUsize,
+    /// A read that waits without a deadline while requests are in flight: woken when the
+    /// last one finishes, so that the wait for the next request gets its deadline.
+    waiting_read: Mutex<Option<Waker>>,
 }
 
 impl Requests {
@@ -213,6 +216,12 @@ impl Requests {
     fn any(&self) -> bool {
         self.in_flight.load(Ordering::Relaxed) > 0
     }
+
+    fn wake_read_when_done(&self, read: &Waker) {
+        if let Ok(mut waiting) = self.waiting_read.lock() {
+            waiting.get_or_insert_with(|| read.clone()).clone_from(read);
+        }
+    }
 }
 
 /// A request from its head until its response is sent (or abandoned).
@@ -220,7 +229,11 @@ struct InFlight(Arc<Requests>);
 
 impl Drop for InFlight {
     fn drop(&mut self) {
-        self.0.in_flight.fetch_sub(1, Ordering::Relaxed);
+        if self.0.in_flight.fetch_sub(1, Ordering::Relaxed) == 1
+            && let Some(read) = self.0.waiting_read.lock().ok().and_then(|mut w| w.take())
+        {
+            read.wake();
+        }
     }
 }
 
@@ -349,6 +362,7 @@ impl<I: AsyncRead + Unpin> AsyncRead for Deadlines<I> {
             return Poll::Ready(read);
         }
         let Some((deadline, reason)) = deadline else {
+            this.requests.wake_read_when_done(cx.waker());
             return Poll::Pending;
         };
         if this.read_deadline != Some(deadline) {
