@@ -21,9 +21,9 @@ use std::convert::Infallible;
 use std::io;
 use std::net::SocketAddr;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll, Waker, ready};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::task::{Context, Poll, ready};
 use std::time::Duration;
 
 use axum::Router;
@@ -38,7 +38,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::time::{Instant, Sleep};
 use tokio_rustls::TlsAcceptor;
 use tower::ServiceExt as _;
-use tower_http::timeout::RequestBodyTimeoutLayer;
+use tower_http::timeout::TimeoutBody;
 
 /// How long and how many: the `HTTP_*` settings, with their defaults.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -80,7 +80,6 @@ pub(crate) async fn serve(
     limits: Limits,
     shutdown: impl Future<Output = ()>,
 ) {
-    let app = app.layer(RequestBodyTimeoutLayer::new(limits.body_timeout));
     let slots = Arc::new(Semaphore::new(limits.max_connections));
     let connections = GracefulShutdown::new();
     tokio::pin!(shutdown);
@@ -170,15 +169,17 @@ impl Connection {
     where
         I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     {
-        let requests = Arc::new(Requests::default());
+        let requests = Arc::new(Requests::new());
         let io = TokioIo::new(Deadlines::new(io, requests.clone(), self.limits));
-        let (app, peer) = (self.app, self.peer);
+        let (app, peer, body_timeout) = (self.app, self.peer, self.limits.body_timeout);
         let service = hyper::service::service_fn(move |mut request: hyper::Request<Incoming>| {
             request.extensions_mut().insert(ConnectInfo(peer));
             let in_flight = requests.begin();
             let app = app.clone();
+            // A body that stops arriving fails its request.
+            let request = request.map(|body| Body::new(TimeoutBody::new(body_timeout, body)));
             async move {
-                let Ok(response) = app.oneshot(request.map(Body::new)).await;
+                let Ok(response) = app.oneshot(request).await;
                 Ok::<_, Infallible>(response.map(|body| {
                     Body::new(Responding {
                         body,
@@ -198,29 +199,43 @@ impl Connection {
     }
 }
 
-/// The requests of a connection that have not finished their response.
-#[derive(Default)]
+/// The requests of a connection that have not finished their response, and since when it
+/// has had none.
 struct Requests {
+    /// When the connection was accepted: the origin of `idle_since_ms`.
+    accepted: Instant,
     in_flight: AtomicUsize,
-    /// A read that waits without a deadline while requests are in flight: woken when the
-    /// last one finishes, so that the wait for the next request gets its deadline.
-    waiting_read: Mutex<Option<Waker>>,
+    /// When the last response finished, in milliseconds since `accepted`.
+    idle_since_ms: AtomicU64,
+    /// Requests begun so far: a head that began before the latest of them has ended.
+    begun: AtomicU64,
 }
 
 impl Requests {
+    fn new() -> Self {
+        Self {
+            accepted: Instant::now(),
+            in_flight: AtomicUsize::new(0),
+            idle_since_ms: AtomicU64::new(0),
+            begun: AtomicU64::new(0),
+        }
+    }
+
     fn begin(self: &Arc<Self>) -> InFlight {
+        self.begun.fetch_add(1, Ordering::Relaxed);
         self.in_flight.fetch_add(1, Ordering::Relaxed);
         InFlight(self.clone())
     }
 
-    fn any(&self) -> bool {
-        self.in_flight.load(Ordering::Relaxed) > 0
+    fn begun(&self) -> u64 {
+        self.begun.load(Ordering::Relaxed)
     }
 
-    fn wake_read_when_done(&self, read: &Waker) {
-        if let Ok(mut waiting) = self.waiting_read.lock() {
-            waiting.get_or_insert_with(|| read.clone()).clone_from(read);
-        }
+    /// Since when the connection has had no request in flight; `None` while it has one.
+    fn idle_since(&self) -> Option<Instant> {
+        (self.in_flight.load(Ordering::Acquire) == 0).then(|| {
+            self.accepted + Duration::from_millis(self.idle_since_ms.load(Ordering::Relaxed))
+        })
     }
 }
 
@@ -229,11 +244,10 @@ struct InFlight(Arc<Requests>);
 
 impl Drop for InFlight {
     fn drop(&mut self) {
-        if self.0.in_flight.fetch_sub(1, Ordering::Relaxed) == 1
-            && let Some(read) = self.0.waiting_read.lock().ok().and_then(|mut w| w.take())
-        {
-            read.wake();
-        }
+        let requests = &self.0;
+        let since = u64::try_from(requests.accepted.elapsed().as_millis()).unwrap_or(u64::MAX);
+        requests.idle_since_ms.store(since, Ordering::Relaxed);
+        requests.in_flight.fetch_sub(1, Ordering::Release);
     }
 }
 
@@ -263,25 +277,23 @@ impl hyper::body::Body for Responding {
     }
 }
 
-/// What a connection's reads wait for.
-#[derive(Clone, Copy, Debug)]
-enum Waiting {
-    /// The next request, since then.
-    Request(Instant),
-    /// The rest of a request head begun then.
-    Head(Instant),
-    /// Nothing with a deadline: a request is in flight, and its body has its own.
-    Response,
-}
-
 /// A connection's reads and writes, failed once they wait past their deadline.
+///
+/// What a read waits for decides its deadline: the next request (`idle_timeout` after the
+/// last response), the rest of a request head (`header_read_timeout` after its first
+/// bytes), or, while a request is in flight, nothing (its body has its own timeout). The
+/// timer is not moved with every request, which would cost a trip to the runtime's timer
+/// for each: it stays where it was set, and when it fires the deadline is worked out anew
+/// and the timer set again if it is still ahead. A request in flight thus needs no wake-up
+/// when it ends: the timer comes by and finds the connection idle.
 struct Deadlines<I> {
     io: I,
     requests: Arc<Requests>,
     limits: Limits,
-    waiting: Waiting,
+    /// When a request head began to arrive, and how many requests had begun then: once
+    /// another has begun, the head has ended.
+    head: Option<(Instant, u64)>,
     read_timer: Pin<Box<Sleep>>,
-    read_deadline: Option<Instant>,
     write_timer: Pin<Box<Sleep>>,
     write_deadline: Option<Instant>,
 }
@@ -293,31 +305,61 @@ impl<I> Deadlines<I> {
             io,
             requests,
             limits,
-            waiting: Waiting::Request(now),
-            read_timer: Box::pin(tokio::time::sleep_until(now)),
-            read_deadline: None,
+            head: None,
+            read_timer: Box::pin(tokio::time::sleep_until(now + limits.idle_timeout)),
             write_timer: Box::pin(tokio::time::sleep_until(now)),
             write_deadline: None,
         }
     }
 
-    /// When a read that waits now fails, and why.
+    /// When a read that waits now fails, and why; `None` while a request is in flight.
     fn read_deadline(&mut self) -> Option<(Instant, &'static str)> {
-        self.waiting = match (self.waiting, self.requests.any()) {
-            (_, true) => Waiting::Response,
-            (Waiting::Response, false) => Waiting::Request(Instant::now()),
-            (waiting, false) => waiting,
-        };
-        match self.waiting {
-            Waiting::Request(since) => Some((
-                since + self.limits.idle_timeout,
-                "the connection was idle too long",
-            )),
-            Waiting::Head(since) => Some((
+        let idle_since = self.requests.idle_since()?;
+        if self
+            .head
+            .is_some_and(|(_, begun)| begun != self.requests.begun())
+        {
+            self.head = None;
+        }
+        Some(match self.head {
+            Some((since, _)) => (
                 since + self.limits.header_read_timeout,
                 "the request head took too long",
-            )),
-            Waiting::Response => None,
+            ),
+            None => (
+                idle_since + self.limits.idle_timeout,
+                "the connection was idle too long",
+            ),
+        })
+    }
+
+    /// A read that waits: fails once past its deadline, and otherwise makes sure the timer
+    /// fires no later than the deadline.
+    fn wait_for_read(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        loop {
+            let now = Instant::now();
+            let deadline = self.read_deadline();
+            if let Some((deadline, reason)) = deadline
+                && deadline <= now
+            {
+                return Poll::Ready(Err(io::Error::new(io::ErrorKind::TimedOut, reason)));
+            }
+            let armed = self.read_timer.deadline();
+            match deadline {
+                // Earlier than the timer (a request head began): move the timer up.
+                Some((deadline, _)) if deadline < armed => {
+                    self.read_timer.as_mut().reset(deadline);
+                }
+                // The timer came by early, or while a request was in flight: set it again.
+                _ if armed <= now => {
+                    let next = deadline.map_or(now + self.limits.idle_timeout, |(at, _)| at);
+                    self.read_timer.as_mut().reset(next);
+                }
+                _ => {}
+            }
+            if self.read_timer.as_mut().poll(cx).is_pending() {
+                return Poll::Pending;
+            }
         }
     }
 
@@ -352,25 +394,18 @@ impl<I: AsyncRead + Unpin> AsyncRead for Deadlines<I> {
     ) -> Poll<io::Result<()>> {
         let this = &mut *self;
         let before = buf.filled().len();
-        let deadline = this.read_deadline();
         if let Poll::Ready(read) = Pin::new(&mut this.io).poll_read(cx, buf) {
-            if let Waiting::Request(_) = this.waiting
+            // The first bytes while no request is in flight begin a head (while one is,
+            // they are its body, or the next head, arriving early).
+            if this.head.is_none()
                 && buf.filled().len() > before
+                && this.requests.idle_since().is_some()
             {
-                this.waiting = Waiting::Head(Instant::now());
+                this.head = Some((Instant::now(), this.requests.begun()));
             }
             return Poll::Ready(read);
         }
-        let Some((deadline, reason)) = deadline else {
-            this.requests.wake_read_when_done(cx.waker());
-            return Poll::Pending;
-        };
-        if this.read_deadline != Some(deadline) {
-            this.read_timer.as_mut().reset(deadline);
-            this.read_deadline = Some(deadline);
-        }
-        ready!(this.read_timer.as_mut().poll(cx));
-        Poll::Ready(Err(io::Error::new(io::ErrorKind::TimedOut, reason)))
+        this.wait_for_read(cx)
     }
 }
 

@@ -2,8 +2,7 @@
 //! cut-off write left in the staging directory is removed by a collection once it is older
 //! than the abandoned-upload age.
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
+use std::io::Write;
 use std::time::Duration;
 
 use crate::support::*;
@@ -19,16 +18,6 @@ fn staged(data: &std::path::Path) -> Vec<String> {
         .unwrap_or_default()
 }
 
-/// A request on a fresh connection; the whole answer.
-fn exchange(address: &str, request: &str, body: &[u8]) -> String {
-    let mut stream = TcpStream::connect(address).unwrap();
-    stream.write_all(request.as_bytes()).unwrap();
-    stream.write_all(body).unwrap();
-    let mut answer = String::new();
-    stream.read_to_string(&mut answer).unwrap();
-    answer
-}
-
 #[test]
 fn kill_9_during_a_chunk_leaves_a_resumable_upload_and_nothing_a_collection_keeps() {
     let work = tempfile::tempdir().unwrap();
@@ -36,31 +25,11 @@ fn kill_9_during_a_chunk_leaves_a_resumable_upload_and_nothing_a_collection_keep
     let env = [("ABANDONED_UPLOAD_AGE", "3s")];
     let quay = Quay::start(&data, &[], &env);
     let auth = basic_auth();
-    let started = exchange(
-        &quay.address,
-        &format!(
-            "POST /v2/ns/app/blobs/uploads/ HTTP/1.1\r\nhost: x\r\nauthorization: {auth}\r\n\
-             content-length: 0\r\nconnection: close\r\n\r\n"
-        ),
-        b"",
-    );
-    let upload = started
-        .lines()
-        .find_map(|line| line.strip_prefix("location: "))
-        .unwrap()
-        .trim()
-        .to_string();
+    let upload = start_upload(&quay.address);
 
     // Half of a 20 MB chunk, then kill -9 while the server writes it.
     let chunk = noise(7, 20 << 20);
-    let mut patch = TcpStream::connect(&quay.address).unwrap();
-    write!(
-        patch,
-        "PATCH {upload} HTTP/1.1\r\nhost: x\r\nauthorization: {auth}\r\n\
-         content-length: {}\r\nconnection: close\r\n\r\n",
-        chunk.len()
-    )
-    .unwrap();
+    let mut patch = begin_chunk(&quay.address, &upload, chunk.len());
     patch.write_all(&chunk[..10 << 20]).unwrap();
     std::thread::sleep(Duration::from_millis(500));
     drop(quay); // SIGKILL

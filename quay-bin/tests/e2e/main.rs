@@ -21,7 +21,6 @@ mod support;
 mod time_machine;
 
 use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::process::Command;
 use std::time::Duration;
 
@@ -250,25 +249,11 @@ fn a_restart_in_the_middle_loses_nothing() {
 fn sigterm_finishes_requests_in_flight() {
     let work = tempfile::tempdir().unwrap();
     let quay = Quay::start(&work.path().join("data"), &[], &[]);
-    let mut start = TcpStream::connect(&quay.address).unwrap();
-    let auth = basic_auth();
-    write!(start, "POST /v2/ns/app/blobs/uploads/ HTTP/1.1\r\nhost: x\r\nauthorization: {auth}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n").unwrap();
-    let mut answer = String::new();
-    start.read_to_string(&mut answer).unwrap();
-    let upload = answer
-        .lines()
-        .find_map(|line| line.strip_prefix("location: "))
-        .unwrap()
-        .trim()
-        .to_string();
+    let upload = start_upload(&quay.address);
 
     // Half a chunk, then SIGTERM, then the rest: the chunk is still accepted.
-    let mut chunk = TcpStream::connect(&quay.address).unwrap();
-    write!(
-        chunk,
-        "PATCH {upload} HTTP/1.1\r\nhost: x\r\nauthorization: {auth}\r\ncontent-length: 10\r\nconnection: close\r\n\r\nhello"
-    )
-    .unwrap();
+    let mut chunk = begin_chunk(&quay.address, &upload, 10);
+    chunk.write_all(b"hello").unwrap();
     std::thread::sleep(Duration::from_millis(300));
     signal_terminate(quay.pid());
     std::thread::sleep(Duration::from_millis(300));

@@ -131,6 +131,25 @@ fn idle_half_headed_and_half_bodied_connections_do_not_stop_new_clients() {
 }
 
 #[test]
+fn a_connection_kept_alive_after_a_request_waits_its_idle_timeout() {
+    let work = tempfile::tempdir().unwrap();
+    let limits = [
+        ("HTTP_HEADER_READ_TIMEOUT", "1s"),
+        ("HTTP_IDLE_TIMEOUT", "3s"),
+    ];
+    let quay = Quay::start(&work.path().join("data"), &[], &limits);
+    let mut kept = connections(&quay.address, 1, b"GET /v2/ HTTP/1.1\r\nhost: x\r\n\r\n");
+    let mut answer = [0u8; 12];
+    kept[0].read_exact(&mut answer).unwrap();
+    assert!(answer.starts_with(b"HTTP/1.1 401"));
+    // Past the head's timeout, the connection is still open: it waits for a request...
+    std::thread::sleep(Duration::from_millis(1500));
+    assert!(!closed(&mut kept[0]), "closed after the head's timeout");
+    // ... and is closed once idle for its own.
+    assert!(all_closed(&mut kept, Duration::from_secs(3)));
+}
+
+#[test]
 fn at_the_connection_limit_new_clients_wait_for_a_free_connection() {
     let work = tempfile::tempdir().unwrap();
     let mut env = LIMITS.to_vec();
@@ -159,33 +178,11 @@ fn sigterm_waits_for_a_slow_upload_only_until_its_deadline_and_the_upload_resume
     let work = tempfile::tempdir().unwrap();
     let data = work.path().join("data");
     let quay = Quay::start(&data, &[], &LIMITS);
-    let auth = basic_auth();
-    let mut start = TcpStream::connect(&quay.address).unwrap();
-    write!(
-        start,
-        "POST /v2/ns/app/blobs/uploads/ HTTP/1.1\r\nhost: x\r\nauthorization: {auth}\r\n\
-         content-length: 0\r\nconnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut answer = String::new();
-    start.read_to_string(&mut answer).unwrap();
-    let upload = answer
-        .lines()
-        .find_map(|line| line.strip_prefix("location: "))
-        .unwrap()
-        .trim()
-        .to_string();
+    let upload = start_upload(&quay.address);
 
     // A chunk of 100 MB at about 1 MB/s: it would take 100 s.
     let chunk = noise(3, 100 << 20);
-    let mut slow = TcpStream::connect(&quay.address).unwrap();
-    write!(
-        slow,
-        "PATCH {upload} HTTP/1.1\r\nhost: x\r\nauthorization: {auth}\r\n\
-         content-length: {}\r\nconnection: close\r\n\r\n",
-        chunk.len()
-    )
-    .unwrap();
+    let mut slow = begin_chunk(&quay.address, &upload, chunk.len());
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let sender = std::thread::spawn({
         let stop = stop.clone();
@@ -216,15 +213,15 @@ fn sigterm_waits_for_a_slow_upload_only_until_its_deadline_and_the_upload_resume
 
     // The upload is where it was before the cut-off chunk, and takes chunks again.
     let quay = Quay::start(&data, &[], &LIMITS);
-    let mut resumed = TcpStream::connect(&quay.address).unwrap();
-    write!(
-        resumed,
-        "PATCH {upload} HTTP/1.1\r\nhost: x\r\nauthorization: {auth}\r\n\
-         content-range: 0-4\r\ncontent-length: 5\r\nconnection: close\r\n\r\nhello"
-    )
-    .unwrap();
-    let mut answer = String::new();
-    resumed.read_to_string(&mut answer).unwrap();
+    let answer = exchange(
+        &quay.address,
+        &format!(
+            "PATCH {upload} HTTP/1.1\r\nhost: x\r\nauthorization: {}\r\n\
+             content-range: 0-4\r\ncontent-length: 5\r\nconnection: close\r\n\r\n",
+            basic_auth()
+        ),
+        b"hello",
+    );
     assert!(answer.starts_with("HTTP/1.1 202"), "{answer}");
     assert!(answer.contains("range: 0-4"), "{answer}");
 }

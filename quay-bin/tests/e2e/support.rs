@@ -201,6 +201,49 @@ pub fn create_user(
     );
 }
 
+/// A request on a connection of its own, which the request closes: the whole answer.
+pub fn exchange(address: &str, head: &str, body: &[u8]) -> String {
+    let mut stream = std::net::TcpStream::connect(address).unwrap();
+    stream.write_all(head.as_bytes()).unwrap();
+    stream.write_all(body).unwrap();
+    let mut answer = String::new();
+    std::io::Read::read_to_string(&mut stream, &mut answer).unwrap();
+    answer
+}
+
+/// Starts an upload to `ns/app` as [`USER`]; its URL.
+pub fn start_upload(address: &str) -> String {
+    let auth = basic_auth();
+    let answer = exchange(
+        address,
+        &format!(
+            "POST /v2/ns/app/blobs/uploads/ HTTP/1.1\r\nhost: x\r\nauthorization: {auth}\r\n\
+             content-length: 0\r\nconnection: close\r\n\r\n"
+        ),
+        b"",
+    );
+    answer
+        .lines()
+        .find_map(|line| line.strip_prefix("location: "))
+        .unwrap_or_else(|| panic!("no upload: {answer}"))
+        .trim()
+        .to_string()
+}
+
+/// A connection on which a chunk of `length` bytes for `upload` has begun: the request head
+/// is sent, the body is the caller's to send.
+pub fn begin_chunk(address: &str, upload: &str, length: usize) -> std::net::TcpStream {
+    let mut stream = std::net::TcpStream::connect(address).unwrap();
+    write!(
+        stream,
+        "PATCH {upload} HTTP/1.1\r\nhost: x\r\nauthorization: {}\r\n\
+         content-length: {length}\r\nconnection: close\r\n\r\n",
+        basic_auth()
+    )
+    .unwrap();
+    stream
+}
+
 /// `Authorization: Basic` for [`USER`].
 pub fn basic_auth() -> String {
     use base64::Engine as _;
