@@ -13,6 +13,7 @@
 //! Every refusal is [`Error::InvalidCredentials`] with a message that never repeats a secret.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
 use moka::sync::Cache;
@@ -93,26 +94,30 @@ pub struct Session {
 }
 
 /// A registry token already verified: for whom it is and until when.
-#[derive(Clone)]
 struct VerifiedToken {
     audience: String,
     issued_s: i64,
     expires_s: i64,
     identity: Identity,
-    /// The credential it was issued for ([`Standing::credential`]).
+    /// The credential it was issued for ([`Standing::admits`]).
     credential: Option<String>,
+    /// When the standing that last admitted it was read, epoch milliseconds: until
+    /// [`STANDING_TTL`] after that, the token stands without another look, which keeps the
+    /// check off the path of all but one request in a few seconds.
+    admitted_at_ms: AtomicI64,
 }
 
 /// How long an account's standing is trusted before registry tokens are checked against a
 /// fresh read: a token stops working at most this long after its account is deleted or
 /// disabled, or its credential replaced (a robot token regenerated, a password changed),
 /// also on other nodes.
-const STANDING_TTL: Duration = Duration::from_secs(3);
+const STANDING_TTL: Duration = Duration::from_millis(STANDING_TTL_MS.unsigned_abs());
+const STANDING_TTL_MS: i64 = 3_000;
 
-/// What registry tokens of an account are checked against, as read at `read_s`.
+/// What registry tokens of an account are checked against, as read at `read_ms`.
 #[derive(Clone, Debug)]
 struct Standing {
-    read_s: i64,
+    read_ms: i64,
     /// The account's name, whether it may log in, and its credential; `None` once deleted.
     account: Option<(String, bool, String)>,
 }
@@ -154,7 +159,7 @@ pub struct Authenticator {
     /// Registry tokens already verified, with their audience: the same token arrives with
     /// every request of a pull, and an RSA verification costs more than the rest of a
     /// manifest GET.
-    verified_tokens: Cache<String, VerifiedToken>,
+    verified_tokens: Cache<String, Arc<VerifiedToken>>,
     /// Accounts' standings, for [`STANDING_TTL`].
     standings: Cache<AccountId, Standing>,
     /// Recent failed logins.
@@ -396,7 +401,7 @@ impl Authenticator {
 
     /// An account's standing, read now (and remembered for [`STANDING_TTL`]).
     async fn read_standing(&self, account: AccountId) -> quay_core::Result<Standing> {
-        let read_s = self.now_ms() / 1000;
+        let read_ms = self.now_ms();
         let standing = match self.directory.account_by_id(account).await? {
             Some(record) => {
                 let secret = self
@@ -405,12 +410,12 @@ impl Authenticator {
                     .await?
                     .unwrap_or_default();
                 Standing {
-                    read_s,
+                    read_ms,
                     account: Some((record.name, record.enabled, credential_fingerprint(&secret))),
                 }
             }
             None => Standing {
-                read_s,
+                read_ms,
                 account: None,
             },
         };
@@ -419,21 +424,24 @@ impl Authenticator {
     }
 
     /// Whether a registry token issued at `issued_s` to `principal` for `credential` still
-    /// stands: its account exists, may log in, and has that credential still. The
-    /// remembered standing answers, unless it disagrees and was read before the token was
-    /// issued (the account changed since, and the token may be the newer one).
+    /// stands (its account exists, may log in, and has that credential still), and if so,
+    /// when the standing that says so was read. The remembered standing answers, unless it
+    /// disagrees and was read no later than the second the token was issued in (the account
+    /// changed since, and the token may be the newer one).
     async fn still_stands(
         &self,
         principal: &Principal,
         credential: Option<&str>,
         issued_s: i64,
-    ) -> quay_core::Result<bool> {
+    ) -> quay_core::Result<Option<i64>> {
         let standing = match self.standings.get(&principal.account) {
-            Some(known) if known.admits(&principal.name, credential) => return Ok(true),
-            Some(known) if known.read_s > issued_s => known,
+            Some(known) if known.admits(&principal.name, credential) => known,
+            Some(known) if known.read_ms >= (issued_s + 1) * 1000 => known,
             _ => self.read_standing(principal.account).await?,
         };
-        Ok(standing.admits(&principal.name, credential))
+        Ok(standing
+            .admits(&principal.name, credential)
+            .then_some(standing.read_ms))
     }
 
     /// A registry token for `principal` (`None`: anonymous) granting `grants`, for
@@ -496,15 +504,23 @@ impl Authenticator {
             principal: Some(principal),
             ..
         } = &verified.identity
-            && !self
-                .still_stands(principal, verified.credential.as_deref(), verified.issued_s)
-                .await?
         {
-            return Err(refuse(
-                "invalid registry token: its account or credential has changed",
-            ));
+            let admitted_at_ms = verified.admitted_at_ms.load(Ordering::Relaxed);
+            if self.now_ms().saturating_sub(admitted_at_ms) >= STANDING_TTL_MS {
+                let Some(read_ms) = self
+                    .still_stands(principal, verified.credential.as_deref(), verified.issued_s)
+                    .await?
+                else {
+                    return Err(refuse(
+                        "invalid registry token: its account or credential has changed",
+                    ));
+                };
+                verified
+                    .admitted_at_ms
+                    .fetch_max(read_ms, Ordering::Relaxed);
+            }
         }
-        Ok(verified.identity)
+        Ok(verified.identity.clone())
     }
 
     /// A registry token's signature and claims, checked (or remembered as checked).
@@ -512,7 +528,7 @@ impl Authenticator {
         &self,
         token: &str,
         service: &str,
-    ) -> quay_core::Result<VerifiedToken> {
+    ) -> quay_core::Result<Arc<VerifiedToken>> {
         let now_s = self.now_ms() / 1000;
         if let Some(verified) = self.verified_tokens.get(token)
             && verified.audience == service
@@ -568,13 +584,14 @@ impl Authenticator {
             principal,
             grants: grants.into(),
         };
-        let verified = VerifiedToken {
+        let verified = Arc::new(VerifiedToken {
             audience: claims.aud,
             issued_s: claims.iat,
             expires_s: claims.exp,
             identity,
             credential: claims.context.credential,
-        };
+            admitted_at_ms: AtomicI64::new(i64::MIN),
+        });
         self.verified_tokens
             .insert(token.to_string(), verified.clone());
         Ok(verified)

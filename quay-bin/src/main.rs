@@ -194,17 +194,22 @@ const LEAKY_TARGETS: &[&str] = &["reqsign"];
 /// Structured logs on stderr: human-readable, or JSON with `QUAY_LOG_FORMAT=json`; the level
 /// from `RUST_LOG` (default `info`).
 fn init_logging() {
-    use tracing_subscriber::filter::{EnvFilter, filter_fn};
+    use tracing_subscriber::filter::{EnvFilter, LevelFilter, filter_fn};
     use tracing_subscriber::{
         Layer as _, fmt, layer::SubscriberExt as _, util::SubscriberInitExt as _,
     };
     let levels = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let no_secrets = filter_fn(|event| {
-        *event.level() <= tracing::Level::INFO
-            || !LEAKY_TARGETS
-                .iter()
-                .any(|target| event.target().starts_with(target))
-    });
+    // The most verbose level anything is logged at: given as a hint, it lets every more
+    // verbose callsite (hyper's and sqlx's traces on each request) be skipped outright.
+    let most_verbose = levels.max_level_hint().unwrap_or(LevelFilter::TRACE);
+    let no_secrets = filter_fn(move |event| {
+        most_verbose >= *event.level()
+            && (*event.level() <= tracing::Level::INFO
+                || !LEAKY_TARGETS
+                    .iter()
+                    .any(|target| event.target().starts_with(target)))
+    })
+    .with_max_level_hint(most_verbose);
     let lines = fmt::layer()
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_writer(std::io::stderr);

@@ -180,11 +180,9 @@ impl Connection {
             let request = request.map(|body| Body::new(TimeoutBody::new(body_timeout, body)));
             async move {
                 let Ok(response) = app.oneshot(request).await;
-                Ok::<_, Infallible>(response.map(|body| {
-                    Body::new(Responding {
-                        body,
-                        _in_flight: in_flight,
-                    })
+                Ok::<_, Infallible>(response.map(|body| Responding {
+                    body,
+                    _in_flight: in_flight,
                 }))
             }
         });

@@ -190,6 +190,6 @@ pub fn router(state: AppState) -> Router {
         .route("/health/endtoend", get(health::end_to_end))
         .with_state(state);
     api.map_or(registry.clone(), |api| registry.merge(api))
-        .layer(axum::middleware::from_fn(text::refuse_nul_in_url))
+        .layer(tower::layer::layer_fn(text::RefuseNulInUrl))
         .layer(axum::middleware::from_fn(access_log::access_log))
 }

@@ -8,10 +8,14 @@
 //! 400 instead of a 500. (Rust strings are valid UTF-8 and serde_json refuses lone
 //! surrogates, so NUL is the only character left to refuse.)
 
+use std::convert::Infallible;
+use std::task::{Context, Poll};
+
 use axum::extract::Request;
 use axum::http::Uri;
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use futures::future::{Either, Ready, ready};
+use tower::Service;
 
 use crate::api::ApiError;
 use crate::error::HttpError;
@@ -19,18 +23,38 @@ use crate::error::HttpError;
 /// What a client that sent a NUL is told.
 pub(crate) const NUL_REFUSED: &str = "text with a NUL character (\\u0000 or %00) is not accepted";
 
-/// Refuses a request whose URL decodes to text with a NUL, in the shape of the API it
-/// addresses.
-pub(crate) async fn refuse_nul_in_url(request: Request, next: Next) -> Response {
-    if !url_has_nul(request.uri()) {
-        return next.run(request).await;
+/// A service that refuses a request whose URL decodes to text with a NUL, in the shape of
+/// the API it addresses, and passes every other to `S`. (Written out rather than with
+/// `axum::middleware::from_fn`, which boxes a future and clones the routes for every
+/// request: this sits on the path of every manifest GET.)
+#[derive(Clone)]
+pub(crate) struct RefuseNulInUrl<S>(pub(crate) S);
+
+impl<S> Service<Request> for RefuseNulInUrl<S>
+where
+    S: Service<Request, Response = Response, Error = Infallible>,
+{
+    type Response = Response;
+    type Error = Infallible;
+    type Future = Either<Ready<Result<Response, Infallible>>, S::Future>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        self.0.poll_ready(cx)
     }
-    let error = HttpError::InvalidRequest(NUL_REFUSED.into());
-    let path = request.uri().path();
-    if path.starts_with("/api/") || path.starts_with("/oauth/") {
-        ApiError::from(error).into_response()
-    } else {
-        error.into_response()
+
+    fn call(&mut self, request: Request) -> Self::Future {
+        if !url_has_nul(request.uri()) {
+            return Either::Right(self.0.call(request));
+        }
+        let error = HttpError::InvalidRequest(NUL_REFUSED.into());
+        let path = request.uri().path();
+        Either::Left(ready(Ok(
+            if path.starts_with("/api/") || path.starts_with("/oauth/") {
+                ApiError::from(error).into_response()
+            } else {
+                error.into_response()
+            },
+        )))
     }
 }
 
