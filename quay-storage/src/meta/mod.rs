@@ -86,10 +86,12 @@ impl SqlMetadata {
             let connect = SqliteConnectOptions::from_str(uri)
                 .map_err(sqlx_error)?
                 .create_if_missing(true)
-                // WAL lets readers go on while one writer commits; NORMAL sync is durable
-                // across process crashes and costs one fsync per checkpoint, not per commit.
+                // WAL lets readers go on while one writer commits. FULL syncs the log at
+                // every commit: a request is answered only after its change would survive a
+                // power loss too (NORMAL survives a crash of the process but may lose the
+                // last commits of the machine).
                 .journal_mode(SqliteJournalMode::Wal)
-                .synchronous(SqliteSynchronous::Normal)
+                .synchronous(SqliteSynchronous::Full)
                 .busy_timeout(options.busy_timeout)
                 .foreign_keys(true);
             // Like the file itself, its directory is created on first start.
