@@ -15,8 +15,8 @@ use quay_core::names::Namespace;
 use quay_core::permission::{NamespaceAction, RepositoryAction, Superuser};
 use quay_core::{Error, RepositoryPath};
 
-use super::Api;
 use super::error::{ApiError, ApiResult};
+use super::state::Api;
 use crate::auth::{Credentials, client_ip, user_agent};
 use crate::error::HttpError;
 

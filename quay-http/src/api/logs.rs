@@ -11,12 +11,12 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::Api;
 use super::caller::Caller;
 use super::error::{ApiError, ApiResult, Failures};
 use super::extract::Valid;
 use super::format::{DAY_MS, day_start, page_position, page_token, rfc2822};
-use super::repositories::RepositoryParams;
+use super::params::RepositoryParams;
+use super::state::Api;
 
 /// Entries on one page (Quay's).
 const PAGE_SIZE: u32 = 20;

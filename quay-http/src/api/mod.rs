@@ -13,13 +13,16 @@ mod format;
 mod logs;
 mod oauth;
 mod organizations;
+mod params;
 mod prune;
 mod quota;
 mod repositories;
 mod robots;
+mod state;
 mod tags;
 mod teams;
 mod users;
+mod views;
 
 use std::sync::{Arc, OnceLock};
 
@@ -28,12 +31,7 @@ use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::IntoResponse;
 use axum::routing::{any, get};
-use quay_auth::{AuthSettings, Authenticator};
 use quay_core::access::Scopes;
-use quay_core::account::NamespaceRecord;
-use quay_core::clock::{Clock, SystemClock};
-use quay_core::permission::PermissionSettings;
-use quay_core::{Accounts, Error};
 use serde::Serialize;
 use utoipa::openapi::security::{Flow, Implicit, OAuth2, Scopes as OpenApiScopes, SecurityScheme};
 use utoipa::openapi::{ComponentsBuilder, InfoBuilder, OpenApi, OpenApiBuilder};
@@ -43,67 +41,10 @@ use utoipa_axum::routes;
 
 pub(crate) use self::error::ApiError;
 
-use self::caller::Caller;
-use self::error::{ApiResult, ErrorBody};
+use self::error::ErrorBody;
+use self::state::Api;
 use crate::error::HttpError;
 use crate::{AppState, Tenancy};
-
-/// What the API's handlers share.
-#[derive(Clone)]
-pub(crate) struct Api {
-    app: AppState,
-    tenancy: Arc<Tenancy>,
-    /// The API description, as JSON (made once the routes are known).
-    description: Arc<OnceLock<String>>,
-}
-
-impl Api {
-    /// Changes a namespace's time-machine window, where `FEATURE_CHANGE_TAG_EXPIRATION`
-    /// allows it.
-    async fn set_tag_expiration(
-        &self,
-        namespace: &NamespaceRecord,
-        seconds: i64,
-        caller: &Caller,
-    ) -> ApiResult<()> {
-        let settings = &self.tenancy.settings;
-        if !settings.change_tag_expiration {
-            return Err(Error::InvalidRequest(
-                "Changing the tag expiration is disabled on this registry".into(),
-            )
-            .into());
-        }
-        self.accounts()
-            .set_tag_expiration(
-                namespace,
-                seconds,
-                &settings.tag_expiration_options,
-                &caller.actor,
-            )
-            .await?;
-        Ok(())
-    }
-
-    fn accounts(&self) -> &Accounts {
-        &self.tenancy.accounts
-    }
-
-    fn authenticator(&self) -> &Authenticator {
-        &self.tenancy.authenticator
-    }
-
-    fn auth_settings(&self) -> &AuthSettings {
-        self.authenticator().settings()
-    }
-
-    fn permissions(&self) -> PermissionSettings {
-        self.auth_settings().permissions
-    }
-
-    fn now_ms(&self) -> i64 {
-        SystemClock.now_ms()
-    }
-}
 
 /// The description's frame: title, the OAuth scheme, the shared schemas.
 fn description_frame() -> OpenApi {

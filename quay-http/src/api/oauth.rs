@@ -19,10 +19,10 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::Api;
 use super::caller::Caller;
 use super::error::{ApiError, ApiResult, Failures};
 use super::extract::{Json, Valid};
+use super::state::Api;
 
 pub(super) fn routes() -> OpenApiRouter<Api> {
     OpenApiRouter::new()

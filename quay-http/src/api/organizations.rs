@@ -8,18 +8,20 @@ use quay_core::Error;
 use quay_core::account::{Grantee, NamespaceKind, NamespaceRecord, PrototypeRecord};
 use quay_core::accounts::{Delegate, OrganizationMember};
 use quay_core::names::Namespace;
-use quay_core::permission::{self, NamespaceAction, Role};
+use quay_core::permission::{self, NamespaceAction};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::Api;
 use super::caller::Caller;
 use super::error::{ApiError, ApiResult, Failures};
 use super::extract::{Json, Valid};
-use super::quota::{QuotaReport, QuotaView};
-use super::teams::TeamView;
+use super::params::{RoleRequest, name, role};
+use super::state::Api;
+use super::views::TeamName;
+use super::views::TeamView;
+use super::views::{QuotaReport, QuotaView};
 
 pub(super) fn routes() -> OpenApiRouter<Api> {
     OpenApiRouter::new()
@@ -33,20 +35,6 @@ pub(super) fn routes() -> OpenApiRouter<Api> {
         .routes(routes!(member, remove_member))
         .routes(routes!(prototypes, create_prototype))
         .routes(routes!(update_prototype, delete_prototype))
-}
-
-/// A role name: `read`, `write` or `admin`.
-pub(crate) fn role(name: &str) -> ApiResult<Role> {
-    Role::from_name(name).ok_or_else(|| {
-        ApiError::invalid(format!(
-            "Invalid role {name:?}: expected read, write or admin"
-        ))
-    })
-}
-
-/// A name that must be a valid namespace (organization, team, robot's short name).
-pub(crate) fn name(text: &str) -> ApiResult<Namespace> {
-    Ok(Namespace::parse(text)?)
 }
 
 impl Api {
@@ -218,7 +206,8 @@ async fn update_organization(
             .await?;
     }
     if let Some(seconds) = request.tag_expiration_s {
-        api.set_tag_expiration(&record, seconds, &caller).await?;
+        api.set_tag_expiration(&record, seconds, &caller.actor)
+            .await?;
     }
     Ok(axum::Json(
         organization_view(&api, &caller, &record.name).await?,
@@ -242,12 +231,6 @@ async fn delete_organization(
         .delete_organization(&record, &caller.actor)
         .await?;
     Ok(StatusCode::NO_CONTENT)
-}
-
-/// A team, named.
-#[derive(Serialize, ToSchema)]
-pub(crate) struct TeamName {
-    pub(crate) name: String,
 }
 
 /// A member of an organization.
@@ -444,13 +427,6 @@ async fn create_prototype(
         )
         .await?;
     Ok(axum::Json(prototype.into()))
-}
-
-/// A role.
-#[derive(Deserialize, ToSchema)]
-pub(crate) struct RoleRequest {
-    /// `read`, `write` or `admin`.
-    pub(crate) role: String,
 }
 
 /// Changes a default permission's role (administrators).

@@ -15,12 +15,12 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::Api;
 use super::caller::Caller;
 use super::error::{ApiResult, Failures};
 use super::extract::{Json, Valid};
-use super::repositories::RepositoryParams;
-use super::users::own_namespace;
+use super::params::RepositoryParams;
+use super::params::own_namespace;
+use super::state::Api;
 use crate::error::HttpError;
 
 pub(super) fn routes() -> OpenApiRouter<Api> {
@@ -182,7 +182,7 @@ impl Api {
         repository: &str,
     ) -> ApiResult<Owned> {
         self.require_auto_prune()?;
-        let path = super::repositories::repository_path(namespace, repository)?;
+        let path = super::params::repository_path(namespace, repository)?;
         let details = self
             .repository_for(caller, &path, RepositoryAction::Admin)
             .await?;

@@ -23,11 +23,12 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::Api;
 use super::caller::Caller;
 use super::error::{ApiError, ApiResult, Failures};
 use super::extract::{Json, Valid};
-use super::users::own_namespace;
+use super::params::own_namespace;
+use super::state::Api;
+use super::views::{LimitView, QuotaReport, QuotaView};
 use crate::error::HttpError;
 
 pub(super) fn routes() -> OpenApiRouter<Api> {
@@ -64,48 +65,6 @@ pub(super) fn routes() -> OpenApiRouter<Api> {
         .routes(routes!(registry_size, compute_registry_size))
         .routes(routes!(notifications))
         .routes(routes!(notification, dismiss_notification))
-}
-
-/// A limit as the API shows it.
-#[derive(Serialize, ToSchema)]
-pub(crate) struct LimitView {
-    /// Its id (`null` for the system default's).
-    id: Option<i64>,
-    /// `Warning` or `Reject`.
-    #[serde(rename = "type")]
-    kind: String,
-    /// Its threshold, percent of the quota.
-    limit_percent: u8,
-}
-
-/// A quota as the API shows it.
-#[derive(Serialize, ToSchema)]
-pub(crate) struct QuotaView {
-    /// Its id (`null` for the system default).
-    id: Option<i64>,
-    limit_bytes: u64,
-    /// The size, human (`10.0 GiB`).
-    limit: String,
-    /// Whether this is the registry's default rather than the namespace's own.
-    default_config: bool,
-    limits: Vec<LimitView>,
-    /// Whether the registry has a default quota.
-    default_config_exists: bool,
-}
-
-/// A namespace's size and quota, as organization and repository views report them.
-#[derive(Serialize, ToSchema)]
-pub(crate) struct QuotaReport {
-    /// Bytes used.
-    quota_bytes: u64,
-    /// The quota (`null` for none).
-    configured_quota: Option<u64>,
-    /// `waiting`, `running` or `complete` (namespaces only).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    running_backfill: Option<&'static str>,
-    /// The same, under its newer name.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    backfill_status: Option<&'static str>,
 }
 
 /// A quota to create, or a change of its size: `limit_bytes`, or `limit` as `10 GiB`.
@@ -283,7 +242,7 @@ impl Api {
             // Superusers reach users' quotas through these paths too, as in Quay: there is
             // no other path to a user's limits.
             (_, Superuser::Yes) | (Access::Read, Superuser::ReadOnly) => {
-                let name = super::organizations::name(organization)?;
+                let name = super::params::name(organization)?;
                 Ok(self.accounts().namespace(&name).await?)
             }
             (Access::Read, _) => {

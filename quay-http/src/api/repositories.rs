@@ -19,13 +19,14 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::Api;
 use super::caller::Caller;
 use super::error::{ApiError, ApiResult, Failures};
 use super::extract::{Json, Valid};
 use super::format::{page_position, page_token};
-use super::organizations::{RoleRequest, name, role};
-use super::quota::QuotaReport;
+use super::params::{RepositoryParams, repository_path};
+use super::params::{RoleRequest, name, role};
+use super::state::Api;
+use super::views::QuotaReport;
 
 /// Repositories on one page of a listing (Quay's).
 const PAGE_SIZE: u32 = 100;
@@ -47,11 +48,6 @@ pub(super) fn routes() -> OpenApiRouter<Api> {
             set_team_permission,
             delete_team_permission
         ))
-}
-
-/// The repository at `namespace/name` (as given in a path).
-pub(crate) fn repository_path(namespace: &str, name: &str) -> ApiResult<RepositoryPath> {
-    Ok(RepositoryPath::parse(&format!("{namespace}/{name}"))?)
 }
 
 impl Api {
@@ -409,27 +405,6 @@ impl Holders {
             is_robot: (self == Self::Accounts).then_some(record.is_robot),
             name: record.name,
         }
-    }
-}
-
-/// Path parameters naming a repository.
-#[derive(Deserialize, IntoParams)]
-#[into_params(parameter_in = Path)]
-pub(crate) struct RepositoryParams {
-    /// The namespace.
-    namespace: String,
-    /// The repository's name (a nested name's `/` as `%2F`).
-    repository: String,
-}
-
-impl RepositoryParams {
-    pub(crate) fn path(&self) -> ApiResult<RepositoryPath> {
-        repository_path(&self.namespace, &self.repository)
-    }
-
-    /// The namespace and the repository's name, as given.
-    pub(crate) fn parts(&self) -> (&str, &str) {
-        (&self.namespace, &self.repository)
     }
 }
 

@@ -18,13 +18,14 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::Api;
 use super::caller::Caller;
 use super::error::{ApiError, ApiResult, Failures};
 use super::extract::{OptionalJson, Valid};
 use super::format::rfc2822;
-use super::organizations::{TeamName, name};
-use super::teams::HeldPermissions;
+use super::params::name;
+use super::state::Api;
+use super::views::HeldPermissions;
+use super::views::TeamName;
 
 pub(super) fn routes() -> OpenApiRouter<Api> {
     OpenApiRouter::new()

@@ -16,12 +16,12 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::Api;
 use super::caller::Caller;
 use super::error::{ApiError, ApiResult, Failures};
 use super::extract::{Json, Valid};
 use super::format::rfc2822;
-use super::repositories::{RepositoryParams, repository_path};
+use super::params::{RepositoryParams, repository_path};
+use super::state::Api;
 use crate::error::HttpError;
 
 /// Tags on a page unless the caller asks otherwise, and at most (Quay's).

@@ -2,20 +2,20 @@
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use quay_core::RepositoryPath;
-use quay_core::account::{AccountKind, AccountRecord, Grantee, TeamRecord};
+use quay_core::account::{AccountKind, AccountRecord, Grantee};
 use quay_core::accounts::TeamSettings;
-use quay_core::permission::{NamespaceAction, Role, TeamRole, Visibility};
+use quay_core::permission::{NamespaceAction, TeamRole};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::Api;
 use super::caller::Caller;
 use super::error::{ApiError, ApiResult, Failures};
 use super::extract::{Json, Valid};
-use super::organizations::name;
+use super::params::name;
+use super::state::Api;
+use super::views::{HeldPermissions, TeamView};
 
 pub(super) fn routes() -> OpenApiRouter<Api> {
     OpenApiRouter::new()
@@ -23,34 +23,6 @@ pub(super) fn routes() -> OpenApiRouter<Api> {
         .routes(routes!(team_members))
         .routes(routes!(add_team_member, remove_team_member))
         .routes(routes!(team_permissions))
-}
-
-/// A team of an organization.
-#[derive(Serialize, ToSchema)]
-pub(crate) struct TeamView {
-    name: String,
-    description: String,
-    /// `member`, `creator` or `admin`.
-    role: String,
-    /// Whether the caller may see its members.
-    can_view: bool,
-    repo_count: u64,
-    member_count: u64,
-    is_synced: bool,
-}
-
-impl TeamView {
-    pub(crate) fn of(team: TeamRecord, can_view: bool) -> Self {
-        Self {
-            name: team.name.to_string(),
-            description: team.description,
-            role: team.role.as_str().into(),
-            can_view,
-            repo_count: team.repository_count,
-            member_count: team.member_count,
-            is_synced: false,
-        }
-    }
 }
 
 /// A team's new role and description.
@@ -225,43 +197,6 @@ async fn remove_team_member(
         .remove_team_member(&organization, &team, &member, &caller.actor)
         .await?;
     Ok(StatusCode::NO_CONTENT)
-}
-
-/// A repository, named within its namespace.
-#[derive(Serialize, ToSchema)]
-pub(crate) struct RepositoryName {
-    name: String,
-    is_public: bool,
-}
-
-/// A permission held on a repository.
-#[derive(Serialize, ToSchema)]
-pub(crate) struct HeldPermission {
-    repository: RepositoryName,
-    role: String,
-}
-
-/// The permissions a team or robot holds.
-#[derive(Serialize, ToSchema)]
-pub(crate) struct HeldPermissions {
-    permissions: Vec<HeldPermission>,
-}
-
-impl HeldPermissions {
-    pub(crate) fn of(held: Vec<(RepositoryPath, Visibility, Role)>) -> Self {
-        Self {
-            permissions: held
-                .into_iter()
-                .map(|(path, visibility, role)| HeldPermission {
-                    repository: RepositoryName {
-                        name: path.name.to_string(),
-                        is_public: visibility == Visibility::Public,
-                    },
-                    role: role.as_str().into(),
-                })
-                .collect(),
-        }
-    }
 }
 
 /// The repositories a team holds a permission on (administrators).

@@ -7,7 +7,7 @@ use axum::response::{IntoResponse, Response};
 use quay_auth::credentials;
 use quay_core::Error;
 use quay_core::access::{PrincipalKind, Scopes};
-use quay_core::account::{AccountKind, AccountRecord, NamespaceRecord};
+use quay_core::account::{AccountKind, AccountRecord};
 use quay_core::accounts::{UserSignup, validate_password};
 use quay_core::audit::CredentialKind;
 use quay_core::names::Namespace;
@@ -18,11 +18,12 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::Api;
 use super::caller::{Caller, SESSION_COOKIE};
 use super::error::{ApiError, ApiResult, Failures};
 use super::extract::{Json, Valid};
 use super::format::{page_position, page_token, rfc2822};
+use super::params::own_namespace;
+use super::state::Api;
 use crate::error::HttpError;
 
 /// How long a browser session lasts (Flask's `PERMANENT_SESSION_LIFETIME`, 31 days).
@@ -194,13 +195,6 @@ async fn current_user(
     }))
 }
 
-/// The namespace of the user `name`.
-pub(crate) async fn own_namespace(api: &Api, name: &str) -> ApiResult<NamespaceRecord> {
-    let name = Namespace::parse(name)
-        .map_err(|_| Error::InvalidRequest(format!("invalid username {name:?}")))?;
-    Ok(api.accounts().namespace(&name).await?)
-}
-
 /// Changes to the current user's own settings.
 #[derive(Deserialize, ToSchema)]
 pub(crate) struct OwnSettings {
@@ -222,7 +216,8 @@ async fn update_current_user(
     caller.scope(|scopes| scopes.user_admin)?;
     if let Some(seconds) = request.tag_expiration_s {
         let namespace = own_namespace(&api, &principal.name).await?;
-        api.set_tag_expiration(&namespace, seconds, &caller).await?;
+        api.set_tag_expiration(&namespace, seconds, &caller.actor)
+            .await?;
     }
     current_user(State(api), caller).await
 }
