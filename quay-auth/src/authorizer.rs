@@ -121,10 +121,12 @@ impl Authorizer for PermissionAuthorizer {
                 };
                 allow(may_on_repository(subject, action, &facts, settings))
             }
-            // A missing namespace may be created by a user's push, where configured.
+            // A missing namespace may be created by a user's push, where configured (by an
+            // OAuth token only with `repo:create`, as a repository).
             (None, None) => allow(
                 action == RepositoryAction::Write
                     && self.settings.create_namespace_on_push
+                    && scopes.is_none_or(|s| s.repo_create)
                     && matches!(principal.map(|p| p.kind), Some(PrincipalKind::User(_))),
             ),
         }

@@ -6,12 +6,12 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 
 use quay_auth::{AuthSettings, Authenticator, PermissionAuthorizer, credentials};
-use quay_core::access::{Authorizer, GrantedActions, Identity, PrincipalKind};
+use quay_core::access::{Authorizer, GrantedActions, Identity, PrincipalKind, Scopes};
 use quay_core::account::AccountRecord;
 use quay_core::audit::{Actor, LogKind};
 use quay_core::clock::Clock;
 use quay_core::names::Namespace;
-use quay_core::permission::{NamespaceAction, RepositoryAction, Visibility};
+use quay_core::permission::{NamespaceAction, RepositoryAction, Role, Visibility};
 use quay_core::ports::{
     AccountStore, CredentialStore, NewRepository, NewRobot, NewUser, RepositoryStore, UserChange,
 };
@@ -345,4 +345,44 @@ async fn decisions_on_real_permissions() {
     assert!(decide(&holder, "alice/secret", RepositoryAction::Read).await);
     assert!(!decide(&holder, "alice/secret", RepositoryAction::Write).await);
     assert!(!decide(&holder, "alice/other", RepositoryAction::Read).await);
+}
+
+#[tokio::test]
+async fn an_oauth_token_creates_a_namespace_on_push_only_with_repo_create() {
+    let setup = setup().await;
+    let settings = AuthSettings {
+        create_namespace_on_push: true,
+        ..AuthSettings::default()
+    };
+    let auth = setup.authenticator(settings.clone()).await;
+    let authorizer = PermissionAuthorizer::new(setup.directory.clone(), settings);
+    setup.user(&auth, "alice", "pw-alice").await;
+    let missing = RepositoryPath::parse("nowhere/app").unwrap();
+    let with_scopes = async |scopes: Option<Scopes>| {
+        let mut principal = auth.basic("alice", "pw-alice", None).await.unwrap();
+        principal.scopes = scopes;
+        authorizer
+            .authorize(
+                &Identity::Account(principal),
+                &missing,
+                RepositoryAction::Write,
+            )
+            .await
+            .is_ok()
+    };
+    let write = Scopes {
+        repo: Some(Role::Write),
+        ..Scopes::default()
+    };
+    // A password may create the namespace; an OAuth token only with `repo:create`, as for a
+    // repository in a namespace that exists.
+    assert!(with_scopes(None).await);
+    assert!(!with_scopes(Some(write)).await);
+    assert!(
+        with_scopes(Some(Scopes {
+            repo_create: true,
+            ..write
+        }))
+        .await
+    );
 }

@@ -116,8 +116,10 @@ async fn organization_view(
         })?;
     let subject = caller.identity.subject();
     let settings = api.permissions();
-    let is_admin =
-        permission::may_in_namespace(subject, NamespaceAction::Administer, &facts, settings);
+    // An OAuth token without `org:admin` sees the organization as a member would, even when
+    // its user administers it (as the authorizer caps what such a token may do).
+    let is_admin = caller.scope(|scopes| scopes.org_admin).is_ok()
+        && permission::may_in_namespace(subject, NamespaceAction::Administer, &facts, settings);
     let is_member = permission::may_in_namespace(subject, NamespaceAction::View, &facts, settings);
     let (teams, ordered_teams) = if is_member {
         let own: Vec<Namespace> = match caller.account() {

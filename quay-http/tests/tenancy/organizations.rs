@@ -587,6 +587,28 @@ async fn the_implicit_grant_mints_a_scoped_token_for_a_session() {
             StatusCode::FORBIDDEN,
         )
         .await;
+    // Alice administers acme, but this token may only read repositories: it sees acme as a
+    // member does, without the administrators' fields.
+    let seen = registry
+        .expect(
+            &token,
+            (Method::GET, "/api/v1/organization/acme"),
+            None,
+            StatusCode::OK,
+        )
+        .await;
+    assert_eq!(seen["is_admin"], false, "{seen}");
+    assert_eq!(seen["is_member"], true, "{seen}");
+    assert!(seen.get("email").is_none_or(Value::is_null), "{seen}");
+    let as_alice = registry
+        .expect(
+            &alice,
+            (Method::GET, "/api/v1/organization/acme"),
+            None,
+            StatusCode::OK,
+        )
+        .await;
+    assert_eq!(as_alice["is_admin"], true, "{as_alice}");
 
     // Deleting the application revokes what it was granted.
     registry
