@@ -10,8 +10,8 @@ use base64::engine::general_purpose::STANDARD;
 use quay_core::access::Identity;
 use quay_core::{Error, RepositoryPath};
 
-use crate::AppState;
 use crate::error::HttpError;
+use crate::state::AppState;
 use crate::text::NUL_REFUSED;
 
 /// The credentials of a request's `Authorization` header.

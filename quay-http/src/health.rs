@@ -12,7 +12,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 
-use crate::AppState;
+use crate::state::AppState;
 
 /// The database and the preferred storage location.
 pub(crate) async fn instance(State(state): State<AppState>) -> Response {

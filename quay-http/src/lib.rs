@@ -7,8 +7,8 @@
 //!   and storage.
 //!
 //! The handlers are thin: parse and validate the request, ask the
-//! [`Authorizer`], call one use case of
-//! [`Registry`], map the result. Errors become the OCI error envelope in
+//! [`Authorizer`](quay_core::access::Authorizer), call one use case of
+//! [`Registry`](quay_core::Registry), map the result. Errors become the OCI error envelope in
 //! one place ([`HttpError`]). Bodies stream in both directions; no handler holds a blob in
 //! memory.
 //!
@@ -33,146 +33,15 @@ mod auth;
 mod error;
 mod headers;
 mod health;
+mod state;
 mod text;
 mod v2;
 
-use std::sync::Arc;
-
 use axum::Router;
 use axum::routing::get;
-use quay_auth::Authenticator;
-use quay_core::access::Authorizer;
-use quay_core::quota::QuotaSettings;
-use quay_core::{Accounts, Registry};
 
 pub use crate::error::{HttpError, HttpResult};
-
-/// Accounts behind the API: who may log in, and the stores of users, teams and the usage
-/// log. Without them the registry is open (every caller anonymous) and has no `/api/v1`.
-pub struct Tenancy {
-    /// Resolves credentials and issues registry tokens.
-    pub authenticator: Arc<Authenticator>,
-    /// Tenancy's use cases (on the registry's stores).
-    pub accounts: Arc<Accounts>,
-    /// Switches of the deployment.
-    pub settings: TenancySettings,
-}
-
-/// Switches of the deployment that the API honours, with Quay's defaults.
-#[derive(Clone, Debug)]
-pub struct TenancySettings {
-    /// `FEATURE_PUBLIC_CATALOG`: anonymous callers see public repositories in `_catalog`.
-    pub public_catalog: bool,
-    /// `FEATURE_USER_CREATION`: anyone may sign up.
-    pub user_creation: bool,
-    /// `FEATURE_USER_INITIALIZE`: the first user may be created through the API.
-    pub user_initialize: bool,
-    /// `PERMANENTLY_DELETE_TAGS`: tags may be taken out of the time machine.
-    pub permanently_delete_tags: bool,
-    /// `FEATURE_CHANGE_TAG_EXPIRATION`: namespaces may change their time-machine window.
-    pub change_tag_expiration: bool,
-    /// `TAG_EXPIRATION_OPTIONS`, in seconds: the windows a namespace may choose.
-    pub tag_expiration_options: Vec<i64>,
-    /// `FEATURE_AUTO_PRUNE`: namespaces and repositories may have auto-prune policies.
-    pub auto_prune: bool,
-    /// `FEATURE_QUOTA_MANAGEMENT`, `FEATURE_VERIFY_QUOTA`, `DEFAULT_SYSTEM_REJECT_QUOTA_BYTES`.
-    pub quota: QuotaSettings,
-    /// `FEATURE_EDIT_QUOTA` (default true): with quota management, the quota API is served.
-    pub edit_quota: bool,
-    /// `OAUTH_IMPLICIT_TOKEN_LIFETIME`, seconds: how long an access token of the implicit
-    /// grant lasts (a day; Quay's last ten years).
-    pub implicit_token_lifetime_s: i64,
-}
-
-impl Default for TenancySettings {
-    fn default() -> Self {
-        Self {
-            public_catalog: false,
-            user_creation: true,
-            user_initialize: false,
-            permanently_delete_tags: false,
-            change_tag_expiration: true,
-            tag_expiration_options: vec![0, 86_400, 604_800, 1_209_600, 2_419_200],
-            auto_prune: false,
-            quota: QuotaSettings::default(),
-            edit_quota: true,
-            implicit_token_lifetime_s: 86_400,
-        }
-    }
-}
-
-/// Where clients reach the registry (`PREFERRED_URL_SCHEME`, `SERVER_HOSTNAME`).
-#[derive(Clone, Debug)]
-struct PublicAddress {
-    scheme: Arc<str>,
-    host: Arc<str>,
-}
-
-/// What the handlers share.
-#[derive(Clone)]
-pub struct AppState {
-    registry: Arc<Registry>,
-    authorizer: Arc<dyn Authorizer>,
-    tenancy: Option<Arc<Tenancy>>,
-    public: Option<PublicAddress>,
-    /// How clients reach the registry (`PREFERRED_URL_SCHEME`), also without a public host.
-    scheme: Arc<str>,
-}
-
-impl AppState {
-    /// State for a registry and the authorizer that guards it.
-    pub fn new(registry: Arc<Registry>, authorizer: Arc<dyn Authorizer>) -> Self {
-        Self {
-            registry,
-            authorizer,
-            tenancy: None,
-            public: None,
-            scheme: "http".into(),
-        }
-    }
-
-    /// Clients reach the registry over `scheme` (`http` or `https`, Quay's
-    /// `PREFERRED_URL_SCHEME`): the token service's URL in challenges says so even where no
-    /// public host is configured.
-    pub fn with_scheme(mut self, scheme: &str) -> Self {
-        self.scheme = scheme.into();
-        self
-    }
-
-    /// Adds accounts: credentials are checked, registry tokens issued, and `/api/v1`
-    /// served.
-    pub fn with_tenancy(mut self, tenancy: Tenancy) -> Self {
-        self.tenancy = Some(Arc::new(tenancy));
-        self
-    }
-
-    /// Makes `Location` and `Link` headers absolute, under this URL (`scheme://host`, from
-    /// Quay's `PREFERRED_URL_SCHEME` and `SERVER_HOSTNAME`), which is also the token
-    /// service's name. Without it headers are relative, which clients resolve against the
-    /// address they used, and the service is named by the request's `Host`.
-    pub fn with_public_url(mut self, url: &str) -> Self {
-        let url = url.trim_end_matches('/');
-        let (scheme, host) = url.split_once("://").unwrap_or(("http", url));
-        self.public = Some(PublicAddress {
-            scheme: scheme.into(),
-            host: host.into(),
-        });
-        self.with_scheme(scheme)
-    }
-
-    /// Whether clients reach the registry over HTTPS (cookies are then `Secure`).
-    fn is_https(&self) -> bool {
-        &*self.scheme == "https"
-    }
-
-    /// `path` as a URL for a header.
-    fn url(&self, path: &str) -> String {
-        match &self.public {
-            Some(public) => format!("{}://{}{path}", public.scheme, public.host),
-            None => path.to_string(),
-        }
-    }
-}
+pub use crate::state::{AppState, Tenancy, TenancySettings};
 
 /// The registry's routes.
 pub fn router(state: AppState) -> Router {

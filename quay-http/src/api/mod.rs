@@ -44,7 +44,7 @@ pub(crate) use self::error::ApiError;
 use self::error::ErrorBody;
 use self::state::Api;
 use crate::error::HttpError;
-use crate::{AppState, Tenancy};
+use crate::state::{AppState, Tenancy};
 
 /// The description's frame: title, the OAuth scheme, the shared schemas.
 fn description_frame() -> OpenApi {

@@ -10,7 +10,7 @@ use quay_core::permission::PermissionSettings;
 use quay_core::{Accounts, Error};
 
 use super::error::ApiResult;
-use crate::{AppState, Tenancy};
+use crate::state::{AppState, Tenancy};
 
 /// What the API's handlers share.
 #[derive(Clone)]

@@ -9,9 +9,9 @@ use quay_core::{Digest, Error, RepositoryPath};
 use serde::Serialize;
 
 use super::{Query, Request, with_api_version};
-use crate::AppState;
 use crate::error::HttpResult;
 use crate::headers::OCI_FILTERS_APPLIED;
+use crate::state::AppState;
 
 #[derive(Serialize)]
 struct TagsBody<'a> {

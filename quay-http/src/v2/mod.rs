@@ -23,10 +23,10 @@ use quay_core::ports::ByteStream;
 use quay_core::{Error, RepositoryPath};
 
 use self::route::Route;
-use crate::AppState;
 use crate::auth::{client_ip, user_agent};
 use crate::error::{HttpError, HttpResult};
 use crate::headers::{API_VERSION, API_VERSION_VALUE};
+use crate::state::AppState;
 
 /// `GET /v2/`: the API is here. With accounts, an anonymous caller is challenged, so that
 /// clients fetch a token before anything else (as Quay and the reference registry do).

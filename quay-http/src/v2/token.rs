@@ -14,9 +14,9 @@ use quay_core::permission::RepositoryAction;
 use serde_json::json;
 
 use super::{Query, with_api_version};
-use crate::AppState;
 use crate::auth::{Credentials, user_agent};
 use crate::error::{HttpError, HttpResult};
+use crate::state::AppState;
 
 /// Issues a registry token.
 pub(crate) async fn issue(
