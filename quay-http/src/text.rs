@@ -17,7 +17,7 @@ use axum::response::{IntoResponse, Response};
 use futures::future::{Either, Ready, ready};
 use tower::Service;
 
-use crate::api::ApiError;
+use crate::api::error::ApiError;
 use crate::error::HttpError;
 
 /// What a client that sent a NUL is told.

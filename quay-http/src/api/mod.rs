@@ -7,7 +7,7 @@
 //! from the handlers themselves (utoipa), so it cannot drift from what is served.
 
 mod caller;
-mod error;
+pub(crate) mod error;
 mod extract;
 mod format;
 mod logs;
@@ -39,9 +39,7 @@ use utoipa::{PartialSchema, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-pub(crate) use self::error::ApiError;
-
-use self::error::ErrorBody;
+use self::error::{ApiError, ErrorBody};
 use self::state::Api;
 use crate::error::HttpError;
 use crate::state::{AppState, Tenancy};
