@@ -31,6 +31,10 @@ pub enum HttpError {
     /// A request body is larger than the endpoint takes.
     #[error("the request body is too large")]
     BodyTooLarge,
+    /// A response could not be built (a header value the registry made is not a valid
+    /// one): a fault of the registry, answered 500.
+    #[error("building the response failed: {0}")]
+    ResponseInvalid(#[source] http::Error),
     /// A registry request needs (other) credentials; the challenge says where to get a
     /// token.
     #[error("{message}")]
@@ -75,6 +79,7 @@ impl HttpError {
             Self::MethodNotAllowed => (S::METHOD_NOT_ALLOWED, "UNSUPPORTED", none),
             Self::InvalidRequest(_) => (S::BAD_REQUEST, "INVALID_REQUEST", none),
             Self::BodyTooLarge => (S::PAYLOAD_TOO_LARGE, "SIZE_INVALID", none),
+            Self::ResponseInvalid(_) => (S::INTERNAL_SERVER_ERROR, "UNKNOWN", none),
             Self::Unauthorized { .. } => (S::UNAUTHORIZED, "UNAUTHORIZED", none),
             Self::InsufficientScope { .. } | Self::CsrfTokenInvalid => {
                 (S::FORBIDDEN, "DENIED", none)
@@ -211,3 +216,15 @@ impl HttpError {
 
 /// Results of handlers.
 pub type HttpResult<T> = Result<T, HttpError>;
+
+impl From<http::Error> for HttpError {
+    fn from(error: http::Error) -> Self {
+        Self::ResponseInvalid(error)
+    }
+}
+
+impl From<http::header::InvalidHeaderValue> for HttpError {
+    fn from(error: http::header::InvalidHeaderValue) -> Self {
+        Self::ResponseInvalid(error.into())
+    }
+}

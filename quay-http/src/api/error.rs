@@ -67,6 +67,7 @@ impl ApiError {
             HttpError::UnknownEndpoint => (S::NOT_FOUND, "not_found"),
             HttpError::MethodNotAllowed => (S::METHOD_NOT_ALLOWED, "method_not_allowed"),
             HttpError::BodyTooLarge => (S::PAYLOAD_TOO_LARGE, "request_too_large"),
+            HttpError::ResponseInvalid(_) => (S::INTERNAL_SERVER_ERROR, "server_error"),
             _ => (S::BAD_REQUEST, "invalid_request"),
         }
     }

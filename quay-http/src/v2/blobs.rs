@@ -6,7 +6,7 @@ use axum::response::Response;
 use quay_core::permission::RepositoryAction;
 use quay_core::ports::BlobInfo;
 use quay_core::registry::BlobRead;
-use quay_core::{Digest, Error, RepositoryPath};
+use quay_core::{Digest, RepositoryPath};
 
 use super::Request;
 use super::manifests::accepted;
@@ -38,8 +38,7 @@ impl Request {
             let blob = self.registry().blob(repo, digest).await?;
             return Ok(blob_response(&blob)
                 .header(header::CONTENT_LENGTH, blob.size)
-                .body(Body::empty())
-                .map_err(Error::storage)?);
+                .body(Body::empty())?);
         }
         let range = self.header(header::RANGE);
         let response = match self.registry().read_blob(repo, digest, range).await? {
@@ -63,7 +62,7 @@ impl Request {
                 .header(header::LOCATION, url)
                 .body(Body::empty()),
         };
-        Ok(response.map_err(Error::storage)?)
+        Ok(response?)
     }
 
     pub(super) async fn delete_blob(

@@ -22,9 +22,8 @@ impl Request {
             .registry()
             .manifest(repo, reference, &self.actor)
             .await?;
-        let digest = HeaderValue::from_str(manifest.digest.as_str()).map_err(Error::storage)?;
-        let etag =
-            HeaderValue::from_str(&format!("\"{}\"", manifest.digest)).map_err(Error::storage)?;
+        let digest = HeaderValue::from_str(manifest.digest.as_str())?;
+        let etag = HeaderValue::from_str(&format!("\"{}\"", manifest.digest))?;
         let body = if head {
             Body::empty()
         } else {
@@ -35,8 +34,7 @@ impl Request {
             .header(header::CONTENT_LENGTH, manifest.bytes.len())
             .header(CONTENT_DIGEST, digest)
             .header(header::ETAG, etag)
-            .body(body)
-            .map_err(Error::storage)?)
+            .body(body)?)
     }
 
     pub(super) async fn put_manifest(
@@ -67,7 +65,7 @@ impl Request {
         if let Some(subject) = &pushed.subject {
             response = response.header(OCI_SUBJECT, subject.as_str());
         }
-        Ok(response.body(Body::empty()).map_err(Error::storage)?)
+        Ok(response.body(Body::empty())?)
     }
 
     pub(super) async fn delete_manifest(

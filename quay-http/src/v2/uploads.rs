@@ -185,8 +185,7 @@ impl Request {
             .header(header::RANGE, upload_range(status.size))
             .header(DOCKER_UPLOAD_UUID, status.id.as_str())
             .header(header::CONTENT_LENGTH, 0)
-            .body(Body::empty())
-            .map_err(Error::storage)?)
+            .body(Body::empty())?)
     }
 
     fn blob_created(&self, repo: &RepositoryPath, blob: &BlobInfo) -> HttpResult<Response> {
@@ -198,7 +197,6 @@ impl Request {
             )
             .header(CONTENT_DIGEST, blob.digest.as_str())
             .header(header::CONTENT_LENGTH, 0)
-            .body(Body::empty())
-            .map_err(Error::storage)?)
+            .body(Body::empty())?)
     }
 }
