@@ -88,17 +88,14 @@ impl LoginThrottle {
             .max()
     }
 
-    /// Counts a failed attempt.
+    /// Counts a failed attempt. The count is updated in place, so that failures arriving
+    /// at once on many connections are all counted.
     pub(crate) fn failed(&self, attempt: &Attempt<'_>, now_ms: i64) {
         for (key, _) in attempt.keys() {
-            let count = self.failures.get(&key).map_or(0, |f| f.count);
-            self.failures.insert(
-                key,
-                Failures {
-                    count: count.saturating_add(1),
-                    last_ms: now_ms,
-                },
-            );
+            self.failures.entry(key).and_upsert_with(|known| Failures {
+                count: known.map_or(0, |entry| entry.value().count).saturating_add(1),
+                last_ms: now_ms,
+            });
         }
     }
 
