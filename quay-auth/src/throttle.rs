@@ -93,7 +93,9 @@ impl LoginThrottle {
     pub(crate) fn failed(&self, attempt: &Attempt<'_>, now_ms: i64) {
         for (key, _) in attempt.keys() {
             self.failures.entry(key).and_upsert_with(|known| Failures {
-                count: known.map_or(0, |entry| entry.value().count).saturating_add(1),
+                count: known
+                    .map_or(0, |entry| entry.value().count)
+                    .saturating_add(1),
                 last_ms: now_ms,
             });
         }

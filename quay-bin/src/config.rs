@@ -14,10 +14,10 @@ use anyhow::{Context, bail};
 use quay_core::quota::QuotaSettings;
 use quay_core::secret::Secret;
 use quay_storage::S3Location;
-
-use crate::server::Limits;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
+
+use crate::server::Limits;
 
 /// The keys this registry understands.
 const KNOWN_KEYS: &[&str] = &[
