@@ -53,7 +53,10 @@ async fn push_image(registry: &Registry, path: &RepositoryPath, tag: &str, seed:
 async fn measure(live: usize) {
     let dir = tempfile::tempdir().unwrap();
     let settings = RegistrySettings {
-        create_namespace_on_push: true,
+        permissions: quay_core::permission::PermissionSettings {
+            create_namespace_on_push: true,
+            ..Default::default()
+        },
         ..RegistrySettings::default()
     };
     let backend = quay_storage::open_embedded(dir.path(), settings)

@@ -60,7 +60,10 @@ async fn open(db_uri: &str, dir: &std::path::Path, quota_on: bool) -> Backend {
             .unwrap()
             .into(),
         RegistrySettings {
-            create_namespace_on_push: true,
+            permissions: quay_core::permission::PermissionSettings {
+                create_namespace_on_push: true,
+                ..Default::default()
+            },
             quota,
             ..RegistrySettings::default()
         },
@@ -81,7 +84,7 @@ async fn open(db_uri: &str, dir: &std::path::Path, quota_on: bool) -> Backend {
             .create_quota(&namespace, 1 << 50, &actor)
             .await
             .unwrap();
-        let quota = accounts.quota(&namespace).await.unwrap().unwrap();
+        let quota = accounts.quota(namespace.id).await.unwrap().unwrap();
         for (kind, percent) in [(LimitKind::Warning, 80), (LimitKind::Reject, 100)] {
             accounts
                 .create_quota_limit(&namespace, quota.id, kind, percent, &actor)

@@ -46,7 +46,8 @@ pub struct AuthSettings {
     pub max_token_lifetime_s: i64,
     /// `SUPER_USERS` and `GLOBAL_READONLY_SUPER_USERS`.
     pub superusers: Superusers,
-    /// `FEATURE_ANONYMOUS_ACCESS`, `FEATURE_SUPERUSERS_FULL_ACCESS`.
+    /// `FEATURE_ANONYMOUS_ACCESS`, `FEATURE_SUPERUSERS_FULL_ACCESS`,
+    /// `CREATE_NAMESPACE_ON_PUSH`.
     pub permissions: PermissionSettings,
     /// `ROBOTS_DISALLOW`: robots cannot log in...
     pub robots_disallow: bool,
@@ -54,8 +55,6 @@ pub struct AuthSettings {
     pub robots_whitelist: Vec<String>,
     /// `FEATURE_APP_SPECIFIC_TOKENS`.
     pub app_specific_tokens: bool,
-    /// `CREATE_NAMESPACE_ON_PUSH`: a user's push may create a missing namespace.
-    pub create_namespace_on_push: bool,
     /// `ACTION_LOG_AUDIT_LOGINS`: log successful logins to the token endpoint.
     pub audit_logins: bool,
     /// `ACTION_LOG_AUDIT_LOGIN_FAILURES`: log failed ones.
@@ -73,7 +72,6 @@ impl Default for AuthSettings {
             robots_disallow: false,
             robots_whitelist: Vec::new(),
             app_specific_tokens: true,
-            create_namespace_on_push: false,
             audit_logins: true,
             audit_login_failures: false,
         }

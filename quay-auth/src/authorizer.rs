@@ -1,11 +1,5 @@
-//! The authorizer: Quay's permission rules ([`quay_core::permission`]) on facts read from
-//! the database.
-//!
-//! A registry token is allowed exactly what it grants. Anyone else is decided from the
-//! facts of the repository (or, for one that does not exist, of its namespace): for a
-//! missing repository, reading is allowed only to those who could read anything in the
-//! namespace (so that they learn it is missing, and everyone else gets the same refusal
-//! as for a private repository), and writing means creating it.
+//! The authorizer: the facts of a repository or namespace read from the database, and
+//! [`quay_core::access::decide`]'s answer on them.
 //!
 //! Facts are kept for one second: a request that authenticates with a password or
 //! anonymously would otherwise query them every time, and a token keeps its grants for an
@@ -16,13 +10,12 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use moka::sync::Cache;
-use quay_core::access::{Authorizer, Identity, PrincipalKind};
+use quay_core::access::{
+    Action, Authorizer, Decision, Facts, Identity, RepositoryStanding, decide,
+};
 use quay_core::account::AccountId;
 use quay_core::names::Namespace;
-use quay_core::permission::{
-    NamespaceAction, RepositoryAction, RepositoryFacts, Visibility, may_in_namespace,
-    may_on_repository,
-};
+use quay_core::permission::{NamespaceAction, RepositoryAction};
 use quay_core::ports::{AccountDirectory, RepositoryAccess};
 use quay_core::{Error, RepositoryPath};
 
@@ -63,8 +56,13 @@ impl PermissionAuthorizer {
     }
 }
 
-fn allow(allowed: bool) -> quay_core::Result<()> {
-    if allowed { Ok(()) } else { Err(Error::Denied) }
+/// The refusal or the permission, as the [`Authorizer`] port answers.
+fn answer(decision: Decision, missing: impl FnOnce() -> Error) -> quay_core::Result<()> {
+    match decision {
+        Decision::Allow => Ok(()),
+        Decision::Refuse => Err(Error::Denied),
+        Decision::NotFound => Err(missing()),
+    }
 }
 
 #[async_trait]
@@ -75,61 +73,25 @@ impl Authorizer for PermissionAuthorizer {
         repository: &RepositoryPath,
         action: RepositoryAction,
     ) -> quay_core::Result<()> {
-        if let Identity::Token { grants, .. } = identity {
-            let granted = grants
-                .iter()
-                .any(|grant| grant.repository == *repository && grant.actions.allow(action));
-            return allow(granted);
-        }
-        let principal = identity.principal();
-        let scopes = principal.and_then(|p| p.scopes);
-        // An OAuth token caps what its user may do.
-        if scopes.is_some_and(|s| s.repo < Some(action.required_role())) {
-            return Err(Error::Denied);
-        }
-        let access = self
-            .access(principal.map(|p| p.account), repository)
-            .await?;
-        let subject = identity.subject();
-        let settings = self.settings.permissions;
-        match (&access.repository, &access.namespace) {
-            (Some((_, visibility)), _) => {
-                let facts = RepositoryFacts {
-                    visibility: *visibility,
-                    namespace: access.namespace_facts,
-                    direct_role: access.direct_role,
-                    team_role: access.team_role,
-                };
-                allow(may_on_repository(subject, action, &facts, settings))
+        let standing = match identity {
+            // A registry token's grants are all that count: no facts to read.
+            Identity::Token { .. } => RepositoryStanding::Missing(None),
+            _ => {
+                let account = identity.principal().map(|principal| principal.account);
+                RepositoryStanding::from(self.access(account, repository).await?.as_ref())
             }
-            (None, Some(_)) if action == RepositoryAction::Write => {
-                let may_create = scopes.is_none_or(|s| s.repo_create)
-                    && may_in_namespace(
-                        subject,
-                        NamespaceAction::CreateRepository,
-                        &access.namespace_facts,
-                        settings,
-                    );
-                allow(may_create)
-            }
-            (None, Some(_)) => {
-                let facts = RepositoryFacts {
-                    visibility: Visibility::Private,
-                    namespace: access.namespace_facts,
-                    direct_role: None,
-                    team_role: None,
-                };
-                allow(may_on_repository(subject, action, &facts, settings))
-            }
-            // A missing namespace may be created by a user's push, where configured (by an
-            // OAuth token only with `repo:create`, as a repository).
-            (None, None) => allow(
-                action == RepositoryAction::Write
-                    && self.settings.create_namespace_on_push
-                    && scopes.is_none_or(|s| s.repo_create)
-                    && matches!(principal.map(|p| p.kind), Some(PrincipalKind::User(_))),
-            ),
-        }
+        };
+        let facts = Facts::Repository {
+            path: repository,
+            standing,
+        };
+        let decision = decide(
+            identity,
+            Action::Repository(action),
+            &facts,
+            self.settings.permissions,
+        );
+        answer(decision, || Error::RepositoryUnknown)
     }
 
     async fn authorize_namespace(
@@ -138,32 +100,21 @@ impl Authorizer for PermissionAuthorizer {
         namespace: &Namespace,
         action: NamespaceAction,
     ) -> quay_core::Result<()> {
-        let principal = identity.principal();
-        if let Some(scopes) = principal.and_then(|p| p.scopes) {
-            let scoped = match action {
-                NamespaceAction::View => true,
-                NamespaceAction::CreateRepository => scopes.repo_create,
-                NamespaceAction::Administer => scopes.org_admin,
-            };
-            if !scoped {
-                return Err(Error::Denied);
-            }
-        }
-        let Some((_, facts)) = self
+        let account = identity.principal().map(|principal| principal.account);
+        let facts = self
             .directory
-            .namespace_access(principal.map(|p| p.account), namespace)
+            .namespace_access(account, namespace)
             .await?
-        else {
-            return Err(Error::NotFound {
-                what: "namespace",
-                name: namespace.to_string(),
-            });
-        };
-        allow(may_in_namespace(
-            identity.subject(),
-            action,
-            &facts,
+            .map(|(_, facts)| facts);
+        let decision = decide(
+            identity,
+            Action::Namespace(action),
+            &Facts::Namespace(facts),
             self.settings.permissions,
-        ))
+        );
+        answer(decision, || Error::NotFound {
+            what: "namespace",
+            name: namespace.to_string(),
+        })
     }
 }

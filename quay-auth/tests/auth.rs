@@ -11,7 +11,9 @@ use quay_core::account::AccountRecord;
 use quay_core::audit::{Actor, LogKind};
 use quay_core::clock::Clock;
 use quay_core::names::Namespace;
-use quay_core::permission::{NamespaceAction, RepositoryAction, Role, Visibility};
+use quay_core::permission::{
+    NamespaceAction, PermissionSettings, RepositoryAction, Role, Visibility,
+};
 use quay_core::ports::{
     AccountStore, CredentialStore, NewRepository, NewRobot, NewUser, RepositoryStore, UserChange,
 };
@@ -351,7 +353,10 @@ async fn decisions_on_real_permissions() {
 async fn an_oauth_token_creates_a_namespace_on_push_only_with_repo_create() {
     let setup = setup().await;
     let settings = AuthSettings {
-        create_namespace_on_push: true,
+        permissions: PermissionSettings {
+            create_namespace_on_push: true,
+            ..PermissionSettings::default()
+        },
         ..AuthSettings::default()
     };
     let auth = setup.authenticator(settings.clone()).await;

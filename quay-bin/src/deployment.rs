@@ -53,6 +53,11 @@ impl Deployment {
         };
         let features = &config.features;
         let time_machine = &config.time_machine;
+        let permissions = PermissionSettings {
+            anonymous_access: features.anonymous_access,
+            superusers_full_access: features.superusers_full_access,
+            create_namespace_on_push: features.create_namespace_on_push,
+        };
         let mut settings = RegistrySettings {
             max_blob_bytes: config.maximum_layer_size,
             push_visibility: if features.create_private_repo_on_push {
@@ -60,7 +65,7 @@ impl Deployment {
             } else {
                 Visibility::Public
             },
-            create_namespace_on_push: features.create_namespace_on_push,
+            permissions,
             expiration_limits: ExpirationLimits {
                 min_ms: duration::as_ms(time_machine.expiration_minimum),
                 max_ms: duration::as_ms(time_machine.expiration_maximum),
@@ -103,14 +108,10 @@ impl Deployment {
                 full: config.super_users.clone(),
                 read_only: config.global_readonly_super_users.clone(),
             },
-            permissions: PermissionSettings {
-                anonymous_access: features.anonymous_access,
-                superusers_full_access: features.superusers_full_access,
-            },
+            permissions,
             robots_disallow: features.robots_disallow,
             robots_whitelist: config.robots_whitelist.clone(),
             app_specific_tokens: features.app_specific_tokens,
-            create_namespace_on_push: features.create_namespace_on_push,
             audit_logins: features.audit_logins,
             audit_login_failures: features.audit_login_failures,
             ..AuthSettings::default()

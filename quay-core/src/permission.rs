@@ -1,25 +1,8 @@
-//! Who may do what: the whole permission decision, as pure functions of facts.
+//! The vocabulary of permissions: roles, team roles, visibility, superuser standing, the
+//! actions on repositories and namespaces, and the facts the rules read. The rules
+//! themselves are `access::decide`'s.
 //!
-//! The rules are Quay's (`auth/permissions.py`). A subject's effective role on a repository
-//! is the highest role any source gives it:
-//!
-//! | source | role |
-//! |---|---|
-//! | a permission on the repository, for the subject itself | that role |
-//! | a permission on the repository, for a team the subject is in | that role |
-//! | membership of a team with the `admin` team role in the owning organization | admin |
-//! | owning the namespace (a user's own namespace) | admin |
-//! | a public repository (anyone; anonymous only with `FEATURE_ANONYMOUS_ACCESS`) | read |
-//! | a global read-only superuser | read |
-//! | a superuser, with `FEATURE_SUPERUSERS_FULL_ACCESS` | admin |
-//!
-//! Reading needs read, pushing and deleting need write, administering needs admin. A
-//! repository that does not exist yet may be created (by a push) by whoever may create
-//! repositories in its namespace: the namespace's owner, members of an organization team
-//! with the `creator` or `admin` team role, and full-access superusers.
-//!
-//! The stores gather the [`RepositoryFacts`] and [`NamespaceFacts`] in one query; the
-//! frontends decide the status of a denial (401 or 403) from who asked.
+//! The stores gather the [`RepositoryFacts`] and [`NamespaceFacts`] in one query.
 
 /// A role on a repository; each includes the ones below it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -173,6 +156,9 @@ pub struct PermissionSettings {
     /// `FEATURE_SUPERUSERS_FULL_ACCESS` (default false): superusers may do anything
     /// anywhere.
     pub superusers_full_access: bool,
+    /// `CREATE_NAMESPACE_ON_PUSH` (default false): a user's push to a namespace that does
+    /// not exist creates it.
+    pub create_namespace_on_push: bool,
 }
 
 impl Default for PermissionSettings {
@@ -180,6 +166,7 @@ impl Default for PermissionSettings {
         Self {
             anonymous_access: true,
             superusers_full_access: false,
+            create_namespace_on_push: false,
         }
     }
 }
@@ -205,67 +192,3 @@ pub struct RepositoryFacts {
     /// The highest permission on the repository of a team the subject is in.
     pub team_role: Option<Role>,
 }
-
-/// The highest role `subject` has on a repository, if any.
-pub fn effective_role(
-    subject: Subject,
-    facts: &RepositoryFacts,
-    settings: PermissionSettings,
-) -> Option<Role> {
-    let public_read = (facts.visibility == Visibility::Public
-        && (subject != Subject::Anonymous || settings.anonymous_access))
-        .then_some(Role::Read);
-    // Anonymous callers hold nothing but what public visibility gives everyone.
-    if subject == Subject::Anonymous {
-        return public_read;
-    }
-    let full_access_superuser =
-        subject == Subject::User(Superuser::Yes) && settings.superusers_full_access;
-    [
-        facts.direct_role,
-        facts.team_role,
-        (facts.namespace.team_role == Some(TeamRole::Admin)).then_some(Role::Admin),
-        facts.namespace.owner.then_some(Role::Admin),
-        full_access_superuser.then_some(Role::Admin),
-        (subject == Subject::User(Superuser::ReadOnly)).then_some(Role::Read),
-        public_read,
-    ]
-    .into_iter()
-    .flatten()
-    .max()
-}
-
-/// Whether `subject` may do `action` to an existing repository.
-pub fn may_on_repository(
-    subject: Subject,
-    action: RepositoryAction,
-    facts: &RepositoryFacts,
-    settings: PermissionSettings,
-) -> bool {
-    effective_role(subject, facts, settings).is_some_and(|role| role >= action.required_role())
-}
-
-/// Whether `subject` may do `action` in a namespace.
-pub fn may_in_namespace(
-    subject: Subject,
-    action: NamespaceAction,
-    facts: &NamespaceFacts,
-    settings: PermissionSettings,
-) -> bool {
-    if subject == Subject::Anonymous {
-        return false;
-    }
-    if subject == Subject::User(Superuser::Yes) && settings.superusers_full_access {
-        return true;
-    }
-    match action {
-        NamespaceAction::View => facts.owner || facts.team_role.is_some(),
-        NamespaceAction::CreateRepository => {
-            facts.owner || facts.team_role >= Some(TeamRole::Creator)
-        }
-        NamespaceAction::Administer => facts.owner || facts.team_role == Some(TeamRole::Admin),
-    }
-}
-
-#[cfg(test)]
-mod tests;

@@ -25,7 +25,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // The embedded default (SQLite metadata, blobs in a directory), open to everyone:
     // pushes create their namespaces.
     let settings = RegistrySettings {
-        create_namespace_on_push: true,
+        permissions: quay_core::permission::PermissionSettings {
+            create_namespace_on_push: true,
+            ..Default::default()
+        },
         ..RegistrySettings::default()
     };
     let registry = quay_storage::open_embedded(&data, settings).await?.registry;

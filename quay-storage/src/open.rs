@@ -63,6 +63,7 @@ pub async fn open_registry(
         collector_settings,
     );
     let cached: Arc<dyn MetadataStore> = cached;
+    let permissions = settings.permissions;
     let stores = Stores {
         metadata: cached.clone(),
         accounts: directory.clone(),
@@ -72,7 +73,7 @@ pub async fn open_registry(
     };
     Ok(Backend {
         registry: Registry::new(stores, settings),
-        accounts: Arc::new(Accounts::new(directory.clone(), cached)),
+        accounts: Arc::new(Accounts::new(directory.clone(), cached, permissions)),
         directory,
         pull_log,
         collector,

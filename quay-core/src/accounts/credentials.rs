@@ -111,6 +111,11 @@ impl Accounts {
             .ok_or_else(|| not_found("application", client_id))
     }
 
+    /// The application a user is asked to grant a token to, whichever organization has it.
+    pub async fn application_to_grant(&self, client_id: &str) -> Result<Option<ApplicationRecord>> {
+        self.directory.application(client_id).await
+    }
+
     /// The applications of an organization.
     pub async fn applications(
         &self,

@@ -4,11 +4,14 @@
 //! Like [`crate::Registry`], [`Accounts`] holds no state besides its stores. It checks the
 //! rules that are about the data (a name is free, a robot belongs to the namespace it is
 //! granted in, an organization keeps an admin, the namespace owner stays admin) and writes
-//! each change with its usage log entry. Whether the caller may ask is the authorizer's
-//! question, answered by the frontend before it calls. Secrets arrive hashed: hashing is
-//! `quay-auth`'s, and nothing here ever sees a password.
+//! each change with its usage log entry. Whether the caller may ask is answered by the
+//! gates in `access.rs`, which take the caller's identity, gather the facts and ask
+//! [`crate::access::decide`]; a change takes the record a gate handed out. Secrets arrive
+//! hashed: hashing is `quay-auth`'s, and nothing here ever sees a password.
 
+mod access;
 mod credentials;
+mod logs;
 mod organizations;
 mod prune;
 mod quota;
@@ -16,10 +19,11 @@ mod repositories;
 mod robots;
 mod users;
 
+pub use self::access::{Membership, OrganizationOverview, TeamRoster};
 pub use self::organizations::{OrganizationMember, TeamSettings};
 pub use self::prune::PruneScope;
 pub use self::quota::LimitChange;
-pub use self::repositories::{Delegate, RepositoryPage, Viewer};
+pub use self::repositories::{Delegate, RepositoryPage};
 pub use self::robots::RobotSignup;
 pub use self::users::{UserSignup, validate_email, validate_password};
 
@@ -30,22 +34,29 @@ use crate::audit::{Actor, AuditEntry, LogKind};
 use crate::clock::{Clock, SystemClock};
 use crate::error::{Error, Result};
 use crate::names::Namespace;
+use crate::permission::PermissionSettings;
 use crate::ports::{AccountDirectory, MetadataStore};
 
 /// Tenancy's use cases.
 pub struct Accounts {
     directory: Arc<dyn AccountDirectory>,
     metadata: Arc<dyn MetadataStore>,
+    permissions: PermissionSettings,
     clock: Arc<dyn Clock>,
 }
 
 impl Accounts {
-    /// Use cases on these stores. `metadata` is the registry's (repository changes go
-    /// through it, so that its cache sees them).
-    pub fn new(directory: Arc<dyn AccountDirectory>, metadata: Arc<dyn MetadataStore>) -> Self {
+    /// Use cases on these stores, deciding with `permissions`. `metadata` is the registry's
+    /// (repository changes go through it, so that its cache sees them).
+    pub fn new(
+        directory: Arc<dyn AccountDirectory>,
+        metadata: Arc<dyn MetadataStore>,
+        permissions: PermissionSettings,
+    ) -> Self {
         Self {
             directory,
             metadata,
+            permissions,
             clock: Arc::new(SystemClock),
         }
     }
@@ -61,7 +72,8 @@ impl Accounts {
         self.directory.as_ref()
     }
 
-    fn now_ms(&self) -> i64 {
+    /// The time on this use case's clock, in milliseconds since the epoch.
+    pub fn now_ms(&self) -> i64 {
         self.clock.now_ms()
     }
 

@@ -15,8 +15,8 @@ use crate::account::{
 };
 use crate::audit::{Actor, LogKind};
 use crate::error::Result;
-use crate::names::Namespace;
-use crate::permission::TeamRole;
+use crate::names::{Namespace, RepositoryPath};
+use crate::permission::{Role, TeamRole, Visibility};
 use crate::ports::TeamChange;
 
 /// A user who is in at least one team of an organization.
@@ -248,6 +248,14 @@ impl Accounts {
     /// A team's members, by name.
     pub async fn team_members(&self, team: &TeamRecord) -> Result<Vec<AccountRecord>> {
         self.directory.team_members(team.id).await
+    }
+
+    /// The permissions a team holds on repositories.
+    pub async fn team_permissions(
+        &self,
+        team: &TeamRecord,
+    ) -> Result<Vec<(RepositoryPath, Visibility, Role)>> {
+        self.directory.permissions_of(&Grantee::Team(team.id)).await
     }
 
     /// Adds a user, or a robot of the organization, to a team.

@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use super::{Accounts, invalid, not_found};
-use crate::account::{AccountId, NamespaceRecord};
+use crate::account::{AccountId, NamespaceId, NamespaceRecord};
 use crate::audit::{Actor, AuditEntry, LogKind};
 use crate::error::Result;
 use crate::ports::{Notification, RegistrySize, RepositoryId};
@@ -80,8 +80,8 @@ impl Accounts {
     }
 
     /// The namespace's quota, if it has one.
-    pub async fn quota(&self, namespace: &NamespaceRecord) -> Result<Option<NamespaceQuota>> {
-        self.directory.namespace_quota(namespace.id).await
+    pub async fn quota(&self, namespace: NamespaceId) -> Result<Option<NamespaceQuota>> {
+        self.directory.namespace_quota(namespace).await
     }
 
     /// The namespace's quota `id`, which must exist.
@@ -90,7 +90,7 @@ impl Accounts {
         namespace: &NamespaceRecord,
         id: i64,
     ) -> Result<NamespaceQuota> {
-        match self.quota(namespace).await? {
+        match self.quota(namespace.id).await? {
             Some(quota) if quota.id == id => Ok(quota),
             _ => Err(not_found("quota", &id.to_string())),
         }
@@ -104,7 +104,7 @@ impl Accounts {
         actor: &Actor,
     ) -> Result<()> {
         let limit_bytes = quota_size(limit_bytes)?;
-        if self.quota(namespace).await?.is_some() {
+        if self.quota(namespace.id).await?.is_some() {
             return Err(invalid(format!(
                 "Organization quota for '{}' already exists",
                 namespace.name

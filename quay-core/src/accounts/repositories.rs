@@ -2,6 +2,7 @@
 //! organization's default permissions.
 
 use super::{Accounts, found, invalid, not_found};
+use crate::access::{self, Action, Identity, ListingReach};
 use crate::account::{
     AccountKind, Grantee, NamespaceKind, NamespaceRecord, PermissionRecord, PrototypeRecord,
     TeamRecord,
@@ -9,7 +10,7 @@ use crate::account::{
 use crate::audit::{Actor, AuditEntry, LogKind};
 use crate::error::{Error, Result};
 use crate::names::{Namespace, RepositoryPath};
-use crate::permission::{self, PermissionSettings, Role, Subject, Superuser, Visibility};
+use crate::permission::{Role, Visibility};
 use crate::ports::{
     ListingScope, NewPrototype, NewRepository, Repository, RepositoryDetails, RepositoryListing,
 };
@@ -21,17 +22,6 @@ pub struct RepositoryPage {
     pub repositories: Vec<(RepositoryDetails, Role)>,
     /// Where the next page starts, if there may be one.
     pub next: Option<RepositoryPath>,
-}
-
-/// Who lists repositories: the rules' subject, its account and the deployment's settings.
-#[derive(Clone, Copy, Debug)]
-pub struct Viewer {
-    /// As the rules see them.
-    pub subject: Subject,
-    /// Their account, if authenticated.
-    pub account: Option<i64>,
-    /// `FEATURE_ANONYMOUS_ACCESS`, `FEATURE_SUPERUSERS_FULL_ACCESS`.
-    pub settings: PermissionSettings,
 }
 
 /// Who receives a default permission.
@@ -132,32 +122,31 @@ impl Accounts {
         self.metadata.delete_repository(repository.id, audit).await
     }
 
-    /// A page of the repositories `viewer` may read: of one namespace or of all, and with
+    /// A page of the repositories `caller` may read: of one namespace or of all, and with
     /// `public` also every public one (Quay's `GET /api/v1/repository`).
     pub async fn visible_repositories(
         &self,
-        viewer: Viewer,
+        caller: &Identity,
         namespace: Option<&NamespaceRecord>,
         public: bool,
         after: Option<RepositoryPath>,
         limit: u32,
     ) -> Result<RepositoryPage> {
-        let reads_everything = viewer.subject == Subject::User(Superuser::ReadOnly)
-            || (viewer.subject == Subject::User(Superuser::Yes)
-                && viewer.settings.superusers_full_access);
-        let scope = match viewer.account {
-            _ if reads_everything => ListingScope::Everything,
-            None if public || namespace.is_some() => ListingScope::Public,
-            None => {
+        self.permit(caller, Action::ListRepositories)?;
+        let account = caller.principal().map(|principal| principal.account);
+        let scope = match access::listing_reach(caller, self.permissions) {
+            ListingReach::Everything => ListingScope::Everything,
+            ListingReach::Public if public || namespace.is_some() => ListingScope::Public,
+            ListingReach::Public => {
                 return Ok(RepositoryPage {
                     repositories: Vec::new(),
                     next: None,
                 });
             }
-            Some(_) => ListingScope::Standing { public },
+            ListingReach::Standing => ListingScope::Standing { public },
         };
         let listing = RepositoryListing {
-            account: viewer.account,
+            account,
             namespace: namespace.map(|namespace| namespace.id),
             scope,
             after,
@@ -174,7 +163,7 @@ impl Accounts {
         let repositories = listed
             .into_iter()
             .filter_map(|listed| {
-                permission::effective_role(viewer.subject, &listed.facts, viewer.settings)
+                access::listed_role(caller, &listed.facts, self.permissions)
                     .map(|role| (listed.details, role))
             })
             .collect();

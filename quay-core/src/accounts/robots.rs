@@ -2,7 +2,7 @@
 
 use super::{Accounts, invalid, not_found};
 use crate::RepositoryPath;
-use crate::account::{AccountKind, AccountRecord, Grantee, NamespaceRecord, RobotName};
+use crate::account::{AccountKind, AccountRecord, Grantee, NamespaceRecord, RobotName, TeamRecord};
 use crate::audit::{Actor, LogKind};
 use crate::error::{Error, Result};
 use crate::names::Namespace;
@@ -122,5 +122,14 @@ impl Accounts {
         self.directory
             .permissions_of(&Grantee::Account(account.id))
             .await
+    }
+
+    /// The teams of `organization` that `account` is in.
+    pub async fn teams_of(
+        &self,
+        organization: &NamespaceRecord,
+        account: &AccountRecord,
+    ) -> Result<Vec<TeamRecord>> {
+        self.directory.teams_of(organization.id, account.id).await
     }
 }

@@ -118,8 +118,12 @@ pub trait AccountStore: Send + Sync {
     /// Users in name order, at most `limit` after `after`.
     async fn users(&self, after: Option<&str>, limit: u32) -> Result<Vec<AccountRecord>>;
 
-    /// The organizations a user belongs to (through teams).
-    async fn organizations_of(&self, account: AccountId) -> Result<Vec<NamespaceRecord>>;
+    /// The organizations a user belongs to (through teams), by name, with the highest role
+    /// of their teams in each.
+    async fn organizations_of(
+        &self,
+        account: AccountId,
+    ) -> Result<Vec<(NamespaceRecord, TeamRole)>>;
 
     /// Creates a robot. A taken name is [`crate::Error::AlreadyExists`].
     async fn create_robot(&self, robot: NewRobot, audit: AuditEntry) -> Result<AccountRecord>;

@@ -22,7 +22,7 @@ use crate::audit::{Actor, LogKind};
 use crate::clock::{Clock, SystemClock};
 use crate::error::{Error, Result};
 use crate::names::{Digest, Reference, RepositoryPath};
-use crate::permission::Visibility;
+use crate::permission::{PermissionSettings, Visibility};
 use crate::ports::{
     AccountDirectory, AuditSink, BlobInfo, BlobStore, ByteStream, LocationHealth, MetadataStore,
     NewRepository, Repository, StoredManifest, TagResolution, UploadStore,
@@ -47,9 +47,10 @@ pub struct RegistrySettings {
     pub max_page_size: u32,
     /// Who may read a repository created by a push (`CREATE_PRIVATE_REPO_ON_PUSH`: private).
     pub push_visibility: Visibility,
-    /// Whether a push may create a missing namespace, as an organization owned by the pusher
-    /// (`CREATE_NAMESPACE_ON_PUSH`, default false).
-    pub create_namespace_on_push: bool,
+    /// Who may do what (`FEATURE_ANONYMOUS_ACCESS`, `FEATURE_SUPERUSERS_FULL_ACCESS`); with
+    /// `CREATE_NAMESPACE_ON_PUSH`, a push creates a missing namespace, as an organization
+    /// owned by the pusher.
+    pub permissions: PermissionSettings,
     /// Bounds of expirations set through the API.
     pub expiration_limits: ExpirationLimits,
     /// Whether the `quay.immutable` label makes pushed tags immutable
@@ -72,7 +73,7 @@ impl Default for RegistrySettings {
             untagged_manifest_ms: 3_600_000,
             max_page_size: 10_000,
             push_visibility: Visibility::Private,
-            create_namespace_on_push: false,
+            permissions: PermissionSettings::default(),
             expiration_limits: ExpirationLimits::default(),
             immutable_tags: false,
             quota: QuotaSettings::default(),
@@ -198,7 +199,7 @@ impl Registry {
         let now_ms = self.now_ms();
         let namespace = match self.accounts.namespace(&path.namespace).await? {
             Some(namespace) => namespace,
-            None if self.settings.create_namespace_on_push => {
+            None if self.settings.permissions.create_namespace_on_push => {
                 let audit = actor
                     .entry(LogKind::OrgCreate, now_ms)
                     .meta("namespace", path.namespace.as_str());

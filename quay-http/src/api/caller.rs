@@ -3,19 +3,19 @@
 //! The API accepts an OAuth access token (`Authorization: Bearer`) or a session cookie,
 //! never Basic credentials (as Quay). A session's requests that change something must carry
 //! its CSRF token in `X-CSRF-Token`, so that another site cannot make a signed-in browser
-//! act. A refusal is 401 for anonymous callers and 403 for authenticated ones, whether or
-//! not the thing exists, so that nobody learns what they may not see.
+//! act. Whether the caller may do what they ask is the use cases' question.
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method, header};
-use quay_core::access::{Identity, PrincipalKind, Scopes};
+use quay_core::access::{Action, Identity, Principal};
+use quay_core::account::NamespaceRecord;
 use quay_core::audit::Actor;
-use quay_core::names::Namespace;
-use quay_core::permission::{NamespaceAction, RepositoryAction, Superuser};
+use quay_core::ports::RepositoryDetails;
 use quay_core::{Error, RepositoryPath};
 
 use super::error::{ApiError, ApiResult};
+use super::params;
 use super::state::Api;
 use crate::auth::{Credentials, client_ip, user_agent};
 use crate::error::HttpError;
@@ -100,114 +100,63 @@ impl FromRequestParts<Api> for Caller {
 }
 
 impl Caller {
-    /// The refusal for this caller: 401 when anonymous, else 403.
-    pub(crate) fn refusal(&self) -> ApiError {
-        match self.identity {
-            Identity::Anonymous => Error::Unauthorized.into(),
-            _ => Error::Denied.into(),
-        }
+    /// The caller's account, once they may do `action` to it (or, for a superuser's
+    /// action, to the registry).
+    pub(crate) fn permitted(&self, api: &Api, action: Action) -> ApiResult<&Principal> {
+        api.accounts().permit(&self.identity, action)?;
+        self.signed_in()
     }
 
-    /// The authenticated user (robots cannot use the user's own endpoints).
-    pub(crate) fn user(&self) -> ApiResult<&quay_core::access::Principal> {
-        match self.identity.principal() {
-            Some(principal) if matches!(principal.kind, PrincipalKind::User(_)) => Ok(principal),
-            _ => Err(self.refusal()),
-        }
-    }
-
-    /// The account's id, if authenticated.
-    pub(crate) fn account(&self) -> Option<i64> {
-        self.identity.principal().map(|principal| principal.account)
-    }
-
-    /// Refuses unless the credential carries `scope` (sessions carry every scope).
-    pub(crate) fn scope(&self, scope: impl Fn(&Scopes) -> bool) -> ApiResult<()> {
-        match self
-            .identity
+    /// The signed-in account (whatever it may do).
+    pub(crate) fn signed_in(&self) -> ApiResult<&Principal> {
+        self.identity
             .principal()
-            .and_then(|principal| principal.scopes)
-        {
-            Some(scopes) if !scope(&scopes) => Err(self.refusal()),
-            _ => Ok(()),
-        }
+            .ok_or_else(|| Error::Unauthorized.into())
+    }
+
+    /// The organization named `name`, once the caller may do `action` in it.
+    pub(crate) async fn organization(
+        &self,
+        api: &Api,
+        name: &str,
+        action: impl Into<Action>,
+    ) -> ApiResult<NamespaceRecord> {
+        let name = params::name(name)?;
+        Ok(api
+            .accounts()
+            .organization_for(&self.identity, &name, action)
+            .await?)
+    }
+
+    /// The repository at `path`, once the caller may do `action` to it.
+    pub(crate) async fn repository(
+        &self,
+        api: &Api,
+        path: &RepositoryPath,
+        action: impl Into<Action>,
+    ) -> ApiResult<RepositoryDetails> {
+        Ok(api
+            .accounts()
+            .repository_for(&self.identity, path, action)
+            .await?)
+    }
+
+    /// The caller's own namespace, once they may do `action` to their account.
+    pub(crate) async fn own_namespace(
+        &self,
+        api: &Api,
+        action: Action,
+    ) -> ApiResult<NamespaceRecord> {
+        Ok(api.accounts().own_namespace(&self.identity, action).await?)
     }
 
     /// Refuses a session that signed in more than ten minutes ago; tokens pass.
     pub(crate) fn fresh(&self, api: &Api) -> ApiResult<()> {
         match self.signed_in_ms {
-            Some(at) if api.now_ms() - at > FRESH_LOGIN_MS => {
+            Some(at) if api.accounts().now_ms() - at > FRESH_LOGIN_MS => {
                 Err(HttpError::FreshLoginRequired.into())
             }
             _ => Ok(()),
-        }
-    }
-
-    /// The caller's standing among superusers (with the `super:user` scope, if a token).
-    pub(crate) fn superuser(&self) -> Superuser {
-        let scoped = self
-            .identity
-            .principal()
-            .and_then(|principal| principal.scopes)
-            .is_none_or(|scopes| scopes.super_user);
-        match self.identity.principal().map(|principal| principal.kind) {
-            Some(PrincipalKind::User(standing)) if scoped => standing,
-            _ => Superuser::No,
-        }
-    }
-
-    /// Refuses anyone but a superuser (or, with `read_only`, a global read-only one too).
-    pub(crate) fn require_superuser(&self, read_only: bool) -> ApiResult<()> {
-        match self.superuser() {
-            Superuser::Yes => Ok(()),
-            Superuser::ReadOnly if read_only => Ok(()),
-            _ => Err(self.refusal()),
-        }
-    }
-
-    /// Refuses unless the caller may do `action` to the repository at `path` (for a
-    /// missing repository, the refusal is the same as for a private one).
-    pub(crate) async fn may_repository(
-        &self,
-        api: &Api,
-        path: &RepositoryPath,
-        action: RepositoryAction,
-    ) -> ApiResult<()> {
-        match api
-            .app
-            .authorizer
-            .authorize(&self.identity, path, action)
-            .await
-        {
-            Ok(()) => Ok(()),
-            Err(Error::Denied) => Err(self.refusal()),
-            Err(other) => Err(other.into()),
-        }
-    }
-
-    /// Refuses unless the caller may do `action` in the namespace (a missing one is
-    /// refused like any other, except to a superuser who may do anything anywhere).
-    pub(crate) async fn may_namespace(
-        &self,
-        api: &Api,
-        namespace: &Namespace,
-        action: NamespaceAction,
-    ) -> ApiResult<()> {
-        match api
-            .app
-            .authorizer
-            .authorize_namespace(&self.identity, namespace, action)
-            .await
-        {
-            Ok(()) => Ok(()),
-            Err(error @ Error::NotFound { .. })
-                if self.superuser() == Superuser::Yes
-                    && api.permissions().superusers_full_access =>
-            {
-                Err(error.into())
-            }
-            Err(Error::Denied | Error::NotFound { .. }) => Err(self.refusal()),
-            Err(other) => Err(other.into()),
         }
     }
 }

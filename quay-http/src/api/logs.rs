@@ -2,9 +2,10 @@
 //! (superusers), newest first, 20 entries a page, and counted per kind and day.
 
 use axum::extract::{Path, Query, State};
-use quay_core::RepositoryPath;
+use quay_core::access::Action;
 use quay_core::audit::{LogQuery, LogRecord};
-use quay_core::permission::{NamespaceAction, RepositoryAction, Superuser};
+use quay_core::permission::NamespaceAction;
+use quay_core::{Error, RepositoryPath};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
@@ -119,10 +120,10 @@ struct Scope {
 impl Api {
     /// The query for `params` within `scope`: its range of days, performer and page.
     async fn log_query(&self, mut scope: Scope, params: &LogParams) -> ApiResult<Option<Scope>> {
-        let today = self.now_ms().div_euclid(DAY_MS) * DAY_MS;
+        let today = self.accounts().now_ms().div_euclid(DAY_MS) * DAY_MS;
         let from_ms = match &params.starttime {
             Some(text) => day_start(text)?,
-            None => self.now_ms() - DAY_MS,
+            None => self.accounts().now_ms() - DAY_MS,
         };
         let until_ms = match &params.endtime {
             Some(text) => day_start(text)?,
@@ -134,9 +135,10 @@ impl Api {
             ));
         }
         if let Some(performer) = &params.performer {
-            match self.accounts().directory().account(performer).await? {
-                Some(account) => scope.query.performer = Some(account.id),
-                None => return Ok(None),
+            match self.accounts().account(performer).await {
+                Ok(account) => scope.query.performer = Some(account.id),
+                Err(Error::NotFound { .. }) => return Ok(None),
+                Err(other) => return Err(other.into()),
             }
         }
         scope.query.from_ms = from_ms;
@@ -151,7 +153,7 @@ impl Api {
             with_namespace,
         }) = self.log_query(scope, params).await?
         else {
-            let now = rfc2822(self.now_ms());
+            let now = rfc2822(self.accounts().now_ms());
             return Ok(LogList {
                 start_time: now.clone(),
                 end_time: now,
@@ -160,7 +162,7 @@ impl Api {
             });
         };
         query.limit = PAGE_SIZE + 1;
-        let mut records = self.accounts().directory().logs(&query).await?;
+        let mut records = self.accounts().usage_log(&query).await?;
         let next_page = if records.len() > PAGE_SIZE as usize {
             records.truncate(PAGE_SIZE as usize);
             records
@@ -189,7 +191,7 @@ impl Api {
         if query.until_ms - query.from_ms > MAX_AGGREGATE_MS {
             return Err(ApiError::invalid("Invalid date range for logs"));
         }
-        let counts = self.accounts().directory().log_counts(&query).await?;
+        let counts = self.accounts().usage_log_counts(&query).await?;
         Ok(AggregatedLogs {
             aggregated: counts
                 .into_iter()
@@ -205,15 +207,9 @@ impl Api {
     /// The entries of the repository at `path`: its admins, global read-only superusers
     /// and superusers with full access.
     async fn repository_scope(&self, caller: &Caller, path: &RepositoryPath) -> ApiResult<Scope> {
-        let superuser = caller.superuser();
-        let overseer = superuser == Superuser::ReadOnly
-            || (superuser == Superuser::Yes && self.permissions().superusers_full_access);
-        if !overseer {
-            caller
-                .may_repository(self, path, RepositoryAction::Admin)
-                .await?;
-        }
-        let details = self.accounts().repository(path).await?;
+        let details = caller
+            .repository(self, path, Action::ReadRepositoryLogs)
+            .await?;
         Ok(Scope {
             query: LogQuery {
                 repository: Some(details.repository.id),
@@ -225,8 +221,8 @@ impl Api {
 
     /// The entries of an organization: its administrators.
     async fn organization_scope(&self, caller: &Caller, organization: &str) -> ApiResult<Scope> {
-        let record = self
-            .organization_for(caller, organization, NamespaceAction::Administer)
+        let record = caller
+            .organization(self, organization, NamespaceAction::Administer)
             .await?;
         Ok(Scope {
             query: LogQuery {
@@ -239,12 +235,12 @@ impl Api {
 
     /// The entries of the current user's namespace (scope `user:admin`).
     async fn user_scope(&self, caller: &Caller) -> ApiResult<Scope> {
-        let principal = caller.user()?;
-        caller.scope(|scopes| scopes.user_admin)?;
-        let user = self.accounts().user(&principal.name).await?;
+        let namespace = caller
+            .own_namespace(self, Action::AdministerOwnAccount)
+            .await?;
         Ok(Scope {
             query: LogQuery {
-                namespace: Some(user.namespace),
+                namespace: Some(namespace.id),
                 ..LogQuery::default()
             },
             with_namespace: true,
@@ -253,7 +249,7 @@ impl Api {
 
     /// Every entry: superusers (global read-only ones too).
     fn superuser_scope(&self, caller: &Caller) -> ApiResult<Scope> {
-        caller.require_superuser(true)?;
+        caller.permitted(self, Action::OverseeRegistry)?;
         Ok(Scope {
             query: LogQuery::default(),
             with_namespace: true,

@@ -11,7 +11,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use quay_auth::credentials;
 use quay_core::Error;
-use quay_core::access::Scopes;
+use quay_core::access::{Action, Scopes};
 use quay_core::permission::NamespaceAction;
 use quay_core::ports::ApplicationRecord;
 use serde::{Deserialize, Serialize};
@@ -82,8 +82,8 @@ async fn applications(
     caller: Caller,
     Valid(Path(organization)): Valid<Path<String>>,
 ) -> ApiResult<axum::Json<ApplicationList>> {
-    let organization = api
-        .organization_for(&caller, &organization, NamespaceAction::Administer)
+    let organization = caller
+        .organization(&api, &organization, NamespaceAction::Administer)
         .await?;
     let applications = api.accounts().applications(&organization).await?;
     Ok(axum::Json(ApplicationList {
@@ -105,8 +105,8 @@ async fn create_application(
     Valid(Path(organization)): Valid<Path<String>>,
     Json(request): Json<ApplicationRequest>,
 ) -> ApiResult<axum::Json<ApplicationView>> {
-    let organization = api
-        .organization_for(&caller, &organization, NamespaceAction::Administer)
+    let organization = caller
+        .organization(&api, &organization, NamespaceAction::Administer)
         .await?;
     let (client_id, secret, client_secret_hash) =
         credentials::application_credentials().map_err(Error::from)?;
@@ -189,8 +189,8 @@ async fn application(
     caller: Caller,
     Valid(Path((organization, client_id))): Valid<Path<(String, String)>>,
 ) -> ApiResult<axum::Json<ApplicationView>> {
-    let organization = api
-        .organization_for(&caller, &organization, NamespaceAction::Administer)
+    let organization = caller
+        .organization(&api, &organization, NamespaceAction::Administer)
         .await?;
     let application = api
         .accounts()
@@ -211,8 +211,8 @@ async fn update_application(
     Valid(Path((organization, client_id))): Valid<Path<(String, String)>>,
     Json(request): Json<ApplicationRequest>,
 ) -> ApiResult<axum::Json<ApplicationView>> {
-    let organization = api
-        .organization_for(&caller, &organization, NamespaceAction::Administer)
+    let organization = caller
+        .organization(&api, &organization, NamespaceAction::Administer)
         .await?;
     let existing = api
         .accounts()
@@ -241,8 +241,8 @@ async fn delete_application(
     caller: Caller,
     Valid(Path((organization, client_id))): Valid<Path<(String, String)>>,
 ) -> ApiResult<StatusCode> {
-    let organization = api
-        .organization_for(&caller, &organization, NamespaceAction::Administer)
+    let organization = caller
+        .organization(&api, &organization, NamespaceAction::Administer)
         .await?;
     api.accounts()
         .delete_application(&organization, &client_id, &caller.actor)
@@ -284,8 +284,7 @@ async fn validate(
     }
     let application = api
         .accounts()
-        .directory()
-        .application(&request.client_id)
+        .application_to_grant(&request.client_id)
         .await?
         .ok_or_else(|| ApiError::invalid("Unknown client_id"))?;
     let redirect = request
@@ -310,7 +309,7 @@ pub(crate) async fn describe_grant(
     caller: Caller,
     Valid(Query(request)): Valid<Query<GrantRequest>>,
 ) -> ApiResult<axum::Json<GrantDescription>> {
-    caller.user()?;
+    caller.permitted(&api, Action::ReadOwnAccount)?;
     let (application, scopes, redirect_uri) = validate(&api, &request).await?;
     Ok(axum::Json(GrantDescription {
         application: application.name,
@@ -327,9 +326,9 @@ pub(crate) async fn grant(
     caller: Caller,
     Valid(Query(request)): Valid<Query<GrantRequest>>,
 ) -> ApiResult<Response> {
-    let principal = caller.user()?;
+    let principal = caller.permitted(&api, Action::AdministerOwnAccount)?;
     if caller.session.is_none() {
-        return Err(caller.refusal());
+        return Err(Error::Denied.into());
     }
     let (application, scopes, redirect_uri) = validate(&api, &request).await?;
     let user = api.accounts().user(&principal.name).await?;
@@ -339,7 +338,7 @@ pub(crate) async fn grant(
         user.id,
         &application.client_id,
         &scope,
-        api.now_ms(),
+        api.accounts().now_ms(),
         lifetime_s.saturating_mul(1000),
     )
     .map_err(Error::from)?;

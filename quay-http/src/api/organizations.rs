@@ -4,11 +4,11 @@ use std::collections::BTreeMap;
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use quay_core::Error;
-use quay_core::account::{Grantee, NamespaceKind, NamespaceRecord, PrototypeRecord};
-use quay_core::accounts::{Delegate, OrganizationMember};
+use quay_core::access::Action;
+use quay_core::account::{Grantee, PrototypeRecord};
+use quay_core::accounts::{Delegate, OrganizationMember, OrganizationOverview};
 use quay_core::names::Namespace;
-use quay_core::permission::{self, NamespaceAction};
+use quay_core::permission::NamespaceAction;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -37,20 +37,6 @@ pub(super) fn routes() -> OpenApiRouter<Api> {
         .routes(routes!(update_prototype, delete_prototype))
 }
 
-impl Api {
-    /// The organization `name`, once the caller may do `action` in it.
-    pub(crate) async fn organization_for(
-        &self,
-        caller: &Caller,
-        name: &str,
-        action: NamespaceAction,
-    ) -> ApiResult<NamespaceRecord> {
-        let name = self::name(name)?;
-        caller.may_namespace(self, &name, action).await?;
-        Ok(self.accounts().organization(&name).await?)
-    }
-}
-
 /// A new organization.
 #[derive(Deserialize, ToSchema)]
 pub(crate) struct NewOrganization {
@@ -69,8 +55,7 @@ async fn create_organization(
     caller: Caller,
     Json(request): Json<NewOrganization>,
 ) -> ApiResult<(StatusCode, axum::Json<&'static str>)> {
-    caller.user()?;
-    caller.scope(|scopes| scopes.user_admin)?;
+    caller.permitted(&api, Action::AdministerOwnAccount)?;
     let name = name(&request.name)?;
     api.accounts()
         .create_organization(&name, request.email.as_deref(), &caller.actor)
@@ -105,44 +90,28 @@ async fn organization_view(
     caller: &Caller,
     organization: &Namespace,
 ) -> ApiResult<OrganizationView> {
-    let directory = api.accounts().directory();
-    let (record, facts) = directory
-        .namespace_access(caller.account(), organization)
-        .await?
-        .filter(|(record, _)| record.kind == NamespaceKind::Organization)
-        .ok_or_else(|| Error::NotFound {
-            what: "organization",
-            name: organization.to_string(),
-        })?;
-    let subject = caller.identity.subject();
-    let settings = api.permissions();
-    // An OAuth token without `org:admin` sees the organization as a member would, even when
-    // its user administers it (as the authorizer caps what such a token may do).
-    let is_admin = caller.scope(|scopes| scopes.org_admin).is_ok()
-        && permission::may_in_namespace(subject, NamespaceAction::Administer, &facts, settings);
-    let is_member = permission::may_in_namespace(subject, NamespaceAction::View, &facts, settings);
-    let (teams, ordered_teams) = if is_member {
-        let own: Vec<Namespace> = match caller.account() {
-            Some(account) => directory
-                .teams_of(record.id, account)
-                .await?
+    let OrganizationOverview {
+        organization: record,
+        is_admin,
+        is_member,
+        teams,
+    } = api
+        .accounts()
+        .organization_overview(&caller.identity, organization)
+        .await?;
+    let (teams, ordered_teams) = match teams {
+        Some(teams) => {
+            let ordered = teams
+                .iter()
+                .map(|(team, _)| team.name.to_string())
+                .collect();
+            let views = teams
                 .into_iter()
-                .map(|team| team.name)
-                .collect(),
-            None => Vec::new(),
-        };
-        let teams = directory.teams(record.id).await?;
-        let ordered = teams.iter().map(|team| team.name.to_string()).collect();
-        let views = teams
-            .into_iter()
-            .map(|team| {
-                let can_view = is_admin || own.contains(&team.name);
-                (team.name.to_string(), TeamView::of(team, can_view))
-            })
-            .collect();
-        (Some(views), Some(ordered))
-    } else {
-        (None, None)
+                .map(|(team, can_view)| (team.name.to_string(), TeamView::of(team, can_view)))
+                .collect();
+            (Some(views), Some(ordered))
+        }
+        None => (None, None),
     };
     let (quotas, quota_report) = match is_member {
         true => api.namespace_quota_report(&record).await?.unzip(),
@@ -197,8 +166,8 @@ async fn update_organization(
     Valid(Path(organization)): Valid<Path<String>>,
     Json(request): Json<OrganizationUpdate>,
 ) -> ApiResult<axum::Json<OrganizationView>> {
-    let record = api
-        .organization_for(&caller, &organization, NamespaceAction::Administer)
+    let record = caller
+        .organization(&api, &organization, NamespaceAction::Administer)
         .await?;
     if let Some(email) = &request.email
         && record.email.as_deref() != Some(email.as_str())
@@ -225,8 +194,8 @@ async fn delete_organization(
     caller: Caller,
     Valid(Path(organization)): Valid<Path<String>>,
 ) -> ApiResult<StatusCode> {
-    let record = api
-        .organization_for(&caller, &organization, NamespaceAction::Administer)
+    let record = caller
+        .organization(&api, &organization, NamespaceAction::Administer)
         .await?;
     caller.fresh(&api)?;
     api.accounts()
@@ -278,8 +247,8 @@ async fn members(
     caller: Caller,
     Valid(Path(organization)): Valid<Path<String>>,
 ) -> ApiResult<axum::Json<MemberList>> {
-    let record = api
-        .organization_for(&caller, &organization, NamespaceAction::Administer)
+    let record = caller
+        .organization(&api, &organization, NamespaceAction::Administer)
         .await?;
     let members = api.accounts().organization_members(&record).await?;
     Ok(axum::Json(MemberList {
@@ -297,8 +266,8 @@ async fn member(
     caller: Caller,
     Valid(Path((organization, member))): Valid<Path<(String, String)>>,
 ) -> ApiResult<axum::Json<MemberView>> {
-    let record = api
-        .organization_for(&caller, &organization, NamespaceAction::Administer)
+    let record = caller
+        .organization(&api, &organization, NamespaceAction::Administer)
         .await?;
     let member = api.accounts().organization_member(&record, &member).await?;
     Ok(axum::Json(member.into()))
@@ -314,8 +283,8 @@ async fn remove_member(
     caller: Caller,
     Valid(Path((organization, member))): Valid<Path<(String, String)>>,
 ) -> ApiResult<StatusCode> {
-    let record = api
-        .organization_for(&caller, &organization, NamespaceAction::Administer)
+    let record = caller
+        .organization(&api, &organization, NamespaceAction::Administer)
         .await?;
     api.accounts()
         .remove_organization_member(&record, &member, &caller.actor)
@@ -377,8 +346,8 @@ async fn prototypes(
     caller: Caller,
     Valid(Path(organization)): Valid<Path<String>>,
 ) -> ApiResult<axum::Json<PrototypeList>> {
-    let record = api
-        .organization_for(&caller, &organization, NamespaceAction::Administer)
+    let record = caller
+        .organization(&api, &organization, NamespaceAction::Administer)
         .await?;
     let prototypes = api.accounts().prototypes(&record).await?;
     Ok(axum::Json(PrototypeList {
@@ -408,8 +377,8 @@ async fn create_prototype(
     Valid(Path(organization)): Valid<Path<String>>,
     Json(request): Json<NewPrototype>,
 ) -> ApiResult<axum::Json<PrototypeView>> {
-    let record = api
-        .organization_for(&caller, &organization, NamespaceAction::Administer)
+    let record = caller
+        .organization(&api, &organization, NamespaceAction::Administer)
         .await?;
     let role = role(&request.role)?;
     let delegate = match request.delegate.kind.as_deref() {
@@ -443,8 +412,8 @@ async fn update_prototype(
     Valid(Path((organization, id))): Valid<Path<(String, String)>>,
     Json(request): Json<RoleRequest>,
 ) -> ApiResult<axum::Json<PrototypeView>> {
-    let record = api
-        .organization_for(&caller, &organization, NamespaceAction::Administer)
+    let record = caller
+        .organization(&api, &organization, NamespaceAction::Administer)
         .await?;
     let role = role(&request.role)?;
     let prototype = api
@@ -464,8 +433,8 @@ async fn delete_prototype(
     caller: Caller,
     Valid(Path((organization, id))): Valid<Path<(String, String)>>,
 ) -> ApiResult<StatusCode> {
-    let record = api
-        .organization_for(&caller, &organization, NamespaceAction::Administer)
+    let record = caller
+        .organization(&api, &organization, NamespaceAction::Administer)
         .await?;
     api.accounts()
         .delete_prototype(&record, &id, &caller.actor)

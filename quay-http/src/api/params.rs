@@ -1,15 +1,12 @@
 //! What paths and bodies name, parsed once for every area of the API: namespaces,
 //! repositories, roles, and the namespace of a user given by name.
 
-use quay_core::Error;
-use quay_core::account::NamespaceRecord;
 use quay_core::names::{Namespace, RepositoryPath};
 use quay_core::permission::Role;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
 use super::error::{ApiError, ApiResult};
-use super::state::Api;
 
 /// A role name: `read`, `write` or `admin`.
 pub(crate) fn role(name: &str) -> ApiResult<Role> {
@@ -56,11 +53,4 @@ impl RepositoryParams {
     pub(crate) fn parts(&self) -> (&str, &str) {
         (&self.namespace, &self.repository)
     }
-}
-
-/// The namespace of the user `name`.
-pub(crate) async fn own_namespace(api: &Api, name: &str) -> ApiResult<NamespaceRecord> {
-    let name = Namespace::parse(name)
-        .map_err(|_| Error::InvalidRequest(format!("invalid username {name:?}")))?;
-    Ok(api.accounts().namespace(&name).await?)
 }

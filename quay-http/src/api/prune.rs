@@ -5,6 +5,7 @@
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use quay_core::Error;
+use quay_core::access::Action;
 use quay_core::account::NamespaceRecord;
 use quay_core::accounts::PruneScope;
 use quay_core::permission::{NamespaceAction, RepositoryAction};
@@ -19,7 +20,6 @@ use super::caller::Caller;
 use super::error::{ApiResult, Failures};
 use super::extract::{Json, Valid};
 use super::params::RepositoryParams;
-use super::params::own_namespace;
 use super::state::Api;
 use crate::error::HttpError;
 
@@ -157,8 +157,8 @@ impl Api {
         organization: &str,
     ) -> ApiResult<Owned> {
         self.require_auto_prune()?;
-        let namespace = self
-            .organization_for(caller, organization, NamespaceAction::Administer)
+        let namespace = caller
+            .organization(self, organization, NamespaceAction::Administer)
             .await?;
         Ok(Owned {
             namespace,
@@ -168,9 +168,10 @@ impl Api {
 
     async fn user_policies_scope(&self, caller: &Caller) -> ApiResult<Owned> {
         self.require_auto_prune()?;
-        let principal = caller.user()?;
         Ok(Owned {
-            namespace: own_namespace(self, &principal.name).await?,
+            namespace: caller
+                .own_namespace(self, Action::AdministerOwnAccount)
+                .await?,
             repository: None,
         })
     }
@@ -183,8 +184,8 @@ impl Api {
     ) -> ApiResult<Owned> {
         self.require_auto_prune()?;
         let path = super::params::repository_path(namespace, repository)?;
-        let details = self
-            .repository_for(caller, &path, RepositoryAction::Admin)
+        let details = caller
+            .repository(self, &path, RepositoryAction::Admin)
             .await?;
         Ok(Owned {
             namespace: self.accounts().namespace(&path.namespace).await?,

@@ -7,14 +7,14 @@
 //! way to any namespace. The same operations serve every path; the handlers only differ in
 //! how they find the namespace.
 
-use axum::extract::{Path, State};
-use axum::http::StatusCode;
-use quay_core::account::{NamespaceKind, NamespaceRecord};
-use quay_core::accounts::LimitChange;
-use quay_core::permission::{NamespaceAction, Superuser};
 use std::collections::HashMap;
 
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
 use quay_core::Error;
+use quay_core::access::Action;
+use quay_core::account::{NamespaceKind, NamespaceRecord};
+use quay_core::accounts::LimitChange;
 use quay_core::names::Namespace;
 use quay_core::ports::{Notification, RegistrySize, Repository, RepositoryId};
 use quay_core::quota::{LimitKind, NamespaceQuota, human_size, parse_size};
@@ -26,7 +26,6 @@ use utoipa_axum::routes;
 use super::caller::Caller;
 use super::error::{ApiError, ApiResult, Failures};
 use super::extract::{Json, Valid};
-use super::params::own_namespace;
 use super::state::Api;
 use super::views::{LimitView, QuotaReport, QuotaView};
 use crate::error::HttpError;
@@ -237,20 +236,12 @@ impl Api {
         access: Access,
     ) -> ApiResult<NamespaceRecord> {
         self.require_quota()?;
-        let superuser = caller.superuser();
-        match (access, superuser) {
-            // Superusers reach users' quotas through these paths too, as in Quay: there is
-            // no other path to a user's limits.
-            (_, Superuser::Yes) | (Access::Read, Superuser::ReadOnly) => {
-                let name = super::params::name(organization)?;
-                Ok(self.accounts().namespace(&name).await?)
-            }
-            (Access::Read, _) => {
-                self.organization_for(caller, organization, NamespaceAction::View)
-                    .await
-            }
-            (Access::Write, _) => Err(caller.refusal()),
-        }
+        let name = super::params::name(organization)?;
+        let change = access == Access::Write;
+        Ok(self
+            .accounts()
+            .quota_owner(&caller.identity, &name, change)
+            .await?)
     }
 
     /// Any namespace of `kind`, for a superuser (signed in recently).
@@ -261,7 +252,7 @@ impl Api {
         kind: NamespaceKind,
     ) -> ApiResult<NamespaceRecord> {
         self.require_quota()?;
-        caller.require_superuser(false)?;
+        caller.permitted(self, Action::AdministerRegistry)?;
         caller.fresh(self)?;
         let name = Namespace::parse(namespace)
             .map_err(|_| ApiError::invalid(format!("invalid namespace {namespace:?}")))?;
@@ -292,8 +283,7 @@ impl Api {
 
     async fn own_quota_owner(&self, caller: &Caller) -> ApiResult<NamespaceRecord> {
         self.require_quota()?;
-        let principal = caller.user()?;
-        own_namespace(self, &principal.name).await
+        caller.own_namespace(self, Action::ReadOwnAccount).await
     }
 
     /// A namespace's own quota.
@@ -339,7 +329,7 @@ impl Api {
     }
 
     async fn quota_list(&self, namespace: &NamespaceRecord) -> ApiResult<Vec<QuotaView>> {
-        let quota = self.accounts().quota(namespace).await?;
+        let quota = self.accounts().quota(namespace.id).await?;
         Ok(self.quota_view(quota).into_iter().collect())
     }
 
@@ -421,7 +411,7 @@ impl Api {
         if self.require_quota().is_err() {
             return Ok(None);
         }
-        let quota = self.accounts().quota(namespace).await?;
+        let quota = self.accounts().quota(namespace.id).await?;
         let configured = self.tenancy.settings.quota.configured_bytes(quota.as_ref());
         let size = self.accounts().namespace_size(namespace).await?;
         let status = size.backfill.as_str();
@@ -453,11 +443,7 @@ impl Api {
             let configured = match configured.get(&repository.namespace) {
                 Some(bytes) => *bytes,
                 None => {
-                    let quota = self
-                        .accounts()
-                        .directory()
-                        .namespace_quota(repository.namespace)
-                        .await?;
+                    let quota = self.accounts().quota(repository.namespace).await?;
                     let bytes = self.tenancy.settings.quota.configured_bytes(quota.as_ref());
                     configured.insert(repository.namespace, bytes);
                     bytes
@@ -858,7 +844,7 @@ async fn registry_size(
     caller: Caller,
 ) -> ApiResult<axum::Json<RegistrySizeView>> {
     api.require_quota()?;
-    caller.require_superuser(true)?;
+    caller.permitted(&api, Action::OverseeRegistry)?;
     let size = api.accounts().registry_size().await?;
     Ok(axum::Json(size.into()))
 }
@@ -872,7 +858,7 @@ async fn compute_registry_size(
     caller: Caller,
 ) -> ApiResult<(StatusCode, axum::Json<RegistrySizeView>)> {
     api.require_quota()?;
-    caller.require_superuser(false)?;
+    caller.permitted(&api, Action::AdministerRegistry)?;
     let size = api.accounts().compute_registry_size().await?;
     Ok((StatusCode::CREATED, axum::Json(size.into())))
 }
@@ -884,7 +870,7 @@ async fn notifications(
     State(api): State<Api>,
     caller: Caller,
 ) -> ApiResult<axum::Json<NotificationList>> {
-    let principal = caller.user()?;
+    let principal = caller.permitted(&api, Action::ReadOwnAccount)?;
     let notifications = api.accounts().notifications(principal.account).await?;
     Ok(axum::Json(NotificationList {
         notifications: notifications.into_iter().map(Into::into).collect(),
@@ -914,7 +900,7 @@ async fn dismiss_notification(
     Valid(Path(uuid)): Valid<Path<String>>,
     Json(change): Json<NotificationChange>,
 ) -> ApiResult<axum::Json<NotificationView>> {
-    let principal = caller.user()?;
+    let principal = caller.permitted(&api, Action::AdministerOwnAccount)?;
     api.accounts()
         .dismiss_notification(principal.account, &uuid, change.dismissed)
         .await?;
@@ -927,7 +913,7 @@ impl Api {
         caller: &Caller,
         uuid: String,
     ) -> ApiResult<axum::Json<NotificationView>> {
-        let principal = caller.user()?;
+        let principal = caller.permitted(self, Action::ReadOwnAccount)?;
         let notifications = self.accounts().notifications(principal.account).await?;
         notifications
             .into_iter()

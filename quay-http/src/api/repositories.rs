@@ -9,7 +9,6 @@ use std::collections::BTreeMap;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use quay_core::account::{Grantee, NamespaceKind, PermissionRecord};
-use quay_core::accounts::Viewer;
 use quay_core::names::Namespace;
 use quay_core::permission::{NamespaceAction, RepositoryAction, Visibility};
 use quay_core::ports::{Repository, RepositoryDetails};
@@ -48,19 +47,6 @@ pub(super) fn routes() -> OpenApiRouter<Api> {
             set_team_permission,
             delete_team_permission
         ))
-}
-
-impl Api {
-    /// The repository at `path`, once the caller may do `action` to it.
-    pub(crate) async fn repository_for(
-        &self,
-        caller: &Caller,
-        path: &RepositoryPath,
-        action: RepositoryAction,
-    ) -> ApiResult<RepositoryDetails> {
-        caller.may_repository(self, path, action).await?;
-        Ok(self.accounts().repository(path).await?)
-    }
 }
 
 /// A repository, as listings show it.
@@ -130,7 +116,7 @@ async fn create_repository(
     caller: Caller,
     Json(request): Json<NewRepository>,
 ) -> ApiResult<(StatusCode, axum::Json<CreatedRepository>)> {
-    let principal = caller.user()?;
+    let principal = caller.signed_in()?;
     if request
         .repo_kind
         .as_deref()
@@ -141,8 +127,12 @@ async fn create_repository(
     let namespace = request.namespace.as_deref().unwrap_or(&principal.name);
     let path = repository_path(namespace, &request.repository)?;
     let visibility = visibility(&request.visibility)?;
-    caller
-        .may_namespace(&api, &path.namespace, NamespaceAction::CreateRepository)
+    api.accounts()
+        .namespace_for(
+            &caller.identity,
+            &path.namespace,
+            NamespaceAction::CreateRepository,
+        )
         .await?;
     api.accounts()
         .create_repository(&path, visibility, request.description, &caller.actor)
@@ -194,7 +184,6 @@ async fn list_repositories(
             "namespace, starred or public are required for this API call",
         ));
     }
-    caller.scope(|scopes| scopes.repo.is_some())?;
     let empty = || {
         axum::Json(RepositoryList {
             repositories: Vec::new(),
@@ -215,14 +204,15 @@ async fn list_repositories(
     };
     let after: Option<String> = params.next_page.as_deref().map(page_position).transpose()?;
     let after = after.map(|path| RepositoryPath::parse(&path)).transpose()?;
-    let viewer = Viewer {
-        subject: caller.identity.subject(),
-        account: caller.account(),
-        settings: api.permissions(),
-    };
     let page = api
         .accounts()
-        .visible_repositories(viewer, namespace.as_ref(), public, after, PAGE_SIZE)
+        .visible_repositories(
+            &caller.identity,
+            namespace.as_ref(),
+            public,
+            after,
+            PAGE_SIZE,
+        )
         .await?;
     let mut reports = api
         .repository_quota_reports(
@@ -270,12 +260,16 @@ async fn repository(
     Valid(Path(params)): Valid<Path<RepositoryParams>>,
 ) -> ApiResult<axum::Json<RepositoryView>> {
     let path = params.path()?;
-    let details = api
-        .repository_for(&caller, &path, RepositoryAction::Read)
+    let details = caller
+        .repository(&api, &path, RepositoryAction::Read)
         .await?;
-    let may = async |action| caller.may_repository(&api, &path, action).await.is_ok();
-    let can_write = may(RepositoryAction::Write).await;
-    let can_admin = may(RepositoryAction::Admin).await;
+    let may = async |action| {
+        api.accounts()
+            .may_on_repository(&caller.identity, &path, action)
+            .await
+    };
+    let can_write = may(RepositoryAction::Write).await?;
+    let can_admin = may(RepositoryAction::Admin).await?;
     let is_organization =
         api.accounts().namespace(&path.namespace).await?.kind == NamespaceKind::Organization;
     Ok(axum::Json(RepositoryView {
@@ -311,8 +305,8 @@ async fn update_repository(
     Json(request): Json<DescriptionRequest>,
 ) -> ApiResult<axum::Json<Success>> {
     let path = params.path()?;
-    let details = api
-        .repository_for(&caller, &path, RepositoryAction::Write)
+    let details = caller
+        .repository(&api, &path, RepositoryAction::Write)
         .await?;
     api.accounts()
         .set_description(&details.repository, &request.description, &caller.actor)
@@ -330,8 +324,8 @@ async fn delete_repository(
     Valid(Path(params)): Valid<Path<RepositoryParams>>,
 ) -> ApiResult<StatusCode> {
     let path = params.path()?;
-    let details = api
-        .repository_for(&caller, &path, RepositoryAction::Admin)
+    let details = caller
+        .repository(&api, &path, RepositoryAction::Admin)
         .await?;
     api.accounts()
         .delete_repository(&details.repository, &caller.actor)
@@ -359,8 +353,8 @@ async fn change_visibility(
 ) -> ApiResult<axum::Json<Success>> {
     let path = params.path()?;
     let visibility = visibility(&request.visibility)?;
-    let details = api
-        .repository_for(&caller, &path, RepositoryAction::Admin)
+    let details = caller
+        .repository(&api, &path, RepositoryAction::Admin)
         .await?;
     api.accounts()
         .set_visibility(&details.repository, visibility, &caller.actor)
@@ -440,8 +434,8 @@ impl Api {
         path: &RepositoryPath,
         holders: Holders,
     ) -> ApiResult<(Repository, Vec<PermissionRecord>)> {
-        let details = self
-            .repository_for(caller, path, RepositoryAction::Admin)
+        let details = caller
+            .repository(self, path, RepositoryAction::Admin)
             .await?;
         let held = self
             .accounts()
@@ -496,8 +490,8 @@ impl Api {
         role: &str,
     ) -> ApiResult<axum::Json<PermissionView>> {
         let role = self::role(role)?;
-        let details = self
-            .repository_for(caller, path, RepositoryAction::Admin)
+        let details = caller
+            .repository(self, path, RepositoryAction::Admin)
             .await?;
         let accounts = self.accounts();
         let repository = &details.repository;
@@ -527,8 +521,8 @@ impl Api {
         path: &RepositoryPath,
         (holders, grantee): (Holders, &str),
     ) -> ApiResult<StatusCode> {
-        let details = self
-            .repository_for(caller, path, RepositoryAction::Admin)
+        let details = caller
+            .repository(self, path, RepositoryAction::Admin)
             .await?;
         let accounts = self.accounts();
         let repository = &details.repository;

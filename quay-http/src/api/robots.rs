@@ -8,9 +8,9 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use quay_auth::credentials;
 use quay_core::Error;
+use quay_core::access::Action;
 use quay_core::account::{AccountRecord, NamespaceRecord};
 use quay_core::accounts::RobotSignup;
-use quay_core::names::Namespace;
 use quay_core::permission::NamespaceAction;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -54,15 +54,13 @@ impl Api {
     async fn robot_owner(&self, caller: &Caller, owner: Owner) -> ApiResult<NamespaceRecord> {
         match owner {
             Owner::CurrentUser => {
-                let principal = caller.user()?;
-                caller.scope(|scopes| scopes.user_admin)?;
-                Ok(self
-                    .accounts()
-                    .namespace(&Namespace::parse(&principal.name)?)
-                    .await?)
+                caller
+                    .own_namespace(self, Action::AdministerOwnAccount)
+                    .await
             }
             Owner::Organization(organization) => {
-                self.organization_for(caller, &organization, NamespaceAction::Administer)
+                caller
+                    .organization(self, &organization, NamespaceAction::Administer)
                     .await
             }
         }
@@ -144,12 +142,12 @@ async fn list(
     if let Some(limit) = params.limit {
         robots.truncate(limit as usize);
     }
-    let directory = api.accounts().directory();
     let mut views = Vec::with_capacity(robots.len());
     for robot in robots {
         let details = if params.permissions.unwrap_or(false) {
-            let teams = directory
-                .teams_of(namespace.id, robot.id)
+            let teams = api
+                .accounts()
+                .teams_of(&namespace, &robot)
                 .await?
                 .into_iter()
                 .map(|team| TeamName {

@@ -5,8 +5,6 @@ use std::sync::{Arc, OnceLock};
 use quay_auth::{AuthSettings, Authenticator};
 use quay_core::account::NamespaceRecord;
 use quay_core::audit::Actor;
-use quay_core::clock::{Clock, SystemClock};
-use quay_core::permission::PermissionSettings;
 use quay_core::{Accounts, Error};
 
 use super::error::ApiResult;
@@ -53,13 +51,5 @@ impl Api {
 
     pub(super) fn auth_settings(&self) -> &AuthSettings {
         self.authenticator().settings()
-    }
-
-    pub(super) fn permissions(&self) -> PermissionSettings {
-        self.auth_settings().permissions
-    }
-
-    pub(super) fn now_ms(&self) -> i64 {
-        SystemClock.now_ms()
     }
 }

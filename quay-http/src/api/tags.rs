@@ -157,7 +157,8 @@ async fn list_tags(
         (None, Some(filter)) => Some(name_filter(filter)?),
         (None, None) => None,
     };
-    api.repository_for(&caller, &path, RepositoryAction::Read)
+    caller
+        .repository(&api, &path, RepositoryAction::Read)
         .await?;
     let history = api
         .app
@@ -233,7 +234,7 @@ async fn change_tag(
     } else {
         RepositoryAction::Write
     };
-    api.repository_for(&caller, &path, needed).await?;
+    caller.repository(&api, &path, needed).await?;
     let registry = &api.app.registry;
     if let Some(expiration) = request.expiration {
         let end_ms = expiration.map(|seconds| seconds.saturating_mul(1000));
@@ -264,7 +265,8 @@ async fn delete_tag(
     Valid(Path(params)): Valid<Path<TagParams>>,
 ) -> ApiResult<StatusCode> {
     let (path, tag) = params.parse()?;
-    api.repository_for(&caller, &path, RepositoryAction::Write)
+    caller
+        .repository(&api, &path, RepositoryAction::Write)
         .await?;
     api.app
         .registry
@@ -301,7 +303,8 @@ async fn restore_tag(
         .ok_or_else(|| Error::InvalidRequest("Missing manifest_digest".into()))
         .map_err(ApiError::from)
         .and_then(parse_digest)?;
-    api.repository_for(&caller, &path, RepositoryAction::Write)
+    caller
+        .repository(&api, &path, RepositoryAction::Write)
         .await?;
     api.app
         .registry
@@ -340,7 +343,8 @@ async fn expire_tag(
     }
     let _ = request.include_submanifests;
     let (path, tag) = params.parse()?;
-    api.repository_for(&caller, &path, RepositoryAction::Write)
+    caller
+        .repository(&api, &path, RepositoryAction::Write)
         .await?;
     let registry = &api.app.registry;
     let digest = match request.manifest_digest.as_deref() {
@@ -395,7 +399,8 @@ async fn readable_manifest(
 ) -> ApiResult<(Arc<StoredManifest>, Vec<ManifestLabel>)> {
     let path = repository_path(&params.namespace, &params.repository)?;
     let digest = parse_digest(&params.digest)?;
-    api.repository_for(caller, &path, RepositoryAction::Read)
+    caller
+        .repository(api, &path, RepositoryAction::Read)
         .await?;
     Ok(api
         .app

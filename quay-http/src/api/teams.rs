@@ -2,8 +2,8 @@
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use quay_core::account::{AccountKind, AccountRecord, Grantee};
-use quay_core::accounts::TeamSettings;
+use quay_core::account::{AccountKind, AccountRecord};
+use quay_core::accounts::{TeamRoster, TeamSettings};
 use quay_core::permission::{NamespaceAction, TeamRole};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -55,8 +55,8 @@ async fn save_team(
     Valid(Path((organization, team))): Valid<Path<(String, String)>>,
     Json(request): Json<TeamRequest>,
 ) -> ApiResult<axum::Json<SavedTeam>> {
-    let organization = api
-        .organization_for(&caller, &organization, NamespaceAction::Administer)
+    let organization = caller
+        .organization(&api, &organization, NamespaceAction::Administer)
         .await?;
     let role = TeamRole::from_name(&request.role)
         .ok_or_else(|| ApiError::invalid("Invalid team role: expected member, creator or admin"))?;
@@ -84,8 +84,8 @@ async fn delete_team(
     caller: Caller,
     Valid(Path((organization, team))): Valid<Path<(String, String)>>,
 ) -> ApiResult<StatusCode> {
-    let organization = api
-        .organization_for(&caller, &organization, NamespaceAction::Administer)
+    let organization = caller
+        .organization(&api, &organization, NamespaceAction::Administer)
         .await?;
     api.accounts()
         .delete_team(&organization, &name(&team)?, &caller.actor)
@@ -134,21 +134,14 @@ async fn team_members(
     caller: Caller,
     Valid(Path((organization, team))): Valid<Path<(String, String)>>,
 ) -> ApiResult<axum::Json<TeamMembers>> {
-    let organization = api
-        .organization_for(&caller, &organization, NamespaceAction::View)
+    let TeamRoster {
+        team,
+        members,
+        can_edit,
+    } = api
+        .accounts()
+        .team_roster(&caller.identity, &name(&organization)?, &name(&team)?)
         .await?;
-    let team = api.accounts().team(&organization, &name(&team)?).await?;
-    let members = api.accounts().team_members(&team).await?;
-    let can_edit = caller
-        .may_namespace(&api, &organization.name, NamespaceAction::Administer)
-        .await
-        .is_ok();
-    let in_team = caller
-        .account()
-        .is_some_and(|account| members.iter().any(|member| member.id == account));
-    if !can_edit && !in_team {
-        return Err(caller.refusal());
-    }
     Ok(axum::Json(TeamMembers {
         name: team.name.to_string(),
         members: members.into_iter().map(TeamMemberView::from).collect(),
@@ -167,8 +160,8 @@ async fn add_team_member(
     caller: Caller,
     Valid(Path((organization, team, member))): Valid<Path<(String, String, String)>>,
 ) -> ApiResult<axum::Json<TeamMemberView>> {
-    let organization = api
-        .organization_for(&caller, &organization, NamespaceAction::Administer)
+    let organization = caller
+        .organization(&api, &organization, NamespaceAction::Administer)
         .await?;
     let team = api.accounts().team(&organization, &name(&team)?).await?;
     let account = api
@@ -189,8 +182,8 @@ async fn remove_team_member(
     caller: Caller,
     Valid(Path((organization, team, member))): Valid<Path<(String, String, String)>>,
 ) -> ApiResult<StatusCode> {
-    let organization = api
-        .organization_for(&caller, &organization, NamespaceAction::Administer)
+    let organization = caller
+        .organization(&api, &organization, NamespaceAction::Administer)
         .await?;
     let team = api.accounts().team(&organization, &name(&team)?).await?;
     api.accounts()
@@ -209,14 +202,10 @@ async fn team_permissions(
     caller: Caller,
     Valid(Path((organization, team))): Valid<Path<(String, String)>>,
 ) -> ApiResult<axum::Json<HeldPermissions>> {
-    let organization = api
-        .organization_for(&caller, &organization, NamespaceAction::Administer)
+    let organization = caller
+        .organization(&api, &organization, NamespaceAction::Administer)
         .await?;
     let team = api.accounts().team(&organization, &name(&team)?).await?;
-    let held = api
-        .accounts()
-        .directory()
-        .permissions_of(&Grantee::Team(team.id))
-        .await?;
+    let held = api.accounts().team_permissions(&team).await?;
     Ok(axum::Json(HeldPermissions::of(held)))
 }

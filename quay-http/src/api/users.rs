@@ -6,12 +6,12 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use quay_auth::credentials;
 use quay_core::Error;
-use quay_core::access::{PrincipalKind, Scopes};
+use quay_core::access::{Action, PrincipalKind, Scopes};
 use quay_core::account::{AccountKind, AccountRecord};
 use quay_core::accounts::{UserSignup, validate_password};
 use quay_core::audit::CredentialKind;
 use quay_core::names::Namespace;
-use quay_core::permission::{Superuser, TeamRole};
+use quay_core::permission::Superuser;
 use quay_core::ports::{TokenKind, TokenRecord, UserChange};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -22,7 +22,6 @@ use super::caller::{Caller, SESSION_COOKIE};
 use super::error::{ApiError, ApiResult, Failures};
 use super::extract::{Json, Valid};
 use super::format::{page_position, page_token, rfc2822};
-use super::params::own_namespace;
 use super::state::Api;
 use crate::error::HttpError;
 
@@ -116,7 +115,7 @@ async fn initialize(
             user.id,
             "quay-initialize",
             &scopes,
-            api.now_ms(),
+            api.accounts().now_ms(),
             INITIAL_TOKEN_LIFETIME_MS,
         )
         .map_err(Error::from)?;
@@ -165,23 +164,18 @@ async fn current_user(
     State(api): State<Api>,
     caller: Caller,
 ) -> ApiResult<axum::Json<CurrentUser>> {
-    let principal = caller.user()?;
-    caller.scope(|scopes| scopes.user_read || scopes.user_admin)?;
-    let user = api.accounts().user(&principal.name).await?;
-    let namespace = own_namespace(&api, &principal.name).await?;
-    let directory = api.accounts().directory();
-    let mut organizations = Vec::new();
-    for organization in directory.organizations_of(user.id).await? {
-        let is_org_admin = directory
-            .teams_of(organization.id, user.id)
-            .await?
-            .iter()
-            .any(|team| team.role == TeamRole::Admin);
-        organizations.push(UserOrganization {
-            name: organization.name.to_string(),
-            is_org_admin,
-        });
-    }
+    let namespace = caller.own_namespace(&api, Action::ReadOwnAccount).await?;
+    let user = api.accounts().user(namespace.name.as_str()).await?;
+    let organizations = api
+        .accounts()
+        .memberships(&caller.identity)
+        .await?
+        .into_iter()
+        .map(|membership| UserOrganization {
+            name: membership.organization.name.to_string(),
+            is_org_admin: membership.is_admin,
+        })
+        .collect();
     Ok(axum::Json(CurrentUser {
         anonymous: false,
         super_user: api.superuser_of(&user) == Superuser::Yes,
@@ -212,10 +206,10 @@ async fn update_current_user(
     caller: Caller,
     Json(request): Json<OwnSettings>,
 ) -> ApiResult<axum::Json<CurrentUser>> {
-    let principal = caller.user()?;
-    caller.scope(|scopes| scopes.user_admin)?;
+    let namespace = caller
+        .own_namespace(&api, Action::AdministerOwnAccount)
+        .await?;
     if let Some(seconds) = request.tag_expiration_s {
-        let namespace = own_namespace(&api, &principal.name).await?;
         api.set_tag_expiration(&namespace, seconds, &caller.actor)
             .await?;
     }
@@ -323,8 +317,8 @@ async fn sign_in(
         return Err(refused().into());
     }
     let user = api.accounts().user(&principal.name).await?;
-    let minted =
-        credentials::session(user.id, api.now_ms(), SESSION_LIFETIME_MS).map_err(Error::from)?;
+    let minted = credentials::session(user.id, api.accounts().now_ms(), SESSION_LIFETIME_MS)
+        .map_err(Error::from)?;
     let csrf_token = minted.record.detail.clone();
     let actor = quay_core::access::Identity::Account(principal)
         .actor(caller.actor.ip.clone(), caller.actor.user_agent.clone());
@@ -412,8 +406,7 @@ async fn token_owner(api: &Api, caller: &Caller) -> ApiResult<AccountRecord> {
     if !api.auth_settings().app_specific_tokens {
         return Err(HttpError::UnknownEndpoint.into());
     }
-    let principal = caller.user()?;
-    caller.scope(|scopes| scopes.user_admin)?;
+    let principal = caller.permitted(api, Action::AdministerOwnAccount)?;
     Ok(api.accounts().user(&principal.name).await?)
 }
 
@@ -447,7 +440,8 @@ async fn create_app_token(
     if title.is_empty() || title.chars().count() > 255 {
         return Err(ApiError::invalid("The title must have 1 to 255 characters"));
     }
-    let minted = credentials::app_token(user.id, title, api.now_ms(), None).map_err(Error::from)?;
+    let minted = credentials::app_token(user.id, title, api.accounts().now_ms(), None)
+        .map_err(Error::from)?;
     let record = minted.record.clone();
     api.accounts()
         .store_token(&user, minted.record, &caller.actor)
@@ -560,7 +554,7 @@ async fn superuser_users(
     caller: Caller,
     Valid(Query(params)): Valid<Query<UserListParams>>,
 ) -> ApiResult<axum::Json<UserList>> {
-    caller.require_superuser(true)?;
+    caller.permitted(&api, Action::OverseeRegistry)?;
     let limit = params.limit.unwrap_or(MAX_USERS_PAGE);
     if !(1..=MAX_USERS_PAGE).contains(&limit) {
         return Err(ApiError::invalid("limit must be between 1 and 100"));
@@ -604,7 +598,7 @@ async fn superuser_create_user(
     caller: Caller,
     Json(request): Json<SuperuserNewUser>,
 ) -> ApiResult<axum::Json<CreatedUser>> {
-    caller.require_superuser(false)?;
+    caller.permitted(&api, Action::AdministerRegistry)?;
     caller.fresh(&api)?;
     let password = credentials::generated_password().map_err(Error::from)?;
     let signup = UserSignup {
@@ -628,8 +622,10 @@ async fn managed_user(
     username: &str,
     read: bool,
 ) -> ApiResult<AccountRecord> {
-    caller.require_superuser(read)?;
-    if !read {
+    if read {
+        caller.permitted(api, Action::OverseeRegistry)?;
+    } else {
+        caller.permitted(api, Action::AdministerRegistry)?;
         caller.fresh(api)?;
     }
     let user = api.accounts().account(username).await?;

@@ -24,7 +24,10 @@ impl Server {
         let dir = tempfile::tempdir().unwrap();
         // An open registry: anyone may push, pushes create their namespaces.
         let settings = RegistrySettings {
-            create_namespace_on_push: true,
+            permissions: quay_core::permission::PermissionSettings {
+                create_namespace_on_push: true,
+                ..Default::default()
+            },
             ..RegistrySettings::default()
         };
         let registry = quay_storage::open_embedded(dir.path(), settings)

@@ -1,5 +1,7 @@
 //! Users, organizations and robots.
 
+use std::collections::HashMap;
+
 use async_trait::async_trait;
 use quay_core::Error;
 use quay_core::account::{AccountId, AccountKind, AccountRecord, NamespaceId, NamespaceRecord};
@@ -362,29 +364,41 @@ impl AccountStore for SqlMetadata {
     async fn organizations_of(
         &self,
         account_id: AccountId,
-    ) -> quay_core::Result<Vec<NamespaceRecord>> {
+    ) -> quay_core::Result<Vec<(NamespaceRecord, TeamRole)>> {
         #[derive(FromQueryResult)]
-        struct Id {
+        struct Membership {
             id: i64,
+            role: String,
         }
-        let ids = Id::find_by_statement(self.statement(
-            "SELECT DISTINCT t.namespace_id AS id FROM team t
+        let memberships = Membership::find_by_statement(self.statement(
+            "SELECT t.namespace_id AS id, t.role AS role FROM team t
              JOIN team_member m ON m.team_id = t.id WHERE m.account_id = $1",
             [account_id.into()],
         ))
         .all(&self.db)
         .await
         .or_storage()?;
+        let mut highest: HashMap<i64, TeamRole> = HashMap::new();
+        for membership in memberships {
+            let role = TeamRole::from_name(&membership.role).ok_or_else(|| {
+                StorageError::CorruptMetadata(format!("team role {:?}", membership.role))
+            })?;
+            let held = highest.entry(membership.id).or_insert(role);
+            *held = (*held).max(role);
+        }
         let rows = namespace::Entity::find()
-            .filter(namespace::Column::Id.is_in(ids.into_iter().map(|row| row.id)))
+            .filter(namespace::Column::Id.is_in(highest.keys().copied()))
             .order_by_asc(namespace::Column::Name)
             .all(&self.db)
             .await
             .or_storage()?;
         Ok(rows
             .into_iter()
-            .map(namespace_record)
-            .collect::<Result<_, _>>()?)
+            .map(|row| {
+                let role = highest[&row.id];
+                Ok((namespace_record(row)?, role))
+            })
+            .collect::<Result<_, StorageError>>()?)
     }
 
     async fn create_robot(

@@ -1,11 +1,12 @@
 //! Tenancy's use cases ([`quay_core::Accounts`]) on real stores: the rules that are about
 //! the data, and what each change leaves in the usage log.
 
+use quay_core::access::{Identity, Principal, PrincipalKind};
 use quay_core::account::{AccountRecord, NamespaceRecord};
-use quay_core::accounts::{Delegate, RobotSignup, TeamSettings, UserSignup, Viewer};
+use quay_core::accounts::{Delegate, RobotSignup, TeamSettings, UserSignup};
 use quay_core::audit::{Actor, CredentialKind, LogQuery, Performer};
 use quay_core::names::Namespace;
-use quay_core::permission::{PermissionSettings, Role, Subject, Superuser, TeamRole, Visibility};
+use quay_core::permission::{Role, Superuser, TeamRole, Visibility};
 use quay_core::{Error, RepositoryPath};
 
 use crate::support::*;
@@ -420,11 +421,14 @@ pub(crate) async fn listings_show_what_the_viewer_may_read(h: &Harness) {
         .await
         .unwrap();
 
-    let settings = PermissionSettings::default();
-    let viewer = |subject, account| Viewer {
-        subject,
-        account,
-        settings,
+    let viewer = |standing, account: &AccountRecord| {
+        Identity::Account(Principal {
+            account: account.id,
+            name: account.name.clone(),
+            kind: PrincipalKind::User(standing),
+            credential: CredentialKind::Password,
+            scopes: None,
+        })
     };
     let names = |page: quay_core::accounts::RepositoryPage| -> Vec<(String, Role)> {
         page.repositories
@@ -432,19 +436,18 @@ pub(crate) async fn listings_show_what_the_viewer_may_read(h: &Harness) {
             .map(|(details, role)| (details.repository.path.to_string(), role))
             .collect()
     };
-    let list = async |viewer, namespace, public| {
+    let list = async |viewer: &Identity, namespace, public| {
         h.accounts
             .visible_repositories(viewer, namespace, public, None, 100)
             .await
             .unwrap()
     };
 
-    let anonymous = viewer(Subject::Anonymous, None);
     assert_eq!(
-        names(list(anonymous, Some(&acme), false).await),
+        names(list(&Identity::Anonymous, Some(&acme), false).await),
         [("acme/b-public".to_string(), Role::Read)]
     );
-    let as_bob = viewer(Subject::User(Superuser::No), Some(bob.id));
+    let as_bob = &viewer(Superuser::No, &bob);
     assert_eq!(
         names(list(as_bob, Some(&acme), false).await),
         [("acme/c-granted".to_string(), Role::Read)]
@@ -456,12 +459,12 @@ pub(crate) async fn listings_show_what_the_viewer_may_read(h: &Harness) {
             ("acme/c-granted".to_string(), Role::Read)
         ]
     );
-    let as_alice_viewer = viewer(Subject::User(Superuser::No), Some(alice.id));
+    let as_alice_viewer = &viewer(Superuser::No, &alice);
     assert_eq!(
         list(as_alice_viewer, None, false).await.repositories.len(),
         4
     );
-    let auditor = viewer(Subject::User(Superuser::ReadOnly), Some(bob.id));
+    let auditor = &viewer(Superuser::ReadOnly, &bob);
     assert_eq!(list(auditor, None, false).await.repositories.len(), 4);
 
     // Pages continue where the last one ended.

@@ -389,7 +389,7 @@ pub(crate) async fn sizes_agree_with_their_model(h: &Harness) {
                                 .create_quota(&beta, bytes as i64, &NOBODY)
                                 .await
                                 .unwrap();
-                            let quota = h.accounts.quota(&beta).await.unwrap().unwrap();
+                            let quota = h.accounts.quota(beta.id).await.unwrap().unwrap();
                             h.accounts
                                 .create_quota_limit(
                                     &beta,

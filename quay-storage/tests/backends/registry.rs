@@ -279,7 +279,10 @@ pub(crate) async fn sha512_and_empty_blobs(h: &Harness) {
 pub(crate) async fn blobs_larger_than_the_limit_are_refused(metadata: Metadata, objects: Objects) {
     let settings = RegistrySettings {
         max_blob_bytes: Some(10),
-        create_namespace_on_push: true,
+        permissions: quay_core::permission::PermissionSettings {
+            create_namespace_on_push: true,
+            ..Default::default()
+        },
         ..Default::default()
     };
     let Some(h) = Harness::with_settings(metadata, objects, settings).await else {

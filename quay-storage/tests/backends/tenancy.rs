@@ -118,9 +118,9 @@ pub(crate) async fn users_and_organizations(h: &Harness) {
     assert_eq!(
         organizations
             .iter()
-            .map(|o| o.name.as_str())
+            .map(|(o, role)| (o.name.as_str(), *role))
             .collect::<Vec<_>>(),
-        ["acme"]
+        [("acme", TeamRole::Admin)]
     );
 
     let change = UserChange {

@@ -106,7 +106,10 @@ impl Harness {
     /// Sizes are kept and quotas enforced, so that every scenario also moves the sizes.
     pub async fn new(metadata: Metadata, objects: Objects) -> Option<Self> {
         let settings = RegistrySettings {
-            create_namespace_on_push: true,
+            permissions: quay_core::permission::PermissionSettings {
+                create_namespace_on_push: true,
+                ..Default::default()
+            },
             quota: QUOTA,
             ..RegistrySettings::default()
         };
@@ -217,7 +220,8 @@ impl Harness {
             };
             Registry::new(stores, settings.clone()).with_clock(clock.clone())
         };
-        let accounts = Accounts::new(directory.clone(), first.clone()).with_clock(clock.clone());
+        let accounts = Accounts::new(directory.clone(), first.clone(), settings.permissions)
+            .with_clock(clock.clone());
         Some(Self {
             metadata: first.clone(),
             accounts,

@@ -1,20 +1,13 @@
-//! Who is asking, and whether they may.
-//!
-//! Every frontend request resolves its credentials to an [`Identity`] and asks an
-//! [`Authorizer`] before it calls a use case. An authorizer answers from
-//! [`crate::permission`]'s rules (`quay_auth`'s), or lets everyone do everything (an open
-//! registry for embedding).
+//! Who is asking: the identity a frontend resolves a request's credentials to.
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use async_trait::async_trait;
-
 use crate::account::AccountId;
 use crate::audit::{Actor, CredentialKind, Performer};
 use crate::error::{Error, Result};
-use crate::names::{Namespace, RepositoryPath};
-use crate::permission::{NamespaceAction, RepositoryAction, Role, Subject, Superuser};
+use crate::names::RepositoryPath;
+use crate::permission::{RepositoryAction, Role, Superuser};
 
 /// Whether an authenticated account is a person or a robot.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -179,15 +172,6 @@ impl Identity {
         }
     }
 
-    /// The identity as the permission rules see it.
-    pub fn subject(&self) -> Subject {
-        match self.principal().map(|p| p.kind) {
-            None => Subject::Anonymous,
-            Some(PrincipalKind::User(superuser)) => Subject::User(superuser),
-            Some(PrincipalKind::Robot) => Subject::Robot,
-        }
-    }
-
     /// The actor of use cases for this identity, from `ip` with `user_agent`.
     pub fn actor(&self, ip: Option<String>, user_agent: Option<String>) -> Actor {
         Actor {
@@ -201,30 +185,6 @@ impl Identity {
             user_agent,
         }
     }
-}
-
-/// Decides whether an identity may act.
-///
-/// A refusal is [`Error::Denied`] whoever asked; the frontend decides whether the caller
-/// sees 401 (not authenticated, or a registry request) or 403.
-#[async_trait]
-pub trait Authorizer: Send + Sync {
-    /// Whether `identity` may do `action` to the repository at `repository`. For a
-    /// repository that does not exist, writing means creating it.
-    async fn authorize(
-        &self,
-        identity: &Identity,
-        repository: &RepositoryPath,
-        action: RepositoryAction,
-    ) -> Result<()>;
-
-    /// Whether `identity` may do `action` in the namespace.
-    async fn authorize_namespace(
-        &self,
-        identity: &Identity,
-        namespace: &Namespace,
-        action: NamespaceAction,
-    ) -> Result<()>;
 }
 
 #[cfg(test)]

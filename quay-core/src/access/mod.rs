@@ -1,0 +1,18 @@
+//! Who is asking, and whether they may.
+//!
+//! A frontend resolves each request's credentials to an [`Identity`]; whether that identity
+//! may do something is answered by [`decide`] alone, from facts the stores gather (through
+//! an [`Authorizer`] on the registry's hot path, or by the use cases themselves).
+
+mod authorizer;
+mod decision;
+mod identity;
+
+pub use self::authorizer::Authorizer;
+pub use self::decision::{
+    Action, Decision, Facts, ListingReach, RepositoryStanding, decide, listed_role, listing_reach,
+};
+pub use self::identity::{Grant, GrantedActions, Identity, Principal, PrincipalKind, Scopes};
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,285 @@
+//! The gates of tenancy: each takes the caller, gathers the facts about what it asks for in
+//! one query, and lets [`decide`] answer. A refusal is the same whether or not the thing
+//! exists: [`Error::Unauthorized`] for an anonymous caller (signing in might help),
+//! [`Error::Denied`] for anyone else.
+
+use super::{Accounts, not_found};
+use crate::access::{Action, Decision, Facts, Identity, RepositoryStanding, decide};
+use crate::account::{AccountRecord, NamespaceKind, NamespaceRecord, TeamRecord};
+use crate::error::{Error, Result};
+use crate::names::{Namespace, RepositoryPath};
+use crate::permission::{NamespaceAction, NamespaceFacts, TeamRole};
+use crate::ports::RepositoryDetails;
+
+/// An organization as a caller may see it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OrganizationOverview {
+    /// The organization.
+    pub organization: NamespaceRecord,
+    /// The caller administers it (and the credential allows that).
+    pub is_admin: bool,
+    /// The caller belongs to it.
+    pub is_member: bool,
+    /// Its teams, in order, each with whether the caller may see its members (members
+    /// only; `None` for others).
+    pub teams: Option<Vec<(TeamRecord, bool)>>,
+}
+
+/// A team's members, as its members and the organization's administrators see them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TeamRoster {
+    /// The team.
+    pub team: TeamRecord,
+    /// Its members.
+    pub members: Vec<AccountRecord>,
+    /// The caller may change them (administers the organization).
+    pub can_edit: bool,
+}
+
+/// An organization the caller belongs to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Membership {
+    /// The organization.
+    pub organization: NamespaceRecord,
+    /// The caller is in one of its admin teams.
+    pub is_admin: bool,
+}
+
+impl Accounts {
+    fn answer(
+        caller: &Identity,
+        decision: Decision,
+        missing: impl FnOnce() -> Error,
+    ) -> Result<()> {
+        match decision {
+            Decision::Allow => Ok(()),
+            Decision::Refuse => Err(refusal(caller)),
+            Decision::NotFound => Err(missing()),
+        }
+    }
+
+    /// Refuses unless `caller` may do `action`, which is about the caller's own account or
+    /// the whole registry.
+    pub fn permit(&self, caller: &Identity, action: Action) -> Result<()> {
+        let decision = decide(caller, action, &Facts::Caller, self.permissions);
+        Self::answer(caller, decision, || refusal(caller))
+    }
+
+    /// The namespace `name`, once `caller` may do `action` in it (a namespace action or
+    /// reading its quota).
+    pub async fn namespace_for(
+        &self,
+        caller: &Identity,
+        name: &Namespace,
+        action: impl Into<Action>,
+    ) -> Result<NamespaceRecord> {
+        let (namespace, _) = self.namespace_standing(caller, name, action.into()).await?;
+        Ok(namespace)
+    }
+
+    /// The namespace `name` and the caller's standing in it, once they may do `action`.
+    async fn namespace_standing(
+        &self,
+        caller: &Identity,
+        name: &Namespace,
+        action: Action,
+    ) -> Result<(NamespaceRecord, NamespaceFacts)> {
+        let account = caller.principal().map(|principal| principal.account);
+        let found = self.directory.namespace_access(account, name).await?;
+        let facts = Facts::Namespace(found.as_ref().map(|(_, facts)| *facts));
+        let missing = || not_found("namespace", name.as_str());
+        let decision = decide(caller, action, &facts, self.permissions);
+        Self::answer(caller, decision, missing)?;
+        // Some superusers may act on namespaces that do not exist; they learn so now.
+        found.ok_or_else(missing)
+    }
+
+    /// The organization `name`, once `caller` may do `action` in it.
+    pub async fn organization_for(
+        &self,
+        caller: &Identity,
+        name: &Namespace,
+        action: impl Into<Action>,
+    ) -> Result<NamespaceRecord> {
+        let namespace = self.namespace_for(caller, name, action).await?;
+        if namespace.kind != NamespaceKind::Organization {
+            return Err(not_found("organization", name.as_str()));
+        }
+        Ok(namespace)
+    }
+
+    /// Whether `caller` may do `action` to the repository at `path` (which may not exist:
+    /// writing one that does not means creating it).
+    pub async fn may_on_repository(
+        &self,
+        caller: &Identity,
+        path: &RepositoryPath,
+        action: impl Into<Action>,
+    ) -> Result<bool> {
+        let account = caller.principal().map(|principal| principal.account);
+        let access = self.directory.repository_access(account, path).await?;
+        let standing = RepositoryStanding::from(&access);
+        let facts = Facts::Repository { path, standing };
+        Ok(decide(caller, action.into(), &facts, self.permissions).allowed())
+    }
+
+    /// The repository at `path` with its settings, once `caller` may do `action` to it.
+    pub async fn repository_for(
+        &self,
+        caller: &Identity,
+        path: &RepositoryPath,
+        action: impl Into<Action>,
+    ) -> Result<RepositoryDetails> {
+        if !self.may_on_repository(caller, path, action).await? {
+            return Err(refusal(caller));
+        }
+        self.repository(path).await
+    }
+
+    /// The organization `name` as `caller` may see it: anyone its name, members its teams,
+    /// administrators its settings.
+    pub async fn organization_overview(
+        &self,
+        caller: &Identity,
+        name: &Namespace,
+    ) -> Result<OrganizationOverview> {
+        let account = caller.principal().map(|principal| principal.account);
+        let (organization, facts) = self
+            .directory
+            .namespace_access(account, name)
+            .await?
+            .filter(|(record, _)| record.kind == NamespaceKind::Organization)
+            .ok_or_else(|| not_found("organization", name.as_str()))?;
+        let facts = Facts::Namespace(Some(facts));
+        let may = |action| decide(caller, Action::Namespace(action), &facts, self.permissions);
+        let is_admin = may(NamespaceAction::Administer).allowed();
+        let is_member = may(NamespaceAction::View).allowed();
+        let teams = if is_member {
+            let own = match account {
+                Some(account) => self.directory.teams_of(organization.id, account).await?,
+                None => Vec::new(),
+            };
+            let teams = self.directory.teams(organization.id).await?;
+            Some(
+                teams
+                    .into_iter()
+                    .map(|team| {
+                        let sees_members = is_admin || own.iter().any(|own| own.id == team.id);
+                        (team, sees_members)
+                    })
+                    .collect(),
+            )
+        } else {
+            None
+        };
+        Ok(OrganizationOverview {
+            organization,
+            is_admin,
+            is_member,
+            teams,
+        })
+    }
+
+    /// The namespace `name` whose quota `caller` reads (its members, and superusers) or,
+    /// with `change`, changes (superusers). Superusers reach users' namespaces this way too,
+    /// as in Quay: there is no other path to a user's limits; everyone else only
+    /// organizations.
+    pub async fn quota_owner(
+        &self,
+        caller: &Identity,
+        name: &Namespace,
+        change: bool,
+    ) -> Result<NamespaceRecord> {
+        if change {
+            self.permit(caller, Action::AdministerRegistry)?;
+            return self.namespace(name).await;
+        }
+        let namespace = self
+            .namespace_for(caller, name, Action::ReadNamespaceQuota)
+            .await?;
+        let overseer = self.permit(caller, Action::OverseeRegistry).is_ok();
+        if namespace.kind != NamespaceKind::Organization && !overseer {
+            return Err(not_found("organization", name.as_str()));
+        }
+        Ok(namespace)
+    }
+
+    /// The caller's own namespace, once they may do `action` to their account.
+    pub async fn own_namespace(
+        &self,
+        caller: &Identity,
+        action: Action,
+    ) -> Result<NamespaceRecord> {
+        self.permit(caller, action)?;
+        let name = caller
+            .principal()
+            .map(|principal| principal.name.as_str())
+            .unwrap_or_default();
+        let name = Namespace::parse(name)
+            .map_err(|_| Error::InvalidRequest(format!("invalid username {name:?}")))?;
+        self.namespace(&name).await
+    }
+
+    /// The members of team `team` of organization `organization`: for the team's members
+    /// and the organization's administrators.
+    pub async fn team_roster(
+        &self,
+        caller: &Identity,
+        organization: &Namespace,
+        team: &Namespace,
+    ) -> Result<TeamRoster> {
+        let (organization, standing) = self
+            .namespace_standing(caller, organization, NamespaceAction::View.into())
+            .await?;
+        if organization.kind != NamespaceKind::Organization {
+            return Err(not_found("organization", organization.name.as_str()));
+        }
+        let team = self.team(&organization, team).await?;
+        let members = self.team_members(&team).await?;
+        let account = caller.principal().map(|principal| principal.account);
+        let facts = Facts::Team {
+            organization: Some(standing),
+            member: account.is_some_and(|account| members.iter().any(|m| m.id == account)),
+        };
+        let decision = decide(caller, Action::ReadTeamMembers, &facts, self.permissions);
+        Self::answer(caller, decision, || refusal(caller))?;
+        let can_edit = decide(
+            caller,
+            NamespaceAction::Administer.into(),
+            &Facts::Namespace(Some(standing)),
+            self.permissions,
+        )
+        .allowed();
+        Ok(TeamRoster {
+            team,
+            members,
+            can_edit,
+        })
+    }
+
+    /// The organizations the signed-in user `caller` belongs to, by name.
+    pub async fn memberships(&self, caller: &Identity) -> Result<Vec<Membership>> {
+        self.permit(caller, Action::ReadOwnAccount)?;
+        let Some(principal) = caller.principal() else {
+            return Err(refusal(caller));
+        };
+        Ok(self
+            .directory
+            .organizations_of(principal.account)
+            .await?
+            .into_iter()
+            .map(|(organization, role)| Membership {
+                organization,
+                is_admin: role == TeamRole::Admin,
+            })
+            .collect())
+    }
+}
+
+/// How a refusal reads to `caller`.
+fn refusal(caller: &Identity) -> Error {
+    match caller {
+        Identity::Anonymous => Error::Unauthorized,
+        _ => Error::Denied,
+    }
+}
