@@ -3,7 +3,7 @@
 //! On `/v2` every error is the OCI error envelope,
 //! `{"errors":[{"code","message","detail"}]}`, with the status the distribution
 //! specification (or, where it is silent, Quay) gives the condition. On `/api/v1` the same
-//! conditions take Quay's shape instead (`crate::api::error::ApiError`).
+//! conditions take Quay's shape instead (the API's `ApiError`).
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};

@@ -3,7 +3,7 @@
 //! exists: [`Error::Unauthorized`] for an anonymous caller (signing in might help),
 //! [`Error::Denied`] for anyone else.
 
-use super::{Accounts, not_found};
+use super::tenancy::{Accounts, not_found};
 use crate::access::{Action, Decision, Facts, Identity, RepositoryStanding, decide};
 use crate::account::{AccountRecord, NamespaceKind, NamespaceRecord, TeamRecord};
 use crate::error::{Error, Result};

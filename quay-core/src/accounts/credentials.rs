@@ -3,7 +3,7 @@
 //! They arrive minted by `quay-auth` (only the hash of the secret part is in the record);
 //! here they are stored with their usage log entries.
 
-use super::{Accounts, not_found};
+use super::tenancy::{Accounts, not_found};
 use crate::account::{AccountRecord, NamespaceRecord};
 use crate::audit::{Actor, LogKind};
 use crate::error::Result;

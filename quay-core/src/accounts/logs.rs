@@ -1,6 +1,6 @@
 //! The usage log, as far as a gate let the caller read it.
 
-use super::Accounts;
+use super::tenancy::Accounts;
 use crate::audit::{LogCount, LogQuery, LogRecord};
 use crate::error::Result;
 

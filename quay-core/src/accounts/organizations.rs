@@ -8,8 +8,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use super::tenancy::{Accounts, found, invalid, not_found};
 use super::users::validate_email;
-use super::{Accounts, found, invalid, not_found};
 use crate::account::{
     AccountKind, AccountRecord, Grantee, NamespaceKind, NamespaceRecord, TeamRecord,
 };

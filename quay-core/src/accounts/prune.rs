@@ -1,7 +1,7 @@
 //! Auto-prune policies: created, changed and deleted by a namespace's or repository's
 //! administrators, each change in the usage log.
 
-use super::Accounts;
+use super::tenancy::Accounts;
 use crate::account::NamespaceRecord;
 use crate::audit::{Actor, LogKind};
 use crate::error::{Error, Result};

@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use super::{Accounts, invalid, not_found};
+use super::tenancy::{Accounts, invalid, not_found};
 use crate::account::{AccountId, NamespaceId, NamespaceRecord};
 use crate::audit::{Actor, AuditEntry, LogKind};
 use crate::error::Result;

@@ -1,7 +1,7 @@
 //! Repositories through the API: creation, settings, listing, permissions and the
 //! organization's default permissions.
 
-use super::{Accounts, found, invalid, not_found};
+use super::tenancy::{Accounts, found, invalid, not_found};
 use crate::access::{self, Action, Identity, ListingReach};
 use crate::account::{
     AccountKind, Grantee, NamespaceKind, NamespaceRecord, PermissionRecord, PrototypeRecord,

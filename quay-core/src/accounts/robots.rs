@@ -1,6 +1,6 @@
 //! Robot accounts of users and organizations.
 
-use super::{Accounts, invalid, not_found};
+use super::tenancy::{Accounts, invalid, not_found};
 use crate::RepositoryPath;
 use crate::account::{AccountKind, AccountRecord, Grantee, NamespaceRecord, RobotName, TeamRecord};
 use crate::audit::{Actor, LogKind};

@@ -1,6 +1,6 @@
 //! Users: the first one, sign-up, changes by superusers, deletion.
 
-use super::{Accounts, invalid};
+use super::tenancy::{Accounts, invalid, not_found};
 use crate::account::{AccountKind, AccountRecord};
 use crate::audit::{Actor, LogKind};
 use crate::error::Result;
@@ -81,7 +81,7 @@ impl Accounts {
     pub async fn user(&self, name: &str) -> Result<AccountRecord> {
         let account = self.account(name).await?;
         if account.kind != AccountKind::User {
-            return Err(super::not_found("user", name));
+            return Err(not_found("user", name));
         }
         Ok(account)
     }

@@ -2,9 +2,9 @@
 //! `{"detail","error_message","error_type","title","type","status"}`.
 //!
 //! The conditions are the crate's [`HttpError`]; only their presentation differs from
-//! `/v2`. Whether a refusal is 401 or 403 is decided before it gets here: anonymous callers
-//! are [`Error::Unauthorized`], authenticated ones [`Error::Denied`]
-//! (see [`super::caller::Caller::refusal`]).
+//! `/v2`. Whether a refusal is 401 or 403 is decided before it gets here: the use cases'
+//! gates refuse anonymous callers with [`Error::Unauthorized`], others with
+//! [`Error::Denied`].
 
 use std::collections::BTreeMap;
 

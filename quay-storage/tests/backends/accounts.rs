@@ -70,8 +70,7 @@ async fn kinds_logged(h: &Harness, namespace: i64) -> Vec<String> {
     };
     let mut kinds: Vec<String> = h
         .accounts
-        .directory()
-        .logs(&query)
+        .usage_log(&query)
         .await
         .unwrap()
         .into_iter()

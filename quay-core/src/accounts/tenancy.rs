@@ -1,0 +1,97 @@
+//! [`Accounts`]: the stores and settings every tenancy use case works with, and the small
+//! helpers their answers share.
+
+use std::sync::Arc;
+
+use crate::account::{AccountRecord, NamespaceKind, NamespaceRecord};
+use crate::audit::{Actor, AuditEntry, LogKind};
+use crate::clock::{Clock, SystemClock};
+use crate::error::{Error, Result};
+use crate::names::Namespace;
+use crate::permission::PermissionSettings;
+use crate::ports::{AccountDirectory, MetadataStore};
+
+/// Tenancy's use cases.
+pub struct Accounts {
+    pub(super) directory: Arc<dyn AccountDirectory>,
+    pub(super) metadata: Arc<dyn MetadataStore>,
+    pub(super) permissions: PermissionSettings,
+    pub(super) clock: Arc<dyn Clock>,
+}
+
+impl Accounts {
+    /// Use cases on these stores, deciding with `permissions`. `metadata` is the registry's
+    /// (repository changes go through it, so that its cache sees them).
+    pub fn new(
+        directory: Arc<dyn AccountDirectory>,
+        metadata: Arc<dyn MetadataStore>,
+        permissions: PermissionSettings,
+    ) -> Self {
+        Self {
+            directory,
+            metadata,
+            permissions,
+            clock: Arc::new(SystemClock),
+        }
+    }
+
+    /// Replaces the clock.
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// The time on this use case's clock, in milliseconds since the epoch.
+    pub fn now_ms(&self) -> i64 {
+        self.clock.now_ms()
+    }
+
+    pub(super) fn entry(&self, actor: &Actor, kind: LogKind) -> AuditEntry {
+        actor.entry(kind, self.now_ms())
+    }
+
+    /// The namespace named `name`, which must exist.
+    pub async fn namespace(&self, name: &Namespace) -> Result<NamespaceRecord> {
+        self.directory
+            .namespace(name)
+            .await?
+            .ok_or_else(|| not_found("namespace", name.as_str()))
+    }
+
+    /// The organization named `name`, which must exist and be one.
+    pub async fn organization(&self, name: &Namespace) -> Result<NamespaceRecord> {
+        let namespace = self.namespace(name).await?;
+        if namespace.kind != NamespaceKind::Organization {
+            return Err(not_found("organization", name.as_str()));
+        }
+        Ok(namespace)
+    }
+
+    /// The user or robot named `name`, which must exist.
+    pub async fn account(&self, name: &str) -> Result<AccountRecord> {
+        self.directory
+            .account(name)
+            .await?
+            .ok_or_else(|| not_found("user", name))
+    }
+}
+
+pub(super) fn not_found(what: &'static str, name: &str) -> Error {
+    Error::NotFound {
+        what,
+        name: name.to_string(),
+    }
+}
+
+/// `Ok` if a change found what it was to change, else [`Error::NotFound`].
+pub(super) fn found(existed: bool, what: &'static str, name: &str) -> Result<()> {
+    if existed {
+        Ok(())
+    } else {
+        Err(not_found(what, name))
+    }
+}
+
+pub(super) fn invalid(message: impl Into<String>) -> Error {
+    Error::InvalidRequest(message.into())
+}
