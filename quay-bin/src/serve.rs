@@ -10,8 +10,9 @@ use quay_http::{AppState, Tenancy, TenancySettings};
 use tokio_rustls::TlsAcceptor;
 
 use crate::ServeArgs;
-use crate::collect;
 use crate::deployment::Deployment;
+use crate::gc;
+use crate::prune;
 use crate::replicate;
 use crate::server;
 use crate::tls;
@@ -25,7 +26,7 @@ pub(crate) async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let features = &deployment.config.features;
     if features.garbage_collection {
         let frequency = deployment.config.time_machine.gc_frequency;
-        tokio::spawn(collect::run_worker(backend.collector, frequency));
+        tokio::spawn(gc::run_worker(backend.collector, frequency));
     }
     if let Some(replicator) = backend.storage.replicator() {
         tokio::spawn(replicate::run_worker(
@@ -69,7 +70,7 @@ pub(crate) async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     }
     let registry = Arc::new(backend.registry);
     if features.auto_prune {
-        tokio::spawn(collect::run_pruner(registry.clone(), PRUNE_FREQUENCY));
+        tokio::spawn(prune::run_pruner(registry.clone(), PRUNE_FREQUENCY));
     }
     let mut state = AppState::new(registry, Arc::new(authorizer)).with_tenancy(tenancy);
     if let Some(scheme) = &deployment.config.preferred_url_scheme {
