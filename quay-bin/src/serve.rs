@@ -53,7 +53,6 @@ pub(crate) async fn serve(args: ServeArgs) -> anyhow::Result<()> {
                 .map(|window| i64::try_from(window.as_secs()).unwrap_or(i64::MAX))
                 .collect(),
             auto_prune: features.auto_prune,
-            quota: deployment.config.quota.settings,
             edit_quota: deployment.config.quota.edit,
             implicit_token_lifetime_s: i64::try_from(
                 deployment.config.implicit_token_lifetime.as_secs(),

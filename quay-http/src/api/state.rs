@@ -7,6 +7,7 @@ use quay_core::account::NamespaceRecord;
 use quay_core::audit::Actor;
 use quay_core::clock::{Clock, SystemClock};
 use quay_core::permission::PermissionSettings;
+use quay_core::quota::QuotaSettings;
 use quay_core::{Accounts, Error};
 
 use super::error::ApiResult;
@@ -53,6 +54,11 @@ impl Api {
 
     pub(super) fn auth_settings(&self) -> &AuthSettings {
         self.authenticator().settings()
+    }
+
+    /// The registry's quota switches: the API serves and judges quotas as pushes are.
+    pub(super) fn quota(&self) -> &QuotaSettings {
+        &self.app.registry.settings().quota
     }
 
     pub(super) fn permissions(&self) -> PermissionSettings {
