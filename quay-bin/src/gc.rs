@@ -15,7 +15,7 @@ pub(crate) async fn gc(args: GcArgs) -> anyhow::Result<()> {
         print(&collector.collect().await?);
         return Ok(());
     }
-    let frequency = deployment.config.time_machine.gc_frequency;
+    let frequency = deployment.config.collector.frequency;
     loop {
         print(&collector.collect().await?);
         tokio::time::sleep(frequency).await;

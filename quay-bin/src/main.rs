@@ -10,6 +10,8 @@ mod admin;
 mod config;
 mod deployment;
 mod gc;
+#[cfg(test)]
+mod log_capture;
 mod prune;
 mod quota;
 mod replicate;
