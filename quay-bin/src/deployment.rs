@@ -25,7 +25,6 @@ pub(crate) struct Deployment {
     pub(crate) config: Config,
     pub(crate) backend: Backend,
     pub(crate) authenticator: Arc<Authenticator>,
-    pub(crate) auth_settings: AuthSettings,
     /// For the log.
     pub(crate) database: String,
     pub(crate) storage: String,
@@ -36,14 +35,10 @@ impl Deployment {
         let config = Config::load(location.config.as_deref(), |key| std::env::var(key).ok())?;
         std::fs::create_dir_all(&location.data_dir)
             .with_context(|| format!("creating data directory {}", location.data_dir.display()))?;
-        let db_uri = config.db_uri.as_ref().map_or_else(
+        let db_uri = config.database.uri.as_ref().map_or_else(
             || format!("sqlite://{}", location.data_dir.join("quay.db").display()),
             |uri| uri.expose().to_string(),
         );
-        let mut metadata_options = MetadataOptions::default();
-        if let Some(max) = config.db_max_connections {
-            metadata_options.max_connections = max;
-        }
         let (locations, storage) = match &config.storage {
             Some(storage) => configured_storage(storage)?,
             None => {
@@ -51,47 +46,24 @@ impl Deployment {
                 (local_storage(&path)?.into(), path.display().to_string())
             }
         };
-        let features = &config.features;
-        let time_machine = &config.time_machine;
-        let permissions = PermissionSettings {
-            anonymous_access: features.anonymous_access,
-            superusers_full_access: features.superusers_full_access,
-            create_namespace_on_push: features.create_namespace_on_push,
-        };
-        let mut settings = RegistrySettings {
-            max_blob_bytes: config.maximum_layer_size,
-            push_visibility: if features.create_private_repo_on_push {
-                Visibility::Private
-            } else {
-                Visibility::Public
-            },
-            permissions,
-            expiration_limits: ExpirationLimits {
-                min_ms: duration::as_ms(time_machine.expiration_minimum),
-                max_ms: duration::as_ms(time_machine.expiration_maximum),
-                immutable_can_expire: features.immutable_tags_can_expire,
-            },
-            immutable_tags: features.immutable_tags,
-            quota: config.quota.settings,
-            // Only object storage can sign a download URL; a directory always streams.
-            direct_download: !features.proxy_storage,
-            ..RegistrySettings::default()
-        };
-        if let Some(seconds) = config.push_temp_tag_expiration_sec {
-            let ms = i64::try_from(seconds.saturating_mul(1000)).unwrap_or(i64::MAX);
-            settings.upload_link_ms = ms;
-            settings.untagged_manifest_ms = ms;
-        }
-        let defaults = CollectorSettings::default();
+        let settings = registry_settings(&config);
         let collector_settings = CollectorSettings {
-            abandoned_upload_ms: duration::as_ms(time_machine.abandoned_upload_age),
+            abandoned_upload_ms: duration::as_ms(config.collector.abandoned_upload_age),
             // The margin absorbs clocks that disagree; it cannot exceed half a link's life.
-            link_margin_ms: defaults.link_margin_ms.min(settings.upload_link_ms / 2),
+            link_margin_ms: CollectorSettings::default()
+                .link_margin_ms
+                .min(settings.upload_link_ms / 2),
+            ..CollectorSettings::default()
+        };
+        let defaults = MetadataOptions::default();
+        let metadata_options = MetadataOptions {
+            max_connections: (config.database.connection_args.max_connections)
+                .unwrap_or(defaults.max_connections),
+            default_window_s: config.time_machine.default_window.as_secs(),
+            quota: config.quota,
             ..defaults
         };
         let database = shown_database_uri(&db_uri);
-        metadata_options.default_window_s = time_machine.default_window.as_secs();
-        metadata_options.quota = config.quota.settings;
         let backend = open_registry(
             &db_uri,
             &metadata_options,
@@ -102,23 +74,9 @@ impl Deployment {
         .await
         .with_context(|| format!("opening the database {database} and storage {storage}"))?;
 
-        let auth_settings = AuthSettings {
-            issuer: config.token_issuer.clone().unwrap_or_else(|| "quay".into()),
-            superusers: Superusers {
-                full: config.super_users.clone(),
-                read_only: config.global_readonly_super_users.clone(),
-            },
-            permissions,
-            robots_disallow: features.robots_disallow,
-            robots_whitelist: config.robots_whitelist.clone(),
-            app_specific_tokens: features.app_specific_tokens,
-            audit_logins: features.audit_logins,
-            audit_login_failures: features.audit_login_failures,
-            ..AuthSettings::default()
-        };
         let authenticator = Authenticator::new(
             backend.directory.clone(),
-            auth_settings.clone(),
+            auth_settings(&config),
             Arc::new(SystemClock),
         )
         .await
@@ -127,10 +85,68 @@ impl Deployment {
             config,
             backend,
             authenticator: Arc::new(authenticator),
-            auth_settings,
             database,
             storage,
         })
+    }
+}
+
+/// What `/v2` accepts, from the registry's keys, the time machine's expirations and quota.
+fn registry_settings(config: &Config) -> RegistrySettings {
+    let registry = &config.registry;
+    let time_machine = &config.time_machine;
+    let defaults = RegistrySettings::default();
+    // Quay's one key sets both lifetimes.
+    let temporary_ms = registry.push_temp_tag_expiration.map(duration::as_ms);
+    RegistrySettings {
+        max_blob_bytes: registry.maximum_layer_size,
+        upload_link_ms: temporary_ms.unwrap_or(defaults.upload_link_ms),
+        untagged_manifest_ms: temporary_ms.unwrap_or(defaults.untagged_manifest_ms),
+        push_visibility: if registry.create_private_repo_on_push {
+            Visibility::Private
+        } else {
+            Visibility::Public
+        },
+        permissions: permission_settings(config),
+        expiration_limits: ExpirationLimits {
+            min_ms: duration::as_ms(time_machine.expiration_minimum),
+            max_ms: duration::as_ms(time_machine.expiration_maximum),
+            immutable_can_expire: time_machine.immutable_tags_can_expire,
+        },
+        immutable_tags: registry.immutable_tags,
+        quota: config.quota,
+        // Only object storage can sign a download URL; a directory always streams.
+        direct_download: !registry.proxy_storage,
+        ..defaults
+    }
+}
+
+/// Who may do what: one value for the registry's and the authorizer's decisions.
+fn permission_settings(config: &Config) -> PermissionSettings {
+    PermissionSettings {
+        anonymous_access: config.auth.anonymous_access,
+        superusers_full_access: config.auth.superusers_full_access,
+        create_namespace_on_push: config.registry.create_namespace_on_push,
+    }
+}
+
+/// Who may log in, and as what.
+fn auth_settings(config: &Config) -> AuthSettings {
+    let auth = &config.auth;
+    let defaults = AuthSettings::default();
+    AuthSettings {
+        issuer: auth.token_issuer.clone().unwrap_or(defaults.issuer),
+        superusers: Superusers {
+            full: auth.super_users.clone(),
+            read_only: auth.global_readonly_super_users.clone(),
+        },
+        permissions: permission_settings(config),
+        robots_disallow: auth.robots_disallow,
+        robots_whitelist: auth.robots_whitelist.clone(),
+        app_specific_tokens: auth.app_specific_tokens,
+        audit_logins: auth.audit_logins,
+        audit_login_failures: auth.audit_login_failures,
+        ..defaults
     }
 }
 
@@ -172,4 +188,85 @@ fn configured_storage(config: &StorageConfig) -> anyhow::Result<(StorageLocation
 /// A local directory for blobs.
 fn local_storage(path: &Path) -> anyhow::Result<ObjectStorage> {
     ObjectStorage::filesystem(path).with_context(|| format!("opening storage {}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::log_capture::logged;
+
+    /// Opens a deployment from `yaml`; its error and everything logged meanwhile.
+    fn failed_open(yaml: &str) -> (String, String) {
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("config.yaml");
+        std::fs::write(&config, yaml).unwrap();
+        let location = Location {
+            data_dir: dir.path().join("data"),
+            config: Some(config),
+        };
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let (opened, log) = logged(|| runtime.block_on(Deployment::open(&location)));
+        match opened {
+            Ok(_) => panic!("{yaml} opened"),
+            Err(error) => (format!("{error:#} {error:?}"), log),
+        }
+    }
+
+    /// The crates keep Quay's defaults for embedders; a configuration that sets nothing must
+    /// agree with them, but for direct downloads, which only Quay's deployments default to.
+    #[test]
+    fn an_empty_config_gives_the_crates_defaults() {
+        let config = Config::load(None, |_| None).unwrap();
+        let registry = RegistrySettings {
+            direct_download: true,
+            ..RegistrySettings::default()
+        };
+        assert_eq!(
+            format!("{:?}", registry_settings(&config)),
+            format!("{registry:?}")
+        );
+        assert_eq!(
+            format!("{:?}", auth_settings(&config)),
+            format!("{:?}", AuthSettings::default())
+        );
+        let window_s = MetadataOptions::default().default_window_s;
+        assert_eq!(config.time_machine.default_window.as_secs(), window_s);
+        let abandoned_ms = CollectorSettings::default().abandoned_upload_ms;
+        assert_eq!(
+            duration::as_ms(config.collector.abandoned_upload_age),
+            abandoned_ms
+        );
+    }
+
+    #[test]
+    fn a_database_that_fails_never_shows_its_password() {
+        for uri in [
+            // Nothing listens there.
+            "postgresql://quay:s3cr3t@127.0.0.1:1/quay",
+            // Not a URI the driver can parse.
+            "postgresql://quay:s3cr3t@127.0.0.1:port/quay",
+            "postgresql://quay:s3cr3t@127.0.0.1/quay?sslmode=sometimes",
+            "mysql://quay:s3cr3t@127.0.0.1/quay",
+        ] {
+            let (error, log) = failed_open(&format!("DB_URI: {uri}\n"));
+            assert!(error.contains("quay:***@127.0.0.1"), "{error}");
+            assert!(!error.contains("s3cr3t"), "{error}");
+            assert!(!log.contains("s3cr3t"), "{log}");
+        }
+    }
+
+    #[test]
+    fn storage_that_fails_never_shows_its_keys() {
+        // OpenDAL refuses an empty bucket, and its error describes the service.
+        let (error, log) = failed_open(
+            "DISTRIBUTED_STORAGE_CONFIG: \
+             {x: [S3Storage, {s3_bucket: '', s3_access_key: AK, s3_secret_key: s3cr3t}]}\n",
+        );
+        assert!(error.contains("storage location \"x\""), "{error}");
+        assert!(!error.contains("s3cr3t"), "{error}");
+        assert!(!log.contains("s3cr3t"), "{log}");
+    }
 }

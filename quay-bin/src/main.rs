@@ -7,9 +7,12 @@
 //! `quay-core`.
 
 mod admin;
-mod collect;
 mod config;
 mod deployment;
+mod gc;
+#[cfg(test)]
+mod log_capture;
+mod prune;
 mod quota;
 mod replicate;
 mod serve;
@@ -175,8 +178,8 @@ fn main() -> anyhow::Result<()> {
         Command::Serve(args) => runtime.block_on(serve::serve(args)),
         Command::User(UserCommand::Create(args)) => runtime.block_on(admin::create_user(args)),
         Command::Token(TokenCommand::Create(args)) => runtime.block_on(admin::create_token(args)),
-        Command::Gc(args) => runtime.block_on(collect::gc(args)),
-        Command::Prune(args) => runtime.block_on(collect::prune(args)),
+        Command::Gc(args) => runtime.block_on(gc::gc(args)),
+        Command::Prune(args) => runtime.block_on(prune::prune(args)),
         Command::Replicate(args) => runtime.block_on(replicate::replicate(args)),
         Command::Quota(QuotaCommand::Verify(args)) => {
             if !runtime.block_on(quota::verify(args))? {

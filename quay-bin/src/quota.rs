@@ -6,14 +6,14 @@ use std::sync::Arc;
 use quay_core::Accounts;
 
 use crate::QuotaVerifyArgs;
-use crate::config::QuotaConfig;
+use crate::config::QuotaBackfill;
 use crate::deployment::Deployment;
 
 /// Recomputes every size and prints the differences; whether the stored sizes are right
 /// (or, with `--repair`, are now).
 pub(crate) async fn verify(args: QuotaVerifyArgs) -> anyhow::Result<bool> {
     let deployment = Deployment::open(&args.location).await?;
-    if !deployment.config.quota.settings.management {
+    if !deployment.config.quota.management {
         anyhow::bail!("storage quota is off (FEATURE_QUOTA_MANAGEMENT): no sizes are kept");
     }
     let differences = deployment
@@ -56,14 +56,14 @@ pub(crate) async fn verify(args: QuotaVerifyArgs) -> anyhow::Result<bool> {
 /// Computes the sizes of older namespaces, a batch every period, after the configured
 /// delay, until none is left; then keeps looking (a node running with quota off forgets
 /// the sizes, which the next round computes again).
-pub(crate) async fn run_backfill(accounts: Arc<Accounts>, config: QuotaConfig) {
-    tokio::time::sleep(config.backfill_delay).await;
+pub(crate) async fn run_backfill(accounts: Arc<Accounts>, schedule: QuotaBackfill) {
+    tokio::time::sleep(schedule.delay).await;
     loop {
-        match accounts.backfill_sizes(config.backfill_batch).await {
+        match accounts.backfill_sizes(schedule.batch).await {
             Ok(0) => {}
             Ok(computed) => tracing::info!(computed, "namespace sizes computed"),
             Err(error) => tracing::warn!(%error, "computing namespace sizes failed; retrying"),
         }
-        tokio::time::sleep(config.backfill_period).await;
+        tokio::time::sleep(schedule.period).await;
     }
 }

@@ -10,22 +10,22 @@ use quay_http::{AppState, Tenancy, TenancySettings};
 use tokio_rustls::TlsAcceptor;
 
 use crate::ServeArgs;
-use crate::collect;
+use crate::config::{Config, Scheme};
 use crate::deployment::Deployment;
-use crate::replicate;
-use crate::server;
-use crate::tls;
+use crate::{gc, prune, replicate, server, tls};
 
 /// How often the auto-prune policies run (Quay's worker polls every 30 seconds).
 const PRUNE_FREQUENCY: Duration = Duration::from_secs(30);
 
 pub(crate) async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let deployment = Deployment::open(&args.location).await?;
+    let config = &deployment.config;
     let backend = deployment.backend;
-    let features = &deployment.config.features;
-    if features.garbage_collection {
-        let frequency = deployment.config.time_machine.gc_frequency;
-        tokio::spawn(collect::run_worker(backend.collector, frequency));
+    if config.collector.enabled {
+        tokio::spawn(gc::run_worker(
+            backend.collector,
+            config.collector.frequency,
+        ));
     }
     if let Some(replicator) = backend.storage.replicator() {
         tokio::spawn(replicate::run_worker(
@@ -33,57 +33,35 @@ pub(crate) async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             replicate::REPLICATION_POLL,
         ));
     }
-    let authorizer =
-        PermissionAuthorizer::new(backend.directory.clone(), deployment.auth_settings.clone());
+    let authorizer = PermissionAuthorizer::new(
+        backend.directory.clone(),
+        deployment.authenticator.settings().clone(),
+    );
     let tenancy = Tenancy {
         authenticator: deployment.authenticator.clone(),
         accounts: backend.accounts.clone(),
-        settings: TenancySettings {
-            public_catalog: features.public_catalog,
-            user_creation: features.user_creation,
-            user_initialize: features.user_initialize,
-            permanently_delete_tags: features.permanently_delete_tags,
-            change_tag_expiration: features.change_tag_expiration,
-            tag_expiration_options: deployment
-                .config
-                .time_machine
-                .window_options
-                .iter()
-                .map(|window| i64::try_from(window.as_secs()).unwrap_or(i64::MAX))
-                .collect(),
-            auto_prune: features.auto_prune,
-            quota: deployment.config.quota.settings,
-            edit_quota: deployment.config.quota.edit,
-            implicit_token_lifetime_s: i64::try_from(
-                deployment.config.implicit_token_lifetime.as_secs(),
-            )
-            .unwrap_or(i64::MAX),
-        },
+        settings: tenancy_settings(config),
     };
-    let quota = &deployment.config.quota;
-    if quota.settings.management && quota.backfill {
+    if config.quota.management && config.quota_backfill.enabled {
         tokio::spawn(crate::quota::run_backfill(
             backend.accounts.clone(),
-            quota.clone(),
+            config.quota_backfill.clone(),
         ));
     }
     let registry = Arc::new(backend.registry);
-    if features.auto_prune {
-        tokio::spawn(collect::run_pruner(registry.clone(), PRUNE_FREQUENCY));
+    if config.tenancy.auto_prune {
+        tokio::spawn(prune::run_pruner(registry.clone(), PRUNE_FREQUENCY));
     }
     let mut state = AppState::new(registry, Arc::new(authorizer)).with_tenancy(tenancy);
-    if let Some(scheme) = &deployment.config.preferred_url_scheme {
-        state = state.with_scheme(scheme);
+    if let Some(scheme) = config.server.scheme {
+        state = state.with_scheme(scheme.as_str());
     }
-    if let Some(url) = deployment.config.public_url() {
+    if let Some(url) = config.public_url() {
         state = state.with_public_url(&url);
     }
 
-    let tls = match (
-        &args.location.config,
-        &deployment.config.preferred_url_scheme,
-    ) {
-        (Some(config), Some(scheme)) if scheme == "https" => tls::certificate_files(config)
+    let tls = match (&args.location.config, config.server.scheme) {
+        (Some(file), Some(Scheme::Https)) => tls::certificate_files(file)
             .map(|(cert, key)| tls::server_config(&cert, &key))
             .transpose()?
             .map(TlsAcceptor::from),
@@ -94,8 +72,8 @@ pub(crate) async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .with_context(|| format!("listening on {}", args.listen))?;
     let address = listener.local_addr()?;
     let limits = server::Limits {
-        max_connections: connection_limit(deployment.config.http.max_connections),
-        ..deployment.config.http
+        max_connections: connection_limit(config.http.max_connections),
+        ..config.http
     };
     tracing::info!(
         %address,
@@ -116,6 +94,29 @@ pub(crate) async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     backend.pull_log.close().await;
     tracing::info!("registry stopped");
     Ok(())
+}
+
+/// What the API offers, from the tenancy's keys and the time machine's.
+fn tenancy_settings(config: &Config) -> TenancySettings {
+    let tenancy = &config.tenancy;
+    let time_machine = &config.time_machine;
+    let seconds = |duration: Duration| i64::try_from(duration.as_secs()).unwrap_or(i64::MAX);
+    TenancySettings {
+        public_catalog: tenancy.public_catalog,
+        user_creation: tenancy.user_creation,
+        user_initialize: tenancy.user_initialize,
+        permanently_delete_tags: time_machine.permanently_delete_tags,
+        change_tag_expiration: time_machine.change_window,
+        tag_expiration_options: time_machine
+            .window_options
+            .iter()
+            .copied()
+            .map(seconds)
+            .collect(),
+        auto_prune: tenancy.auto_prune,
+        edit_quota: tenancy.edit_quota,
+        implicit_token_lifetime_s: seconds(tenancy.implicit_token_lifetime),
+    }
 }
 
 /// File descriptors kept for everything but client connections: the database pool, blob
@@ -166,5 +167,20 @@ async fn shutdown_signal() {
     tokio::select! {
         () = interrupt => {},
         () = terminate => {},
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The API's defaults for embedders are Quay's, as the configuration's are.
+    #[test]
+    fn an_empty_config_gives_the_api_defaults() {
+        let config = Config::load(None, |_| None).unwrap();
+        assert_eq!(
+            format!("{:?}", tenancy_settings(&config)),
+            format!("{:?}", TenancySettings::default())
+        );
     }
 }

@@ -40,22 +40,37 @@ use tokio_rustls::TlsAcceptor;
 use tower::ServiceExt as _;
 use tower_http::timeout::TimeoutBody;
 
-/// How long and how many: the `HTTP_*` settings, with their defaults.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// How long and how many: the `HTTP_*` keys, with their defaults.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Deserialize)]
+#[serde(default)]
 pub(crate) struct Limits {
-    /// `HTTP_HEADER_READ_TIMEOUT`: from a request's first byte (or a TLS handshake's) to the
-    /// end of its head (20 s).
+    /// From a request's first byte (or a TLS handshake's) to the end of its head (20 s).
+    #[serde(
+        rename = "HTTP_HEADER_READ_TIMEOUT",
+        deserialize_with = "crate::config::duration"
+    )]
     pub(crate) header_read_timeout: Duration,
-    /// `HTTP_IDLE_TIMEOUT`: how long a connection may wait for its next request (60 s).
+    /// How long a connection may wait for its next request (60 s).
+    #[serde(
+        rename = "HTTP_IDLE_TIMEOUT",
+        deserialize_with = "crate::config::duration"
+    )]
     pub(crate) idle_timeout: Duration,
-    /// `HTTP_BODY_TIMEOUT`: how long a request body may stop arriving, or a response stop
-    /// being read (60 s).
+    /// How long a request body may stop arriving, or a response stop being read (60 s).
+    #[serde(
+        rename = "HTTP_BODY_TIMEOUT",
+        deserialize_with = "crate::config::duration"
+    )]
     pub(crate) body_timeout: Duration,
-    /// `HTTP_MAX_CONNECTIONS`: connections served at once (10,000, fewer where the
-    /// process may not open that many files).
+    /// Connections served at once (10,000, fewer where the process may not open that many
+    /// files; at least 1).
+    #[serde(rename = "HTTP_MAX_CONNECTIONS")]
     pub(crate) max_connections: usize,
-    /// `HTTP_SHUTDOWN_TIMEOUT`: how long requests in flight may take to finish after
-    /// SIGTERM (30 s).
+    /// How long requests in flight may take to finish after SIGTERM (30 s).
+    #[serde(
+        rename = "HTTP_SHUTDOWN_TIMEOUT",
+        deserialize_with = "crate::config::duration"
+    )]
     pub(crate) shutdown_timeout: Duration,
 }
 

@@ -15,6 +15,8 @@
 //! decides; a quota without limits never warns or rejects. A namespace without a quota is
 //! rejected only by the registry-wide `DEFAULT_SYSTEM_REJECT_QUOTA_BYTES`, when set.
 
+use serde::Deserialize;
+
 use crate::account::NamespaceId;
 use crate::error::{Error, Result};
 
@@ -123,17 +125,29 @@ impl NamespaceQuota {
     }
 }
 
-/// Quota switches of the registry, with Quay's defaults.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+/// Quota switches of the registry, with Quay's keys and defaults.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(default)]
 pub struct QuotaSettings {
-    /// Whether sizes are kept and the quota API served (`FEATURE_QUOTA_MANAGEMENT`, off).
+    /// Whether sizes are kept and the quota API served (off).
+    #[serde(rename = "FEATURE_QUOTA_MANAGEMENT")]
     pub management: bool,
-    /// Whether pushes are checked against limits (`FEATURE_VERIFY_QUOTA`, on; only with
-    /// management).
+    /// Whether pushes are checked against limits (on; only with management).
+    #[serde(rename = "FEATURE_VERIFY_QUOTA")]
     pub verify: bool,
-    /// The Reject size of namespaces without a quota (`DEFAULT_SYSTEM_REJECT_QUOTA_BYTES`;
-    /// 0, the default, for none).
+    /// The Reject size of namespaces without a quota (0, the default, for none).
+    #[serde(rename = "DEFAULT_SYSTEM_REJECT_QUOTA_BYTES")]
     pub system_reject_bytes: u64,
+}
+
+impl Default for QuotaSettings {
+    fn default() -> Self {
+        Self {
+            management: false,
+            verify: true,
+            system_reject_bytes: 0,
+        }
+    }
 }
 
 impl QuotaSettings {

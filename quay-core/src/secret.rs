@@ -7,8 +7,12 @@
 
 use std::fmt;
 
-/// A secret value; `Debug` and `Display` print `***`.
-#[derive(Clone, PartialEq, Eq)]
+use serde::Deserialize;
+
+/// A secret value; `Debug` and `Display` print `***`. It is read from configuration as a
+/// string.
+#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[serde(transparent)]
 pub struct Secret(String);
 
 impl Secret {

@@ -5,7 +5,6 @@ use std::sync::Arc;
 
 use quay_auth::Authenticator;
 use quay_core::access::Authorizer;
-use quay_core::quota::QuotaSettings;
 use quay_core::{Accounts, Registry};
 
 /// Accounts behind the API: who may log in, and the stores of users, teams and the usage
@@ -36,9 +35,8 @@ pub struct TenancySettings {
     pub tag_expiration_options: Vec<i64>,
     /// `FEATURE_AUTO_PRUNE`: namespaces and repositories may have auto-prune policies.
     pub auto_prune: bool,
-    /// `FEATURE_QUOTA_MANAGEMENT`, `FEATURE_VERIFY_QUOTA`, `DEFAULT_SYSTEM_REJECT_QUOTA_BYTES`.
-    pub quota: QuotaSettings,
-    /// `FEATURE_EDIT_QUOTA` (default true): with quota management, the quota API is served.
+    /// `FEATURE_EDIT_QUOTA` (default true): with quota management (the registry's
+    /// `RegistrySettings::quota`), the quota API is served.
     pub edit_quota: bool,
     /// `OAUTH_IMPLICIT_TOKEN_LIFETIME`, seconds: how long an access token of the implicit
     /// grant lasts (a day; Quay's last ten years).
@@ -55,7 +53,6 @@ impl Default for TenancySettings {
             change_tag_expiration: true,
             tag_expiration_options: vec![0, 86_400, 604_800, 1_209_600, 2_419_200],
             auto_prune: false,
-            quota: QuotaSettings::default(),
             edit_quota: true,
             implicit_token_lifetime_s: 86_400,
         }

@@ -219,8 +219,7 @@ enum Access {
 
 impl Api {
     fn require_quota(&self) -> ApiResult<()> {
-        let settings = &self.tenancy.settings;
-        if settings.quota.management && settings.edit_quota {
+        if self.quota().management && self.tenancy.settings.edit_quota {
             Ok(())
         } else {
             Err(HttpError::UnknownEndpoint.into())
@@ -302,14 +301,14 @@ impl Api {
                     limit_percent: limit.threshold_percent,
                 })
                 .collect(),
-            default_config_exists: self.tenancy.settings.quota.system_reject_bytes > 0,
+            default_config_exists: self.quota().system_reject_bytes > 0,
         }
     }
 
     /// The quota a namespace works under: its own, or the system default as a synthetic
     /// quota with one Reject limit at 100 %, or none.
     fn quota_view(&self, quota: Option<NamespaceQuota>) -> Option<QuotaView> {
-        let system = self.tenancy.settings.quota.system_reject_bytes;
+        let system = self.quota().system_reject_bytes;
         match quota {
             Some(quota) => Some(self.own_quota_view(quota)),
             None if system > 0 => Some(QuotaView {
@@ -412,7 +411,7 @@ impl Api {
             return Ok(None);
         }
         let quota = self.accounts().quota(namespace.id).await?;
-        let configured = self.tenancy.settings.quota.configured_bytes(quota.as_ref());
+        let configured = self.quota().configured_bytes(quota.as_ref());
         let size = self.accounts().namespace_size(namespace).await?;
         let status = size.backfill.as_str();
         Ok(Some((
@@ -444,7 +443,7 @@ impl Api {
                 Some(bytes) => *bytes,
                 None => {
                     let quota = self.accounts().quota(repository.namespace).await?;
-                    let bytes = self.tenancy.settings.quota.configured_bytes(quota.as_ref());
+                    let bytes = self.quota().configured_bytes(quota.as_ref());
                     configured.insert(repository.namespace, bytes);
                     bytes
                 }

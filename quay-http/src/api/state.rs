@@ -5,6 +5,7 @@ use std::sync::{Arc, OnceLock};
 use quay_auth::{AuthSettings, Authenticator};
 use quay_core::account::NamespaceRecord;
 use quay_core::audit::Actor;
+use quay_core::quota::QuotaSettings;
 use quay_core::{Accounts, Error};
 
 use super::error::ApiResult;
@@ -51,5 +52,10 @@ impl Api {
 
     pub(super) fn auth_settings(&self) -> &AuthSettings {
         self.authenticator().settings()
+    }
+
+    /// The registry's quota switches: the API serves and judges quotas as pushes are.
+    pub(super) fn quota(&self) -> &QuotaSettings {
+        &self.app.registry.settings().quota
     }
 }

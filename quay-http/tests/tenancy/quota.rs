@@ -35,9 +35,8 @@ fn quota_on(system_reject_bytes: u64) -> QuotaSettings {
 
 /// A registry with quota management on and `auditor` a read-only superuser.
 async fn start_with_quota(system_reject_bytes: u64) -> Registry {
-    Registry::start_with(|auth, settings| {
+    Registry::start_with_quota(quota_on(system_reject_bytes), |auth, _| {
         auth.superusers.read_only = vec!["auditor".into()];
-        settings.quota = quota_on(system_reject_bytes);
     })
     .await
 }
@@ -877,9 +876,7 @@ async fn sizes_of_namespaces_from_before_quota_management_wait_for_the_backfill(
     let registry = Registry::start().await;
     let alice = organization(&registry, "alice", "acme").await;
     push_image(&registry, ("alice", &alice), "acme/app").await;
-    let registry = registry
-        .restart_with(|_, settings| settings.quota = quota_on(0))
-        .await;
+    let registry = registry.restart_with_quota(quota_on(0), |_, _| {}).await;
     let view = api(&registry, &alice).get(ACME, OK).await;
     assert_eq!(
         view["quota_report"],

@@ -75,7 +75,15 @@ impl Registry {
     pub async fn start_with(
         configure: impl FnOnce(&mut AuthSettings, &mut TenancySettings),
     ) -> Self {
-        Self::serve(tempfile::tempdir().unwrap(), configure).await
+        Self::start_with_quota(QuotaSettings::default(), configure).await
+    }
+
+    /// With the registry's quota switches set to `quota`.
+    pub async fn start_with_quota(
+        quota: QuotaSettings,
+        configure: impl FnOnce(&mut AuthSettings, &mut TenancySettings),
+    ) -> Self {
+        Self::serve(tempfile::tempdir().unwrap(), quota, configure).await
     }
 
     /// Another server on the same data (the first keeps running), configured anew.
@@ -83,14 +91,25 @@ impl Registry {
         self,
         configure: impl FnOnce(&mut AuthSettings, &mut TenancySettings),
     ) -> Self {
+        self.restart_with_quota(QuotaSettings::default(), configure)
+            .await
+    }
+
+    /// Another server on the same data, with the registry's quota switches set to `quota`.
+    pub async fn restart_with_quota(
+        self,
+        quota: QuotaSettings,
+        configure: impl FnOnce(&mut AuthSettings, &mut TenancySettings),
+    ) -> Self {
         let admin = self.admin.clone();
-        let mut restarted = Self::serve(self._dir, configure).await;
+        let mut restarted = Self::serve(self._dir, quota, configure).await;
         restarted.admin = admin;
         restarted
     }
 
     async fn serve(
         dir: tempfile::TempDir,
+        quota: QuotaSettings,
         configure: impl FnOnce(&mut AuthSettings, &mut TenancySettings),
     ) -> Self {
         let mut auth = AuthSettings {
@@ -105,7 +124,7 @@ impl Registry {
             ..TenancySettings::default()
         };
         configure(&mut auth, &mut settings);
-        let backend = open_backend(dir.path(), settings.quota).await;
+        let backend = open_backend(dir.path(), quota).await;
         let authenticator = Authenticator::new(
             backend.directory.clone(),
             auth.clone(),

@@ -1,15 +1,12 @@
-//! Garbage collection and auto-pruning, scheduled: `quay-bin gc` (once, or in a loop), the
-//! collector that `quay-bin serve` runs every `GARBAGE_COLLECTION_FREQUENCY`, and the
-//! auto-prune policies it applies with `FEATURE_AUTO_PRUNE`.
+//! Garbage collection, scheduled: `quay-bin gc` (once, or in a loop), and the collector that
+//! `quay-bin serve` runs every `GARBAGE_COLLECTION_FREQUENCY`.
 
-use std::sync::Arc;
 use std::time::Duration;
 
-use quay_core::Registry;
 use quay_core::gc::{GarbageCollector, Reclaimed};
 
+use crate::GcArgs;
 use crate::deployment::Deployment;
-use crate::{GcArgs, PruneArgs};
 
 pub(crate) async fn gc(args: GcArgs) -> anyhow::Result<()> {
     let deployment = Deployment::open(&args.location).await?;
@@ -18,22 +15,11 @@ pub(crate) async fn gc(args: GcArgs) -> anyhow::Result<()> {
         print(&collector.collect().await?);
         return Ok(());
     }
-    let frequency = deployment.config.time_machine.gc_frequency;
+    let frequency = deployment.config.collector.frequency;
     loop {
         print(&collector.collect().await?);
         tokio::time::sleep(frequency).await;
     }
-}
-
-pub(crate) async fn prune(args: PruneArgs) -> anyhow::Result<()> {
-    let deployment = Deployment::open(&args.location).await?;
-    let pruned = deployment.backend.registry.prune().await?;
-    // The command's output.
-    #[allow(clippy::print_stdout)]
-    {
-        println!("pruned {pruned} tags");
-    }
-    Ok(())
 }
 
 /// The command's output: what one collection reclaimed.
@@ -72,18 +58,6 @@ pub(crate) async fn run_worker(collector: GarbageCollector, frequency: Duration)
             }
             Ok(_) => {}
             Err(error) => tracing::warn!(%error, "garbage collection failed; retrying later"),
-        }
-    }
-}
-
-/// Applies the auto-prune policies every `frequency` until the process ends.
-pub(crate) async fn run_pruner(registry: Arc<Registry>, frequency: Duration) {
-    loop {
-        tokio::time::sleep(frequency).await;
-        match registry.prune().await {
-            Ok(0) => {}
-            Ok(pruned) => tracing::info!(pruned, "auto-prune policies applied"),
-            Err(error) => tracing::warn!(%error, "auto-pruning failed; retrying later"),
         }
     }
 }

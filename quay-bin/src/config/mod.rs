@@ -1,0 +1,447 @@
+//! Quay's `config.yaml`, the part this registry reads, with environment overrides.
+//!
+//! The configuration is a struct per concern ([`Server`], [`Database`], [`Registry`],
+//! [`Auth`], [`Tenancy`], [`TimeMachine`], [`Collector`], quota, [`QuotaBackfill`], the
+//! server's `Limits`, storage), each deriving `Deserialize` with Quay's key names and one
+//! `Default` with Quay's defaults: a key and its default are written there and nowhere
+//! else. The keys the registry reads are the fields of these structs (see `reader.rs`).
+//!
+//! Each key may also be set in the environment under the same name (its value is read as
+//! YAML, so `FEATURE_X=true` is a boolean and a mapping can be given inline); the
+//! environment wins. A key set to null counts as unset. Other keys are ignored with a
+//! warning that says whether Quay knows them (and which feature is missing here) or not (and
+//! which key was perhaps meant). A key with a value of the wrong type is an error that names
+//! the key; for the keys that may hold a secret the error never shows the value.
+
+mod keys;
+mod reader;
+mod storage;
+#[cfg(test)]
+mod tests;
+
+use std::path::Path;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use quay_core::quota::QuotaSettings;
+use quay_core::secret::Secret;
+use serde::{Deserialize, Deserializer};
+
+pub(crate) use self::storage::{LocationConfig, StorageConfig};
+use crate::server::Limits;
+
+/// The configuration in force.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Config {
+    /// Where clients reach the registry.
+    pub(crate) server: Server,
+    /// Where the metadata lives.
+    pub(crate) database: Database,
+    /// Where blobs live (`None`: a directory under the data directory).
+    pub(crate) storage: Option<StorageConfig>,
+    /// What `/v2` accepts.
+    pub(crate) registry: Registry,
+    /// Who may log in, and as what.
+    pub(crate) auth: Auth,
+    /// What the API offers.
+    pub(crate) tenancy: Tenancy,
+    /// How long tags are kept and may live.
+    pub(crate) time_machine: TimeMachine,
+    /// When garbage is collected.
+    pub(crate) collector: Collector,
+    /// Storage quota, read where it is used (`quay_core::quota`).
+    pub(crate) quota: QuotaSettings,
+    /// When the sizes of older namespaces are computed.
+    pub(crate) quota_backfill: QuotaBackfill,
+    /// The `HTTP_*` limits of connections (`server.rs`).
+    pub(crate) http: Limits,
+}
+
+/// Where clients reach the registry.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
+pub(crate) struct Server {
+    /// The host (and port) clients use.
+    #[serde(rename = "SERVER_HOSTNAME")]
+    pub(crate) hostname: Option<String>,
+    /// `http` or `https`.
+    #[serde(rename = "PREFERRED_URL_SCHEME")]
+    pub(crate) scheme: Option<Scheme>,
+}
+
+/// How clients reach the registry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum Scheme {
+    /// Plain HTTP.
+    Http,
+    /// HTTPS, which the registry serves itself when the certificate files are there.
+    Https,
+}
+
+impl Scheme {
+    /// Quay's spelling.
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Self::Http => "http",
+            Self::Https => "https",
+        }
+    }
+}
+
+/// Where the metadata lives. Both keys may hold a password: errors about them never show
+/// their values.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
+pub(crate) struct Database {
+    /// The database's URI, with its password if any (default: SQLite in the data directory).
+    #[serde(rename = "DB_URI")]
+    pub(crate) uri: Option<Secret>,
+    /// Of Quay's connection arguments, the pool's size.
+    #[serde(rename = "DB_CONNECTION_ARGS")]
+    pub(crate) connection_args: ConnectionArgs,
+}
+
+/// `DB_CONNECTION_ARGS`; the arguments of Quay's driver that this one has no use for are
+/// ignored.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
+pub(crate) struct ConnectionArgs {
+    /// Connections in the pool (the storage crate's default when unset).
+    pub(crate) max_connections: Option<u32>,
+}
+
+/// What `/v2` accepts and how it answers, with Quay's defaults.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(default)]
+pub(crate) struct Registry {
+    /// The largest blob accepted, in bytes, written as Quay does (`20G`); no limit when unset.
+    #[serde(rename = "MAXIMUM_LAYER_SIZE", deserialize_with = "size")]
+    pub(crate) maximum_layer_size: Option<u64>,
+    /// How long an upload keeps a blob, and a manifest pushed by digest stays, without a
+    /// tag (the core's hour when unset).
+    #[serde(
+        rename = "PUSH_TEMP_TAG_EXPIRATION_SEC",
+        deserialize_with = "optional_seconds"
+    )]
+    pub(crate) push_temp_tag_expiration: Option<Duration>,
+    /// Repositories created by a push are private.
+    #[serde(rename = "CREATE_PRIVATE_REPO_ON_PUSH")]
+    pub(crate) create_private_repo_on_push: bool,
+    /// A push may create a missing namespace, as an organization.
+    #[serde(rename = "CREATE_NAMESPACE_ON_PUSH")]
+    pub(crate) create_namespace_on_push: bool,
+    /// The `quay.immutable` label makes pushed tags immutable.
+    #[serde(rename = "FEATURE_IMMUTABLE_TAGS")]
+    pub(crate) immutable_tags: bool,
+    /// Blob downloads pass through the registry even where the storage could serve them.
+    #[serde(rename = "FEATURE_PROXY_STORAGE")]
+    pub(crate) proxy_storage: bool,
+}
+
+impl Default for Registry {
+    fn default() -> Self {
+        Self {
+            maximum_layer_size: None,
+            push_temp_tag_expiration: None,
+            create_private_repo_on_push: true,
+            create_namespace_on_push: false,
+            immutable_tags: false,
+            proxy_storage: false,
+        }
+    }
+}
+
+/// Who may log in, and as what, with Quay's defaults.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(default)]
+pub(crate) struct Auth {
+    /// The issuer of registry tokens (the auth crate's `quay` when unset).
+    #[serde(rename = "INSTANCE_SERVICE_KEY_SERVICE")]
+    pub(crate) token_issuer: Option<String>,
+    /// Superusers.
+    #[serde(rename = "SUPER_USERS")]
+    pub(crate) super_users: Vec<String>,
+    /// Superusers who may only read.
+    #[serde(rename = "GLOBAL_READONLY_SUPER_USERS")]
+    pub(crate) global_readonly_super_users: Vec<String>,
+    /// Anonymous callers may read public repositories.
+    #[serde(rename = "FEATURE_ANONYMOUS_ACCESS")]
+    pub(crate) anonymous_access: bool,
+    /// Superusers may do anything anywhere.
+    #[serde(rename = "FEATURE_SUPERUSERS_FULL_ACCESS")]
+    pub(crate) superusers_full_access: bool,
+    /// Robots cannot log in...
+    #[serde(rename = "ROBOTS_DISALLOW")]
+    pub(crate) robots_disallow: bool,
+    /// ... except these.
+    #[serde(rename = "ROBOTS_WHITELIST")]
+    pub(crate) robots_whitelist: Vec<String>,
+    /// Users may log in with application tokens.
+    #[serde(rename = "FEATURE_APP_SPECIFIC_TOKENS")]
+    pub(crate) app_specific_tokens: bool,
+    /// Successful logins to the token endpoint are audited.
+    #[serde(rename = "ACTION_LOG_AUDIT_LOGINS")]
+    pub(crate) audit_logins: bool,
+    /// Failed ones are.
+    #[serde(rename = "ACTION_LOG_AUDIT_LOGIN_FAILURES")]
+    pub(crate) audit_login_failures: bool,
+}
+
+impl Default for Auth {
+    fn default() -> Self {
+        Self {
+            token_issuer: None,
+            super_users: Vec::new(),
+            global_readonly_super_users: Vec::new(),
+            anonymous_access: true,
+            superusers_full_access: false,
+            robots_disallow: false,
+            robots_whitelist: Vec::new(),
+            app_specific_tokens: true,
+            audit_logins: true,
+            audit_login_failures: false,
+        }
+    }
+}
+
+/// What the API offers, with Quay's defaults.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(default)]
+pub(crate) struct Tenancy {
+    /// Anyone may sign up.
+    #[serde(rename = "FEATURE_USER_CREATION")]
+    pub(crate) user_creation: bool,
+    /// The first user may be created through the API.
+    #[serde(rename = "FEATURE_USER_INITIALIZE")]
+    pub(crate) user_initialize: bool,
+    /// Anonymous callers see public repositories in `_catalog`.
+    #[serde(rename = "FEATURE_PUBLIC_CATALOG")]
+    pub(crate) public_catalog: bool,
+    /// Namespaces and repositories may have auto-prune policies, which `serve` applies.
+    #[serde(rename = "FEATURE_AUTO_PRUNE")]
+    pub(crate) auto_prune: bool,
+    /// With quota management, the quota API is served.
+    #[serde(rename = "FEATURE_EDIT_QUOTA")]
+    pub(crate) edit_quota: bool,
+    /// How long an access token of the OAuth implicit grant lasts (a day; Quay's last ten
+    /// years).
+    #[serde(
+        rename = "OAUTH_IMPLICIT_TOKEN_LIFETIME",
+        deserialize_with = "duration"
+    )]
+    pub(crate) implicit_token_lifetime: Duration,
+}
+
+impl Default for Tenancy {
+    fn default() -> Self {
+        Self {
+            user_creation: true,
+            user_initialize: false,
+            public_catalog: false,
+            auto_prune: false,
+            edit_quota: true,
+            implicit_token_lifetime: days(1),
+        }
+    }
+}
+
+/// The time machine: how long deleted and retargeted tags are kept, and the expirations
+/// tags may be given; with Quay's defaults.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(default)]
+pub(crate) struct TimeMachine {
+    /// The window of new namespaces.
+    #[serde(rename = "DEFAULT_TAG_EXPIRATION", deserialize_with = "duration")]
+    pub(crate) default_window: Duration,
+    /// The windows a namespace may choose.
+    #[serde(rename = "TAG_EXPIRATION_OPTIONS", deserialize_with = "durations")]
+    pub(crate) window_options: Vec<Duration>,
+    /// Namespaces may change their window.
+    #[serde(rename = "FEATURE_CHANGE_TAG_EXPIRATION")]
+    pub(crate) change_window: bool,
+    /// Tags may be taken out of the time machine.
+    #[serde(rename = "PERMANENTLY_DELETE_TAGS")]
+    pub(crate) permanently_delete_tags: bool,
+    /// The shortest expiration a label or the API may set.
+    #[serde(rename = "LABELED_EXPIRATION_MINIMUM", deserialize_with = "duration")]
+    pub(crate) expiration_minimum: Duration,
+    /// The longest.
+    #[serde(rename = "LABELED_EXPIRATION_MAXIMUM", deserialize_with = "duration")]
+    pub(crate) expiration_maximum: Duration,
+    /// An immutable tag may be given an expiration.
+    #[serde(rename = "FEATURE_IMMUTABLE_TAGS_CAN_EXPIRE")]
+    pub(crate) immutable_tags_can_expire: bool,
+}
+
+impl Default for TimeMachine {
+    fn default() -> Self {
+        Self {
+            default_window: days(14),
+            window_options: vec![Duration::ZERO, days(1), days(7), days(14), days(28)],
+            change_window: true,
+            permanently_delete_tags: false,
+            expiration_minimum: Duration::from_secs(3_600),
+            expiration_maximum: days(104 * 7),
+            immutable_tags_can_expire: false,
+        }
+    }
+}
+
+/// The garbage collector's schedule, with Quay's defaults.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(default)]
+pub(crate) struct Collector {
+    /// `serve` collects garbage.
+    #[serde(rename = "FEATURE_GARBAGE_COLLECTION")]
+    pub(crate) enabled: bool,
+    /// Time between collections, in seconds.
+    #[serde(rename = "GARBAGE_COLLECTION_FREQUENCY", deserialize_with = "seconds")]
+    pub(crate) frequency: Duration,
+    /// Uploads untouched this long are discarded.
+    #[serde(rename = "ABANDONED_UPLOAD_AGE", deserialize_with = "duration")]
+    pub(crate) abandoned_upload_age: Duration,
+}
+
+impl Default for Collector {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            frequency: Duration::from_secs(30),
+            abandoned_upload_age: days(1),
+        }
+    }
+}
+
+/// The backfill that computes the sizes of namespaces older than the accounting, with
+/// Quay's defaults.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(default)]
+pub(crate) struct QuotaBackfill {
+    /// `serve` runs it (with quota management).
+    #[serde(rename = "QUOTA_BACKFILL")]
+    pub(crate) enabled: bool,
+    /// How long after start it begins, in seconds.
+    #[serde(rename = "QUOTA_TOTAL_DELAY_SECONDS", deserialize_with = "seconds")]
+    pub(crate) delay: Duration,
+    /// Time between rounds, in seconds.
+    #[serde(rename = "QUOTA_BACKFILL_POLL_PERIOD", deserialize_with = "seconds")]
+    pub(crate) period: Duration,
+    /// Namespaces per round.
+    #[serde(rename = "QUOTA_BACKFILL_BATCH_SIZE")]
+    pub(crate) batch: u32,
+}
+
+impl Default for QuotaBackfill {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            delay: Duration::from_secs(1_800),
+            period: Duration::from_secs(15),
+            batch: 100,
+        }
+    }
+}
+
+impl Config {
+    /// Reads `file` (if any), then the environment through `env`, and logs what it made of
+    /// each key that is set.
+    pub(crate) fn load(
+        file: Option<&Path>,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> anyhow::Result<Self> {
+        let mut values = reader::Values::new(file, env)?;
+        let config = Self {
+            server: values.section()?,
+            database: values.secret_section()?,
+            storage: values.secret_section::<storage::StorageKeys>()?.resolve()?,
+            registry: values.section()?,
+            auth: values.section()?,
+            tenancy: values.section()?,
+            time_machine: values.section()?,
+            collector: values.section()?,
+            quota: values.section()?,
+            quota_backfill: values.section()?,
+            http: values.section()?,
+        };
+        if config.http.max_connections == 0 {
+            bail!("config key HTTP_MAX_CONNECTIONS must be at least 1");
+        }
+        values.report();
+        Ok(config)
+    }
+
+    /// `scheme://host` from `PREFERRED_URL_SCHEME` and `SERVER_HOSTNAME`, when the host is set.
+    pub(crate) fn public_url(&self) -> Option<String> {
+        let host = self.server.hostname.as_ref()?;
+        let scheme = self.server.scheme.unwrap_or(Scheme::Http);
+        Some(format!("{}://{host}", scheme.as_str()))
+    }
+}
+
+fn days(count: u64) -> Duration {
+    Duration::from_secs(count * 86_400)
+}
+
+/// A duration as Quay writes it: `2w`, `1d`, `30m`.
+pub(crate) fn duration<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Duration, D::Error> {
+    let text = String::deserialize(deserializer)?;
+    parse_duration(&text).map_err(serde::de::Error::custom)
+}
+
+fn durations<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<Duration>, D::Error> {
+    Vec::<String>::deserialize(deserializer)?
+        .iter()
+        .map(|text| parse_duration(text).map_err(serde::de::Error::custom))
+        .collect()
+}
+
+fn parse_duration(text: &str) -> anyhow::Result<Duration> {
+    quay_core::duration::parse(text)
+        .with_context(|| format!("{text:?} is not a duration such as 2w, 1d or 30m"))
+}
+
+/// A number of seconds.
+fn seconds<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Duration, D::Error> {
+    u64::deserialize(deserializer).map(Duration::from_secs)
+}
+
+fn optional_seconds<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<Duration>, D::Error> {
+    seconds(deserializer).map(Some)
+}
+
+fn size<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<u64>, D::Error> {
+    let text = String::deserialize(deserializer)?;
+    parse_size(&text)
+        .map(Some)
+        .map_err(|error| serde::de::Error::custom(format!("{error:#}")))
+}
+
+/// A size as Quay writes it: `20G`, `512M`, `1024` (bytes); units are binary.
+fn parse_size(text: &str) -> anyhow::Result<u64> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let number: u64 = number
+        .parse()
+        .with_context(|| format!("invalid size {text:?}"))?;
+    let shift = match unit
+        .trim()
+        .trim_end_matches(['b', 'B'])
+        .trim_end_matches('i')
+    {
+        "" => 0,
+        "K" | "k" => 10,
+        "M" | "m" => 20,
+        "G" | "g" => 30,
+        "T" | "t" => 40,
+        _ => bail!("invalid size unit in {text:?}"),
+    };
+    number
+        .checked_mul(1 << shift)
+        .with_context(|| format!("size {text:?} is too large"))
+}
