@@ -6,19 +6,25 @@
 //! [`quay_core::Accounts`]. The API description served at `/api/v1/discovery` is generated
 //! from the handlers themselves (utoipa), so it cannot drift from what is served.
 
+mod app_tokens;
 mod caller;
 pub(crate) mod error;
 mod extract;
 mod format;
 mod logs;
+mod namespace_quota;
+mod notifications;
 mod oauth;
 mod organizations;
 mod params;
 mod prune;
 mod quota;
 mod repositories;
+mod repository_permissions;
 mod robots;
 mod state;
+mod superuser_quota;
+mod superuser_users;
 mod tags;
 mod teams;
 mod users;
@@ -84,13 +90,18 @@ pub(crate) fn router(app: AppState, tenancy: Arc<Tenancy>) -> Router {
         .routes(routes!(discovery))
         .routes(routes!(error_description))
         .merge(users::routes())
+        .merge(app_tokens::routes())
+        .merge(superuser_users::routes())
         .merge(organizations::routes())
         .merge(teams::routes())
         .merge(robots::routes())
         .merge(repositories::routes())
+        .merge(repository_permissions::routes())
         .merge(tags::routes())
         .merge(prune::routes())
         .merge(quota::routes())
+        .merge(superuser_quota::routes())
+        .merge(notifications::routes())
         .merge(logs::routes())
         .merge(oauth::routes())
         .split_for_parts();

@@ -3,8 +3,11 @@
 use std::sync::{Arc, OnceLock};
 
 use quay_auth::{AuthSettings, Authenticator};
+use quay_core::account::AccountRecord;
 use quay_core::account::NamespaceRecord;
+use quay_core::accounts::validate_password;
 use quay_core::audit::Actor;
+use quay_core::permission::Superuser;
 use quay_core::quota::QuotaSettings;
 use quay_core::{Accounts, Error};
 
@@ -57,5 +60,22 @@ impl Api {
     /// The registry's quota switches: the API serves and judges quotas as pushes are.
     pub(super) fn quota(&self) -> &QuotaSettings {
         &self.app.registry.settings().quota
+    }
+
+    /// Validates and hashes a new user's password.
+    pub(super) async fn password_hash(&self, password: &str) -> ApiResult<String> {
+        validate_password(password)?;
+        Ok(self
+            .authenticator()
+            .passwords()
+            .hash(password)
+            .await
+            .map_err(Error::from)?)
+    }
+
+    pub(super) fn superuser_of(&self, account: &AccountRecord) -> Superuser {
+        self.auth_settings()
+            .superusers
+            .of(&account.name, account.superuser)
     }
 }

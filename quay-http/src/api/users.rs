@@ -1,36 +1,26 @@
-//! Users: the first one, sign-up, sign-in, the current user, app-specific tokens, and the
-//! superuser's user management.
+//! Users: the first one, sign-up, sign-in and out, the current user. App-specific tokens are
+//! `app_tokens.rs`'s, the superuser's user management `superuser_users.rs`'s.
 
-use axum::extract::{Path, Query, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::extract::State;
+use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use quay_auth::credentials;
 use quay_core::Error;
 use quay_core::access::{Action, PrincipalKind, Scopes};
-use quay_core::account::{AccountKind, AccountRecord};
-use quay_core::accounts::{UserSignup, validate_password};
+use quay_core::accounts::UserSignup;
 use quay_core::audit::CredentialKind;
 use quay_core::names::Namespace;
 use quay_core::permission::Superuser;
-use quay_core::ports::{TokenKind, TokenRecord, UserChange};
 use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::caller::{Caller, SESSION_COOKIE};
 use super::error::{ApiError, ApiResult, Failures};
-use super::extract::{Json, Valid};
-use super::format::{page_position, page_token, rfc2822};
+use super::extract::Json;
 use super::state::Api;
 use crate::error::HttpError;
-
-/// How long a browser session lasts (Flask's `PERMANENT_SESSION_LIFETIME`, 31 days).
-const SESSION_LIFETIME_MS: i64 = 31 * 86_400_000;
-/// How long the access token of the first user lasts.
-const INITIAL_TOKEN_LIFETIME_MS: i64 = 365 * 86_400_000;
-/// Most users on one page of the superuser's list.
-const MAX_USERS_PAGE: u32 = 100;
 
 pub(super) fn routes() -> OpenApiRouter<Api> {
     OpenApiRouter::new()
@@ -38,16 +28,12 @@ pub(super) fn routes() -> OpenApiRouter<Api> {
         .routes(routes!(current_user, create_user, update_current_user))
         .routes(routes!(sign_in))
         .routes(routes!(sign_out))
-        .routes(routes!(app_tokens, create_app_token))
-        .routes(routes!(app_token, revoke_app_token))
-        .routes(routes!(superuser_users, superuser_create_user))
-        .routes(routes!(
-            superuser_user,
-            superuser_update_user,
-            superuser_delete_user
-        ))
 }
 
+/// How long a browser session lasts (Flask's `PERMANENT_SESSION_LIFETIME`, 31 days).
+const SESSION_LIFETIME_MS: i64 = 31 * 86_400_000;
+/// How long the access token of the first user lasts.
+const INITIAL_TOKEN_LIFETIME_MS: i64 = 365 * 86_400_000;
 /// A new user's name, password and address.
 #[derive(Deserialize, ToSchema)]
 pub(crate) struct NewUserRequest {
@@ -69,25 +55,6 @@ pub(crate) struct InitializedUser {
     email: Option<String>,
     /// An OAuth access token with every scope, valid for a year.
     access_token: Option<String>,
-}
-
-impl Api {
-    /// Validates and hashes a new user's password.
-    async fn password_hash(&self, password: &str) -> ApiResult<String> {
-        validate_password(password)?;
-        Ok(self
-            .authenticator()
-            .passwords()
-            .hash(password)
-            .await
-            .map_err(Error::from)?)
-    }
-
-    fn superuser_of(&self, account: &AccountRecord) -> Superuser {
-        self.auth_settings()
-            .superusers
-            .of(&account.name, account.superuser)
-    }
 }
 
 /// Creates the first user of an empty registry (`FEATURE_USER_INITIALIZE`).
@@ -356,354 +323,4 @@ async fn sign_out(State(api): State<Api>, caller: Caller) -> ApiResult<Response>
         response.headers_mut().insert(header::SET_COOKIE, cookie);
     }
     Ok(response)
-}
-
-/// An app-specific token.
-#[derive(Serialize, ToSchema)]
-pub(crate) struct AppTokenView {
-    uuid: String,
-    title: String,
-    last_accessed: Option<String>,
-    created: String,
-    expiration: Option<String>,
-    /// The token: shown only when it is created (only its hash is kept).
-    token_code: Option<String>,
-}
-
-impl AppTokenView {
-    fn of(token: TokenRecord, token_code: Option<String>) -> Self {
-        Self {
-            uuid: token.uuid,
-            title: token.detail,
-            last_accessed: token.last_used_ms.map(rfc2822),
-            created: rfc2822(token.created_ms),
-            expiration: token.expires_ms.map(rfc2822),
-            token_code,
-        }
-    }
-}
-
-/// One app-specific token.
-#[derive(Serialize, ToSchema)]
-pub(crate) struct AppTokenEnvelope {
-    token: AppTokenView,
-}
-
-/// The current user's app-specific tokens.
-#[derive(Serialize, ToSchema)]
-pub(crate) struct AppTokenList {
-    tokens: Vec<AppTokenView>,
-}
-
-/// A new app-specific token's title.
-#[derive(Deserialize, ToSchema)]
-pub(crate) struct NewAppToken {
-    title: String,
-}
-
-/// The current user, where app-specific tokens are enabled.
-async fn token_owner(api: &Api, caller: &Caller) -> ApiResult<AccountRecord> {
-    if !api.auth_settings().app_specific_tokens {
-        return Err(HttpError::UnknownEndpoint.into());
-    }
-    let principal = caller.permitted(api, Action::AdministerOwnAccount)?;
-    Ok(api.accounts().user(&principal.name).await?)
-}
-
-/// The current user's app-specific tokens (`FEATURE_APP_SPECIFIC_TOKENS`).
-#[utoipa::path(get, path = "/api/v1/user/apptoken", tag = "user",
-    responses((status = 200, description = "The tokens", body = AppTokenList), Failures))]
-async fn app_tokens(State(api): State<Api>, caller: Caller) -> ApiResult<axum::Json<AppTokenList>> {
-    let user = token_owner(&api, &caller).await?;
-    let tokens = api
-        .accounts()
-        .tokens(TokenKind::AppToken, &user)
-        .await?
-        .into_iter()
-        .map(|token| AppTokenView::of(token, None))
-        .collect();
-    Ok(axum::Json(AppTokenList { tokens }))
-}
-
-/// Creates an app-specific token: a password for `docker login` with username `$app`.
-#[utoipa::path(post, path = "/api/v1/user/apptoken", tag = "user",
-    request_body = NewAppToken,
-    responses((status = 200, description = "The token, with its code", body = AppTokenEnvelope), Failures))]
-async fn create_app_token(
-    State(api): State<Api>,
-    caller: Caller,
-    Json(request): Json<NewAppToken>,
-) -> ApiResult<axum::Json<AppTokenEnvelope>> {
-    let user = token_owner(&api, &caller).await?;
-    caller.fresh(&api)?;
-    let title = request.title.trim();
-    if title.is_empty() || title.chars().count() > 255 {
-        return Err(ApiError::invalid("The title must have 1 to 255 characters"));
-    }
-    let minted = credentials::app_token(user.id, title, api.accounts().now_ms(), None)
-        .map_err(Error::from)?;
-    let record = minted.record.clone();
-    api.accounts()
-        .store_token(&user, minted.record, &caller.actor)
-        .await?;
-    Ok(axum::Json(AppTokenEnvelope {
-        token: AppTokenView::of(record, Some(minted.secret)),
-    }))
-}
-
-async fn find_app_token(api: &Api, user: &AccountRecord, uuid: &str) -> ApiResult<TokenRecord> {
-    api.accounts()
-        .tokens(TokenKind::AppToken, user)
-        .await?
-        .into_iter()
-        .find(|token| token.uuid == uuid)
-        .ok_or_else(|| {
-            Error::NotFound {
-                what: "app-specific token",
-                name: uuid.to_string(),
-            }
-            .into()
-        })
-}
-
-/// One app-specific token (without its code).
-#[utoipa::path(get, path = "/api/v1/user/apptoken/{uuid}", tag = "user",
-    params(("uuid" = String, Path, description = "The token's id")),
-    responses((status = 200, description = "The token", body = AppTokenEnvelope), Failures))]
-async fn app_token(
-    State(api): State<Api>,
-    caller: Caller,
-    Valid(Path(uuid)): Valid<Path<String>>,
-) -> ApiResult<axum::Json<AppTokenEnvelope>> {
-    let user = token_owner(&api, &caller).await?;
-    let token = find_app_token(&api, &user, &uuid).await?;
-    Ok(axum::Json(AppTokenEnvelope {
-        token: AppTokenView::of(token, None),
-    }))
-}
-
-/// Revokes an app-specific token.
-#[utoipa::path(delete, path = "/api/v1/user/apptoken/{uuid}", tag = "user",
-    params(("uuid" = String, Path, description = "The token's id")),
-    responses((status = 204, description = "Revoked"), Failures))]
-async fn revoke_app_token(
-    State(api): State<Api>,
-    caller: Caller,
-    Valid(Path(uuid)): Valid<Path<String>>,
-) -> ApiResult<StatusCode> {
-    let user = token_owner(&api, &caller).await?;
-    caller.fresh(&api)?;
-    api.accounts()
-        .revoke_app_token(&user, &uuid, &caller.actor)
-        .await?;
-    Ok(StatusCode::NO_CONTENT)
-}
-
-/// A user, as superusers see them.
-#[derive(Serialize, ToSchema)]
-pub(crate) struct UserView {
-    kind: String,
-    name: String,
-    username: String,
-    email: Option<String>,
-    verified: bool,
-    super_user: bool,
-    enabled: bool,
-}
-
-impl Api {
-    fn user_view(&self, user: AccountRecord) -> UserView {
-        UserView {
-            kind: "user".into(),
-            super_user: self.superuser_of(&user) == Superuser::Yes,
-            username: user.name.clone(),
-            name: user.name,
-            email: user.email,
-            verified: true,
-            enabled: user.enabled,
-        }
-    }
-}
-
-/// A page of users.
-#[derive(Serialize, ToSchema)]
-pub(crate) struct UserList {
-    users: Vec<UserView>,
-    /// Pass back as `next_page` for the next page.
-    next_page: Option<String>,
-}
-
-/// Which users to list.
-#[derive(Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub(crate) struct UserListParams {
-    /// Include disabled users (default true).
-    disabled: Option<bool>,
-    /// At most this many (1 to 100; default 100).
-    limit: Option<u32>,
-    /// The token of the previous page.
-    next_page: Option<String>,
-}
-
-/// Every user (superusers, including global read-only ones).
-#[utoipa::path(get, path = "/api/v1/superuser/users/", tag = "superuser",
-    params(UserListParams),
-    responses((status = 200, description = "A page of users", body = UserList), Failures))]
-async fn superuser_users(
-    State(api): State<Api>,
-    caller: Caller,
-    Valid(Query(params)): Valid<Query<UserListParams>>,
-) -> ApiResult<axum::Json<UserList>> {
-    caller.permitted(&api, Action::OverseeRegistry)?;
-    let limit = params.limit.unwrap_or(MAX_USERS_PAGE);
-    if !(1..=MAX_USERS_PAGE).contains(&limit) {
-        return Err(ApiError::invalid("limit must be between 1 and 100"));
-    }
-    let after: Option<String> = params.next_page.as_deref().map(page_position).transpose()?;
-    let users = api.accounts().users(after.as_deref(), limit).await?;
-    let next_page = (users.len() == limit as usize)
-        .then(|| users.last().map(|last| page_token(&last.name)))
-        .flatten();
-    let include_disabled = params.disabled.unwrap_or(true);
-    let users = users
-        .into_iter()
-        .filter(|user| include_disabled || user.enabled)
-        .map(|user| api.user_view(user))
-        .collect();
-    Ok(axum::Json(UserList { users, next_page }))
-}
-
-/// A user to create; a password is generated.
-#[derive(Deserialize, ToSchema)]
-pub(crate) struct SuperuserNewUser {
-    username: String,
-    email: Option<String>,
-}
-
-/// A user created by a superuser, with their generated password.
-#[derive(Serialize, ToSchema)]
-pub(crate) struct CreatedUser {
-    username: String,
-    email: Option<String>,
-    /// 32 characters of `A-Z0-9`: shown once.
-    password: String,
-}
-
-/// Creates a user with a generated password (superusers).
-#[utoipa::path(post, path = "/api/v1/superuser/users/", tag = "superuser",
-    request_body = SuperuserNewUser,
-    responses((status = 200, description = "The user and their password", body = CreatedUser), Failures))]
-async fn superuser_create_user(
-    State(api): State<Api>,
-    caller: Caller,
-    Json(request): Json<SuperuserNewUser>,
-) -> ApiResult<axum::Json<CreatedUser>> {
-    caller.permitted(&api, Action::AdministerRegistry)?;
-    caller.fresh(&api)?;
-    let password = credentials::generated_password().map_err(Error::from)?;
-    let signup = UserSignup {
-        name: Namespace::parse(&request.username)?,
-        email: request.email,
-        password_hash: api.password_hash(&password).await?,
-        superuser: false,
-    };
-    let user = api.accounts().create_user(signup, &caller.actor).await?;
-    Ok(axum::Json(CreatedUser {
-        username: user.name,
-        email: user.email,
-        password,
-    }))
-}
-
-/// The user named `username`, as a superuser acts on them.
-async fn managed_user(
-    api: &Api,
-    caller: &Caller,
-    username: &str,
-    read: bool,
-) -> ApiResult<AccountRecord> {
-    if read {
-        caller.permitted(api, Action::OverseeRegistry)?;
-    } else {
-        caller.permitted(api, Action::AdministerRegistry)?;
-        caller.fresh(api)?;
-    }
-    let user = api.accounts().account(username).await?;
-    if user.kind != AccountKind::User {
-        return Err(Error::NotFound {
-            what: "user",
-            name: username.to_string(),
-        }
-        .into());
-    }
-    Ok(user)
-}
-
-/// A user (superusers).
-#[utoipa::path(get, path = "/api/v1/superuser/users/{username}", tag = "superuser",
-    params(("username" = String, Path, description = "The user")),
-    responses((status = 200, description = "The user", body = UserView), Failures))]
-async fn superuser_user(
-    State(api): State<Api>,
-    caller: Caller,
-    Valid(Path(username)): Valid<Path<String>>,
-) -> ApiResult<axum::Json<UserView>> {
-    let user = managed_user(&api, &caller, &username, true).await?;
-    Ok(axum::Json(api.user_view(user)))
-}
-
-/// Changes to a user.
-#[derive(Deserialize, ToSchema)]
-pub(crate) struct UserUpdate {
-    password: Option<String>,
-    email: Option<String>,
-    enabled: Option<bool>,
-}
-
-/// Changes a user's password, address or enabled state (superusers; not of a superuser).
-#[utoipa::path(put, path = "/api/v1/superuser/users/{username}", tag = "superuser",
-    params(("username" = String, Path, description = "The user")),
-    request_body = UserUpdate,
-    responses((status = 200, description = "The changed user", body = UserView), Failures))]
-async fn superuser_update_user(
-    State(api): State<Api>,
-    caller: Caller,
-    Valid(Path(username)): Valid<Path<String>>,
-    Json(request): Json<UserUpdate>,
-) -> ApiResult<axum::Json<UserView>> {
-    let user = managed_user(&api, &caller, &username, false).await?;
-    if api.superuser_of(&user) != Superuser::No {
-        return Err(ApiError::invalid("Cannot update a superuser"));
-    }
-    let password_hash = match &request.password {
-        Some(password) => Some(api.password_hash(password).await?),
-        None => None,
-    };
-    let change = UserChange {
-        password_hash,
-        email: request.email,
-        enabled: request.enabled,
-    };
-    api.accounts()
-        .update_user(&user, change, &caller.actor)
-        .await?;
-    let user = api.accounts().account(&username).await?;
-    Ok(axum::Json(api.user_view(user)))
-}
-
-/// Deletes a user with their namespace (superusers; not a superuser).
-#[utoipa::path(delete, path = "/api/v1/superuser/users/{username}", tag = "superuser",
-    params(("username" = String, Path, description = "The user")),
-    responses((status = 204, description = "Deleted"), Failures))]
-async fn superuser_delete_user(
-    State(api): State<Api>,
-    caller: Caller,
-    Valid(Path(username)): Valid<Path<String>>,
-) -> ApiResult<StatusCode> {
-    let user = managed_user(&api, &caller, &username, false).await?;
-    if api.superuser_of(&user) != Superuser::No {
-        return Err(ApiError::invalid("Cannot delete a superuser"));
-    }
-    api.accounts().delete_user(&user, &caller.actor).await?;
-    Ok(StatusCode::NO_CONTENT)
 }
