@@ -12,7 +12,7 @@
 //! their `fresh_until_ms`, and are treated as missing from then on.
 //!
 //! The epochs live in this process. Several nodes on one database tell each other what they
-//! changed through [`Peers`] (PostgreSQL `LISTEN/NOTIFY`, see [`crate::peers`]): every
+//! changed through [`Peers`] (on PostgreSQL `LISTEN/NOTIFY`, by `PostgresPeers`): every
 //! write publishes its [`CacheChange`] before it returns, and each node retires the
 //! answers the change touched as soon as it hears of it (within milliseconds).
 

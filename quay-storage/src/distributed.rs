@@ -37,7 +37,7 @@ use quay_core::{Digest, Error};
 
 use crate::blob::{SINGLE_LOCATION, Verify};
 use crate::error::StorageError;
-use crate::meta::QueuedBlob;
+use crate::meta::replication::QueuedBlob;
 use crate::{ObjectStorage, SqlMetadata};
 
 /// A storage location: an object store under the name the configuration gives it.

@@ -2,9 +2,10 @@
 
 use async_trait::async_trait;
 
-use super::{BlobInfo, RepositoryId};
+use super::registry::BlobInfo;
 use crate::error::Result;
 use crate::names::Digest;
+use crate::repository::RepositoryId;
 
 /// What collecting one repository's expired tags removed.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

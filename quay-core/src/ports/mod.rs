@@ -18,3 +18,4 @@ pub use self::accounts::*;
 pub use self::gc::*;
 pub use self::quota::*;
 pub use self::registry::*;
+pub use crate::repository::{NewRepository, Repository, RepositoryDetails, RepositoryId};

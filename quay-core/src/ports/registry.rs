@@ -9,7 +9,7 @@ use async_trait::async_trait;
 use bytes::Bytes;
 use futures::Stream;
 
-use crate::account::{AccountId, NamespaceId};
+use crate::account::NamespaceId;
 use crate::audit::AuditEntry;
 use crate::error::Result;
 use crate::manifest::{ManifestMediaType, RequiredContent};
@@ -18,6 +18,7 @@ use crate::permission::Visibility;
 use crate::prune::PrunePolicy;
 use crate::quota::Reached;
 use crate::range::ByteRange;
+use crate::repository::{NewRepository, Repository, RepositoryDetails, RepositoryId};
 use crate::tag::{Closing, Opening, TagRow};
 
 /// A stream of bytes: request bodies in, blob contents out.
@@ -25,45 +26,6 @@ pub type ByteStream = Pin<Box<dyn Stream<Item = io::Result<Bytes>> + Send>>;
 
 /// A borrowed byte stream, for adapters that consume a stream the caller keeps owning.
 pub type ByteSource<'a> = dyn Stream<Item = io::Result<Bytes>> + Send + Unpin + 'a;
-
-/// Database id of a repository.
-pub type RepositoryId = i64;
-
-/// A repository known to the registry.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Repository {
-    /// Database id.
-    pub id: RepositoryId,
-    /// Its namespace's id.
-    pub namespace: NamespaceId,
-    /// Its full path.
-    pub path: RepositoryPath,
-}
-
-/// A repository's settings, as the API shows them.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct RepositoryDetails {
-    /// The repository.
-    pub repository: Repository,
-    /// Who may read it.
-    pub visibility: Visibility,
-    /// Markdown description.
-    pub description: Option<String>,
-    /// When it was created, epoch milliseconds.
-    pub created_ms: i64,
-}
-
-/// A repository to create.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct NewRepository {
-    /// Who may read it.
-    pub visibility: Visibility,
-    /// Markdown description.
-    pub description: Option<String>,
-    /// The user or robot creating it: gets admin on it, and activates the organization's
-    /// default permissions.
-    pub creator: Option<AccountId>,
-}
 
 /// A blob as a repository sees it.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use oci_spec::image::{DescriptorBuilder, ImageIndexBuilder, MediaType};
 
-use super::Registry;
+use super::stores::Registry;
 use crate::error::{Error, Result};
 use crate::manifest::{self, ManifestMediaType};
 use crate::names::{Digest, DigestAlgorithm, Reference, RepositoryPath, TagName};

@@ -1,7 +1,7 @@
 //! Running the auto-prune policies: the tags each selects are deleted, into the time
 //! machine, as if a user had deleted them (`autoprune_tag_delete`).
 
-use super::Registry;
+use super::stores::Registry;
 use crate::audit::{Actor, LogKind};
 use crate::error::{Error, Result};
 use crate::names::TagName;

@@ -3,7 +3,7 @@
 use bytes::{Bytes, BytesMut};
 use futures::StreamExt;
 
-use super::Registry;
+use super::stores::Registry;
 use crate::audit::{Actor, LogKind};
 use crate::error::{Error, Result};
 use crate::manifest::{self, ParsedManifest, config_labels};

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use super::Registry;
+use super::stores::Registry;
 use crate::audit::{Actor, AuditEntry, LogKind};
 use crate::error::{Error, Result};
 use crate::names::{Digest, RepositoryPath, TagName};

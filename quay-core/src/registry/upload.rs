@@ -12,7 +12,7 @@ use std::task::{Context, Poll};
 use bytes::Bytes;
 use futures::{Stream, StreamExt};
 
-use super::Registry;
+use super::stores::Registry;
 use crate::audit::Actor;
 use crate::error::{Error, Result};
 use crate::hash::{ContentHasher, UploadHasher};

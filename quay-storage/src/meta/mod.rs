@@ -17,12 +17,13 @@ mod credentials;
 mod entity;
 mod gc;
 mod health;
+mod manifest_row;
 mod manifests;
 mod migration;
 mod permissions;
 mod prune;
 mod quota;
-mod replication;
+pub(crate) mod replication;
 mod repositories;
 mod tags;
 mod teams;
@@ -41,8 +42,6 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
 use crate::error::StorageError;
-
-pub(crate) use self::replication::QueuedBlob;
 
 /// How to connect to the metadata database.
 #[derive(Clone, Debug)]

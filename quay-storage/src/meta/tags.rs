@@ -18,7 +18,7 @@ use sea_orm::{
 };
 
 use super::entity::tag;
-use super::manifests::{ManifestRow, manifest_id};
+use super::manifest_row::{ManifestRow, manifest_id};
 use super::{SqlMetadata, audit};
 use crate::error::{OrStorage, StorageError};
 
