@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 
-use super::registry::BlobInfo;
+use super::blobs::BlobInfo;
 use crate::error::Result;
 use crate::names::Digest;
 use crate::repository::RepositoryId;

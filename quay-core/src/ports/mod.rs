@@ -10,12 +10,24 @@
 //! records in the same transaction as the change.
 
 mod accounts;
+mod blobs;
 mod gc;
+mod manifests;
+mod metadata;
+mod prune;
 mod quota;
-mod registry;
+mod repositories;
+mod tags;
+mod uploads;
 
 pub use self::accounts::*;
+pub use self::blobs::*;
 pub use self::gc::*;
+pub use self::manifests::*;
+pub use self::metadata::*;
+pub use self::prune::*;
 pub use self::quota::*;
-pub use self::registry::*;
+pub use self::repositories::*;
+pub use self::tags::*;
+pub use self::uploads::*;
 pub use crate::repository::{NewRepository, Repository, RepositoryDetails, RepositoryId};

@@ -22,7 +22,7 @@ pub struct RegistrySize {
 }
 
 /// Sizes and quotas. The sizes themselves change inside
-/// [`ManifestStore`](super::registry::ManifestStore) and the
+/// [`ManifestStore`](super::manifests::ManifestStore) and the
 /// garbage collector, in the transactions that add and remove manifests.
 #[async_trait]
 pub trait QuotaStore: Send + Sync {
