@@ -4,7 +4,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use quay_core::gc::{CollectorSettings, GarbageCollector};
-use quay_core::ports::{AccountDirectory, MetadataStore};
+use quay_core::ports::AccountDirectory;
 use quay_core::{Accounts, Registry, RegistrySettings, Stores};
 
 use crate::peers::PostgresPeers;
@@ -58,14 +58,19 @@ pub async fn open_registry(
     }
     let collector = GarbageCollector::new(
         cached.clone(),
+        directory.clone(),
         blobs.clone(),
         blobs.clone(),
         collector_settings,
     );
-    let cached: Arc<dyn MetadataStore> = cached;
-    let permissions = settings.permissions;
+    let metadata = CachedMetadata::stores(&cached);
+    let accounts = Accounts::new(
+        directory.clone(),
+        metadata.for_accounts(),
+        settings.permissions,
+    );
     let stores = Stores {
-        metadata: cached.clone(),
+        metadata,
         accounts: directory.clone(),
         blobs: blobs.clone(),
         uploads: blobs,
@@ -73,7 +78,7 @@ pub async fn open_registry(
     };
     Ok(Backend {
         registry: Registry::new(stores, settings),
-        accounts: Arc::new(Accounts::new(directory.clone(), cached, permissions)),
+        accounts: Arc::new(accounts),
         directory,
         pull_log,
         collector,

@@ -13,7 +13,6 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use quay_core::RepositoryPath;
-use quay_core::ports::MetadataStore;
 use sqlx::PgPool;
 use sqlx::postgres::PgListener;
 
@@ -39,7 +38,7 @@ impl PostgresPeers {
     }
 
     /// Applies the other nodes' changes to `cache`, until the process ends.
-    pub async fn listen<M: MetadataStore>(self: Arc<Self>, cache: Arc<CachedMetadata<M>>) {
+    pub async fn listen<M>(self: Arc<Self>, cache: Arc<CachedMetadata<M>>) {
         let mut listener = loop {
             match self.subscribe().await {
                 Ok(listener) => break listener,

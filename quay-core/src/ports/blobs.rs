@@ -44,7 +44,7 @@ pub enum Unlink {
     NotLinked,
 }
 
-/// Which blobs exist and which repositories link them.
+/// Whether a repository links a blob, and the changes of its links.
 #[async_trait]
 pub trait BlobIndex: Send + Sync {
     /// The blob if repository `repository` links it: a manifest of it references the blob,
@@ -65,14 +65,6 @@ pub trait BlobIndex: Send + Sync {
         until_ms: i64,
     ) -> Result<()>;
 
-    /// Up to `limit` repositories that link the blob.
-    async fn repositories_linking(
-        &self,
-        digest: &Digest,
-        now_ms: i64,
-        limit: u32,
-    ) -> Result<Vec<Repository>>;
-
     /// Removes the repository's upload link to a blob, unless a manifest references it.
     async fn unlink_blob(
         &self,
@@ -80,6 +72,18 @@ pub trait BlobIndex: Send + Sync {
         digest: &Digest,
         now_ms: i64,
     ) -> Result<Unlink>;
+}
+
+/// Which repositories link a blob: where a mount without a source may find it.
+#[async_trait]
+pub trait BlobLinkSearch: Send + Sync {
+    /// Up to `limit` repositories that link the blob.
+    async fn repositories_linking(
+        &self,
+        digest: &Digest,
+        now_ms: i64,
+        limit: u32,
+    ) -> Result<Vec<Repository>>;
 }
 
 /// Blob contents, addressed by digest, shared by the whole registry.

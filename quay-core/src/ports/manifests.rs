@@ -102,7 +102,7 @@ pub struct ManifestLabel {
     pub source: String,
 }
 
-/// Manifests of repositories.
+/// A repository's manifests: whether one is alive, and storing one.
 #[async_trait]
 pub trait ManifestStore: Send + Sync {
     /// The manifest if it is alive in the repository: an alive tag (hidden ones included)
@@ -128,7 +128,11 @@ pub trait ManifestStore: Send + Sync {
         audit: Option<AuditEntry>,
         now_ms: i64,
     ) -> Result<Option<Reached>>;
+}
 
+/// What is known about a repository's manifests besides their bytes: labels, referrers.
+#[async_trait]
+pub trait ManifestDetails: Send + Sync {
     /// The labels of a manifest.
     async fn manifest_labels(&self, manifest_id: i64) -> Result<Vec<ManifestLabel>>;
 

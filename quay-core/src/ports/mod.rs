@@ -6,6 +6,12 @@
 //! (a tag that expires, an upload link that lapses) say until when they hold
 //! (`fresh_until_ms`), so that a cache can keep them exactly that long.
 //!
+//! The metadata's traits are cut along what a cache keeps: a trait holds reads that a cache
+//! may answer together with every write that makes them stale (`RepositoryStore`,
+//! `BlobIndex`, `ManifestStore`, `TagStore`, `RepositoryCollection`); the other reads and
+//! writes are traits of their own, so that a cache implements only what it caches and each
+//! use case holds only the traits it calls ([`MetadataStores`]).
+//!
 //! Changes carry their usage log entries ([`crate::audit::AuditEntry`]), which the store
 //! records in the same transaction as the change.
 

@@ -35,7 +35,11 @@ pub trait PruneStore: Send + Sync {
         uuid: &str,
         audit: AuditEntry,
     ) -> Result<bool>;
+}
 
+/// The repositories that auto-prune policies apply to, for the pruner to visit.
+#[async_trait]
+pub trait PruneTargets: Send + Sync {
     /// Every policy with each repository it covers (a namespace's policy covers all of the
     /// namespace's repositories).
     async fn prune_targets(&self) -> Result<Vec<(PrunePolicy, Repository)>>;

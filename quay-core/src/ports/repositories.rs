@@ -9,7 +9,7 @@ use crate::names::RepositoryPath;
 use crate::permission::Visibility;
 use crate::repository::{NewRepository, Repository, RepositoryDetails, RepositoryId};
 
-/// Repositories by path.
+/// Repositories by path, and the changes that create or delete them.
 #[async_trait]
 pub trait RepositoryStore: Send + Sync {
     /// The repository at `path`, if it exists.
@@ -28,6 +28,30 @@ pub trait RepositoryStore: Send + Sync {
         now_ms: i64,
     ) -> Result<(Repository, bool)>;
 
+    /// Deletes the repository's metadata: tags, manifests, links, uploads, permissions.
+    /// (Blob bytes are reclaimed by garbage collection.)
+    async fn delete_repository(&self, repository: RepositoryId, audit: AuditEntry) -> Result<()>;
+
+    /// Deletes a namespace with everything it owns: repositories, robots, teams, and for a
+    /// user namespace the user. The entry is kept (filed under no namespace). It is here,
+    /// with the repositories, so that whatever caches them sees the deletion.
+    async fn delete_namespace(&self, namespace: NamespaceId, audit: AuditEntry) -> Result<()>;
+}
+
+/// Every repository, by path: the catalog.
+#[async_trait]
+pub trait RepositoryCatalog: Send + Sync {
+    /// Up to `limit` repository paths in ascending order, after `after`.
+    async fn list_repositories(
+        &self,
+        after: Option<&RepositoryPath>,
+        limit: u32,
+    ) -> Result<Vec<RepositoryPath>>;
+}
+
+/// A repository's settings, as the API reads and changes them.
+#[async_trait]
+pub trait RepositorySettings: Send + Sync {
     /// A repository's settings.
     async fn repository_details(
         &self,
@@ -49,20 +73,4 @@ pub trait RepositoryStore: Send + Sync {
         description: &str,
         audit: AuditEntry,
     ) -> Result<()>;
-
-    /// Deletes the repository's metadata: tags, manifests, links, uploads, permissions.
-    /// (Blob bytes are reclaimed by garbage collection.)
-    async fn delete_repository(&self, repository: RepositoryId, audit: AuditEntry) -> Result<()>;
-
-    /// Deletes a namespace with everything it owns: repositories, robots, teams, and for a
-    /// user namespace the user. The entry is kept (filed under no namespace). It is here,
-    /// with the repositories, so that whatever caches them sees the deletion.
-    async fn delete_namespace(&self, namespace: NamespaceId, audit: AuditEntry) -> Result<()>;
-
-    /// Up to `limit` repository paths in ascending order, after `after`.
-    async fn list_repositories(
-        &self,
-        after: Option<&RepositoryPath>,
-        limit: u32,
-    ) -> Result<Vec<RepositoryPath>>;
 }

@@ -94,33 +94,9 @@ pub struct TagChange {
     pub immutability: Option<(i64, bool)>,
 }
 
-/// Tags of repositories.
+/// Tags of repositories: what they point to, and the changes that move them.
 #[async_trait]
 pub trait TagStore: Send + Sync {
-    /// Every row of the visible tag `name`, newest first (the alive one, if any, first),
-    /// with the manifests' digests.
-    async fn tag_rows(
-        &self,
-        repository: RepositoryId,
-        name: &TagName,
-    ) -> Result<Vec<(TagRow, Digest)>>;
-
-    /// A page of the visible tags' lifetimes, newest first (by start, then name).
-    async fn tag_history(
-        &self,
-        repository: RepositoryId,
-        query: &TagHistoryQuery,
-        now_ms: i64,
-    ) -> Result<Vec<TagLifetime>>;
-
-    /// The id of the manifest `digest` if the repository still holds it (alive or only in
-    /// the time machine).
-    async fn manifest_in_repository(
-        &self,
-        repository: RepositoryId,
-        digest: &Digest,
-    ) -> Result<Option<i64>>;
-
     /// Applies a change the rules decided on, with its log entries, in one transaction under
     /// the repository's lock. A tag that stops pointing to a manifest takes that manifest's
     /// cosign companion tags with it when no other tag keeps it.
@@ -161,4 +137,32 @@ pub trait TagStore: Send + Sync {
         audit: AuditEntry,
         now_ms: i64,
     ) -> Result<usize>;
+}
+
+/// A tag's rows and lifetimes, as the tag use cases read them before they decide.
+#[async_trait]
+pub trait TagHistory: Send + Sync {
+    /// Every row of the visible tag `name`, newest first (the alive one, if any, first),
+    /// with the manifests' digests.
+    async fn tag_rows(
+        &self,
+        repository: RepositoryId,
+        name: &TagName,
+    ) -> Result<Vec<(TagRow, Digest)>>;
+
+    /// A page of the visible tags' lifetimes, newest first (by start, then name).
+    async fn tag_history(
+        &self,
+        repository: RepositoryId,
+        query: &TagHistoryQuery,
+        now_ms: i64,
+    ) -> Result<Vec<TagLifetime>>;
+
+    /// The id of the manifest `digest` if the repository still holds it (alive or only in
+    /// the time machine).
+    async fn manifest_in_repository(
+        &self,
+        repository: RepositoryId,
+        digest: &Digest,
+    ) -> Result<Option<i64>>;
 }

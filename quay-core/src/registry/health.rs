@@ -18,7 +18,7 @@ impl Registry {
     /// can still be read but no longer written (a full disk) is unhealthy.
     pub async fn health(&self) -> Health {
         let (database, storage) = futures::join!(
-            self.metadata.probe_writes(self.now_ms()),
+            self.probe.probe_writes(self.now_ms()),
             self.blobs.check_locations()
         );
         Health { database, storage }

@@ -77,17 +77,13 @@ impl Registry {
     ) -> Result<Arc<StoredManifest>> {
         let now_ms = self.now_ms();
         match reference {
-            Reference::Tag(tag) => match self
-                .metadata
-                .resolve_tag(repository.id, tag, now_ms)
-                .await?
-            {
+            Reference::Tag(tag) => match self.tags.resolve_tag(repository.id, tag, now_ms).await? {
                 TagResolution::Alive(live) => Ok(live.manifest),
                 TagResolution::Expired => Err(Error::TagExpired(tag.clone())),
                 TagResolution::Unknown => Err(Error::ManifestUnknown),
             },
             Reference::Digest(digest) => self
-                .metadata
+                .manifests
                 .live_manifest(repository.id, digest, now_ms)
                 .await?
                 .map(|live| live.manifest)
@@ -107,7 +103,7 @@ impl Registry {
         digest: &Digest,
     ) -> Result<BlobInfo> {
         let linked = self
-            .metadata
+            .blob_index
             .linked_blob(repository.id, digest, self.now_ms())
             .await?
             .ok_or_else(|| Error::BlobUnknown(digest.clone()))?;

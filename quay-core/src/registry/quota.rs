@@ -48,7 +48,7 @@ impl Registry {
             other => return other,
         };
         self.uploads.discard(&session.id, &session.parts).await?;
-        self.metadata
+        self.upload_sessions
             .remove_upload(repository.id, &session.id)
             .await?;
         Err(refusal)

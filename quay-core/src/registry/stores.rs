@@ -8,14 +8,18 @@ use crate::audit::{Actor, LogKind};
 use crate::clock::{Clock, SystemClock};
 use crate::error::{Error, Result};
 use crate::names::RepositoryPath;
-use crate::ports::{AccountDirectory, AuditSink, BlobStore, MetadataStore, UploadStore};
+use crate::ports::{
+    AccountDirectory, AuditSink, BlobIndex, BlobLinkSearch, BlobStore, ManifestDetails,
+    ManifestStore, MetadataStores, PruneTargets, RepositoryCatalog, RepositoryStore, TagHistory,
+    TagStore, UploadSessions, UploadStore, WriteProbe,
+};
 use crate::repository::{NewRepository, Repository};
 
 /// The stores a registry works on.
 #[derive(Clone)]
 pub struct Stores {
-    /// Repositories, manifests, tags, blob links, uploads.
-    pub metadata: Arc<dyn MetadataStore>,
+    /// Repositories, manifests, tags, blob links, uploads: a handle per port.
+    pub metadata: MetadataStores,
     /// Namespaces (a push may create one) and their quotas.
     pub accounts: Arc<dyn AccountDirectory>,
     /// Blob bytes.
@@ -26,9 +30,20 @@ pub struct Stores {
     pub pull_log: Arc<dyn AuditSink>,
 }
 
-/// The registry: every use case of the distribution API.
+/// The registry: every use case of the distribution API. It holds the metadata ports it
+/// calls, not all of [`MetadataStores`].
 pub struct Registry {
-    pub(super) metadata: Arc<dyn MetadataStore>,
+    pub(super) repositories: Arc<dyn RepositoryStore>,
+    pub(super) catalog: Arc<dyn RepositoryCatalog>,
+    pub(super) blob_index: Arc<dyn BlobIndex>,
+    pub(super) blob_search: Arc<dyn BlobLinkSearch>,
+    pub(super) upload_sessions: Arc<dyn UploadSessions>,
+    pub(super) manifests: Arc<dyn ManifestStore>,
+    pub(super) manifest_details: Arc<dyn ManifestDetails>,
+    pub(super) tags: Arc<dyn TagStore>,
+    pub(super) tag_history: Arc<dyn TagHistory>,
+    pub(super) prune_targets: Arc<dyn PruneTargets>,
+    pub(super) probe: Arc<dyn WriteProbe>,
     pub(super) accounts: Arc<dyn AccountDirectory>,
     pub(super) blobs: Arc<dyn BlobStore>,
     pub(super) uploads: Arc<dyn UploadStore>,
@@ -40,8 +55,34 @@ pub struct Registry {
 impl Registry {
     /// A registry on these stores, with the system clock.
     pub fn new(stores: Stores, settings: RegistrySettings) -> Self {
+        let MetadataStores {
+            repositories,
+            catalog,
+            blob_index,
+            blob_search,
+            upload_sessions,
+            manifests,
+            manifest_details,
+            tags,
+            tag_history,
+            prune_targets,
+            probe,
+            // Tenancy's, not the registry's.
+            repository_settings: _,
+            prune_policies: _,
+        } = stores.metadata;
         Self {
-            metadata: stores.metadata,
+            repositories,
+            catalog,
+            blob_index,
+            blob_search,
+            upload_sessions,
+            manifests,
+            manifest_details,
+            tags,
+            tag_history,
+            prune_targets,
+            probe,
             accounts: stores.accounts,
             blobs: stores.blobs,
             uploads: stores.uploads,
@@ -68,7 +109,7 @@ impl Registry {
 
     /// The repository at `path`, which must exist.
     pub(super) async fn existing(&self, path: &RepositoryPath) -> Result<Repository> {
-        self.metadata
+        self.repositories
             .find_repository(path)
             .await?
             .ok_or(Error::RepositoryUnknown)
@@ -81,7 +122,7 @@ impl Registry {
         path: &RepositoryPath,
         actor: &Actor,
     ) -> Result<Repository> {
-        if let Some(repository) = self.metadata.find_repository(path).await? {
+        if let Some(repository) = self.repositories.find_repository(path).await? {
             return Ok(repository);
         }
         let now_ms = self.now_ms();
@@ -120,7 +161,7 @@ impl Registry {
             creator: actor.account(),
         };
         let (repository, _) = self
-            .metadata
+            .repositories
             .create_repository(namespace.id, path, new, None, now_ms)
             .await?;
         Ok(repository)

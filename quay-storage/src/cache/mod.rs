@@ -8,6 +8,10 @@
 //! result under the epoch it started with, which the write has already retired, so a stale
 //! answer is never served from the cache once the write has returned.
 //!
+//! The cache implements only the ports whose reads it keeps, each with the writes that make
+//! those reads stale (see [`quay_core::ports`]); [`CachedMetadata::stores`] hands out the
+//! other ports on the store itself.
+//!
 //! Answers that only hold for a while (a tag that expires, an upload link that lapses) carry
 //! their `fresh_until_ms`, and are treated as missing from then on.
 //!
@@ -24,7 +28,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use async_trait::async_trait;
 use moka::sync::Cache;
 use quay_core::ports::{
-    LinkedBlob, LiveManifest, MetadataStore, Repository, RepositoryId, TagList, TagResolution,
+    AllMetadata, LinkedBlob, LiveManifest, MetadataStores, Repository, RepositoryId, TagList,
+    TagResolution,
 };
 use quay_core::{Digest, RepositoryPath, TagName};
 
@@ -86,7 +91,7 @@ fn manifest_weight(manifest: Option<&LiveManifest>) -> u32 {
     ENTRY_OVERHEAD.saturating_add(u32::try_from(bytes).unwrap_or(u32::MAX))
 }
 
-impl<M: MetadataStore> CachedMetadata<M> {
+impl<M> CachedMetadata<M> {
     /// Caches reads of `inner`.
     pub fn new(inner: M, options: &CacheOptions) -> Self {
         // A quarter each for manifests and tag lists, the rest for the small entries.
@@ -161,6 +166,19 @@ impl<M: MetadataStore> CachedMetadata<M> {
     fn retire(&self, repository: RepositoryId) {
         self.epochs
             .insert(repository, self.next_epoch.fetch_add(1, Ordering::Relaxed));
+    }
+}
+
+impl<M: AllMetadata + Clone + 'static> CachedMetadata<M> {
+    /// Every metadata port: those it caches on `cache`, the others on its store directly.
+    pub fn stores(cache: &Arc<Self>) -> MetadataStores {
+        MetadataStores {
+            repositories: cache.clone(),
+            blob_index: cache.clone(),
+            manifests: cache.clone(),
+            tags: cache.clone(),
+            ..MetadataStores::on(&Arc::new(cache.inner.clone()))
+        }
     }
 }
 

@@ -4,23 +4,18 @@
 use async_trait::async_trait;
 use quay_core::account::NamespaceId;
 use quay_core::audit::AuditEntry;
-use quay_core::permission::Visibility;
 use quay_core::ports::{
-    AbandonedUpload, BlobIndex, BlobInfo, CollectedRepository, GarbageStore, LinkedBlob,
-    LiveManifest, ManifestLabel, ManifestStore, MetadataStore, NewManifest, NewRepository,
-    PruneStore, Referrer, Repository, RepositoryDetails, RepositoryId, RepositoryStore, TagChange,
-    TagHistoryQuery, TagLifetime, TagList, TagPlacement, TagResolution, TagStore, UploadSession,
-    UploadSessions, WriteProbe,
+    BlobIndex, BlobInfo, CollectedRepository, LinkedBlob, LiveManifest, ManifestStore, NewManifest,
+    NewRepository, Repository, RepositoryCollection, RepositoryId, RepositoryStore, TagChange,
+    TagList, TagPlacement, TagResolution, TagStore, Unlink,
 };
-use quay_core::prune::PrunePolicy;
 use quay_core::quota::Reached;
-use quay_core::tag::TagRow;
 use quay_core::{Digest, RepositoryPath, TagName};
 
 use super::{CacheChange, CachedMetadata, fresh};
 
 #[async_trait]
-impl<M: MetadataStore> RepositoryStore for CachedMetadata<M> {
+impl<M: RepositoryStore> RepositoryStore for CachedMetadata<M> {
     async fn find_repository(
         &self,
         path: &RepositoryPath,
@@ -49,35 +44,6 @@ impl<M: MetadataStore> RepositoryStore for CachedMetadata<M> {
         created
     }
 
-    async fn repository_details(
-        &self,
-        repository: RepositoryId,
-    ) -> quay_core::Result<Option<RepositoryDetails>> {
-        self.inner.repository_details(repository).await
-    }
-
-    async fn set_visibility(
-        &self,
-        repository: RepositoryId,
-        visibility: Visibility,
-        audit: AuditEntry,
-    ) -> quay_core::Result<()> {
-        self.inner
-            .set_visibility(repository, visibility, audit)
-            .await
-    }
-
-    async fn set_description(
-        &self,
-        repository: RepositoryId,
-        description: &str,
-        audit: AuditEntry,
-    ) -> quay_core::Result<()> {
-        self.inner
-            .set_description(repository, description, audit)
-            .await
-    }
-
     async fn delete_repository(
         &self,
         repository: RepositoryId,
@@ -97,18 +63,10 @@ impl<M: MetadataStore> RepositoryStore for CachedMetadata<M> {
         self.changed(CacheChange::NamespaceDeleted).await;
         deleted
     }
-
-    async fn list_repositories(
-        &self,
-        after: Option<&RepositoryPath>,
-        limit: u32,
-    ) -> quay_core::Result<Vec<RepositoryPath>> {
-        self.inner.list_repositories(after, limit).await
-    }
 }
 
 #[async_trait]
-impl<M: MetadataStore> BlobIndex for CachedMetadata<M> {
+impl<M: BlobIndex> BlobIndex for CachedMetadata<M> {
     async fn linked_blob(
         &self,
         repository: RepositoryId,
@@ -143,21 +101,12 @@ impl<M: MetadataStore> BlobIndex for CachedMetadata<M> {
         linked
     }
 
-    async fn repositories_linking(
-        &self,
-        digest: &Digest,
-        now_ms: i64,
-        limit: u32,
-    ) -> quay_core::Result<Vec<Repository>> {
-        self.inner.repositories_linking(digest, now_ms, limit).await
-    }
-
     async fn unlink_blob(
         &self,
         repository: RepositoryId,
         digest: &Digest,
         now_ms: i64,
-    ) -> quay_core::Result<quay_core::ports::Unlink> {
+    ) -> quay_core::Result<Unlink> {
         let unlinked = self.inner.unlink_blob(repository, digest, now_ms).await;
         self.changed(CacheChange::Repository(repository)).await;
         unlinked
@@ -165,43 +114,7 @@ impl<M: MetadataStore> BlobIndex for CachedMetadata<M> {
 }
 
 #[async_trait]
-impl<M: MetadataStore> UploadSessions for CachedMetadata<M> {
-    async fn create_upload(
-        &self,
-        repository: RepositoryId,
-        now_ms: i64,
-    ) -> quay_core::Result<UploadSession> {
-        self.inner.create_upload(repository, now_ms).await
-    }
-
-    async fn find_upload(
-        &self,
-        repository: RepositoryId,
-        id: &str,
-    ) -> quay_core::Result<Option<UploadSession>> {
-        self.inner.find_upload(repository, id).await
-    }
-
-    async fn record_part(
-        &self,
-        session: &UploadSession,
-        part: &str,
-        new_size: u64,
-        hash_state: &[u8],
-        now_ms: i64,
-    ) -> quay_core::Result<bool> {
-        self.inner
-            .record_part(session, part, new_size, hash_state, now_ms)
-            .await
-    }
-
-    async fn remove_upload(&self, repository: RepositoryId, id: &str) -> quay_core::Result<bool> {
-        self.inner.remove_upload(repository, id).await
-    }
-}
-
-#[async_trait]
-impl<M: MetadataStore> ManifestStore for CachedMetadata<M> {
+impl<M: ManifestStore> ManifestStore for CachedMetadata<M> {
     async fn live_manifest(
         &self,
         repository: RepositoryId,
@@ -236,55 +149,10 @@ impl<M: MetadataStore> ManifestStore for CachedMetadata<M> {
         self.changed(CacheChange::Repository(repository)).await;
         stored
     }
-
-    async fn manifest_labels(&self, manifest_id: i64) -> quay_core::Result<Vec<ManifestLabel>> {
-        self.inner.manifest_labels(manifest_id).await
-    }
-
-    async fn referrers(
-        &self,
-        repository: RepositoryId,
-        subject: &Digest,
-        now_ms: i64,
-    ) -> quay_core::Result<Vec<Referrer>> {
-        self.inner.referrers(repository, subject, now_ms).await
-    }
 }
 
 #[async_trait]
-impl<M: MetadataStore> WriteProbe for CachedMetadata<M> {
-    async fn probe_writes(&self, now_ms: i64) -> quay_core::Result<()> {
-        self.inner.probe_writes(now_ms).await
-    }
-}
-
-#[async_trait]
-impl<M: MetadataStore> TagStore for CachedMetadata<M> {
-    async fn tag_rows(
-        &self,
-        repository: RepositoryId,
-        name: &TagName,
-    ) -> quay_core::Result<Vec<(TagRow, Digest)>> {
-        self.inner.tag_rows(repository, name).await
-    }
-
-    async fn tag_history(
-        &self,
-        repository: RepositoryId,
-        query: &TagHistoryQuery,
-        now_ms: i64,
-    ) -> quay_core::Result<Vec<TagLifetime>> {
-        self.inner.tag_history(repository, query, now_ms).await
-    }
-
-    async fn manifest_in_repository(
-        &self,
-        repository: RepositoryId,
-        digest: &Digest,
-    ) -> quay_core::Result<Option<i64>> {
-        self.inner.manifest_in_repository(repository, digest).await
-    }
-
+impl<M: TagStore> TagStore for CachedMetadata<M> {
     async fn apply_tag_change(
         &self,
         repository: RepositoryId,
@@ -361,60 +229,11 @@ impl<M: MetadataStore> TagStore for CachedMetadata<M> {
     }
 }
 
-#[async_trait]
-impl<M: MetadataStore> PruneStore for CachedMetadata<M> {
-    async fn prune_policies(
-        &self,
-        namespace: NamespaceId,
-        repository: Option<RepositoryId>,
-    ) -> quay_core::Result<Vec<PrunePolicy>> {
-        self.inner.prune_policies(namespace, repository).await
-    }
-
-    async fn save_prune_policy(
-        &self,
-        namespace: NamespaceId,
-        repository: Option<RepositoryId>,
-        policy: &PrunePolicy,
-        audit: AuditEntry,
-    ) -> quay_core::Result<()> {
-        self.inner
-            .save_prune_policy(namespace, repository, policy, audit)
-            .await
-    }
-
-    async fn delete_prune_policy(
-        &self,
-        namespace: NamespaceId,
-        repository: Option<RepositoryId>,
-        uuid: &str,
-        audit: AuditEntry,
-    ) -> quay_core::Result<bool> {
-        self.inner
-            .delete_prune_policy(namespace, repository, uuid, audit)
-            .await
-    }
-
-    async fn prune_targets(&self) -> quay_core::Result<Vec<(PrunePolicy, Repository)>> {
-        self.inner.prune_targets().await
-    }
-}
-
 /// Collection goes through the cache so that a repository whose tags and manifests it
 /// removed is read afresh: a blob the cache still believed a manifest linked would
 /// otherwise be reported present after its bytes are gone.
 #[async_trait]
-impl<M: MetadataStore + GarbageStore> GarbageStore for CachedMetadata<M> {
-    async fn repositories_with_expired_tags(
-        &self,
-        now_ms: i64,
-        limit: u32,
-    ) -> quay_core::Result<Vec<RepositoryId>> {
-        self.inner
-            .repositories_with_expired_tags(now_ms, limit)
-            .await
-    }
-
+impl<M: RepositoryCollection> RepositoryCollection for CachedMetadata<M> {
     async fn collect_repository(
         &self,
         repository: RepositoryId,
@@ -427,38 +246,5 @@ impl<M: MetadataStore + GarbageStore> GarbageStore for CachedMetadata<M> {
             .await;
         self.changed(CacheChange::Repository(repository)).await;
         collected
-    }
-
-    async fn drop_lapsed_links(&self, before_ms: i64, limit: u32) -> quay_core::Result<u64> {
-        self.inner.drop_lapsed_links(before_ms, limit).await
-    }
-
-    async fn condemn_blobs(&self, now_ms: i64, limit: u32) -> quay_core::Result<Vec<BlobInfo>> {
-        self.inner.condemn_blobs(now_ms, limit).await
-    }
-
-    async fn stale_deletions(
-        &self,
-        before_ms: i64,
-        now_ms: i64,
-        limit: u32,
-    ) -> quay_core::Result<Vec<Digest>> {
-        self.inner.stale_deletions(before_ms, now_ms, limit).await
-    }
-
-    async fn finish_deletion(&self, digest: &Digest) -> quay_core::Result<()> {
-        self.inner.finish_deletion(digest).await
-    }
-
-    async fn abandoned_uploads(
-        &self,
-        before_ms: i64,
-        limit: u32,
-    ) -> quay_core::Result<Vec<AbandonedUpload>> {
-        self.inner.abandoned_uploads(before_ms, limit).await
-    }
-
-    async fn forget_upload(&self, id: &str) -> quay_core::Result<()> {
-        self.inner.forget_upload(id).await
     }
 }

@@ -6,7 +6,8 @@ use async_trait::async_trait;
 use quay_core::audit::AuditEntry;
 use quay_core::manifest::RequiredContent;
 use quay_core::ports::{
-    LiveManifest, ManifestLabel, ManifestStore, NewManifest, Referrer, RepositoryId, TagPlacement,
+    LiveManifest, ManifestDetails, ManifestLabel, ManifestStore, NewManifest, Referrer,
+    RepositoryId, TagPlacement,
 };
 use quay_core::quota::Reached;
 use quay_core::tag::Target;
@@ -317,7 +318,10 @@ impl ManifestStore for SqlMetadata {
         txn.commit().await.or_storage()?;
         Ok(reached)
     }
+}
 
+#[async_trait]
+impl ManifestDetails for SqlMetadata {
     async fn manifest_labels(&self, manifest_id: i64) -> quay_core::Result<Vec<ManifestLabel>> {
         let rows = manifest_label::Entity::find()
             .filter(manifest_label::Column::ManifestId.eq(manifest_id))
