@@ -1,19 +1,14 @@
-//! Garbage collection and auto-pruning, scheduled: `quay-bin gc` (once, or in a loop), the
-//! collector that `quay-bin serve` runs every `GARBAGE_COLLECTION_FREQUENCY`, and the
-//! auto-prune policies it applies with `FEATURE_AUTO_PRUNE`.
+//! Garbage collection and auto-pruning on demand: `quay-bin gc` (once, or in a loop) and
+//! `quay-bin prune`. `serve` schedules both through `quay_app::Tasks`.
 
-use std::sync::Arc;
-use std::time::Duration;
-
-use quay_core::Registry;
-use quay_core::gc::{GarbageCollector, Reclaimed};
+use quay_core::gc::Reclaimed;
 
 use crate::deployment::Deployment;
 use crate::{GcArgs, PruneArgs};
 
 pub(crate) async fn gc(args: GcArgs) -> anyhow::Result<()> {
     let deployment = Deployment::open(&args.location).await?;
-    let collector = &deployment.backend.collector;
+    let collector = &deployment.app.collector;
     if args.once {
         print(&collector.collect().await?);
         return Ok(());
@@ -27,7 +22,7 @@ pub(crate) async fn gc(args: GcArgs) -> anyhow::Result<()> {
 
 pub(crate) async fn prune(args: PruneArgs) -> anyhow::Result<()> {
     let deployment = Deployment::open(&args.location).await?;
-    let pruned = deployment.backend.registry.prune().await?;
+    let pruned = deployment.app.registry.prune().await?;
     // The command's output.
     #[allow(clippy::print_stdout)]
     {
@@ -50,40 +45,4 @@ fn print(reclaimed: &Reclaimed) {
         reclaimed.uploads,
         reclaimed.unfinished_writes
     );
-}
-
-/// Collects every `frequency` until the process ends. A failed collection is logged and
-/// tried again next time: what it did not finish is still garbage then.
-pub(crate) async fn run_worker(collector: GarbageCollector, frequency: Duration) {
-    loop {
-        tokio::time::sleep(frequency).await;
-        match collector.collect().await {
-            Ok(reclaimed) if reclaimed != Reclaimed::default() => {
-                tracing::info!(
-                    tags = reclaimed.tags,
-                    manifests = reclaimed.manifests,
-                    links = reclaimed.links,
-                    blobs = reclaimed.blobs,
-                    bytes = reclaimed.bytes,
-                    uploads = reclaimed.uploads,
-                    unfinished_writes = reclaimed.unfinished_writes,
-                    "garbage collected"
-                );
-            }
-            Ok(_) => {}
-            Err(error) => tracing::warn!(%error, "garbage collection failed; retrying later"),
-        }
-    }
-}
-
-/// Applies the auto-prune policies every `frequency` until the process ends.
-pub(crate) async fn run_pruner(registry: Arc<Registry>, frequency: Duration) {
-    loop {
-        tokio::time::sleep(frequency).await;
-        match registry.prune().await {
-            Ok(0) => {}
-            Ok(pruned) => tracing::info!(pruned, "auto-prune policies applied"),
-            Err(error) => tracing::warn!(%error, "auto-pruning failed; retrying later"),
-        }
-    }
 }

@@ -1,21 +1,19 @@
-//! A deployment: the configuration read, the stores opened, authentication ready. Shared by
-//! the server and the administration commands.
+//! A deployment: the configuration read and turned into the settings of the [`App`], which
+//! it opens. Shared by the server and the administration commands.
 
 use std::path::Path;
-use std::sync::Arc;
 
 use anyhow::Context;
-use quay_auth::{AuthSettings, Authenticator};
+use quay_app::{App, AppSettings};
+use quay_auth::AuthSettings;
 use quay_core::RegistrySettings;
 use quay_core::account::Superusers;
-use quay_core::clock::SystemClock;
 use quay_core::duration;
 use quay_core::gc::CollectorSettings;
 use quay_core::permission::{PermissionSettings, Visibility};
 use quay_core::tag::ExpirationLimits;
 use quay_storage::{
-    Backend, MetadataOptions, ObjectStorage, StorageLocation, StorageLocations, open_registry,
-    shown_database_uri,
+    MetadataOptions, ObjectStorage, StorageLocation, StorageLocations, shown_database_uri,
 };
 
 use crate::Location;
@@ -23,9 +21,7 @@ use crate::config::{Config, LocationConfig, StorageConfig};
 
 pub(crate) struct Deployment {
     pub(crate) config: Config,
-    pub(crate) backend: Backend,
-    pub(crate) authenticator: Arc<Authenticator>,
-    pub(crate) auth_settings: AuthSettings,
+    pub(crate) app: App,
     /// For the log.
     pub(crate) database: String,
     pub(crate) storage: String,
@@ -92,16 +88,6 @@ impl Deployment {
         let database = shown_database_uri(&db_uri);
         metadata_options.default_window_s = time_machine.default_window.as_secs();
         metadata_options.quota = config.quota.settings;
-        let backend = open_registry(
-            &db_uri,
-            &metadata_options,
-            locations,
-            settings,
-            collector_settings,
-        )
-        .await
-        .with_context(|| format!("opening the database {database} and storage {storage}"))?;
-
         let auth_settings = AuthSettings {
             issuer: config.token_issuer.clone().unwrap_or_else(|| "quay".into()),
             superusers: Superusers {
@@ -116,18 +102,18 @@ impl Deployment {
             audit_login_failures: features.audit_login_failures,
             ..AuthSettings::default()
         };
-        let authenticator = Authenticator::new(
-            backend.directory.clone(),
-            auth_settings.clone(),
-            Arc::new(SystemClock),
-        )
-        .await
-        .context("loading the token signing key")?;
+        let settings = AppSettings {
+            registry: settings,
+            metadata: metadata_options,
+            collector: collector_settings,
+            auth: auth_settings,
+        };
+        let app = App::open(&db_uri, locations, settings)
+            .await
+            .with_context(|| format!("opening the database {database} and storage {storage}"))?;
         Ok(Self {
             config,
-            backend,
-            authenticator: Arc::new(authenticator),
-            auth_settings,
+            app,
             database,
             storage,
         })

@@ -1,16 +1,14 @@
 //! `quay-bin serve`: the registry, served until SIGTERM or Ctrl-C, finishing the requests in
 //! flight (up to `HTTP_SHUTDOWN_TIMEOUT`) and the usage log's queue.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use quay_auth::PermissionAuthorizer;
+use quay_app::{SizeBackfill, Tasks};
 use quay_http::{AppState, Tenancy, TenancySettings};
 use tokio_rustls::TlsAcceptor;
 
 use crate::ServeArgs;
-use crate::collect;
 use crate::deployment::Deployment;
 use crate::replicate;
 use crate::server;
@@ -21,23 +19,24 @@ const PRUNE_FREQUENCY: Duration = Duration::from_secs(30);
 
 pub(crate) async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let deployment = Deployment::open(&args.location).await?;
-    let backend = deployment.backend;
+    let app = deployment.app;
     let features = &deployment.config.features;
-    if features.garbage_collection {
-        let frequency = deployment.config.time_machine.gc_frequency;
-        tokio::spawn(collect::run_worker(backend.collector, frequency));
-    }
-    if let Some(replicator) = backend.storage.replicator() {
-        tokio::spawn(replicate::run_worker(
-            replicator,
-            replicate::REPLICATION_POLL,
-        ));
-    }
-    let authorizer =
-        PermissionAuthorizer::new(backend.directory.clone(), deployment.auth_settings.clone());
+    let quota = &deployment.config.quota;
+    app.start(&Tasks {
+        collect_every: features
+            .garbage_collection
+            .then_some(deployment.config.time_machine.gc_frequency),
+        prune_every: features.auto_prune.then_some(PRUNE_FREQUENCY),
+        replicate_poll: Some(replicate::REPLICATION_POLL),
+        size_backfill: (quota.settings.management && quota.backfill).then_some(SizeBackfill {
+            delay: quota.backfill_delay,
+            period: quota.backfill_period,
+            batch: quota.backfill_batch,
+        }),
+    });
     let tenancy = Tenancy {
-        authenticator: deployment.authenticator.clone(),
-        accounts: backend.accounts.clone(),
+        authenticator: app.authenticator.clone(),
+        accounts: app.accounts.clone(),
         settings: TenancySettings {
             public_catalog: features.public_catalog,
             user_creation: features.user_creation,
@@ -60,18 +59,8 @@ pub(crate) async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             .unwrap_or(i64::MAX),
         },
     };
-    let quota = &deployment.config.quota;
-    if quota.settings.management && quota.backfill {
-        tokio::spawn(crate::quota::run_backfill(
-            backend.accounts.clone(),
-            quota.clone(),
-        ));
-    }
-    let registry = Arc::new(backend.registry);
-    if features.auto_prune {
-        tokio::spawn(collect::run_pruner(registry.clone(), PRUNE_FREQUENCY));
-    }
-    let mut state = AppState::new(registry, Arc::new(authorizer)).with_tenancy(tenancy);
+    let mut state =
+        AppState::new(app.registry.clone(), app.authorizer.clone()).with_tenancy(tenancy);
     if let Some(scheme) = &deployment.config.preferred_url_scheme {
         state = state.with_scheme(scheme);
     }
@@ -113,7 +102,7 @@ pub(crate) async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         shutdown_signal(),
     )
     .await;
-    backend.pull_log.close().await;
+    app.close().await;
     tracing::info!("registry stopped");
     Ok(())
 }

@@ -13,8 +13,7 @@
 //!   keeps the caches of several nodes true to each other's writes.
 //! - [`PullLog`]: pull entries of the usage log, written in batches off the request path.
 //!
-//! [`open_embedded`] and [`open_registry`] put them together into a
-//! [`Registry`](quay_core::Registry).
+//! The crate offers adapters only: `quay-app` assembles them into the application.
 //!
 //! Nothing outside this crate sees SeaORM or OpenDAL types: the registry core and the HTTP
 //! frontend only know the traits in [`quay_core::ports`].
@@ -24,7 +23,6 @@ mod cache;
 mod distributed;
 mod error;
 mod meta;
-mod open;
 mod peers;
 mod pull_log;
 
@@ -35,6 +33,5 @@ pub use crate::distributed::{
 };
 pub use crate::error::StorageError;
 pub use crate::meta::{MetadataOptions, SqlMetadata, shown_database_uri};
-pub use crate::open::{Backend, open_embedded, open_registry};
 pub use crate::peers::PostgresPeers;
 pub use crate::pull_log::PullLog;

@@ -17,6 +17,7 @@ use sqlx::PgPool;
 use sqlx::postgres::PgListener;
 
 use crate::cache::{CacheChange, CachedMetadata, Peers};
+use crate::meta::SqlMetadata;
 
 /// The channel every node publishes on and listens to.
 const CHANNEL: &str = "quay_cache";
@@ -35,6 +36,11 @@ impl PostgresPeers {
             pool,
             node: uuid::Uuid::new_v4().simple().to_string(),
         }
+    }
+
+    /// The nodes on `metadata`'s database, if it is PostgreSQL (SQLite serves one node).
+    pub fn of(metadata: &SqlMetadata) -> Option<Self> {
+        metadata.postgres_pool().map(Self::new)
     }
 
     /// Applies the other nodes' changes to `cache`, until the process ends.
