@@ -18,20 +18,20 @@
 //! Nothing outside this crate sees SeaORM or OpenDAL types: the registry core and the HTTP
 //! frontend only know the traits in [`quay_core::ports`].
 
-mod blob;
 mod cache;
-mod distributed;
 mod error;
-mod meta;
+mod locations;
+mod object_storage;
 mod peers;
 mod pull_log;
+mod sql;
 
-pub use crate::blob::{ObjectStorage, S3Location, blob_path};
 pub use crate::cache::{CacheChange, CacheOptions, CachedMetadata, Peers};
-pub use crate::distributed::{
+pub use crate::error::StorageError;
+pub use crate::locations::{
     DistributedStorage, Replicated, Replicator, StorageLocation, StorageLocations,
 };
-pub use crate::error::StorageError;
-pub use crate::meta::{MetadataOptions, SqlMetadata, shown_database_uri};
+pub use crate::object_storage::{ObjectStorage, S3Location, blob_path};
 pub use crate::peers::PostgresPeers;
 pub use crate::pull_log::PullLog;
+pub use crate::sql::{MetadataOptions, SqlMetadata, shown_database_uri};

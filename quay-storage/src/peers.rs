@@ -17,7 +17,7 @@ use sqlx::PgPool;
 use sqlx::postgres::PgListener;
 
 use crate::cache::{CacheChange, CachedMetadata, Peers};
-use crate::meta::SqlMetadata;
+use crate::sql::SqlMetadata;
 
 /// The channel every node publishes on and listens to.
 const CHANNEL: &str = "quay_cache";
