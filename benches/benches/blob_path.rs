@@ -34,11 +34,15 @@ impl Server {
             },
             ..RegistrySettings::default()
         };
-        let registry = quay_storage::open_embedded(dir.path(), settings)
+        let settings = quay_app::AppSettings {
+            registry: settings,
+            ..Default::default()
+        };
+        let registry = quay_app::App::embedded(dir.path(), settings)
             .await
             .unwrap()
             .registry;
-        let state = quay_http::AppState::new(Arc::new(registry), Arc::new(quay_auth::AllowAll));
+        let state = quay_http::AppState::new(registry, Arc::new(quay_auth::AllowAll));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         tokio::spawn(async move { axum::serve(listener, quay_http::router(state)).await });

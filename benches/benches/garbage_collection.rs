@@ -59,9 +59,11 @@ async fn measure(live: usize) {
         },
         ..RegistrySettings::default()
     };
-    let backend = quay_storage::open_embedded(dir.path(), settings)
-        .await
-        .unwrap();
+    let settings = quay_app::AppSettings {
+        registry: settings,
+        ..Default::default()
+    };
+    let backend = quay_app::App::embedded(dir.path(), settings).await.unwrap();
     let registry = &backend.registry;
     let kept = RepositoryPath::parse("bench/kept").unwrap();
     let collected = RepositoryPath::parse("bench/collected").unwrap();

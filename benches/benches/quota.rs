@@ -14,13 +14,13 @@ use std::time::Instant;
 
 use bytes::Bytes;
 use futures::stream;
+use quay_app::{App, AppSettings};
 use quay_core::audit::Actor;
-use quay_core::gc::CollectorSettings;
 use quay_core::hash::digest_of;
 use quay_core::names::Namespace;
 use quay_core::quota::{LimitKind, QuotaSettings};
 use quay_core::{DigestAlgorithm, Reference, Registry, RegistrySettings, RepositoryPath, TagName};
-use quay_storage::{Backend, MetadataOptions};
+use quay_storage::MetadataOptions;
 use sea_orm::ConnectionTrait;
 
 const LAYERS: usize = 50;
@@ -44,22 +44,14 @@ fn descriptor(media_type: &str, (digest, size): &(String, usize)) -> String {
 
 /// A registry on `db_uri`, with quota on or off; with quota on, the namespace has a quota
 /// far above what the benchmark stores, with a Warning and a Reject limit.
-async fn open(db_uri: &str, dir: &std::path::Path, quota_on: bool) -> Backend {
+async fn open(db_uri: &str, dir: &std::path::Path, quota_on: bool) -> App {
     let quota = QuotaSettings {
         management: quota_on,
         verify: quota_on,
         system_reject_bytes: 0,
     };
-    let backend = quay_storage::open_registry(
-        db_uri,
-        &MetadataOptions {
-            quota,
-            ..MetadataOptions::default()
-        },
-        quay_storage::ObjectStorage::filesystem(&dir.join("storage"))
-            .unwrap()
-            .into(),
-        RegistrySettings {
+    let settings = AppSettings {
+        registry: RegistrySettings {
             permissions: quay_core::permission::PermissionSettings {
                 create_namespace_on_push: true,
                 ..Default::default()
@@ -67,10 +59,14 @@ async fn open(db_uri: &str, dir: &std::path::Path, quota_on: bool) -> Backend {
             quota,
             ..RegistrySettings::default()
         },
-        CollectorSettings::default(),
-    )
-    .await
-    .unwrap();
+        metadata: MetadataOptions {
+            quota,
+            ..MetadataOptions::default()
+        },
+        ..AppSettings::default()
+    };
+    let storage = quay_storage::ObjectStorage::filesystem(&dir.join("storage")).unwrap();
+    let backend = App::open(db_uri, storage.into(), settings).await.unwrap();
     let path = RepositoryPath::parse("bench/app").unwrap();
     upload(&backend.registry, &path, b"{}".to_vec()).await;
     if quota_on {

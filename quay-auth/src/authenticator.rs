@@ -21,7 +21,6 @@ use quay_core::access::{Grant, GrantedActions, Identity, Principal, PrincipalKin
 use quay_core::account::{AccountId, AccountKind, AccountRecord, RobotName, Superusers};
 use quay_core::audit::{Actor, CredentialKind, LogKind};
 use quay_core::clock::Clock;
-use quay_core::permission::PermissionSettings;
 use quay_core::ports::{AccountDirectory, TokenKind, TokenRecord};
 use quay_core::{Error, RepositoryPath};
 use sha2::{Digest as _, Sha256};
@@ -46,9 +45,6 @@ pub struct AuthSettings {
     pub max_token_lifetime_s: i64,
     /// `SUPER_USERS` and `GLOBAL_READONLY_SUPER_USERS`.
     pub superusers: Superusers,
-    /// `FEATURE_ANONYMOUS_ACCESS`, `FEATURE_SUPERUSERS_FULL_ACCESS`,
-    /// `CREATE_NAMESPACE_ON_PUSH`.
-    pub permissions: PermissionSettings,
     /// `ROBOTS_DISALLOW`: robots cannot log in...
     pub robots_disallow: bool,
     /// ... except these (`ROBOTS_WHITELIST`).
@@ -68,7 +64,6 @@ impl Default for AuthSettings {
             token_lifetime_s: 3600,
             max_token_lifetime_s: 3660,
             superusers: Superusers::default(),
-            permissions: PermissionSettings::default(),
             robots_disallow: false,
             robots_whitelist: Vec::new(),
             app_specific_tokens: true,

@@ -15,25 +15,23 @@ use quay_core::access::{
 };
 use quay_core::account::AccountId;
 use quay_core::names::Namespace;
-use quay_core::permission::{NamespaceAction, RepositoryAction};
+use quay_core::permission::{NamespaceAction, PermissionSettings, RepositoryAction};
 use quay_core::ports::{AccountDirectory, RepositoryAccess};
 use quay_core::{Error, RepositoryPath};
-
-use crate::AuthSettings;
 
 /// Decides with Quay's rules.
 pub struct PermissionAuthorizer {
     directory: Arc<dyn AccountDirectory>,
-    settings: AuthSettings,
+    permissions: PermissionSettings,
     facts: Cache<(Option<AccountId>, RepositoryPath), Arc<RepositoryAccess>>,
 }
 
 impl PermissionAuthorizer {
-    /// An authorizer reading facts from `directory`.
-    pub fn new(directory: Arc<dyn AccountDirectory>, settings: AuthSettings) -> Self {
+    /// An authorizer reading facts from `directory`, deciding with `permissions`.
+    pub fn new(directory: Arc<dyn AccountDirectory>, permissions: PermissionSettings) -> Self {
         Self {
             directory,
-            settings,
+            permissions,
             facts: Cache::builder()
                 .max_capacity(10_000)
                 .time_to_live(Duration::from_secs(1))
@@ -89,7 +87,7 @@ impl Authorizer for PermissionAuthorizer {
             identity,
             Action::Repository(action),
             &facts,
-            self.settings.permissions,
+            self.permissions,
         );
         answer(decision, || Error::RepositoryUnknown)
     }
@@ -110,7 +108,7 @@ impl Authorizer for PermissionAuthorizer {
             identity,
             Action::Namespace(action),
             &Facts::Namespace(facts),
-            self.settings.permissions,
+            self.permissions,
         );
         answer(decision, || Error::NotFound {
             what: "namespace",

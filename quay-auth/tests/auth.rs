@@ -273,9 +273,9 @@ async fn registry_tokens_verify_expire_and_survive_a_restart() {
 #[tokio::test]
 async fn decisions_on_real_permissions() {
     let setup = setup().await;
-    let settings = AuthSettings::default();
-    let auth = setup.authenticator(settings.clone()).await;
-    let authorizer = PermissionAuthorizer::new(setup.directory.clone(), settings);
+    let auth = setup.authenticator(AuthSettings::default()).await;
+    let authorizer =
+        PermissionAuthorizer::new(setup.directory.clone(), PermissionSettings::default());
     let alice = setup.user(&auth, "alice", "pw-alice").await;
     setup.user(&auth, "bob", "pw-bob").await;
     let path = RepositoryPath::parse("alice/secret").unwrap();
@@ -352,15 +352,12 @@ async fn decisions_on_real_permissions() {
 #[tokio::test]
 async fn an_oauth_token_creates_a_namespace_on_push_only_with_repo_create() {
     let setup = setup().await;
-    let settings = AuthSettings {
-        permissions: PermissionSettings {
-            create_namespace_on_push: true,
-            ..PermissionSettings::default()
-        },
-        ..AuthSettings::default()
+    let permissions = PermissionSettings {
+        create_namespace_on_push: true,
+        ..PermissionSettings::default()
     };
-    let auth = setup.authenticator(settings.clone()).await;
-    let authorizer = PermissionAuthorizer::new(setup.directory.clone(), settings);
+    let auth = setup.authenticator(AuthSettings::default()).await;
+    let authorizer = PermissionAuthorizer::new(setup.directory.clone(), permissions);
     setup.user(&auth, "alice", "pw-alice").await;
     let missing = RepositoryPath::parse("nowhere/app").unwrap();
     let with_scopes = async |scopes: Option<Scopes>| {

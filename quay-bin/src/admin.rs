@@ -29,7 +29,12 @@ pub(crate) async fn create_user(args: UserCreateArgs) -> anyhow::Result<()> {
     let user = NewUser {
         name: name.clone(),
         email: args.email,
-        password_hash: deployment.authenticator.passwords().hash(password).await?,
+        password_hash: deployment
+            .app
+            .authenticator
+            .passwords()
+            .hash(password)
+            .await?,
         superuser: args.superuser,
         now_ms,
     };
@@ -37,12 +42,8 @@ pub(crate) async fn create_user(args: UserCreateArgs) -> anyhow::Result<()> {
         .entry(LogKind::UserCreate, now_ms)
         .meta("username", name.as_str())
         .meta("superuser", args.superuser);
-    deployment
-        .backend
-        .directory
-        .create_user(user, audit)
-        .await?;
-    deployment.backend.pull_log.close().await;
+    deployment.app.directory.create_user(user, audit).await?;
+    deployment.app.close().await;
     tracing::info!(user = %name, superuser = args.superuser, "user created");
     Ok(())
 }
@@ -54,7 +55,7 @@ pub(crate) async fn create_token(args: TokenCreateArgs) -> anyhow::Result<()> {
         Scopes::parse(&args.scopes.join(" "))?.names()
     };
     let deployment = Deployment::open(&args.location).await?;
-    let directory = &deployment.backend.directory;
+    let directory = &deployment.app.directory;
     let account = directory
         .account(&args.user)
         .await?
@@ -68,7 +69,7 @@ pub(crate) async fn create_token(args: TokenCreateArgs) -> anyhow::Result<()> {
         .meta("username", account.name.as_str())
         .meta("scope", scopes.as_str());
     directory.create_token(minted.record, Some(audit)).await?;
-    deployment.backend.pull_log.close().await;
+    deployment.app.close().await;
     // The one place a secret is printed: for the operator who asked for it.
     #[allow(clippy::print_stdout)]
     {

@@ -1,21 +1,19 @@
-//! A deployment: the configuration read, the stores opened, authentication ready. Shared by
-//! the server and the administration commands.
+//! A deployment: the configuration read and turned into the settings of the [`App`], which
+//! it opens. Shared by the server and the administration commands.
 
 use std::path::Path;
-use std::sync::Arc;
 
 use anyhow::Context;
-use quay_auth::{AuthSettings, Authenticator};
+use quay_app::{App, AppSettings};
+use quay_auth::AuthSettings;
 use quay_core::RegistrySettings;
 use quay_core::account::Superusers;
-use quay_core::clock::SystemClock;
 use quay_core::duration;
 use quay_core::gc::CollectorSettings;
 use quay_core::permission::{PermissionSettings, Visibility};
 use quay_core::tag::ExpirationLimits;
 use quay_storage::{
-    Backend, MetadataOptions, ObjectStorage, StorageLocation, StorageLocations, open_registry,
-    shown_database_uri,
+    MetadataOptions, ObjectStorage, StorageLocation, StorageLocations, shown_database_uri,
 };
 
 use crate::Location;
@@ -23,8 +21,7 @@ use crate::config::{Config, LocationConfig, StorageConfig};
 
 pub(crate) struct Deployment {
     pub(crate) config: Config,
-    pub(crate) backend: Backend,
-    pub(crate) authenticator: Arc<Authenticator>,
+    pub(crate) app: App,
     /// For the log.
     pub(crate) database: String,
     pub(crate) storage: String,
@@ -64,27 +61,18 @@ impl Deployment {
             ..defaults
         };
         let database = shown_database_uri(&db_uri);
-        let backend = open_registry(
-            &db_uri,
-            &metadata_options,
-            locations,
-            settings,
-            collector_settings,
-        )
-        .await
-        .with_context(|| format!("opening the database {database} and storage {storage}"))?;
-
-        let authenticator = Authenticator::new(
-            backend.directory.clone(),
-            auth_settings(&config),
-            Arc::new(SystemClock),
-        )
-        .await
-        .context("loading the token signing key")?;
+        let settings = AppSettings {
+            registry: settings,
+            metadata: metadata_options,
+            collector: collector_settings,
+            auth: auth_settings(&config),
+        };
+        let app = App::open(&db_uri, locations, settings)
+            .await
+            .with_context(|| format!("opening the database {database} and storage {storage}"))?;
         Ok(Self {
             config,
-            backend,
-            authenticator: Arc::new(authenticator),
+            app,
             database,
             storage,
         })
@@ -140,7 +128,6 @@ fn auth_settings(config: &Config) -> AuthSettings {
             full: auth.super_users.clone(),
             read_only: auth.global_readonly_super_users.clone(),
         },
-        permissions: permission_settings(config),
         robots_disallow: auth.robots_disallow,
         robots_whitelist: auth.robots_whitelist.clone(),
         app_specific_tokens: auth.app_specific_tokens,

@@ -1,12 +1,7 @@
-//! Storage quota's background work and its administration command: the backfill that
-//! computes the sizes of namespaces older than the accounting, and `quay-bin quota verify`.
-
-use std::sync::Arc;
-
-use quay_core::Accounts;
+//! Storage quota's administration command, `quay-bin quota verify`. The backfill of older
+//! namespaces' sizes is a background task of `quay_app` (`Tasks::size_backfill`).
 
 use crate::QuotaVerifyArgs;
-use crate::config::QuotaBackfill;
 use crate::deployment::Deployment;
 
 /// Recomputes every size and prints the differences; whether the stored sizes are right
@@ -16,11 +11,7 @@ pub(crate) async fn verify(args: QuotaVerifyArgs) -> anyhow::Result<bool> {
     if !deployment.config.quota.management {
         anyhow::bail!("storage quota is off (FEATURE_QUOTA_MANAGEMENT): no sizes are kept");
     }
-    let differences = deployment
-        .backend
-        .accounts
-        .verify_sizes(args.repair)
-        .await?;
+    let differences = deployment.app.accounts.verify_sizes(args.repair).await?;
     for difference in &differences {
         let stored = difference
             .stored
@@ -51,19 +42,4 @@ pub(crate) async fn verify(args: QuotaVerifyArgs) -> anyhow::Result<bool> {
         }
     }
     Ok(differences.is_empty() || args.repair)
-}
-
-/// Computes the sizes of older namespaces, a batch every period, after the configured
-/// delay, until none is left; then keeps looking (a node running with quota off forgets
-/// the sizes, which the next round computes again).
-pub(crate) async fn run_backfill(accounts: Arc<Accounts>, schedule: QuotaBackfill) {
-    tokio::time::sleep(schedule.delay).await;
-    loop {
-        match accounts.backfill_sizes(schedule.batch).await {
-            Ok(0) => {}
-            Ok(computed) => tracing::info!(computed, "namespace sizes computed"),
-            Err(error) => tracing::warn!(%error, "computing namespace sizes failed; retrying"),
-        }
-        tokio::time::sleep(schedule.period).await;
-    }
 }

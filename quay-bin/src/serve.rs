@@ -1,18 +1,17 @@
 //! `quay-bin serve`: the registry, served until SIGTERM or Ctrl-C, finishing the requests in
 //! flight (up to `HTTP_SHUTDOWN_TIMEOUT`) and the usage log's queue.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use quay_auth::PermissionAuthorizer;
+use quay_app::{SizeBackfill, Tasks};
 use quay_http::{AppState, Tenancy, TenancySettings};
 use tokio_rustls::TlsAcceptor;
 
 use crate::ServeArgs;
 use crate::config::{Config, Scheme};
 use crate::deployment::Deployment;
-use crate::{gc, prune, replicate, server, tls};
+use crate::{replicate, server, tls};
 
 /// How often the auto-prune policies run (Quay's worker polls every 30 seconds).
 const PRUNE_FREQUENCY: Duration = Duration::from_secs(30);
@@ -20,39 +19,28 @@ const PRUNE_FREQUENCY: Duration = Duration::from_secs(30);
 pub(crate) async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let deployment = Deployment::open(&args.location).await?;
     let config = &deployment.config;
-    let backend = deployment.backend;
-    if config.collector.enabled {
-        tokio::spawn(gc::run_worker(
-            backend.collector,
-            config.collector.frequency,
-        ));
-    }
-    if let Some(replicator) = backend.storage.replicator() {
-        tokio::spawn(replicate::run_worker(
-            replicator,
-            replicate::REPLICATION_POLL,
-        ));
-    }
-    let authorizer = PermissionAuthorizer::new(
-        backend.directory.clone(),
-        deployment.authenticator.settings().clone(),
-    );
+    let app = &deployment.app;
+    let backfill = &config.quota_backfill;
+    app.start(&Tasks {
+        collect_every: config
+            .collector
+            .enabled
+            .then_some(config.collector.frequency),
+        prune_every: config.tenancy.auto_prune.then_some(PRUNE_FREQUENCY),
+        replicate_poll: Some(replicate::REPLICATION_POLL),
+        size_backfill: (config.quota.management && backfill.enabled).then_some(SizeBackfill {
+            delay: backfill.delay,
+            period: backfill.period,
+            batch: backfill.batch,
+        }),
+    });
     let tenancy = Tenancy {
-        authenticator: deployment.authenticator.clone(),
-        accounts: backend.accounts.clone(),
+        authenticator: app.authenticator.clone(),
+        accounts: app.accounts.clone(),
         settings: tenancy_settings(config),
     };
-    if config.quota.management && config.quota_backfill.enabled {
-        tokio::spawn(crate::quota::run_backfill(
-            backend.accounts.clone(),
-            config.quota_backfill.clone(),
-        ));
-    }
-    let registry = Arc::new(backend.registry);
-    if config.tenancy.auto_prune {
-        tokio::spawn(prune::run_pruner(registry.clone(), PRUNE_FREQUENCY));
-    }
-    let mut state = AppState::new(registry, Arc::new(authorizer)).with_tenancy(tenancy);
+    let mut state =
+        AppState::new(app.registry.clone(), app.authorizer.clone()).with_tenancy(tenancy);
     if let Some(scheme) = config.server.scheme {
         state = state.with_scheme(scheme.as_str());
     }
@@ -91,7 +79,7 @@ pub(crate) async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         shutdown_signal(),
     )
     .await;
-    backend.pull_log.close().await;
+    app.close().await;
     tracing::info!("registry stopped");
     Ok(())
 }

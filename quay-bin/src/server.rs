@@ -47,19 +47,19 @@ pub(crate) struct Limits {
     /// From a request's first byte (or a TLS handshake's) to the end of its head (20 s).
     #[serde(
         rename = "HTTP_HEADER_READ_TIMEOUT",
-        deserialize_with = "crate::config::duration"
+        deserialize_with = "crate::config::units::duration"
     )]
     pub(crate) header_read_timeout: Duration,
     /// How long a connection may wait for its next request (60 s).
     #[serde(
         rename = "HTTP_IDLE_TIMEOUT",
-        deserialize_with = "crate::config::duration"
+        deserialize_with = "crate::config::units::duration"
     )]
     pub(crate) idle_timeout: Duration,
     /// How long a request body may stop arriving, or a response stop being read (60 s).
     #[serde(
         rename = "HTTP_BODY_TIMEOUT",
-        deserialize_with = "crate::config::duration"
+        deserialize_with = "crate::config::units::duration"
     )]
     pub(crate) body_timeout: Duration,
     /// Connections served at once (10,000, fewer where the process may not open that many
@@ -69,7 +69,7 @@ pub(crate) struct Limits {
     /// How long requests in flight may take to finish after SIGTERM (30 s).
     #[serde(
         rename = "HTTP_SHUTDOWN_TIMEOUT",
-        deserialize_with = "crate::config::duration"
+        deserialize_with = "crate::config::units::duration"
     )]
     pub(crate) shutdown_timeout: Duration,
 }

@@ -4,10 +4,8 @@
 //! Users, robots, organizations and teams are all named by the namespace grammar
 //! ([`Namespace`]); a robot's full name is `<namespace>+<short name>`.
 
-use std::fmt;
-
-use crate::error::{Error, Result};
 use crate::names::Namespace;
+pub use crate::names::RobotName;
 use crate::permission::{Role, Superuser, TeamRole};
 
 /// Database id of an account (a user or a robot).
@@ -16,34 +14,6 @@ pub type AccountId = i64;
 pub type NamespaceId = i64;
 /// Database id of a team.
 pub type TeamId = i64;
-
-/// A robot's full name: `<owner namespace>+<short name>`.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub struct RobotName {
-    /// The namespace the robot belongs to.
-    pub owner: Namespace,
-    /// The robot's name inside it.
-    pub short: Namespace,
-}
-
-impl RobotName {
-    /// Parses `owner+short`.
-    pub fn parse(full: &str) -> Result<Self> {
-        let (owner, short) = full
-            .split_once('+')
-            .ok_or_else(|| Error::NameInvalid(format!("{full:?} is not a robot name")))?;
-        Ok(Self {
-            owner: Namespace::parse(owner)?,
-            short: Namespace::parse(short)?,
-        })
-    }
-}
-
-impl fmt::Display for RobotName {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}+{}", self.owner, self.short)
-    }
-}
 
 /// Whether a namespace is a user's or an organization's.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -198,17 +168,6 @@ impl Superusers {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn robot_names() {
-        let robot = RobotName::parse("acme+deployer").unwrap();
-        assert_eq!(robot.owner.as_str(), "acme");
-        assert_eq!(robot.short.as_str(), "deployer");
-        assert_eq!(robot.to_string(), "acme+deployer");
-        for bad in ["acme", "acme+", "+bot", "Acme+bot", "acme+b", "acme+bot+x"] {
-            assert!(RobotName::parse(bad).is_err(), "{bad}");
-        }
-    }
 
     #[test]
     fn read_only_superusers_take_precedence() {

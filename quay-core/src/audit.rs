@@ -3,12 +3,12 @@
 //! Use cases build an [`AuditEntry`] from the [`Actor`] of the request and hand it to the
 //! store together with the change, which records both in one transaction: a change without
 //! its entry never happens. Pulls change nothing in the database, so their entries go to an
-//! [`AuditSink`](crate::ports::AuditSink) that writes them in batches off the request path.
+//! `AuditSink` port that writes them in batches off the request path.
 
 use serde_json::{Map, Value};
 
 use crate::account::{AccountId, NamespaceId};
-use crate::ports::{Repository, RepositoryId};
+use crate::repository::{Repository, RepositoryId};
 
 macro_rules! log_kinds {
     ($($variant:ident => $name:literal,)*) => {

@@ -17,7 +17,7 @@ use std::sync::Arc;
 
 use crate::clock::{Clock, SystemClock};
 use crate::error::Result;
-use crate::ports::{BlobStore, GarbageStore, UploadStore};
+use crate::ports::{BlobStore, GarbageStore, RepositoryCollection, UploadStore};
 
 /// How long a deletion marker protects a blob's bytes: a collector deletes them only within
 /// half of it, and after all of it a push of the digest or another collector takes over.
@@ -67,6 +67,7 @@ pub struct Reclaimed {
 /// The garbage collector: one [`GarbageCollector::collect`] per run; any number of them,
 /// on any number of nodes, may run at once.
 pub struct GarbageCollector {
+    collection: Arc<dyn RepositoryCollection>,
     store: Arc<dyn GarbageStore>,
     blobs: Arc<dyn BlobStore>,
     uploads: Arc<dyn UploadStore>,
@@ -75,14 +76,17 @@ pub struct GarbageCollector {
 }
 
 impl GarbageCollector {
-    /// A collector on these stores, with the system clock.
+    /// A collector on these stores, with the system clock. `collection` removes what a
+    /// metadata cache may hold, so it goes through the cache.
     pub fn new(
+        collection: Arc<dyn RepositoryCollection>,
         store: Arc<dyn GarbageStore>,
         blobs: Arc<dyn BlobStore>,
         uploads: Arc<dyn UploadStore>,
         settings: CollectorSettings,
     ) -> Self {
         Self {
+            collection,
             store,
             blobs,
             uploads,
@@ -122,7 +126,7 @@ impl GarbageCollector {
             for repository in repositories {
                 loop {
                     let collected = self
-                        .store
+                        .collection
                         .collect_repository(repository, self.clock.now_ms(), batch)
                         .await?;
                     reclaimed.tags += collected.tags;

@@ -39,6 +39,7 @@ pub mod prune;
 pub mod quota;
 pub mod range;
 pub mod registry;
+pub mod repository;
 pub mod secret;
 pub mod tag;
 

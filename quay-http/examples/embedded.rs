@@ -31,10 +31,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         },
         ..RegistrySettings::default()
     };
-    let registry = quay_storage::open_embedded(&data, settings).await?.registry;
+    let settings = quay_app::AppSettings {
+        registry: settings,
+        ..Default::default()
+    };
+    let registry = quay_app::App::embedded(&data, settings).await?.registry;
 
     // The registry's router, merged with the service's own.
-    let state = quay_http::AppState::new(Arc::new(registry), Arc::new(quay_auth::AllowAll));
+    let state = quay_http::AppState::new(registry, Arc::new(quay_auth::AllowAll));
     let app = Router::new()
         .route(
             "/hello",

@@ -13,28 +13,25 @@
 //!   keeps the caches of several nodes true to each other's writes.
 //! - [`PullLog`]: pull entries of the usage log, written in batches off the request path.
 //!
-//! [`open_embedded`] and [`open_registry`] put them together into a
-//! [`Registry`](quay_core::Registry).
+//! The crate offers adapters only: `quay-app` assembles them into the application.
 //!
 //! Nothing outside this crate sees SeaORM or OpenDAL types: the registry core and the HTTP
 //! frontend only know the traits in [`quay_core::ports`].
 
-mod blob;
 mod cache;
-mod distributed;
 mod error;
-mod meta;
-mod open;
+mod locations;
+mod object_storage;
 mod peers;
 mod pull_log;
+mod sql;
 
-pub use crate::blob::{ObjectStorage, S3Location, blob_path};
 pub use crate::cache::{CacheChange, CacheOptions, CachedMetadata, Peers};
-pub use crate::distributed::{
+pub use crate::error::StorageError;
+pub use crate::locations::{
     DistributedStorage, Replicated, Replicator, StorageLocation, StorageLocations,
 };
-pub use crate::error::StorageError;
-pub use crate::meta::{MetadataOptions, SqlMetadata, shown_database_uri};
-pub use crate::open::{Backend, open_embedded, open_registry};
+pub use crate::object_storage::{ObjectStorage, S3Location, blob_path};
 pub use crate::peers::PostgresPeers;
 pub use crate::pull_log::PullLog;
+pub use crate::sql::{MetadataOptions, SqlMetadata, shown_database_uri};

@@ -13,11 +13,11 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use quay_core::RepositoryPath;
-use quay_core::ports::MetadataStore;
 use sqlx::PgPool;
 use sqlx::postgres::PgListener;
 
 use crate::cache::{CacheChange, CachedMetadata, Peers};
+use crate::sql::SqlMetadata;
 
 /// The channel every node publishes on and listens to.
 const CHANNEL: &str = "quay_cache";
@@ -38,8 +38,13 @@ impl PostgresPeers {
         }
     }
 
+    /// The nodes on `metadata`'s database, if it is PostgreSQL (SQLite serves one node).
+    pub fn of(metadata: &SqlMetadata) -> Option<Self> {
+        metadata.postgres_pool().map(Self::new)
+    }
+
     /// Applies the other nodes' changes to `cache`, until the process ends.
-    pub async fn listen<M: MetadataStore>(self: Arc<Self>, cache: Arc<CachedMetadata<M>>) {
+    pub async fn listen<M>(self: Arc<Self>, cache: Arc<CachedMetadata<M>>) {
         let mut listener = loop {
             match self.subscribe().await {
                 Ok(listener) => break listener,

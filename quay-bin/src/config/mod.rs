@@ -18,14 +18,15 @@ mod reader;
 mod storage;
 #[cfg(test)]
 mod tests;
+pub(crate) mod units;
 
 use std::path::Path;
 use std::time::Duration;
 
-use anyhow::{Context, bail};
+use anyhow::bail;
 use quay_core::quota::QuotaSettings;
 use quay_core::secret::Secret;
-use serde::{Deserialize, Deserializer};
+use serde::Deserialize;
 
 pub(crate) use self::storage::{LocationConfig, StorageConfig};
 use crate::server::Limits;
@@ -116,13 +117,13 @@ pub(crate) struct ConnectionArgs {
 #[serde(default)]
 pub(crate) struct Registry {
     /// The largest blob accepted, in bytes, written as Quay does (`20G`); no limit when unset.
-    #[serde(rename = "MAXIMUM_LAYER_SIZE", deserialize_with = "size")]
+    #[serde(rename = "MAXIMUM_LAYER_SIZE", deserialize_with = "units::size")]
     pub(crate) maximum_layer_size: Option<u64>,
     /// How long an upload keeps a blob, and a manifest pushed by digest stays, without a
     /// tag (the core's hour when unset).
     #[serde(
         rename = "PUSH_TEMP_TAG_EXPIRATION_SEC",
-        deserialize_with = "optional_seconds"
+        deserialize_with = "units::optional_seconds"
     )]
     pub(crate) push_temp_tag_expiration: Option<Duration>,
     /// Repositories created by a push are private.
@@ -228,7 +229,7 @@ pub(crate) struct Tenancy {
     /// years).
     #[serde(
         rename = "OAUTH_IMPLICIT_TOKEN_LIFETIME",
-        deserialize_with = "duration"
+        deserialize_with = "units::duration"
     )]
     pub(crate) implicit_token_lifetime: Duration,
 }
@@ -252,10 +253,16 @@ impl Default for Tenancy {
 #[serde(default)]
 pub(crate) struct TimeMachine {
     /// The window of new namespaces.
-    #[serde(rename = "DEFAULT_TAG_EXPIRATION", deserialize_with = "duration")]
+    #[serde(
+        rename = "DEFAULT_TAG_EXPIRATION",
+        deserialize_with = "units::duration"
+    )]
     pub(crate) default_window: Duration,
     /// The windows a namespace may choose.
-    #[serde(rename = "TAG_EXPIRATION_OPTIONS", deserialize_with = "durations")]
+    #[serde(
+        rename = "TAG_EXPIRATION_OPTIONS",
+        deserialize_with = "units::durations"
+    )]
     pub(crate) window_options: Vec<Duration>,
     /// Namespaces may change their window.
     #[serde(rename = "FEATURE_CHANGE_TAG_EXPIRATION")]
@@ -264,10 +271,16 @@ pub(crate) struct TimeMachine {
     #[serde(rename = "PERMANENTLY_DELETE_TAGS")]
     pub(crate) permanently_delete_tags: bool,
     /// The shortest expiration a label or the API may set.
-    #[serde(rename = "LABELED_EXPIRATION_MINIMUM", deserialize_with = "duration")]
+    #[serde(
+        rename = "LABELED_EXPIRATION_MINIMUM",
+        deserialize_with = "units::duration"
+    )]
     pub(crate) expiration_minimum: Duration,
     /// The longest.
-    #[serde(rename = "LABELED_EXPIRATION_MAXIMUM", deserialize_with = "duration")]
+    #[serde(
+        rename = "LABELED_EXPIRATION_MAXIMUM",
+        deserialize_with = "units::duration"
+    )]
     pub(crate) expiration_maximum: Duration,
     /// An immutable tag may be given an expiration.
     #[serde(rename = "FEATURE_IMMUTABLE_TAGS_CAN_EXPIRE")]
@@ -296,10 +309,13 @@ pub(crate) struct Collector {
     #[serde(rename = "FEATURE_GARBAGE_COLLECTION")]
     pub(crate) enabled: bool,
     /// Time between collections, in seconds.
-    #[serde(rename = "GARBAGE_COLLECTION_FREQUENCY", deserialize_with = "seconds")]
+    #[serde(
+        rename = "GARBAGE_COLLECTION_FREQUENCY",
+        deserialize_with = "units::seconds"
+    )]
     pub(crate) frequency: Duration,
     /// Uploads untouched this long are discarded.
-    #[serde(rename = "ABANDONED_UPLOAD_AGE", deserialize_with = "duration")]
+    #[serde(rename = "ABANDONED_UPLOAD_AGE", deserialize_with = "units::duration")]
     pub(crate) abandoned_upload_age: Duration,
 }
 
@@ -322,10 +338,16 @@ pub(crate) struct QuotaBackfill {
     #[serde(rename = "QUOTA_BACKFILL")]
     pub(crate) enabled: bool,
     /// How long after start it begins, in seconds.
-    #[serde(rename = "QUOTA_TOTAL_DELAY_SECONDS", deserialize_with = "seconds")]
+    #[serde(
+        rename = "QUOTA_TOTAL_DELAY_SECONDS",
+        deserialize_with = "units::seconds"
+    )]
     pub(crate) delay: Duration,
     /// Time between rounds, in seconds.
-    #[serde(rename = "QUOTA_BACKFILL_POLL_PERIOD", deserialize_with = "seconds")]
+    #[serde(
+        rename = "QUOTA_BACKFILL_POLL_PERIOD",
+        deserialize_with = "units::seconds"
+    )]
     pub(crate) period: Duration,
     /// Namespaces per round.
     #[serde(rename = "QUOTA_BACKFILL_BATCH_SIZE")]
@@ -381,67 +403,4 @@ impl Config {
 
 fn days(count: u64) -> Duration {
     Duration::from_secs(count * 86_400)
-}
-
-/// A duration as Quay writes it: `2w`, `1d`, `30m`.
-pub(crate) fn duration<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Duration, D::Error> {
-    let text = String::deserialize(deserializer)?;
-    parse_duration(&text).map_err(serde::de::Error::custom)
-}
-
-fn durations<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<Duration>, D::Error> {
-    Vec::<String>::deserialize(deserializer)?
-        .iter()
-        .map(|text| parse_duration(text).map_err(serde::de::Error::custom))
-        .collect()
-}
-
-fn parse_duration(text: &str) -> anyhow::Result<Duration> {
-    quay_core::duration::parse(text)
-        .with_context(|| format!("{text:?} is not a duration such as 2w, 1d or 30m"))
-}
-
-/// A number of seconds.
-fn seconds<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Duration, D::Error> {
-    u64::deserialize(deserializer).map(Duration::from_secs)
-}
-
-fn optional_seconds<'de, D: Deserializer<'de>>(
-    deserializer: D,
-) -> Result<Option<Duration>, D::Error> {
-    seconds(deserializer).map(Some)
-}
-
-fn size<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<u64>, D::Error> {
-    let text = String::deserialize(deserializer)?;
-    parse_size(&text)
-        .map(Some)
-        .map_err(|error| serde::de::Error::custom(format!("{error:#}")))
-}
-
-/// A size as Quay writes it: `20G`, `512M`, `1024` (bytes); units are binary.
-fn parse_size(text: &str) -> anyhow::Result<u64> {
-    let text = text.trim();
-    let split = text
-        .find(|c: char| !c.is_ascii_digit())
-        .unwrap_or(text.len());
-    let (number, unit) = text.split_at(split);
-    let number: u64 = number
-        .parse()
-        .with_context(|| format!("invalid size {text:?}"))?;
-    let shift = match unit
-        .trim()
-        .trim_end_matches(['b', 'B'])
-        .trim_end_matches('i')
-    {
-        "" => 0,
-        "K" | "k" => 10,
-        "M" | "m" => 20,
-        "G" | "g" => 30,
-        "T" | "t" => 40,
-        _ => bail!("invalid size unit in {text:?}"),
-    };
-    number
-        .checked_mul(1 << shift)
-        .with_context(|| format!("size {text:?} is too large"))
 }

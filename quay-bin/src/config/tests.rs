@@ -2,6 +2,7 @@ use std::collections::BTreeSet;
 
 use quay_storage::S3Location;
 
+use super::units::parse_size;
 use super::*;
 use crate::log_capture::logged;
 

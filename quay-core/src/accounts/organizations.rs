@@ -117,7 +117,9 @@ impl Accounts {
         let audit = self
             .entry(actor, LogKind::OrgDelete)
             .meta("namespace", organization.name.as_str());
-        self.metadata.delete_namespace(organization.id, audit).await
+        self.repositories
+            .delete_namespace(organization.id, audit)
+            .await
     }
 
     /// The team named `name` of the organization, which must exist.

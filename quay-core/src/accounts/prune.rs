@@ -45,7 +45,7 @@ impl PruneScope<'_> {
 impl Accounts {
     /// The policies of the scope.
     pub async fn prune_policies(&self, scope: PruneScope<'_>) -> Result<Vec<PrunePolicy>> {
-        self.metadata
+        self.prune_policies
             .prune_policies(scope.namespace.id, scope.repository_id())
             .await
     }
@@ -75,7 +75,7 @@ impl Accounts {
         if let Some(repository) = scope.repository {
             audit = audit.repository(repository);
         }
-        self.metadata
+        self.prune_policies
             .save_prune_policy(scope.namespace.id, scope.repository_id(), policy, audit)
             .await
     }
@@ -96,7 +96,7 @@ impl Accounts {
             audit = audit.repository(repository);
         }
         if self
-            .metadata
+            .prune_policies
             .delete_prune_policy(scope.namespace.id, scope.repository_id(), uuid, audit)
             .await?
         {

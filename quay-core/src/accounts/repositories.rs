@@ -55,7 +55,7 @@ impl Accounts {
             creator: actor.account(),
         };
         let (repository, created) = self
-            .metadata
+            .repositories
             .create_repository(namespace.id, path, new, Some(audit), self.now_ms())
             .await?;
         if !created {
@@ -67,11 +67,11 @@ impl Accounts {
     /// The repository at `path` with its settings, which must exist.
     pub async fn repository(&self, path: &RepositoryPath) -> Result<RepositoryDetails> {
         let repository = self
-            .metadata
+            .repositories
             .find_repository(path)
             .await?
             .ok_or(Error::RepositoryUnknown)?;
-        self.metadata
+        self.repository_settings
             .repository_details(repository.id)
             .await?
             .ok_or(Error::RepositoryUnknown)
@@ -96,7 +96,7 @@ impl Accounts {
         let audit = self
             .repository_entry(actor, LogKind::ChangeRepoVisibility, repository)
             .meta("visibility", visibility.as_str());
-        self.metadata
+        self.repository_settings
             .set_visibility(repository.id, visibility, audit)
             .await
     }
@@ -111,7 +111,7 @@ impl Accounts {
         let audit = self
             .repository_entry(actor, LogKind::SetRepoDescription, repository)
             .meta("description", description);
-        self.metadata
+        self.repository_settings
             .set_description(repository.id, description, audit)
             .await
     }
@@ -119,7 +119,9 @@ impl Accounts {
     /// Deletes a repository's tags, manifests and permissions.
     pub async fn delete_repository(&self, repository: &Repository, actor: &Actor) -> Result<()> {
         let audit = self.repository_entry(actor, LogKind::DeleteRepo, repository);
-        self.metadata.delete_repository(repository.id, audit).await
+        self.repositories
+            .delete_repository(repository.id, audit)
+            .await
     }
 
     /// A page of the repositories `caller` may read: of one namespace or of all, and with

@@ -9,27 +9,33 @@ use crate::clock::{Clock, SystemClock};
 use crate::error::{Error, Result};
 use crate::names::Namespace;
 use crate::permission::PermissionSettings;
-use crate::ports::{AccountDirectory, MetadataStore};
+use crate::ports::{
+    AccountDirectory, MetadataStores, PruneStore, RepositorySettings, RepositoryStore,
+};
 
 /// Tenancy's use cases.
 pub struct Accounts {
     pub(super) directory: Arc<dyn AccountDirectory>,
-    pub(super) metadata: Arc<dyn MetadataStore>,
+    pub(super) repositories: Arc<dyn RepositoryStore>,
+    pub(super) repository_settings: Arc<dyn RepositorySettings>,
+    pub(super) prune_policies: Arc<dyn PruneStore>,
     pub(super) permissions: PermissionSettings,
     pub(super) clock: Arc<dyn Clock>,
 }
 
 impl Accounts {
     /// Use cases on these stores, deciding with `permissions`. `metadata` is the registry's
-    /// (repository changes go through it, so that its cache sees them).
+    /// (repository changes go through its handles, so that its cache sees them).
     pub fn new(
         directory: Arc<dyn AccountDirectory>,
-        metadata: Arc<dyn MetadataStore>,
+        metadata: &MetadataStores,
         permissions: PermissionSettings,
     ) -> Self {
         Self {
             directory,
-            metadata,
+            repositories: metadata.repositories.clone(),
+            repository_settings: metadata.repository_settings.clone(),
+            prune_policies: metadata.prune_policies.clone(),
             permissions,
             clock: Arc::new(SystemClock),
         }

@@ -125,7 +125,9 @@ impl Accounts {
         let audit = self
             .entry(actor, LogKind::UserDelete)
             .meta("username", user.name.as_str());
-        self.metadata.delete_namespace(user.namespace, audit).await
+        self.repositories
+            .delete_namespace(user.namespace, audit)
+            .await
     }
 
     /// The users after `after`, by name, at most `limit`.

@@ -5,6 +5,7 @@
 
 use async_trait::async_trait;
 
+use super::quota::{NotificationStore, QuotaStore};
 use crate::account::{
     AccountId, AccountRecord, Grantee, NamespaceId, NamespaceRecord, PermissionRecord,
     PrototypeRecord, TeamId, TeamRecord,
@@ -13,7 +14,7 @@ use crate::audit::{AuditEntry, LogCount, LogQuery, LogRecord};
 use crate::error::Result;
 use crate::names::{Namespace, RepositoryPath};
 use crate::permission::{NamespaceFacts, RepositoryFacts, Role, TeamRole, Visibility};
-use crate::ports::{Repository, RepositoryDetails, RepositoryId};
+use crate::repository::{Repository, RepositoryDetails, RepositoryId};
 
 /// A user to create.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -500,8 +501,8 @@ pub trait AccountDirectory:
     + PermissionStore
     + CredentialStore
     + AuditLog
-    + super::QuotaStore
-    + super::NotificationStore
+    + QuotaStore
+    + NotificationStore
 {
 }
 
@@ -511,7 +512,7 @@ impl<T> AccountDirectory for T where
         + PermissionStore
         + CredentialStore
         + AuditLog
-        + super::QuotaStore
-        + super::NotificationStore
+        + QuotaStore
+        + NotificationStore
 {
 }

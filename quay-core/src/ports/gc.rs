@@ -2,9 +2,10 @@
 
 use async_trait::async_trait;
 
-use super::{BlobInfo, RepositoryId};
+use super::blobs::BlobInfo;
 use crate::error::Result;
 use crate::names::Digest;
+use crate::repository::RepositoryId;
 
 /// What collecting one repository's expired tags removed.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -40,17 +41,6 @@ pub trait GarbageStore: Send + Sync {
         limit: u32,
     ) -> Result<Vec<RepositoryId>>;
 
-    /// Removes up to `limit` of the repository's tag rows past the window, then every
-    /// manifest that this (or an earlier removal) left unused: no tag row of any kind, no
-    /// list containing it, no referrer naming it as subject. The blobs those manifests
-    /// referenced become candidates for [`GarbageStore::condemn_blobs`].
-    async fn collect_repository(
-        &self,
-        repository: RepositoryId,
-        now_ms: i64,
-        limit: u32,
-    ) -> Result<CollectedRepository>;
-
     /// Removes up to `limit` upload links that lapsed before `before_ms`; their blobs become
     /// candidates. How many were removed.
     async fn drop_lapsed_links(&self, before_ms: i64, limit: u32) -> Result<u64>;
@@ -73,4 +63,20 @@ pub trait GarbageStore: Send + Sync {
 
     /// An abandoned upload's parts are discarded: its record goes.
     async fn forget_upload(&self, id: &str) -> Result<()>;
+}
+
+/// Collecting one repository's tags and manifests: the one step of collection that
+/// changes what the registry answers for a repository (and so what a cache of it holds).
+#[async_trait]
+pub trait RepositoryCollection: Send + Sync {
+    /// Removes up to `limit` of the repository's tag rows past the window, then every
+    /// manifest that this (or an earlier removal) left unused: no tag row of any kind, no
+    /// list containing it, no referrer naming it as subject. The blobs those manifests
+    /// referenced become candidates for [`GarbageStore::condemn_blobs`].
+    async fn collect_repository(
+        &self,
+        repository: RepositoryId,
+        now_ms: i64,
+        limit: u32,
+    ) -> Result<CollectedRepository>;
 }

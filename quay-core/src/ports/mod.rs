@@ -6,15 +6,34 @@
 //! (a tag that expires, an upload link that lapses) say until when they hold
 //! (`fresh_until_ms`), so that a cache can keep them exactly that long.
 //!
+//! The metadata's traits are cut along what a cache keeps: a trait holds reads that a cache
+//! may answer together with every write that makes them stale (`RepositoryStore`,
+//! `BlobIndex`, `ManifestStore`, `TagStore`, `RepositoryCollection`); the other reads and
+//! writes are traits of their own, so that a cache implements only what it caches and each
+//! use case holds only the traits it calls ([`MetadataStores`]).
+//!
 //! Changes carry their usage log entries ([`crate::audit::AuditEntry`]), which the store
 //! records in the same transaction as the change.
 
 mod accounts;
+mod blobs;
 mod gc;
+mod manifests;
+mod metadata;
+mod prune;
 mod quota;
-mod registry;
+mod repositories;
+mod tags;
+mod uploads;
 
 pub use self::accounts::*;
+pub use self::blobs::*;
 pub use self::gc::*;
+pub use self::manifests::*;
+pub use self::metadata::*;
+pub use self::prune::*;
 pub use self::quota::*;
-pub use self::registry::*;
+pub use self::repositories::*;
+pub use self::tags::*;
+pub use self::uploads::*;
+pub use crate::repository::{NewRepository, Repository, RepositoryDetails, RepositoryId};

@@ -9,8 +9,8 @@ use serde_json::Value;
 use crate::account::{AccountId, NamespaceId};
 use crate::audit::AuditEntry;
 use crate::error::Result;
-use crate::ports::{Repository, RepositoryId};
 use crate::quota::{NamespaceQuota, NamespaceSize, QuotaLimit, Reached, SizeDifference};
+use crate::repository::{Repository, RepositoryId};
 
 /// The registry's total, as last computed.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -21,7 +21,8 @@ pub struct RegistrySize {
     pub computed_ms: Option<i64>,
 }
 
-/// Sizes and quotas. The sizes themselves change inside [`super::ManifestStore`] and the
+/// Sizes and quotas. The sizes themselves change inside
+/// [`ManifestStore`](super::manifests::ManifestStore) and the
 /// garbage collector, in the transactions that add and remove manifests.
 #[async_trait]
 pub trait QuotaStore: Send + Sync {

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use oci_spec::image::{DescriptorBuilder, ImageIndexBuilder, MediaType};
 
-use super::Registry;
+use super::stores::Registry;
 use crate::error::{Error, Result};
 use crate::manifest::{self, ManifestMediaType};
 use crate::names::{Digest, DigestAlgorithm, Reference, RepositoryPath, TagName};
@@ -47,10 +47,7 @@ impl Registry {
         last: Option<&str>,
     ) -> Result<Page<TagName>> {
         let repository = self.existing(path).await?;
-        let list = self
-            .metadata
-            .list_tags(repository.id, self.now_ms())
-            .await?;
+        let list = self.tags.list_tags(repository.id, self.now_ms()).await?;
         let names = &list.names[..];
         let start = last.map_or(0, |last| {
             names.partition_point(|name| name.as_str() <= last)
@@ -82,7 +79,7 @@ impl Registry {
         }
         let after = last.map(RepositoryPath::parse).transpose()?;
         let mut items = self
-            .metadata
+            .catalog
             .list_repositories(after.as_ref(), limit + 1)
             .await?;
         let more = items.len() > limit as usize;
@@ -106,7 +103,7 @@ impl Registry {
         let now_ms = self.now_ms();
         let mut entries: Vec<ReferrerEntry> = Vec::new();
         for referrer in self
-            .metadata
+            .manifest_details
             .referrers(repository.id, subject, now_ms)
             .await?
         {

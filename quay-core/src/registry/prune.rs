@@ -1,7 +1,7 @@
 //! Running the auto-prune policies: the tags each selects are deleted, into the time
 //! machine, as if a user had deleted them (`autoprune_tag_delete`).
 
-use super::Registry;
+use super::stores::Registry;
 use crate::audit::{Actor, LogKind};
 use crate::error::{Error, Result};
 use crate::names::TagName;
@@ -12,7 +12,7 @@ impl Registry {
     /// Applies every policy to every repository it covers; how many tags were pruned.
     pub async fn prune(&self) -> Result<u64> {
         let mut pruned = 0;
-        for (policy, repository) in self.metadata.prune_targets().await? {
+        for (policy, repository) in self.prune_targets.prune_targets().await? {
             let now_ms = self.now_ms();
             let alive = TagHistoryQuery {
                 only_active: true,
@@ -21,7 +21,7 @@ impl Registry {
                 limit: u32::MAX,
             };
             let tags: Vec<PrunableTag> = self
-                .metadata
+                .tag_history
                 .tag_history(repository.id, &alive, now_ms)
                 .await?
                 .into_iter()
@@ -43,7 +43,7 @@ impl Registry {
                     .meta("method", method)
                     .meta("value", value.clone());
                 match self
-                    .metadata
+                    .tags
                     .delete_tag(repository.id, &tag, audit, now_ms)
                     .await
                 {

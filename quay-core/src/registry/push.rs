@@ -3,7 +3,7 @@
 use bytes::{Bytes, BytesMut};
 use futures::StreamExt;
 
-use super::Registry;
+use super::stores::Registry;
 use crate::audit::{Actor, LogKind};
 use crate::error::{Error, Result};
 use crate::manifest::{self, ParsedManifest, config_labels};
@@ -98,7 +98,7 @@ impl Registry {
             labels,
         };
         match self
-            .metadata
+            .manifests
             .store_manifest(repository.id, manifest, placement, audit, now_ms)
             .await
         {
@@ -133,7 +133,7 @@ impl Registry {
             Reference::Tag(tag) => {
                 let audit = audit.meta("tag", tag.as_str());
                 if !self
-                    .metadata
+                    .tags
                     .delete_tag(repository.id, tag, audit, now_ms)
                     .await?
                 {
@@ -143,12 +143,12 @@ impl Registry {
             Reference::Digest(digest) => {
                 let audit = audit.meta("digest", digest.as_str());
                 let deleted = self
-                    .metadata
+                    .tags
                     .delete_manifest_tags(repository.id, digest, audit, now_ms)
                     .await?;
                 if deleted == 0 {
                     let live = self
-                        .metadata
+                        .manifests
                         .live_manifest(repository.id, digest, now_ms)
                         .await?;
                     return Err(match live {
@@ -166,7 +166,7 @@ impl Registry {
     pub async fn delete_blob(&self, path: &RepositoryPath, digest: &Digest) -> Result<()> {
         let repository = self.existing(path).await?;
         match self
-            .metadata
+            .blob_index
             .unlink_blob(repository.id, digest, self.now_ms())
             .await?
         {

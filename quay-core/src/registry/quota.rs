@@ -7,7 +7,7 @@
 //! start and after each chunk, on the namespace's size plus the repository's open uploads:
 //! an upload that reaches a Reject limit is cancelled and its bytes discarded.
 
-use super::Registry;
+use super::stores::Registry;
 use crate::audit::{Actor, LogKind};
 use crate::error::{Error, Result};
 use crate::ports::{Repository, UploadSession};
@@ -48,7 +48,7 @@ impl Registry {
             other => return other,
         };
         self.uploads.discard(&session.id, &session.parts).await?;
-        self.metadata
+        self.upload_sessions
             .remove_upload(repository.id, &session.id)
             .await?;
         Err(refusal)

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use super::Registry;
+use super::stores::Registry;
 use crate::audit::{Actor, AuditEntry, LogKind};
 use crate::error::{Error, Result};
 use crate::names::{Digest, RepositoryPath, TagName};
@@ -31,11 +31,14 @@ impl Registry {
     ) -> Result<(Arc<StoredManifest>, Vec<ManifestLabel>)> {
         let repository = self.existing(path).await?;
         let live = self
-            .metadata
+            .manifests
             .live_manifest(repository.id, digest, self.now_ms())
             .await?
             .ok_or(Error::ManifestUnknown)?;
-        let labels = self.metadata.manifest_labels(live.manifest.id).await?;
+        let labels = self
+            .manifest_details
+            .manifest_labels(live.manifest.id)
+            .await?;
         Ok((live.manifest, labels))
     }
 
@@ -52,7 +55,7 @@ impl Registry {
             ..query
         };
         let mut lifetimes = self
-            .metadata
+            .tag_history
             .tag_history(repository.id, &one_more, self.now_ms())
             .await?;
         let has_additional = lifetimes.len() > limit as usize;
@@ -75,11 +78,11 @@ impl Registry {
         let repository = self.existing(path).await?;
         let now_ms = self.now_ms();
         let live = self
-            .metadata
+            .manifests
             .live_manifest(repository.id, digest, now_ms)
             .await?
             .ok_or(Error::ManifestUnknown)?;
-        let rows = self.metadata.tag_rows(repository.id, tag).await?;
+        let rows = self.tag_history.tag_rows(repository.id, tag).await?;
         let alive = alive(&rows, now_ms);
         let entry = match alive {
             Some((_, original)) => actor
@@ -109,11 +112,11 @@ impl Registry {
         let repository = self.existing(path).await?;
         let now_ms = self.now_ms();
         let manifest_id = self
-            .metadata
+            .tag_history
             .manifest_in_repository(repository.id, digest)
             .await?
             .ok_or(Error::ManifestUnknown)?;
-        let rows = self.metadata.tag_rows(repository.id, tag).await?;
+        let rows = self.tag_history.tag_rows(repository.id, tag).await?;
         let entry = tag_entry(actor.entry(LogKind::RevertTag, now_ms), &repository, tag)
             .meta("manifest_digest", digest.as_str());
         let target = Target {
@@ -133,7 +136,7 @@ impl Registry {
     ) -> Result<(Repository, Vec<TagRow>, i64)> {
         let repository = self.existing(path).await?;
         let now_ms = self.now_ms();
-        let rows = self.metadata.tag_rows(repository.id, tag).await?;
+        let rows = self.tag_history.tag_rows(repository.id, tag).await?;
         Ok((repository, rows_only(&rows), now_ms))
     }
 
@@ -157,7 +160,7 @@ impl Registry {
             opening: Some(open),
             ..based_on(tag, &history)
         };
-        self.metadata
+        self.tags
             .apply_tag_change(repository.id, change, vec![entry], now_ms)
             .await
     }
@@ -188,7 +191,7 @@ impl Registry {
             expirations: vec![(change.row_id, change.new_end_ms)],
             ..based_on(tag, &history)
         };
-        self.metadata
+        self.tags
             .apply_tag_change(repository.id, tag_change, vec![entry], now_ms)
             .await
     }
@@ -230,7 +233,7 @@ impl Registry {
             immutability: Some((row.id, immutable)),
             ..based_on(tag, &history)
         };
-        self.metadata
+        self.tags
             .apply_tag_change(repository.id, change, vec![entry], now_ms)
             .await
     }
@@ -254,13 +257,13 @@ impl Registry {
             .await?
             .ok_or(Error::RepositoryUnknown)?;
         let Some(manifest_id) = self
-            .metadata
+            .tag_history
             .manifest_in_repository(repository.id, digest)
             .await?
         else {
             return Ok(false);
         };
-        let rows = self.metadata.tag_rows(repository.id, tag).await?;
+        let rows = self.tag_history.tag_rows(repository.id, tag).await?;
         let history = rows_only(&rows);
         let window_ms = namespace.tag_expiration_s.saturating_mul(1000);
         let closings =
@@ -278,7 +281,7 @@ impl Registry {
             closings,
             ..based_on(tag, &history)
         };
-        self.metadata
+        self.tags
             .apply_tag_change(repository.id, change, vec![entry], now_ms)
             .await?;
         Ok(true)

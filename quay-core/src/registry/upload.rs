@@ -12,7 +12,7 @@ use std::task::{Context, Poll};
 use bytes::Bytes;
 use futures::{Stream, StreamExt};
 
-use super::Registry;
+use super::stores::Registry;
 use crate::audit::Actor;
 use crate::error::{Error, Result};
 use crate::hash::{ContentHasher, UploadHasher};
@@ -44,7 +44,7 @@ impl Registry {
         let repository = self.for_push(path, actor).await?;
         self.check_upload_quota(&repository, actor).await?;
         let session = self
-            .metadata
+            .upload_sessions
             .create_upload(repository.id, self.now_ms())
             .await?;
         Ok(UploadStatus::from(&session))
@@ -96,7 +96,7 @@ impl Registry {
     pub async fn cancel_upload(&self, path: &RepositoryPath, id: &str) -> Result<()> {
         let (repository, session) = self.session(path, id).await?;
         self.uploads.discard(&session.id, &session.parts).await?;
-        self.metadata
+        self.upload_sessions
             .remove_upload(repository.id, &session.id)
             .await?;
         Ok(())
@@ -113,13 +113,13 @@ impl Registry {
         let repository = self.for_push(path, actor).await?;
         self.check_upload_quota(&repository, actor).await?;
         let session = self
-            .metadata
+            .upload_sessions
             .create_upload(repository.id, self.now_ms())
             .await?;
         let session = match self.append(session.clone(), None, body).await {
             Ok(session) => session,
             Err(error) => {
-                self.metadata
+                self.upload_sessions
                     .remove_upload(repository.id, &session.id)
                     .await?;
                 return Err(error);
@@ -140,7 +140,7 @@ impl Registry {
         from: &RepositoryPath,
         actor: &Actor,
     ) -> Result<Option<BlobInfo>> {
-        let Some(source) = self.metadata.find_repository(from).await? else {
+        let Some(source) = self.repositories.find_repository(from).await? else {
             return Ok(None);
         };
         let blob = match self.linked_blob(&source, digest).await {
@@ -151,7 +151,7 @@ impl Registry {
         let target = self.for_push(path, actor).await?;
         self.check_upload_quota(&target, actor).await?;
         let now_ms = self.now_ms();
-        self.metadata
+        self.blob_index
             .link_blob(
                 target.id,
                 &blob,
@@ -161,7 +161,7 @@ impl Registry {
             .await?;
         if self.blobs.blob_size(digest).await?.is_none() {
             // The source's last reference was collected in the meantime: upload instead.
-            self.metadata
+            self.blob_index
                 .unlink_blob(target.id, digest, self.now_ms())
                 .await?;
             return Ok(None);
@@ -174,7 +174,7 @@ impl Registry {
     pub async fn repositories_linking(&self, digest: &Digest) -> Result<Vec<RepositoryPath>> {
         const CANDIDATES: u32 = 20;
         let repositories = self
-            .metadata
+            .blob_search
             .repositories_linking(digest, self.now_ms(), CANDIDATES)
             .await?;
         Ok(repositories.into_iter().map(|r| r.path).collect())
@@ -186,12 +186,12 @@ impl Registry {
         id: &str,
     ) -> Result<(Repository, UploadSession)> {
         let repository = self
-            .metadata
+            .repositories
             .find_repository(path)
             .await?
             .ok_or(Error::UploadUnknown)?;
         let session = self
-            .metadata
+            .upload_sessions
             .find_upload(repository.id, id)
             .await?
             .ok_or(Error::UploadUnknown)?;
@@ -241,14 +241,14 @@ impl Registry {
         }
         let new_size = session.size + size;
         let recorded = self
-            .metadata
+            .upload_sessions
             .record_part(&session, &part, new_size, &hasher.state(), self.now_ms())
             .await?;
         if !recorded {
             // Another request appended first; ours must be resent at the new offset.
             self.uploads.discard(&session.id, &[part]).await?;
             let current = self
-                .metadata
+                .upload_sessions
                 .find_upload(session.repository, &session.id)
                 .await?
                 .ok_or(Error::UploadUnknown)?;
@@ -283,7 +283,7 @@ impl Registry {
         };
         if actual != *digest {
             self.uploads.discard(&session.id, &session.parts).await?;
-            self.metadata
+            self.upload_sessions
                 .remove_upload(repository.id, &session.id)
                 .await?;
             return Err(Error::DigestMismatch {
@@ -300,7 +300,7 @@ impl Registry {
         // us. Until they are, the link only serves this upload, whose client has no answer
         // yet.
         let now_ms = self.now_ms();
-        self.metadata
+        self.blob_index
             .link_blob(
                 repository.id,
                 &blob,
@@ -318,12 +318,12 @@ impl Registry {
         };
         if let Err(error) = stored {
             // Without its bytes the link must not stay: a client would skip the upload.
-            self.metadata
+            self.blob_index
                 .unlink_blob(repository.id, digest, self.now_ms())
                 .await?;
             return Err(error);
         }
-        self.metadata
+        self.upload_sessions
             .remove_upload(repository.id, &session.id)
             .await?;
         Ok(blob)

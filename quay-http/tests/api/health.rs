@@ -1,8 +1,6 @@
 //! `/health/instance` and `/health/endtoend` with a storage location that fails.
 
-use quay_core::RegistrySettings;
-use quay_core::gc::CollectorSettings;
-use quay_storage::{MetadataOptions, ObjectStorage, StorageLocation, StorageLocations};
+use quay_storage::{ObjectStorage, StorageLocation, StorageLocations};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -19,15 +17,13 @@ async fn server(order: [&str; 2]) -> Server {
             storage: ObjectStorage::filesystem(&dir.path().join(name)).unwrap(),
         })
         .collect();
-    let backend = quay_storage::open_registry(
+    let backend = quay_app::App::open(
         &format!("sqlite://{}", dir.path().join("quay.db").display()),
-        &MetadataOptions::default(),
         StorageLocations {
             locations,
             replicate_to: Vec::new(),
         },
-        RegistrySettings::default(),
-        CollectorSettings::default(),
+        quay_app::AppSettings::default(),
     )
     .await
     .unwrap();

@@ -30,7 +30,11 @@ impl Server {
             },
             ..RegistrySettings::default()
         };
-        let registry = quay_storage::open_embedded(dir.path(), settings)
+        let settings = quay_app::AppSettings {
+            registry: settings,
+            ..Default::default()
+        };
+        let registry = quay_app::App::embedded(dir.path(), settings)
             .await
             .unwrap()
             .registry;
@@ -38,8 +42,8 @@ impl Server {
     }
 
     /// Serves `registry`, whose files are in `dir`, to anyone.
-    pub async fn serving(registry: quay_core::Registry, dir: tempfile::TempDir) -> Self {
-        let state = quay_http::AppState::new(Arc::new(registry), Arc::new(quay_auth::AllowAll));
+    pub async fn serving(registry: Arc<quay_core::Registry>, dir: tempfile::TempDir) -> Self {
+        let state = quay_http::AppState::new(registry, Arc::new(quay_auth::AllowAll));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let address = listener.local_addr().unwrap().to_string();
         tokio::spawn(async move {

@@ -3,13 +3,11 @@
 //! API as anyone.
 
 use std::path::Path;
-use std::sync::Arc;
 
-use quay_auth::{AuthSettings, Authenticator, PermissionAuthorizer};
+use quay_app::{App, AppSettings};
+use quay_auth::AuthSettings;
 use quay_core::RegistrySettings;
 use quay_core::account::Superusers;
-use quay_core::clock::SystemClock;
-use quay_core::gc::CollectorSettings;
 use quay_core::quota::QuotaSettings;
 use quay_http::{AppState, Tenancy, TenancySettings};
 use quay_storage::MetadataOptions;
@@ -40,30 +38,28 @@ pub struct Registry {
     _dir: tempfile::TempDir,
 }
 
-/// The embedded store, keeping sizes when quota management is on.
-async fn open_backend(dir: &Path, quota: QuotaSettings) -> quay_storage::Backend {
+/// The embedded application, keeping sizes when quota management is on.
+async fn open_app(dir: &Path, quota: QuotaSettings, auth: AuthSettings) -> App {
     if !quota.management {
-        return quay_storage::open_embedded(dir, RegistrySettings::default())
-            .await
-            .unwrap();
+        let settings = AppSettings {
+            auth,
+            ..AppSettings::default()
+        };
+        return App::embedded(dir, settings).await.unwrap();
     }
-    quay_storage::open_registry(
-        &format!("sqlite://{}", dir.join("quay.db").display()),
-        &MetadataOptions {
-            quota,
-            ..MetadataOptions::default()
-        },
-        quay_storage::ObjectStorage::filesystem(&dir.join("storage"))
-            .unwrap()
-            .into(),
-        RegistrySettings {
+    let settings = AppSettings {
+        registry: RegistrySettings {
             quota,
             ..RegistrySettings::default()
         },
-        CollectorSettings::default(),
-    )
-    .await
-    .unwrap()
+        metadata: MetadataOptions {
+            quota,
+            ..MetadataOptions::default()
+        },
+        auth,
+        ..AppSettings::default()
+    };
+    App::embedded(dir, settings).await.unwrap()
 }
 
 impl Registry {
@@ -124,22 +120,14 @@ impl Registry {
             ..TenancySettings::default()
         };
         configure(&mut auth, &mut settings);
-        let backend = open_backend(dir.path(), quota).await;
-        let authenticator = Authenticator::new(
-            backend.directory.clone(),
-            auth.clone(),
-            Arc::new(SystemClock),
-        )
-        .await
-        .unwrap();
-        let authorizer = PermissionAuthorizer::new(backend.directory.clone(), auth);
+        let app = open_app(dir.path(), quota, auth).await;
         let tenancy = Tenancy {
-            authenticator: Arc::new(authenticator),
-            accounts: backend.accounts.clone(),
+            authenticator: app.authenticator.clone(),
+            accounts: app.accounts.clone(),
             settings,
         };
         let state =
-            AppState::new(Arc::new(backend.registry), Arc::new(authorizer)).with_tenancy(tenancy);
+            AppState::new(app.registry.clone(), app.authorizer.clone()).with_tenancy(tenancy);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let address = listener.local_addr().unwrap().to_string();
         tokio::spawn(async move {

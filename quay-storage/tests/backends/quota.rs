@@ -249,6 +249,7 @@ async fn check(h: &Harness, model: &Model, step: &str) {
         for (repository, _) in REPOSITORIES.iter().enumerate() {
             let Some(found) = h
                 .metadata
+                .repositories
                 .find_repository(&path(index, repository))
                 .await
                 .unwrap()
@@ -361,7 +362,13 @@ pub(crate) async fn sizes_agree_with_their_model(h: &Harness) {
                 }
                 6 => {
                     let target = path(namespace_index, repository);
-                    if let Some(found) = h.metadata.find_repository(&target).await.unwrap() {
+                    if let Some(found) = h
+                        .metadata
+                        .repositories
+                        .find_repository(&target)
+                        .await
+                        .unwrap()
+                    {
                         h.accounts.delete_repository(&found, &NOBODY).await.unwrap();
                         model.manifests.remove(&(namespace_index, repository));
                         model.tags.retain(|(ns, repo, _), _| {
@@ -479,6 +486,7 @@ pub(crate) async fn racing_pushes_count_a_shared_layer_once(h: &Harness) {
     for (racer, image) in images.iter().enumerate() {
         let found = h
             .metadata
+            .repositories
             .find_repository(&repo(&format!("race/repo{racer}")))
             .await
             .unwrap()

@@ -7,8 +7,8 @@ use quay_core::names::Namespace;
 use quay_core::permission::{Role, TeamRole, Visibility};
 use quay_core::ports::{
     AccountStore, ApplicationRecord, AuditLog, CredentialStore, ListingScope, NewPrototype,
-    NewRepository, NewRobot, NewUser, PermissionStore, RepositoryListing, RepositoryStore,
-    TeamChange, TeamStore, TokenKind, TokenRecord, UserChange,
+    NewRepository, NewRobot, NewUser, PermissionStore, RepositoryListing, RepositorySettings,
+    RepositoryStore, TeamChange, TeamStore, TokenKind, TokenRecord, UserChange,
 };
 use quay_core::{Error, RepositoryPath};
 
@@ -150,6 +150,7 @@ pub(crate) async fn users_and_organizations(h: &Harness) {
         .await
         .unwrap();
     h.metadata
+        .repositories
         .delete_namespace(acme.id, entry(LogKind::OrgDelete))
         .await
         .unwrap();

@@ -23,7 +23,7 @@ use quay_core::audit::Actor;
 use quay_core::clock::Clock;
 use quay_core::gc::{CollectorSettings, GarbageCollector};
 use quay_core::hash::digest_of;
-use quay_core::ports::{ByteStream, GarbageStore, MetadataStore};
+use quay_core::ports::{ByteStream, MetadataStores, RepositoryCollection};
 use quay_core::quota::QuotaSettings;
 use quay_core::{
     Digest, DigestAlgorithm, Reference, Registry, RegistrySettings, RepositoryPath, Stores,
@@ -77,7 +77,7 @@ pub struct Harness {
     /// Accounts, permissions and the usage log of the same database.
     pub directory: Arc<SqlMetadata>,
     /// The first node's metadata (cached, where the harness caches).
-    pub metadata: Arc<dyn MetadataStore>,
+    pub metadata: MetadataStores,
     /// Tenancy's use cases on the first node's stores.
     pub accounts: Accounts,
     pub pull_log: Arc<PullLog>,
@@ -86,8 +86,9 @@ pub struct Harness {
     pub objects: DistributedStorage,
     /// Where the metadata is, for further nodes of a scenario's own.
     pub database_uri: String,
-    /// What the first node's collector works on (its cache, where it caches).
-    garbage: Arc<dyn GarbageStore>,
+    /// What the first node's collector collects repositories through (its cache, where it
+    /// caches).
+    collection: Arc<dyn RepositoryCollection>,
     _s3: Option<S3Server>,
     _dir: tempfile::TempDir,
     postgres_database: Option<String>,
@@ -144,18 +145,21 @@ impl Harness {
         };
         let first = SqlMetadata::connect(&uri, &options).await.unwrap();
         let directory = Arc::new(first.clone());
-        let (first, second, garbage): (
-            Arc<dyn MetadataStore>,
-            Arc<dyn MetadataStore>,
-            Arc<dyn GarbageStore>,
+        let (first, second, collection): (
+            MetadataStores,
+            MetadataStores,
+            Arc<dyn RepositoryCollection>,
         ) = match metadata {
             Metadata::SqliteCached => {
                 let cached = Arc::new(CachedMetadata::new(first, &CacheOptions::default()));
-                (cached.clone(), cached.clone(), cached)
+                let stores = CachedMetadata::stores(&cached);
+                (stores.clone(), stores, cached)
             }
             _ => (
-                Arc::new(first),
-                Arc::new(SqlMetadata::connect(&uri, &options).await.unwrap()),
+                MetadataStores::on(&Arc::new(first)),
+                MetadataStores::on(&Arc::new(
+                    SqlMetadata::connect(&uri, &options).await.unwrap(),
+                )),
                 directory.clone(),
             ),
         };
@@ -209,7 +213,7 @@ impl Harness {
                 .with_clock(clock.clone())
         };
         let (objects, other_objects) = (storage(plan), storage(other_plan));
-        let node = |metadata: Arc<dyn MetadataStore>, objects: DistributedStorage| {
+        let node = |metadata: MetadataStores, objects: DistributedStorage| {
             let objects = Arc::new(objects);
             let stores = Stores {
                 metadata,
@@ -220,7 +224,7 @@ impl Harness {
             };
             Registry::new(stores, settings.clone()).with_clock(clock.clone())
         };
-        let accounts = Accounts::new(directory.clone(), first.clone(), settings.permissions)
+        let accounts = Accounts::new(directory.clone(), &first, settings.permissions)
             .with_clock(clock.clone());
         Some(Self {
             metadata: first.clone(),
@@ -232,7 +236,7 @@ impl Harness {
             clock,
             objects,
             database_uri: uri,
-            garbage,
+            collection,
             _s3: s3,
             _dir: dir,
             postgres_database,
@@ -253,7 +257,8 @@ impl Harness {
     pub fn collector(&self) -> GarbageCollector {
         let objects = Arc::new(self.objects.clone());
         GarbageCollector::new(
-            self.garbage.clone(),
+            self.collection.clone(),
+            self.directory.clone(),
             objects.clone(),
             objects,
             CollectorSettings::default(),

@@ -6,12 +6,11 @@ use std::collections::HashMap;
 use async_trait::async_trait;
 use quay_core::RepositoryPath;
 use quay_core::account::{
-    AccountId, Grantee, NamespaceId, NamespaceKind, NamespaceRecord, PermissionRecord,
-    PrototypeRecord,
+    AccountId, Grantee, NamespaceId, NamespaceRecord, PermissionRecord, PrototypeRecord,
 };
 use quay_core::audit::AuditEntry;
 use quay_core::names::Namespace;
-use quay_core::permission::{NamespaceFacts, RepositoryFacts, Role, TeamRole, Visibility};
+use quay_core::permission::{NamespaceFacts, RepositoryFacts, Role, Visibility};
 use quay_core::ports::{
     ListedRepository, ListingScope, NewPrototype, PermissionStore, Repository, RepositoryAccess,
     RepositoryId, RepositoryListing,
@@ -23,133 +22,15 @@ use sea_orm::{
 };
 
 use super::entity::{permission_prototype, repository_permission};
-use super::repositories::{REPOSITORY_COLUMNS, RepositoryRow};
+use super::repositories::REPOSITORY_COLUMNS;
+use super::standing::{
+    AccessRow, ListedRow, access_sql, role_of_rank, standing_columns, team_role_of_rank,
+};
 use super::{SqlMetadata, audit, stored_path};
 use crate::error::{OrStorage, StorageError};
 
-/// Ranks of roles in SQL, so that `MAX` finds the highest (cast to `BIGINT` where read:
-/// PostgreSQL's `CASE` yields a 32-bit integer).
-const ROLE_RANK: &str = "CASE {} WHEN 'admin' THEN 3 WHEN 'write' THEN 2 WHEN 'read' THEN 1 END";
-const TEAM_ROLE_RANK: &str =
-    "CASE {} WHEN 'admin' THEN 3 WHEN 'creator' THEN 2 WHEN 'member' THEN 1 END";
-
-fn rank(template: &str, column: &str) -> String {
-    template.replace("{}", column)
-}
-
-fn role_of_rank(rank: Option<i64>) -> Option<Role> {
-    match rank {
-        Some(3) => Some(Role::Admin),
-        Some(2) => Some(Role::Write),
-        Some(1) => Some(Role::Read),
-        _ => None,
-    }
-}
-
-fn team_role_of_rank(rank: Option<i64>) -> Option<TeamRole> {
-    match rank {
-        Some(3) => Some(TeamRole::Admin),
-        Some(2) => Some(TeamRole::Creator),
-        Some(1) => Some(TeamRole::Member),
-        _ => None,
-    }
-}
-
 pub(super) fn stored_role(role: &str) -> Result<Role, StorageError> {
     Role::from_name(role).ok_or_else(|| StorageError::CorruptMetadata(format!("role {role:?}")))
-}
-
-pub(super) fn namespace_kind(kind: &str) -> NamespaceKind {
-    if kind == NamespaceKind::User.as_str() {
-        NamespaceKind::User
-    } else {
-        NamespaceKind::Organization
-    }
-}
-
-/// A namespace with where an account stands in it, and optionally a repository in it.
-#[derive(FromQueryResult)]
-struct AccessRow {
-    namespace_id: i64,
-    namespace_name: String,
-    namespace_kind: String,
-    namespace_enabled: bool,
-    namespace_email: Option<String>,
-    namespace_tag_expiration_s: i64,
-    owner: Option<bool>,
-    team_rank: Option<i64>,
-    repository_id: Option<i64>,
-    repository_name: Option<String>,
-    visibility: Option<String>,
-    direct_rank: Option<i64>,
-    team_repository_rank: Option<i64>,
-}
-
-impl AccessRow {
-    fn namespace(&self) -> Result<NamespaceRecord, StorageError> {
-        Ok(NamespaceRecord {
-            id: self.namespace_id,
-            name: Namespace::parse(&self.namespace_name).map_err(|_| {
-                StorageError::CorruptMetadata(format!("namespace {:?}", self.namespace_name))
-            })?,
-            kind: namespace_kind(&self.namespace_kind),
-            enabled: self.namespace_enabled,
-            email: self.namespace_email.clone(),
-            tag_expiration_s: self.namespace_tag_expiration_s,
-        })
-    }
-
-    fn namespace_facts(&self) -> NamespaceFacts {
-        NamespaceFacts {
-            owner: self.owner.unwrap_or(false),
-            team_role: team_role_of_rank(self.team_rank),
-        }
-    }
-}
-
-/// A repository of a listing with the account's standing.
-#[derive(FromQueryResult)]
-struct ListedRow {
-    #[sea_orm(nested)]
-    repository: RepositoryRow,
-    owner: Option<bool>,
-    team_rank: Option<i64>,
-    direct_rank: Option<i64>,
-    team_repository_rank: Option<i64>,
-}
-
-/// Where the account `account` (a placeholder) stands with repository `r` of namespace `n`:
-/// columns `owner`, `team_rank`, `direct_rank`, `team_repository_rank`.
-fn standing_columns(account: &str) -> String {
-    format!(
-        "EXISTS (SELECT 1 FROM account a
-                 WHERE a.id = {account} AND a.kind = 'user' AND a.namespace_id = n.id) AS owner,
-         (SELECT CAST(MAX({team_rank}) AS BIGINT) FROM team t
-          JOIN team_member m ON m.team_id = t.id
-          WHERE t.namespace_id = n.id AND m.account_id = {account}) AS team_rank,
-         (SELECT CAST(MAX({direct_rank}) AS BIGINT) FROM repository_permission p
-          WHERE p.repository_id = r.id AND p.account_id = {account}) AS direct_rank,
-         (SELECT CAST(MAX({direct_rank}) AS BIGINT) FROM repository_permission p
-          JOIN team_member m ON m.team_id = p.team_id
-          WHERE p.repository_id = r.id AND m.account_id = {account}) AS team_repository_rank",
-        team_rank = rank(TEAM_ROLE_RANK, "t.role"),
-        direct_rank = rank(ROLE_RANK, "p.role"),
-    )
-}
-
-/// `$1` namespace name, `$2` account (or NULL), `$3` repository name (or NULL).
-fn access_sql() -> String {
-    format!(
-        "SELECT n.id AS namespace_id, n.name AS namespace_name, n.kind AS namespace_kind,
-                n.enabled AS namespace_enabled, n.email AS namespace_email,
-                n.tag_expiration_s AS namespace_tag_expiration_s,
-                r.id AS repository_id, r.name AS repository_name, r.visibility AS visibility,
-                {standing}
-         FROM namespace n
-         LEFT JOIN repository r ON r.namespace_id = n.id AND r.name = $3
-         WHERE n.name = $1",
-        standing = standing_columns("$2"),
-    )
 }
 
 /// Grants `role` to `grantee` on a repository (replacing any role it had).

@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 use quay_core::account::NamespaceId;
 use quay_core::audit::AuditEntry;
-use quay_core::ports::{PruneStore, Repository, RepositoryId};
+use quay_core::ports::{PruneStore, PruneTargets, Repository, RepositoryId};
 use quay_core::prune::PrunePolicy;
 use sea_orm::{ConnectionTrait, FromQueryResult, Value};
 
@@ -141,7 +141,10 @@ impl PruneStore for SqlMetadata {
         txn.commit().await.or_storage()?;
         Ok(true)
     }
+}
 
+#[async_trait]
+impl PruneTargets for SqlMetadata {
     async fn prune_targets(&self) -> quay_core::Result<Vec<(PrunePolicy, Repository)>> {
         let rows = TargetRow::find_by_statement(self.statement(
             "SELECT p.uuid AS uuid, p.method AS method, p.value AS value,

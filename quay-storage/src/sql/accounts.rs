@@ -4,7 +4,9 @@ use std::collections::HashMap;
 
 use async_trait::async_trait;
 use quay_core::Error;
-use quay_core::account::{AccountId, AccountKind, AccountRecord, NamespaceId, NamespaceRecord};
+use quay_core::account::{
+    AccountId, AccountKind, AccountRecord, NamespaceId, NamespaceKind, NamespaceRecord,
+};
 use quay_core::audit::AuditEntry;
 use quay_core::names::Namespace;
 use quay_core::permission::TeamRole;
@@ -16,9 +18,17 @@ use sea_orm::{
 };
 
 use super::entity::{account, namespace, team, team_member};
-use super::permissions::namespace_kind;
 use super::{SqlMetadata, audit};
 use crate::error::{OrStorage, StorageError};
+
+/// A namespace's kind as stored (`user`, else an organization).
+pub(super) fn namespace_kind(kind: &str) -> NamespaceKind {
+    if kind == NamespaceKind::User.as_str() {
+        NamespaceKind::User
+    } else {
+        NamespaceKind::Organization
+    }
+}
 
 const TAKEN: &str = "A user or organization with this name already exists";
 

@@ -17,13 +17,17 @@ mod credentials;
 mod entity;
 mod gc;
 mod health;
+mod manifest_row;
 mod manifests;
 mod migration;
+mod notifications;
 mod permissions;
 mod prune;
 mod quota;
-mod replication;
+pub(crate) mod replication;
 mod repositories;
+mod sizes;
+mod standing;
 mod tags;
 mod teams;
 mod uploads;
@@ -41,8 +45,6 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
 use crate::error::StorageError;
-
-pub(crate) use self::replication::QueuedBlob;
 
 /// How to connect to the metadata database.
 #[derive(Clone, Debug)]

@@ -1,26 +1,12 @@
-//! Validated names: parse once at the edge, and inside a value of these types is valid by
-//! construction.
-//!
-//! The grammars are Quay's (`util/names.py`, `util/validation.py`), which accept everything
-//! the OCI distribution specification's grammar accepts for the names Quay serves:
-//! - a namespace is `[a-z0-9]+([._-][a-z0-9]+)*`, 2 to 255 characters;
-//! - a repository name is one or more `/`-separated components `[a-z0-9][a-z0-9._-]*`, at
-//!   most 255 characters in all (Quay's extended repository names);
-//! - a tag is `[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}`;
-//! - a digest is `algorithm:encoded`; only `sha256` and `sha512` are accepted, because only
-//!   those can be verified.
-//!
-//! None of these names ever becomes a storage path: blobs are stored by digest and uploads
-//! by a generated id, so a name cannot escape the storage root whatever it contains.
+//! The grammars of names: which strings parse into the types of [`super`].
 
-use std::fmt;
 use std::str::FromStr;
-use std::sync::Arc;
 
+use super::{
+    Digest, DigestAlgorithm, LIBRARY_NAMESPACE, Namespace, Reference, RepoName, RepositoryPath,
+    RobotName, TagName,
+};
 use crate::error::{Error, Result};
-
-/// The namespace used for single-segment repository paths (`FEATURE_LIBRARY_SUPPORT`).
-pub const LIBRARY_NAMESPACE: &str = "library";
 
 const MAX_NAME_LEN: usize = 255;
 const MAX_TAG_LEN: usize = 128;
@@ -28,10 +14,6 @@ const MAX_TAG_LEN: usize = 128;
 fn is_lower_alnum(b: u8) -> bool {
     b.is_ascii_lowercase() || b.is_ascii_digit()
 }
-
-/// The owner of repositories: a user or an organization.
-#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Namespace(Arc<str>);
 
 impl Namespace {
     /// Parses a namespace name.
@@ -45,16 +27,7 @@ impl Namespace {
             Err(Error::NameInvalid(format!("invalid namespace name {s:?}")))
         }
     }
-
-    /// The name as text.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
 }
-
-/// The name of a repository inside its namespace; may contain `/` (`a/b/c`).
-#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct RepoName(Arc<str>);
 
 impl RepoName {
     /// Parses a repository name (without its namespace).
@@ -75,20 +48,6 @@ impl RepoName {
             Err(Error::NameInvalid(format!("invalid repository name {s:?}")))
         }
     }
-
-    /// The name as text.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-/// A repository's full path: `namespace/name`.
-#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct RepositoryPath {
-    /// The owning namespace.
-    pub namespace: Namespace,
-    /// The name inside the namespace.
-    pub name: RepoName,
 }
 
 impl RepositoryPath {
@@ -101,10 +60,6 @@ impl RepositoryPath {
         })
     }
 }
-
-/// A tag name.
-#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct TagName(Arc<str>);
 
 impl TagName {
     /// Parses a tag.
@@ -123,45 +78,6 @@ impl TagName {
             Err(Error::TagInvalid(format!("invalid tag {s:?}")))
         }
     }
-
-    /// The tag as text.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-/// A hash algorithm the registry can verify.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum DigestAlgorithm {
-    /// SHA-256, the canonical algorithm.
-    Sha256,
-    /// SHA-512.
-    Sha512,
-}
-
-impl DigestAlgorithm {
-    /// The algorithm's name in a digest string.
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Sha256 => "sha256",
-            Self::Sha512 => "sha512",
-        }
-    }
-
-    /// Length of the hex encoding of a hash.
-    pub fn hex_len(self) -> usize {
-        match self {
-            Self::Sha256 => 64,
-            Self::Sha512 => 128,
-        }
-    }
-}
-
-/// A content digest, `algorithm:hex`, with lowercase hex of the algorithm's length.
-#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Digest {
-    algorithm: DigestAlgorithm,
-    text: Arc<str>,
 }
 
 impl Digest {
@@ -190,38 +106,6 @@ impl Digest {
             text: s.into(),
         })
     }
-
-    /// Builds a digest from a finished hash.
-    pub fn from_hash(algorithm: DigestAlgorithm, hash: &[u8]) -> Self {
-        Self {
-            algorithm,
-            text: format!("{}:{}", algorithm.name(), hex::encode(hash)).into(),
-        }
-    }
-
-    /// The hash algorithm.
-    pub fn algorithm(&self) -> DigestAlgorithm {
-        self.algorithm
-    }
-
-    /// The hex encoding of the hash (after the `:`).
-    pub fn hex(&self) -> &str {
-        &self.text[self.algorithm.name().len() + 1..]
-    }
-
-    /// The whole digest, `algorithm:hex`.
-    pub fn as_str(&self) -> &str {
-        &self.text
-    }
-}
-
-/// What a manifest request names: a tag or a digest.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub enum Reference {
-    /// A tag, resolved through the repository's tags.
-    Tag(TagName),
-    /// A digest, naming content directly.
-    Digest(Digest),
 }
 
 impl Reference {
@@ -235,53 +119,30 @@ impl Reference {
     }
 }
 
-macro_rules! text_name {
+impl RobotName {
+    /// Parses `owner+short`.
+    pub fn parse(full: &str) -> Result<Self> {
+        let (owner, short) = full
+            .split_once('+')
+            .ok_or_else(|| Error::NameInvalid(format!("{full:?} is not a robot name")))?;
+        Ok(Self {
+            owner: Namespace::parse(owner)?,
+            short: Namespace::parse(short)?,
+        })
+    }
+}
+
+macro_rules! from_str {
     ($($ty:ident),*) => {$(
-        impl fmt::Display for $ty {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl fmt::Debug for $ty {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                write!(f, "{:?}", self.as_str())
-            }
-        }
         impl FromStr for $ty {
             type Err = Error;
             fn from_str(s: &str) -> Result<Self> {
                 Self::parse(s)
             }
         }
-        impl AsRef<str> for $ty {
-            fn as_ref(&self) -> &str {
-                self.as_str()
-            }
-        }
     )*};
 }
-text_name!(Namespace, RepoName, TagName, Digest);
-
-impl fmt::Display for RepositoryPath {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}/{}", self.namespace, self.name)
-    }
-}
-
-impl fmt::Debug for RepositoryPath {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:?}", self.to_string())
-    }
-}
-
-impl fmt::Display for Reference {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Tag(tag) => tag.fmt(f),
-            Self::Digest(digest) => digest.fmt(f),
-        }
-    }
-}
+from_str!(Namespace, RepoName, TagName, Digest);
 
 #[cfg(test)]
 mod tests {
@@ -375,5 +236,16 @@ mod tests {
             Err(Error::DigestInvalid(_))
         ));
         assert!(matches!(Reference::parse("a/b"), Err(Error::TagInvalid(_))));
+    }
+
+    #[test]
+    fn robot_names() {
+        let robot = RobotName::parse("acme+deployer").unwrap();
+        assert_eq!(robot.owner.as_str(), "acme");
+        assert_eq!(robot.short.as_str(), "deployer");
+        assert_eq!(robot.to_string(), "acme+deployer");
+        for bad in ["acme", "acme+", "+bot", "Acme+bot", "acme+b", "acme+bot+x"] {
+            assert!(RobotName::parse(bad).is_err(), "{bad}");
+        }
     }
 }

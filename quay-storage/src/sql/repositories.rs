@@ -7,7 +7,8 @@ use quay_core::account::{Grantee, NamespaceId};
 use quay_core::audit::AuditEntry;
 use quay_core::permission::{Role, Visibility};
 use quay_core::ports::{
-    NewRepository, Repository, RepositoryDetails, RepositoryId, RepositoryStore,
+    NewRepository, Repository, RepositoryCatalog, RepositoryDetails, RepositoryId,
+    RepositorySettings, RepositoryStore,
 };
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
@@ -164,38 +165,6 @@ impl RepositoryStore for SqlMetadata {
         Ok((repository, created))
     }
 
-    async fn repository_details(
-        &self,
-        repository: RepositoryId,
-    ) -> quay_core::Result<Option<RepositoryDetails>> {
-        let found = self
-            .repository_rows(&self.db, "r.id = $1", vec![repository.into()])
-            .await?;
-        Ok(found.into_iter().next())
-    }
-
-    async fn set_visibility(
-        &self,
-        repository: RepositoryId,
-        visibility: Visibility,
-        audit: AuditEntry,
-    ) -> quay_core::Result<()> {
-        let value = visibility.as_str().into();
-        self.change_repository(repository, repository::Column::Visibility, value, audit)
-            .await
-    }
-
-    async fn set_description(
-        &self,
-        repository: RepositoryId,
-        description: &str,
-        audit: AuditEntry,
-    ) -> quay_core::Result<()> {
-        let value = description.into();
-        self.change_repository(repository, repository::Column::Description, value, audit)
-            .await
-    }
-
     async fn delete_repository(
         &self,
         repository: RepositoryId,
@@ -232,7 +201,10 @@ impl RepositoryStore for SqlMetadata {
         audit::record(&txn, [audit]).await?;
         txn.commit().await.or_storage()
     }
+}
 
+#[async_trait]
+impl RepositoryCatalog for SqlMetadata {
     async fn list_repositories(
         &self,
         after: Option<&RepositoryPath>,
@@ -261,5 +233,40 @@ impl RepositoryStore for SqlMetadata {
         rows.into_iter()
             .map(|(namespace, name)| Ok(stored_path(&namespace, &name)?))
             .collect()
+    }
+}
+
+#[async_trait]
+impl RepositorySettings for SqlMetadata {
+    async fn repository_details(
+        &self,
+        repository: RepositoryId,
+    ) -> quay_core::Result<Option<RepositoryDetails>> {
+        let found = self
+            .repository_rows(&self.db, "r.id = $1", vec![repository.into()])
+            .await?;
+        Ok(found.into_iter().next())
+    }
+
+    async fn set_visibility(
+        &self,
+        repository: RepositoryId,
+        visibility: Visibility,
+        audit: AuditEntry,
+    ) -> quay_core::Result<()> {
+        let value = visibility.as_str().into();
+        self.change_repository(repository, repository::Column::Visibility, value, audit)
+            .await
+    }
+
+    async fn set_description(
+        &self,
+        repository: RepositoryId,
+        description: &str,
+        audit: AuditEntry,
+    ) -> quay_core::Result<()> {
+        let value = description.into();
+        self.change_repository(repository, repository::Column::Description, value, audit)
+            .await
     }
 }

@@ -7,7 +7,8 @@ use std::collections::{BTreeSet, VecDeque};
 use async_trait::async_trait;
 use quay_core::Digest;
 use quay_core::ports::{
-    AbandonedUpload, BlobInfo, CollectedRepository, GarbageStore, RepositoryId,
+    AbandonedUpload, BlobInfo, CollectedRepository, GarbageStore, RepositoryCollection,
+    RepositoryId,
 };
 use sea_orm::{ConnectionTrait, DbBackend, FromQueryResult, Value};
 
@@ -195,66 +196,6 @@ impl GarbageStore for SqlMetadata {
             ],
         )
         .await
-    }
-
-    async fn collect_repository(
-        &self,
-        repository: RepositoryId,
-        now_ms: i64,
-        limit: u32,
-    ) -> quay_core::Result<CollectedRepository> {
-        let txn = self.lock_repository(repository).await.or_storage()?;
-        let window_s = self
-            .ids(
-                &txn,
-                "SELECT n.tag_expiration_s AS id
-                 FROM repository r JOIN namespace n ON n.id = r.namespace_id
-                 WHERE r.id = $1",
-                [repository.into()],
-            )
-            .await?;
-        let Some(window_s) = window_s.first() else {
-            return Ok(CollectedRepository::default());
-        };
-        // A range of the (repository, end) index: the garbage, not the live tags.
-        let garbage = TagGarbage::find_by_statement(self.statement(
-            "SELECT id, manifest_id FROM tag
-             WHERE repository_id = $1 AND lifetime_end_ms <= $2
-             LIMIT $3",
-            [
-                repository.into(),
-                now_ms.saturating_sub(window_s.saturating_mul(1000)).into(),
-                i64::from(limit).into(),
-            ],
-        ))
-        .all(&txn)
-        .await
-        .or_storage()?;
-        if garbage.is_empty() {
-            return Ok(CollectedRepository::default());
-        }
-        let sql = format!(
-            "DELETE FROM tag WHERE id IN ({})",
-            placeholders(1, garbage.len())
-        );
-        let tags = self
-            .execute(&txn, &sql, garbage.iter().map(|row| row.id.into()))
-            .await?;
-        let mut queue: VecDeque<i64> = garbage
-            .iter()
-            .map(|row| row.manifest_id)
-            .collect::<BTreeSet<_>>()
-            .into_iter()
-            .collect();
-        let mut manifests = 0;
-        while let Some(manifest_id) = queue.pop_front() {
-            if let Some(freed) = self.remove_if_unused(&txn, repository, manifest_id).await? {
-                manifests += 1;
-                queue.extend(freed);
-            }
-        }
-        txn.commit().await.or_storage()?;
-        Ok(CollectedRepository { tags, manifests })
     }
 
     async fn drop_lapsed_links(&self, before_ms: i64, limit: u32) -> quay_core::Result<u64> {
@@ -449,6 +390,69 @@ impl GarbageStore for SqlMetadata {
         self.execute(&txn, "DELETE FROM blob_upload WHERE id = $1", [id.into()])
             .await?;
         txn.commit().await.or_storage()
+    }
+}
+
+#[async_trait]
+impl RepositoryCollection for SqlMetadata {
+    async fn collect_repository(
+        &self,
+        repository: RepositoryId,
+        now_ms: i64,
+        limit: u32,
+    ) -> quay_core::Result<CollectedRepository> {
+        let txn = self.lock_repository(repository).await.or_storage()?;
+        let window_s = self
+            .ids(
+                &txn,
+                "SELECT n.tag_expiration_s AS id
+                 FROM repository r JOIN namespace n ON n.id = r.namespace_id
+                 WHERE r.id = $1",
+                [repository.into()],
+            )
+            .await?;
+        let Some(window_s) = window_s.first() else {
+            return Ok(CollectedRepository::default());
+        };
+        // A range of the (repository, end) index: the garbage, not the live tags.
+        let garbage = TagGarbage::find_by_statement(self.statement(
+            "SELECT id, manifest_id FROM tag
+             WHERE repository_id = $1 AND lifetime_end_ms <= $2
+             LIMIT $3",
+            [
+                repository.into(),
+                now_ms.saturating_sub(window_s.saturating_mul(1000)).into(),
+                i64::from(limit).into(),
+            ],
+        ))
+        .all(&txn)
+        .await
+        .or_storage()?;
+        if garbage.is_empty() {
+            return Ok(CollectedRepository::default());
+        }
+        let sql = format!(
+            "DELETE FROM tag WHERE id IN ({})",
+            placeholders(1, garbage.len())
+        );
+        let tags = self
+            .execute(&txn, &sql, garbage.iter().map(|row| row.id.into()))
+            .await?;
+        let mut queue: VecDeque<i64> = garbage
+            .iter()
+            .map(|row| row.manifest_id)
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let mut manifests = 0;
+        while let Some(manifest_id) = queue.pop_front() {
+            if let Some(freed) = self.remove_if_unused(&txn, repository, manifest_id).await? {
+                manifests += 1;
+                queue.extend(freed);
+            }
+        }
+        txn.commit().await.or_storage()?;
+        Ok(CollectedRepository { tags, manifests })
     }
 }
 

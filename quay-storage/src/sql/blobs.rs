@@ -9,7 +9,9 @@ use std::time::Duration;
 use async_trait::async_trait;
 use quay_core::Digest;
 use quay_core::gc::DELETION_GRACE_MS;
-use quay_core::ports::{BlobIndex, BlobInfo, LinkedBlob, Repository, RepositoryId, Unlink};
+use quay_core::ports::{
+    BlobIndex, BlobInfo, BlobLinkSearch, LinkedBlob, Repository, RepositoryId, Unlink,
+};
 use sea_orm::DbBackend;
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
@@ -212,6 +214,37 @@ impl BlobIndex for SqlMetadata {
         }
     }
 
+    async fn unlink_blob(
+        &self,
+        repository: RepositoryId,
+        digest: &Digest,
+        now_ms: i64,
+    ) -> quay_core::Result<Unlink> {
+        let txn = self.lock_repository(repository).await.or_storage()?;
+        let Some(row) = self.blob_links(&txn, repository, digest).await? else {
+            return Ok(Unlink::NotLinked);
+        };
+        if row.referenced {
+            return Ok(Unlink::StillReferenced);
+        }
+        blob_link::Entity::delete_many()
+            .filter(blob_link::Column::RepositoryId.eq(repository))
+            .filter(blob_link::Column::BlobId.eq(row.id))
+            .exec(&txn)
+            .await
+            .or_storage()?;
+        self.insert_candidates(&txn, [row.id]).await?;
+        txn.commit().await.or_storage()?;
+        Ok(if row.upload_link_alive(now_ms) {
+            Unlink::Unlinked
+        } else {
+            Unlink::NotLinked
+        })
+    }
+}
+
+#[async_trait]
+impl BlobLinkSearch for SqlMetadata {
     async fn repositories_linking(
         &self,
         digest: &Digest,
@@ -246,33 +279,5 @@ impl BlobIndex for SqlMetadata {
                 })
             })
             .collect()
-    }
-
-    async fn unlink_blob(
-        &self,
-        repository: RepositoryId,
-        digest: &Digest,
-        now_ms: i64,
-    ) -> quay_core::Result<Unlink> {
-        let txn = self.lock_repository(repository).await.or_storage()?;
-        let Some(row) = self.blob_links(&txn, repository, digest).await? else {
-            return Ok(Unlink::NotLinked);
-        };
-        if row.referenced {
-            return Ok(Unlink::StillReferenced);
-        }
-        blob_link::Entity::delete_many()
-            .filter(blob_link::Column::RepositoryId.eq(repository))
-            .filter(blob_link::Column::BlobId.eq(row.id))
-            .exec(&txn)
-            .await
-            .or_storage()?;
-        self.insert_candidates(&txn, [row.id]).await?;
-        txn.commit().await.or_storage()?;
-        Ok(if row.upload_link_alive(now_ms) {
-            Unlink::Unlinked
-        } else {
-            Unlink::NotLinked
-        })
     }
 }

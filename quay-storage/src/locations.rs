@@ -35,9 +35,9 @@ use quay_core::ports::{
 use quay_core::range::ByteRange;
 use quay_core::{Digest, Error};
 
-use crate::blob::{SINGLE_LOCATION, Verify};
 use crate::error::StorageError;
-use crate::meta::QueuedBlob;
+use crate::object_storage::{SINGLE_LOCATION, Verify};
+use crate::sql::replication::QueuedBlob;
 use crate::{ObjectStorage, SqlMetadata};
 
 /// A storage location: an object store under the name the configuration gives it.

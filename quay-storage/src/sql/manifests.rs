@@ -3,12 +3,11 @@
 use std::collections::HashMap;
 
 use async_trait::async_trait;
-use bytes::Bytes;
 use quay_core::audit::AuditEntry;
-use quay_core::manifest::{ManifestMediaType, RequiredContent};
+use quay_core::manifest::RequiredContent;
 use quay_core::ports::{
-    LiveManifest, ManifestLabel, ManifestStore, NewManifest, Referrer, RepositoryId,
-    StoredManifest, TagPlacement,
+    LiveManifest, ManifestDetails, ManifestLabel, ManifestStore, NewManifest, Referrer,
+    RepositoryId, TagPlacement,
 };
 use quay_core::quota::Reached;
 use quay_core::tag::Target;
@@ -19,36 +18,14 @@ use sea_orm::{
 };
 
 use super::entity::{manifest, manifest_child, manifest_label};
+use super::manifest_row::{ManifestRow, manifest_id};
 use super::tags::{self, Liveness};
 use super::{SqlMetadata, audit, placeholders, signed};
-use crate::error::{OrStorage, StorageError};
+use crate::error::OrStorage;
 
 /// How many levels of lists may keep a manifest alive (an index of indexes of manifests
 /// is three levels).
 const MAX_NESTING: usize = 4;
-
-/// The columns of a manifest that requests read.
-#[derive(FromQueryResult)]
-pub(super) struct ManifestRow {
-    pub(super) id: i64,
-    pub(super) digest: String,
-    pub(super) media_type: String,
-    pub(super) bytes: Vec<u8>,
-}
-
-impl ManifestRow {
-    pub(super) fn into_stored(self) -> Result<StoredManifest, StorageError> {
-        let corrupt =
-            |what: &str| StorageError::CorruptMetadata(format!("manifest {}: {what}", self.id));
-        Ok(StoredManifest {
-            id: self.id,
-            digest: Digest::parse(&self.digest).map_err(|_| corrupt("digest"))?,
-            media_type: ManifestMediaType::from_media_type(&self.media_type)
-                .ok_or_else(|| corrupt("media type"))?,
-            bytes: Bytes::from(self.bytes),
-        })
-    }
-}
 
 #[derive(FromQueryResult)]
 struct ReferrerRow {
@@ -63,23 +40,6 @@ struct StoredContent {
     id: i64,
     digest: String,
     size: i64,
-}
-
-/// The id of the manifest `digest` of the repository.
-pub(super) async fn manifest_id(
-    conn: &impl ConnectionTrait,
-    repository: RepositoryId,
-    digest: &Digest,
-) -> quay_core::Result<Option<i64>> {
-    manifest::Entity::find()
-        .select_only()
-        .column(manifest::Column::Id)
-        .filter(manifest::Column::RepositoryId.eq(repository))
-        .filter(manifest::Column::Digest.eq(digest.as_str()))
-        .into_tuple()
-        .one(conn)
-        .await
-        .or_storage()
 }
 
 impl SqlMetadata {
@@ -358,7 +318,10 @@ impl ManifestStore for SqlMetadata {
         txn.commit().await.or_storage()?;
         Ok(reached)
     }
+}
 
+#[async_trait]
+impl ManifestDetails for SqlMetadata {
     async fn manifest_labels(&self, manifest_id: i64) -> quay_core::Result<Vec<ManifestLabel>> {
         let rows = manifest_label::Entity::find()
             .filter(manifest_label::Column::ManifestId.eq(manifest_id))

@@ -7,8 +7,8 @@ use quay_core::TagName;
 use quay_core::audit::AuditEntry;
 use quay_core::manifest::ManifestMediaType;
 use quay_core::ports::{
-    LiveManifest, RepositoryId, TagChange, TagHistoryQuery, TagLifetime, TagList, TagNameFilter,
-    TagResolution, TagStore,
+    LiveManifest, RepositoryId, TagChange, TagHistory, TagHistoryQuery, TagLifetime, TagList,
+    TagNameFilter, TagResolution, TagStore,
 };
 use quay_core::tag::{self as rules, Closing, Opening, Retarget, TagRow, Target};
 use sea_orm::sea_query::{Expr, ExprTrait, Order};
@@ -18,7 +18,7 @@ use sea_orm::{
 };
 
 use super::entity::tag;
-use super::manifests::{ManifestRow, manifest_id};
+use super::manifest_row::{ManifestRow, manifest_id};
 use super::{SqlMetadata, audit};
 use crate::error::{OrStorage, StorageError};
 
@@ -296,101 +296,6 @@ fn containing(text: &str) -> String {
 
 #[async_trait]
 impl TagStore for SqlMetadata {
-    async fn tag_rows(
-        &self,
-        repository: RepositoryId,
-        name: &TagName,
-    ) -> quay_core::Result<Vec<(TagRow, Digest)>> {
-        let rows = RowWithDigest::find_by_statement(self.statement(
-            "SELECT t.id AS id, t.manifest_id AS manifest_id,
-                    t.lifetime_start_ms AS lifetime_start_ms, t.lifetime_end_ms AS lifetime_end_ms,
-                    t.immutable AS immutable, m.digest AS digest
-             FROM tag t JOIN manifest m ON m.id = t.manifest_id
-             WHERE t.repository_id = $1 AND t.name = $2 AND t.hidden = $3
-             ORDER BY (t.lifetime_end_ms IS NULL) DESC, t.lifetime_end_ms DESC, t.id DESC",
-            [repository.into(), name.as_str().into(), false.into()],
-        ))
-        .all(&self.db)
-        .await
-        .or_storage()?;
-        rows.into_iter()
-            .map(|row| {
-                let digest = Digest::parse(&row.digest).map_err(|_| {
-                    StorageError::CorruptMetadata(format!("tag row {}: digest", row.id))
-                })?;
-                let tag_row = TagRow {
-                    id: row.id,
-                    manifest_id: row.manifest_id,
-                    start_ms: row.lifetime_start_ms,
-                    end_ms: row.lifetime_end_ms,
-                    immutable: row.immutable,
-                };
-                Ok((tag_row, digest))
-            })
-            .collect()
-    }
-
-    async fn tag_history(
-        &self,
-        repository: RepositoryId,
-        query: &TagHistoryQuery,
-        now_ms: i64,
-    ) -> quay_core::Result<Vec<TagLifetime>> {
-        let mut sql = String::from(
-            "SELECT t.name AS name, m.digest AS digest, m.media_type AS media_type,
-                    m.layers_size AS layers_size, t.lifetime_start_ms AS lifetime_start_ms,
-                    t.lifetime_end_ms AS lifetime_end_ms, t.reversion AS reversion,
-                    t.immutable AS immutable
-             FROM tag t JOIN manifest m ON m.id = t.manifest_id
-             WHERE t.repository_id = $1 AND t.hidden = $2",
-        );
-        let mut values: Vec<sea_orm::Value> = vec![repository.into(), false.into()];
-        if query.only_active {
-            values.push(now_ms.into());
-            let n = values.len();
-            sql.push_str(&format!(
-                " AND (t.lifetime_end_ms IS NULL OR t.lifetime_end_ms > ${n})"
-            ));
-        }
-        match &query.name {
-            Some(TagNameFilter::Exact(name)) => {
-                values.push(name.as_str().into());
-                sql.push_str(&format!(" AND t.name = ${}", values.len()));
-            }
-            Some(TagNameFilter::Containing(text)) => {
-                values.push(containing(text).into());
-                sql.push_str(&format!(
-                    " AND LOWER(t.name) LIKE ${} ESCAPE '\\'",
-                    values.len()
-                ));
-            }
-            None => {}
-        }
-        values.push(i64::from(query.limit).into());
-        values.push(i64::try_from(query.offset).unwrap_or(i64::MAX).into());
-        let n = values.len();
-        sql.push_str(&format!(
-            " ORDER BY t.lifetime_start_ms DESC, t.name, t.id DESC LIMIT ${} OFFSET ${n}",
-            n - 1
-        ));
-        let rows = LifetimeRow::find_by_statement(self.statement(&sql, values))
-            .all(&self.db)
-            .await
-            .or_storage()?;
-        Ok(rows
-            .into_iter()
-            .map(LifetimeRow::into_lifetime)
-            .collect::<Result<_, _>>()?)
-    }
-
-    async fn manifest_in_repository(
-        &self,
-        repository: RepositoryId,
-        digest: &Digest,
-    ) -> quay_core::Result<Option<i64>> {
-        manifest_id(&self.db, repository, digest).await
-    }
-
     async fn apply_tag_change(
         &self,
         repository: RepositoryId,
@@ -554,6 +459,104 @@ impl TagStore for SqlMetadata {
         audit::record(&txn, entries).await?;
         txn.commit().await.or_storage()?;
         Ok(alive_tags.len())
+    }
+}
+
+#[async_trait]
+impl TagHistory for SqlMetadata {
+    async fn tag_rows(
+        &self,
+        repository: RepositoryId,
+        name: &TagName,
+    ) -> quay_core::Result<Vec<(TagRow, Digest)>> {
+        let rows = RowWithDigest::find_by_statement(self.statement(
+            "SELECT t.id AS id, t.manifest_id AS manifest_id,
+                    t.lifetime_start_ms AS lifetime_start_ms, t.lifetime_end_ms AS lifetime_end_ms,
+                    t.immutable AS immutable, m.digest AS digest
+             FROM tag t JOIN manifest m ON m.id = t.manifest_id
+             WHERE t.repository_id = $1 AND t.name = $2 AND t.hidden = $3
+             ORDER BY (t.lifetime_end_ms IS NULL) DESC, t.lifetime_end_ms DESC, t.id DESC",
+            [repository.into(), name.as_str().into(), false.into()],
+        ))
+        .all(&self.db)
+        .await
+        .or_storage()?;
+        rows.into_iter()
+            .map(|row| {
+                let digest = Digest::parse(&row.digest).map_err(|_| {
+                    StorageError::CorruptMetadata(format!("tag row {}: digest", row.id))
+                })?;
+                let tag_row = TagRow {
+                    id: row.id,
+                    manifest_id: row.manifest_id,
+                    start_ms: row.lifetime_start_ms,
+                    end_ms: row.lifetime_end_ms,
+                    immutable: row.immutable,
+                };
+                Ok((tag_row, digest))
+            })
+            .collect()
+    }
+
+    async fn tag_history(
+        &self,
+        repository: RepositoryId,
+        query: &TagHistoryQuery,
+        now_ms: i64,
+    ) -> quay_core::Result<Vec<TagLifetime>> {
+        let mut sql = String::from(
+            "SELECT t.name AS name, m.digest AS digest, m.media_type AS media_type,
+                    m.layers_size AS layers_size, t.lifetime_start_ms AS lifetime_start_ms,
+                    t.lifetime_end_ms AS lifetime_end_ms, t.reversion AS reversion,
+                    t.immutable AS immutable
+             FROM tag t JOIN manifest m ON m.id = t.manifest_id
+             WHERE t.repository_id = $1 AND t.hidden = $2",
+        );
+        let mut values: Vec<sea_orm::Value> = vec![repository.into(), false.into()];
+        if query.only_active {
+            values.push(now_ms.into());
+            let n = values.len();
+            sql.push_str(&format!(
+                " AND (t.lifetime_end_ms IS NULL OR t.lifetime_end_ms > ${n})"
+            ));
+        }
+        match &query.name {
+            Some(TagNameFilter::Exact(name)) => {
+                values.push(name.as_str().into());
+                sql.push_str(&format!(" AND t.name = ${}", values.len()));
+            }
+            Some(TagNameFilter::Containing(text)) => {
+                values.push(containing(text).into());
+                sql.push_str(&format!(
+                    " AND LOWER(t.name) LIKE ${} ESCAPE '\\'",
+                    values.len()
+                ));
+            }
+            None => {}
+        }
+        values.push(i64::from(query.limit).into());
+        values.push(i64::try_from(query.offset).unwrap_or(i64::MAX).into());
+        let n = values.len();
+        sql.push_str(&format!(
+            " ORDER BY t.lifetime_start_ms DESC, t.name, t.id DESC LIMIT ${} OFFSET ${n}",
+            n - 1
+        ));
+        let rows = LifetimeRow::find_by_statement(self.statement(&sql, values))
+            .all(&self.db)
+            .await
+            .or_storage()?;
+        Ok(rows
+            .into_iter()
+            .map(LifetimeRow::into_lifetime)
+            .collect::<Result<_, _>>()?)
+    }
+
+    async fn manifest_in_repository(
+        &self,
+        repository: RepositoryId,
+        digest: &Digest,
+    ) -> quay_core::Result<Option<i64>> {
+        manifest_id(&self.db, repository, digest).await
     }
 }
 

@@ -15,10 +15,11 @@
 //! decides; a quota without limits never warns or rejects. A namespace without a quota is
 //! rejected only by the registry-wide `DEFAULT_SYSTEM_REJECT_QUOTA_BYTES`, when set.
 
+mod validation;
+
 use serde::Deserialize;
 
 use crate::account::NamespaceId;
-use crate::error::{Error, Result};
 
 /// What crossing a limit does.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -30,17 +31,6 @@ pub enum LimitKind {
 }
 
 impl LimitKind {
-    /// Quay's spelling (`Warning`, `Reject`), accepted in any case.
-    pub fn parse(text: &str) -> Result<Self> {
-        match text.to_ascii_lowercase().as_str() {
-            "warning" => Ok(Self::Warning),
-            "reject" => Ok(Self::Reject),
-            _ => Err(Error::InvalidRequest(format!(
-                "Quota limit type must be Warning or Reject, not {text:?}"
-            ))),
-        }
-    }
-
     /// Quay's spelling.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -60,19 +50,6 @@ pub struct QuotaLimit {
 }
 
 impl QuotaLimit {
-    /// A limit, with the threshold checked.
-    pub fn new(kind: LimitKind, threshold_percent: i64) -> Result<Self> {
-        match u8::try_from(threshold_percent) {
-            Ok(percent @ 1..=100) => Ok(Self {
-                kind,
-                threshold_percent: percent,
-            }),
-            _ => Err(Error::InvalidRequest(
-                "Quota limit threshold must be between 1 and 100".into(),
-            )),
-        }
-    }
-
     /// The size at which the limit is reached.
     pub fn bytes_allowed(self, limit_bytes: u64) -> u64 {
         let allowed = u128::from(limit_bytes) * u128::from(self.threshold_percent) / 100;

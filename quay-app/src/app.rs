@@ -1,0 +1,118 @@
+//! Assembling the application from the adapters: stores, use cases, authentication.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use quay_auth::{AuthSettings, Authenticator, PermissionAuthorizer};
+use quay_core::clock::SystemClock;
+use quay_core::gc::{CollectorSettings, GarbageCollector};
+use quay_core::ports::AccountDirectory;
+use quay_core::{Accounts, Registry, RegistrySettings, Stores};
+use quay_storage::{
+    CacheOptions, CachedMetadata, DistributedStorage, MetadataOptions, ObjectStorage,
+    PostgresPeers, PullLog, SqlMetadata, StorageLocations,
+};
+
+/// How the application is set up, with Quay's defaults.
+#[derive(Clone, Debug, Default)]
+pub struct AppSettings {
+    /// The registry's limits and lifetimes.
+    pub registry: RegistrySettings,
+    /// The metadata database's connections and defaults.
+    pub metadata: MetadataOptions,
+    /// Garbage collection.
+    pub collector: CollectorSettings,
+    /// Authentication and authorization.
+    pub auth: AuthSettings,
+}
+
+/// The registry, tenancy and authentication beside it, on the same stores.
+pub struct App {
+    /// The registry.
+    pub registry: Arc<Registry>,
+    /// Tenancy's use cases.
+    pub accounts: Arc<Accounts>,
+    /// Accounts, teams, permissions, credentials and the usage log.
+    pub directory: Arc<dyn AccountDirectory>,
+    /// Who is asking.
+    pub authenticator: Arc<Authenticator>,
+    /// Whether they may.
+    pub authorizer: Arc<PermissionAuthorizer>,
+    /// The queue of pull entries; [`App::close`] flushes it.
+    pub pull_log: Arc<PullLog>,
+    /// The garbage collector ([`App::start`] schedules it).
+    pub collector: Arc<GarbageCollector>,
+    /// The blob storage's locations, with their [`Replicator`](quay_storage::Replicator)
+    /// (`storage.replicator()`).
+    pub storage: DistributedStorage,
+}
+
+impl App {
+    /// The application on the database at `db_uri` (Quay's `DB_URI`; SQLite or PostgreSQL),
+    /// with the metadata cache in front, and blobs in `storage` (one [`ObjectStorage`]
+    /// converts into it). Starts the pull log's writer and, on PostgreSQL, the listener for
+    /// other nodes' cache changes, on the current runtime.
+    pub async fn open(
+        db_uri: &str,
+        storage: StorageLocations,
+        settings: AppSettings,
+    ) -> quay_core::Result<Self> {
+        let metadata = SqlMetadata::connect(db_uri, &settings.metadata).await?;
+        let directory = Arc::new(metadata.clone());
+        let pull_log = Arc::new(PullLog::start(directory.clone()));
+        let storage = DistributedStorage::new(storage, metadata.clone())?;
+        let blobs = Arc::new(storage.clone());
+        let peers = PostgresPeers::of(&metadata).map(Arc::new);
+        let mut cached = CachedMetadata::new(metadata, &CacheOptions::default());
+        if let Some(peers) = &peers {
+            cached = cached.with_peers(peers.clone());
+        }
+        let cached = Arc::new(cached);
+        if let Some(peers) = peers {
+            tokio::spawn(peers.listen(cached.clone()));
+        }
+        let collector = GarbageCollector::new(
+            cached.clone(),
+            directory.clone(),
+            blobs.clone(),
+            blobs.clone(),
+            settings.collector,
+        );
+        let metadata = CachedMetadata::stores(&cached);
+        // One value decides for the registry's pushes, the authorizer and the gates.
+        let permissions = settings.registry.permissions;
+        let accounts = Accounts::new(directory.clone(), &metadata, permissions);
+        let stores = Stores {
+            metadata,
+            accounts: directory.clone(),
+            blobs: blobs.clone(),
+            uploads: blobs,
+            pull_log: pull_log.clone(),
+        };
+        let directory: Arc<dyn AccountDirectory> = directory;
+        let authenticator =
+            Authenticator::new(directory.clone(), settings.auth, Arc::new(SystemClock)).await?;
+        Ok(Self {
+            registry: Arc::new(Registry::new(stores, settings.registry)),
+            accounts: Arc::new(accounts),
+            authorizer: Arc::new(PermissionAuthorizer::new(directory.clone(), permissions)),
+            authenticator: Arc::new(authenticator),
+            directory,
+            pull_log,
+            collector: Arc::new(collector),
+            storage,
+        })
+    }
+
+    /// The embedded default: SQLite at `dir/quay.db` and blobs under `dir/storage`.
+    pub async fn embedded(dir: &Path, settings: AppSettings) -> quay_core::Result<Self> {
+        let db_uri = format!("sqlite://{}", dir.join("quay.db").display());
+        let storage = ObjectStorage::filesystem(&dir.join("storage"))?;
+        Self::open(&db_uri, storage.into(), settings).await
+    }
+
+    /// Writes the pull entries still queued; call it on shutdown.
+    pub async fn close(&self) {
+        self.pull_log.close().await;
+    }
+}

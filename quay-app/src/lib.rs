@@ -1,0 +1,15 @@
+//! The registry assembled: the one place where the adapters of `quay-storage`, the use cases
+//! of `quay-core` and the authentication of `quay-auth` are put together, and where the
+//! background tasks are started. `quay-bin` serves an [`App`]; a service embedding the
+//! registry opens one the same way and mounts `quay_http::router` on it.
+//!
+//! - [`App::open`] (a database URI and storage locations) and [`App::embedded`] (SQLite
+//!   and blobs in one directory) build the stores, the cache in front of the metadata, the
+//!   use cases, the authenticator and the authorizer.
+//! - [`App::start`] spawns the background tasks a [`Tasks`] asks for.
+
+mod app;
+mod tasks;
+
+pub use crate::app::{App, AppSettings};
+pub use crate::tasks::{SizeBackfill, Tasks};

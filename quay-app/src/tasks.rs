@@ -1,0 +1,121 @@
+//! The application's background tasks: garbage collection, auto-prune, geo-replication and
+//! the backfill of namespace sizes, each a loop that logs its failures and tries again.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use quay_core::gc::{GarbageCollector, Reclaimed};
+use quay_core::{Accounts, Registry};
+use quay_storage::{Replicated, Replicator};
+
+use crate::app::App;
+
+/// Which background tasks [`App::start`] runs, and how often; `None` leaves one off.
+#[derive(Clone, Debug, Default)]
+pub struct Tasks {
+    /// Garbage collection, every this long (`GARBAGE_COLLECTION_FREQUENCY`).
+    pub collect_every: Option<Duration>,
+    /// Applying the auto-prune policies, every this long.
+    pub prune_every: Option<Duration>,
+    /// Geo-replication, looking for work at least this often; it runs only where storage
+    /// has locations to replicate to.
+    pub replicate_poll: Option<Duration>,
+    /// Computing the sizes of namespaces older than the accounting (quota management).
+    pub size_backfill: Option<SizeBackfill>,
+}
+
+/// When and how much of the size backfill runs.
+#[derive(Clone, Copy, Debug)]
+pub struct SizeBackfill {
+    /// How long after start it begins (`QUOTA_TOTAL_DELAY_SECONDS`).
+    pub delay: Duration,
+    /// Between rounds (`QUOTA_BACKFILL_POLL_PERIOD`).
+    pub period: Duration,
+    /// Namespaces per round (`QUOTA_BACKFILL_BATCH_SIZE`).
+    pub batch: u32,
+}
+
+impl App {
+    /// Spawns the background tasks on the current runtime; they run until it ends.
+    pub fn start(&self, tasks: &Tasks) {
+        if let Some(every) = tasks.collect_every {
+            tokio::spawn(collect(self.collector.clone(), every));
+        }
+        if let Some(every) = tasks.prune_every {
+            tokio::spawn(prune(self.registry.clone(), every));
+        }
+        if let Some(poll) = tasks.replicate_poll
+            && let Some(replicator) = self.storage.replicator()
+        {
+            tokio::spawn(replicate(replicator, poll));
+        }
+        if let Some(backfill) = tasks.size_backfill {
+            tokio::spawn(backfill_sizes(self.accounts.clone(), backfill));
+        }
+    }
+}
+
+async fn collect(collector: Arc<GarbageCollector>, every: Duration) {
+    loop {
+        tokio::time::sleep(every).await;
+        match collector.collect().await {
+            Ok(reclaimed) if reclaimed != Reclaimed::default() => {
+                tracing::info!(
+                    tags = reclaimed.tags,
+                    manifests = reclaimed.manifests,
+                    links = reclaimed.links,
+                    blobs = reclaimed.blobs,
+                    bytes = reclaimed.bytes,
+                    uploads = reclaimed.uploads,
+                    unfinished_writes = reclaimed.unfinished_writes,
+                    "garbage collected"
+                );
+            }
+            Ok(_) => {}
+            Err(error) => tracing::warn!(%error, "garbage collection failed; retrying later"),
+        }
+    }
+}
+
+async fn prune(registry: Arc<Registry>, every: Duration) {
+    loop {
+        tokio::time::sleep(every).await;
+        match registry.prune().await {
+            Ok(0) => {}
+            Ok(pruned) => tracing::info!(pruned, "auto-prune policies applied"),
+            Err(error) => tracing::warn!(%error, "auto-pruning failed; retrying later"),
+        }
+    }
+}
+
+async fn replicate(replicator: Replicator, poll: Duration) {
+    loop {
+        match replicator.run().await {
+            Ok(done) if done != Replicated::default() => tracing::info!(
+                blobs = done.blobs,
+                copies = done.copies,
+                bytes = done.bytes,
+                postponed = done.postponed,
+                "blobs replicated"
+            ),
+            Ok(_) => {}
+            Err(error) => tracing::warn!(%error, "replication failed; retrying later"),
+        }
+        replicator.wait_for_work(poll).await;
+    }
+}
+
+/// Computes the sizes of older namespaces, a batch every period, after the delay, until
+/// none is left; then keeps looking (a node running with quota off forgets the sizes,
+/// which the next round computes again).
+async fn backfill_sizes(accounts: Arc<Accounts>, backfill: SizeBackfill) {
+    tokio::time::sleep(backfill.delay).await;
+    loop {
+        match accounts.backfill_sizes(backfill.batch).await {
+            Ok(0) => {}
+            Ok(computed) => tracing::info!(computed, "namespace sizes computed"),
+            Err(error) => tracing::warn!(%error, "computing namespace sizes failed; retrying"),
+        }
+        tokio::time::sleep(backfill.period).await;
+    }
+}
