@@ -13,25 +13,24 @@
 //! Every refusal is [`Error::InvalidCredentials`] with a message that never repeats a secret.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
 use moka::sync::Cache;
-use quay_core::access::{Grant, GrantedActions, Identity, Principal, PrincipalKind, Scopes};
+use quay_core::Error;
+use quay_core::access::{Principal, PrincipalKind, Scopes};
 use quay_core::account::{AccountId, AccountKind, AccountRecord, RobotName, Superusers};
 use quay_core::audit::{Actor, CredentialKind, LogKind};
 use quay_core::clock::Clock;
 use quay_core::ports::{AccountDirectory, TokenKind, TokenRecord};
-use quay_core::{Error, RepositoryPath};
-use sha2::{Digest as _, Sha256};
 
 use crate::credentials::{
     APP_TOKEN_LENGTH, APP_TOKEN_LOOKUP, OAUTH_TOKEN_LENGTH, OAUTH_TOKEN_LOOKUP, SESSION_LENGTH,
     SESSION_LOOKUP,
 };
-use crate::jwt::{AccessClaim, ContextClaim, Expectations, RegistryClaims, TokenKeys};
+use crate::jwt::TokenKeys;
 use crate::password::{PasswordLimits, Passwords};
 use crate::secrets::{split_token, verify_secret};
+use crate::standing::{STANDING_TTL, Standing, VerifiedToken};
 use crate::throttle::{Attempt, LoginThrottle};
 
 /// Deployment settings of authentication, with Quay's defaults.
@@ -86,77 +85,30 @@ pub struct Session {
     pub created_ms: i64,
 }
 
-/// A registry token already verified: for whom it is and until when.
-struct VerifiedToken {
-    audience: String,
-    issued_s: i64,
-    expires_s: i64,
-    identity: Identity,
-    /// The credential it was issued for ([`Standing::admits`]).
-    credential: Option<String>,
-    /// When the standing that last admitted it was read, epoch milliseconds: until
-    /// [`STANDING_TTL`] after that, the token stands without another look, which keeps the
-    /// check off the path of all but one request in a few seconds.
-    admitted_at_ms: AtomicI64,
-}
-
-/// How long an account's standing is trusted before registry tokens are checked against a
-/// fresh read: a token stops working at most this long after its account is deleted or
-/// disabled, or its credential replaced (a robot token regenerated, a password changed),
-/// also on other nodes.
-const STANDING_TTL: Duration = Duration::from_millis(STANDING_TTL_MS.unsigned_abs());
-const STANDING_TTL_MS: i64 = 3_000;
-
-/// What registry tokens of an account are checked against, as read at `read_ms`.
-#[derive(Clone, Debug)]
-struct Standing {
-    read_ms: i64,
-    /// The account's name, whether it may log in, and its credential; `None` once deleted.
-    account: Option<(String, bool, String)>,
-}
-
-impl Standing {
-    /// Whether a token issued to `name` for `credential` still stands.
-    fn admits(&self, name: &str, credential: Option<&str>) -> bool {
-        self.account
-            .as_ref()
-            .is_some_and(|(current, enabled, fingerprint)| {
-                *enabled && current == name && credential == Some(fingerprint.as_str())
-            })
-    }
-}
-
-/// A short fingerprint of an account's stored secret (its password's or robot token's
-/// hash): a registry token carries it, and a replaced secret no longer matches. It reveals
-/// nothing of the secret: a hash of a hash, cut short.
-fn credential_fingerprint(stored_secret: &str) -> String {
-    hex::encode(&Sha256::digest(stored_secret.as_bytes())[..8])
-}
-
 const INVALID_LOGIN: &str = "Invalid Username or Password";
 
 /// How long a login refused by the throttle waits before it is answered.
 const THROTTLED_ANSWER_DELAY: Duration = Duration::from_secs(1);
 
-fn refuse(message: &str) -> Error {
+pub(crate) fn refuse(message: &str) -> Error {
     Error::InvalidCredentials(message.to_string())
 }
 
 /// Resolves credentials to identities and issues registry tokens.
 pub struct Authenticator {
-    directory: Arc<dyn AccountDirectory>,
-    passwords: Passwords,
-    keys: TokenKeys,
-    settings: AuthSettings,
-    clock: Arc<dyn Clock>,
+    pub(crate) directory: Arc<dyn AccountDirectory>,
+    pub(crate) passwords: Passwords,
+    pub(crate) keys: TokenKeys,
+    pub(crate) settings: AuthSettings,
+    pub(crate) clock: Arc<dyn Clock>,
     /// Registry tokens already verified, with their audience: the same token arrives with
     /// every request of a pull, and an RSA verification costs more than the rest of a
     /// manifest GET.
-    verified_tokens: Cache<String, Arc<VerifiedToken>>,
+    pub(crate) verified_tokens: Cache<String, Arc<VerifiedToken>>,
     /// Accounts' standings, for [`STANDING_TTL`].
-    standings: Cache<AccountId, Standing>,
+    pub(crate) standings: Cache<AccountId, Standing>,
     /// Recent failed logins.
-    throttle: LoginThrottle,
+    pub(crate) throttle: LoginThrottle,
 }
 
 impl Authenticator {
@@ -197,7 +149,7 @@ impl Authenticator {
         &self.passwords
     }
 
-    fn now_ms(&self) -> i64 {
+    pub(crate) fn now_ms(&self) -> i64 {
         self.clock.now_ms()
     }
 
@@ -390,204 +342,6 @@ impl Authenticator {
             uuid: record.uuid,
             created_ms: record.created_ms,
         })
-    }
-
-    /// An account's standing, read now (and remembered for [`STANDING_TTL`]).
-    async fn read_standing(&self, account: AccountId) -> quay_core::Result<Standing> {
-        let read_ms = self.now_ms();
-        let standing = match self.directory.account_by_id(account).await? {
-            Some(record) => {
-                let secret = self
-                    .directory
-                    .account_secret(account)
-                    .await?
-                    .unwrap_or_default();
-                Standing {
-                    read_ms,
-                    account: Some((record.name, record.enabled, credential_fingerprint(&secret))),
-                }
-            }
-            None => Standing {
-                read_ms,
-                account: None,
-            },
-        };
-        self.standings.insert(account, standing.clone());
-        Ok(standing)
-    }
-
-    /// Whether a registry token issued at `issued_s` to `principal` for `credential` still
-    /// stands (its account exists, may log in, and has that credential still), and if so,
-    /// when the standing that says so was read. The remembered standing answers, unless it
-    /// disagrees and was read no later than the second the token was issued in (the account
-    /// changed since, and the token may be the newer one).
-    async fn still_stands(
-        &self,
-        principal: &Principal,
-        credential: Option<&str>,
-        issued_s: i64,
-    ) -> quay_core::Result<Option<i64>> {
-        let standing = match self.standings.get(&principal.account) {
-            Some(known) if known.admits(&principal.name, credential) => known,
-            Some(known) if known.read_ms >= (issued_s + 1) * 1000 => known,
-            _ => self.read_standing(principal.account).await?,
-        };
-        Ok(standing
-            .admits(&principal.name, credential)
-            .then_some(standing.read_ms))
-    }
-
-    /// A registry token for `principal` (`None`: anonymous) granting `grants`, for
-    /// `service`.
-    pub async fn issue_registry_token(
-        &self,
-        principal: Option<&Principal>,
-        service: &str,
-        grants: &[(String, GrantedActions)],
-    ) -> quay_core::Result<String> {
-        let credential = match principal {
-            Some(principal) => self
-                .read_standing(principal.account)
-                .await?
-                .account
-                .map(|(_, _, credential)| credential),
-            None => None,
-        };
-        let now_s = self.now_ms() / 1000;
-        let (entity_kind, kind) = match principal.map(|p| (&p.kind, &p.credential)) {
-            None => ("anonymous", "anonymous"),
-            Some((PrincipalKind::Robot, _)) => ("robot", "user"),
-            Some((_, CredentialKind::AppToken { .. })) => ("appspecifictoken", "user"),
-            Some((_, CredentialKind::OAuthToken { .. })) => ("oauthtoken", "oauth"),
-            Some(_) => ("user", "user"),
-        };
-        let claims = RegistryClaims {
-            iss: self.settings.issuer.clone(),
-            aud: service.to_string(),
-            nbf: now_s,
-            iat: now_s,
-            exp: now_s + self.settings.token_lifetime_s,
-            sub: principal.map_or_else(|| "(anonymous)".to_string(), |p| p.name.clone()),
-            access: grants
-                .iter()
-                .map(|(name, actions)| AccessClaim {
-                    kind: "repository".into(),
-                    name: name.clone(),
-                    actions: actions.names().into_iter().map(str::to_string).collect(),
-                })
-                .collect(),
-            context: ContextClaim {
-                version: 2,
-                entity_kind: entity_kind.into(),
-                entity_reference: principal.map(|p| p.account.to_string()),
-                kind: kind.into(),
-                user: principal.map(|p| p.name.clone()),
-                trust_root: "$disabled".into(),
-                credential,
-            },
-        };
-        Ok(self.keys.sign(&claims)?)
-    }
-
-    /// The identity a registry token carries, if it is valid now for `service` and its
-    /// account still stands as when it was issued.
-    pub async fn registry_token(&self, token: &str, service: &str) -> quay_core::Result<Identity> {
-        let verified = self.verify_registry_token(token, service)?;
-        if let Identity::Token {
-            principal: Some(principal),
-            ..
-        } = &verified.identity
-        {
-            let admitted_at_ms = verified.admitted_at_ms.load(Ordering::Relaxed);
-            if self.now_ms().saturating_sub(admitted_at_ms) >= STANDING_TTL_MS {
-                let Some(read_ms) = self
-                    .still_stands(principal, verified.credential.as_deref(), verified.issued_s)
-                    .await?
-                else {
-                    return Err(refuse(
-                        "invalid registry token: its account or credential has changed",
-                    ));
-                };
-                verified
-                    .admitted_at_ms
-                    .fetch_max(read_ms, Ordering::Relaxed);
-            }
-        }
-        Ok(verified.identity.clone())
-    }
-
-    /// A registry token's signature and claims, checked (or remembered as checked).
-    fn verify_registry_token(
-        &self,
-        token: &str,
-        service: &str,
-    ) -> quay_core::Result<Arc<VerifiedToken>> {
-        let now_s = self.now_ms() / 1000;
-        if let Some(verified) = self.verified_tokens.get(token)
-            && verified.audience == service
-            && verified.expires_s > now_s
-        {
-            return Ok(verified);
-        }
-        let claims = self.keys.verify(
-            token,
-            &Expectations {
-                issuer: &self.settings.issuer,
-                service,
-                now_s,
-                max_lifetime_s: self.settings.max_token_lifetime_s,
-            },
-        )?;
-        let principal = match (
-            claims.context.entity_kind.as_str(),
-            &claims.context.entity_reference,
-        ) {
-            ("anonymous", _) | (_, None) => None,
-            (kind, Some(reference)) => Some(Principal {
-                account: reference
-                    .parse()
-                    .map_err(|_| refuse("invalid registry token"))?,
-                name: claims.sub.clone(),
-                kind: if kind == "robot" {
-                    PrincipalKind::Robot
-                } else {
-                    PrincipalKind::User(self.settings.superusers.of(&claims.sub, false))
-                },
-                credential: CredentialKind::RegistryToken,
-                scopes: None,
-            }),
-        };
-        let grants: Vec<Grant> = claims
-            .access
-            .iter()
-            .filter_map(|access| {
-                let repository = RepositoryPath::parse(&access.name).ok()?;
-                let has = |action: &str| access.actions.iter().any(|a| a == action);
-                Some(Grant {
-                    repository,
-                    actions: GrantedActions {
-                        pull: has("pull"),
-                        push: has("push"),
-                        all: has("*"),
-                    },
-                })
-            })
-            .collect();
-        let identity = Identity::Token {
-            principal,
-            grants: grants.into(),
-        };
-        let verified = Arc::new(VerifiedToken {
-            audience: claims.aud,
-            issued_s: claims.iat,
-            expires_s: claims.exp,
-            identity,
-            credential: claims.context.credential,
-            admitted_at_ms: AtomicI64::new(i64::MIN),
-        });
-        self.verified_tokens
-            .insert(token.to_string(), verified.clone());
-        Ok(verified)
     }
 
     /// Records a login in the usage log, as configured: `via` is `v2auth` (the registry

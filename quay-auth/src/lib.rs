@@ -18,8 +18,10 @@ pub mod credentials;
 mod error;
 pub mod jwt;
 pub mod password;
+mod registry_tokens;
 pub mod scope;
 mod secrets;
+mod standing;
 mod throttle;
 
 use async_trait::async_trait;
