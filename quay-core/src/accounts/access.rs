@@ -211,10 +211,10 @@ impl Accounts {
         action: Action,
     ) -> Result<NamespaceRecord> {
         self.permit(caller, action)?;
-        let name = caller
-            .principal()
-            .map(|principal| principal.name.as_str())
-            .unwrap_or_default();
+        let Some(principal) = caller.principal() else {
+            return Err(refusal(caller));
+        };
+        let name = principal.name.as_str();
         let name = Namespace::parse(name)
             .map_err(|_| Error::InvalidRequest(format!("invalid username {name:?}")))?;
         self.namespace(&name).await
