@@ -16,13 +16,14 @@ use quay_storage::{
 /// How the application is set up, with Quay's defaults.
 #[derive(Clone, Debug, Default)]
 pub struct AppSettings {
-    /// The registry's limits and lifetimes.
+    /// The registry's limits and lifetimes, and who may do what (`permissions`, which the
+    /// authorizer and tenancy's gates decide with too).
     pub registry: RegistrySettings,
     /// The metadata database's connections and defaults.
     pub metadata: MetadataOptions,
     /// Garbage collection.
     pub collector: CollectorSettings,
-    /// Authentication and authorization.
+    /// Authentication: logins, registry tokens, superusers.
     pub auth: AuthSettings,
 }
 

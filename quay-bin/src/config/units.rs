@@ -12,7 +12,7 @@ pub(crate) fn duration<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Dur
     parse_duration(&text).map_err(serde::de::Error::custom)
 }
 
-pub(crate) fn durations<'de, D: Deserializer<'de>>(
+pub(super) fn durations<'de, D: Deserializer<'de>>(
     deserializer: D,
 ) -> Result<Vec<Duration>, D::Error> {
     Vec::<String>::deserialize(deserializer)?
@@ -21,23 +21,23 @@ pub(crate) fn durations<'de, D: Deserializer<'de>>(
         .collect()
 }
 
-pub(crate) fn parse_duration(text: &str) -> anyhow::Result<Duration> {
+fn parse_duration(text: &str) -> anyhow::Result<Duration> {
     quay_core::duration::parse(text)
         .with_context(|| format!("{text:?} is not a duration such as 2w, 1d or 30m"))
 }
 
 /// A number of seconds.
-pub(crate) fn seconds<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Duration, D::Error> {
+pub(super) fn seconds<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Duration, D::Error> {
     u64::deserialize(deserializer).map(Duration::from_secs)
 }
 
-pub(crate) fn optional_seconds<'de, D: Deserializer<'de>>(
+pub(super) fn optional_seconds<'de, D: Deserializer<'de>>(
     deserializer: D,
 ) -> Result<Option<Duration>, D::Error> {
     seconds(deserializer).map(Some)
 }
 
-pub(crate) fn size<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<u64>, D::Error> {
+pub(super) fn size<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<u64>, D::Error> {
     let text = String::deserialize(deserializer)?;
     parse_size(&text)
         .map(Some)
@@ -45,7 +45,7 @@ pub(crate) fn size<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<
 }
 
 /// A size as Quay writes it: `20G`, `512M`, `1024` (bytes); units are binary.
-pub(crate) fn parse_size(text: &str) -> anyhow::Result<u64> {
+pub(super) fn parse_size(text: &str) -> anyhow::Result<u64> {
     let text = text.trim();
     let split = text
         .find(|c: char| !c.is_ascii_digit())

@@ -8,8 +8,8 @@ use crate::access::{Action, Decision, Facts, Identity, RepositoryStanding, decid
 use crate::account::{AccountRecord, NamespaceKind, NamespaceRecord, TeamRecord};
 use crate::error::{Error, Result};
 use crate::names::{Namespace, RepositoryPath};
-use crate::permission::{NamespaceAction, NamespaceFacts, TeamRole};
-use crate::ports::RepositoryDetails;
+use crate::permission::{NamespaceAction, NamespaceFacts, RepositoryAction, TeamRole};
+use crate::ports::{RepositoryAccess, RepositoryDetails};
 
 /// An organization as a caller may see it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -25,6 +25,19 @@ pub struct OrganizationOverview {
     pub teams: Option<Vec<(TeamRecord, bool)>>,
 }
 
+/// A repository as one of its readers sees it: its settings, and what else they may do.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RepositoryOverview {
+    /// The repository and its settings.
+    pub details: RepositoryDetails,
+    /// Its namespace is an organization.
+    pub in_organization: bool,
+    /// The caller may push to it.
+    pub can_write: bool,
+    /// The caller administers it.
+    pub can_admin: bool,
+}
+
 /// A team's members, as its members and the organization's administrators see them.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TeamRoster {
@@ -34,6 +47,15 @@ pub struct TeamRoster {
     pub members: Vec<AccountRecord>,
     /// The caller may change them (administers the organization).
     pub can_edit: bool,
+}
+
+/// What a caller means to do with a namespace's quota.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum QuotaAccess {
+    /// Read the quota and its limits.
+    Read,
+    /// Create, change or delete them.
+    Change,
 }
 
 /// An organization the caller belongs to.
@@ -108,19 +130,31 @@ impl Accounts {
         Ok(namespace)
     }
 
-    /// Whether `caller` may do `action` to the repository at `path` (which may not exist:
-    /// writing one that does not means creating it).
-    pub async fn may_on_repository(
+    /// What the rules know of `caller` and the repository at `path` (which may not exist),
+    /// read in one query.
+    async fn repository_access(
         &self,
         caller: &Identity,
         path: &RepositoryPath,
-        action: impl Into<Action>,
-    ) -> Result<bool> {
+    ) -> Result<RepositoryAccess> {
         let account = caller.principal().map(|principal| principal.account);
-        let access = self.directory.repository_access(account, path).await?;
-        let standing = RepositoryStanding::from(&access);
-        let facts = Facts::Repository { path, standing };
-        Ok(decide(caller, action.into(), &facts, self.permissions).allowed())
+        self.directory.repository_access(account, path).await
+    }
+
+    /// Whether `caller` may do `action` to the repository that `access` describes (which may
+    /// not exist: writing one that does not means creating it).
+    fn may_on_repository(
+        &self,
+        caller: &Identity,
+        path: &RepositoryPath,
+        access: &RepositoryAccess,
+        action: Action,
+    ) -> bool {
+        let facts = Facts::Repository {
+            path,
+            standing: RepositoryStanding::from(access),
+        };
+        decide(caller, action, &facts, self.permissions).allowed()
     }
 
     /// The repository at `path` with its settings, once `caller` may do `action` to it.
@@ -130,10 +164,34 @@ impl Accounts {
         path: &RepositoryPath,
         action: impl Into<Action>,
     ) -> Result<RepositoryDetails> {
-        if !self.may_on_repository(caller, path, action).await? {
+        let access = self.repository_access(caller, path).await?;
+        if !self.may_on_repository(caller, path, &access, action.into()) {
             return Err(refusal(caller));
         }
         self.repository(path).await
+    }
+
+    /// The repository at `path` as `caller`, one of its readers, sees it.
+    pub async fn repository_overview(
+        &self,
+        caller: &Identity,
+        path: &RepositoryPath,
+    ) -> Result<RepositoryOverview> {
+        let access = self.repository_access(caller, path).await?;
+        let may =
+            |action| self.may_on_repository(caller, path, &access, Action::Repository(action));
+        if !may(RepositoryAction::Read) {
+            return Err(refusal(caller));
+        }
+        Ok(RepositoryOverview {
+            details: self.repository(path).await?,
+            in_organization: access
+                .namespace
+                .as_ref()
+                .is_some_and(|namespace| namespace.kind == NamespaceKind::Organization),
+            can_write: may(RepositoryAction::Write),
+            can_admin: may(RepositoryAction::Admin),
+        })
     }
 
     /// The organization `name` as `caller` may see it: anyone its name, members its teams,
@@ -180,17 +238,17 @@ impl Accounts {
         })
     }
 
-    /// The namespace `name` whose quota `caller` reads (its members, and superusers) or,
-    /// with `change`, changes (superusers). Superusers reach users' namespaces this way too,
+    /// The namespace `name` whose quota `caller` reads (its members, and superusers) or
+    /// changes (superusers). Superusers reach users' namespaces this way too,
     /// as in Quay: there is no other path to a user's limits; everyone else only
     /// organizations.
     pub async fn quota_owner(
         &self,
         caller: &Identity,
         name: &Namespace,
-        change: bool,
+        access: QuotaAccess,
     ) -> Result<NamespaceRecord> {
-        if change {
+        if access == QuotaAccess::Change {
             self.permit(caller, Action::AdministerRegistry)?;
             return self.namespace(name).await;
         }

@@ -20,7 +20,9 @@ mod robots;
 mod tenancy;
 mod users;
 
-pub use self::access::{Membership, OrganizationOverview, TeamRoster};
+pub use self::access::{
+    Membership, OrganizationOverview, QuotaAccess, RepositoryOverview, TeamRoster,
+};
 pub use self::organizations::{OrganizationMember, TeamSettings};
 pub use self::prune::PruneScope;
 pub use self::quota::LimitChange;

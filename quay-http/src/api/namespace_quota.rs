@@ -12,7 +12,7 @@ use axum::http::StatusCode;
 use quay_core::Error;
 use quay_core::access::Action;
 use quay_core::account::{NamespaceKind, NamespaceRecord};
-use quay_core::accounts::LimitChange;
+use quay_core::accounts::{LimitChange, QuotaAccess};
 use quay_core::names::Namespace;
 use quay_core::ports::{Repository, RepositoryId};
 use quay_core::quota::{LimitKind, NamespaceQuota, human_size, parse_size};
@@ -67,13 +67,6 @@ impl LimitRequest {
     }
 }
 
-/// What the caller means to do with a namespace's quota.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub(super) enum Access {
-    Read,
-    Write,
-}
-
 impl Api {
     pub(super) fn require_quota(&self) -> ApiResult<()> {
         if self.quota().management && self.tenancy.settings.edit_quota {
@@ -89,14 +82,13 @@ impl Api {
         &self,
         caller: &Caller,
         organization: &str,
-        access: Access,
+        access: QuotaAccess,
     ) -> ApiResult<NamespaceRecord> {
         self.require_quota()?;
         let name = super::params::name(organization)?;
-        let change = access == Access::Write;
         Ok(self
             .accounts()
-            .quota_owner(&caller.identity, &name, change)
+            .quota_owner(&caller.identity, &name, access)
             .await?)
     }
 

@@ -5,6 +5,7 @@
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use quay_core::accounts::QuotaAccess;
 use quay_core::quota::LimitKind;
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -14,7 +15,7 @@ use utoipa_axum::routes;
 use super::caller::Caller;
 use super::error::{ApiError, ApiResult, Failures};
 use super::extract::{Json, Valid};
-use super::namespace_quota::{Access, LimitRequest, QuotaRequest};
+use super::namespace_quota::{LimitRequest, QuotaRequest};
 use super::state::Api;
 use super::views::{LimitView, QuotaView};
 
@@ -80,7 +81,7 @@ async fn organization_quotas(
     Valid(Path(organization)): Valid<Path<String>>,
 ) -> ApiResult<axum::Json<Vec<QuotaView>>> {
     let namespace = api
-        .organization_quota_owner(&caller, &organization, Access::Read)
+        .organization_quota_owner(&caller, &organization, QuotaAccess::Read)
         .await?;
     Ok(axum::Json(api.quota_list(&namespace).await?))
 }
@@ -97,7 +98,7 @@ async fn create_organization_quota(
     Json(request): Json<QuotaRequest>,
 ) -> ApiResult<(StatusCode, axum::Json<&'static str>)> {
     let namespace = api
-        .organization_quota_owner(&caller, &organization, Access::Write)
+        .organization_quota_owner(&caller, &organization, QuotaAccess::Change)
         .await?;
     api.create_quota(&namespace, &caller, &request).await
 }
@@ -112,7 +113,7 @@ async fn organization_quota(
     Valid(Path(params)): Valid<Path<OrganizationQuotaParams>>,
 ) -> ApiResult<axum::Json<QuotaView>> {
     let namespace = api
-        .organization_quota_owner(&caller, &params.orgname, Access::Read)
+        .organization_quota_owner(&caller, &params.orgname, QuotaAccess::Read)
         .await?;
     Ok(axum::Json(
         api.one_quota(&namespace, params.quota_id).await?,
@@ -131,7 +132,7 @@ async fn change_organization_quota(
     Json(request): Json<QuotaRequest>,
 ) -> ApiResult<axum::Json<QuotaView>> {
     let namespace = api
-        .organization_quota_owner(&caller, &params.orgname, Access::Write)
+        .organization_quota_owner(&caller, &params.orgname, QuotaAccess::Change)
         .await?;
     api.change_quota(&namespace, params.quota_id, &caller, &request)
         .await
@@ -147,7 +148,7 @@ async fn delete_organization_quota(
     Valid(Path(params)): Valid<Path<OrganizationQuotaParams>>,
 ) -> ApiResult<StatusCode> {
     let namespace = api
-        .organization_quota_owner(&caller, &params.orgname, Access::Write)
+        .organization_quota_owner(&caller, &params.orgname, QuotaAccess::Change)
         .await?;
     api.delete_quota(&namespace, params.quota_id, &caller).await
 }
@@ -162,7 +163,7 @@ async fn organization_limits(
     Valid(Path(params)): Valid<Path<OrganizationQuotaParams>>,
 ) -> ApiResult<axum::Json<Vec<LimitView>>> {
     let namespace = api
-        .organization_quota_owner(&caller, &params.orgname, Access::Read)
+        .organization_quota_owner(&caller, &params.orgname, QuotaAccess::Read)
         .await?;
     Ok(axum::Json(api.limits(&namespace, params.quota_id).await?))
 }
@@ -179,7 +180,7 @@ async fn create_organization_limit(
     Json(request): Json<LimitRequest>,
 ) -> ApiResult<(StatusCode, axum::Json<&'static str>)> {
     let namespace = api
-        .organization_quota_owner(&caller, &params.orgname, Access::Write)
+        .organization_quota_owner(&caller, &params.orgname, QuotaAccess::Change)
         .await?;
     let (Some(kind), Some(percent)) = (request.kind.as_deref(), request.threshold_percent) else {
         return Err(ApiError::invalid(
@@ -208,7 +209,7 @@ async fn organization_limit(
     Valid(Path(params)): Valid<Path<OrganizationLimitParams>>,
 ) -> ApiResult<axum::Json<LimitView>> {
     let namespace = api
-        .organization_quota_owner(&caller, &params.orgname, Access::Read)
+        .organization_quota_owner(&caller, &params.orgname, QuotaAccess::Read)
         .await?;
     Ok(axum::Json(
         api.one_limit(&namespace, params.quota_id, params.limit_id)
@@ -228,7 +229,7 @@ async fn change_organization_limit(
     Json(request): Json<LimitRequest>,
 ) -> ApiResult<axum::Json<QuotaView>> {
     let namespace = api
-        .organization_quota_owner(&caller, &params.orgname, Access::Write)
+        .organization_quota_owner(&caller, &params.orgname, QuotaAccess::Change)
         .await?;
     api.accounts()
         .change_quota_limit(
@@ -254,7 +255,7 @@ async fn delete_organization_limit(
     Valid(Path(params)): Valid<Path<OrganizationLimitParams>>,
 ) -> ApiResult<StatusCode> {
     let namespace = api
-        .organization_quota_owner(&caller, &params.orgname, Access::Write)
+        .organization_quota_owner(&caller, &params.orgname, QuotaAccess::Change)
         .await?;
     api.accounts()
         .delete_quota_limit(&namespace, params.quota_id, params.limit_id, &caller.actor)

@@ -7,7 +7,6 @@
 
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use quay_core::account::NamespaceKind;
 use quay_core::names::Namespace;
 use quay_core::permission::{NamespaceAction, RepositoryAction, Visibility};
 use quay_core::ports::RepositoryDetails;
@@ -246,24 +245,16 @@ async fn repository(
     Valid(Path(params)): Valid<Path<RepositoryParams>>,
 ) -> ApiResult<axum::Json<RepositoryView>> {
     let path = params.path()?;
-    let details = caller
-        .repository(&api, &path, RepositoryAction::Read)
+    let overview = api
+        .accounts()
+        .repository_overview(&caller.identity, &path)
         .await?;
-    let may = async |action| {
-        api.accounts()
-            .may_on_repository(&caller.identity, &path, action)
-            .await
-    };
-    let can_write = may(RepositoryAction::Write).await?;
-    let can_admin = may(RepositoryAction::Admin).await?;
-    let is_organization =
-        api.accounts().namespace(&path.namespace).await?.kind == NamespaceKind::Organization;
     Ok(axum::Json(RepositoryView {
-        summary: details.into(),
-        is_organization,
+        summary: overview.details.into(),
+        is_organization: overview.in_organization,
         is_starred: false,
-        can_write,
-        can_admin,
+        can_write: overview.can_write,
+        can_admin: overview.can_admin,
     }))
 }
 
