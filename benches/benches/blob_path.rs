@@ -5,7 +5,6 @@
 //! measurement), so the measurement covers streaming, hashing, writing and committing, not
 //! the shortcut for blobs that already exist.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use bytes::Bytes;
@@ -36,13 +35,14 @@ impl Server {
         };
         let settings = quay_app::AppSettings {
             registry: settings,
+            open: true,
             ..Default::default()
         };
         let registry = quay_app::App::embedded(dir.path(), settings)
             .await
             .unwrap()
             .registry;
-        let state = quay_http::AppState::new(registry, Arc::new(quay_auth::AllowAll));
+        let state = quay_http::AppState::new(registry);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         tokio::spawn(async move { axum::serve(listener, quay_http::router(state)).await });

@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use bytes::Bytes;
 use futures::stream;
-use quay_core::audit::Actor;
+use quay_core::access::Caller;
 use quay_core::hash::digest_of;
 use quay_core::names::Namespace;
 use quay_core::{DigestAlgorithm, Reference, Registry, RegistrySettings, RepositoryPath, TagName};
@@ -21,7 +21,7 @@ async fn upload(registry: &Registry, path: &RepositoryPath, content: Vec<u8>) ->
     let digest = digest_of(DigestAlgorithm::Sha256, &content);
     let body = Box::pin(stream::iter([Ok(Bytes::from(content))]));
     registry
-        .upload_blob(path, &digest, body, &Actor::system())
+        .upload_blob(path, &digest, body, &Caller::ANONYMOUS)
         .await
         .unwrap();
     digest.to_string()
@@ -43,7 +43,7 @@ async fn push_image(registry: &Registry, path: &RepositoryPath, tag: &str, seed:
             &Reference::Tag(TagName::parse(tag).unwrap()),
             None,
             Bytes::from(manifest),
-            &Actor::system(),
+            &Caller::ANONYMOUS,
         )
         .await
         .unwrap();
@@ -61,6 +61,7 @@ async fn measure(live: usize) {
     };
     let settings = quay_app::AppSettings {
         registry: settings,
+        open: true,
         ..Default::default()
     };
     let backend = quay_app::App::embedded(dir.path(), settings).await.unwrap();
@@ -73,7 +74,7 @@ async fn measure(live: usize) {
         .manifest(
             &kept,
             &Reference::Tag(TagName::parse("live-0").unwrap()),
-            &Actor::system(),
+            &Caller::ANONYMOUS,
         )
         .await
         .unwrap();
@@ -84,7 +85,7 @@ async fn measure(live: usize) {
                 &Reference::Tag(TagName::parse(&format!("live-{n}")).unwrap()),
                 None,
                 manifest.bytes.clone(),
-                &Actor::system(),
+                &Caller::ANONYMOUS,
             )
             .await
             .unwrap();
@@ -96,7 +97,7 @@ async fn measure(live: usize) {
         .unwrap();
     backend
         .accounts
-        .set_tag_expiration(&namespace, 0, &[0], &Actor::system())
+        .set_tag_expiration(&namespace, 0, &[0], &Caller::ANONYMOUS.actor)
         .await
         .unwrap();
     let mut times_ms = Vec::new();
@@ -108,7 +109,7 @@ async fn measure(live: usize) {
                 .delete_manifest(
                     &collected,
                     &Reference::Tag(TagName::parse(&tag).unwrap()),
-                    &Actor::system(),
+                    &Caller::ANONYMOUS,
                 )
                 .await
                 .unwrap();

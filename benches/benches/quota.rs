@@ -15,6 +15,7 @@ use std::time::Instant;
 use bytes::Bytes;
 use futures::stream;
 use quay_app::{App, AppSettings};
+use quay_core::access::Caller;
 use quay_core::audit::Actor;
 use quay_core::hash::digest_of;
 use quay_core::names::Namespace;
@@ -32,7 +33,7 @@ async fn upload(registry: &Registry, path: &RepositoryPath, content: Vec<u8>) ->
     let size = content.len();
     let body = Box::pin(stream::iter([Ok(Bytes::from(content))]));
     registry
-        .upload_blob(path, &digest, body, &Actor::system())
+        .upload_blob(path, &digest, body, &Caller::ANONYMOUS)
         .await
         .unwrap();
     (digest.to_string(), size)
@@ -63,6 +64,7 @@ async fn open(db_uri: &str, dir: &std::path::Path, quota_on: bool) -> App {
             quota,
             ..MetadataOptions::default()
         },
+        open: true,
         ..AppSettings::default()
     };
     let storage = quay_storage::ObjectStorage::filesystem(&dir.join("storage")).unwrap();
@@ -116,7 +118,7 @@ async fn round(registry: &Registry, layers: &[(String, usize)], round: usize) ->
     for (push, manifest) in manifests.into_iter().enumerate() {
         let tag = Reference::Tag(TagName::parse(&format!("t{}", push % 10)).unwrap());
         registry
-            .put_manifest(&path, &tag, None, manifest, &Actor::system())
+            .put_manifest(&path, &tag, None, manifest, &Caller::ANONYMOUS)
             .await
             .unwrap();
     }

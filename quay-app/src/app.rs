@@ -4,6 +4,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use quay_auth::{AuthSettings, Authenticator, PermissionAuthorizer};
+use quay_core::access::{AllowAll, Authorizer};
 use quay_core::clock::SystemClock;
 use quay_core::gc::{CollectorSettings, GarbageCollector};
 use quay_core::ports::AccountDirectory;
@@ -17,7 +18,7 @@ use quay_storage::{
 #[derive(Clone, Debug, Default)]
 pub struct AppSettings {
     /// The registry's limits and lifetimes, and who may do what (`permissions`, which the
-    /// authorizer and tenancy's gates decide with too).
+    /// registry's authorizer and tenancy's gates decide with).
     pub registry: RegistrySettings,
     /// The metadata database's connections and defaults.
     pub metadata: MetadataOptions,
@@ -25,11 +26,14 @@ pub struct AppSettings {
     pub collector: CollectorSettings,
     /// Authentication: logins, registry tokens, superusers.
     pub auth: AuthSettings,
+    /// Everyone may do everything in the registry: an open registry, for a service that
+    /// embeds one behind its own access control. Off by default: Quay's permissions guard it.
+    pub open: bool,
 }
 
 /// The registry, tenancy and authentication beside it, on the same stores.
 pub struct App {
-    /// The registry.
+    /// The registry, guarded by Quay's permissions (or open, with [`AppSettings::open`]).
     pub registry: Arc<Registry>,
     /// Tenancy's use cases.
     pub accounts: Arc<Accounts>,
@@ -37,8 +41,6 @@ pub struct App {
     pub directory: Arc<dyn AccountDirectory>,
     /// Who is asking.
     pub authenticator: Arc<Authenticator>,
-    /// Whether they may.
-    pub authorizer: Arc<PermissionAuthorizer>,
     /// The queue of pull entries; [`App::close`] flushes it.
     pub pull_log: Arc<PullLog>,
     /// The garbage collector ([`App::start`] schedules it).
@@ -93,10 +95,14 @@ impl App {
         let directory: Arc<dyn AccountDirectory> = directory;
         let authenticator =
             Authenticator::new(directory.clone(), settings.auth, Arc::new(SystemClock)).await?;
+        let authorizer: Arc<dyn Authorizer> = if settings.open {
+            Arc::new(AllowAll)
+        } else {
+            Arc::new(PermissionAuthorizer::new(directory.clone(), permissions))
+        };
         Ok(Self {
-            registry: Arc::new(Registry::new(stores, settings.registry)),
+            registry: Arc::new(Registry::new(stores, authorizer, settings.registry)),
             accounts: Arc::new(accounts),
-            authorizer: Arc::new(PermissionAuthorizer::new(directory.clone(), permissions)),
             authenticator: Arc::new(authenticator),
             directory,
             pull_log,

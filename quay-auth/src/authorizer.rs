@@ -14,8 +14,7 @@ use quay_core::access::{
     Action, Authorizer, Decision, Facts, Identity, RepositoryStanding, decide,
 };
 use quay_core::account::AccountId;
-use quay_core::names::Namespace;
-use quay_core::permission::{NamespaceAction, PermissionSettings, RepositoryAction};
+use quay_core::permission::{PermissionSettings, RepositoryAction};
 use quay_core::ports::{AccountDirectory, RepositoryAccess};
 use quay_core::{Error, RepositoryPath};
 
@@ -54,15 +53,6 @@ impl PermissionAuthorizer {
     }
 }
 
-/// The refusal or the permission, as the [`Authorizer`] port answers.
-fn answer(decision: Decision, missing: impl FnOnce() -> Error) -> quay_core::Result<()> {
-    match decision {
-        Decision::Allow => Ok(()),
-        Decision::Refuse => Err(Error::Denied),
-        Decision::NotFound => Err(missing()),
-    }
-}
-
 #[async_trait]
 impl Authorizer for PermissionAuthorizer {
     async fn authorize(
@@ -89,30 +79,14 @@ impl Authorizer for PermissionAuthorizer {
             &facts,
             self.permissions,
         );
-        answer(decision, || Error::RepositoryUnknown)
+        match decision {
+            Decision::Allow => Ok(()),
+            Decision::Refuse => Err(Error::Denied),
+            Decision::NotFound => Err(Error::RepositoryUnknown),
+        }
     }
 
-    async fn authorize_namespace(
-        &self,
-        identity: &Identity,
-        namespace: &Namespace,
-        action: NamespaceAction,
-    ) -> quay_core::Result<()> {
-        let account = identity.principal().map(|principal| principal.account);
-        let facts = self
-            .directory
-            .namespace_access(account, namespace)
-            .await?
-            .map(|(_, facts)| facts);
-        let decision = decide(
-            identity,
-            Action::Namespace(action),
-            &Facts::Namespace(facts),
-            self.permissions,
-        );
-        answer(decision, || Error::NotFound {
-            what: "namespace",
-            name: namespace.to_string(),
-        })
+    fn allows(&self, identity: &Identity, action: Action) -> bool {
+        decide(identity, action, &Facts::Caller, self.permissions).allowed()
     }
 }

@@ -2,9 +2,8 @@
 //!
 //! - [`Authenticator`]: credentials to identities (passwords, robot tokens, app-specific
 //!   and OAuth tokens, sessions, registry bearer tokens), and registry tokens issued.
-//! - [`PermissionAuthorizer`]: Quay's permission rules on facts from the database;
-//!   [`AllowAll`]: an open registry, for services that embed one behind their own access
-//!   control.
+//! - [`PermissionAuthorizer`]: Quay's permission rules on facts from the database (an open
+//!   registry uses [`quay_core::access::AllowAll`] instead).
 //! - [`credentials`]: new tokens, sessions and robot tokens; [`password`]: argon2id;
 //!   [`jwt`]: the RS256 registry tokens and their key, created on first start and kept in
 //!   the database; [`scope`]: the token endpoint's `scope` parameter.
@@ -24,38 +23,7 @@ mod secrets;
 mod standing;
 mod throttle;
 
-use async_trait::async_trait;
-use quay_core::RepositoryPath;
-use quay_core::access::{Authorizer, Identity};
-use quay_core::names::Namespace;
-use quay_core::permission::{NamespaceAction, RepositoryAction};
-
 pub use crate::authenticator::{AuthSettings, Authenticator, Session};
 pub use crate::authorizer::PermissionAuthorizer;
 pub use crate::error::AuthError;
 pub use crate::secrets::{hash_secret, verify_secret};
-
-/// Allows every action to everyone: an open registry.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct AllowAll;
-
-#[async_trait]
-impl Authorizer for AllowAll {
-    async fn authorize(
-        &self,
-        _identity: &Identity,
-        _repository: &RepositoryPath,
-        _action: RepositoryAction,
-    ) -> quay_core::Result<()> {
-        Ok(())
-    }
-
-    async fn authorize_namespace(
-        &self,
-        _identity: &Identity,
-        _namespace: &Namespace,
-        _action: NamespaceAction,
-    ) -> quay_core::Result<()> {
-        Ok(())
-    }
-}

@@ -6,14 +6,12 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 
 use quay_auth::{AuthSettings, Authenticator, PermissionAuthorizer, credentials};
-use quay_core::access::{Authorizer, GrantedActions, Identity, PrincipalKind, Scopes};
+use quay_core::access::{Action, Authorizer, GrantedActions, Identity, PrincipalKind, Scopes};
 use quay_core::account::AccountRecord;
 use quay_core::audit::{Actor, LogKind};
 use quay_core::clock::Clock;
 use quay_core::names::Namespace;
-use quay_core::permission::{
-    NamespaceAction, PermissionSettings, RepositoryAction, Role, Visibility,
-};
+use quay_core::permission::{PermissionSettings, RepositoryAction, Role, Visibility};
 use quay_core::ports::{
     AccountStore, CredentialStore, NewRepository, NewRobot, NewUser, RepositoryStore, UserChange,
 };
@@ -310,26 +308,9 @@ async fn decisions_on_real_permissions() {
     assert!(!decide(&bob_id, "alice/new", RepositoryAction::Read).await);
     // No namespace: no push (CREATE_NAMESPACE_ON_PUSH is off by default).
     assert!(!decide(&alice_id, "nowhere/app", RepositoryAction::Write).await);
-    assert!(
-        authorizer
-            .authorize_namespace(
-                &alice_id,
-                &Namespace::parse("alice").unwrap(),
-                NamespaceAction::Administer
-            )
-            .await
-            .is_ok()
-    );
-    assert!(
-        authorizer
-            .authorize_namespace(
-                &bob_id,
-                &Namespace::parse("alice").unwrap(),
-                NamespaceAction::CreateRepository
-            )
-            .await
-            .is_err()
-    );
+    // The catalog: anyone signed in; anonymous callers only with FEATURE_PUBLIC_CATALOG.
+    assert!(authorizer.allows(&alice_id, Action::ListCatalog));
+    assert!(!authorizer.allows(&Identity::Anonymous, Action::ListCatalog));
     // A registry token is exactly its grants.
     let principal = auth.basic("bob", "pw-bob", None).await.unwrap();
     let grants = [(

@@ -66,6 +66,8 @@ impl Deployment {
             metadata: metadata_options,
             collector: collector_settings,
             auth: auth_settings(&config),
+            // The server always has accounts: Quay's permissions guard it.
+            open: false,
         };
         let app = App::open(&db_uri, locations, settings)
             .await
@@ -115,6 +117,7 @@ fn permission_settings(config: &Config) -> PermissionSettings {
         anonymous_access: config.auth.anonymous_access,
         superusers_full_access: config.auth.superusers_full_access,
         create_namespace_on_push: config.registry.create_namespace_on_push,
+        public_catalog: config.tenancy.public_catalog,
     }
 }
 

@@ -39,8 +39,7 @@ pub(crate) async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         accounts: app.accounts.clone(),
         settings: tenancy_settings(config),
     };
-    let mut state =
-        AppState::new(app.registry.clone(), app.authorizer.clone()).with_tenancy(tenancy);
+    let mut state = AppState::new(app.registry.clone()).with_tenancy(tenancy);
     if let Some(scheme) = config.server.scheme {
         state = state.with_scheme(scheme.as_str());
     }
@@ -90,7 +89,6 @@ fn tenancy_settings(config: &Config) -> TenancySettings {
     let time_machine = &config.time_machine;
     let seconds = |duration: Duration| i64::try_from(duration.as_secs()).unwrap_or(i64::MAX);
     TenancySettings {
-        public_catalog: tenancy.public_catalog,
         user_creation: tenancy.user_creation,
         user_initialize: tenancy.user_initialize,
         permanently_delete_tags: time_machine.permanently_delete_tags,

@@ -159,6 +159,9 @@ pub struct PermissionSettings {
     /// `CREATE_NAMESPACE_ON_PUSH` (default false): a user's push to a namespace that does
     /// not exist creates it.
     pub create_namespace_on_push: bool,
+    /// `FEATURE_PUBLIC_CATALOG` (default false): anonymous callers see the public
+    /// repositories in `/v2/_catalog`.
+    pub public_catalog: bool,
 }
 
 impl Default for PermissionSettings {
@@ -167,6 +170,7 @@ impl Default for PermissionSettings {
             anonymous_access: true,
             superusers_full_access: false,
             create_namespace_on_push: false,
+            public_catalog: false,
         }
     }
 }

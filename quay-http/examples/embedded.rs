@@ -6,8 +6,6 @@
 //! curl http://127.0.0.1:5000/hello
 //! ```
 
-use std::sync::Arc;
-
 use axum::Router;
 use axum::routing::get;
 use quay_core::RegistrySettings;
@@ -33,12 +31,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     let settings = quay_app::AppSettings {
         registry: settings,
+        open: true,
         ..Default::default()
     };
     let registry = quay_app::App::embedded(&data, settings).await?.registry;
 
     // The registry's router, merged with the service's own.
-    let state = quay_http::AppState::new(registry, Arc::new(quay_auth::AllowAll));
+    let state = quay_http::AppState::new(registry);
     let app = Router::new()
         .route(
             "/hello",

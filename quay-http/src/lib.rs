@@ -6,9 +6,9 @@
 //! - `/health/instance` and `/health/endtoend`: whether this instance can reach its database
 //!   and storage.
 //!
-//! The handlers are thin: parse and validate the request, ask the
-//! [`Authorizer`](quay_core::access::Authorizer), call one use case of
-//! [`Registry`](quay_core::Registry), map the result. Errors become the OCI error envelope in
+//! The handlers are thin: turn the credentials into the caller, parse and validate the
+//! request, call one use case of [`Registry`](quay_core::Registry) (which decides whether the
+//! caller may), map the result. Errors become the OCI error envelope in
 //! one place ([`HttpError`]). Bodies stream in both directions; no handler holds a blob in
 //! memory.
 //!
@@ -18,10 +18,7 @@
 //! # async fn embed(registry: quay_core::Registry) -> std::io::Result<()> {
 //! use std::sync::Arc;
 //!
-//! let app = quay_http::router(quay_http::AppState::new(
-//!     Arc::new(registry),
-//!     Arc::new(quay_auth::AllowAll),
-//! ));
+//! let app = quay_http::router(quay_http::AppState::new(Arc::new(registry)));
 //! let listener = tokio::net::TcpListener::bind("127.0.0.1:5000").await?;
 //! axum::serve(listener, app).await
 //! # }

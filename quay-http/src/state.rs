@@ -1,10 +1,9 @@
-//! What the handlers share: the registry, the authorizer, accounts where there are any, and
-//! how clients reach the registry.
+//! What the handlers share: the registry, accounts where there are any, and how clients
+//! reach the registry.
 
 use std::sync::Arc;
 
 use quay_auth::Authenticator;
-use quay_core::access::Authorizer;
 use quay_core::{Accounts, Registry};
 
 /// Accounts behind the API: who may log in, and the stores of users, teams and the usage
@@ -21,8 +20,6 @@ pub struct Tenancy {
 /// Switches of the deployment that the API honours, with Quay's defaults.
 #[derive(Clone, Debug)]
 pub struct TenancySettings {
-    /// `FEATURE_PUBLIC_CATALOG`: anonymous callers see public repositories in `_catalog`.
-    pub public_catalog: bool,
     /// `FEATURE_USER_CREATION`: anyone may sign up.
     pub user_creation: bool,
     /// `FEATURE_USER_INITIALIZE`: the first user may be created through the API.
@@ -46,7 +43,6 @@ pub struct TenancySettings {
 impl Default for TenancySettings {
     fn default() -> Self {
         Self {
-            public_catalog: false,
             user_creation: true,
             user_initialize: false,
             permanently_delete_tags: false,
@@ -70,7 +66,6 @@ pub(crate) struct PublicAddress {
 #[derive(Clone)]
 pub struct AppState {
     pub(crate) registry: Arc<Registry>,
-    pub(crate) authorizer: Arc<dyn Authorizer>,
     pub(crate) tenancy: Option<Arc<Tenancy>>,
     pub(crate) public: Option<PublicAddress>,
     /// How clients reach the registry (`PREFERRED_URL_SCHEME`), also without a public host.
@@ -78,11 +73,10 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// State for a registry and the authorizer that guards it.
-    pub fn new(registry: Arc<Registry>, authorizer: Arc<dyn Authorizer>) -> Self {
+    /// State for a registry (which its authorizer guards).
+    pub fn new(registry: Arc<Registry>) -> Self {
         Self {
             registry,
-            authorizer,
             tenancy: None,
             public: None,
             scheme: "http".into(),

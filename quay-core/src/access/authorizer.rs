@@ -1,21 +1,21 @@
-//! The port through which frontends ask about repositories and namespaces: an
-//! implementation gathers the facts and lets [`super::decision::decide`] answer.
+//! The port through which the registry asks whether a caller may act: an implementation
+//! gathers the facts and lets [`super::decision::decide`] answer.
 
 use async_trait::async_trait;
 
+use super::decision::Action;
 use super::identity::Identity;
 use crate::error::Result;
-use crate::names::{Namespace, RepositoryPath};
-use crate::permission::{NamespaceAction, RepositoryAction};
+use crate::names::RepositoryPath;
+use crate::permission::RepositoryAction;
 
 /// Decides whether an identity may act.
-///
-/// A refusal is [`crate::Error::Denied`] whoever asked; the frontend decides whether the caller
-/// sees 401 (not authenticated, or a registry request) or 403.
 #[async_trait]
 pub trait Authorizer: Send + Sync {
     /// Whether `identity` may do `action` to the repository at `repository`. For a
-    /// repository that does not exist, writing means creating it.
+    /// repository that does not exist, writing means creating it. A refusal is
+    /// [`crate::Error::Denied`] whoever asked; [`crate::Error::RepositoryUnknown`] where the
+    /// decision says the caller may know the repository is missing.
     async fn authorize(
         &self,
         identity: &Identity,
@@ -23,11 +23,7 @@ pub trait Authorizer: Send + Sync {
         action: RepositoryAction,
     ) -> Result<()>;
 
-    /// Whether `identity` may do `action` in the namespace.
-    async fn authorize_namespace(
-        &self,
-        identity: &Identity,
-        namespace: &Namespace,
-        action: NamespaceAction,
-    ) -> Result<()>;
+    /// Whether `identity` may do `action`, which is about the caller or the whole registry:
+    /// there are no facts to gather.
+    fn allows(&self, identity: &Identity, action: Action) -> bool;
 }

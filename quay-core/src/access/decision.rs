@@ -47,6 +47,9 @@ pub enum Action {
     ReadRepositoryLogs,
     /// List the repositories one may read (an OAuth token needs a `repo:` scope).
     ListRepositories,
+    /// See the registry's catalog (`/v2/_catalog`), which shows only what one may read:
+    /// anyone authenticated, anonymous callers with `FEATURE_PUBLIC_CATALOG`.
+    ListCatalog,
     /// Something in a namespace.
     Namespace(NamespaceAction),
     /// Read a namespace's quota: its members, and every superuser.
@@ -233,6 +236,9 @@ pub fn decide(
             }
         }
         (Action::ListRepositories, Facts::Caller) => Decision::Allow,
+        (Action::ListCatalog, Facts::Caller) => {
+            Decision::of(subject != Subject::Anonymous || settings.public_catalog)
+        }
         (Action::ReadOwnAccount | Action::AdministerOwnAccount, Facts::Caller) => {
             Decision::of(is_user)
         }
@@ -257,7 +263,8 @@ fn scopes_allow(scopes: &Scopes, action: Action) -> bool {
         Action::ReadRepositoryLogs
         | Action::Namespace(NamespaceAction::View)
         | Action::ReadNamespaceQuota
-        | Action::ReadTeamMembers => true,
+        | Action::ReadTeamMembers
+        | Action::ListCatalog => true,
         Action::Namespace(NamespaceAction::CreateRepository) => scopes.repo_create,
         Action::Namespace(NamespaceAction::Administer) => scopes.org_admin,
         Action::ListRepositories => scopes.repo.is_some(),

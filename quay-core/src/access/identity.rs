@@ -185,6 +185,44 @@ impl Identity {
             user_agent,
         }
     }
+
+    /// How a refusal reads to this identity: "authenticate" to nobody, "denied" to anyone
+    /// else, whether or not the thing exists.
+    pub fn refusal(&self) -> Error {
+        match self {
+            Self::Anonymous => Error::Unauthorized,
+            _ => Error::Denied,
+        }
+    }
+}
+
+/// The caller of a use case: the identity that access is decided for, and the actor that
+/// the usage log names for it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Caller {
+    /// Who they are.
+    pub identity: Identity,
+    /// As the usage log records them.
+    pub actor: Actor,
+}
+
+impl Caller {
+    /// `identity`, calling from `ip` with `user_agent`.
+    pub fn new(identity: Identity, ip: Option<String>, user_agent: Option<String>) -> Self {
+        let actor = identity.actor(ip, user_agent);
+        Self { identity, actor }
+    }
+
+    /// Nobody in particular, from nowhere: an open registry's caller when who calls does
+    /// not matter (an embedding service's own calls, benchmarks, tests).
+    pub const ANONYMOUS: Self = Self {
+        identity: Identity::Anonymous,
+        actor: Actor {
+            performer: None,
+            ip: None,
+            user_agent: None,
+        },
+    };
 }
 
 #[cfg(test)]

@@ -75,7 +75,7 @@ impl Accounts {
     ) -> Result<()> {
         match decision {
             Decision::Allow => Ok(()),
-            Decision::Refuse => Err(refusal(caller)),
+            Decision::Refuse => Err(caller.refusal()),
             Decision::NotFound => Err(missing()),
         }
     }
@@ -84,7 +84,7 @@ impl Accounts {
     /// the whole registry.
     pub fn permit(&self, caller: &Identity, action: Action) -> Result<()> {
         let decision = decide(caller, action, &Facts::Caller, self.permissions);
-        Self::answer(caller, decision, || refusal(caller))
+        Self::answer(caller, decision, || caller.refusal())
     }
 
     /// The namespace `name`, once `caller` may do `action` in it (a namespace action or
@@ -166,7 +166,7 @@ impl Accounts {
     ) -> Result<RepositoryDetails> {
         let access = self.repository_access(caller, path).await?;
         if !self.may_on_repository(caller, path, &access, action.into()) {
-            return Err(refusal(caller));
+            return Err(caller.refusal());
         }
         self.repository(path).await
     }
@@ -181,7 +181,7 @@ impl Accounts {
         let may =
             |action| self.may_on_repository(caller, path, &access, Action::Repository(action));
         if !may(RepositoryAction::Read) {
-            return Err(refusal(caller));
+            return Err(caller.refusal());
         }
         Ok(RepositoryOverview {
             details: self.repository(path).await?,
@@ -270,7 +270,7 @@ impl Accounts {
     ) -> Result<NamespaceRecord> {
         self.permit(caller, action)?;
         let Some(principal) = caller.principal() else {
-            return Err(refusal(caller));
+            return Err(caller.refusal());
         };
         let name = principal.name.as_str();
         let name = Namespace::parse(name)
@@ -300,7 +300,7 @@ impl Accounts {
             member: account.is_some_and(|account| members.iter().any(|m| m.id == account)),
         };
         let decision = decide(caller, Action::ReadTeamMembers, &facts, self.permissions);
-        Self::answer(caller, decision, || refusal(caller))?;
+        Self::answer(caller, decision, || caller.refusal())?;
         let can_edit = decide(
             caller,
             NamespaceAction::Administer.into(),
@@ -319,7 +319,7 @@ impl Accounts {
     pub async fn memberships(&self, caller: &Identity) -> Result<Vec<Membership>> {
         self.permit(caller, Action::ReadOwnAccount)?;
         let Some(principal) = caller.principal() else {
-            return Err(refusal(caller));
+            return Err(caller.refusal());
         };
         Ok(self
             .directory
@@ -331,13 +331,5 @@ impl Accounts {
                 is_admin: role == TeamRole::Admin,
             })
             .collect())
-    }
-}
-
-/// How a refusal reads to `caller`.
-fn refusal(caller: &Identity) -> Error {
-    match caller {
-        Identity::Anonymous => Error::Unauthorized,
-        _ => Error::Denied,
     }
 }

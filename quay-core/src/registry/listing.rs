@@ -5,9 +5,11 @@ use std::collections::HashMap;
 use oci_spec::image::{DescriptorBuilder, ImageIndexBuilder, MediaType};
 
 use super::stores::Registry;
+use crate::access::{Action, Caller, Identity};
 use crate::error::{Error, Result};
 use crate::manifest::{self, ManifestMediaType};
 use crate::names::{Digest, DigestAlgorithm, Reference, RepositoryPath, TagName};
+use crate::permission::RepositoryAction;
 use crate::ports::Repository;
 
 /// One page of a listing.
@@ -17,6 +19,15 @@ pub struct Page<T> {
     pub items: Vec<T>,
     /// Whether entries follow the last one (the frontend then links to the next page).
     pub more: bool,
+}
+
+/// A page of the catalog.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CatalogPage {
+    /// The paths the caller may read, in ascending order.
+    pub items: Vec<RepositoryPath>,
+    /// When paths follow, the page's last path, shown or not: the next page starts after it.
+    pub next_after: Option<RepositoryPath>,
 }
 
 /// The referrers of a manifest, as an OCI image index.
@@ -45,7 +56,9 @@ impl Registry {
         path: &RepositoryPath,
         n: Option<u32>,
         last: Option<&str>,
+        caller: &Caller,
     ) -> Result<Page<TagName>> {
+        self.permit(caller, path, RepositoryAction::Read).await?;
         let repository = self.existing(path).await?;
         let list = self.tags.list_tags(repository.id, self.now_ms()).await?;
         let names = &list.names[..];
@@ -64,18 +77,27 @@ impl Registry {
     }
 
     /// Repository paths in ascending order, at most `n` (default and cap: the maximum page
-    /// size), after `last`.
+    /// size), after `last`; of those, the ones the caller may read.
     pub async fn catalog(
         &self,
         n: Option<u32>,
         last: Option<&str>,
-    ) -> Result<Page<RepositoryPath>> {
+        caller: &Caller,
+    ) -> Result<CatalogPage> {
+        // A registry token grants the repositories it names; the catalog shows what its
+        // holder may read.
+        let reader = match &caller.identity {
+            Identity::Token { principal, .. } => Caller {
+                identity: principal
+                    .clone()
+                    .map_or(Identity::Anonymous, Identity::Account),
+                actor: caller.actor.clone(),
+            },
+            _ => caller.clone(),
+        };
         let limit = n.unwrap_or(u32::MAX).min(self.settings.max_page_size);
-        if limit == 0 {
-            return Ok(Page {
-                items: Vec::new(),
-                more: false,
-            });
+        if limit == 0 || !self.allows(&reader, Action::ListCatalog) {
+            return Ok(CatalogPage::default());
         }
         let after = last.map(RepositoryPath::parse).transpose()?;
         let mut items = self
@@ -84,7 +106,21 @@ impl Registry {
             .await?;
         let more = items.len() > limit as usize;
         items.truncate(limit as usize);
-        Ok(Page { items, more })
+        let next_after = if more { items.last().cloned() } else { None };
+        let mut readable = Vec::with_capacity(items.len());
+        for path in items {
+            if self
+                .permit(&reader, &path, RepositoryAction::Read)
+                .await
+                .is_ok()
+            {
+                readable.push(path);
+            }
+        }
+        Ok(CatalogPage {
+            items: readable,
+            next_after,
+        })
     }
 
     /// The manifests of the repository that refer to `subject`, optionally only those of one
@@ -98,7 +134,9 @@ impl Registry {
         path: &RepositoryPath,
         subject: &Digest,
         artifact_type: Option<&str>,
+        caller: &Caller,
     ) -> Result<Referrers> {
+        self.permit(caller, path, RepositoryAction::Read).await?;
         let repository = self.existing(path).await?;
         let now_ms = self.now_ms();
         let mut entries: Vec<ReferrerEntry> = Vec::new();

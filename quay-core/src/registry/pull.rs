@@ -3,9 +3,11 @@
 use std::sync::Arc;
 
 use super::stores::Registry;
-use crate::audit::{Actor, LogKind};
+use crate::access::Caller;
+use crate::audit::LogKind;
 use crate::error::{Error, Result};
 use crate::names::{Digest, Reference, RepositoryPath};
+use crate::permission::RepositoryAction;
 use crate::ports::{BlobInfo, ByteStream, StoredManifest, TagResolution};
 use crate::range::{ByteRange, RangeRequest};
 use crate::repository::Repository;
@@ -53,11 +55,13 @@ impl Registry {
         &self,
         path: &RepositoryPath,
         reference: &Reference,
-        actor: &Actor,
+        caller: &Caller,
     ) -> Result<Arc<StoredManifest>> {
+        self.permit(caller, path, RepositoryAction::Read).await?;
         let repository = self.existing(path).await?;
         let manifest = self.resolve(&repository, reference).await?;
-        let entry = actor
+        let entry = caller
+            .actor
             .entry(LogKind::PullRepo, self.now_ms())
             .repository(&repository)
             .meta("mediaType", manifest.media_type.as_str());
@@ -92,7 +96,13 @@ impl Registry {
     }
 
     /// The blob, if the repository links it.
-    pub async fn blob(&self, path: &RepositoryPath, digest: &Digest) -> Result<BlobInfo> {
+    pub async fn blob(
+        &self,
+        path: &RepositoryPath,
+        digest: &Digest,
+        caller: &Caller,
+    ) -> Result<BlobInfo> {
+        self.permit(caller, path, RepositoryAction::Read).await?;
         let repository = self.existing(path).await?;
         self.linked_blob(&repository, digest).await
     }
@@ -119,8 +129,9 @@ impl Registry {
         path: &RepositoryPath,
         digest: &Digest,
         range_header: Option<&str>,
+        caller: &Caller,
     ) -> Result<BlobRead> {
-        let blob = self.blob(path, digest).await?;
+        let blob = self.blob(path, digest, caller).await?;
         if self.settings.direct_download
             && let Some(url) = self.blobs.download_url(digest, DIRECT_DOWNLOAD_MS).await?
         {

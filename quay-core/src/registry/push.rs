@@ -4,10 +4,12 @@ use bytes::{Bytes, BytesMut};
 use futures::StreamExt;
 
 use super::stores::Registry;
-use crate::audit::{Actor, LogKind};
+use crate::access::Caller;
+use crate::audit::LogKind;
 use crate::error::{Error, Result};
 use crate::manifest::{self, ParsedManifest, config_labels};
 use crate::names::{Digest, DigestAlgorithm, LIBRARY_NAMESPACE, Reference, RepositoryPath};
+use crate::permission::RepositoryAction;
 use crate::ports::{NewManifest, TagPlacement, Unlink};
 use crate::tag as tag_rules;
 
@@ -39,8 +41,10 @@ impl Registry {
         reference: &Reference,
         content_type: Option<&str>,
         bytes: Bytes,
-        actor: &Actor,
+        caller: &Caller,
     ) -> Result<PushedManifest> {
+        self.permit(caller, path, RepositoryAction::Write).await?;
+        let actor = &caller.actor;
         let limit = self.settings.max_manifest_bytes;
         if bytes.len() > limit {
             return Err(Error::ManifestTooLarge { limit });
@@ -122,11 +126,13 @@ impl Registry {
         &self,
         path: &RepositoryPath,
         reference: &Reference,
-        actor: &Actor,
+        caller: &Caller,
     ) -> Result<()> {
+        self.permit(caller, path, RepositoryAction::Write).await?;
         let repository = self.existing(path).await?;
         let now_ms = self.now_ms();
-        let audit = actor
+        let audit = caller
+            .actor
             .entry(LogKind::DeleteTag, now_ms)
             .repository(&repository);
         match reference {
@@ -163,7 +169,13 @@ impl Registry {
 
     /// Removes the repository's upload link to a blob. A blob that a manifest of the
     /// repository references stays until that manifest is collected.
-    pub async fn delete_blob(&self, path: &RepositoryPath, digest: &Digest) -> Result<()> {
+    pub async fn delete_blob(
+        &self,
+        path: &RepositoryPath,
+        digest: &Digest,
+        caller: &Caller,
+    ) -> Result<()> {
+        self.permit(caller, path, RepositoryAction::Write).await?;
         let repository = self.existing(path).await?;
         match self
             .blob_index

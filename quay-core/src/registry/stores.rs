@@ -4,10 +4,12 @@
 use std::sync::Arc;
 
 use super::settings::RegistrySettings;
+use crate::access::{Action, Authorizer, Caller};
 use crate::audit::{Actor, LogKind};
 use crate::clock::{Clock, SystemClock};
 use crate::error::{Error, Result};
 use crate::names::RepositoryPath;
+use crate::permission::RepositoryAction;
 use crate::ports::{
     AccountDirectory, AuditSink, BlobIndex, BlobLinkSearch, BlobStore, ManifestDetails,
     ManifestStore, MetadataStores, PruneTargets, RepositoryCatalog, RepositoryStore, TagHistory,
@@ -30,9 +32,11 @@ pub struct Stores {
     pub pull_log: Arc<dyn AuditSink>,
 }
 
-/// The registry: every use case of the distribution API. It holds the metadata ports it
+/// The registry: every use case of the distribution API. Each takes the [`Caller`] and asks
+/// the [`Authorizer`] before it reads or changes anything. It holds the metadata ports it
 /// calls, not all of [`MetadataStores`].
 pub struct Registry {
+    authorizer: Arc<dyn Authorizer>,
     pub(super) repositories: Arc<dyn RepositoryStore>,
     pub(super) catalog: Arc<dyn RepositoryCatalog>,
     pub(super) blob_index: Arc<dyn BlobIndex>,
@@ -53,8 +57,12 @@ pub struct Registry {
 }
 
 impl Registry {
-    /// A registry on these stores, with the system clock.
-    pub fn new(stores: Stores, settings: RegistrySettings) -> Self {
+    /// A registry on these stores, guarded by `authorizer`, with the system clock.
+    pub fn new(
+        stores: Stores,
+        authorizer: Arc<dyn Authorizer>,
+        settings: RegistrySettings,
+    ) -> Self {
         let MetadataStores {
             repositories,
             catalog,
@@ -72,6 +80,7 @@ impl Registry {
             prune_policies: _,
         } = stores.metadata;
         Self {
+            authorizer,
             repositories,
             catalog,
             blob_index,
@@ -103,6 +112,29 @@ impl Registry {
         &self.settings
     }
 
+    /// Goes on only if `caller` may do `action` to the repository at `path`. A refusal reads
+    /// the same whether the repository is private or missing.
+    pub(super) async fn permit(
+        &self,
+        caller: &Caller,
+        path: &RepositoryPath,
+        action: RepositoryAction,
+    ) -> Result<()> {
+        match self
+            .authorizer
+            .authorize(&caller.identity, path, action)
+            .await
+        {
+            Err(Error::Denied) => Err(caller.identity.refusal()),
+            answer => answer,
+        }
+    }
+
+    /// Whether `caller` may do `action`, which is about them or the whole registry.
+    pub(super) fn allows(&self, caller: &Caller, action: Action) -> bool {
+        self.authorizer.allows(&caller.identity, action)
+    }
+
     pub(super) fn now_ms(&self) -> i64 {
         self.clock.now_ms()
     }
@@ -116,7 +148,7 @@ impl Registry {
     }
 
     /// The repository at `path`, created on first push: private (or as configured), with
-    /// the pusher as its admin. The caller has checked that `actor` may create it.
+    /// the pusher as its admin. The use case has checked that `actor` may create it.
     pub(super) async fn for_push(
         &self,
         path: &RepositoryPath,

@@ -5,13 +5,26 @@
 use std::sync::Arc;
 
 use super::stores::Registry;
+use crate::access::Caller;
 use crate::audit::{Actor, AuditEntry, LogKind};
 use crate::error::{Error, Result};
 use crate::names::{Digest, RepositoryPath, TagName};
+use crate::permission::RepositoryAction;
 use crate::ports::{
     ManifestLabel, Repository, StoredManifest, TagChange, TagHistoryQuery, TagLifetime,
 };
 use crate::tag::{self as rules, Retarget, TagRow, Target};
+
+/// What to change about a tag; each given part is applied, in this order.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TagEdit {
+    /// When the alive tag expires (epoch milliseconds), `Some(None)` to clear it.
+    pub expiration_ms: Option<Option<i64>>,
+    /// Makes the alive tag immutable, or (the repository's admins only) mutable again.
+    pub immutable: Option<bool>,
+    /// Points the tag, creating it if needed, at this alive manifest of the repository.
+    pub target: Option<Digest>,
+}
 
 /// A page of tag history.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -28,7 +41,9 @@ impl Registry {
         &self,
         path: &RepositoryPath,
         digest: &Digest,
+        caller: &Caller,
     ) -> Result<(Arc<StoredManifest>, Vec<ManifestLabel>)> {
+        self.permit(caller, path, RepositoryAction::Read).await?;
         let repository = self.existing(path).await?;
         let live = self
             .manifests
@@ -47,7 +62,9 @@ impl Registry {
         &self,
         path: &RepositoryPath,
         query: TagHistoryQuery,
+        caller: &Caller,
     ) -> Result<TagHistoryPage> {
+        self.permit(caller, path, RepositoryAction::Read).await?;
         let repository = self.existing(path).await?;
         let limit = query.limit;
         let one_more = TagHistoryQuery {
@@ -66,9 +83,38 @@ impl Registry {
         })
     }
 
+    /// Changes a tag as `edit` says: expiration, immutability, target (writers; making a tag
+    /// mutable again takes an admin).
+    pub async fn change_tag(
+        &self,
+        path: &RepositoryPath,
+        tag: &TagName,
+        edit: TagEdit,
+        caller: &Caller,
+    ) -> Result<()> {
+        let needed = if edit.immutable == Some(false) {
+            RepositoryAction::Admin
+        } else {
+            RepositoryAction::Write
+        };
+        self.permit(caller, path, needed).await?;
+        let actor = &caller.actor;
+        if let Some(end_ms) = edit.expiration_ms {
+            self.change_tag_expiration(path, tag, end_ms, actor).await?;
+        }
+        if let Some(immutable) = edit.immutable {
+            self.set_tag_immutability(path, tag, immutable, actor)
+                .await?;
+        }
+        if let Some(digest) = edit.target {
+            self.set_tag(path, tag, &digest, actor).await?;
+        }
+        Ok(())
+    }
+
     /// Points `tag` at the manifest `digest`, which must be alive in the repository
     /// (`create_tag`, or `move_tag` when the tag was alive).
-    pub async fn set_tag(
+    async fn set_tag(
         &self,
         path: &RepositoryPath,
         tag: &TagName,
@@ -107,8 +153,9 @@ impl Registry {
         path: &RepositoryPath,
         tag: &TagName,
         digest: &Digest,
-        actor: &Actor,
+        caller: &Caller,
     ) -> Result<()> {
+        self.permit(caller, path, RepositoryAction::Write).await?;
         let repository = self.existing(path).await?;
         let now_ms = self.now_ms();
         let manifest_id = self
@@ -117,8 +164,12 @@ impl Registry {
             .await?
             .ok_or(Error::ManifestUnknown)?;
         let rows = self.tag_history.tag_rows(repository.id, tag).await?;
-        let entry = tag_entry(actor.entry(LogKind::RevertTag, now_ms), &repository, tag)
-            .meta("manifest_digest", digest.as_str());
+        let entry = tag_entry(
+            caller.actor.entry(LogKind::RevertTag, now_ms),
+            &repository,
+            tag,
+        )
+        .meta("manifest_digest", digest.as_str());
         let target = Target {
             manifest_id,
             reversion: true,
@@ -198,7 +249,7 @@ impl Registry {
 
     /// Makes the alive `tag` immutable or mutable again (`change_tag_immutability`). A tag
     /// with an expiration cannot become immutable unless immutable tags may expire.
-    pub async fn set_tag_immutability(
+    async fn set_tag_immutability(
         &self,
         path: &RepositoryPath,
         tag: &TagName,
@@ -240,15 +291,17 @@ impl Registry {
 
     /// Takes `tag`'s lifetimes on the manifest `digest` out of the time machine, so the
     /// next garbage collection removes them (`permanently_delete_tag`): the alive one with
-    /// `alive`, otherwise those that ended within the namespace's window. Whether any was.
+    /// `alive` (on whatever manifest it points to, without a `digest`), otherwise those
+    /// that ended within the namespace's window. Whether any was.
     pub async fn remove_tag_from_time_machine(
         &self,
         path: &RepositoryPath,
         tag: &TagName,
-        digest: &Digest,
+        digest: Option<&Digest>,
         alive: bool,
-        actor: &Actor,
+        caller: &Caller,
     ) -> Result<bool> {
+        self.permit(caller, path, RepositoryAction::Write).await?;
         let repository = self.existing(path).await?;
         let now_ms = self.now_ms();
         let namespace = self
@@ -256,6 +309,17 @@ impl Registry {
             .namespace(&path.namespace)
             .await?
             .ok_or(Error::RepositoryUnknown)?;
+        let rows = self.tag_history.tag_rows(repository.id, tag).await?;
+        let digest = match (digest, alive) {
+            (Some(digest), _) => digest,
+            (None, true) => match self::alive(&rows, now_ms) {
+                Some((_, digest)) => digest,
+                None => return Ok(false),
+            },
+            (None, false) => {
+                return Err(Error::InvalidRequest("Missing manifest_digest".into()));
+            }
+        };
         let Some(manifest_id) = self
             .tag_history
             .manifest_in_repository(repository.id, digest)
@@ -263,7 +327,6 @@ impl Registry {
         else {
             return Ok(false);
         };
-        let rows = self.tag_history.tag_rows(repository.id, tag).await?;
         let history = rows_only(&rows);
         let window_ms = namespace.tag_expiration_s.saturating_mul(1000);
         let closings =
@@ -272,7 +335,7 @@ impl Registry {
             return Ok(false);
         }
         let entry = tag_entry(
-            actor.entry(LogKind::PermanentlyDeleteTag, now_ms),
+            caller.actor.entry(LogKind::PermanentlyDeleteTag, now_ms),
             &repository,
             tag,
         )

@@ -13,10 +13,11 @@ use bytes::Bytes;
 use futures::{Stream, StreamExt};
 
 use super::stores::Registry;
-use crate::audit::Actor;
+use crate::access::Caller;
 use crate::error::{Error, Result};
 use crate::hash::{ContentHasher, UploadHasher};
 use crate::names::{Digest, DigestAlgorithm, RepositoryPath};
+use crate::permission::RepositoryAction;
 use crate::ports::{BlobInfo, ByteStream, Repository, UploadSession, WrittenPart};
 use crate::range::ChunkRange;
 
@@ -38,11 +39,29 @@ impl From<&UploadSession> for UploadStatus {
     }
 }
 
+/// What a mount did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Mount {
+    /// The blob is linked into the repository, without a copy.
+    Linked(BlobInfo),
+    /// No repository the caller may read had it: an upload has started instead.
+    Started(UploadStatus),
+}
+
 impl Registry {
     /// Starts an upload, creating the repository on first push.
-    pub async fn start_upload(&self, path: &RepositoryPath, actor: &Actor) -> Result<UploadStatus> {
-        let repository = self.for_push(path, actor).await?;
-        self.check_upload_quota(&repository, actor).await?;
+    pub async fn start_upload(
+        &self,
+        path: &RepositoryPath,
+        caller: &Caller,
+    ) -> Result<UploadStatus> {
+        self.permit(caller, path, RepositoryAction::Write).await?;
+        self.new_upload(path, caller).await
+    }
+
+    async fn new_upload(&self, path: &RepositoryPath, caller: &Caller) -> Result<UploadStatus> {
+        let repository = self.for_push(path, &caller.actor).await?;
+        self.check_upload_quota(&repository, &caller.actor).await?;
         let session = self
             .upload_sessions
             .create_upload(repository.id, self.now_ms())
@@ -51,8 +70,13 @@ impl Registry {
     }
 
     /// Where upload `id` stands.
-    pub async fn upload_status(&self, path: &RepositoryPath, id: &str) -> Result<UploadStatus> {
-        let (_, session) = self.session(path, id).await?;
+    pub async fn upload_status(
+        &self,
+        path: &RepositoryPath,
+        id: &str,
+        caller: &Caller,
+    ) -> Result<UploadStatus> {
+        let (_, session) = self.session(path, id, caller).await?;
         Ok(UploadStatus::from(&session))
     }
 
@@ -64,11 +88,11 @@ impl Registry {
         id: &str,
         range: Option<ChunkRange>,
         body: ByteStream,
-        actor: &Actor,
+        caller: &Caller,
     ) -> Result<UploadStatus> {
-        let (repository, session) = self.session(path, id).await?;
+        let (repository, session) = self.session(path, id, caller).await?;
         let session = self.append(session, range, body).await?;
-        self.check_upload_in_progress(&repository, &session, actor)
+        self.check_upload_in_progress(&repository, &session, &caller.actor)
             .await?;
         Ok(UploadStatus::from(&session))
     }
@@ -81,20 +105,25 @@ impl Registry {
         id: &str,
         digest: &Digest,
         last_chunk: Option<(Option<ChunkRange>, ByteStream)>,
-        actor: &Actor,
+        caller: &Caller,
     ) -> Result<BlobInfo> {
-        let (repository, mut session) = self.session(path, id).await?;
+        let (repository, mut session) = self.session(path, id, caller).await?;
         if let Some((range, body)) = last_chunk {
             session = self.append(session, range, body).await?;
         }
-        self.check_upload_in_progress(&repository, &session, actor)
+        self.check_upload_in_progress(&repository, &session, &caller.actor)
             .await?;
         self.commit(&repository, &session, digest).await
     }
 
     /// Cancels an upload and discards its bytes.
-    pub async fn cancel_upload(&self, path: &RepositoryPath, id: &str) -> Result<()> {
-        let (repository, session) = self.session(path, id).await?;
+    pub async fn cancel_upload(
+        &self,
+        path: &RepositoryPath,
+        id: &str,
+        caller: &Caller,
+    ) -> Result<()> {
+        let (repository, session) = self.session(path, id, caller).await?;
         self.uploads.discard(&session.id, &session.parts).await?;
         self.upload_sessions
             .remove_upload(repository.id, &session.id)
@@ -108,10 +137,11 @@ impl Registry {
         path: &RepositoryPath,
         digest: &Digest,
         body: ByteStream,
-        actor: &Actor,
+        caller: &Caller,
     ) -> Result<BlobInfo> {
-        let repository = self.for_push(path, actor).await?;
-        self.check_upload_quota(&repository, actor).await?;
+        self.permit(caller, path, RepositoryAction::Write).await?;
+        let repository = self.for_push(path, &caller.actor).await?;
+        self.check_upload_quota(&repository, &caller.actor).await?;
         let session = self
             .upload_sessions
             .create_upload(repository.id, self.now_ms())
@@ -125,20 +155,50 @@ impl Registry {
                 return Err(error);
             }
         };
-        self.check_upload_in_progress(&repository, &session, actor)
+        self.check_upload_in_progress(&repository, &session, &caller.actor)
             .await?;
         self.commit(&repository, &session, digest).await
     }
 
-    /// Links a blob of `from` into the repository at `path` without copying it. `None` when
-    /// `from` does not link the blob (the client then uploads it). The caller has checked
-    /// that the identity may read `from`.
+    /// Links a blob into the repository at `path` without copying it, from `from` or,
+    /// without it, from a repository that links the blob. Knowing a digest is not enough:
+    /// the caller must be able to read a repository that has it. When none can give it,
+    /// an upload starts instead (the client then sends the bytes).
     pub async fn mount_blob(
         &self,
         path: &RepositoryPath,
         digest: &Digest,
+        from: Option<&RepositoryPath>,
+        caller: &Caller,
+    ) -> Result<Mount> {
+        self.permit(caller, path, RepositoryAction::Write).await?;
+        let sources = match from {
+            Some(from) => vec![from.clone()],
+            None => self.repositories_linking(digest).await?,
+        };
+        for source in &sources {
+            if self
+                .permit(caller, source, RepositoryAction::Read)
+                .await
+                .is_err()
+            {
+                continue;
+            }
+            if let Some(blob) = self.link_from(path, digest, source, caller).await? {
+                return Ok(Mount::Linked(blob));
+            }
+        }
+        Ok(Mount::Started(self.new_upload(path, caller).await?))
+    }
+
+    /// Links `from`'s blob into the repository at `path`; `None` when `from` does not link
+    /// it.
+    async fn link_from(
+        &self,
+        path: &RepositoryPath,
+        digest: &Digest,
         from: &RepositoryPath,
-        actor: &Actor,
+        caller: &Caller,
     ) -> Result<Option<BlobInfo>> {
         let Some(source) = self.repositories.find_repository(from).await? else {
             return Ok(None);
@@ -148,8 +208,8 @@ impl Registry {
             Err(Error::BlobUnknown(_)) => return Ok(None),
             Err(other) => return Err(other),
         };
-        let target = self.for_push(path, actor).await?;
-        self.check_upload_quota(&target, actor).await?;
+        let target = self.for_push(path, &caller.actor).await?;
+        self.check_upload_quota(&target, &caller.actor).await?;
         let now_ms = self.now_ms();
         self.blob_index
             .link_blob(
@@ -169,9 +229,8 @@ impl Registry {
         Ok(Some(blob))
     }
 
-    /// Repositories that link the blob, for a mount that names no source: the frontend
-    /// mounts from the first one the caller may read.
-    pub async fn repositories_linking(&self, digest: &Digest) -> Result<Vec<RepositoryPath>> {
+    /// Repositories that link the blob, for a mount that names no source.
+    async fn repositories_linking(&self, digest: &Digest) -> Result<Vec<RepositoryPath>> {
         const CANDIDATES: u32 = 20;
         let repositories = self
             .blob_search
@@ -180,11 +239,15 @@ impl Registry {
         Ok(repositories.into_iter().map(|r| r.path).collect())
     }
 
+    /// The repository and upload `id`, once `caller` may write to the repository: every
+    /// step of an upload is a push.
     async fn session(
         &self,
         path: &RepositoryPath,
         id: &str,
+        caller: &Caller,
     ) -> Result<(Repository, UploadSession)> {
+        self.permit(caller, path, RepositoryAction::Write).await?;
         let repository = self
             .repositories
             .find_repository(path)

@@ -8,9 +8,8 @@
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method, header};
-use quay_core::access::{Action, Identity, Principal};
+use quay_core::access::{self, Action, Identity, Principal};
 use quay_core::account::NamespaceRecord;
-use quay_core::audit::Actor;
 use quay_core::ports::RepositoryDetails;
 use quay_core::{Error, RepositoryPath};
 
@@ -26,12 +25,10 @@ pub(crate) const SESSION_COOKIE: &str = "quay_session";
 /// How recent a session's sign-in must be for sensitive actions (`FRESH_LOGIN_TIMEOUT`).
 const FRESH_LOGIN_MS: i64 = 10 * 60 * 1000;
 
-/// The caller of an API request.
+/// The caller of an API request: the use cases' [`access::Caller`] (which it dereferences
+/// to), and their session.
 pub(crate) struct Caller {
-    /// Who they are.
-    pub(crate) identity: Identity,
-    /// As the usage log records them.
-    pub(crate) actor: Actor,
+    caller: access::Caller,
     /// When they signed in, if they came with a session.
     signed_in_ms: Option<i64>,
     /// Their session's public id.
@@ -86,16 +83,24 @@ impl FromRequestParts<Api> for Caller {
                 }
             }
         };
-        let actor = identity.actor(
+        let caller = access::Caller::new(
+            identity,
             client_ip(&parts.headers, &parts.extensions),
             user_agent(&parts.headers),
         );
         Ok(Self {
-            identity,
-            actor,
+            caller,
             signed_in_ms,
             session,
         })
+    }
+}
+
+impl std::ops::Deref for Caller {
+    type Target = access::Caller;
+
+    fn deref(&self) -> &access::Caller {
+        &self.caller
     }
 }
 

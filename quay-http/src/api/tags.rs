@@ -6,10 +6,10 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use quay_core::manifest::ManifestMediaType;
 use quay_core::names::{Digest, Reference, TagName};
-use quay_core::permission::RepositoryAction;
 use quay_core::ports::{
     ManifestLabel, StoredManifest, TagHistoryQuery, TagLifetime, TagNameFilter,
 };
+use quay_core::registry::TagEdit;
 use quay_core::{Error, RepositoryPath};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -157,22 +157,13 @@ async fn list_tags(
         (None, Some(filter)) => Some(name_filter(filter)?),
         (None, None) => None,
     };
-    caller
-        .repository(&api, &path, RepositoryAction::Read)
-        .await?;
-    let history = api
-        .app
-        .registry
-        .tag_history(
-            &path,
-            TagHistoryQuery {
-                only_active: query.onlyActiveTags.unwrap_or(false),
-                name,
-                offset: u64::from(page - 1) * u64::from(limit),
-                limit,
-            },
-        )
-        .await?;
+    let query = TagHistoryQuery {
+        only_active: query.onlyActiveTags.unwrap_or(false),
+        name,
+        offset: u64::from(page - 1) * u64::from(limit),
+        limit,
+    };
+    let history = api.app.registry.tag_history(&path, query, &caller).await?;
     Ok(axum::Json(TagPage {
         tags: history.lifetimes.into_iter().map(TagView::from).collect(),
         page,
@@ -224,34 +215,21 @@ async fn change_tag(
     Json(request): Json<TagChangeRequest>,
 ) -> ApiResult<(StatusCode, axum::Json<&'static str>)> {
     let (path, tag) = params.parse()?;
-    let digest = request
-        .manifest_digest
-        .as_deref()
-        .map(parse_digest)
-        .transpose()?;
-    let needed = if request.immutable == Some(false) {
-        RepositoryAction::Admin
-    } else {
-        RepositoryAction::Write
+    let edit = TagEdit {
+        expiration_ms: request
+            .expiration
+            .map(|expiration| expiration.map(|seconds| seconds.saturating_mul(1000))),
+        immutable: request.immutable,
+        target: request
+            .manifest_digest
+            .as_deref()
+            .map(parse_digest)
+            .transpose()?,
     };
-    caller.repository(&api, &path, needed).await?;
-    let registry = &api.app.registry;
-    if let Some(expiration) = request.expiration {
-        let end_ms = expiration.map(|seconds| seconds.saturating_mul(1000));
-        registry
-            .change_tag_expiration(&path, &tag, end_ms, &caller.actor)
-            .await?;
-    }
-    if let Some(immutable) = request.immutable {
-        registry
-            .set_tag_immutability(&path, &tag, immutable, &caller.actor)
-            .await?;
-    }
-    if let Some(digest) = digest {
-        registry
-            .set_tag(&path, &tag, &digest, &caller.actor)
-            .await?;
-    }
+    api.app
+        .registry
+        .change_tag(&path, &tag, edit, &caller)
+        .await?;
     Ok((StatusCode::CREATED, axum::Json("Updated")))
 }
 
@@ -265,12 +243,9 @@ async fn delete_tag(
     Valid(Path(params)): Valid<Path<TagParams>>,
 ) -> ApiResult<StatusCode> {
     let (path, tag) = params.parse()?;
-    caller
-        .repository(&api, &path, RepositoryAction::Write)
-        .await?;
     api.app
         .registry
-        .delete_manifest(&path, &Reference::Tag(tag), &caller.actor)
+        .delete_manifest(&path, &Reference::Tag(tag), &caller)
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -303,12 +278,9 @@ async fn restore_tag(
         .ok_or_else(|| Error::InvalidRequest("Missing manifest_digest".into()))
         .map_err(ApiError::from)
         .and_then(parse_digest)?;
-    caller
-        .repository(&api, &path, RepositoryAction::Write)
-        .await?;
     api.app
         .registry
-        .restore_tag(&path, &tag, &digest, &caller.actor)
+        .restore_tag(&path, &tag, &digest, &caller)
         .await?;
     Ok(axum::Json(Empty {}))
 }
@@ -343,35 +315,15 @@ async fn expire_tag(
     }
     let _ = request.include_submanifests;
     let (path, tag) = params.parse()?;
-    caller
-        .repository(&api, &path, RepositoryAction::Write)
-        .await?;
-    let registry = &api.app.registry;
-    let digest = match request.manifest_digest.as_deref() {
-        Some(digest) => parse_digest(digest)?,
-        None if request.is_alive => {
-            let history = registry
-                .tag_history(
-                    &path,
-                    TagHistoryQuery {
-                        only_active: true,
-                        name: Some(TagNameFilter::Exact(tag.to_string())),
-                        offset: 0,
-                        limit: 1,
-                    },
-                )
-                .await?;
-            history
-                .lifetimes
-                .into_iter()
-                .next()
-                .map(|lifetime| lifetime.manifest_digest)
-                .ok_or_else(|| not_found(&tag))?
-        }
-        None => return Err(Error::InvalidRequest("Missing manifest_digest".into()).into()),
-    };
-    let removed = registry
-        .remove_tag_from_time_machine(&path, &tag, &digest, request.is_alive, &caller.actor)
+    let digest = request
+        .manifest_digest
+        .as_deref()
+        .map(parse_digest)
+        .transpose()?;
+    let removed = api
+        .app
+        .registry
+        .remove_tag_from_time_machine(&path, &tag, digest.as_ref(), request.is_alive, &caller)
         .await?;
     if !removed {
         return Err(not_found(&tag).into());
@@ -399,13 +351,10 @@ async fn readable_manifest(
 ) -> ApiResult<(Arc<StoredManifest>, Vec<ManifestLabel>)> {
     let path = repository_path(&params.namespace, &params.repository)?;
     let digest = parse_digest(&params.digest)?;
-    caller
-        .repository(api, &path, RepositoryAction::Read)
-        .await?;
     Ok(api
         .app
         .registry
-        .manifest_with_labels(&path, &digest)
+        .manifest_with_labels(&path, &digest, caller)
         .await?)
 }
 

@@ -3,7 +3,6 @@
 use axum::body::Body;
 use axum::http::{StatusCode, header};
 use axum::response::Response;
-use quay_core::permission::RepositoryAction;
 use quay_core::ports::BlobInfo;
 use quay_core::registry::BlobRead;
 use quay_core::{Digest, RepositoryPath};
@@ -32,16 +31,25 @@ impl Request {
         digest: &Digest,
         head: bool,
     ) -> HttpResult<Response> {
-        self.authorize(repo, RepositoryAction::Read).await?;
+        let refused = |error| self.refused(error, repo, "pull");
         if head {
             // Metadata only: a HEAD never touches the bytes.
-            let blob = self.registry().blob(repo, digest).await?;
+            let blob = self
+                .registry()
+                .blob(repo, digest, &self.caller)
+                .await
+                .map_err(refused)?;
             return Ok(blob_response(&blob)
                 .header(header::CONTENT_LENGTH, blob.size)
                 .body(Body::empty())?);
         }
         let range = self.header(header::RANGE);
-        let response = match self.registry().read_blob(repo, digest, range).await? {
+        let read = self
+            .registry()
+            .read_blob(repo, digest, range, &self.caller)
+            .await
+            .map_err(refused)?;
+        let response = match read {
             BlobRead::Whole { blob, body } => blob_response(&blob)
                 .header(header::CONTENT_LENGTH, blob.size)
                 .body(Body::from_stream(body)),
@@ -70,8 +78,10 @@ impl Request {
         repo: &RepositoryPath,
         digest: &Digest,
     ) -> HttpResult<Response> {
-        self.authorize(repo, RepositoryAction::Write).await?;
-        self.registry().delete_blob(repo, digest).await?;
+        self.registry()
+            .delete_blob(repo, digest, &self.caller)
+            .await
+            .map_err(|error| self.refused(error, repo, "pull,push"))?;
         Ok(accepted())
     }
 }

@@ -3,12 +3,12 @@
 use axum::extract::{RawQuery, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use quay_core::access::Identity;
-use quay_core::permission::RepositoryAction;
+use quay_core::access::Caller;
 use quay_core::{Digest, Error, RepositoryPath};
 use serde::Serialize;
 
 use super::{Query, Request, with_api_version};
+use crate::auth::{client_ip, user_agent};
 use crate::error::HttpResult;
 use crate::headers::OCI_FILTERS_APPLIED;
 use crate::state::AppState;
@@ -41,12 +41,12 @@ fn json_with_link(body: &impl Serialize, link: Option<String>) -> HttpResult<Res
 
 impl Request {
     pub(super) async fn tags(&self, repo: &RepositoryPath) -> HttpResult<Response> {
-        self.authorize(repo, RepositoryAction::Read).await?;
         let n = self.query.page_size()?;
         let page = self
             .registry()
-            .tags(repo, n, self.query.get("last"))
-            .await?;
+            .tags(repo, n, self.query.get("last"), &self.caller)
+            .await
+            .map_err(|error| self.refused(error, repo, "pull"))?;
         let link = match (page.more, page.items.last()) {
             (true, Some(last)) => {
                 let n = n.unwrap_or(self.registry().settings().max_page_size);
@@ -71,12 +71,12 @@ impl Request {
         repo: &RepositoryPath,
         digest: &Digest,
     ) -> HttpResult<Response> {
-        self.authorize(repo, RepositoryAction::Read).await?;
         let artifact_type = self.query.get("artifactType");
         let referrers = self
             .registry()
-            .referrers(repo, digest, artifact_type)
-            .await?;
+            .referrers(repo, digest, artifact_type, &self.caller)
+            .await
+            .map_err(|error| self.refused(error, repo, "pull"))?;
         let mut response = Response::builder().status(StatusCode::OK).header(
             header::CONTENT_TYPE,
             "application/vnd.oci.image.index.v1+json",
@@ -109,46 +109,23 @@ async fn list_catalog(
     query: &Query,
     request: &axum::http::request::Parts,
 ) -> HttpResult<Response> {
-    // A registry token grants the repositories it names; the catalog shows what its
-    // holder may read.
-    let who = match state
+    let identity = state
         .registry_identity(&request.headers, &request.extensions)
-        .await?
-    {
-        Identity::Token { principal, .. } => {
-            principal.map_or(Identity::Anonymous, Identity::Account)
-        }
-        other => other,
-    };
-    let public_catalog = state
-        .tenancy
-        .as_ref()
-        .is_none_or(|tenancy| tenancy.settings.public_catalog);
-    if who == Identity::Anonymous && !public_catalog {
-        let empty = CatalogBody {
-            repositories: Vec::new(),
-        };
-        return json_with_link(&empty, None);
-    }
+        .await?;
+    let caller = Caller::new(
+        identity,
+        client_ip(&request.headers, &request.extensions),
+        user_agent(&request.headers),
+    );
     let n = query.page_size()?;
-    let page = state.registry.catalog(n, query.get("last")).await?;
-    let mut repositories = Vec::with_capacity(page.items.len());
-    for path in &page.items {
-        if state
-            .authorizer
-            .authorize(&who, path, RepositoryAction::Read)
-            .await
-            .is_ok()
-        {
-            repositories.push(path.to_string());
-        }
-    }
-    let link = match (page.more, page.items.last()) {
-        (true, Some(last)) => {
-            let n = n.unwrap_or(state.registry.settings().max_page_size);
-            Some(next_link(state, "/v2/_catalog", n, &last.to_string()))
-        }
-        _ => None,
-    };
+    let page = state
+        .registry
+        .catalog(n, query.get("last"), &caller)
+        .await?;
+    let link = page.next_after.map(|last| {
+        let n = n.unwrap_or(state.registry.settings().max_page_size);
+        next_link(state, "/v2/_catalog", n, &last.to_string())
+    });
+    let repositories = page.items.iter().map(ToString::to_string).collect();
     json_with_link(&CatalogBody { repositories }, link)
 }

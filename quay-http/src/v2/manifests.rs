@@ -3,7 +3,6 @@
 use axum::body::Body;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::Response;
-use quay_core::permission::RepositoryAction;
 use quay_core::{Error, Reference, RepositoryPath};
 
 use super::Request;
@@ -17,11 +16,11 @@ impl Request {
         reference: &Reference,
         head: bool,
     ) -> HttpResult<Response> {
-        self.authorize(repo, RepositoryAction::Read).await?;
         let manifest = self
             .registry()
-            .manifest(repo, reference, &self.actor)
-            .await?;
+            .manifest(repo, reference, &self.caller)
+            .await
+            .map_err(|error| self.refused(error, repo, "pull"))?;
         let digest = HeaderValue::from_str(manifest.digest.as_str())?;
         let etag = HeaderValue::from_str(&format!("\"{}\"", manifest.digest))?;
         let body = if head {
@@ -43,7 +42,6 @@ impl Request {
         reference: &Reference,
         body: Body,
     ) -> HttpResult<Response> {
-        self.authorize(repo, RepositoryAction::Write).await?;
         let limit = self.registry().settings().max_manifest_bytes;
         // One byte over the limit is enough to know it is too large.
         let bytes = axum::body::to_bytes(body, limit + 1)
@@ -52,8 +50,9 @@ impl Request {
         let content_type = self.header(header::CONTENT_TYPE);
         let pushed = self
             .registry()
-            .put_manifest(repo, reference, content_type, bytes, &self.actor)
-            .await?;
+            .put_manifest(repo, reference, content_type, bytes, &self.caller)
+            .await
+            .map_err(|error| self.refused(error, repo, "pull,push"))?;
         let location = self
             .state
             .url(&format!("/v2/{repo}/manifests/{}", pushed.digest));
@@ -73,10 +72,10 @@ impl Request {
         repo: &RepositoryPath,
         reference: &Reference,
     ) -> HttpResult<Response> {
-        self.authorize(repo, RepositoryAction::Write).await?;
         self.registry()
-            .delete_manifest(repo, reference, &self.actor)
-            .await?;
+            .delete_manifest(repo, reference, &self.caller)
+            .await
+            .map_err(|error| self.refused(error, repo, "pull,push"))?;
         Ok(accepted())
     }
 }

@@ -16,9 +16,7 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, Method, header};
 use axum::response::{IntoResponse, Response};
 use futures::{StreamExt, TryStreamExt};
-use quay_core::access::Identity;
-use quay_core::audit::Actor;
-use quay_core::permission::RepositoryAction;
+use quay_core::access::{Caller, Identity};
 use quay_core::ports::ByteStream;
 use quay_core::{Error, RepositoryPath};
 
@@ -60,14 +58,14 @@ pub(crate) async fn dispatch(
         .registry_identity(&parts.headers, &parts.extensions)
         .await
     {
-        Ok(caller) => {
+        Ok(identity) => {
             let request = Request {
-                actor: caller.actor(
+                caller: Caller::new(
+                    identity,
                     client_ip(&parts.headers, &parts.extensions),
                     user_agent(&parts.headers),
                 ),
                 state,
-                caller,
                 query: Query::parse(query.as_deref()),
                 headers: parts.headers,
             };
@@ -91,9 +89,7 @@ fn with_api_version(mut response: Response) -> Response {
 /// One `/v2` request, parsed.
 pub(crate) struct Request {
     state: AppState,
-    caller: Identity,
-    /// The caller as the usage log records it.
-    actor: Actor,
+    caller: Caller,
     query: Query,
     headers: HeaderMap,
 }
@@ -131,47 +127,30 @@ impl Request {
         &self.state.registry
     }
 
-    /// Asks the authorizer; every handler does before it touches the registry. A refusal
-    /// is the same whether the repository is private or missing, so nobody learns which
-    /// private repositories exist: 401 with a challenge naming the scope, or, to an
-    /// authenticated holder of a valid registry token that lacks the grant, 403
-    /// `insufficient_scope` (RFC 6750). Quay answers 401 there too, but a client that caches
-    /// its token (oras-py) only fetches one with the scope named after a 403: with 401 it
-    /// could never push.
-    async fn authorize(
-        &self,
-        repository: &RepositoryPath,
-        action: RepositoryAction,
-    ) -> HttpResult<()> {
-        match self
+    /// What a registry refusal reads like, for an action on `repository` that needs
+    /// `actions` (`pull`, `pull,push`, `*`): whether the repository is private or missing,
+    /// 401 with a challenge naming the scope, so nobody learns which private repositories
+    /// exist; or, to an authenticated holder of a valid registry token that lacks the
+    /// grant, 403 `insufficient_scope` (RFC 6750). Quay answers 401 there too, but a client
+    /// that caches its token (oras-py) only fetches one with the scope named after a 403:
+    /// with 401 it could never push.
+    fn refused(&self, error: Error, repository: &RepositoryPath, actions: &str) -> HttpError {
+        if !matches!(error, Error::Denied | Error::Unauthorized) {
+            return error.into();
+        }
+        let challenge = self
             .state
-            .authorizer
-            .authorize(&self.caller, repository, action)
-            .await
-        {
-            Ok(()) => Ok(()),
-            Err(Error::Denied) => {
-                let actions = match action {
-                    RepositoryAction::Read => "pull",
-                    RepositoryAction::Write => "pull,push",
-                    RepositoryAction::Admin => "*",
-                };
-                let challenge = self
-                    .state
-                    .challenge(&self.headers, Some((repository, actions)));
-                Err(match &self.caller {
-                    Identity::Token {
-                        principal: Some(_), ..
-                    } => HttpError::InsufficientScope {
-                        challenge: format!("{challenge},error=\"insufficient_scope\""),
-                    },
-                    _ => HttpError::Unauthorized {
-                        challenge,
-                        message: "access to the requested resource is not authorized".into(),
-                    },
-                })
-            }
-            Err(other) => Err(other.into()),
+            .challenge(&self.headers, Some((repository, actions)));
+        match &self.caller.identity {
+            Identity::Token {
+                principal: Some(_), ..
+            } => HttpError::InsufficientScope {
+                challenge: format!("{challenge},error=\"insufficient_scope\""),
+            },
+            _ => HttpError::Unauthorized {
+                challenge,
+                message: "access to the requested resource is not authorized".into(),
+            },
         }
     }
 

@@ -9,8 +9,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use quay_auth::scope::{RequestedScope, parse_scope};
 use quay_core::Error;
-use quay_core::access::{GrantedActions, Identity, Principal};
-use quay_core::permission::RepositoryAction;
+use quay_core::access::{Caller, Identity, Principal};
 use serde_json::json;
 
 use super::{Query, with_api_version};
@@ -79,26 +78,20 @@ async fn token(
     let identity = principal
         .clone()
         .map_or(Identity::Anonymous, Identity::Account);
+    let caller = Caller::new(identity, ip, user_agent(headers));
     let mut grants = Vec::with_capacity(scopes.len());
     for scope in &scopes {
-        let may = |action| {
-            state
-                .authorizer
-                .authorize(&identity, &scope.repository, action)
-        };
-        let granted = GrantedActions {
-            pull: scope.actions.pull && may(RepositoryAction::Read).await.is_ok(),
-            push: scope.actions.push && may(RepositoryAction::Write).await.is_ok(),
-            all: scope.actions.all && may(RepositoryAction::Admin).await.is_ok(),
-        };
+        let granted = state
+            .registry
+            .grantable(&scope.repository, scope.actions, &caller)
+            .await?;
         grants.push((scope.name.clone(), granted));
     }
     if let Some(principal) = &principal
         && scopes.is_empty()
     {
-        let actor = identity.actor(ip, user_agent(headers));
         authenticator
-            .record_login(Ok(principal), "v2auth", &actor)
+            .record_login(Ok(principal), "v2auth", &caller.actor)
             .await?;
     }
     let service = query

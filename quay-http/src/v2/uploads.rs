@@ -3,10 +3,9 @@
 use axum::body::Body;
 use axum::http::{StatusCode, header};
 use axum::response::Response;
-use quay_core::permission::RepositoryAction;
 use quay_core::ports::BlobInfo;
 use quay_core::range::ChunkRange;
-use quay_core::registry::UploadStatus;
+use quay_core::registry::{Mount, UploadStatus};
 use quay_core::{Digest, Error, RepositoryPath};
 
 use super::{Request, byte_stream};
@@ -21,50 +20,44 @@ impl Request {
         repo: &RepositoryPath,
         body: Body,
     ) -> HttpResult<Response> {
-        self.authorize(repo, RepositoryAction::Write).await?;
+        let refused = |error| self.refused(error, repo, "pull,push");
+        let registry = self.registry();
         if let Some(mount) = self.query.get("mount") {
             let digest = Digest::parse(mount)?;
-            if let Some(blob) = self.mount(repo, &digest).await? {
-                return self.blob_created(repo, &blob);
-            }
-        } else if let Some(digest) = self.query.get("digest") {
+            // An unusable source is no source: the client uploads instead.
+            let from = match self.query.get("from").map(RepositoryPath::parse) {
+                Some(Ok(from)) => Some(from),
+                Some(Err(_)) => return self.new_upload(repo).await,
+                None => None,
+            };
+            let mount = registry
+                .mount_blob(repo, &digest, from.as_ref(), &self.caller)
+                .await
+                .map_err(refused)?;
+            return match mount {
+                Mount::Linked(blob) => self.blob_created(repo, &blob),
+                Mount::Started(status) => self.upload_response(repo, &status, StatusCode::ACCEPTED),
+            };
+        }
+        if let Some(digest) = self.query.get("digest") {
             let digest = Digest::parse(digest)?;
-            let blob = self
-                .registry()
-                .upload_blob(repo, &digest, byte_stream(body), &self.actor)
-                .await?;
+            let blob = registry
+                .upload_blob(repo, &digest, byte_stream(body), &self.caller)
+                .await
+                .map_err(refused)?;
             return self.blob_created(repo, &blob);
         }
-        let status = self.registry().start_upload(repo, &self.actor).await?;
-        self.upload_response(repo, &status, StatusCode::ACCEPTED)
+        self.new_upload(repo).await
     }
 
-    /// Mounts from `?from=`, or without it from a repository the caller may read that
-    /// links the blob. Knowing a digest is not enough: the caller must be able to read a
-    /// repository that has it. `None` when nothing could be mounted.
-    async fn mount(&self, repo: &RepositoryPath, digest: &Digest) -> HttpResult<Option<BlobInfo>> {
-        let sources = match self.query.get("from") {
-            // An unusable source is no source: the client uploads instead.
-            Some(from) => RepositoryPath::parse(from).into_iter().collect(),
-            None => self.registry().repositories_linking(digest).await?,
-        };
-        for source in sources {
-            if self
-                .authorize(&source, RepositoryAction::Read)
-                .await
-                .is_err()
-            {
-                continue;
-            }
-            if let Some(blob) = self
-                .registry()
-                .mount_blob(repo, digest, &source, &self.actor)
-                .await?
-            {
-                return Ok(Some(blob));
-            }
-        }
-        Ok(None)
+    /// A new upload session.
+    async fn new_upload(&self, repo: &RepositoryPath) -> HttpResult<Response> {
+        let status = self
+            .registry()
+            .start_upload(repo, &self.caller)
+            .await
+            .map_err(|error| self.refused(error, repo, "pull,push"))?;
+        self.upload_response(repo, &status, StatusCode::ACCEPTED)
     }
 
     /// `GET`: where an upload stands.
@@ -73,8 +66,11 @@ impl Request {
         repo: &RepositoryPath,
         id: &str,
     ) -> HttpResult<Response> {
-        self.authorize(repo, RepositoryAction::Write).await?;
-        let status = self.registry().upload_status(repo, id).await?;
+        let status = self
+            .registry()
+            .upload_status(repo, id, &self.caller)
+            .await
+            .map_err(|error| self.refused(error, repo, "pull,push"))?;
         self.upload_response(repo, &status, StatusCode::NO_CONTENT)
     }
 
@@ -85,11 +81,10 @@ impl Request {
         id: &str,
         body: Body,
     ) -> HttpResult<Response> {
-        self.authorize(repo, RepositoryAction::Write).await?;
         let range = self.chunk_range()?;
         let result = self
             .registry()
-            .upload_chunk(repo, id, range, byte_stream(body), &self.actor)
+            .upload_chunk(repo, id, range, byte_stream(body), &self.caller)
             .await;
         let status = self.out_of_order_with_location(repo, id, result)?;
         self.upload_response(repo, &status, StatusCode::ACCEPTED)
@@ -102,7 +97,6 @@ impl Request {
         id: &str,
         body: Body,
     ) -> HttpResult<Response> {
-        self.authorize(repo, RepositoryAction::Write).await?;
         let digest = self
             .query
             .get("digest")
@@ -115,7 +109,7 @@ impl Request {
         };
         let result = self
             .registry()
-            .finish_upload(repo, id, &digest, last_chunk, &self.actor)
+            .finish_upload(repo, id, &digest, last_chunk, &self.caller)
             .await;
         let blob = self.out_of_order_with_location(repo, id, result)?;
         self.blob_created(repo, &blob)
@@ -127,8 +121,10 @@ impl Request {
         repo: &RepositoryPath,
         id: &str,
     ) -> HttpResult<Response> {
-        self.authorize(repo, RepositoryAction::Write).await?;
-        self.registry().cancel_upload(repo, id).await?;
+        self.registry()
+            .cancel_upload(repo, id, &self.caller)
+            .await
+            .map_err(|error| self.refused(error, repo, "pull,push"))?;
         let mut response = Response::new(Body::empty());
         *response.status_mut() = StatusCode::NO_CONTENT;
         Ok(response)
@@ -165,7 +161,7 @@ impl Request {
                 id: id.to_string(),
                 size: current,
             },
-            other => other.into(),
+            other => self.refused(other, repo, "pull,push"),
         })
     }
 

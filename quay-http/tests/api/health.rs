@@ -23,7 +23,10 @@ async fn server(order: [&str; 2]) -> Server {
             locations,
             replicate_to: Vec::new(),
         },
-        quay_app::AppSettings::default(),
+        quay_app::AppSettings {
+            open: true,
+            ..Default::default()
+        },
     )
     .await
     .unwrap();

@@ -32,6 +32,7 @@ impl Server {
         };
         let settings = quay_app::AppSettings {
             registry: settings,
+            open: true,
             ..Default::default()
         };
         let registry = quay_app::App::embedded(dir.path(), settings)
@@ -43,7 +44,7 @@ impl Server {
 
     /// Serves `registry`, whose files are in `dir`, to anyone.
     pub async fn serving(registry: Arc<quay_core::Registry>, dir: tempfile::TempDir) -> Self {
-        let state = quay_http::AppState::new(registry, Arc::new(quay_auth::AllowAll));
+        let state = quay_http::AppState::new(registry);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let address = listener.local_addr().unwrap().to_string();
         tokio::spawn(async move {

@@ -548,3 +548,63 @@ async fn registry_tokens_stop_working_within_seconds_of_their_credential_changin
         );
     }
 }
+
+#[tokio::test]
+async fn the_catalog_shows_each_caller_what_they_may_read() {
+    let registry = Registry::start().await;
+    for (name, visibility) in [("public", "public"), ("private", "private")] {
+        registry
+            .expect(
+                &registry.admin,
+                (Method::POST, "/api/v1/repository"),
+                Some(json!({"namespace": "admin", "repository": name,
+                    "visibility": visibility, "description": ""})),
+                StatusCode::CREATED,
+            )
+            .await;
+    }
+    let bob = registry
+        .expect(
+            &registry.admin,
+            (Method::POST, "/api/v1/superuser/users/"),
+            Some(json!({"username": "bob", "email": "bob@example.com"})),
+            StatusCode::OK,
+        )
+        .await;
+    let bob_password = bob["password"].as_str().unwrap();
+    let catalog = |credentials: Option<(&str, &str)>| {
+        let mut request = registry.request(&Caller::Anonymous, Method::GET, "/v2/_catalog");
+        if let Some((user, password)) = credentials {
+            request = request.basic_auth(user, Some(password));
+        }
+        async move {
+            let response = request.send().await.unwrap();
+            assert_eq!(response.status(), StatusCode::OK);
+            let body: Value = response.json().await.unwrap();
+            body["repositories"].clone()
+        }
+    };
+    // Anonymous callers see nothing without FEATURE_PUBLIC_CATALOG (Quay's default).
+    assert_eq!(catalog(None).await, json!([]));
+    assert_eq!(
+        catalog(Some(("bob", bob_password))).await,
+        json!(["admin/public"])
+    );
+    assert_eq!(
+        catalog(Some(("admin", PASSWORD))).await,
+        json!(["admin/private", "admin/public"])
+    );
+    // A registry token shows what its holder may read, whatever it grants.
+    let (status, token) = registry
+        .registry_token(("bob", bob_password), "repository:admin/public:pull")
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let holder = Caller::Bearer(token["token"].as_str().unwrap().to_string());
+    let response = registry
+        .request(&holder, Method::GET, "/v2/_catalog")
+        .send()
+        .await
+        .unwrap();
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["repositories"], json!(["admin/public"]));
+}

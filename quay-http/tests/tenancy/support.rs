@@ -126,8 +126,7 @@ impl Registry {
             accounts: app.accounts.clone(),
             settings,
         };
-        let state =
-            AppState::new(app.registry.clone(), app.authorizer.clone()).with_tenancy(tenancy);
+        let state = AppState::new(app.registry.clone()).with_tenancy(tenancy);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let address = listener.local_addr().unwrap().to_string();
         tokio::spawn(async move {

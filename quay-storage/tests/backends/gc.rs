@@ -33,7 +33,7 @@ pub(crate) async fn collection_removes_what_nothing_references(h: &Harness) {
     push_image(&h.registry, &path, "b", b"{\"b\":1}", &[b"shared", b"two"]).await;
     h.set_window("ns", 0).await;
     h.registry
-        .delete_manifest(&path, &tag("a"), &NOBODY)
+        .delete_manifest(&path, &tag("a"), &ANYONE)
         .await
         .unwrap();
     h.clock.advance_ms(LINKS_LAPSED_MS);
@@ -48,11 +48,14 @@ pub(crate) async fn collection_removes_what_nothing_references(h: &Harness) {
     );
     // What is left pulls; what was collected is gone for good.
     h.registry
-        .manifest(&path, &tag("b"), &NOBODY)
+        .manifest(&path, &tag("b"), &ANYONE)
         .await
         .unwrap();
     for blob in [&b"shared"[..], b"two"] {
-        h.registry.blob(&path, &sha256(blob)).await.unwrap();
+        h.registry
+            .blob(&path, &sha256(blob), &ANYONE)
+            .await
+            .unwrap();
     }
     assert!(matches!(
         h.registry
@@ -60,7 +63,7 @@ pub(crate) async fn collection_removes_what_nothing_references(h: &Harness) {
                 &path,
                 &quay_core::TagName::parse("a").unwrap(),
                 &first,
-                &NOBODY
+                &ANYONE
             )
             .await,
         Err(Error::ManifestUnknown)
@@ -82,23 +85,26 @@ pub(crate) async fn the_window_keeps_history_restorable(h: &Harness) {
     );
     // Within the window (two weeks by default) the old target comes back and pulls.
     h.registry
-        .restore_tag(&path, &name, &first, &NOBODY)
+        .restore_tag(&path, &name, &first, &ANYONE)
         .await
         .unwrap();
     let restored = h
         .registry
-        .manifest(&path, &tag("latest"), &NOBODY)
+        .manifest(&path, &tag("latest"), &ANYONE)
         .await
         .unwrap();
     assert_eq!(restored.digest, first);
-    h.registry.blob(&path, &sha256(b"v1")).await.unwrap();
+    h.registry
+        .blob(&path, &sha256(b"v1"), &ANYONE)
+        .await
+        .unwrap();
     // Past the window, the moved-away target is collected and cannot be restored.
     let second = sha256(&image_manifest(b"{\"v\":2}", &[b"v2"], ""));
     h.clock.advance_ms(15 * DAY_MS);
     let reclaimed = h.collector().collect().await.unwrap();
     assert_eq!(reclaimed.manifests, 1);
     assert!(matches!(
-        h.registry.restore_tag(&path, &name, &second, &NOBODY).await,
+        h.registry.restore_tag(&path, &name, &second, &ANYONE).await,
         Err(Error::ManifestUnknown)
     ));
     assert_eq!(stored_blobs(h).await, digests(&[b"{\"v\":1}", b"v1"]));
@@ -117,13 +123,13 @@ pub(crate) async fn lists_keep_children_and_referrers_keep_subjects(h: &Harness)
             &Reference::Digest(child_digest.clone()),
             Some(OCI_MANIFEST),
             child.clone(),
-            &NOBODY,
+            &ANYONE,
         )
         .await
         .unwrap();
     let index = index_manifest(&[(&child_digest, child.len())]);
     h.registry
-        .put_manifest(&path, &tag("multi"), Some(OCI_INDEX), index, &NOBODY)
+        .put_manifest(&path, &tag("multi"), Some(OCI_INDEX), index, &ANYONE)
         .await
         .unwrap();
     // The child's own temporary tag ends and is collected; the list keeps the child.
@@ -134,7 +140,7 @@ pub(crate) async fn lists_keep_children_and_referrers_keep_subjects(h: &Harness)
         (1, 0, 0)
     );
     h.registry
-        .manifest(&path, &Reference::Digest(child_digest.clone()), &NOBODY)
+        .manifest(&path, &Reference::Digest(child_digest.clone()), &ANYONE)
         .await
         .unwrap();
     // A referrer keeps its subject even when the subject has no tag left.
@@ -154,12 +160,12 @@ pub(crate) async fn lists_keep_children_and_referrers_keep_subjects(h: &Harness)
             &Reference::Digest(signature_digest.clone()),
             Some(OCI_MANIFEST),
             signature,
-            &NOBODY,
+            &ANYONE,
         )
         .await
         .unwrap();
     h.registry
-        .delete_manifest(&path, &tag("signed"), &NOBODY)
+        .delete_manifest(&path, &tag("signed"), &ANYONE)
         .await
         .unwrap();
     h.clock.advance_ms(LINKS_LAPSED_MS);
@@ -168,11 +174,11 @@ pub(crate) async fn lists_keep_children_and_referrers_keep_subjects(h: &Harness)
     assert!(stored_blobs(h).await.contains(&sha256(b"s").to_string()));
     // Deleting the list and the referrer frees everything.
     h.registry
-        .delete_manifest(&path, &tag("multi"), &NOBODY)
+        .delete_manifest(&path, &tag("multi"), &ANYONE)
         .await
         .unwrap();
     h.registry
-        .delete_manifest(&path, &Reference::Digest(signature_digest), &NOBODY)
+        .delete_manifest(&path, &Reference::Digest(signature_digest), &ANYONE)
         .await
         .unwrap();
     h.clock.advance_ms(1);
@@ -184,7 +190,10 @@ pub(crate) async fn lists_keep_children_and_referrers_keep_subjects(h: &Harness)
 pub(crate) async fn a_push_waits_for_the_bytes_being_deleted(h: &Harness) {
     let path = repo("ns/app");
     let digest = upload(&h.registry, &path, b"contested").await;
-    h.registry.delete_blob(&path, &digest).await.unwrap();
+    h.registry
+        .delete_blob(&path, &digest, &ANYONE)
+        .await
+        .unwrap();
     // A collector condemns the blob and is about to delete its bytes...
     let condemned = h
         .directory
@@ -194,7 +203,7 @@ pub(crate) async fn a_push_waits_for_the_bytes_being_deleted(h: &Harness) {
     assert_eq!(condemned.len(), 1);
     // ...when a client uploads the same content again: linking waits for the collector.
     let registry = &h.registry;
-    let again = registry.upload_blob(&path, &digest, body(&[b"contested"]), &NOBODY);
+    let again = registry.upload_blob(&path, &digest, body(&[b"contested"]), &ANYONE);
     let collector = async {
         tokio::time::sleep(Duration::from_millis(200)).await;
         h.objects.delete_blob(&digest).await.unwrap();
@@ -202,8 +211,11 @@ pub(crate) async fn a_push_waits_for_the_bytes_being_deleted(h: &Harness) {
     };
     let (uploaded, ()) = tokio::join!(again, collector);
     uploaded.unwrap();
-    let quay_core::registry::BlobRead::Whole { body: bytes, .. } =
-        h.registry.read_blob(&path, &digest, None).await.unwrap()
+    let quay_core::registry::BlobRead::Whole { body: bytes, .. } = h
+        .registry
+        .read_blob(&path, &digest, None, &ANYONE)
+        .await
+        .unwrap()
     else {
         panic!("expected the whole blob");
     };
@@ -211,7 +223,10 @@ pub(crate) async fn a_push_waits_for_the_bytes_being_deleted(h: &Harness) {
 
     // A collector that stopped after condemning leaves its marker: past the grace a push
     // takes it over, and the recovery of stale markers then leaves the bytes alone.
-    h.registry.delete_blob(&path, &digest).await.unwrap();
+    h.registry
+        .delete_blob(&path, &digest, &ANYONE)
+        .await
+        .unwrap();
     assert_eq!(
         h.directory
             .condemn_blobs(h.clock.now_ms(), 10)
@@ -222,7 +237,7 @@ pub(crate) async fn a_push_waits_for_the_bytes_being_deleted(h: &Harness) {
     );
     h.clock.advance_ms(DELETION_GRACE_MS + 1);
     h.registry
-        .upload_blob(&path, &digest, body(&[b"contested"]), &NOBODY)
+        .upload_blob(&path, &digest, body(&[b"contested"]), &ANYONE)
         .await
         .unwrap();
     let now = h.clock.now_ms();
@@ -233,15 +248,15 @@ pub(crate) async fn a_push_waits_for_the_bytes_being_deleted(h: &Harness) {
             .unwrap()
             .is_empty()
     );
-    h.registry.blob(&path, &digest).await.unwrap();
+    h.registry.blob(&path, &digest, &ANYONE).await.unwrap();
     assert!(stored_blobs(h).await.contains(&digest.to_string()));
 }
 
 pub(crate) async fn abandoned_uploads_and_deleted_repositories(h: &Harness) {
     let path = repo("ns/app");
-    let started = h.registry.start_upload(&path, &NOBODY).await.unwrap();
+    let started = h.registry.start_upload(&path, &ANYONE).await.unwrap();
     h.registry
-        .upload_chunk(&path, &started.id, None, body(&[b"half"]), &NOBODY)
+        .upload_chunk(&path, &started.id, None, body(&[b"half"]), &ANYONE)
         .await
         .unwrap();
     assert!(!h.stored_objects("uploads/").await.is_empty());
@@ -250,7 +265,7 @@ pub(crate) async fn abandoned_uploads_and_deleted_repositories(h: &Harness) {
     assert_eq!(reclaimed.uploads, 1);
     assert!(h.stored_objects("uploads/").await.is_empty());
     assert!(matches!(
-        h.registry.upload_status(&path, &started.id).await,
+        h.registry.upload_status(&path, &started.id, &ANYONE).await,
         Err(Error::UploadUnknown)
     ));
 
@@ -258,9 +273,9 @@ pub(crate) async fn abandoned_uploads_and_deleted_repositories(h: &Harness) {
     push_image(&h.registry, &path, "v1", b"{\"r\":1}", &[b"r1", b"r2"]).await;
     let other = repo("ns/other");
     push_image(&h.registry, &other, "v1", b"{\"o\":1}", &[b"r2"]).await;
-    let pending = h.registry.start_upload(&path, &NOBODY).await.unwrap();
+    let pending = h.registry.start_upload(&path, &ANYONE).await.unwrap();
     h.registry
-        .upload_chunk(&path, &pending.id, None, body(&[b"pending"]), &NOBODY)
+        .upload_chunk(&path, &pending.id, None, body(&[b"pending"]), &ANYONE)
         .await
         .unwrap();
     let details = h.accounts.repository(&path).await.unwrap();
@@ -274,7 +289,7 @@ pub(crate) async fn abandoned_uploads_and_deleted_repositories(h: &Harness) {
     assert_eq!(stored_blobs(h).await, digests(&[b"{\"o\":1}", b"r2"]));
     assert!(h.stored_objects("uploads/").await.is_empty());
     h.registry
-        .manifest(&other, &tag("v1"), &NOBODY)
+        .manifest(&other, &tag("v1"), &ANYONE)
         .await
         .unwrap();
 }
@@ -282,16 +297,16 @@ pub(crate) async fn abandoned_uploads_and_deleted_repositories(h: &Harness) {
 /// Uploads younger than the abandonment age stay, and finish.
 pub(crate) async fn collection_leaves_uploads_in_progress(h: &Harness) {
     let path = repo("ns/app");
-    let started = h.registry.start_upload(&path, &NOBODY).await.unwrap();
+    let started = h.registry.start_upload(&path, &ANYONE).await.unwrap();
     h.registry
-        .upload_chunk(&path, &started.id, None, body(&[b"ongoing"]), &NOBODY)
+        .upload_chunk(&path, &started.id, None, body(&[b"ongoing"]), &ANYONE)
         .await
         .unwrap();
     h.clock.advance_ms(HOUR_MS);
     h.collector().collect().await.unwrap();
     assert_eq!(h.stored_objects("uploads/").await.len(), 1);
     h.registry
-        .finish_upload(&path, &started.id, &sha256(b"ongoing"), None, &NOBODY)
+        .finish_upload(&path, &started.id, &sha256(b"ongoing"), None, &ANYONE)
         .await
         .unwrap();
 }
@@ -312,7 +327,7 @@ pub(crate) async fn cosign_companions_expire_with_what_they_sign(h: &Harness) {
     .await;
     // Another tag still points to the signed manifest: the signature stays.
     h.registry
-        .delete_manifest(&path, &tag("v1"), &NOBODY)
+        .delete_manifest(&path, &tag("v1"), &ANYONE)
         .await
         .unwrap();
     assert!(tag_names(&h.registry, &path).await.contains(&companion));

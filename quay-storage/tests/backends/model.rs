@@ -84,7 +84,7 @@ pub(crate) async fn the_time_machine_agrees_with_its_model(h: &Harness) {
             .await,
         );
         h.registry
-            .delete_manifest(&path, &tag(&name), &NOBODY)
+            .delete_manifest(&path, &tag(&name), &ANYONE)
             .await
             .unwrap();
     }
@@ -115,7 +115,7 @@ pub(crate) async fn the_time_machine_agrees_with_its_model(h: &Harness) {
                     }
                 }
                 1 => {
-                    let deleted = h.registry.delete_manifest(&path, &tag(name), &NOBODY).await;
+                    let deleted = h.registry.delete_manifest(&path, &tag(name), &ANYONE).await;
                     if entry.alive_at(now).is_some() {
                         deleted.unwrap();
                         entry.close();
@@ -125,7 +125,7 @@ pub(crate) async fn the_time_machine_agrees_with_its_model(h: &Harness) {
                 }
                 2 => {
                     h.registry
-                        .restore_tag(&path, &tag_name, &digests[image], &NOBODY)
+                        .restore_tag(&path, &tag_name, &digests[image], &ANYONE)
                         .await
                         .unwrap();
                     entry.open(image, now);
@@ -157,9 +157,9 @@ pub(crate) async fn the_time_machine_agrees_with_its_model(h: &Harness) {
                         .remove_tag_from_time_machine(
                             &path,
                             &tag_name,
-                            &digests[target],
+                            Some(&digests[target]),
                             true,
-                            &NOBODY,
+                            &ANYONE,
                         )
                         .await
                         .unwrap();
@@ -195,7 +195,7 @@ async fn check(
     let mut expected_names = Vec::new();
     for name in NAMES {
         let expected = model.get(name).copied().unwrap_or_default();
-        let pulled = h.registry.manifest(path, &tag(name), &NOBODY).await;
+        let pulled = h.registry.manifest(path, &tag(name), &ANYONE).await;
         match expected.alive_at(now) {
             Some((image, _, end)) => {
                 assert_eq!(pulled.unwrap().digest, digests[image], "{context}: {name}");
@@ -229,7 +229,7 @@ async fn check(
     };
     let mut lifetimes: Vec<(String, Digest, Option<i64>)> = h
         .registry
-        .tag_history(path, active)
+        .tag_history(path, active, &ANYONE)
         .await
         .unwrap()
         .lifetimes

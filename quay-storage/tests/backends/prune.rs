@@ -61,7 +61,7 @@ pub(crate) async fn policies_prune_by_count_and_by_age(h: &Harness) {
     // Pruned tags are deleted like any other: restorable from the time machine.
     let first = sha256(&image_manifest(b"{\"n\":0}", &[b"layer"], ""));
     h.registry
-        .restore_tag(&app, &TagName::parse("v1").unwrap(), &first, &system)
+        .restore_tag(&app, &TagName::parse("v1").unwrap(), &first, &ANYONE)
         .await
         .unwrap();
 

@@ -176,7 +176,7 @@ async fn push(
 ) -> Result<Digest, Error> {
     for blob in image.blobs() {
         h.registry
-            .upload_blob(target, &sha256(blob), body(&[blob]), &NOBODY)
+            .upload_blob(target, &sha256(blob), body(&[blob]), &ANYONE)
             .await?;
     }
     let pushed = h
@@ -186,7 +186,7 @@ async fn push(
             &tag(reference),
             Some(OCI_MANIFEST),
             image.manifest(),
-            &NOBODY,
+            &ANYONE,
         )
         .await?;
     Ok(pushed.digest)
@@ -328,7 +328,7 @@ pub(crate) async fn sizes_agree_with_their_model(h: &Harness) {
                                 &tag(reference),
                                 Some(OCI_INDEX),
                                 index_manifest(&entries),
-                                &NOBODY,
+                                &ANYONE,
                             )
                             .await
                             .expect("an index adds nothing and is never refused");
@@ -353,7 +353,7 @@ pub(crate) async fn sizes_agree_with_their_model(h: &Harness) {
                             .delete_manifest(
                                 &path(namespace_index, repository),
                                 &tag(reference),
-                                &NOBODY,
+                                &ANYONE,
                             )
                             .await
                             .unwrap();
@@ -451,7 +451,7 @@ pub(crate) async fn racing_pushes_count_a_shared_layer_once(h: &Harness) {
         async move {
             let target = repo(&format!("race/repo{racer}"));
             for blob in image.blobs() {
-                node.upload_blob(&target, &sha256(blob), body(&[blob]), &NOBODY)
+                node.upload_blob(&target, &sha256(blob), body(&[blob]), &ANYONE)
                     .await
                     .unwrap();
             }
@@ -460,7 +460,7 @@ pub(crate) async fn racing_pushes_count_a_shared_layer_once(h: &Harness) {
                 &tag("v1"),
                 Some(OCI_MANIFEST),
                 image.manifest(),
-                &NOBODY,
+                &ANYONE,
             )
             .await
             .unwrap();

@@ -4,24 +4,28 @@
 use crate::support::*;
 use quay_core::ports::UploadStore;
 use quay_core::range::ChunkRange;
-use quay_core::registry::BlobRead;
-use quay_core::{Error, Reference, RegistrySettings};
+use quay_core::registry::{BlobRead, Mount};
+use quay_core::{Error, Reference, RegistrySettings, RepositoryPath};
 
 const HOUR_MS: i64 = 3_600_000;
 
 pub(crate) async fn monolithic_upload_is_readable(h: &Harness) {
     let path = repo("ns/app");
     let digest = upload(&h.registry, &path, b"hello blob").await;
-    let blob = h.registry.blob(&path, &digest).await.unwrap();
+    let blob = h.registry.blob(&path, &digest, &ANYONE).await.unwrap();
     assert_eq!(blob.size, 10);
-    let BlobRead::Whole { body, .. } = h.registry.read_blob(&path, &digest, None).await.unwrap()
+    let BlobRead::Whole { body, .. } = h
+        .registry
+        .read_blob(&path, &digest, None, &ANYONE)
+        .await
+        .unwrap()
     else {
         panic!("expected the whole blob");
     };
     assert_eq!(read_all(body).await, b"hello blob");
     let BlobRead::Part { body, range, .. } = h
         .registry
-        .read_blob(&path, &digest, Some("bytes=6-"))
+        .read_blob(&path, &digest, Some("bytes=6-"), &ANYONE)
         .await
         .unwrap()
     else {
@@ -31,7 +35,7 @@ pub(crate) async fn monolithic_upload_is_readable(h: &Harness) {
     assert_eq!(read_all(body).await, b"blob");
     assert!(matches!(
         h.registry
-            .read_blob(&path, &digest, Some("bytes=10-"))
+            .read_blob(&path, &digest, Some("bytes=10-"), &ANYONE)
             .await,
         Ok(BlobRead::Unsatisfiable { .. })
     ));
@@ -46,7 +50,7 @@ pub(crate) async fn monolithic_upload_is_readable(h: &Harness) {
 pub(crate) async fn chunked_upload_continues_on_another_node(h: &Harness) {
     let path = repo("ns/app");
     let content = b"first-second-third";
-    let started = h.registry.start_upload(&path, &NOBODY).await.unwrap();
+    let started = h.registry.start_upload(&path, &ANYONE).await.unwrap();
     let id = started.id.as_str();
     assert_eq!(started.size, 0);
     let after_first = h
@@ -56,7 +60,7 @@ pub(crate) async fn chunked_upload_continues_on_another_node(h: &Harness) {
             id,
             Some(ChunkRange { start: 0, end: 5 }),
             body(&[b"fir", b"st-"]),
-            &NOBODY,
+            &ANYONE,
         )
         .await
         .unwrap();
@@ -64,11 +68,18 @@ pub(crate) async fn chunked_upload_continues_on_another_node(h: &Harness) {
     // The second chunk lands on the other node, which only knows the shared stores.
     let after_second = h
         .other_node
-        .upload_chunk(&path, id, None, body(&[b"second-"]), &NOBODY)
+        .upload_chunk(&path, id, None, body(&[b"second-"]), &ANYONE)
         .await
         .unwrap();
     assert_eq!(after_second.size, 13);
-    assert_eq!(h.registry.upload_status(&path, id).await.unwrap().size, 13);
+    assert_eq!(
+        h.registry
+            .upload_status(&path, id, &ANYONE)
+            .await
+            .unwrap()
+            .size,
+        13
+    );
     let blob = h
         .registry
         .finish_upload(
@@ -76,14 +87,14 @@ pub(crate) async fn chunked_upload_continues_on_another_node(h: &Harness) {
             id,
             &sha256(content),
             Some((None, body(&[b"third"]))),
-            &NOBODY,
+            &ANYONE,
         )
         .await
         .unwrap();
     assert_eq!(blob.size, content.len() as u64);
     let BlobRead::Whole { body, .. } = h
         .other_node
-        .read_blob(&path, &blob.digest, None)
+        .read_blob(&path, &blob.digest, None, &ANYONE)
         .await
         .unwrap()
     else {
@@ -91,7 +102,7 @@ pub(crate) async fn chunked_upload_continues_on_another_node(h: &Harness) {
     };
     assert_eq!(read_all(body).await, content);
     assert!(matches!(
-        h.registry.upload_status(&path, id).await,
+        h.registry.upload_status(&path, id, &ANYONE).await,
         Err(Error::UploadUnknown)
     ));
     assert!(h.stored_objects("uploads/").await.is_empty());
@@ -99,14 +110,14 @@ pub(crate) async fn chunked_upload_continues_on_another_node(h: &Harness) {
 
 pub(crate) async fn out_of_order_and_repeated_chunks_change_nothing(h: &Harness) {
     let path = repo("ns/app");
-    let id = h.registry.start_upload(&path, &NOBODY).await.unwrap().id;
+    let id = h.registry.start_upload(&path, &ANYONE).await.unwrap().id;
     h.registry
         .upload_chunk(
             &path,
             &id,
             Some(ChunkRange { start: 0, end: 2 }),
             body(&[b"abc"]),
-            &NOBODY,
+            &ANYONE,
         )
         .await
         .unwrap();
@@ -117,7 +128,7 @@ pub(crate) async fn out_of_order_and_repeated_chunks_change_nothing(h: &Harness)
         };
         match h
             .registry
-            .upload_chunk(&path, &id, Some(range), body(&[b"xyz"]), &NOBODY)
+            .upload_chunk(&path, &id, Some(range), body(&[b"xyz"]), &ANYONE)
             .await
         {
             Err(Error::UploadOutOfOrder {
@@ -135,17 +146,17 @@ pub(crate) async fn out_of_order_and_repeated_chunks_change_nothing(h: &Harness)
             &id,
             Some(ChunkRange { start: 3, end: 9 }),
             body(&[b"de"]),
-            &NOBODY,
+            &ANYONE,
         )
         .await;
     assert!(matches!(short, Err(Error::SizeInvalid(_))));
     // A body that breaks off stores nothing.
     let broken = h
         .registry
-        .upload_chunk(&path, &id, None, broken_body(b"partial"), &NOBODY)
+        .upload_chunk(&path, &id, None, broken_body(b"partial"), &ANYONE)
         .await;
     assert!(matches!(broken, Err(Error::UploadInvalid(_))));
-    assert_eq!(h.registry.upload_status(&path, &id).await.unwrap().size, 3);
+    assert_eq!(uploaded(h, &path, &id).await, 3);
     let blob = h
         .registry
         .finish_upload(
@@ -153,7 +164,7 @@ pub(crate) async fn out_of_order_and_repeated_chunks_change_nothing(h: &Harness)
             &id,
             &sha256(b"abcdef"),
             Some((Some(ChunkRange { start: 3, end: 5 }), body(&[b"def"]))),
-            &NOBODY,
+            &ANYONE,
         )
         .await
         .unwrap();
@@ -163,13 +174,13 @@ pub(crate) async fn out_of_order_and_repeated_chunks_change_nothing(h: &Harness)
 
 pub(crate) async fn racing_chunks_record_only_one(h: &Harness) {
     let path = repo("ns/app");
-    let id = h.registry.start_upload(&path, &NOBODY).await.unwrap().id;
+    let id = h.registry.start_upload(&path, &ANYONE).await.unwrap().id;
     let range = Some(ChunkRange { start: 0, end: 3 });
     let (a, b) = tokio::join!(
         h.registry
-            .upload_chunk(&path, &id, range, body(&[b"aaaa"]), &NOBODY),
+            .upload_chunk(&path, &id, range, body(&[b"aaaa"]), &ANYONE),
         h.other_node
-            .upload_chunk(&path, &id, range, body(&[b"bbbb"]), &NOBODY),
+            .upload_chunk(&path, &id, range, body(&[b"bbbb"]), &ANYONE),
     );
     let winner = match (a, b) {
         (Ok(_), Err(Error::UploadOutOfOrder { current: 4, .. })) => b"aaaa",
@@ -178,7 +189,7 @@ pub(crate) async fn racing_chunks_record_only_one(h: &Harness) {
     };
     let blob = h
         .registry
-        .finish_upload(&path, &id, &sha256(winner), None, &NOBODY)
+        .finish_upload(&path, &id, &sha256(winner), None, &ANYONE)
         .await
         .unwrap();
     assert_eq!(blob.size, 4);
@@ -190,15 +201,15 @@ pub(crate) async fn a_wrong_digest_keeps_nothing(h: &Harness) {
     let claimed = sha256(b"something else");
     let result = h
         .registry
-        .upload_blob(&path, &claimed, body(&[b"content"]), &NOBODY)
+        .upload_blob(&path, &claimed, body(&[b"content"]), &ANYONE)
         .await;
     assert!(matches!(result, Err(Error::DigestMismatch { .. })));
     assert!(matches!(
-        h.registry.blob(&path, &claimed).await,
+        h.registry.blob(&path, &claimed, &ANYONE).await,
         Err(Error::BlobUnknown(_))
     ));
     assert!(matches!(
-        h.registry.blob(&path, &sha256(b"content")).await,
+        h.registry.blob(&path, &sha256(b"content"), &ANYONE).await,
         Err(Error::BlobUnknown(_))
     ));
     assert!(
@@ -208,18 +219,18 @@ pub(crate) async fn a_wrong_digest_keeps_nothing(h: &Harness) {
     );
 
     // Also when the digest only arrives with the last request of a chunked upload.
-    let id = h.registry.start_upload(&path, &NOBODY).await.unwrap().id;
+    let id = h.registry.start_upload(&path, &ANYONE).await.unwrap().id;
     h.registry
-        .upload_chunk(&path, &id, None, body(&[b"abc"]), &NOBODY)
+        .upload_chunk(&path, &id, None, body(&[b"abc"]), &ANYONE)
         .await
         .unwrap();
     let result = h
         .registry
-        .finish_upload(&path, &id, &claimed, None, &NOBODY)
+        .finish_upload(&path, &id, &claimed, None, &ANYONE)
         .await;
     assert!(matches!(result, Err(Error::DigestMismatch { .. })));
     assert!(matches!(
-        h.registry.upload_status(&path, &id).await,
+        h.registry.upload_status(&path, &id, &ANYONE).await,
         Err(Error::UploadUnknown)
     ));
     assert!(h.stored_objects("").await.is_empty());
@@ -227,27 +238,27 @@ pub(crate) async fn a_wrong_digest_keeps_nothing(h: &Harness) {
 
 pub(crate) async fn a_cancelled_upload_keeps_nothing(h: &Harness) {
     let path = repo("ns/app");
-    let id = h.registry.start_upload(&path, &NOBODY).await.unwrap().id;
+    let id = h.registry.start_upload(&path, &ANYONE).await.unwrap().id;
     h.registry
-        .upload_chunk(&path, &id, None, body(&[b"abc"]), &NOBODY)
+        .upload_chunk(&path, &id, None, body(&[b"abc"]), &ANYONE)
         .await
         .unwrap();
-    h.registry.cancel_upload(&path, &id).await.unwrap();
+    h.registry.cancel_upload(&path, &id, &ANYONE).await.unwrap();
     assert!(matches!(
-        h.registry.upload_status(&path, &id).await,
+        h.registry.upload_status(&path, &id, &ANYONE).await,
         Err(Error::UploadUnknown)
     ));
     assert!(matches!(
-        h.registry.cancel_upload(&path, &id).await,
+        h.registry.cancel_upload(&path, &id, &ANYONE).await,
         Err(Error::UploadUnknown)
     ));
     assert!(h.stored_objects("").await.is_empty());
     // An upload is only reachable through its own repository.
-    let id = h.registry.start_upload(&path, &NOBODY).await.unwrap().id;
+    let id = h.registry.start_upload(&path, &ANYONE).await.unwrap().id;
     let elsewhere = repo("ns/other");
-    h.registry.start_upload(&elsewhere, &NOBODY).await.unwrap();
+    h.registry.start_upload(&elsewhere, &ANYONE).await.unwrap();
     assert!(matches!(
-        h.registry.upload_status(&elsewhere, &id).await,
+        h.registry.upload_status(&elsewhere, &id, &ANYONE).await,
         Err(Error::UploadUnknown)
     ));
 }
@@ -257,19 +268,23 @@ pub(crate) async fn sha512_and_empty_blobs(h: &Harness) {
     let digest = quay_core::hash::digest_of(quay_core::DigestAlgorithm::Sha512, b"sha512 content");
     let blob = h
         .registry
-        .upload_blob(&path, &digest, body(&[b"sha512 ", b"content"]), &NOBODY)
+        .upload_blob(&path, &digest, body(&[b"sha512 ", b"content"]), &ANYONE)
         .await
         .unwrap();
     assert_eq!(blob.size, 14);
     let empty = sha256(b"");
-    let id = h.registry.start_upload(&path, &NOBODY).await.unwrap().id;
+    let id = h.registry.start_upload(&path, &ANYONE).await.unwrap().id;
     let blob = h
         .registry
-        .finish_upload(&path, &id, &empty, None, &NOBODY)
+        .finish_upload(&path, &id, &empty, None, &ANYONE)
         .await
         .unwrap();
     assert_eq!(blob.size, 0);
-    let BlobRead::Whole { body, .. } = h.registry.read_blob(&path, &empty, None).await.unwrap()
+    let BlobRead::Whole { body, .. } = h
+        .registry
+        .read_blob(&path, &empty, None, &ANYONE)
+        .await
+        .unwrap()
     else {
         panic!("expected the whole blob");
     };
@@ -291,7 +306,7 @@ pub(crate) async fn blobs_larger_than_the_limit_are_refused(metadata: Metadata, 
     let path = repo("ns/app");
     let result = h
         .registry
-        .upload_blob(&path, &sha256(&[7; 11]), body(&[&[7; 6], &[7; 5]]), &NOBODY)
+        .upload_blob(&path, &sha256(&[7; 11]), body(&[&[7; 6], &[7; 5]]), &ANYONE)
         .await;
     assert!(
         matches!(
@@ -303,14 +318,14 @@ pub(crate) async fn blobs_larger_than_the_limit_are_refused(metadata: Metadata, 
         ),
         "{result:?}"
     );
-    let id = h.registry.start_upload(&path, &NOBODY).await.unwrap().id;
+    let id = h.registry.start_upload(&path, &ANYONE).await.unwrap().id;
     h.registry
-        .upload_chunk(&path, &id, None, body(&[&[1; 8]]), &NOBODY)
+        .upload_chunk(&path, &id, None, body(&[&[1; 8]]), &ANYONE)
         .await
         .unwrap();
     let result = h
         .registry
-        .upload_chunk(&path, &id, None, body(&[&[1; 3]]), &NOBODY)
+        .upload_chunk(&path, &id, None, body(&[&[1; 3]]), &ANYONE)
         .await;
     assert!(
         matches!(
@@ -322,8 +337,8 @@ pub(crate) async fn blobs_larger_than_the_limit_are_refused(metadata: Metadata, 
         ),
         "{result:?}"
     );
-    assert_eq!(h.registry.upload_status(&path, &id).await.unwrap().size, 8);
-    h.registry.cancel_upload(&path, &id).await.unwrap();
+    assert_eq!(uploaded(&h, &path, &id).await, 8);
+    h.registry.cancel_upload(&path, &id, &ANYONE).await.unwrap();
     assert!(h.stored_objects("").await.is_empty());
     h.finish().await;
 }
@@ -332,28 +347,47 @@ pub(crate) async fn knowing_a_digest_grants_nothing(h: &Harness) {
     let source = repo("ns/source");
     let digest = upload(&h.registry, &source, b"shared layer").await;
     let stranger = repo("other/stranger");
-    h.registry.start_upload(&stranger, &NOBODY).await.unwrap();
+    h.registry.start_upload(&stranger, &ANYONE).await.unwrap();
     assert!(matches!(
-        h.registry.blob(&stranger, &digest).await,
+        h.registry.blob(&stranger, &digest, &ANYONE).await,
         Err(Error::BlobUnknown(_))
     ));
     // A mount names where the blob comes from.
     let mounted = h
         .registry
-        .mount_blob(&stranger, &digest, &source, &NOBODY)
+        .mount_blob(&stranger, &digest, Some(&source), &ANYONE)
         .await
         .unwrap();
-    assert_eq!(mounted.unwrap().size, 12);
-    assert_eq!(h.registry.blob(&stranger, &digest).await.unwrap().size, 12);
-    // A mount from a repository that does not link the blob mounts nothing.
+    assert!(matches!(mounted, Mount::Linked(blob) if blob.size == 12));
+    assert_eq!(
+        h.registry
+            .blob(&stranger, &digest, &ANYONE)
+            .await
+            .unwrap()
+            .size,
+        12
+    );
+    // A mount from a repository that does not link the blob mounts nothing: an upload
+    // starts instead.
     let nothing = h
         .registry
-        .mount_blob(&repo("ns/third"), &sha256(b"unknown"), &source, &NOBODY)
+        .mount_blob(
+            &repo("ns/third"),
+            &sha256(b"unknown"),
+            Some(&source),
+            &ANYONE,
+        )
         .await
         .unwrap();
-    assert!(nothing.is_none());
-    let linking = h.registry.repositories_linking(&digest).await.unwrap();
-    assert_eq!(linking, [source.clone(), stranger.clone()]);
+    assert!(matches!(nothing, Mount::Started(status) if status.size == 0));
+    // Without a source, any repository that links the blob (and the caller may read) gives
+    // it.
+    let found = h
+        .registry
+        .mount_blob(&repo("ns/fourth"), &digest, None, &ANYONE)
+        .await
+        .unwrap();
+    assert!(matches!(found, Mount::Linked(blob) if blob.digest == digest));
 }
 
 pub(crate) async fn upload_links_lapse_unless_a_manifest_takes_over(h: &Harness) {
@@ -362,16 +396,20 @@ pub(crate) async fn upload_links_lapse_unless_a_manifest_takes_over(h: &Harness)
     let digest = push_image(&h.registry, &path, "v1", b"{}", &[b"kept"]).await;
     h.clock.advance_ms(HOUR_MS + 1);
     assert!(matches!(
-        h.registry.blob(&path, &loose).await,
+        h.registry.blob(&path, &loose, &ANYONE).await,
         Err(Error::BlobUnknown(_))
     ));
     assert_eq!(
-        h.registry.blob(&path, &sha256(b"kept")).await.unwrap().size,
+        h.registry
+            .blob(&path, &sha256(b"kept"), &ANYONE)
+            .await
+            .unwrap()
+            .size,
         4
     );
     assert_eq!(
         h.registry
-            .manifest(&path, &tag("v1"), &NOBODY)
+            .manifest(&path, &tag("v1"), &ANYONE)
             .await
             .unwrap()
             .digest,
@@ -391,12 +429,12 @@ pub(crate) async fn manifests_pull_by_tag_and_digest(h: &Harness) {
     .await;
     let by_tag = h
         .registry
-        .manifest(&path, &tag("v1"), &NOBODY)
+        .manifest(&path, &tag("v1"), &ANYONE)
         .await
         .unwrap();
     let by_digest = h
         .registry
-        .manifest(&path, &Reference::Digest(digest.clone()), &NOBODY)
+        .manifest(&path, &Reference::Digest(digest.clone()), &ANYONE)
         .await
         .unwrap();
     assert_eq!(by_tag.digest, digest);
@@ -404,12 +442,12 @@ pub(crate) async fn manifests_pull_by_tag_and_digest(h: &Harness) {
     assert_eq!(sha256(&by_tag.bytes), digest);
     assert_eq!(by_tag.media_type.as_str(), OCI_MANIFEST);
     assert!(matches!(
-        h.registry.manifest(&path, &tag("v2"), &NOBODY).await,
+        h.registry.manifest(&path, &tag("v2"), &ANYONE).await,
         Err(Error::ManifestUnknown)
     ));
     assert!(matches!(
         h.registry
-            .manifest(&repo("ns/missing"), &tag("v1"), &NOBODY)
+            .manifest(&repo("ns/missing"), &tag("v1"), &ANYONE)
             .await,
         Err(Error::RepositoryUnknown)
     ));
@@ -427,7 +465,7 @@ pub(crate) async fn a_manifest_with_a_missing_blob_stores_nothing(h: &Harness) {
             &tag("v1"),
             Some(OCI_MANIFEST),
             manifest.clone(),
-            &NOBODY,
+            &ANYONE,
         )
         .await;
     match result {
@@ -435,18 +473,18 @@ pub(crate) async fn a_manifest_with_a_missing_blob_stores_nothing(h: &Harness) {
         other => panic!("expected a missing blob, got {other:?}"),
     }
     assert!(matches!(
-        h.registry.manifest(&path, &tag("v1"), &NOBODY).await,
+        h.registry.manifest(&path, &tag("v1"), &ANYONE).await,
         Err(Error::ManifestUnknown)
     ));
     assert!(matches!(
         h.registry
-            .manifest(&path, &Reference::Digest(digest.clone()), &NOBODY)
+            .manifest(&path, &Reference::Digest(digest.clone()), &ANYONE)
             .await,
         Err(Error::ManifestUnknown)
     ));
     assert!(
         h.registry
-            .tags(&path, None, None)
+            .tags(&path, None, None, &ANYONE)
             .await
             .unwrap()
             .items
@@ -461,7 +499,7 @@ pub(crate) async fn a_manifest_with_a_missing_blob_stores_nothing(h: &Harness) {
             &tag("v1"),
             Some(OCI_MANIFEST),
             manifest.clone(),
-            &NOBODY,
+            &ANYONE,
         )
         .await;
     assert!(matches!(result, Err(Error::ManifestBlobUnknown(_))));
@@ -469,7 +507,7 @@ pub(crate) async fn a_manifest_with_a_missing_blob_stores_nothing(h: &Harness) {
     let wrong = Reference::Digest(sha256(b"not the manifest"));
     let result = h
         .registry
-        .put_manifest(&path, &wrong, Some(OCI_MANIFEST), manifest, &NOBODY)
+        .put_manifest(&path, &wrong, Some(OCI_MANIFEST), manifest, &ANYONE)
         .await;
     assert!(matches!(result, Err(Error::DigestMismatch { .. })));
 }
@@ -489,7 +527,7 @@ pub(crate) async fn manifest_lists_need_their_children(h: &Harness) {
     let index = index_manifest(&children.iter().map(|(d, s)| (d, *s)).collect::<Vec<_>>());
     let result = h
         .registry
-        .put_manifest(&path, &tag("v1"), Some(OCI_INDEX), index.clone(), &NOBODY)
+        .put_manifest(&path, &tag("v1"), Some(OCI_INDEX), index.clone(), &ANYONE)
         .await;
     match result {
         Err(Error::ManifestReferenceUnknown(missing)) => assert_eq!(missing, children[0].0),
@@ -506,7 +544,7 @@ pub(crate) async fn manifest_lists_need_their_children(h: &Harness) {
                 &Reference::Digest(digest.clone()),
                 Some(OCI_MANIFEST),
                 manifest,
-                &NOBODY,
+                &ANYONE,
             )
             .await
             .unwrap();
@@ -514,7 +552,7 @@ pub(crate) async fn manifest_lists_need_their_children(h: &Harness) {
     }
     let index_digest = h
         .registry
-        .put_manifest(&path, &tag("v1"), Some(OCI_INDEX), index, &NOBODY)
+        .put_manifest(&path, &tag("v1"), Some(OCI_INDEX), index, &ANYONE)
         .await
         .unwrap()
         .digest;
@@ -523,25 +561,25 @@ pub(crate) async fn manifest_lists_need_their_children(h: &Harness) {
     for (digest, _) in &children {
         let child = h
             .registry
-            .manifest(&path, &Reference::Digest(digest.clone()), &NOBODY)
+            .manifest(&path, &Reference::Digest(digest.clone()), &ANYONE)
             .await;
         assert_eq!(&child.unwrap().digest, digest);
     }
     // Without the index's tag, they go.
     h.registry
-        .delete_manifest(&path, &tag("v1"), &NOBODY)
+        .delete_manifest(&path, &tag("v1"), &ANYONE)
         .await
         .unwrap();
     for (digest, _) in &children {
         let child = h
             .registry
-            .manifest(&path, &Reference::Digest(digest.clone()), &NOBODY)
+            .manifest(&path, &Reference::Digest(digest.clone()), &ANYONE)
             .await;
         assert!(matches!(child, Err(Error::ManifestUnknown)));
     }
     assert!(matches!(
         h.registry
-            .manifest(&path, &Reference::Digest(index_digest), &NOBODY)
+            .manifest(&path, &Reference::Digest(index_digest), &ANYONE)
             .await,
         Err(Error::ManifestUnknown)
     ));
@@ -559,20 +597,20 @@ pub(crate) async fn untagged_manifests_lapse(h: &Harness) {
             &Reference::Digest(digest.clone()),
             None,
             manifest,
-            &NOBODY,
+            &ANYONE,
         )
         .await
         .unwrap();
     let by_digest = Reference::Digest(digest);
     assert!(
         h.registry
-            .manifest(&path, &by_digest, &NOBODY)
+            .manifest(&path, &by_digest, &ANYONE)
             .await
             .is_ok()
     );
     assert!(
         h.registry
-            .tags(&path, None, None)
+            .tags(&path, None, None, &ANYONE)
             .await
             .unwrap()
             .items
@@ -580,7 +618,7 @@ pub(crate) async fn untagged_manifests_lapse(h: &Harness) {
     );
     h.clock.advance_ms(HOUR_MS + 1);
     assert!(matches!(
-        h.registry.manifest(&path, &by_digest, &NOBODY).await,
+        h.registry.manifest(&path, &by_digest, &ANYONE).await,
         Err(Error::ManifestUnknown)
     ));
 }
@@ -592,7 +630,7 @@ pub(crate) async fn moving_and_deleting_tags(h: &Harness) {
     let second = push_image(&h.registry, &path, "latest", b"{\"v\":2}", &[b"b"]).await;
     assert_eq!(
         h.registry
-            .manifest(&path, &tag("latest"), &NOBODY)
+            .manifest(&path, &tag("latest"), &ANYONE)
             .await
             .unwrap()
             .digest,
@@ -601,7 +639,7 @@ pub(crate) async fn moving_and_deleting_tags(h: &Harness) {
     // The old target lost its only tag.
     assert!(matches!(
         h.registry
-            .manifest(&path, &Reference::Digest(first.clone()), &NOBODY)
+            .manifest(&path, &Reference::Digest(first.clone()), &ANYONE)
             .await,
         Err(Error::ManifestUnknown)
     ));
@@ -612,28 +650,28 @@ pub(crate) async fn moving_and_deleting_tags(h: &Harness) {
         push_image(&h.registry, &path, "other", b"{\"v\":2}", &[b"b"]).await;
     }
     h.registry
-        .delete_manifest(&path, &tag("latest"), &NOBODY)
+        .delete_manifest(&path, &tag("latest"), &ANYONE)
         .await
         .unwrap();
-    match h.registry.manifest(&path, &tag("latest"), &NOBODY).await {
+    match h.registry.manifest(&path, &tag("latest"), &ANYONE).await {
         Err(Error::TagExpired(name)) => assert_eq!(name.as_str(), "latest"),
         other => panic!("expected an expired tag, got {other:?}"),
     }
     assert!(matches!(
         h.registry
-            .delete_manifest(&path, &tag("latest"), &NOBODY)
+            .delete_manifest(&path, &tag("latest"), &ANYONE)
             .await,
         Err(Error::ManifestUnknown)
     ));
     // Deleting by digest removes every tag of the manifest.
     push_image(&h.registry, &path, "again", b"{\"v\":2}", &[b"b"]).await;
     h.registry
-        .delete_manifest(&path, &Reference::Digest(second.clone()), &NOBODY)
+        .delete_manifest(&path, &Reference::Digest(second.clone()), &ANYONE)
         .await
         .unwrap();
     assert!(
         h.registry
-            .tags(&path, None, None)
+            .tags(&path, None, None, &ANYONE)
             .await
             .unwrap()
             .items
@@ -641,7 +679,7 @@ pub(crate) async fn moving_and_deleting_tags(h: &Harness) {
     );
     assert!(matches!(
         h.registry
-            .delete_manifest(&path, &Reference::Digest(second), &NOBODY)
+            .delete_manifest(&path, &Reference::Digest(second), &ANYONE)
             .await,
         Err(Error::ManifestUnknown)
     ));
@@ -649,7 +687,7 @@ pub(crate) async fn moving_and_deleting_tags(h: &Harness) {
     push_image(&h.registry, &path, "latest", b"{\"v\":1}", &[b"a"]).await;
     assert_eq!(
         h.registry
-            .manifest(&path, &tag("latest"), &NOBODY)
+            .manifest(&path, &tag("latest"), &ANYONE)
             .await
             .unwrap()
             .digest,
@@ -666,12 +704,12 @@ pub(crate) async fn tag_pages(h: &Harness) {
     for name in &names {
         let pushed = h
             .registry
-            .put_manifest(&path, &tag(name), None, manifest.clone(), &NOBODY)
+            .put_manifest(&path, &tag(name), None, manifest.clone(), &ANYONE)
             .await
             .unwrap();
         assert_eq!(pushed.digest, digest);
     }
-    let all = h.registry.tags(&path, None, None).await.unwrap();
+    let all = h.registry.tags(&path, None, None, &ANYONE).await.unwrap();
     assert!(!all.more);
     let all: Vec<&str> = all.items.iter().map(|t| t.as_str()).collect();
     let mut expected: Vec<&str> = names.iter().map(String::as_str).chain(["t00"]).collect();
@@ -684,7 +722,7 @@ pub(crate) async fn tag_pages(h: &Harness) {
     loop {
         let page = h
             .registry
-            .tags(&path, Some(10), last.as_deref())
+            .tags(&path, Some(10), last.as_deref(), &ANYONE)
             .await
             .unwrap();
         assert!(page.items.len() <= 10);
@@ -697,38 +735,53 @@ pub(crate) async fn tag_pages(h: &Harness) {
     assert_eq!(paged, all);
     assert!(
         h.registry
-            .tags(&path, Some(0), None)
+            .tags(&path, Some(0), None, &ANYONE)
             .await
             .unwrap()
             .items
             .is_empty()
     );
-    let after = h.registry.tags(&path, None, Some("t20")).await.unwrap();
+    let after = h
+        .registry
+        .tags(&path, None, Some("t20"), &ANYONE)
+        .await
+        .unwrap();
     assert_eq!(after.items.len(), 4);
-    let capped = h.registry.tags(&path, Some(1_000_000), None).await.unwrap();
+    let capped = h
+        .registry
+        .tags(&path, Some(1_000_000), None, &ANYONE)
+        .await
+        .unwrap();
     assert_eq!(capped.items.len(), all.len());
 }
 
 pub(crate) async fn catalog_pages(h: &Harness) {
     let paths = ["bb/x", "aa/z", "aa/y/deep", "library/solo", "aa-b/c"];
     for path in paths {
-        h.registry.start_upload(&repo(path), &NOBODY).await.unwrap();
+        h.registry.start_upload(&repo(path), &ANYONE).await.unwrap();
     }
-    let all = h.registry.catalog(None, None).await.unwrap();
+    let all = h.registry.catalog(None, None, &ANYONE).await.unwrap();
     let names: Vec<String> = all.items.iter().map(ToString::to_string).collect();
     assert_eq!(
         names,
         ["aa/y/deep", "aa/z", "aa-b/c", "bb/x", "library/solo"]
     );
-    let first = h.registry.catalog(Some(2), None).await.unwrap();
-    assert!(first.more);
-    let last = first.items.last().unwrap().to_string();
-    let second = h.registry.catalog(Some(2), Some(&last)).await.unwrap();
+    let first = h.registry.catalog(Some(2), None, &ANYONE).await.unwrap();
+    let last = first.next_after.unwrap().to_string();
+    let second = h
+        .registry
+        .catalog(Some(2), Some(&last), &ANYONE)
+        .await
+        .unwrap();
     let names: Vec<String> = second.items.iter().map(ToString::to_string).collect();
     assert_eq!(names, ["aa-b/c", "bb/x"]);
-    let rest = h.registry.catalog(Some(10), Some("bb/x")).await.unwrap();
+    let rest = h
+        .registry
+        .catalog(Some(10), Some("bb/x"), &ANYONE)
+        .await
+        .unwrap();
     assert_eq!(rest.items.len(), 1);
-    assert!(!rest.more);
+    assert_eq!(rest.next_after, None);
 }
 
 pub(crate) async fn referrers_follow_subjects(h: &Harness) {
@@ -736,7 +789,7 @@ pub(crate) async fn referrers_follow_subjects(h: &Harness) {
     let subject = push_image(&h.registry, &path, "v1", b"{}", &[b"image"]).await;
     let subject_size = h
         .registry
-        .manifest(&path, &tag("v1"), &NOBODY)
+        .manifest(&path, &tag("v1"), &ANYONE)
         .await
         .unwrap()
         .bytes
@@ -762,7 +815,7 @@ pub(crate) async fn referrers_follow_subjects(h: &Harness) {
                 &Reference::Digest(sha256(manifest)),
                 Some(OCI_MANIFEST),
                 manifest.clone(),
-                &NOBODY,
+                &ANYONE,
             )
             .await
             .unwrap();
@@ -775,7 +828,10 @@ pub(crate) async fn referrers_follow_subjects(h: &Harness) {
         let path = path.clone();
         let subject = subject.clone();
         async move {
-            let referrers = registry.referrers(&path, &subject, filter).await.unwrap();
+            let referrers = registry
+                .referrers(&path, &subject, filter, &ANYONE)
+                .await
+                .unwrap();
             let index: serde_json::Value = serde_json::from_slice(&referrers.index).unwrap();
             assert_eq!(index["mediaType"], OCI_INDEX);
             assert_eq!(referrers.filtered, filter.is_some());
@@ -800,14 +856,14 @@ pub(crate) async fn referrers_follow_subjects(h: &Harness) {
     // No referrers is an empty index, not an error.
     let none = h
         .registry
-        .referrers(&path, &sha256(b"nothing"), None)
+        .referrers(&path, &sha256(b"nothing"), None, &ANYONE)
         .await
         .unwrap();
     let none: serde_json::Value = serde_json::from_slice(&none.index).unwrap();
     assert_eq!(none["manifests"].as_array().unwrap().len(), 0);
     // A deleted referrer is no longer listed.
     h.registry
-        .delete_manifest(&path, &Reference::Digest(sha256(&signature)), &NOBODY)
+        .delete_manifest(&path, &Reference::Digest(sha256(&signature)), &ANYONE)
         .await
         .unwrap();
     assert_eq!(listed(None).await.len(), 1);
@@ -820,7 +876,7 @@ pub(crate) async fn referrers_follow_subjects(h: &Harness) {
             &Reference::Digest(sha256(&signature)),
             Some(OCI_MANIFEST),
             signature.clone(),
-            &NOBODY,
+            &ANYONE,
         )
         .await
         .unwrap();
@@ -830,7 +886,7 @@ pub(crate) async fn referrers_follow_subjects(h: &Harness) {
             &tag(&fallback_tag),
             Some(OCI_INDEX),
             fallback,
-            &NOBODY,
+            &ANYONE,
         )
         .await
         .unwrap();
@@ -841,20 +897,30 @@ pub(crate) async fn deleting_blob_links(h: &Harness) {
     let path = repo("ns/app");
     let loose = upload(&h.registry, &path, b"loose").await;
     push_image(&h.registry, &path, "v1", b"{}", &[b"used"]).await;
-    h.registry.delete_blob(&path, &loose).await.unwrap();
+    h.registry
+        .delete_blob(&path, &loose, &ANYONE)
+        .await
+        .unwrap();
     assert!(matches!(
-        h.registry.blob(&path, &loose).await,
+        h.registry.blob(&path, &loose, &ANYONE).await,
         Err(Error::BlobUnknown(_))
     ));
     assert!(matches!(
-        h.registry.delete_blob(&path, &loose).await,
+        h.registry.delete_blob(&path, &loose, &ANYONE).await,
         Err(Error::BlobUnknown(_))
     ));
     assert!(matches!(
-        h.registry.delete_blob(&path, &sha256(b"used")).await,
+        h.registry
+            .delete_blob(&path, &sha256(b"used"), &ANYONE)
+            .await,
         Err(Error::BlobInUse(_))
     ));
-    assert!(h.registry.blob(&path, &sha256(b"used")).await.is_ok());
+    assert!(
+        h.registry
+            .blob(&path, &sha256(b"used"), &ANYONE)
+            .await
+            .is_ok()
+    );
 }
 
 pub(crate) async fn schema1_must_name_its_repository(h: &Harness) {
@@ -873,13 +939,13 @@ pub(crate) async fn schema1_must_name_its_repository(h: &Harness) {
             &tag("v1"),
             schema1,
             manifest("ns/app", "v1"),
-            &NOBODY,
+            &ANYONE,
         )
         .await
         .unwrap();
     let wrong_name = h
         .registry
-        .put_manifest(&path, &tag("v1"), schema1, manifest("ns/x", "v1"), &NOBODY)
+        .put_manifest(&path, &tag("v1"), schema1, manifest("ns/x", "v1"), &ANYONE)
         .await;
     assert!(matches!(wrong_name, Err(Error::NameInvalid(_))));
     let wrong_tag = h
@@ -889,13 +955,13 @@ pub(crate) async fn schema1_must_name_its_repository(h: &Harness) {
             &tag("v2"),
             schema1,
             manifest("ns/app", "v1"),
-            &NOBODY,
+            &ANYONE,
         )
         .await;
     assert!(matches!(wrong_tag, Err(Error::TagInvalid(_))));
     let pulled = h
         .registry
-        .manifest(&path, &tag("v1"), &NOBODY)
+        .manifest(&path, &tag("v1"), &ANYONE)
         .await
         .unwrap();
     assert_eq!(
@@ -910,4 +976,13 @@ pub(crate) async fn parts_are_atomic_in_storage(h: &Harness) {
     let result = h.objects.write_part("manual", &mut failing).await;
     assert!(result.is_err());
     assert!(h.stored_objects("uploads/").await.is_empty());
+}
+
+/// How many bytes upload `id` has received.
+async fn uploaded(h: &Harness, path: &RepositoryPath, id: &str) -> u64 {
+    h.registry
+        .upload_status(path, id, &ANYONE)
+        .await
+        .unwrap()
+        .size
 }

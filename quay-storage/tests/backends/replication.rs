@@ -19,7 +19,10 @@ fn location<'h>(h: &'h Harness, name: &str) -> &'h ObjectStorage {
 }
 
 async fn pull(registry: &quay_core::Registry, path: &str, digest: &quay_core::Digest) -> Vec<u8> {
-    let BlobRead::Whole { body, .. } = registry.read_blob(&repo(path), digest, None).await.unwrap()
+    let BlobRead::Whole { body, .. } = registry
+        .read_blob(&repo(path), digest, None, &ANYONE)
+        .await
+        .unwrap()
     else {
         panic!("expected the whole blob");
     };
@@ -107,7 +110,10 @@ pub(crate) async fn collection_removes_every_copy(h: &Harness) {
 
     // Queued again (a backfill), then collected before the replicator gets to it.
     assert_eq!(replicator.queue_every_blob().await.unwrap(), 1);
-    h.registry.delete_blob(&path, &digest).await.unwrap();
+    h.registry
+        .delete_blob(&path, &digest, &ANYONE)
+        .await
+        .unwrap();
     let reclaimed = h.collector().collect().await.unwrap();
     assert_eq!(reclaimed.blobs, 1, "{reclaimed:?}");
     for name in REGIONS {
@@ -130,17 +136,17 @@ pub(crate) async fn uploads_continue_across_locations(h: &Harness) {
     let digest = sha256(&whole);
     // The first node writes its part to `us`, the other to `eu`; the commit on the other
     // node gathers both into `eu`.
-    let session = h.registry.start_upload(&path, &NOBODY).await.unwrap().id;
+    let session = h.registry.start_upload(&path, &ANYONE).await.unwrap().id;
     h.registry
-        .upload_chunk(&path, &session, None, body(&[&first]), &NOBODY)
+        .upload_chunk(&path, &session, None, body(&[&first]), &ANYONE)
         .await
         .unwrap();
     h.other_node
-        .upload_chunk(&path, &session, None, body(&[&second]), &NOBODY)
+        .upload_chunk(&path, &session, None, body(&[&second]), &ANYONE)
         .await
         .unwrap();
     h.other_node
-        .finish_upload(&path, &session, &digest, None, &NOBODY)
+        .finish_upload(&path, &session, &digest, None, &ANYONE)
         .await
         .unwrap();
     assert!(

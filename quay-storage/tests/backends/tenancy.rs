@@ -1,6 +1,7 @@
 //! Tenancy: accounts, organizations, teams, robots, permissions, stored credentials and the
 //! usage log, through the ports the authorizer and the API use.
 
+use quay_core::access::{Caller, Identity};
 use quay_core::account::{AccountKind, Grantee, NamespaceKind};
 use quay_core::audit::{Actor, AuditEntry, LogKind, LogQuery};
 use quay_core::names::Namespace;
@@ -712,19 +713,22 @@ pub(crate) async fn stored_credentials_and_the_signing_key(h: &Harness) {
 pub(crate) async fn the_usage_log_records_and_pages(h: &Harness) {
     // Pushes, pulls and deletes through the registry write their entries.
     let path = repo("acme/app");
-    let actor = Actor {
-        ip: Some("192.0.2.1".into()),
-        ..Actor::default()
+    let caller = Caller {
+        identity: Identity::Anonymous,
+        actor: Actor {
+            ip: Some("192.0.2.1".into()),
+            ..Actor::default()
+        },
     };
     push_image(&h.registry, &path, "v1", b"{}", &[b"layer"]).await;
     h.clock.advance_ms(1);
     h.registry
-        .manifest(&path, &tag("v1"), &actor)
+        .manifest(&path, &tag("v1"), &caller)
         .await
         .unwrap();
     h.clock.advance_ms(1);
     h.registry
-        .delete_manifest(&path, &tag("v1"), &actor)
+        .delete_manifest(&path, &tag("v1"), &caller)
         .await
         .unwrap();
     h.pull_log.close().await;

@@ -19,6 +19,7 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use bytes::Bytes;
 use futures::StreamExt;
 use quay_core::Accounts;
+use quay_core::access::{AllowAll, Caller};
 use quay_core::audit::Actor;
 use quay_core::clock::Clock;
 use quay_core::gc::{CollectorSettings, GarbageCollector};
@@ -222,7 +223,7 @@ impl Harness {
                 uploads: objects,
                 pull_log: pull_log.clone(),
             };
-            Registry::new(stores, settings.clone()).with_clock(clock.clone())
+            Registry::new(stores, Arc::new(AllowAll), settings.clone()).with_clock(clock.clone())
         };
         let accounts = Accounts::new(directory.clone(), &first, settings.permissions)
             .with_clock(clock.clone());
@@ -311,6 +312,9 @@ pub const NOBODY: Actor = Actor {
     user_agent: None,
 };
 
+/// Anyone at all: the caller of the (open) registry in tests that are not about who calls.
+pub const ANYONE: Caller = Caller::ANONYMOUS;
+
 pub fn repo(path: &str) -> RepositoryPath {
     RepositoryPath::parse(path).unwrap()
 }
@@ -355,7 +359,7 @@ pub async fn read_all(mut stream: ByteStream) -> Vec<u8> {
 /// The alive tags of `path`, by name, as `tags/list` shows them.
 pub async fn tag_names(registry: &Registry, path: &RepositoryPath) -> Vec<String> {
     registry
-        .tags(path, None, None)
+        .tags(path, None, None, &ANYONE)
         .await
         .unwrap()
         .items
@@ -368,7 +372,7 @@ pub async fn tag_names(registry: &Registry, path: &RepositoryPath) -> Vec<String
 pub async fn upload(registry: &Registry, path: &RepositoryPath, content: &[u8]) -> Digest {
     let digest = sha256(content);
     registry
-        .upload_blob(path, &digest, body(&[content]), &NOBODY)
+        .upload_blob(path, &digest, body(&[content]), &ANYONE)
         .await
         .unwrap();
     digest
@@ -410,7 +414,7 @@ pub async fn push_image(
     }
     let manifest = image_manifest(config, layers, "");
     registry
-        .put_manifest(path, &tag(reference), Some(OCI_MANIFEST), manifest, &NOBODY)
+        .put_manifest(path, &tag(reference), Some(OCI_MANIFEST), manifest, &ANYONE)
         .await
         .unwrap()
         .digest

@@ -105,6 +105,7 @@ const DEFAULTS: PermissionSettings = PermissionSettings {
     anonymous_access: true,
     superusers_full_access: false,
     create_namespace_on_push: false,
+    public_catalog: false,
 };
 
 fn may(

@@ -255,7 +255,8 @@ fn every_own_account_and_registry_combination() {
             ),
         ];
         for settings in all_settings() {
-            for (action, expected) in cases {
+            let catalog = subject != Subject::Anonymous || settings.public_catalog;
+            for (action, expected) in cases.into_iter().chain([(Action::ListCatalog, catalog)]) {
                 assert_eq!(
                     decide(&caller, action, &Facts::Caller, settings).allowed(),
                     expected,

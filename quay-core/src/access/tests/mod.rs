@@ -43,11 +43,14 @@ pub(super) fn all_settings() -> Vec<PermissionSettings> {
     for anonymous_access in [false, true] {
         for superusers_full_access in [false, true] {
             for create_namespace_on_push in [false, true] {
-                all.push(PermissionSettings {
-                    anonymous_access,
-                    superusers_full_access,
-                    create_namespace_on_push,
-                });
+                for public_catalog in [false, true] {
+                    all.push(PermissionSettings {
+                        anonymous_access,
+                        superusers_full_access,
+                        create_namespace_on_push,
+                        public_catalog,
+                    });
+                }
             }
         }
     }
