@@ -21,7 +21,6 @@ use quay_core::hash::digest_of;
 use quay_core::names::Namespace;
 use quay_core::quota::{LimitKind, QuotaSettings};
 use quay_core::{DigestAlgorithm, Reference, Registry, RegistrySettings, RepositoryPath, TagName};
-use quay_storage::MetadataOptions;
 use sea_orm::ConnectionTrait;
 
 const LAYERS: usize = 50;
@@ -59,10 +58,6 @@ async fn open(db_uri: &str, dir: &std::path::Path, quota_on: bool) -> App {
             },
             quota,
             ..RegistrySettings::default()
-        },
-        metadata: MetadataOptions {
-            quota,
-            ..MetadataOptions::default()
         },
         open: true,
         ..AppSettings::default()

@@ -17,8 +17,9 @@ use quay_storage::{
 /// How the application is set up, with Quay's defaults.
 #[derive(Clone, Debug, Default)]
 pub struct AppSettings {
-    /// The registry's limits and lifetimes, and who may do what (`permissions`, which the
-    /// registry's authorizer and tenancy's gates decide with).
+    /// The registry's limits and lifetimes, who may do what (`permissions`, which the
+    /// registry's authorizer and tenancy's gates decide with), and quota management
+    /// (`quota`, by which the metadata store keeps sizes too).
     pub registry: RegistrySettings,
     /// The metadata database's connections and defaults.
     pub metadata: MetadataOptions,
@@ -60,7 +61,8 @@ impl App {
         storage: StorageLocations,
         settings: AppSettings,
     ) -> quay_core::Result<Self> {
-        let metadata = SqlMetadata::connect(db_uri, &settings.metadata).await?;
+        let metadata =
+            SqlMetadata::connect(db_uri, &settings.metadata, settings.registry.quota).await?;
         let directory = Arc::new(metadata.clone());
         let pull_log = Arc::new(PullLog::start(directory.clone()));
         let storage = DistributedStorage::new(storage, metadata.clone())?;

@@ -39,7 +39,7 @@ async fn setup() -> Setup {
     let dir = tempfile::tempdir().unwrap();
     let uri = format!("sqlite://{}", dir.path().join("auth.db").display());
     let directory = Arc::new(
-        SqlMetadata::connect(&uri, &MetadataOptions::default())
+        SqlMetadata::connect(&uri, &MetadataOptions::default(), Default::default())
             .await
             .unwrap(),
     );
@@ -248,7 +248,7 @@ async fn registry_tokens_verify_expire_and_survive_a_restart() {
 
     // A restarted server (a new authenticator on the same database) uses the same key.
     let connection = Arc::new(
-        SqlMetadata::connect(&setup.uri, &MetadataOptions::default())
+        SqlMetadata::connect(&setup.uri, &MetadataOptions::default(), Default::default())
             .await
             .unwrap(),
     );

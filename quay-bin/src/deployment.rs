@@ -57,7 +57,6 @@ impl Deployment {
             max_connections: (config.database.connection_args.max_connections)
                 .unwrap_or(defaults.max_connections),
             default_window_s: config.time_machine.default_window.as_secs(),
-            quota: config.quota,
             ..defaults
         };
         let database = shown_database_uri(&db_uri);

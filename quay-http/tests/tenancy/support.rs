@@ -10,7 +10,6 @@ use quay_core::RegistrySettings;
 use quay_core::account::Superusers;
 use quay_core::quota::QuotaSettings;
 use quay_http::{AppState, Tenancy, TenancySettings};
-use quay_storage::MetadataOptions;
 use reqwest::{Method, StatusCode, header};
 use serde_json::{Value, json};
 
@@ -40,21 +39,10 @@ pub struct Registry {
 
 /// The embedded application, keeping sizes when quota management is on.
 async fn open_app(dir: &Path, quota: QuotaSettings, auth: AuthSettings) -> App {
-    if !quota.management {
-        let settings = AppSettings {
-            auth,
-            ..AppSettings::default()
-        };
-        return App::embedded(dir, settings).await.unwrap();
-    }
     let settings = AppSettings {
         registry: RegistrySettings {
             quota,
             ..RegistrySettings::default()
-        },
-        metadata: MetadataOptions {
-            quota,
-            ..MetadataOptions::default()
         },
         auth,
         ..AppSettings::default()

@@ -55,10 +55,6 @@ pub struct MetadataOptions {
     pub busy_timeout: Duration,
     /// The time-machine window of new namespaces, seconds (`DEFAULT_TAG_EXPIRATION`).
     pub default_window_s: u64,
-    /// Whether sizes are kept and quotas enforced. Opening a database without keeping sizes
-    /// forgets the stored ones: they would go stale, and are computed again by the backfill
-    /// once sizes are kept again.
-    pub quota: QuotaSettings,
 }
 
 impl Default for MetadataOptions {
@@ -67,7 +63,6 @@ impl Default for MetadataOptions {
             max_connections: 8,
             busy_timeout: Duration::from_secs(10),
             default_window_s: 14 * 86_400,
-            quota: QuotaSettings::default(),
         }
     }
 }
@@ -82,8 +77,14 @@ pub struct SqlMetadata {
 
 impl SqlMetadata {
     /// Connects to `uri` (`sqlite://PATH` or `postgresql://...`, Quay's `DB_URI`) and applies
-    /// pending migrations.
-    pub async fn connect(uri: &str, options: &MetadataOptions) -> Result<Self, StorageError> {
+    /// pending migrations. `quota` (the registry's own settings) says whether sizes are kept
+    /// and quotas enforced: opening a database without keeping sizes forgets the stored ones,
+    /// which would go stale; the backfill computes them again once sizes are kept again.
+    pub async fn connect(
+        uri: &str,
+        options: &MetadataOptions,
+        quota: QuotaSettings,
+    ) -> Result<Self, StorageError> {
         let db = if uri.starts_with("sqlite:") {
             let connect = SqliteConnectOptions::from_str(uri)
                 .map_err(sqlx_error)?
@@ -126,7 +127,7 @@ impl SqlMetadata {
         let metadata = Self {
             db,
             default_window_s: i64::try_from(options.default_window_s).unwrap_or(i64::MAX),
-            quota: options.quota,
+            quota,
         };
         metadata.migrate().await?;
         if !metadata.quota.management {

@@ -514,14 +514,11 @@ pub(crate) async fn backfills_on_two_nodes_size_each_namespace_once(h: &Harness)
     }
     // A node that ran with quota management off made every size unknown.
     let connect = async |management| {
-        let options = MetadataOptions {
-            quota: QuotaSettings {
-                management,
-                ..QUOTA
-            },
-            ..MetadataOptions::default()
+        let quota = QuotaSettings {
+            management,
+            ..QUOTA
         };
-        SqlMetadata::connect(&h.database_uri, &options)
+        SqlMetadata::connect(&h.database_uri, &MetadataOptions::default(), quota)
             .await
             .unwrap()
     };

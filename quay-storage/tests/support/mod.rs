@@ -140,11 +140,10 @@ impl Harness {
                 (postgres_uri(&name), Some(name))
             }
         };
-        let options = MetadataOptions {
-            quota: settings.quota,
-            ..MetadataOptions::default()
-        };
-        let first = SqlMetadata::connect(&uri, &options).await.unwrap();
+        let options = MetadataOptions::default();
+        let first = SqlMetadata::connect(&uri, &options, settings.quota)
+            .await
+            .unwrap();
         let directory = Arc::new(first.clone());
         let (first, second, collection): (
             MetadataStores,
@@ -159,7 +158,9 @@ impl Harness {
             _ => (
                 MetadataStores::on(&Arc::new(first)),
                 MetadataStores::on(&Arc::new(
-                    SqlMetadata::connect(&uri, &options).await.unwrap(),
+                    SqlMetadata::connect(&uri, &options, settings.quota)
+                        .await
+                        .unwrap(),
                 )),
                 directory.clone(),
             ),
