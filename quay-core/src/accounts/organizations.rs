@@ -10,13 +10,14 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::tenancy::{Accounts, found, invalid, not_found};
 use super::users::validate_email;
+use crate::access::Caller;
 use crate::account::{
     AccountKind, AccountRecord, Grantee, NamespaceKind, NamespaceRecord, TeamRecord,
 };
 use crate::audit::{Actor, LogKind};
 use crate::error::Result;
 use crate::names::{Namespace, RepositoryPath};
-use crate::permission::{Role, TeamRole, Visibility};
+use crate::permission::{NamespaceAction, Role, TeamRole, Visibility};
 use crate::ports::TeamChange;
 
 /// A user who is in at least one team of an organization.
@@ -123,7 +124,7 @@ impl Accounts {
     }
 
     /// The team named `name` of the organization, which must exist.
-    pub async fn team(
+    pub(super) async fn team(
         &self,
         organization: &NamespaceRecord,
         name: &Namespace,
@@ -134,15 +135,23 @@ impl Accounts {
             .ok_or_else(|| not_found("team", name.as_str()))
     }
 
-    /// Creates a team or changes its role and description. Returns the team and whether it
-    /// is new.
+    /// The organization `name`, once `caller` may administer it.
+    async fn administered(&self, caller: &Caller, name: &Namespace) -> Result<NamespaceRecord> {
+        self.organization_for(&caller.identity, name, NamespaceAction::Administer)
+            .await
+    }
+
+    /// Creates a team or changes its role and description (administrators). Returns the
+    /// team and whether it is new.
     pub async fn save_team(
         &self,
-        organization: &NamespaceRecord,
+        caller: &Caller,
+        organization: &Namespace,
         name: &Namespace,
         settings: TeamSettings,
-        actor: &Actor,
     ) -> Result<(TeamRecord, bool)> {
+        let organization = &self.administered(caller, organization).await?;
+        let actor = &caller.actor;
         let existing = self.directory.team(organization.id, name).await?;
         let base = |kind| {
             self.entry(actor, kind)
@@ -190,13 +199,15 @@ impl Accounts {
         Ok((saved, existing.is_none()))
     }
 
-    /// Deletes a team.
+    /// Deletes a team (administrators).
     pub async fn delete_team(
         &self,
-        organization: &NamespaceRecord,
+        caller: &Caller,
+        organization: &Namespace,
         name: &Namespace,
-        actor: &Actor,
     ) -> Result<()> {
+        let organization = &self.administered(caller, organization).await?;
+        let actor = &caller.actor;
         let team = self.team(organization, name).await?;
         if team.role == TeamRole::Admin {
             self.keep_an_admin_team(organization, &team, actor, "remove")
@@ -248,26 +259,33 @@ impl Accounts {
     }
 
     /// A team's members, by name.
-    pub async fn team_members(&self, team: &TeamRecord) -> Result<Vec<AccountRecord>> {
+    pub(super) async fn team_members(&self, team: &TeamRecord) -> Result<Vec<AccountRecord>> {
         self.directory.team_members(team.id).await
     }
 
-    /// The permissions a team holds on repositories.
+    /// The permissions a team holds on repositories (administrators).
     pub async fn team_permissions(
         &self,
-        team: &TeamRecord,
+        caller: &Caller,
+        organization: &Namespace,
+        team: &Namespace,
     ) -> Result<Vec<(RepositoryPath, Visibility, Role)>> {
+        let organization = self.administered(caller, organization).await?;
+        let team = self.team(&organization, team).await?;
         self.directory.permissions_of(&Grantee::Team(team.id)).await
     }
 
-    /// Adds a user, or a robot of the organization, to a team.
+    /// Adds a user, or a robot of the organization, to a team (administrators).
     pub async fn add_team_member(
         &self,
-        organization: &NamespaceRecord,
-        team: &TeamRecord,
+        caller: &Caller,
+        organization: &Namespace,
+        team: &Namespace,
         member: &str,
-        actor: &Actor,
     ) -> Result<AccountRecord> {
+        let organization = &self.administered(caller, organization).await?;
+        let team = &self.team(organization, team).await?;
+        let actor = &caller.actor;
         let account = self
             .directory
             .account(member)
@@ -290,14 +308,18 @@ impl Accounts {
         Ok(account)
     }
 
-    /// Removes a member from a team. Nobody may leave their own last admin team.
+    /// Removes a member from a team (administrators). Nobody may leave their own last admin
+    /// team.
     pub async fn remove_team_member(
         &self,
-        organization: &NamespaceRecord,
-        team: &TeamRecord,
+        caller: &Caller,
+        organization: &Namespace,
+        team: &Namespace,
         member: &str,
-        actor: &Actor,
     ) -> Result<()> {
+        let organization = &self.administered(caller, organization).await?;
+        let team = &self.team(organization, team).await?;
+        let actor = &caller.actor;
         let account = self.account(member).await?;
         if actor.account() == Some(account.id) && team.role == TeamRole::Admin {
             let admin_teams = self.admin_teams_of(organization, account.id).await?;

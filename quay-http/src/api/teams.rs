@@ -4,7 +4,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use quay_core::account::{AccountKind, AccountRecord};
 use quay_core::accounts::{TeamRoster, TeamSettings};
-use quay_core::permission::{NamespaceAction, TeamRole};
+use quay_core::permission::TeamRole;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -55,9 +55,6 @@ async fn save_team(
     Valid(Path((organization, team))): Valid<Path<(String, String)>>,
     Json(request): Json<TeamRequest>,
 ) -> ApiResult<axum::Json<SavedTeam>> {
-    let organization = caller
-        .organization(&api, &organization, NamespaceAction::Administer)
-        .await?;
     let role = TeamRole::from_name(&request.role)
         .ok_or_else(|| ApiError::invalid("Invalid team role: expected member, creator or admin"))?;
     let settings = TeamSettings {
@@ -66,7 +63,7 @@ async fn save_team(
     };
     let (team, new_team) = api
         .accounts()
-        .save_team(&organization, &name(&team)?, settings, &caller.actor)
+        .save_team(&caller, &name(&organization)?, &name(&team)?, settings)
         .await?;
     Ok(axum::Json(SavedTeam {
         team: TeamView::of(team, true),
@@ -84,11 +81,8 @@ async fn delete_team(
     caller: Caller,
     Valid(Path((organization, team))): Valid<Path<(String, String)>>,
 ) -> ApiResult<StatusCode> {
-    let organization = caller
-        .organization(&api, &organization, NamespaceAction::Administer)
-        .await?;
     api.accounts()
-        .delete_team(&organization, &name(&team)?, &caller.actor)
+        .delete_team(&caller, &name(&organization)?, &name(&team)?)
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -160,13 +154,9 @@ async fn add_team_member(
     caller: Caller,
     Valid(Path((organization, team, member))): Valid<Path<(String, String, String)>>,
 ) -> ApiResult<axum::Json<TeamMemberView>> {
-    let organization = caller
-        .organization(&api, &organization, NamespaceAction::Administer)
-        .await?;
-    let team = api.accounts().team(&organization, &name(&team)?).await?;
     let account = api
         .accounts()
-        .add_team_member(&organization, &team, &member, &caller.actor)
+        .add_team_member(&caller, &name(&organization)?, &name(&team)?, &member)
         .await?;
     Ok(axum::Json(account.into()))
 }
@@ -182,12 +172,8 @@ async fn remove_team_member(
     caller: Caller,
     Valid(Path((organization, team, member))): Valid<Path<(String, String, String)>>,
 ) -> ApiResult<StatusCode> {
-    let organization = caller
-        .organization(&api, &organization, NamespaceAction::Administer)
-        .await?;
-    let team = api.accounts().team(&organization, &name(&team)?).await?;
     api.accounts()
-        .remove_team_member(&organization, &team, &member, &caller.actor)
+        .remove_team_member(&caller, &name(&organization)?, &name(&team)?, &member)
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -202,10 +188,9 @@ async fn team_permissions(
     caller: Caller,
     Valid(Path((organization, team))): Valid<Path<(String, String)>>,
 ) -> ApiResult<axum::Json<HeldPermissions>> {
-    let organization = caller
-        .organization(&api, &organization, NamespaceAction::Administer)
+    let held = api
+        .accounts()
+        .team_permissions(&caller, &name(&organization)?, &name(&team)?)
         .await?;
-    let team = api.accounts().team(&organization, &name(&team)?).await?;
-    let held = api.accounts().team_permissions(&team).await?;
     Ok(axum::Json(HeldPermissions::of(held)))
 }

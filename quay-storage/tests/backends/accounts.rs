@@ -1,10 +1,10 @@
 //! Tenancy's use cases ([`quay_core::Accounts`]) on real stores: the rules that are about
 //! the data, and what each change leaves in the usage log.
 
-use quay_core::access::{Identity, Principal, PrincipalKind};
+use quay_core::access::{Caller, Identity, Principal, PrincipalKind};
 use quay_core::account::{AccountRecord, NamespaceRecord};
 use quay_core::accounts::{Delegate, RobotSignup, TeamSettings, UserSignup};
-use quay_core::audit::{Actor, CredentialKind, LogQuery, Performer};
+use quay_core::audit::{Actor, CredentialKind, LogQuery};
 use quay_core::names::Namespace;
 use quay_core::permission::{Role, Superuser, TeamRole, Visibility};
 use quay_core::{Error, RepositoryPath};
@@ -24,17 +24,16 @@ fn signup(username: &str) -> UserSignup {
     }
 }
 
-fn acting(account: &AccountRecord) -> Actor {
-    Actor {
-        performer: Some(Performer {
-            account: account.id,
-            name: account.name.clone(),
-            is_robot: false,
-            credential: CredentialKind::Session,
-        }),
-        ip: Some("127.0.0.1".into()),
-        user_agent: None,
-    }
+/// `account`, a user signed in with a session, calling from 127.0.0.1.
+fn acting(account: &AccountRecord) -> Caller {
+    let principal = Principal {
+        account: account.id,
+        name: account.name.clone(),
+        kind: PrincipalKind::User(Superuser::No),
+        credential: CredentialKind::Session,
+        scopes: None,
+    };
+    Caller::new(Identity::Account(principal), Some("127.0.0.1".into()), None)
 }
 
 fn invalid_request(result: Result<impl std::fmt::Debug, Error>) -> String {
@@ -45,7 +44,7 @@ fn invalid_request(result: Result<impl std::fmt::Debug, Error>) -> String {
 }
 
 /// Alice, acting as herself, and the organization `acme` she created.
-async fn alice_of_acme(h: &Harness) -> (AccountRecord, Actor, NamespaceRecord) {
+async fn alice_of_acme(h: &Harness) -> (AccountRecord, Caller, NamespaceRecord) {
     let alice = h
         .accounts
         .create_user(signup("alice"), &Actor::system())
@@ -54,7 +53,7 @@ async fn alice_of_acme(h: &Harness) -> (AccountRecord, Actor, NamespaceRecord) {
     let as_alice = acting(&alice);
     let acme = h
         .accounts
-        .create_organization(&name("acme"), None, &as_alice)
+        .create_organization(&name("acme"), None, &as_alice.actor)
         .await
         .unwrap();
     (alice, as_alice, acme)
@@ -112,11 +111,14 @@ pub(crate) async fn organizations_keep_an_admin(h: &Harness) {
         .create_user(signup("bob"), &Actor::system())
         .await
         .unwrap();
-    let owners = h.accounts.team(&acme, &name("owners")).await.unwrap();
-    assert_eq!(owners.role, TeamRole::Admin);
-    let members = h.accounts.team_members(&owners).await.unwrap();
-    assert_eq!(members.len(), 1);
-    assert_eq!(members[0].name, "alice");
+    let owners = h
+        .accounts
+        .team_roster(&as_alice.identity, &name("acme"), &name("owners"))
+        .await
+        .unwrap();
+    assert_eq!(owners.team.role, TeamRole::Admin);
+    let members: Vec<&str> = owners.members.iter().map(|m| m.name.as_str()).collect();
+    assert_eq!(members, ["alice"]);
 
     // Alice is the only admin: she can neither demote, delete nor leave the owners team.
     let demote = TeamSettings {
@@ -125,22 +127,22 @@ pub(crate) async fn organizations_keep_an_admin(h: &Harness) {
     };
     let refused = h
         .accounts
-        .save_team(&acme, &name("owners"), demote.clone(), &as_alice)
+        .save_team(&as_alice, &name("acme"), &name("owners"), demote.clone())
         .await;
     assert!(invalid_request(refused).contains("would no longer have admin"));
     let refused = h
         .accounts
-        .delete_team(&acme, &name("owners"), &as_alice)
+        .delete_team(&as_alice, &name("acme"), &name("owners"))
         .await;
     assert!(invalid_request(refused).contains("would no longer have admin"));
     let refused = h
         .accounts
-        .remove_team_member(&acme, &owners, "alice", &as_alice)
+        .remove_team_member(&as_alice, &name("acme"), &name("owners"), "alice")
         .await;
     assert!(invalid_request(refused).contains("only admin team"));
     let refused = h
         .accounts
-        .remove_organization_member(&acme, "alice", &as_alice)
+        .remove_organization_member(&acme, "alice", &as_alice.actor)
         .await;
     assert!(invalid_request(refused).contains("only organization admin"));
 
@@ -148,36 +150,36 @@ pub(crate) async fn organizations_keep_an_admin(h: &Harness) {
     let (admins, new) = h
         .accounts
         .save_team(
-            &acme,
+            &as_alice,
+            &name("acme"),
             &name("admins"),
             TeamSettings {
                 role: Some(TeamRole::Admin),
                 description: Some("second".into()),
             },
-            &as_alice,
         )
         .await
         .unwrap();
     assert!(new);
     assert_eq!(admins.description, "second");
     h.accounts
-        .add_team_member(&acme, &admins, "alice", &as_alice)
+        .add_team_member(&as_alice, &name("acme"), &name("admins"), "alice")
         .await
         .unwrap();
     h.accounts
-        .add_team_member(&acme, &admins, "bob", &as_alice)
+        .add_team_member(&as_alice, &name("acme"), &name("admins"), "bob")
         .await
         .unwrap();
     let (owners, new) = h
         .accounts
-        .save_team(&acme, &name("owners"), demote, &as_alice)
+        .save_team(&as_alice, &name("acme"), &name("owners"), demote)
         .await
         .unwrap();
     assert!(!new);
     assert_eq!(owners.role, TeamRole::Member);
     invalid_request(
         h.accounts
-            .add_team_member(&acme, &admins, "nobody", &as_alice)
+            .add_team_member(&as_alice, &name("acme"), &name("admins"), "nobody")
             .await,
     );
 
@@ -195,7 +197,7 @@ pub(crate) async fn organizations_keep_an_admin(h: &Harness) {
     );
     // With bob as a second admin, alice may go.
     h.accounts
-        .remove_organization_member(&acme, "alice", &acting(&bob))
+        .remove_organization_member(&acme, "alice", &acting(&bob).actor)
         .await
         .unwrap();
     assert!(matches!(
@@ -220,7 +222,7 @@ pub(crate) async fn robots_and_permissions_stay_in_their_namespace(h: &Harness) 
     let (_, as_alice, acme) = alice_of_acme(h).await;
     let other = h
         .accounts
-        .create_organization(&name("other"), None, &as_alice)
+        .create_organization(&name("other"), None, &as_alice.actor)
         .await
         .unwrap();
     let robot = |short: &str| RobotSignup {
@@ -231,64 +233,63 @@ pub(crate) async fn robots_and_permissions_stay_in_their_namespace(h: &Harness) 
     };
     let deployer = h
         .accounts
-        .create_robot(&acme, robot("deployer"), &as_alice)
+        .create_robot(&acme, robot("deployer"), &as_alice.actor)
         .await
         .unwrap();
     assert_eq!(deployer.name, "acme+deployer");
     let taken = h
         .accounts
-        .create_robot(&acme, robot("deployer"), &as_alice)
+        .create_robot(&acme, robot("deployer"), &as_alice.actor)
         .await;
     assert!(invalid_request(taken).contains("Existing robot with name: acme+deployer"));
     let long = RobotSignup {
         description: Some("x".repeat(256)),
         ..robot("verbose")
     };
-    invalid_request(h.accounts.create_robot(&acme, long, &as_alice).await);
+    invalid_request(h.accounts.create_robot(&acme, long, &as_alice.actor).await);
     let stranger = h
         .accounts
-        .create_robot(&other, robot("stranger"), &as_alice)
+        .create_robot(&other, robot("stranger"), &as_alice.actor)
         .await
         .unwrap();
 
     let path = RepositoryPath::parse("acme/app").unwrap();
     let repository = h
         .accounts
-        .create_repository(&path, Visibility::Private, None, &as_alice)
+        .create_repository(&path, Visibility::Private, None, &as_alice.actor)
         .await
         .unwrap();
     let again = h
         .accounts
-        .create_repository(&path, Visibility::Private, None, &as_alice)
+        .create_repository(&path, Visibility::Private, None, &as_alice.actor)
         .await;
     assert_eq!(invalid_request(again), "Repository already exists");
 
     h.accounts
-        .set_user_permission(&repository, "acme+deployer", Role::Write, &as_alice)
+        .set_user_permission(&repository, "acme+deployer", Role::Write, &as_alice.actor)
         .await
         .unwrap();
     let foreign = h
         .accounts
-        .set_user_permission(&repository, &stranger.name, Role::Read, &as_alice)
+        .set_user_permission(&repository, &stranger.name, Role::Read, &as_alice.actor)
         .await;
     assert!(invalid_request(foreign).contains("another namespace"));
     let owner = h
         .accounts
-        .set_user_permission(&repository, "acme", Role::Read, &as_alice)
+        .set_user_permission(&repository, "acme", Role::Read, &as_alice.actor)
         .await;
     assert_eq!(
         invalid_request(owner),
         "Namespace owner must always be admin."
     );
-    let owners = h.accounts.team(&acme, &name("owners")).await.unwrap();
     let foreign_team = h
         .accounts
-        .add_team_member(&acme, &owners, &stranger.name, &as_alice)
+        .add_team_member(&as_alice, &name("acme"), &name("owners"), &stranger.name)
         .await;
     assert!(invalid_request(foreign_team).contains("does not belong"));
     let unknown_team = h
         .accounts
-        .set_team_permission(&repository, &name("ghosts"), Role::Read, &as_alice)
+        .set_team_permission(&repository, &name("ghosts"), Role::Read, &as_alice.actor)
         .await;
     assert!(invalid_request(unknown_team).contains("No team named ghosts"));
 
@@ -317,7 +318,7 @@ pub(crate) async fn robots_and_permissions_stay_in_their_namespace(h: &Harness) 
             Some("alice"),
             &Delegate::Account("acme+deployer".into()),
             Role::Read,
-            &as_alice,
+            &as_alice.actor,
         )
         .await
         .unwrap();
@@ -327,7 +328,7 @@ pub(crate) async fn robots_and_permissions_stay_in_their_namespace(h: &Harness) 
             &RepositoryPath::parse("acme/next").unwrap(),
             Visibility::Public,
             Some("the next one".into()),
-            &as_alice,
+            &as_alice.actor,
         )
         .await
         .unwrap();
@@ -342,25 +343,28 @@ pub(crate) async fn robots_and_permissions_stay_in_their_namespace(h: &Harness) 
         .collect();
     assert_eq!(robot_roles, [Role::Read]);
     h.accounts
-        .set_prototype_role(&acme, &prototype.uuid, Role::Write, &as_alice)
+        .set_prototype_role(&acme, &prototype.uuid, Role::Write, &as_alice.actor)
         .await
         .unwrap();
     h.accounts
-        .delete_prototype(&acme, &prototype.uuid, &as_alice)
+        .delete_prototype(&acme, &prototype.uuid, &as_alice.actor)
         .await
         .unwrap();
     assert!(matches!(
         h.accounts
-            .delete_prototype(&acme, &prototype.uuid, &as_alice)
+            .delete_prototype(&acme, &prototype.uuid, &as_alice.actor)
             .await,
         Err(Error::NotFound { .. })
     ));
 
     h.accounts
-        .regenerate_robot(&deployer, "new-hash", &as_alice)
+        .regenerate_robot(&deployer, "new-hash", &as_alice.actor)
         .await
         .unwrap();
-    h.accounts.delete_robot(&deployer, &as_alice).await.unwrap();
+    h.accounts
+        .delete_robot(&deployer, &as_alice.actor)
+        .await
+        .unwrap();
     assert!(
         h.accounts
             .repository_permissions(&repository)
@@ -405,7 +409,7 @@ pub(crate) async fn listings_show_what_the_viewer_may_read(h: &Harness) {
                 &RepositoryPath::parse(path).unwrap(),
                 visibility,
                 None,
-                &as_alice,
+                &as_alice.actor,
             )
             .await
             .unwrap();
@@ -416,7 +420,7 @@ pub(crate) async fn listings_show_what_the_viewer_may_read(h: &Harness) {
         .await
         .unwrap();
     h.accounts
-        .set_user_permission(&granted.repository, "bob", Role::Read, &as_alice)
+        .set_user_permission(&granted.repository, "bob", Role::Read, &as_alice.actor)
         .await
         .unwrap();
 
@@ -495,7 +499,7 @@ pub(crate) async fn deleting_a_namespace_reaches_the_registry(h: &Harness) {
         .await
         .unwrap();
     h.accounts
-        .delete_organization(&acme, &as_alice)
+        .delete_organization(&acme, &as_alice.actor)
         .await
         .unwrap();
     assert!(matches!(
