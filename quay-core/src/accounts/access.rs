@@ -4,7 +4,7 @@
 //! [`Error::Denied`] for anyone else.
 
 use super::tenancy::{Accounts, not_found};
-use crate::access::{Action, Decision, Facts, Identity, RepositoryStanding, decide};
+use crate::access::{Action, Caller, Decision, Facts, Identity, RepositoryStanding, decide};
 use crate::account::{AccountRecord, NamespaceKind, NamespaceRecord, TeamRecord};
 use crate::error::{Error, Result};
 use crate::names::{Namespace, RepositoryPath};
@@ -56,6 +56,17 @@ pub enum QuotaAccess {
     Read,
     /// Create, change or delete them.
     Change,
+}
+
+/// The signed-in caller's own account, as they see it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OwnAccount {
+    /// Their user.
+    pub user: AccountRecord,
+    /// Their namespace.
+    pub namespace: NamespaceRecord,
+    /// The organizations they belong to, by name.
+    pub memberships: Vec<Membership>,
 }
 
 /// An organization the caller belongs to.
@@ -114,6 +125,16 @@ impl Accounts {
         Self::answer(caller, decision, missing)?;
         // Some superusers may act on namespaces that do not exist; they learn so now.
         found.ok_or_else(missing)
+    }
+
+    /// The organization `name`, once `caller` may administer it.
+    pub(super) async fn administered(
+        &self,
+        caller: &Caller,
+        name: &Namespace,
+    ) -> Result<NamespaceRecord> {
+        self.organization_for(&caller.identity, name, NamespaceAction::Administer)
+            .await
     }
 
     /// The organization `name`, once `caller` may do `action` in it.
@@ -315,21 +336,41 @@ impl Accounts {
         })
     }
 
-    /// The organizations the signed-in user `caller` belongs to, by name.
-    pub async fn memberships(&self, caller: &Identity) -> Result<Vec<Membership>> {
-        self.permit(caller, Action::ReadOwnAccount)?;
-        let Some(principal) = caller.principal() else {
-            return Err(caller.refusal());
-        };
-        Ok(self
+    /// The signed-in caller's own account, namespace and organizations (`user:read`).
+    pub async fn own_account(&self, caller: &Caller) -> Result<OwnAccount> {
+        let namespace = self
+            .own_namespace(&caller.identity, Action::ReadOwnAccount)
+            .await?;
+        let user = self.user(namespace.name.as_str()).await?;
+        let memberships = self
             .directory
-            .organizations_of(principal.account)
+            .organizations_of(user.id)
             .await?
             .into_iter()
             .map(|(organization, role)| Membership {
                 organization,
                 is_admin: role == TeamRole::Admin,
             })
-            .collect())
+            .collect();
+        Ok(OwnAccount {
+            user,
+            namespace,
+            memberships,
+        })
+    }
+
+    /// Changes the time-machine window of the caller's own namespace (`user:admin`);
+    /// `windows` are those namespaces may choose (`TAG_EXPIRATION_OPTIONS`).
+    pub async fn set_own_tag_expiration(
+        &self,
+        caller: &Caller,
+        seconds: i64,
+        windows: &[i64],
+    ) -> Result<()> {
+        let namespace = self
+            .own_namespace(&caller.identity, Action::AdministerOwnAccount)
+            .await?;
+        self.set_tag_expiration(&namespace, seconds, windows, &caller.actor)
+            .await
     }
 }

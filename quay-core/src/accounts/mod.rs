@@ -21,12 +21,12 @@ mod tenancy;
 mod users;
 
 pub use self::access::{
-    Membership, OrganizationOverview, QuotaAccess, RepositoryOverview, TeamRoster,
+    Membership, OrganizationOverview, OwnAccount, QuotaAccess, RepositoryOverview, TeamRoster,
 };
-pub use self::organizations::{OrganizationMember, TeamSettings};
+pub use self::organizations::{NamespaceChange, OrganizationMember, TeamSettings};
 pub use self::prune::PruneScope;
 pub use self::quota::LimitChange;
 pub use self::repositories::{Delegate, RepositoryPage};
-pub use self::robots::RobotSignup;
+pub use self::robots::{RobotListing, RobotOwner, RobotSignup};
 pub use self::tenancy::Accounts;
 pub use self::users::{UserSignup, validate_email, validate_password};

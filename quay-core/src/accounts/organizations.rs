@@ -10,14 +10,14 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::tenancy::{Accounts, found, invalid, not_found};
 use super::users::validate_email;
-use crate::access::Caller;
+use crate::access::{Action, Caller};
 use crate::account::{
     AccountKind, AccountRecord, Grantee, NamespaceKind, NamespaceRecord, TeamRecord,
 };
 use crate::audit::{Actor, LogKind};
 use crate::error::Result;
 use crate::names::{Namespace, RepositoryPath};
-use crate::permission::{NamespaceAction, Role, TeamRole, Visibility};
+use crate::permission::{Role, TeamRole, Visibility};
 use crate::ports::TeamChange;
 
 /// A user who is in at least one team of an organization.
@@ -31,6 +31,15 @@ pub struct OrganizationMember {
     pub repositories: Vec<String>,
 }
 
+/// What to change about a namespace; `None` keeps it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct NamespaceChange {
+    /// The contact address (organizations).
+    pub email: Option<String>,
+    /// The time-machine window, seconds.
+    pub tag_expiration_s: Option<i64>,
+}
+
 /// A team's new role and description; `None` keeps the current one.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct TeamSettings {
@@ -41,16 +50,18 @@ pub struct TeamSettings {
 }
 
 impl Accounts {
-    /// Creates an organization with an `owners` team holding the acting user.
+    /// Creates an organization with an `owners` team holding the caller (`user:admin`).
     pub async fn create_organization(
         &self,
+        caller: &Caller,
         name: &Namespace,
         email: Option<&str>,
-        actor: &Actor,
     ) -> Result<NamespaceRecord> {
+        self.permit(&caller.identity, Action::AdministerOwnAccount)?;
         if let Some(email) = email {
             validate_email(email)?;
         }
+        let actor = &caller.actor;
         let now_ms = self.now_ms();
         let audit = self
             .entry(actor, LogKind::OrgCreate)
@@ -61,28 +72,41 @@ impl Accounts {
             .await
     }
 
-    /// Changes an organization's contact address.
-    pub async fn set_organization_email(
+    /// Changes an organization's contact address and time-machine window (administrators).
+    /// `windows` are the windows, in seconds, that namespaces may choose
+    /// (`TAG_EXPIRATION_OPTIONS`).
+    pub async fn update_organization(
         &self,
-        organization: &NamespaceRecord,
-        email: &str,
-        actor: &Actor,
+        caller: &Caller,
+        name: &Namespace,
+        change: NamespaceChange,
+        windows: &[i64],
     ) -> Result<()> {
-        validate_email(email)?;
-        let audit = self
-            .entry(actor, LogKind::OrgChangeEmail)
-            .namespace(organization.id)
-            .meta("namespace", organization.name.as_str())
-            .meta("email", email)
-            .meta("old_email", organization.email.clone());
-        self.directory
-            .set_namespace_email(organization.id, email, audit)
-            .await
+        let organization = self.administered(caller, name).await?;
+        if let Some(email) = &change.email
+            && organization.email.as_deref() != Some(email.as_str())
+        {
+            validate_email(email)?;
+            let audit = self
+                .entry(&caller.actor, LogKind::OrgChangeEmail)
+                .namespace(organization.id)
+                .meta("namespace", organization.name.as_str())
+                .meta("email", email.as_str())
+                .meta("old_email", organization.email.clone());
+            self.directory
+                .set_namespace_email(organization.id, email, audit)
+                .await?;
+        }
+        if let Some(seconds) = change.tag_expiration_s {
+            self.set_tag_expiration(&organization, seconds, windows, &caller.actor)
+                .await?;
+        }
+        Ok(())
     }
 
     /// Changes how long the namespace's deleted and expired tags stay restorable. `options`
     /// are the windows, in seconds, that namespaces may choose (`TAG_EXPIRATION_OPTIONS`).
-    pub async fn set_tag_expiration(
+    pub(super) async fn set_tag_expiration(
         &self,
         namespace: &NamespaceRecord,
         seconds: i64,
@@ -112,9 +136,11 @@ impl Accounts {
     /// Deletes an organization with its repositories, teams and robots.
     pub async fn delete_organization(
         &self,
-        organization: &NamespaceRecord,
-        actor: &Actor,
+        caller: &Caller,
+        organization: &Namespace,
     ) -> Result<()> {
+        let organization = &self.administered(caller, organization).await?;
+        let actor = &caller.actor;
         let audit = self
             .entry(actor, LogKind::OrgDelete)
             .meta("namespace", organization.name.as_str());
@@ -133,12 +159,6 @@ impl Accounts {
             .team(organization.id, name)
             .await?
             .ok_or_else(|| not_found("team", name.as_str()))
-    }
-
-    /// The organization `name`, once `caller` may administer it.
-    async fn administered(&self, caller: &Caller, name: &Namespace) -> Result<NamespaceRecord> {
-        self.organization_for(&caller.identity, name, NamespaceAction::Administer)
-            .await
     }
 
     /// Creates a team or changes its role and description (administrators). Returns the
@@ -350,8 +370,10 @@ impl Accounts {
     /// The users in the organization's teams, with their teams and permissions, by name.
     pub async fn organization_members(
         &self,
-        organization: &NamespaceRecord,
+        caller: &Caller,
+        organization: &Namespace,
     ) -> Result<Vec<OrganizationMember>> {
+        let organization = &self.administered(caller, organization).await?;
         let mut members: BTreeMap<String, OrganizationMember> = BTreeMap::new();
         for team in self.directory.teams(organization.id).await? {
             for account in self.directory.team_members(team.id).await? {
@@ -380,9 +402,11 @@ impl Accounts {
     /// One member (a user or a robot) of the organization.
     pub async fn organization_member(
         &self,
-        organization: &NamespaceRecord,
+        caller: &Caller,
+        organization: &Namespace,
         name: &str,
     ) -> Result<OrganizationMember> {
+        let organization = &self.administered(caller, organization).await?;
         let account = self.account(name).await?;
         let teams: Vec<String> = self
             .directory
@@ -421,10 +445,12 @@ impl Accounts {
     /// organization's only admin cannot be removed.
     pub async fn remove_organization_member(
         &self,
-        organization: &NamespaceRecord,
+        caller: &Caller,
+        organization: &Namespace,
         name: &str,
-        actor: &Actor,
     ) -> Result<()> {
+        let organization = &self.administered(caller, organization).await?;
+        let actor = &caller.actor;
         let account = self.account(name).await?;
         let mut admins = BTreeSet::new();
         for team in self.directory.teams(organization.id).await? {

@@ -2,7 +2,7 @@
 //! organization's default permissions.
 
 use super::tenancy::{Accounts, found, invalid, not_found};
-use crate::access::{self, Action, Identity, ListingReach};
+use crate::access::{self, Action, Caller, Identity, ListingReach};
 use crate::account::{
     AccountKind, Grantee, NamespaceKind, NamespaceRecord, PermissionRecord, PrototypeRecord,
     TeamRecord,
@@ -10,7 +10,7 @@ use crate::account::{
 use crate::audit::{Actor, AuditEntry, LogKind};
 use crate::error::{Error, Result};
 use crate::names::{Namespace, RepositoryPath};
-use crate::permission::{Role, Visibility};
+use crate::permission::{NamespaceAction, RepositoryAction, Role, Visibility};
 use crate::ports::{
     ListingScope, NewPrototype, NewRepository, Repository, RepositoryDetails, RepositoryListing,
 };
@@ -34,16 +34,24 @@ pub enum Delegate {
 }
 
 impl Accounts {
-    /// Creates a repository through the API: the creator becomes its admin and the
-    /// organization's default permissions apply.
+    /// Creates a repository through the API (`repo:create`, where the caller may create
+    /// repositories): the creator becomes its admin and the organization's default
+    /// permissions apply.
     pub async fn create_repository(
         &self,
+        caller: &Caller,
         path: &RepositoryPath,
         visibility: Visibility,
         description: Option<String>,
-        actor: &Actor,
     ) -> Result<Repository> {
-        let namespace = self.namespace(&path.namespace).await?;
+        let namespace = self
+            .namespace_for(
+                &caller.identity,
+                &path.namespace,
+                NamespaceAction::CreateRepository,
+            )
+            .await?;
+        let actor = &caller.actor;
         let audit = self
             .entry(actor, LogKind::CreateRepo)
             .namespace(namespace.id)
@@ -89,10 +97,15 @@ impl Accounts {
     /// Makes a repository public or private.
     pub async fn set_visibility(
         &self,
-        repository: &Repository,
+        caller: &Caller,
+        path: &RepositoryPath,
         visibility: Visibility,
-        actor: &Actor,
     ) -> Result<()> {
+        let repository = &self
+            .repository_for(&caller.identity, path, RepositoryAction::Admin)
+            .await?
+            .repository;
+        let actor = &caller.actor;
         let audit = self
             .repository_entry(actor, LogKind::ChangeRepoVisibility, repository)
             .meta("visibility", visibility.as_str());
@@ -104,10 +117,15 @@ impl Accounts {
     /// Changes a repository's description.
     pub async fn set_description(
         &self,
-        repository: &Repository,
+        caller: &Caller,
+        path: &RepositoryPath,
         description: &str,
-        actor: &Actor,
     ) -> Result<()> {
+        let repository = &self
+            .repository_for(&caller.identity, path, RepositoryAction::Write)
+            .await?
+            .repository;
+        let actor = &caller.actor;
         let audit = self
             .repository_entry(actor, LogKind::SetRepoDescription, repository)
             .meta("description", description);
@@ -117,8 +135,12 @@ impl Accounts {
     }
 
     /// Deletes a repository's tags, manifests and permissions.
-    pub async fn delete_repository(&self, repository: &Repository, actor: &Actor) -> Result<()> {
-        let audit = self.repository_entry(actor, LogKind::DeleteRepo, repository);
+    pub async fn delete_repository(&self, caller: &Caller, path: &RepositoryPath) -> Result<()> {
+        let repository = &self
+            .repository_for(&caller.identity, path, RepositoryAction::Admin)
+            .await?
+            .repository;
+        let audit = self.repository_entry(&caller.actor, LogKind::DeleteRepo, repository);
         self.repositories
             .delete_repository(repository.id, audit)
             .await
@@ -175,8 +197,13 @@ impl Accounts {
     /// The permissions on a repository.
     pub async fn repository_permissions(
         &self,
-        repository: &Repository,
+        caller: &Caller,
+        path: &RepositoryPath,
     ) -> Result<Vec<PermissionRecord>> {
+        let repository = &self
+            .repository_for(&caller.identity, path, RepositoryAction::Admin)
+            .await?
+            .repository;
         self.directory.repository_permissions(repository.id).await
     }
 
@@ -184,11 +211,16 @@ impl Accounts {
     /// admin, and a robot can only be given roles in its own namespace.
     pub async fn set_user_permission(
         &self,
-        repository: &Repository,
+        caller: &Caller,
+        path: &RepositoryPath,
         name: &str,
         role: Role,
-        actor: &Actor,
     ) -> Result<PermissionRecord> {
+        let repository = &self
+            .repository_for(&caller.identity, path, RepositoryAction::Admin)
+            .await?
+            .repository;
+        let actor = &caller.actor;
         let account = self.grantable_account(repository, name).await?;
         let audit = self
             .repository_entry(actor, LogKind::ChangeRepoPermission, repository)
@@ -208,10 +240,15 @@ impl Accounts {
     /// Takes a user's or robot's own permission on a repository away.
     pub async fn delete_user_permission(
         &self,
-        repository: &Repository,
+        caller: &Caller,
+        path: &RepositoryPath,
         name: &str,
-        actor: &Actor,
     ) -> Result<()> {
+        let repository = &self
+            .repository_for(&caller.identity, path, RepositoryAction::Admin)
+            .await?
+            .repository;
+        let actor = &caller.actor;
         let account = self.grantable_account(repository, name).await?;
         let audit = self
             .repository_entry(actor, LogKind::DeleteRepoPermission, repository)
@@ -248,11 +285,16 @@ impl Accounts {
     /// Gives a team of the repository's organization `role` on it.
     pub async fn set_team_permission(
         &self,
-        repository: &Repository,
+        caller: &Caller,
+        path: &RepositoryPath,
         team: &Namespace,
         role: Role,
-        actor: &Actor,
     ) -> Result<TeamRecord> {
+        let repository = &self
+            .repository_for(&caller.identity, path, RepositoryAction::Admin)
+            .await?
+            .repository;
+        let actor = &caller.actor;
         let team = self.repository_team(repository, team).await?;
         let audit = self
             .repository_entry(actor, LogKind::ChangeRepoPermission, repository)
@@ -267,10 +309,15 @@ impl Accounts {
     /// Takes a team's permission on a repository away.
     pub async fn delete_team_permission(
         &self,
-        repository: &Repository,
+        caller: &Caller,
+        path: &RepositoryPath,
         team: &Namespace,
-        actor: &Actor,
     ) -> Result<()> {
+        let repository = &self
+            .repository_for(&caller.identity, path, RepositoryAction::Admin)
+            .await?
+            .repository;
+        let actor = &caller.actor;
         let team = self.repository_team(repository, team).await?;
         let audit = self
             .repository_entry(actor, LogKind::DeleteRepoPermission, repository)
@@ -307,7 +354,12 @@ impl Accounts {
     }
 
     /// An organization's default permissions.
-    pub async fn prototypes(&self, organization: &NamespaceRecord) -> Result<Vec<PrototypeRecord>> {
+    pub async fn prototypes(
+        &self,
+        caller: &Caller,
+        organization: &Namespace,
+    ) -> Result<Vec<PrototypeRecord>> {
+        let organization = &self.administered(caller, organization).await?;
         self.directory.prototypes(organization.id).await
     }
 
@@ -315,12 +367,14 @@ impl Accounts {
     /// the organization (only by `activating_user`, when given).
     pub async fn create_prototype(
         &self,
-        organization: &NamespaceRecord,
+        caller: &Caller,
+        organization: &Namespace,
         activating_user: Option<&str>,
         delegate: &Delegate,
         role: Role,
-        actor: &Actor,
     ) -> Result<PrototypeRecord> {
+        let organization = &self.administered(caller, organization).await?;
+        let actor = &caller.actor;
         let activating = match activating_user {
             Some(name) => {
                 let account = self
@@ -377,11 +431,13 @@ impl Accounts {
     /// Changes a default permission's role.
     pub async fn set_prototype_role(
         &self,
-        organization: &NamespaceRecord,
+        caller: &Caller,
+        organization: &Namespace,
         uuid: &str,
         role: Role,
-        actor: &Actor,
     ) -> Result<PrototypeRecord> {
+        let organization = &self.administered(caller, organization).await?;
+        let actor = &caller.actor;
         let audit = self
             .entry(actor, LogKind::ModifyPrototypePermission)
             .namespace(organization.id)
@@ -403,10 +459,12 @@ impl Accounts {
     /// Deletes a default permission.
     pub async fn delete_prototype(
         &self,
-        organization: &NamespaceRecord,
+        caller: &Caller,
+        organization: &Namespace,
         uuid: &str,
-        actor: &Actor,
     ) -> Result<()> {
+        let organization = &self.administered(caller, organization).await?;
+        let actor = &caller.actor;
         let audit = self
             .entry(actor, LogKind::DeletePrototypePermission)
             .namespace(organization.id)

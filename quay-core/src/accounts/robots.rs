@@ -2,8 +2,9 @@
 
 use super::tenancy::{Accounts, invalid, not_found};
 use crate::RepositoryPath;
+use crate::access::{Action, Caller};
 use crate::account::{AccountKind, AccountRecord, Grantee, NamespaceRecord, RobotName, TeamRecord};
-use crate::audit::{Actor, LogKind};
+use crate::audit::LogKind;
 use crate::error::{Error, Result};
 use crate::names::Namespace;
 use crate::permission::{Role, Visibility};
@@ -25,14 +26,45 @@ pub struct RobotSignup {
     pub metadata: Option<String>,
 }
 
+/// Whose robots: the caller's own, or an organization's.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RobotOwner {
+    /// The signed-in caller's (`user:admin`).
+    Caller,
+    /// The organization's (its administrators).
+    Organization(Namespace),
+}
+
+/// A robot with, when asked for, the teams it is in and the repositories it holds a
+/// permission on.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RobotListing {
+    /// The robot.
+    pub robot: AccountRecord,
+    /// Its teams and repositories, by name.
+    pub held: Option<(Vec<TeamRecord>, Vec<RepositoryPath>)>,
+}
+
 impl Accounts {
-    /// Creates a robot in `owner`.
+    /// The namespace whose robots `caller` manages as `owner`.
+    async fn robot_owner(&self, caller: &Caller, owner: &RobotOwner) -> Result<NamespaceRecord> {
+        match owner {
+            RobotOwner::Caller => {
+                self.own_namespace(&caller.identity, Action::AdministerOwnAccount)
+                    .await
+            }
+            RobotOwner::Organization(name) => self.administered(caller, name).await,
+        }
+    }
+
+    /// Creates a robot of `owner`.
     pub async fn create_robot(
         &self,
-        owner: &NamespaceRecord,
+        caller: &Caller,
+        owner: &RobotOwner,
         signup: RobotSignup,
-        actor: &Actor,
     ) -> Result<AccountRecord> {
+        let owner = self.robot_owner(caller, owner).await?;
         if signup
             .description
             .as_ref()
@@ -48,7 +80,7 @@ impl Accounts {
         }
         .to_string();
         let audit = self
-            .entry(actor, LogKind::CreateRobot)
+            .entry(&caller.actor, LogKind::CreateRobot)
             .namespace(owner.id)
             .meta("robot", name.as_str())
             .meta("description", signup.description.clone())
@@ -70,7 +102,17 @@ impl Accounts {
     }
 
     /// The robot `short` of `owner`, which must exist.
-    pub async fn robot(&self, owner: &NamespaceRecord, short: &Namespace) -> Result<AccountRecord> {
+    pub async fn robot(
+        &self,
+        caller: &Caller,
+        owner: &RobotOwner,
+        short: &Namespace,
+    ) -> Result<AccountRecord> {
+        let owner = self.robot_owner(caller, owner).await?;
+        self.robot_of(&owner, short).await
+    }
+
+    async fn robot_of(&self, owner: &NamespaceRecord, short: &Namespace) -> Result<AccountRecord> {
         let name = RobotName {
             owner: owner.name.clone(),
             short: short.clone(),
@@ -84,52 +126,90 @@ impl Accounts {
         }
     }
 
-    /// The robots of a namespace, by name.
-    pub async fn robots(&self, owner: &NamespaceRecord) -> Result<Vec<AccountRecord>> {
-        self.directory.robots(owner.id).await
+    /// The first `limit` robots of `owner` by name, with their teams and repositories when
+    /// `held` is asked for.
+    pub async fn robots(
+        &self,
+        caller: &Caller,
+        owner: &RobotOwner,
+        limit: Option<usize>,
+        held: bool,
+    ) -> Result<Vec<RobotListing>> {
+        let owner = self.robot_owner(caller, owner).await?;
+        let mut robots = self.directory.robots(owner.id).await?;
+        if let Some(limit) = limit {
+            robots.truncate(limit);
+        }
+        let mut listings = Vec::with_capacity(robots.len());
+        for robot in robots {
+            let held = if held {
+                let teams = self.directory.teams_of(owner.id, robot.id).await?;
+                let repositories = self
+                    .permissions_held(&robot)
+                    .await?
+                    .into_iter()
+                    .map(|(path, _, _)| path)
+                    .collect();
+                Some((teams, repositories))
+            } else {
+                None
+            };
+            listings.push(RobotListing { robot, held });
+        }
+        Ok(listings)
     }
 
-    /// Replaces a robot's token: the old one stops working at once.
+    /// Replaces the token of robot `short` of `owner`: the old one stops working at once.
     pub async fn regenerate_robot(
         &self,
-        robot: &AccountRecord,
+        caller: &Caller,
+        owner: &RobotOwner,
+        short: &Namespace,
         token_hash: &str,
-        actor: &Actor,
-    ) -> Result<()> {
+    ) -> Result<AccountRecord> {
+        let robot = self.robot(caller, owner, short).await?;
         let audit = self
-            .entry(actor, LogKind::RegenerateRobotToken)
+            .entry(&caller.actor, LogKind::RegenerateRobotToken)
             .namespace(robot.namespace)
             .meta("robot", robot.name.as_str());
         self.directory
             .set_account_secret(robot.id, token_hash, audit)
-            .await
+            .await?;
+        Ok(robot)
     }
 
-    /// Deletes a robot with its permissions and team memberships.
-    pub async fn delete_robot(&self, robot: &AccountRecord, actor: &Actor) -> Result<()> {
+    /// Deletes robot `short` of `owner` with its permissions and team memberships.
+    pub async fn delete_robot(
+        &self,
+        caller: &Caller,
+        owner: &RobotOwner,
+        short: &Namespace,
+    ) -> Result<()> {
+        let robot = self.robot(caller, owner, short).await?;
         let audit = self
-            .entry(actor, LogKind::DeleteRobot)
+            .entry(&caller.actor, LogKind::DeleteRobot)
             .namespace(robot.namespace)
             .meta("robot", robot.name.as_str());
         self.directory.delete_account(robot.id, audit).await
     }
 
-    /// The repositories an account (a robot, or a user) holds a permission on.
-    pub async fn account_permissions(
+    /// The repositories robot `short` of `owner` holds a permission on.
+    pub async fn robot_permissions(
+        &self,
+        caller: &Caller,
+        owner: &RobotOwner,
+        short: &Namespace,
+    ) -> Result<Vec<(RepositoryPath, Visibility, Role)>> {
+        let robot = self.robot(caller, owner, short).await?;
+        self.permissions_held(&robot).await
+    }
+
+    async fn permissions_held(
         &self,
         account: &AccountRecord,
     ) -> Result<Vec<(RepositoryPath, Visibility, Role)>> {
         self.directory
             .permissions_of(&Grantee::Account(account.id))
             .await
-    }
-
-    /// The teams of `organization` that `account` is in.
-    pub async fn teams_of(
-        &self,
-        organization: &NamespaceRecord,
-        account: &AccountRecord,
-    ) -> Result<Vec<TeamRecord>> {
-        self.directory.teams_of(organization.id, account.id).await
     }
 }

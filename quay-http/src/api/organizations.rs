@@ -4,11 +4,9 @@ use std::collections::BTreeMap;
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use quay_core::access::Action;
 use quay_core::account::{Grantee, PrototypeRecord};
-use quay_core::accounts::{Delegate, OrganizationMember, OrganizationOverview};
+use quay_core::accounts::{Delegate, NamespaceChange, OrganizationMember, OrganizationOverview};
 use quay_core::names::Namespace;
-use quay_core::permission::NamespaceAction;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -55,10 +53,9 @@ async fn create_organization(
     caller: Caller,
     Json(request): Json<NewOrganization>,
 ) -> ApiResult<(StatusCode, axum::Json<&'static str>)> {
-    caller.permitted(&api, Action::AdministerOwnAccount)?;
     let name = name(&request.name)?;
     api.accounts()
-        .create_organization(&name, request.email.as_deref(), &caller.actor)
+        .create_organization(&caller, &name, request.email.as_deref())
         .await?;
     Ok((StatusCode::CREATED, axum::Json("Created")))
 }
@@ -166,22 +163,17 @@ async fn update_organization(
     Valid(Path(organization)): Valid<Path<String>>,
     Json(request): Json<OrganizationUpdate>,
 ) -> ApiResult<axum::Json<OrganizationView>> {
-    let record = caller
-        .organization(&api, &organization, NamespaceAction::Administer)
+    let organization = name(&organization)?;
+    let change = NamespaceChange {
+        email: request.email,
+        tag_expiration_s: request.tag_expiration_s,
+    };
+    let windows = api.tag_windows(change.tag_expiration_s)?;
+    api.accounts()
+        .update_organization(&caller, &organization, change, windows)
         .await?;
-    if let Some(email) = &request.email
-        && record.email.as_deref() != Some(email.as_str())
-    {
-        api.accounts()
-            .set_organization_email(&record, email, &caller.actor)
-            .await?;
-    }
-    if let Some(seconds) = request.tag_expiration_s {
-        api.set_tag_expiration(&record, seconds, &caller.actor)
-            .await?;
-    }
     Ok(axum::Json(
-        organization_view(&api, &caller, &record.name).await?,
+        organization_view(&api, &caller, &organization).await?,
     ))
 }
 
@@ -194,12 +186,9 @@ async fn delete_organization(
     caller: Caller,
     Valid(Path(organization)): Valid<Path<String>>,
 ) -> ApiResult<StatusCode> {
-    let record = caller
-        .organization(&api, &organization, NamespaceAction::Administer)
-        .await?;
     caller.fresh(&api)?;
     api.accounts()
-        .delete_organization(&record, &caller.actor)
+        .delete_organization(&caller, &name(&organization)?)
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -247,10 +236,10 @@ async fn members(
     caller: Caller,
     Valid(Path(organization)): Valid<Path<String>>,
 ) -> ApiResult<axum::Json<MemberList>> {
-    let record = caller
-        .organization(&api, &organization, NamespaceAction::Administer)
+    let members = api
+        .accounts()
+        .organization_members(&caller, &name(&organization)?)
         .await?;
-    let members = api.accounts().organization_members(&record).await?;
     Ok(axum::Json(MemberList {
         members: members.into_iter().map(MemberView::from).collect(),
     }))
@@ -266,10 +255,10 @@ async fn member(
     caller: Caller,
     Valid(Path((organization, member))): Valid<Path<(String, String)>>,
 ) -> ApiResult<axum::Json<MemberView>> {
-    let record = caller
-        .organization(&api, &organization, NamespaceAction::Administer)
+    let member = api
+        .accounts()
+        .organization_member(&caller, &name(&organization)?, &member)
         .await?;
-    let member = api.accounts().organization_member(&record, &member).await?;
     Ok(axum::Json(member.into()))
 }
 
@@ -283,11 +272,8 @@ async fn remove_member(
     caller: Caller,
     Valid(Path((organization, member))): Valid<Path<(String, String)>>,
 ) -> ApiResult<StatusCode> {
-    let record = caller
-        .organization(&api, &organization, NamespaceAction::Administer)
-        .await?;
     api.accounts()
-        .remove_organization_member(&record, &member, &caller.actor)
+        .remove_organization_member(&caller, &name(&organization)?, &member)
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -346,10 +332,10 @@ async fn prototypes(
     caller: Caller,
     Valid(Path(organization)): Valid<Path<String>>,
 ) -> ApiResult<axum::Json<PrototypeList>> {
-    let record = caller
-        .organization(&api, &organization, NamespaceAction::Administer)
+    let prototypes = api
+        .accounts()
+        .prototypes(&caller, &name(&organization)?)
         .await?;
-    let prototypes = api.accounts().prototypes(&record).await?;
     Ok(axum::Json(PrototypeList {
         prototypes: prototypes.into_iter().map(PrototypeView::from).collect(),
     }))
@@ -377,9 +363,6 @@ async fn create_prototype(
     Valid(Path(organization)): Valid<Path<String>>,
     Json(request): Json<NewPrototype>,
 ) -> ApiResult<axum::Json<PrototypeView>> {
-    let record = caller
-        .organization(&api, &organization, NamespaceAction::Administer)
-        .await?;
     let role = role(&request.role)?;
     let delegate = match request.delegate.kind.as_deref() {
         Some("team") => Delegate::Team(name(&request.delegate.name)?),
@@ -390,11 +373,11 @@ async fn create_prototype(
     let prototype = api
         .accounts()
         .create_prototype(
-            &record,
+            &caller,
+            &name(&organization)?,
             activating.as_deref(),
             &delegate,
             role,
-            &caller.actor,
         )
         .await?;
     Ok(axum::Json(prototype.into()))
@@ -412,13 +395,10 @@ async fn update_prototype(
     Valid(Path((organization, id))): Valid<Path<(String, String)>>,
     Json(request): Json<RoleRequest>,
 ) -> ApiResult<axum::Json<PrototypeView>> {
-    let record = caller
-        .organization(&api, &organization, NamespaceAction::Administer)
-        .await?;
     let role = role(&request.role)?;
     let prototype = api
         .accounts()
-        .set_prototype_role(&record, &id, role, &caller.actor)
+        .set_prototype_role(&caller, &name(&organization)?, &id, role)
         .await?;
     Ok(axum::Json(prototype.into()))
 }
@@ -433,11 +413,8 @@ async fn delete_prototype(
     caller: Caller,
     Valid(Path((organization, id))): Valid<Path<(String, String)>>,
 ) -> ApiResult<StatusCode> {
-    let record = caller
-        .organization(&api, &organization, NamespaceAction::Administer)
-        .await?;
     api.accounts()
-        .delete_prototype(&record, &id, &caller.actor)
+        .delete_prototype(&caller, &name(&organization)?, &id)
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -8,7 +8,7 @@
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use quay_core::names::Namespace;
-use quay_core::permission::{NamespaceAction, RepositoryAction, Visibility};
+use quay_core::permission::Visibility;
 use quay_core::ports::RepositoryDetails;
 use quay_core::{Error, RepositoryPath};
 use serde::{Deserialize, Serialize};
@@ -113,14 +113,7 @@ async fn create_repository(
     let path = repository_path(namespace, &request.repository)?;
     let visibility = visibility(&request.visibility)?;
     api.accounts()
-        .namespace_for(
-            &caller.identity,
-            &path.namespace,
-            NamespaceAction::CreateRepository,
-        )
-        .await?;
-    api.accounts()
-        .create_repository(&path, visibility, request.description, &caller.actor)
+        .create_repository(&caller, &path, visibility, request.description)
         .await?;
     Ok((
         StatusCode::CREATED,
@@ -282,11 +275,8 @@ async fn update_repository(
     Json(request): Json<DescriptionRequest>,
 ) -> ApiResult<axum::Json<Success>> {
     let path = params.path()?;
-    let details = caller
-        .repository(&api, &path, RepositoryAction::Write)
-        .await?;
     api.accounts()
-        .set_description(&details.repository, &request.description, &caller.actor)
+        .set_description(&caller, &path, &request.description)
         .await?;
     Ok(axum::Json(Success { success: true }))
 }
@@ -301,12 +291,7 @@ async fn delete_repository(
     Valid(Path(params)): Valid<Path<RepositoryParams>>,
 ) -> ApiResult<StatusCode> {
     let path = params.path()?;
-    let details = caller
-        .repository(&api, &path, RepositoryAction::Admin)
-        .await?;
-    api.accounts()
-        .delete_repository(&details.repository, &caller.actor)
-        .await?;
+    api.accounts().delete_repository(&caller, &path).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -330,11 +315,8 @@ async fn change_visibility(
 ) -> ApiResult<axum::Json<Success>> {
     let path = params.path()?;
     let visibility = visibility(&request.visibility)?;
-    let details = caller
-        .repository(&api, &path, RepositoryAction::Admin)
-        .await?;
     api.accounts()
-        .set_visibility(&details.repository, visibility, &caller.actor)
+        .set_visibility(&caller, &path, visibility)
         .await?;
     Ok(axum::Json(Success { success: true }))
 }

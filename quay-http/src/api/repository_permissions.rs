@@ -6,8 +6,6 @@ use std::collections::BTreeMap;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use quay_core::account::{Grantee, PermissionRecord};
-use quay_core::permission::RepositoryAction;
-use quay_core::ports::Repository;
 use quay_core::{Error, RepositoryPath};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -108,18 +106,14 @@ impl Api {
         caller: &Caller,
         path: &RepositoryPath,
         holders: Holders,
-    ) -> ApiResult<(Repository, Vec<PermissionRecord>)> {
-        let details = caller
-            .repository(self, path, RepositoryAction::Admin)
-            .await?;
-        let held = self
+    ) -> ApiResult<Vec<PermissionRecord>> {
+        Ok(self
             .accounts()
-            .repository_permissions(&details.repository)
+            .repository_permissions(caller, path)
             .await?
             .into_iter()
             .filter(|record| holders.holds(record))
-            .collect();
-        Ok((details.repository, held))
+            .collect())
     }
 
     async fn permission_map(
@@ -128,7 +122,7 @@ impl Api {
         path: &RepositoryPath,
         holders: Holders,
     ) -> ApiResult<axum::Json<PermissionMap>> {
-        let (_, held) = self.permissions_of(caller, path, holders).await?;
+        let held = self.permissions_of(caller, path, holders).await?;
         Ok(axum::Json(PermissionMap {
             permissions: held
                 .into_iter()
@@ -144,7 +138,7 @@ impl Api {
         holders: Holders,
         grantee: &str,
     ) -> ApiResult<axum::Json<PermissionView>> {
-        let (_, held) = self.permissions_of(caller, path, holders).await?;
+        let held = self.permissions_of(caller, path, holders).await?;
         held.into_iter()
             .find(|record| record.name == grantee)
             .map(|record| axum::Json(holders.view(record)))
@@ -165,20 +159,16 @@ impl Api {
         role: &str,
     ) -> ApiResult<axum::Json<PermissionView>> {
         let role = self::role(role)?;
-        let details = caller
-            .repository(self, path, RepositoryAction::Admin)
-            .await?;
         let accounts = self.accounts();
-        let repository = &details.repository;
         let view = match holders {
             Holders::Accounts => holders.view(
                 accounts
-                    .set_user_permission(repository, grantee, role, &caller.actor)
+                    .set_user_permission(caller, path, grantee, role)
                     .await?,
             ),
             Holders::Teams => {
                 let team = accounts
-                    .set_team_permission(repository, &name(grantee)?, role, &caller.actor)
+                    .set_team_permission(caller, path, &name(grantee)?, role)
                     .await?;
                 PermissionView {
                     role: role.as_str().into(),
@@ -196,20 +186,16 @@ impl Api {
         path: &RepositoryPath,
         (holders, grantee): (Holders, &str),
     ) -> ApiResult<StatusCode> {
-        let details = caller
-            .repository(self, path, RepositoryAction::Admin)
-            .await?;
         let accounts = self.accounts();
-        let repository = &details.repository;
         match holders {
             Holders::Accounts => {
                 accounts
-                    .delete_user_permission(repository, grantee, &caller.actor)
+                    .delete_user_permission(caller, path, grantee)
                     .await?;
             }
             Holders::Teams => {
                 accounts
-                    .delete_team_permission(repository, &name(grantee)?, &caller.actor)
+                    .delete_team_permission(caller, path, &name(grantee)?)
                     .await?;
             }
         }

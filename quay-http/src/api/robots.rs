@@ -8,10 +8,8 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use quay_auth::credentials;
 use quay_core::Error;
-use quay_core::access::Action;
-use quay_core::account::{AccountRecord, NamespaceRecord};
-use quay_core::accounts::RobotSignup;
-use quay_core::permission::NamespaceAction;
+use quay_core::account::AccountRecord;
+use quay_core::accounts::{RobotListing, RobotOwner, RobotSignup};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use utoipa::{IntoParams, ToSchema};
@@ -49,21 +47,12 @@ enum Owner {
     Organization(String),
 }
 
-impl Api {
-    /// The namespace whose robots the caller manages.
-    async fn robot_owner(&self, caller: &Caller, owner: Owner) -> ApiResult<NamespaceRecord> {
-        match owner {
-            Owner::CurrentUser => {
-                caller
-                    .own_namespace(self, Action::AdministerOwnAccount)
-                    .await
-            }
-            Owner::Organization(organization) => {
-                caller
-                    .organization(self, &organization, NamespaceAction::Administer)
-                    .await
-            }
-        }
+impl Owner {
+    fn parse(self) -> ApiResult<RobotOwner> {
+        Ok(match self {
+            Owner::CurrentUser => RobotOwner::Caller,
+            Owner::Organization(organization) => RobotOwner::Organization(name(&organization)?),
+        })
     }
 }
 
@@ -137,47 +126,46 @@ async fn list(
     owner: Owner,
     params: RobotListParams,
 ) -> ApiResult<RobotList> {
-    let namespace = api.robot_owner(caller, owner).await?;
-    let mut robots = api.accounts().robots(&namespace).await?;
-    if let Some(limit) = params.limit {
-        robots.truncate(limit as usize);
-    }
-    let mut views = Vec::with_capacity(robots.len());
-    for robot in robots {
-        let details = if params.permissions.unwrap_or(false) {
-            let teams = api
-                .accounts()
-                .teams_of(&namespace, &robot)
-                .await?
-                .into_iter()
-                .map(|team| TeamName {
-                    name: team.name.to_string(),
-                })
-                .collect();
-            let repositories = api
-                .accounts()
-                .account_permissions(&robot)
-                .await?
-                .into_iter()
-                .map(|(path, _, _)| path.name.to_string())
-                .collect();
-            Some((teams, repositories))
-        } else {
-            None
-        };
-        let mut view = RobotView::of(robot, None);
-        if let Some((teams, repositories)) = details {
-            view.teams = Some(teams);
-            view.repositories = Some(repositories);
-        }
-        views.push(view);
-    }
-    Ok(RobotList { robots: views })
+    let robots = api
+        .accounts()
+        .robots(
+            caller,
+            &owner.parse()?,
+            params.limit.map(|limit| limit as usize),
+            params.permissions.unwrap_or(false),
+        )
+        .await?;
+    let robots = robots
+        .into_iter()
+        .map(|RobotListing { robot, held }| {
+            let mut view = RobotView::of(robot, None);
+            if let Some((teams, repositories)) = held {
+                view.teams = Some(
+                    teams
+                        .into_iter()
+                        .map(|team| TeamName {
+                            name: team.name.to_string(),
+                        })
+                        .collect(),
+                );
+                view.repositories = Some(
+                    repositories
+                        .into_iter()
+                        .map(|path| path.name.to_string())
+                        .collect(),
+                );
+            }
+            view
+        })
+        .collect();
+    Ok(RobotList { robots })
 }
 
 async fn find(api: &Api, caller: &Caller, owner: Owner, short: &str) -> ApiResult<AccountRecord> {
-    let namespace = api.robot_owner(caller, owner).await?;
-    Ok(api.accounts().robot(&namespace, &name(short)?).await?)
+    Ok(api
+        .accounts()
+        .robot(caller, &owner.parse()?, &name(short)?)
+        .await?)
 }
 
 async fn create(
@@ -187,7 +175,6 @@ async fn create(
     short: &str,
     request: RobotRequest,
 ) -> ApiResult<(StatusCode, axum::Json<RobotView>)> {
-    let namespace = api.robot_owner(caller, owner).await?;
     if api.auth_settings().robots_disallow {
         return Err(ApiError::invalid(
             "Robot accounts have been disabled. Please contact your administrator.",
@@ -204,7 +191,7 @@ async fn create(
     };
     let robot = api
         .accounts()
-        .create_robot(&namespace, signup, &caller.actor)
+        .create_robot(caller, &owner.parse()?, signup)
         .await?;
     Ok((
         StatusCode::CREATED,
@@ -213,8 +200,9 @@ async fn create(
 }
 
 async fn delete(api: &Api, caller: &Caller, owner: Owner, short: &str) -> ApiResult<StatusCode> {
-    let robot = find(api, caller, owner, short).await?;
-    api.accounts().delete_robot(&robot, &caller.actor).await?;
+    api.accounts()
+        .delete_robot(caller, &owner.parse()?, &name(short)?)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -224,10 +212,10 @@ async fn regenerate(
     owner: Owner,
     short: &str,
 ) -> ApiResult<axum::Json<RobotView>> {
-    let robot = find(api, caller, owner, short).await?;
     let (token, token_hash) = credentials::robot_token().map_err(Error::from)?;
-    api.accounts()
-        .regenerate_robot(&robot, &token_hash, &caller.actor)
+    let robot = api
+        .accounts()
+        .regenerate_robot(caller, &owner.parse()?, &name(short)?, &token_hash)
         .await?;
     Ok(axum::Json(RobotView::of(robot, Some(token))))
 }
@@ -238,8 +226,10 @@ async fn permissions(
     owner: Owner,
     short: &str,
 ) -> ApiResult<axum::Json<HeldPermissions>> {
-    let robot = find(api, caller, owner, short).await?;
-    let held = api.accounts().account_permissions(&robot).await?;
+    let held = api
+        .accounts()
+        .robot_permissions(caller, &owner.parse()?, &name(short)?)
+        .await?;
     Ok(axum::Json(HeldPermissions::of(held)))
 }
 

@@ -4,9 +4,7 @@ use std::sync::{Arc, OnceLock};
 
 use quay_auth::{AuthSettings, Authenticator};
 use quay_core::account::AccountRecord;
-use quay_core::account::NamespaceRecord;
 use quay_core::accounts::validate_password;
-use quay_core::audit::Actor;
 use quay_core::permission::Superuser;
 use quay_core::quota::QuotaSettings;
 use quay_core::{Accounts, Error};
@@ -24,25 +22,17 @@ pub(crate) struct Api {
 }
 
 impl Api {
-    /// Changes a namespace's time-machine window, where `FEATURE_CHANGE_TAG_EXPIRATION`
-    /// allows it.
-    pub(super) async fn set_tag_expiration(
-        &self,
-        namespace: &NamespaceRecord,
-        seconds: i64,
-        actor: &Actor,
-    ) -> ApiResult<()> {
+    /// The time-machine windows a namespace may choose (`TAG_EXPIRATION_OPTIONS`), once
+    /// `FEATURE_CHANGE_TAG_EXPIRATION` allows the window `asked` for.
+    pub(super) fn tag_windows(&self, asked: Option<i64>) -> ApiResult<&[i64]> {
         let settings = &self.tenancy.settings;
-        if !settings.change_tag_expiration {
+        if asked.is_some() && !settings.change_tag_expiration {
             return Err(Error::InvalidRequest(
                 "Changing the tag expiration is disabled on this registry".into(),
             )
             .into());
         }
-        self.accounts()
-            .set_tag_expiration(namespace, seconds, &settings.tag_expiration_options, actor)
-            .await?;
-        Ok(())
+        Ok(&settings.tag_expiration_options)
     }
 
     pub(super) fn accounts(&self) -> &Accounts {

@@ -6,8 +6,8 @@ use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use quay_auth::credentials;
 use quay_core::Error;
-use quay_core::access::{Action, PrincipalKind, Scopes};
-use quay_core::accounts::UserSignup;
+use quay_core::access::{PrincipalKind, Scopes};
+use quay_core::accounts::{OwnAccount, UserSignup};
 use quay_core::audit::CredentialKind;
 use quay_core::names::Namespace;
 use quay_core::permission::Superuser;
@@ -131,12 +131,12 @@ async fn current_user(
     State(api): State<Api>,
     caller: Caller,
 ) -> ApiResult<axum::Json<CurrentUser>> {
-    let namespace = caller.own_namespace(&api, Action::ReadOwnAccount).await?;
-    let user = api.accounts().user(namespace.name.as_str()).await?;
-    let organizations = api
-        .accounts()
-        .memberships(&caller.identity)
-        .await?
+    let OwnAccount {
+        user,
+        namespace,
+        memberships,
+    } = api.accounts().own_account(&caller).await?;
+    let organizations = memberships
         .into_iter()
         .map(|membership| UserOrganization {
             name: membership.organization.name.to_string(),
@@ -173,11 +173,10 @@ async fn update_current_user(
     caller: Caller,
     Json(request): Json<OwnSettings>,
 ) -> ApiResult<axum::Json<CurrentUser>> {
-    let namespace = caller
-        .own_namespace(&api, Action::AdministerOwnAccount)
-        .await?;
     if let Some(seconds) = request.tag_expiration_s {
-        api.set_tag_expiration(&namespace, seconds, &caller.actor)
+        let windows = api.tag_windows(Some(seconds))?;
+        api.accounts()
+            .set_own_tag_expiration(&caller, seconds, windows)
             .await?;
     }
     current_user(State(api), caller).await

@@ -3,7 +3,7 @@
 
 use quay_core::access::{Caller, Identity, Principal, PrincipalKind};
 use quay_core::account::{AccountRecord, NamespaceRecord};
-use quay_core::accounts::{Delegate, RobotSignup, TeamSettings, UserSignup};
+use quay_core::accounts::{Delegate, RobotOwner, RobotSignup, TeamSettings, UserSignup};
 use quay_core::audit::{Actor, CredentialKind, LogQuery};
 use quay_core::names::Namespace;
 use quay_core::permission::{Role, Superuser, TeamRole, Visibility};
@@ -53,7 +53,7 @@ async fn alice_of_acme(h: &Harness) -> (AccountRecord, Caller, NamespaceRecord) 
     let as_alice = acting(&alice);
     let acme = h
         .accounts
-        .create_organization(&name("acme"), None, &as_alice.actor)
+        .create_organization(&as_alice, &name("acme"), None)
         .await
         .unwrap();
     (alice, as_alice, acme)
@@ -142,7 +142,7 @@ pub(crate) async fn organizations_keep_an_admin(h: &Harness) {
     assert!(invalid_request(refused).contains("only admin team"));
     let refused = h
         .accounts
-        .remove_organization_member(&acme, "alice", &as_alice.actor)
+        .remove_organization_member(&as_alice, &name("acme"), "alice")
         .await;
     assert!(invalid_request(refused).contains("only organization admin"));
 
@@ -183,7 +183,11 @@ pub(crate) async fn organizations_keep_an_admin(h: &Harness) {
             .await,
     );
 
-    let members = h.accounts.organization_members(&acme).await.unwrap();
+    let members = h
+        .accounts
+        .organization_members(&as_alice, &name("acme"))
+        .await
+        .unwrap();
     let names: Vec<(&str, &[String])> = members
         .iter()
         .map(|member| (member.account.name.as_str(), member.teams.as_slice()))
@@ -197,11 +201,13 @@ pub(crate) async fn organizations_keep_an_admin(h: &Harness) {
     );
     // With bob as a second admin, alice may go.
     h.accounts
-        .remove_organization_member(&acme, "alice", &acting(&bob).actor)
+        .remove_organization_member(&acting(&bob), &name("acme"), "alice")
         .await
         .unwrap();
     assert!(matches!(
-        h.accounts.organization_member(&acme, "alice").await,
+        h.accounts
+            .organization_member(&acting(&bob), &name("acme"), "alice")
+            .await,
         Err(Error::NotFound { .. })
     ));
 
@@ -220,9 +226,8 @@ pub(crate) async fn organizations_keep_an_admin(h: &Harness) {
 
 pub(crate) async fn robots_and_permissions_stay_in_their_namespace(h: &Harness) {
     let (_, as_alice, acme) = alice_of_acme(h).await;
-    let other = h
-        .accounts
-        .create_organization(&name("other"), None, &as_alice.actor)
+    h.accounts
+        .create_organization(&as_alice, &name("other"), None)
         .await
         .unwrap();
     let robot = |short: &str| RobotSignup {
@@ -231,52 +236,56 @@ pub(crate) async fn robots_and_permissions_stay_in_their_namespace(h: &Harness) 
         description: Some("deploys".into()),
         metadata: None,
     };
+    let acme_robots = RobotOwner::Organization(name("acme"));
     let deployer = h
         .accounts
-        .create_robot(&acme, robot("deployer"), &as_alice.actor)
+        .create_robot(&as_alice, &acme_robots, robot("deployer"))
         .await
         .unwrap();
     assert_eq!(deployer.name, "acme+deployer");
     let taken = h
         .accounts
-        .create_robot(&acme, robot("deployer"), &as_alice.actor)
+        .create_robot(&as_alice, &acme_robots, robot("deployer"))
         .await;
     assert!(invalid_request(taken).contains("Existing robot with name: acme+deployer"));
     let long = RobotSignup {
         description: Some("x".repeat(256)),
         ..robot("verbose")
     };
-    invalid_request(h.accounts.create_robot(&acme, long, &as_alice.actor).await);
+    invalid_request(h.accounts.create_robot(&as_alice, &acme_robots, long).await);
     let stranger = h
         .accounts
-        .create_robot(&other, robot("stranger"), &as_alice.actor)
+        .create_robot(
+            &as_alice,
+            &RobotOwner::Organization(name("other")),
+            robot("stranger"),
+        )
         .await
         .unwrap();
 
     let path = RepositoryPath::parse("acme/app").unwrap();
-    let repository = h
-        .accounts
-        .create_repository(&path, Visibility::Private, None, &as_alice.actor)
+    h.accounts
+        .create_repository(&as_alice, &path, Visibility::Private, None)
         .await
         .unwrap();
     let again = h
         .accounts
-        .create_repository(&path, Visibility::Private, None, &as_alice.actor)
+        .create_repository(&as_alice, &path, Visibility::Private, None)
         .await;
     assert_eq!(invalid_request(again), "Repository already exists");
 
     h.accounts
-        .set_user_permission(&repository, "acme+deployer", Role::Write, &as_alice.actor)
+        .set_user_permission(&as_alice, &path, "acme+deployer", Role::Write)
         .await
         .unwrap();
     let foreign = h
         .accounts
-        .set_user_permission(&repository, &stranger.name, Role::Read, &as_alice.actor)
+        .set_user_permission(&as_alice, &path, &stranger.name, Role::Read)
         .await;
     assert!(invalid_request(foreign).contains("another namespace"));
     let owner = h
         .accounts
-        .set_user_permission(&repository, "acme", Role::Read, &as_alice.actor)
+        .set_user_permission(&as_alice, &path, "acme", Role::Read)
         .await;
     assert_eq!(
         invalid_request(owner),
@@ -289,13 +298,13 @@ pub(crate) async fn robots_and_permissions_stay_in_their_namespace(h: &Harness) 
     assert!(invalid_request(foreign_team).contains("does not belong"));
     let unknown_team = h
         .accounts
-        .set_team_permission(&repository, &name("ghosts"), Role::Read, &as_alice.actor)
+        .set_team_permission(&as_alice, &path, &name("ghosts"), Role::Read)
         .await;
     assert!(invalid_request(unknown_team).contains("No team named ghosts"));
 
     let permissions = h
         .accounts
-        .repository_permissions(&repository)
+        .repository_permissions(&as_alice, &path)
         .await
         .unwrap();
     let granted: Vec<(&str, Role, bool)> = permissions
@@ -314,27 +323,27 @@ pub(crate) async fn robots_and_permissions_stay_in_their_namespace(h: &Harness) 
     let prototype = h
         .accounts
         .create_prototype(
-            &acme,
+            &as_alice,
+            &name("acme"),
             Some("alice"),
             &Delegate::Account("acme+deployer".into()),
             Role::Read,
-            &as_alice.actor,
         )
         .await
         .unwrap();
-    let next = h
-        .accounts
+    let next = RepositoryPath::parse("acme/next").unwrap();
+    h.accounts
         .create_repository(
-            &RepositoryPath::parse("acme/next").unwrap(),
+            &as_alice,
+            &next,
             Visibility::Public,
             Some("the next one".into()),
-            &as_alice.actor,
         )
         .await
         .unwrap();
     let robot_roles: Vec<Role> = h
         .accounts
-        .repository_permissions(&next)
+        .repository_permissions(&as_alice, &next)
         .await
         .unwrap()
         .into_iter()
@@ -343,31 +352,31 @@ pub(crate) async fn robots_and_permissions_stay_in_their_namespace(h: &Harness) 
         .collect();
     assert_eq!(robot_roles, [Role::Read]);
     h.accounts
-        .set_prototype_role(&acme, &prototype.uuid, Role::Write, &as_alice.actor)
+        .set_prototype_role(&as_alice, &name("acme"), &prototype.uuid, Role::Write)
         .await
         .unwrap();
     h.accounts
-        .delete_prototype(&acme, &prototype.uuid, &as_alice.actor)
+        .delete_prototype(&as_alice, &name("acme"), &prototype.uuid)
         .await
         .unwrap();
     assert!(matches!(
         h.accounts
-            .delete_prototype(&acme, &prototype.uuid, &as_alice.actor)
+            .delete_prototype(&as_alice, &name("acme"), &prototype.uuid)
             .await,
         Err(Error::NotFound { .. })
     ));
 
     h.accounts
-        .regenerate_robot(&deployer, "new-hash", &as_alice.actor)
+        .regenerate_robot(&as_alice, &acme_robots, &name("deployer"), "new-hash")
         .await
         .unwrap();
     h.accounts
-        .delete_robot(&deployer, &as_alice.actor)
+        .delete_robot(&as_alice, &acme_robots, &name("deployer"))
         .await
         .unwrap();
     assert!(
         h.accounts
-            .repository_permissions(&repository)
+            .repository_permissions(&as_alice, &path)
             .await
             .unwrap()
             .len()
@@ -406,21 +415,17 @@ pub(crate) async fn listings_show_what_the_viewer_may_read(h: &Harness) {
     ] {
         h.accounts
             .create_repository(
+                &as_alice,
                 &RepositoryPath::parse(path).unwrap(),
                 visibility,
                 None,
-                &as_alice.actor,
             )
             .await
             .unwrap();
     }
-    let granted = h
-        .accounts
-        .repository(&RepositoryPath::parse("acme/c-granted").unwrap())
-        .await
-        .unwrap();
+    let granted = RepositoryPath::parse("acme/c-granted").unwrap();
     h.accounts
-        .set_user_permission(&granted.repository, "bob", Role::Read, &as_alice.actor)
+        .set_user_permission(&as_alice, &granted, "bob", Role::Read)
         .await
         .unwrap();
 
@@ -490,7 +495,7 @@ pub(crate) async fn listings_show_what_the_viewer_may_read(h: &Harness) {
 }
 
 pub(crate) async fn deleting_a_namespace_reaches_the_registry(h: &Harness) {
-    let (_, as_alice, acme) = alice_of_acme(h).await;
+    let (_, as_alice, _) = alice_of_acme(h).await;
     let path = RepositoryPath::parse("acme/app").unwrap();
     push_image(&h.registry, &path, "v1", b"config", &[b"layer"]).await;
     // The registry has looked the repository up (and cached it, where it caches).
@@ -499,7 +504,7 @@ pub(crate) async fn deleting_a_namespace_reaches_the_registry(h: &Harness) {
         .await
         .unwrap();
     h.accounts
-        .delete_organization(&acme, &as_alice.actor)
+        .delete_organization(&as_alice, &name("acme"))
         .await
         .unwrap();
     assert!(matches!(

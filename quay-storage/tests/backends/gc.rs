@@ -4,6 +4,7 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use crate::support::*;
+use quay_core::audit::LogKind;
 use quay_core::clock::Clock;
 use quay_core::gc::{DELETION_GRACE_MS, Reclaimed};
 use quay_core::ports::{BlobStore, GarbageStore};
@@ -279,8 +280,9 @@ pub(crate) async fn abandoned_uploads_and_deleted_repositories(h: &Harness) {
         .await
         .unwrap();
     let details = h.accounts.repository(&path).await.unwrap();
-    h.accounts
-        .delete_repository(&details.repository, &NOBODY)
+    h.metadata
+        .repositories
+        .delete_repository(details.repository.id, NOBODY.entry(LogKind::DeleteRepo, 0))
         .await
         .unwrap();
     h.clock.advance_ms(LINKS_LAPSED_MS);

@@ -369,7 +369,12 @@ pub(crate) async fn sizes_agree_with_their_model(h: &Harness) {
                         .await
                         .unwrap()
                     {
-                        h.accounts.delete_repository(&found, &NOBODY).await.unwrap();
+                        let audit = NOBODY.entry(LogKind::DeleteRepo, 0);
+                        h.metadata
+                            .repositories
+                            .delete_repository(found.id, audit)
+                            .await
+                            .unwrap();
                         model.manifests.remove(&(namespace_index, repository));
                         model.tags.retain(|(ns, repo, _), _| {
                             (*ns, *repo) != (namespace_index, repository)

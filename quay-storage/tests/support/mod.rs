@@ -20,11 +20,11 @@ use bytes::Bytes;
 use futures::StreamExt;
 use quay_core::Accounts;
 use quay_core::access::{AllowAll, Caller};
-use quay_core::audit::Actor;
+use quay_core::audit::{Actor, LogKind};
 use quay_core::clock::Clock;
 use quay_core::gc::{CollectorSettings, GarbageCollector};
 use quay_core::hash::digest_of;
-use quay_core::ports::{ByteStream, MetadataStores, RepositoryCollection};
+use quay_core::ports::{AccountStore, ByteStream, MetadataStores, RepositoryCollection};
 use quay_core::quota::QuotaSettings;
 use quay_core::{
     Digest, DigestAlgorithm, Reference, Registry, RegistrySettings, RepositoryPath, Stores,
@@ -275,8 +275,9 @@ impl Harness {
             .namespace(&quay_core::names::Namespace::parse(name).unwrap())
             .await
             .unwrap();
-        self.accounts
-            .set_tag_expiration(&namespace, seconds, &[seconds], &Actor::system())
+        let audit = Actor::system().entry(LogKind::OrgChangeTagExpiration, 0);
+        self.directory
+            .set_tag_expiration(namespace.id, seconds, audit)
             .await
             .unwrap();
     }
