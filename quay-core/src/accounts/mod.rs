@@ -23,8 +23,9 @@ mod users;
 pub use self::access::{
     Membership, OrganizationOverview, OwnAccount, QuotaAccess, RepositoryOverview, TeamRoster,
 };
+pub use self::logs::LogOwner;
 pub use self::organizations::{NamespaceChange, OrganizationMember, TeamSettings};
-pub use self::prune::PruneScope;
+pub use self::prune::PolicyOwner;
 pub use self::quota::LimitChange;
 pub use self::repositories::{Delegate, RepositoryPage};
 pub use self::robots::{RobotListing, RobotOwner, RobotSignup};

@@ -8,10 +8,9 @@
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method, header};
+use quay_core::Error;
 use quay_core::access::{self, Action, Identity, Principal};
 use quay_core::account::NamespaceRecord;
-use quay_core::ports::RepositoryDetails;
-use quay_core::{Error, RepositoryPath};
 
 use super::error::{ApiError, ApiResult};
 use super::params;
@@ -130,19 +129,6 @@ impl Caller {
         Ok(api
             .accounts()
             .organization_for(&self.identity, &name, action)
-            .await?)
-    }
-
-    /// The repository at `path`, once the caller may do `action` to it.
-    pub(crate) async fn repository(
-        &self,
-        api: &Api,
-        path: &RepositoryPath,
-        action: impl Into<Action>,
-    ) -> ApiResult<RepositoryDetails> {
-        Ok(api
-            .accounts()
-            .repository_for(&self.identity, path, action)
             .await?)
     }
 

@@ -2,10 +2,8 @@
 //! (superusers), newest first, 20 entries a page, and counted per kind and day.
 
 use axum::extract::{Path, Query, State};
-use quay_core::access::Action;
+use quay_core::accounts::LogOwner;
 use quay_core::audit::{LogQuery, LogRecord};
-use quay_core::permission::NamespaceAction;
-use quay_core::{Error, RepositoryPath};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
@@ -16,7 +14,7 @@ use super::caller::Caller;
 use super::error::{ApiError, ApiResult, Failures};
 use super::extract::Valid;
 use super::format::{DAY_MS, day_start, page_position, page_token, rfc2822};
-use super::params::RepositoryParams;
+use super::params::{RepositoryParams, name};
 use super::state::Api;
 
 /// Entries on one page (Quay's).
@@ -110,20 +108,14 @@ pub(crate) struct AggregatedLogs {
     aggregated: Vec<AggregatedLog>,
 }
 
-/// Where entries come from.
-struct Scope {
-    query: LogQuery,
-    /// Whether entries name their namespace.
-    with_namespace: bool,
-}
-
 impl Api {
-    /// The query for `params` within `scope`: its range of days, performer and page.
-    async fn log_query(&self, mut scope: Scope, params: &LogParams) -> ApiResult<Option<Scope>> {
-        let today = self.accounts().now_ms().div_euclid(DAY_MS) * DAY_MS;
+    /// The days and page `params` ask for.
+    fn log_query(&self, params: &LogParams) -> ApiResult<LogQuery> {
+        let now_ms = self.accounts().now_ms();
+        let today = now_ms.div_euclid(DAY_MS) * DAY_MS;
         let from_ms = match &params.starttime {
             Some(text) => day_start(text)?,
-            None => self.accounts().now_ms() - DAY_MS,
+            None => now_ms - DAY_MS,
         };
         let until_ms = match &params.endtime {
             Some(text) => day_start(text)?,
@@ -134,35 +126,29 @@ impl Api {
                 "The end of the range is before its start",
             ));
         }
-        if let Some(performer) = &params.performer {
-            match self.accounts().account(performer).await {
-                Ok(account) => scope.query.performer = Some(account.id),
-                Err(Error::NotFound { .. }) => return Ok(None),
-                Err(other) => return Err(other.into()),
-            }
-        }
-        scope.query.from_ms = from_ms;
-        scope.query.until_ms = until_ms;
-        scope.query.after = params.next_page.as_deref().map(page_position).transpose()?;
-        Ok(Some(scope))
+        Ok(LogQuery {
+            from_ms,
+            until_ms,
+            after: params.next_page.as_deref().map(page_position).transpose()?,
+            ..LogQuery::default()
+        })
     }
 
-    async fn log_page(&self, scope: Scope, params: &LogParams) -> ApiResult<LogList> {
-        let Some(Scope {
-            mut query,
-            with_namespace,
-        }) = self.log_query(scope, params).await?
-        else {
-            let now = rfc2822(self.accounts().now_ms());
-            return Ok(LogList {
-                start_time: now.clone(),
-                end_time: now,
-                logs: Vec::new(),
-                next_page: None,
-            });
+    async fn log_page(
+        &self,
+        caller: &Caller,
+        owner: LogOwner,
+        params: &LogParams,
+    ) -> ApiResult<LogList> {
+        let query = LogQuery {
+            limit: PAGE_SIZE + 1,
+            ..self.log_query(params)?
         };
-        query.limit = PAGE_SIZE + 1;
-        let mut records = self.accounts().usage_log(&query).await?;
+        let (from_ms, until_ms) = (query.from_ms, query.until_ms);
+        let mut records = self
+            .accounts()
+            .usage_log(caller, &owner, query, params.performer.as_deref())
+            .await?;
         let next_page = if records.len() > PAGE_SIZE as usize {
             records.truncate(PAGE_SIZE as usize);
             records
@@ -171,9 +157,11 @@ impl Api {
         } else {
             None
         };
+        // Entries of the caller's own namespace or of all name their namespace.
+        let with_namespace = matches!(owner, LogOwner::Caller | LogOwner::Registry);
         Ok(LogList {
-            start_time: rfc2822(query.from_ms),
-            end_time: rfc2822(query.until_ms),
+            start_time: rfc2822(from_ms),
+            end_time: rfc2822(until_ms),
             logs: records
                 .into_iter()
                 .map(|record| log_view(record, with_namespace))
@@ -182,16 +170,20 @@ impl Api {
         })
     }
 
-    async fn log_counts(&self, scope: Scope, params: &LogParams) -> ApiResult<AggregatedLogs> {
-        let Some(Scope { query, .. }) = self.log_query(scope, params).await? else {
-            return Ok(AggregatedLogs {
-                aggregated: Vec::new(),
-            });
-        };
+    async fn log_counts(
+        &self,
+        caller: &Caller,
+        owner: LogOwner,
+        params: &LogParams,
+    ) -> ApiResult<AggregatedLogs> {
+        let query = self.log_query(params)?;
         if query.until_ms - query.from_ms > MAX_AGGREGATE_MS {
             return Err(ApiError::invalid("Invalid date range for logs"));
         }
-        let counts = self.accounts().usage_log_counts(&query).await?;
+        let counts = self
+            .accounts()
+            .usage_log_counts(caller, &owner, query, params.performer.as_deref())
+            .await?;
         Ok(AggregatedLogs {
             aggregated: counts
                 .into_iter()
@@ -201,58 +193,6 @@ impl Api {
                     datetime: rfc2822(count.day_ms),
                 })
                 .collect(),
-        })
-    }
-
-    /// The entries of the repository at `path`: its admins, global read-only superusers
-    /// and superusers with full access.
-    async fn repository_scope(&self, caller: &Caller, path: &RepositoryPath) -> ApiResult<Scope> {
-        let details = caller
-            .repository(self, path, Action::ReadRepositoryLogs)
-            .await?;
-        Ok(Scope {
-            query: LogQuery {
-                repository: Some(details.repository.id),
-                ..LogQuery::default()
-            },
-            with_namespace: false,
-        })
-    }
-
-    /// The entries of an organization: its administrators.
-    async fn organization_scope(&self, caller: &Caller, organization: &str) -> ApiResult<Scope> {
-        let record = caller
-            .organization(self, organization, NamespaceAction::Administer)
-            .await?;
-        Ok(Scope {
-            query: LogQuery {
-                namespace: Some(record.id),
-                ..LogQuery::default()
-            },
-            with_namespace: false,
-        })
-    }
-
-    /// The entries of the current user's namespace (scope `user:admin`).
-    async fn user_scope(&self, caller: &Caller) -> ApiResult<Scope> {
-        let namespace = caller
-            .own_namespace(self, Action::AdministerOwnAccount)
-            .await?;
-        Ok(Scope {
-            query: LogQuery {
-                namespace: Some(namespace.id),
-                ..LogQuery::default()
-            },
-            with_namespace: true,
-        })
-    }
-
-    /// Every entry: superusers (global read-only ones too).
-    fn superuser_scope(&self, caller: &Caller) -> ApiResult<Scope> {
-        caller.permitted(self, Action::OverseeRegistry)?;
-        Ok(Scope {
-            query: LogQuery::default(),
-            with_namespace: true,
         })
     }
 }
@@ -288,8 +228,8 @@ async fn repository_logs(
     Valid(Path(repository)): Valid<Path<RepositoryParams>>,
     Valid(Query(params)): Valid<Query<LogParams>>,
 ) -> ApiResult<axum::Json<LogList>> {
-    let scope = api.repository_scope(&caller, &repository.path()?).await?;
-    Ok(axum::Json(api.log_page(scope, &params).await?))
+    let owner = LogOwner::Repository(repository.path()?);
+    Ok(axum::Json(api.log_page(&caller, owner, &params).await?))
 }
 
 /// A repository's usage log, counted per kind and day (its admins).
@@ -302,8 +242,8 @@ async fn repository_aggregate(
     Valid(Path(repository)): Valid<Path<RepositoryParams>>,
     Valid(Query(params)): Valid<Query<LogParams>>,
 ) -> ApiResult<axum::Json<AggregatedLogs>> {
-    let scope = api.repository_scope(&caller, &repository.path()?).await?;
-    Ok(axum::Json(api.log_counts(scope, &params).await?))
+    let owner = LogOwner::Repository(repository.path()?);
+    Ok(axum::Json(api.log_counts(&caller, owner, &params).await?))
 }
 
 /// An organization's usage log (administrators, scope `org:admin`).
@@ -316,8 +256,8 @@ async fn organization_logs(
     Valid(Path(organization)): Valid<Path<String>>,
     Valid(Query(params)): Valid<Query<LogParams>>,
 ) -> ApiResult<axum::Json<LogList>> {
-    let scope = api.organization_scope(&caller, &organization).await?;
-    Ok(axum::Json(api.log_page(scope, &params).await?))
+    let owner = LogOwner::Organization(name(&organization)?);
+    Ok(axum::Json(api.log_page(&caller, owner, &params).await?))
 }
 
 /// An organization's usage log, counted per kind and day (administrators).
@@ -330,8 +270,8 @@ async fn organization_aggregate(
     Valid(Path(organization)): Valid<Path<String>>,
     Valid(Query(params)): Valid<Query<LogParams>>,
 ) -> ApiResult<axum::Json<AggregatedLogs>> {
-    let scope = api.organization_scope(&caller, &organization).await?;
-    Ok(axum::Json(api.log_counts(scope, &params).await?))
+    let owner = LogOwner::Organization(name(&organization)?);
+    Ok(axum::Json(api.log_counts(&caller, owner, &params).await?))
 }
 
 /// The current user's usage log (scope `user:admin`).
@@ -342,8 +282,9 @@ async fn user_logs(
     caller: Caller,
     Valid(Query(params)): Valid<Query<LogParams>>,
 ) -> ApiResult<axum::Json<LogList>> {
-    let scope = api.user_scope(&caller).await?;
-    Ok(axum::Json(api.log_page(scope, &params).await?))
+    Ok(axum::Json(
+        api.log_page(&caller, LogOwner::Caller, &params).await?,
+    ))
 }
 
 /// The current user's usage log, counted per kind and day.
@@ -354,8 +295,9 @@ async fn user_aggregate(
     caller: Caller,
     Valid(Query(params)): Valid<Query<LogParams>>,
 ) -> ApiResult<axum::Json<AggregatedLogs>> {
-    let scope = api.user_scope(&caller).await?;
-    Ok(axum::Json(api.log_counts(scope, &params).await?))
+    Ok(axum::Json(
+        api.log_counts(&caller, LogOwner::Caller, &params).await?,
+    ))
 }
 
 /// Every usage log entry (superusers).
@@ -366,8 +308,9 @@ async fn superuser_logs(
     caller: Caller,
     Valid(Query(params)): Valid<Query<LogParams>>,
 ) -> ApiResult<axum::Json<LogList>> {
-    let scope = api.superuser_scope(&caller)?;
-    Ok(axum::Json(api.log_page(scope, &params).await?))
+    Ok(axum::Json(
+        api.log_page(&caller, LogOwner::Registry, &params).await?,
+    ))
 }
 
 /// Every usage log entry, counted per kind and day (superusers).
@@ -378,6 +321,7 @@ async fn superuser_aggregate(
     caller: Caller,
     Valid(Query(params)): Valid<Query<LogParams>>,
 ) -> ApiResult<axum::Json<AggregatedLogs>> {
-    let scope = api.superuser_scope(&caller)?;
-    Ok(axum::Json(api.log_counts(scope, &params).await?))
+    Ok(axum::Json(
+        api.log_counts(&caller, LogOwner::Registry, &params).await?,
+    ))
 }

@@ -4,12 +4,7 @@
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use quay_core::Error;
-use quay_core::access::Action;
-use quay_core::account::NamespaceRecord;
-use quay_core::accounts::PruneScope;
-use quay_core::permission::{NamespaceAction, RepositoryAction};
-use quay_core::ports::Repository;
+use quay_core::accounts::PolicyOwner;
 use quay_core::prune::PrunePolicy;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -19,7 +14,7 @@ use utoipa_axum::routes;
 use super::caller::Caller;
 use super::error::{ApiResult, Failures};
 use super::extract::{Json, Valid};
-use super::params::RepositoryParams;
+use super::params::{RepositoryParams, name, repository_path};
 use super::state::Api;
 use crate::error::HttpError;
 
@@ -127,74 +122,39 @@ pub(crate) struct RepositoryPolicyParams {
     policy_uuid: String,
 }
 
-/// A scope the caller administers.
-struct Owned {
-    namespace: NamespaceRecord,
-    repository: Option<Repository>,
-}
-
-impl Owned {
-    fn scope(&self) -> PruneScope<'_> {
-        PruneScope {
-            namespace: &self.namespace,
-            repository: self.repository.as_ref(),
-        }
-    }
-}
-
 impl Api {
-    fn require_auto_prune(&self) -> ApiResult<()> {
+    /// `owner`, where `FEATURE_AUTO_PRUNE` serves policies.
+    fn policies_of(&self, owner: PolicyOwner) -> ApiResult<PolicyOwner> {
         if self.tenancy.settings.auto_prune {
-            Ok(())
+            Ok(owner)
         } else {
             Err(HttpError::UnknownEndpoint.into())
         }
     }
 
-    async fn organization_policies_scope(
-        &self,
-        caller: &Caller,
-        organization: &str,
-    ) -> ApiResult<Owned> {
-        self.require_auto_prune()?;
-        let namespace = caller
-            .organization(self, organization, NamespaceAction::Administer)
-            .await?;
-        Ok(Owned {
-            namespace,
-            repository: None,
-        })
+    fn organization_policies_scope(&self, organization: &str) -> ApiResult<PolicyOwner> {
+        self.policies_of(PolicyOwner::Organization(name(organization)?))
     }
 
-    async fn user_policies_scope(&self, caller: &Caller) -> ApiResult<Owned> {
-        self.require_auto_prune()?;
-        Ok(Owned {
-            namespace: caller
-                .own_namespace(self, Action::AdministerOwnAccount)
-                .await?,
-            repository: None,
-        })
+    fn user_policies_scope(&self) -> ApiResult<PolicyOwner> {
+        self.policies_of(PolicyOwner::Caller)
     }
 
-    async fn repository_policies_scope(
+    fn repository_policies_scope(
         &self,
-        caller: &Caller,
         namespace: &str,
         repository: &str,
-    ) -> ApiResult<Owned> {
-        self.require_auto_prune()?;
-        let path = super::params::repository_path(namespace, repository)?;
-        let details = caller
-            .repository(self, &path, RepositoryAction::Admin)
-            .await?;
-        Ok(Owned {
-            namespace: self.accounts().namespace(&path.namespace).await?,
-            repository: Some(details.repository),
-        })
+    ) -> ApiResult<PolicyOwner> {
+        let path = repository_path(namespace, repository)?;
+        self.policies_of(PolicyOwner::Repository(path))
     }
 
-    async fn list_policies(&self, owned: &Owned) -> ApiResult<axum::Json<PolicyList>> {
-        let policies = self.accounts().prune_policies(owned.scope()).await?;
+    async fn list_policies(
+        &self,
+        owner: &PolicyOwner,
+        caller: &Caller,
+    ) -> ApiResult<axum::Json<PolicyList>> {
+        let policies = self.accounts().prune_policies(caller, owner).await?;
         Ok(axum::Json(PolicyList {
             policies: policies.into_iter().map(PolicyView::from).collect(),
         }))
@@ -202,13 +162,13 @@ impl Api {
 
     async fn create_policy(
         &self,
-        owned: &Owned,
+        owner: &PolicyOwner,
         caller: &Caller,
         request: PolicyRequest,
     ) -> ApiResult<(StatusCode, axum::Json<PolicyId>)> {
         let policy = request.into_policy(uuid::Uuid::new_v4().to_string())?;
         self.accounts()
-            .save_prune_policy(owned.scope(), &policy, &caller.actor)
+            .save_prune_policy(caller, owner, &policy, false)
             .await?;
         Ok((
             StatusCode::CREATED,
@@ -216,43 +176,38 @@ impl Api {
         ))
     }
 
-    async fn find_policy(&self, owned: &Owned, uuid: &str) -> ApiResult<PrunePolicy> {
-        let policies = self.accounts().prune_policies(owned.scope()).await?;
-        policies
-            .into_iter()
-            .find(|policy| policy.uuid == uuid)
-            .ok_or_else(|| {
-                Error::NotFound {
-                    what: "policy",
-                    name: uuid.to_string(),
-                }
-                .into()
-            })
+    async fn find_policy(
+        &self,
+        owner: &PolicyOwner,
+        caller: &Caller,
+        uuid: &str,
+    ) -> ApiResult<axum::Json<PolicyView>> {
+        let policy = self.accounts().prune_policy(caller, owner, uuid).await?;
+        Ok(axum::Json(policy.into()))
     }
 
     async fn update_policy(
         &self,
-        owned: &Owned,
+        owner: &PolicyOwner,
         caller: &Caller,
         uuid: &str,
         request: PolicyRequest,
     ) -> ApiResult<axum::Json<PolicyId>> {
-        self.find_policy(owned, uuid).await?;
         let policy = request.into_policy(uuid.to_string())?;
         self.accounts()
-            .save_prune_policy(owned.scope(), &policy, &caller.actor)
+            .save_prune_policy(caller, owner, &policy, true)
             .await?;
         Ok(axum::Json(PolicyId { uuid: policy.uuid }))
     }
 
     async fn delete_policy(
         &self,
-        owned: &Owned,
+        owner: &PolicyOwner,
         caller: &Caller,
         uuid: &str,
     ) -> ApiResult<axum::Json<PolicyId>> {
         self.accounts()
-            .delete_prune_policy(owned.scope(), uuid, &caller.actor)
+            .delete_prune_policy(caller, owner, uuid)
             .await?;
         Ok(axum::Json(PolicyId {
             uuid: uuid.to_string(),
@@ -269,10 +224,8 @@ async fn organization_policies(
     caller: Caller,
     Valid(Path(organization)): Valid<Path<String>>,
 ) -> ApiResult<axum::Json<PolicyList>> {
-    let owned = api
-        .organization_policies_scope(&caller, &organization)
-        .await?;
-    api.list_policies(&owned).await
+    let owned = api.organization_policies_scope(&organization)?;
+    api.list_policies(&owned, &caller).await
 }
 
 /// Adds a policy to an organization (administrators).
@@ -286,9 +239,7 @@ async fn create_organization_policy(
     Valid(Path(organization)): Valid<Path<String>>,
     Json(request): Json<PolicyRequest>,
 ) -> ApiResult<(StatusCode, axum::Json<PolicyId>)> {
-    let owned = api
-        .organization_policies_scope(&caller, &organization)
-        .await?;
+    let owned = api.organization_policies_scope(&organization)?;
     api.create_policy(&owned, &caller, request).await
 }
 
@@ -301,12 +252,8 @@ async fn organization_policy(
     caller: Caller,
     Valid(Path(params)): Valid<Path<OrganizationPolicyParams>>,
 ) -> ApiResult<axum::Json<PolicyView>> {
-    let owned = api
-        .organization_policies_scope(&caller, &params.orgname)
-        .await?;
-    Ok(axum::Json(
-        api.find_policy(&owned, &params.policy_uuid).await?.into(),
-    ))
+    let owned = api.organization_policies_scope(&params.orgname)?;
+    api.find_policy(&owned, &caller, &params.policy_uuid).await
 }
 
 /// Changes one of an organization's policies (administrators).
@@ -320,9 +267,7 @@ async fn update_organization_policy(
     Valid(Path(params)): Valid<Path<OrganizationPolicyParams>>,
     Json(request): Json<PolicyRequest>,
 ) -> ApiResult<axum::Json<PolicyId>> {
-    let owned = api
-        .organization_policies_scope(&caller, &params.orgname)
-        .await?;
+    let owned = api.organization_policies_scope(&params.orgname)?;
     api.update_policy(&owned, &caller, &params.policy_uuid, request)
         .await
 }
@@ -336,9 +281,7 @@ async fn delete_organization_policy(
     caller: Caller,
     Valid(Path(params)): Valid<Path<OrganizationPolicyParams>>,
 ) -> ApiResult<axum::Json<PolicyId>> {
-    let owned = api
-        .organization_policies_scope(&caller, &params.orgname)
-        .await?;
+    let owned = api.organization_policies_scope(&params.orgname)?;
     api.delete_policy(&owned, &caller, &params.policy_uuid)
         .await
 }
@@ -350,8 +293,8 @@ async fn user_policies(
     State(api): State<Api>,
     caller: Caller,
 ) -> ApiResult<axum::Json<PolicyList>> {
-    let owned = api.user_policies_scope(&caller).await?;
-    api.list_policies(&owned).await
+    let owned = api.user_policies_scope()?;
+    api.list_policies(&owned, &caller).await
 }
 
 /// Adds a policy to the current user's namespace.
@@ -363,7 +306,7 @@ async fn create_user_policy(
     caller: Caller,
     Json(request): Json<PolicyRequest>,
 ) -> ApiResult<(StatusCode, axum::Json<PolicyId>)> {
-    let owned = api.user_policies_scope(&caller).await?;
+    let owned = api.user_policies_scope()?;
     api.create_policy(&owned, &caller, request).await
 }
 
@@ -376,8 +319,8 @@ async fn user_policy(
     caller: Caller,
     Valid(Path(uuid)): Valid<Path<String>>,
 ) -> ApiResult<axum::Json<PolicyView>> {
-    let owned = api.user_policies_scope(&caller).await?;
-    Ok(axum::Json(api.find_policy(&owned, &uuid).await?.into()))
+    let owned = api.user_policies_scope()?;
+    api.find_policy(&owned, &caller, &uuid).await
 }
 
 /// Changes one of the current user's policies.
@@ -391,7 +334,7 @@ async fn update_user_policy(
     Valid(Path(uuid)): Valid<Path<String>>,
     Json(request): Json<PolicyRequest>,
 ) -> ApiResult<axum::Json<PolicyId>> {
-    let owned = api.user_policies_scope(&caller).await?;
+    let owned = api.user_policies_scope()?;
     api.update_policy(&owned, &caller, &uuid, request).await
 }
 
@@ -404,7 +347,7 @@ async fn delete_user_policy(
     caller: Caller,
     Valid(Path(uuid)): Valid<Path<String>>,
 ) -> ApiResult<axum::Json<PolicyId>> {
-    let owned = api.user_policies_scope(&caller).await?;
+    let owned = api.user_policies_scope()?;
     api.delete_policy(&owned, &caller, &uuid).await
 }
 
@@ -418,10 +361,8 @@ async fn repository_policies(
     Valid(Path(params)): Valid<Path<RepositoryParams>>,
 ) -> ApiResult<axum::Json<PolicyList>> {
     let (namespace, repository) = params.parts();
-    let owned = api
-        .repository_policies_scope(&caller, namespace, repository)
-        .await?;
-    api.list_policies(&owned).await
+    let owned = api.repository_policies_scope(namespace, repository)?;
+    api.list_policies(&owned, &caller).await
 }
 
 /// Adds a policy to a repository (administrators).
@@ -436,9 +377,7 @@ async fn create_repository_policy(
     Json(request): Json<PolicyRequest>,
 ) -> ApiResult<(StatusCode, axum::Json<PolicyId>)> {
     let (namespace, repository) = params.parts();
-    let owned = api
-        .repository_policies_scope(&caller, namespace, repository)
-        .await?;
+    let owned = api.repository_policies_scope(namespace, repository)?;
     api.create_policy(&owned, &caller, request).await
 }
 
@@ -451,12 +390,8 @@ async fn repository_policy(
     caller: Caller,
     Valid(Path(params)): Valid<Path<RepositoryPolicyParams>>,
 ) -> ApiResult<axum::Json<PolicyView>> {
-    let owned = api
-        .repository_policies_scope(&caller, &params.namespace, &params.repository)
-        .await?;
-    Ok(axum::Json(
-        api.find_policy(&owned, &params.policy_uuid).await?.into(),
-    ))
+    let owned = api.repository_policies_scope(&params.namespace, &params.repository)?;
+    api.find_policy(&owned, &caller, &params.policy_uuid).await
 }
 
 /// Changes one of a repository's policies (administrators).
@@ -470,9 +405,7 @@ async fn update_repository_policy(
     Valid(Path(params)): Valid<Path<RepositoryPolicyParams>>,
     Json(request): Json<PolicyRequest>,
 ) -> ApiResult<axum::Json<PolicyId>> {
-    let owned = api
-        .repository_policies_scope(&caller, &params.namespace, &params.repository)
-        .await?;
+    let owned = api.repository_policies_scope(&params.namespace, &params.repository)?;
     api.update_policy(&owned, &caller, &params.policy_uuid, request)
         .await
 }
@@ -486,9 +419,7 @@ async fn delete_repository_policy(
     caller: Caller,
     Valid(Path(params)): Valid<Path<RepositoryPolicyParams>>,
 ) -> ApiResult<axum::Json<PolicyId>> {
-    let owned = api
-        .repository_policies_scope(&caller, &params.namespace, &params.repository)
-        .await?;
+    let owned = api.repository_policies_scope(&params.namespace, &params.repository)?;
     api.delete_policy(&owned, &caller, &params.policy_uuid)
         .await
 }

@@ -7,6 +7,7 @@ use quay_core::accounts::{Delegate, RobotOwner, RobotSignup, TeamSettings, UserS
 use quay_core::audit::{Actor, CredentialKind, LogQuery};
 use quay_core::names::Namespace;
 use quay_core::permission::{Role, Superuser, TeamRole, Visibility};
+use quay_core::ports::AuditLog;
 use quay_core::{Error, RepositoryPath};
 
 use crate::support::*;
@@ -68,8 +69,8 @@ async fn kinds_logged(h: &Harness, namespace: i64) -> Vec<String> {
         ..LogQuery::default()
     };
     let mut kinds: Vec<String> = h
-        .accounts
-        .usage_log(&query)
+        .directory
+        .logs(&query)
         .await
         .unwrap()
         .into_iter()

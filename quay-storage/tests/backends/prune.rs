@@ -2,11 +2,10 @@
 //! namespace and for one repository; pruned tags go into the time machine.
 
 use crate::support::*;
-use quay_core::accounts::PruneScope;
-use quay_core::audit::Actor;
+use quay_core::TagName;
+use quay_core::audit::{Actor, LogKind};
 use quay_core::names::Namespace;
 use quay_core::prune::PrunePolicy;
-use quay_core::{Error, TagName};
 
 const DAY_MS: i64 = 86_400_000;
 
@@ -39,17 +38,14 @@ pub(crate) async fn policies_prune_by_count_and_by_age(h: &Harness) {
         .namespace(&Namespace::parse("ns").unwrap())
         .await
         .unwrap();
-    let system = Actor::system();
+    // Policies are set through the port: who may set them is the API's tests' business.
+    let policies = &h.metadata.prune_policies;
+    let audit = || Actor::system().entry(LogKind::CreateNamespaceAutoprunePolicy, 0);
     let keep_two = policy("keep-two", "number_of_tags", &2.into(), Some("^v"));
-    let scope = PruneScope {
-        namespace: &namespace,
-        repository: None,
-    };
-    h.accounts
-        .save_prune_policy(scope, &keep_two, &system)
+    policies
+        .save_prune_policy(namespace.id, None, &keep_two, audit())
         .await
         .unwrap();
-    assert_eq!(h.accounts.prune_policies(scope).await.unwrap(), [keep_two]);
 
     assert_eq!(h.registry.prune().await.unwrap(), 2);
     assert_eq!(tag_names(&h.registry, &repo("ns/app")).await, ["v3", "v4"]);
@@ -72,13 +68,9 @@ pub(crate) async fn policies_prune_by_count_and_by_age(h: &Harness) {
         .await
         .unwrap()
         .repository;
-    let tools_scope = PruneScope {
-        namespace: &namespace,
-        repository: Some(&tools),
-    };
     let week = policy("week", "creation_date", &"7d".into(), None);
-    h.accounts
-        .save_prune_policy(tools_scope, &week, &system)
+    policies
+        .save_prune_policy(namespace.id, Some(tools.id), &week, audit())
         .await
         .unwrap();
     // The restored v1 is now the newest of the tags the namespace's policy counts.
@@ -90,19 +82,12 @@ pub(crate) async fn policies_prune_by_count_and_by_age(h: &Harness) {
     assert!(tag_names(&h.registry, &repo("ns/tools")).await.is_empty());
     assert_eq!(tag_names(&h.registry, &repo("ns/app")).await, ["v1", "v4"]);
 
-    h.accounts
-        .delete_prune_policy(scope, "keep-two", &system)
-        .await
-        .unwrap();
-    assert!(matches!(
-        h.accounts
-            .delete_prune_policy(scope, "keep-two", &system)
-            .await,
-        Err(Error::NotFound { .. })
-    ));
-    assert!(h.accounts.prune_policies(scope).await.unwrap().is_empty());
-    assert_eq!(
-        h.accounts.prune_policies(tools_scope).await.unwrap().len(),
-        1
+    assert!(
+        policies
+            .delete_prune_policy(namespace.id, None, "keep-two", audit())
+            .await
+            .unwrap()
     );
+    assert_eq!(h.registry.prune().await.unwrap(), 0);
+    assert_eq!(tag_names(&h.registry, &repo("ns/app")).await, ["v1", "v4"]);
 }
