@@ -16,10 +16,10 @@ use bytes::Bytes;
 use futures::stream;
 use quay_app::{App, AppSettings};
 use quay_core::access::Caller;
-use quay_core::audit::Actor;
+use quay_core::audit::{Actor, LogKind};
 use quay_core::hash::digest_of;
 use quay_core::names::Namespace;
-use quay_core::quota::{LimitKind, QuotaSettings};
+use quay_core::quota::{LimitKind, QuotaLimit, QuotaSettings};
 use quay_core::{DigestAlgorithm, Reference, Registry, RegistrySettings, RepositoryPath, TagName};
 use sea_orm::ConnectionTrait;
 
@@ -72,15 +72,18 @@ async fn open(db_uri: &str, dir: &std::path::Path, quota_on: bool) -> App {
             .namespace(&Namespace::parse("bench").unwrap())
             .await
             .unwrap();
-        let actor = Actor::system();
-        accounts
-            .create_quota(&namespace, 1 << 50, &actor)
+        // Set through the port: the benchmark has no superuser to ask the API as.
+        let audit = || Actor::system().entry(LogKind::OrgCreateQuota, 0);
+        let quotas = &backend.directory;
+        quotas
+            .create_quota(namespace.id, 1 << 50, audit())
             .await
             .unwrap();
         let quota = accounts.quota(namespace.id).await.unwrap().unwrap();
         for (kind, percent) in [(LimitKind::Warning, 80), (LimitKind::Reject, 100)] {
-            accounts
-                .create_quota_limit(&namespace, quota.id, kind, percent, &actor)
+            let limit = QuotaLimit::new(kind, percent).unwrap();
+            quotas
+                .create_quota_limit(quota.id, limit, audit())
                 .await
                 .unwrap();
         }

@@ -51,7 +51,7 @@ pub struct TeamRoster {
 
 /// What a caller means to do with a namespace's quota.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum QuotaAccess {
+pub(super) enum QuotaAccess {
     /// Read the quota and its limits.
     Read,
     /// Create, change or delete them.
@@ -67,6 +67,17 @@ pub struct OwnAccount {
     pub namespace: NamespaceRecord,
     /// The organizations they belong to, by name.
     pub memberships: Vec<Membership>,
+}
+
+/// Whose quota a request is about.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum QuotaOwner {
+    /// An organization's, through `/organization/...`.
+    Organization(Namespace),
+    /// The signed-in caller's own namespace.
+    Caller,
+    /// Any namespace of this kind, for a superuser (`/superuser/...`).
+    Any(Namespace, NamespaceKind),
 }
 
 /// An organization the caller belongs to.
@@ -259,28 +270,51 @@ impl Accounts {
         })
     }
 
-    /// The namespace `name` whose quota `caller` reads (its members, and superusers) or
-    /// changes (superusers). Superusers reach users' namespaces this way too,
-    /// as in Quay: there is no other path to a user's limits; everyone else only
-    /// organizations.
-    pub async fn quota_owner(
+    /// The namespace whose quota `owner` names, once `caller` may reach it as `access` says:
+    /// an organization's members and every superuser read an organization's quota, and
+    /// global read-only superusers any namespace's; only superusers change one. A user
+    /// reads their own.
+    pub(super) async fn quota_namespace(
         &self,
-        caller: &Identity,
-        name: &Namespace,
+        caller: &Caller,
+        owner: &QuotaOwner,
         access: QuotaAccess,
     ) -> Result<NamespaceRecord> {
-        if access == QuotaAccess::Change {
-            self.permit(caller, Action::AdministerRegistry)?;
-            return self.namespace(name).await;
+        let identity = &caller.identity;
+        match owner {
+            QuotaOwner::Organization(name) => {
+                if access == QuotaAccess::Change {
+                    self.permit(identity, Action::AdministerRegistry)?;
+                    return self.namespace(name).await;
+                }
+                let namespace = self
+                    .namespace_for(identity, name, Action::ReadNamespaceQuota)
+                    .await?;
+                let overseer = self.permit(identity, Action::OverseeRegistry).is_ok();
+                if namespace.kind != NamespaceKind::Organization && !overseer {
+                    return Err(not_found("organization", name.as_str()));
+                }
+                Ok(namespace)
+            }
+            QuotaOwner::Caller => {
+                if access == QuotaAccess::Change {
+                    self.permit(identity, Action::AdministerRegistry)?;
+                }
+                self.own_namespace(identity, Action::ReadOwnAccount).await
+            }
+            QuotaOwner::Any(name, kind) => {
+                self.permit(identity, Action::AdministerRegistry)?;
+                let namespace = self.namespace(name).await?;
+                if namespace.kind != *kind {
+                    let what = match kind {
+                        NamespaceKind::User => "user",
+                        NamespaceKind::Organization => "organization",
+                    };
+                    return Err(not_found(what, name.as_str()));
+                }
+                Ok(namespace)
+            }
         }
-        let namespace = self
-            .namespace_for(caller, name, Action::ReadNamespaceQuota)
-            .await?;
-        let overseer = self.permit(caller, Action::OverseeRegistry).is_ok();
-        if namespace.kind != NamespaceKind::Organization && !overseer {
-            return Err(not_found("organization", name.as_str()));
-        }
-        Ok(namespace)
     }
 
     /// The caller's own namespace, once they may do `action` to their account.

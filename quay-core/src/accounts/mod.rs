@@ -21,8 +21,9 @@ mod tenancy;
 mod users;
 
 pub use self::access::{
-    Membership, OrganizationOverview, OwnAccount, QuotaAccess, RepositoryOverview, TeamRoster,
+    Membership, OrganizationOverview, OwnAccount, QuotaOwner, RepositoryOverview, TeamRoster,
 };
+pub use self::credentials::ApplicationDetails;
 pub use self::logs::LogOwner;
 pub use self::organizations::{NamespaceChange, OrganizationMember, TeamSettings};
 pub use self::prune::PolicyOwner;

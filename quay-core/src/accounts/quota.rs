@@ -2,7 +2,9 @@
 
 use std::collections::HashMap;
 
+use super::access::{QuotaAccess, QuotaOwner};
 use super::tenancy::{Accounts, invalid, not_found};
+use crate::access::{Action, Caller};
 use crate::account::{AccountId, NamespaceId, NamespaceRecord};
 use crate::audit::{Actor, AuditEntry, LogKind};
 use crate::error::Result;
@@ -56,27 +58,47 @@ impl Accounts {
         self.directory.compute_registry_size(self.now_ms()).await
     }
 
-    /// The account's in-app notifications, newest first.
-    pub async fn notifications(&self, account: AccountId) -> Result<Vec<Notification>> {
+    /// The signed-in caller's notifications, newest first (`user:read`).
+    pub async fn notifications(&self, caller: &Caller) -> Result<Vec<Notification>> {
+        let account = self.own_account_id(caller, Action::ReadOwnAccount)?;
         self.directory.notifications(account).await
     }
 
-    /// Dismisses (or restores) one of the account's notifications.
+    /// The caller's notification `uuid` (`user:read`).
+    pub async fn notification(&self, caller: &Caller, uuid: &str) -> Result<Notification> {
+        self.notifications(caller)
+            .await?
+            .into_iter()
+            .find(|notification| notification.uuid == uuid)
+            .ok_or_else(|| not_found("notification", uuid))
+    }
+
+    /// Dismisses (or restores) the caller's notification `uuid` (`user:admin`).
     pub async fn dismiss_notification(
         &self,
-        account: AccountId,
+        caller: &Caller,
         uuid: &str,
         dismissed: bool,
-    ) -> Result<()> {
-        if self
+    ) -> Result<Notification> {
+        let account = self.own_account_id(caller, Action::AdministerOwnAccount)?;
+        if !self
             .directory
             .dismiss_notification(account, uuid, dismissed)
             .await?
         {
-            Ok(())
-        } else {
-            Err(not_found("notification", uuid))
+            return Err(not_found("notification", uuid));
         }
+        self.notification(caller, uuid).await
+    }
+
+    /// The signed-in caller's account, once they may do `action` to it.
+    fn own_account_id(&self, caller: &Caller, action: Action) -> Result<AccountId> {
+        self.permit(&caller.identity, action)?;
+        caller
+            .identity
+            .principal()
+            .map(|principal| principal.account)
+            .ok_or_else(|| caller.identity.refusal())
     }
 
     /// The namespace's quota, if it has one.
@@ -84,12 +106,33 @@ impl Accounts {
         self.directory.namespace_quota(namespace).await
     }
 
-    /// The namespace's quota `id`, which must exist.
-    pub async fn quota_by_id(
+    /// The quota of the namespace `owner` names, if it has one (readers of its quota).
+    pub async fn owned_quota(
         &self,
-        namespace: &NamespaceRecord,
+        caller: &Caller,
+        owner: &QuotaOwner,
+    ) -> Result<Option<NamespaceQuota>> {
+        let namespace = self
+            .quota_namespace(caller, owner, QuotaAccess::Read)
+            .await?;
+        self.quota(namespace.id).await
+    }
+
+    /// Quota `id` of the namespace `owner` names, which must exist (readers of its quota).
+    pub async fn namespace_quota(
+        &self,
+        caller: &Caller,
+        owner: &QuotaOwner,
         id: i64,
     ) -> Result<NamespaceQuota> {
+        let namespace = self
+            .quota_namespace(caller, owner, QuotaAccess::Read)
+            .await?;
+        self.quota_by_id(&namespace, id).await
+    }
+
+    /// The namespace's quota `id`, which must exist.
+    async fn quota_by_id(&self, namespace: &NamespaceRecord, id: i64) -> Result<NamespaceQuota> {
         match self.quota(namespace.id).await? {
             Some(quota) if quota.id == id => Ok(quota),
             _ => Err(not_found("quota", &id.to_string())),
@@ -99,10 +142,14 @@ impl Accounts {
     /// Gives the namespace a quota of `limit_bytes`.
     pub async fn create_quota(
         &self,
-        namespace: &NamespaceRecord,
+        caller: &Caller,
+        owner: &QuotaOwner,
         limit_bytes: i64,
-        actor: &Actor,
     ) -> Result<()> {
+        let namespace = &self
+            .quota_namespace(caller, owner, QuotaAccess::Change)
+            .await?;
+        let actor = &caller.actor;
         let limit_bytes = quota_size(limit_bytes)?;
         if self.quota(namespace.id).await?.is_some() {
             return Err(invalid(format!(
@@ -119,32 +166,39 @@ impl Accounts {
             .await
     }
 
-    /// Changes the size of the namespace's quota `id`.
+    /// Changes the size of the namespace's quota `id` to `limit_bytes`, if given; the
+    /// quota as it is then.
     pub async fn change_quota(
         &self,
-        namespace: &NamespaceRecord,
+        caller: &Caller,
+        owner: &QuotaOwner,
         id: i64,
-        limit_bytes: i64,
-        actor: &Actor,
-    ) -> Result<()> {
-        let limit_bytes = quota_size(limit_bytes)?;
+        limit_bytes: Option<i64>,
+    ) -> Result<NamespaceQuota> {
+        let namespace = &self
+            .quota_namespace(caller, owner, QuotaAccess::Change)
+            .await?;
         let quota = self.quota_by_id(namespace, id).await?;
+        let Some(limit_bytes) = limit_bytes else {
+            return Ok(quota);
+        };
+        let limit_bytes = quota_size(limit_bytes)?;
         let audit = self
-            .quota_entry(actor, LogKind::OrgChangeQuota, namespace)
+            .quota_entry(&caller.actor, LogKind::OrgChangeQuota, namespace)
             .meta("limit_bytes", limit_bytes)
             .meta("limit", human_size(limit_bytes))
             .meta("previous_limit_bytes", quota.limit_bytes)
             .meta("previous_limit", human_size(quota.limit_bytes));
-        self.directory.change_quota(id, limit_bytes, audit).await
+        self.directory.change_quota(id, limit_bytes, audit).await?;
+        self.quota_by_id(namespace, id).await
     }
 
     /// Deletes the namespace's quota `id` with its limits.
-    pub async fn delete_quota(
-        &self,
-        namespace: &NamespaceRecord,
-        id: i64,
-        actor: &Actor,
-    ) -> Result<()> {
+    pub async fn delete_quota(&self, caller: &Caller, owner: &QuotaOwner, id: i64) -> Result<()> {
+        let namespace = &self
+            .quota_namespace(caller, owner, QuotaAccess::Change)
+            .await?;
+        let actor = &caller.actor;
         let quota = self.quota_by_id(namespace, id).await?;
         let audit = self
             .quota_entry(actor, LogKind::OrgDeleteQuota, namespace)
@@ -156,12 +210,16 @@ impl Accounts {
     /// Adds a limit to the namespace's quota `id`.
     pub async fn create_quota_limit(
         &self,
-        namespace: &NamespaceRecord,
+        caller: &Caller,
+        owner: &QuotaOwner,
         id: i64,
         kind: LimitKind,
         threshold_percent: i64,
-        actor: &Actor,
     ) -> Result<()> {
+        let namespace = &self
+            .quota_namespace(caller, owner, QuotaAccess::Change)
+            .await?;
+        let actor = &caller.actor;
         let limit = QuotaLimit::new(kind, threshold_percent)?;
         let quota = self.quota_by_id(namespace, id).await?;
         refuse_duplicate(&quota, None, limit)?;
@@ -172,15 +230,19 @@ impl Accounts {
         self.directory.create_quota_limit(id, limit, audit).await
     }
 
-    /// Changes limit `limit_id` of the namespace's quota `id`.
+    /// Changes limit `limit_id` of the namespace's quota `id`; the quota as it is then.
     pub async fn change_quota_limit(
         &self,
-        namespace: &NamespaceRecord,
+        caller: &Caller,
+        owner: &QuotaOwner,
         id: i64,
         limit_id: i64,
         change: LimitChange,
-        actor: &Actor,
-    ) -> Result<()> {
+    ) -> Result<NamespaceQuota> {
+        let namespace = &self
+            .quota_namespace(caller, owner, QuotaAccess::Change)
+            .await?;
+        let actor = &caller.actor;
         let quota = self.quota_by_id(namespace, id).await?;
         let current = limit_of(&quota, limit_id)?;
         let limit = QuotaLimit::new(
@@ -198,17 +260,22 @@ impl Accounts {
         .meta("previous_threshold_percent", current.threshold_percent);
         self.directory
             .change_quota_limit(limit_id, limit, audit)
-            .await
+            .await?;
+        self.quota_by_id(namespace, id).await
     }
 
     /// Deletes limit `limit_id` of the namespace's quota `id`.
     pub async fn delete_quota_limit(
         &self,
-        namespace: &NamespaceRecord,
+        caller: &Caller,
+        owner: &QuotaOwner,
         id: i64,
         limit_id: i64,
-        actor: &Actor,
     ) -> Result<()> {
+        let namespace = &self
+            .quota_namespace(caller, owner, QuotaAccess::Change)
+            .await?;
+        let actor = &caller.actor;
         let quota = self.quota_by_id(namespace, id).await?;
         let limit = limit_of(&quota, limit_id)?;
         let audit = limit_entry(

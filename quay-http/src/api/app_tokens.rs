@@ -4,9 +4,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use quay_auth::credentials;
 use quay_core::Error;
-use quay_core::access::Action;
-use quay_core::account::AccountRecord;
-use quay_core::ports::{TokenKind, TokenRecord};
+use quay_core::ports::TokenRecord;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -68,23 +66,23 @@ pub(crate) struct NewAppToken {
     title: String,
 }
 
-/// The current user, where app-specific tokens are enabled.
-async fn token_owner(api: &Api, caller: &Caller) -> ApiResult<AccountRecord> {
-    if !api.auth_settings().app_specific_tokens {
-        return Err(HttpError::UnknownEndpoint.into());
+/// Refuses unless app-specific tokens are enabled (`FEATURE_APP_SPECIFIC_TOKENS`).
+fn require_app_tokens(api: &Api) -> ApiResult<()> {
+    if api.auth_settings().app_specific_tokens {
+        Ok(())
+    } else {
+        Err(HttpError::UnknownEndpoint.into())
     }
-    let principal = caller.permitted(api, Action::AdministerOwnAccount)?;
-    Ok(api.accounts().user(&principal.name).await?)
 }
 
 /// The current user's app-specific tokens (`FEATURE_APP_SPECIFIC_TOKENS`).
 #[utoipa::path(get, path = "/api/v1/user/apptoken", tag = "user",
     responses((status = 200, description = "The tokens", body = AppTokenList), Failures))]
 async fn app_tokens(State(api): State<Api>, caller: Caller) -> ApiResult<axum::Json<AppTokenList>> {
-    let user = token_owner(&api, &caller).await?;
+    require_app_tokens(&api)?;
     let tokens = api
         .accounts()
-        .tokens(TokenKind::AppToken, &user)
+        .app_tokens(&caller)
         .await?
         .into_iter()
         .map(|token| AppTokenView::of(token, None))
@@ -101,36 +99,22 @@ async fn create_app_token(
     caller: Caller,
     Json(request): Json<NewAppToken>,
 ) -> ApiResult<axum::Json<AppTokenEnvelope>> {
-    let user = token_owner(&api, &caller).await?;
+    require_app_tokens(&api)?;
     caller.fresh(&api)?;
     let title = request.title.trim();
     if title.is_empty() || title.chars().count() > 255 {
         return Err(ApiError::invalid("The title must have 1 to 255 characters"));
     }
-    let minted = credentials::app_token(user.id, title, api.accounts().now_ms(), None)
+    let account = caller.signed_in()?.account;
+    let minted = credentials::app_token(account, title, api.accounts().now_ms(), None)
         .map_err(Error::from)?;
     let record = minted.record.clone();
     api.accounts()
-        .store_token(&user, minted.record, &caller.actor)
+        .create_app_token(&caller, minted.record)
         .await?;
     Ok(axum::Json(AppTokenEnvelope {
         token: AppTokenView::of(record, Some(minted.secret)),
     }))
-}
-
-async fn find_app_token(api: &Api, user: &AccountRecord, uuid: &str) -> ApiResult<TokenRecord> {
-    api.accounts()
-        .tokens(TokenKind::AppToken, user)
-        .await?
-        .into_iter()
-        .find(|token| token.uuid == uuid)
-        .ok_or_else(|| {
-            Error::NotFound {
-                what: "app-specific token",
-                name: uuid.to_string(),
-            }
-            .into()
-        })
 }
 
 /// One app-specific token (without its code).
@@ -142,8 +126,8 @@ async fn app_token(
     caller: Caller,
     Valid(Path(uuid)): Valid<Path<String>>,
 ) -> ApiResult<axum::Json<AppTokenEnvelope>> {
-    let user = token_owner(&api, &caller).await?;
-    let token = find_app_token(&api, &user, &uuid).await?;
+    require_app_tokens(&api)?;
+    let token = api.accounts().app_token(&caller, &uuid).await?;
     Ok(axum::Json(AppTokenEnvelope {
         token: AppTokenView::of(token, None),
     }))
@@ -158,10 +142,8 @@ async fn revoke_app_token(
     caller: Caller,
     Valid(Path(uuid)): Valid<Path<String>>,
 ) -> ApiResult<StatusCode> {
-    let user = token_owner(&api, &caller).await?;
+    require_app_tokens(&api)?;
     caller.fresh(&api)?;
-    api.accounts()
-        .revoke_app_token(&user, &uuid, &caller.actor)
-        .await?;
+    api.accounts().revoke_app_token(&caller, &uuid).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -10,10 +10,8 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method, header};
 use quay_core::Error;
 use quay_core::access::{self, Action, Identity, Principal};
-use quay_core::account::NamespaceRecord;
 
 use super::error::{ApiError, ApiResult};
-use super::params;
 use super::state::Api;
 use crate::auth::{Credentials, client_ip, user_agent};
 use crate::error::HttpError;
@@ -116,29 +114,6 @@ impl Caller {
         self.identity
             .principal()
             .ok_or_else(|| Error::Unauthorized.into())
-    }
-
-    /// The organization named `name`, once the caller may do `action` in it.
-    pub(crate) async fn organization(
-        &self,
-        api: &Api,
-        name: &str,
-        action: impl Into<Action>,
-    ) -> ApiResult<NamespaceRecord> {
-        let name = params::name(name)?;
-        Ok(api
-            .accounts()
-            .organization_for(&self.identity, &name, action)
-            .await?)
-    }
-
-    /// The caller's own namespace, once they may do `action` to their account.
-    pub(crate) async fn own_namespace(
-        &self,
-        api: &Api,
-        action: Action,
-    ) -> ApiResult<NamespaceRecord> {
-        Ok(api.accounts().own_namespace(&self.identity, action).await?)
     }
 
     /// Refuses a session that signed in more than ten minutes ago; tokens pass.

@@ -10,9 +10,8 @@ use std::collections::HashMap;
 
 use axum::http::StatusCode;
 use quay_core::Error;
-use quay_core::access::Action;
 use quay_core::account::{NamespaceKind, NamespaceRecord};
-use quay_core::accounts::{LimitChange, QuotaAccess};
+use quay_core::accounts::{LimitChange, QuotaOwner};
 use quay_core::names::Namespace;
 use quay_core::ports::{Repository, RepositoryId};
 use quay_core::quota::{LimitKind, NamespaceQuota, human_size, parse_size};
@@ -76,47 +75,24 @@ impl Api {
         }
     }
 
-    /// An organization's quota through `/organization/...`: its members and superusers
-    /// read it, superusers change it.
-    pub(super) async fn organization_quota_owner(
-        &self,
-        caller: &Caller,
-        organization: &str,
-        access: QuotaAccess,
-    ) -> ApiResult<NamespaceRecord> {
+    /// An organization's quota through `/organization/...`.
+    pub(super) fn organization_quota(&self, organization: &str) -> ApiResult<QuotaOwner> {
         self.require_quota()?;
-        let name = super::params::name(organization)?;
-        Ok(self
-            .accounts()
-            .quota_owner(&caller.identity, &name, access)
-            .await?)
+        Ok(QuotaOwner::Organization(super::params::name(organization)?))
     }
 
-    /// Any namespace of `kind`, for a superuser (signed in recently).
-    pub(super) async fn superuser_quota_owner(
+    /// Any namespace of `kind`, for a superuser signed in recently.
+    pub(super) fn superuser_quota(
         &self,
         caller: &Caller,
         namespace: &str,
         kind: NamespaceKind,
-    ) -> ApiResult<NamespaceRecord> {
+    ) -> ApiResult<QuotaOwner> {
         self.require_quota()?;
-        caller.permitted(self, Action::AdministerRegistry)?;
         caller.fresh(self)?;
         let name = Namespace::parse(namespace)
             .map_err(|_| ApiError::invalid(format!("invalid namespace {namespace:?}")))?;
-        let record = self.accounts().namespace(&name).await?;
-        if record.kind != kind {
-            let what = match kind {
-                NamespaceKind::User => "user",
-                NamespaceKind::Organization => "organization",
-            };
-            return Err(Error::NotFound {
-                what,
-                name: namespace.to_string(),
-            }
-            .into());
-        }
-        Ok(record)
+        Ok(QuotaOwner::Any(name, kind))
     }
 
     pub(super) async fn superuser_quotas(
@@ -125,13 +101,14 @@ impl Api {
         namespace: &str,
         kind: NamespaceKind,
     ) -> ApiResult<axum::Json<Vec<QuotaView>>> {
-        let namespace = self.superuser_quota_owner(caller, namespace, kind).await?;
-        Ok(axum::Json(self.quota_list(&namespace).await?))
+        let owner = self.superuser_quota(caller, namespace, kind)?;
+        Ok(axum::Json(self.quota_list(caller, &owner).await?))
     }
 
-    pub(super) async fn own_quota_owner(&self, caller: &Caller) -> ApiResult<NamespaceRecord> {
+    /// The caller's own quota.
+    pub(super) fn own_quota(&self) -> ApiResult<QuotaOwner> {
         self.require_quota()?;
-        caller.own_namespace(self, Action::ReadOwnAccount).await
+        Ok(QuotaOwner::Caller)
     }
 
     /// A namespace's own quota.
@@ -178,36 +155,40 @@ impl Api {
 
     pub(super) async fn quota_list(
         &self,
-        namespace: &NamespaceRecord,
+        caller: &Caller,
+        owner: &QuotaOwner,
     ) -> ApiResult<Vec<QuotaView>> {
-        let quota = self.accounts().quota(namespace.id).await?;
+        let quota = self.accounts().owned_quota(caller, owner).await?;
         Ok(self.quota_view(quota).into_iter().collect())
     }
 
     pub(super) async fn one_quota(
         &self,
-        namespace: &NamespaceRecord,
+        caller: &Caller,
+        owner: &QuotaOwner,
         id: i64,
     ) -> ApiResult<QuotaView> {
-        let quota = self.accounts().quota_by_id(namespace, id).await?;
+        let quota = self.accounts().namespace_quota(caller, owner, id).await?;
         Ok(self.own_quota_view(quota))
     }
 
     pub(super) async fn limits(
         &self,
-        namespace: &NamespaceRecord,
+        caller: &Caller,
+        owner: &QuotaOwner,
         id: i64,
     ) -> ApiResult<Vec<LimitView>> {
-        Ok(self.one_quota(namespace, id).await?.limits)
+        Ok(self.one_quota(caller, owner, id).await?.limits)
     }
 
     pub(super) async fn one_limit(
         &self,
-        namespace: &NamespaceRecord,
+        caller: &Caller,
+        owner: &QuotaOwner,
         id: i64,
         limit_id: i64,
     ) -> ApiResult<LimitView> {
-        self.limits(namespace, id)
+        self.limits(caller, owner, id)
             .await?
             .into_iter()
             .find(|limit| limit.id == Some(limit_id))
@@ -222,43 +203,38 @@ impl Api {
 
     pub(super) async fn create_quota(
         &self,
-        namespace: &NamespaceRecord,
         caller: &Caller,
+        owner: &QuotaOwner,
         request: &QuotaRequest,
     ) -> ApiResult<(StatusCode, axum::Json<&'static str>)> {
         let bytes = request
             .bytes()?
             .ok_or_else(|| ApiError::invalid("Invalid quota size limit value"))?;
-        self.accounts()
-            .create_quota(namespace, bytes, &caller.actor)
-            .await?;
+        self.accounts().create_quota(caller, owner, bytes).await?;
         Ok((StatusCode::CREATED, axum::Json("Created")))
     }
 
     pub(super) async fn change_quota(
         &self,
-        namespace: &NamespaceRecord,
-        id: i64,
         caller: &Caller,
+        owner: &QuotaOwner,
+        id: i64,
         request: &QuotaRequest,
     ) -> ApiResult<axum::Json<QuotaView>> {
-        if let Some(bytes) = request.bytes()? {
-            self.accounts()
-                .change_quota(namespace, id, bytes, &caller.actor)
-                .await?;
-        }
-        Ok(axum::Json(self.one_quota(namespace, id).await?))
+        let quota = self
+            .accounts()
+            .change_quota(caller, owner, id, request.bytes()?)
+            .await?;
+        Ok(axum::Json(self.own_quota_view(quota)))
     }
 
     pub(super) async fn delete_quota(
         &self,
-        namespace: &NamespaceRecord,
-        id: i64,
         caller: &Caller,
+        owner: &QuotaOwner,
+        id: i64,
     ) -> ApiResult<StatusCode> {
-        self.accounts()
-            .delete_quota(namespace, id, &caller.actor)
-            .await?;
+        self.accounts().delete_quota(caller, owner, id).await?;
         Ok(StatusCode::NO_CONTENT)
     }
 

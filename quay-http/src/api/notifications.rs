@@ -1,8 +1,6 @@
 //! The signed-in user's in-app notifications (a quota limit was reached, ...).
 
 use axum::extract::{Path, State};
-use quay_core::Error;
-use quay_core::access::Action;
 use quay_core::ports::Notification;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -65,8 +63,7 @@ async fn notifications(
     State(api): State<Api>,
     caller: Caller,
 ) -> ApiResult<axum::Json<NotificationList>> {
-    let principal = caller.permitted(&api, Action::ReadOwnAccount)?;
-    let notifications = api.accounts().notifications(principal.account).await?;
+    let notifications = api.accounts().notifications(&caller).await?;
     Ok(axum::Json(NotificationList {
         notifications: notifications.into_iter().map(Into::into).collect(),
     }))
@@ -81,7 +78,8 @@ async fn notification(
     caller: Caller,
     Valid(Path(uuid)): Valid<Path<String>>,
 ) -> ApiResult<axum::Json<NotificationView>> {
-    api.own_notification(&caller, uuid).await
+    let notification = api.accounts().notification(&caller, &uuid).await?;
+    Ok(axum::Json(notification.into()))
 }
 
 /// Dismisses (or restores) one of the current user's notifications.
@@ -95,31 +93,9 @@ async fn dismiss_notification(
     Valid(Path(uuid)): Valid<Path<String>>,
     Json(change): Json<NotificationChange>,
 ) -> ApiResult<axum::Json<NotificationView>> {
-    let principal = caller.permitted(&api, Action::AdministerOwnAccount)?;
-    api.accounts()
-        .dismiss_notification(principal.account, &uuid, change.dismissed)
+    let notification = api
+        .accounts()
+        .dismiss_notification(&caller, &uuid, change.dismissed)
         .await?;
-    api.own_notification(&caller, uuid).await
-}
-
-impl Api {
-    async fn own_notification(
-        &self,
-        caller: &Caller,
-        uuid: String,
-    ) -> ApiResult<axum::Json<NotificationView>> {
-        let principal = caller.permitted(self, Action::ReadOwnAccount)?;
-        let notifications = self.accounts().notifications(principal.account).await?;
-        notifications
-            .into_iter()
-            .find(|notification| notification.uuid == uuid)
-            .map(|notification| axum::Json(notification.into()))
-            .ok_or_else(|| {
-                Error::NotFound {
-                    what: "notification",
-                    name: uuid,
-                }
-                .into()
-            })
-    }
+    Ok(axum::Json(notification.into()))
 }

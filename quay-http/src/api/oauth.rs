@@ -11,8 +11,8 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use quay_auth::credentials;
 use quay_core::Error;
-use quay_core::access::{Action, Scopes};
-use quay_core::permission::NamespaceAction;
+use quay_core::access::Scopes;
+use quay_core::accounts::ApplicationDetails;
 use quay_core::ports::ApplicationRecord;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -22,6 +22,7 @@ use utoipa_axum::routes;
 use super::caller::Caller;
 use super::error::{ApiError, ApiResult, Failures};
 use super::extract::{Json, Valid};
+use super::params::name;
 use super::state::Api;
 
 pub(super) fn routes() -> OpenApiRouter<Api> {
@@ -73,6 +74,18 @@ pub(crate) struct ApplicationRequest {
     description: Option<String>,
 }
 
+impl ApplicationRequest {
+    /// The fields, checked.
+    fn details(self) -> ApiResult<ApplicationDetails> {
+        Ok(ApplicationDetails {
+            name: application_name(&self.name)?,
+            redirect_uri: registered_redirect(self.redirect_uri)?,
+            application_uri: self.application_uri,
+            description: self.description,
+        })
+    }
+}
+
 /// An organization's OAuth applications (administrators).
 #[utoipa::path(get, path = "/api/v1/organization/{orgname}/applications", tag = "organization",
     params(("orgname" = String, Path, description = "The organization")),
@@ -82,10 +95,10 @@ async fn applications(
     caller: Caller,
     Valid(Path(organization)): Valid<Path<String>>,
 ) -> ApiResult<axum::Json<ApplicationList>> {
-    let organization = caller
-        .organization(&api, &organization, NamespaceAction::Administer)
+    let applications = api
+        .accounts()
+        .applications(&caller, &name(&organization)?)
         .await?;
-    let applications = api.accounts().applications(&organization).await?;
     Ok(axum::Json(ApplicationList {
         applications: applications
             .into_iter()
@@ -105,22 +118,17 @@ async fn create_application(
     Valid(Path(organization)): Valid<Path<String>>,
     Json(request): Json<ApplicationRequest>,
 ) -> ApiResult<axum::Json<ApplicationView>> {
-    let organization = caller
-        .organization(&api, &organization, NamespaceAction::Administer)
-        .await?;
+    let details = request.details()?;
     let (client_id, secret, client_secret_hash) =
         credentials::application_credentials().map_err(Error::from)?;
-    let application = ApplicationRecord {
-        organization: organization.id,
-        client_id,
-        client_secret_hash,
-        name: application_name(&request.name)?,
-        redirect_uri: registered_redirect(request.redirect_uri)?.unwrap_or_default(),
-        application_uri: request.application_uri.unwrap_or_default(),
-        description: request.description.unwrap_or_default(),
-    };
-    api.accounts()
-        .save_application(&organization, application.clone(), &caller.actor)
+    let application = api
+        .accounts()
+        .create_application(
+            &caller,
+            &name(&organization)?,
+            (client_id, client_secret_hash),
+            details,
+        )
         .await?;
     Ok(axum::Json(ApplicationView::of(application, Some(secret))))
 }
@@ -189,12 +197,9 @@ async fn application(
     caller: Caller,
     Valid(Path((organization, client_id))): Valid<Path<(String, String)>>,
 ) -> ApiResult<axum::Json<ApplicationView>> {
-    let organization = caller
-        .organization(&api, &organization, NamespaceAction::Administer)
-        .await?;
     let application = api
         .accounts()
-        .application(&organization, &client_id)
+        .application(&caller, &name(&organization)?, &client_id)
         .await?;
     Ok(axum::Json(ApplicationView::of(application, None)))
 }
@@ -211,22 +216,10 @@ async fn update_application(
     Valid(Path((organization, client_id))): Valid<Path<(String, String)>>,
     Json(request): Json<ApplicationRequest>,
 ) -> ApiResult<axum::Json<ApplicationView>> {
-    let organization = caller
-        .organization(&api, &organization, NamespaceAction::Administer)
-        .await?;
-    let existing = api
+    let details = request.details()?;
+    let application = api
         .accounts()
-        .application(&organization, &client_id)
-        .await?;
-    let application = ApplicationRecord {
-        name: application_name(&request.name)?,
-        redirect_uri: registered_redirect(request.redirect_uri)?.unwrap_or(existing.redirect_uri),
-        application_uri: request.application_uri.unwrap_or(existing.application_uri),
-        description: request.description.unwrap_or(existing.description),
-        ..existing
-    };
-    api.accounts()
-        .save_application(&organization, application.clone(), &caller.actor)
+        .update_application(&caller, &name(&organization)?, &client_id, details)
         .await?;
     Ok(axum::Json(ApplicationView::of(application, None)))
 }
@@ -241,11 +234,8 @@ async fn delete_application(
     caller: Caller,
     Valid(Path((organization, client_id))): Valid<Path<(String, String)>>,
 ) -> ApiResult<StatusCode> {
-    let organization = caller
-        .organization(&api, &organization, NamespaceAction::Administer)
-        .await?;
     api.accounts()
-        .delete_application(&organization, &client_id, &caller.actor)
+        .delete_application(&caller, &name(&organization)?, &client_id)
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -275,6 +265,7 @@ pub(crate) struct GrantDescription {
 /// The application and the validated scopes and redirect of a grant request.
 async fn validate(
     api: &Api,
+    caller: &Caller,
     request: &GrantRequest,
 ) -> ApiResult<(ApplicationRecord, Scopes, String)> {
     if request.response_type != "token" {
@@ -284,7 +275,7 @@ async fn validate(
     }
     let application = api
         .accounts()
-        .application_to_grant(&request.client_id)
+        .application_to_grant(caller, &request.client_id)
         .await?
         .ok_or_else(|| ApiError::invalid("Unknown client_id"))?;
     let redirect = request
@@ -309,8 +300,7 @@ pub(crate) async fn describe_grant(
     caller: Caller,
     Valid(Query(request)): Valid<Query<GrantRequest>>,
 ) -> ApiResult<axum::Json<GrantDescription>> {
-    caller.permitted(&api, Action::ReadOwnAccount)?;
-    let (application, scopes, redirect_uri) = validate(&api, &request).await?;
+    let (application, scopes, redirect_uri) = validate(&api, &caller, &request).await?;
     Ok(axum::Json(GrantDescription {
         application: application.name,
         client_id: application.client_id,
@@ -326,16 +316,14 @@ pub(crate) async fn grant(
     caller: Caller,
     Valid(Query(request)): Valid<Query<GrantRequest>>,
 ) -> ApiResult<Response> {
-    let principal = caller.permitted(&api, Action::AdministerOwnAccount)?;
     if caller.session.is_none() {
-        return Err(Error::Denied.into());
+        return Err(caller.identity.refusal().into());
     }
-    let (application, scopes, redirect_uri) = validate(&api, &request).await?;
-    let user = api.accounts().user(&principal.name).await?;
+    let (application, scopes, redirect_uri) = validate(&api, &caller, &request).await?;
     let scope = scopes.names();
     let lifetime_s = api.tenancy.settings.implicit_token_lifetime_s;
     let minted = credentials::oauth_token(
-        user.id,
+        caller.signed_in()?.account,
         &application.client_id,
         &scope,
         api.accounts().now_ms(),
@@ -343,7 +331,7 @@ pub(crate) async fn grant(
     )
     .map_err(Error::from)?;
     api.accounts()
-        .store_token(&user, minted.record, &caller.actor)
+        .grant_oauth_token(&caller, minted.record)
         .await?;
     let mut fragment = form_urlencoded::Serializer::new(String::new());
     fragment

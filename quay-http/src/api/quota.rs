@@ -5,7 +5,6 @@
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use quay_core::accounts::QuotaAccess;
 use quay_core::quota::LimitKind;
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -80,10 +79,8 @@ async fn organization_quotas(
     caller: Caller,
     Valid(Path(organization)): Valid<Path<String>>,
 ) -> ApiResult<axum::Json<Vec<QuotaView>>> {
-    let namespace = api
-        .organization_quota_owner(&caller, &organization, QuotaAccess::Read)
-        .await?;
-    Ok(axum::Json(api.quota_list(&namespace).await?))
+    let owner = api.organization_quota(&organization)?;
+    Ok(axum::Json(api.quota_list(&caller, &owner).await?))
 }
 
 /// Gives an organization a quota (superusers).
@@ -97,10 +94,8 @@ async fn create_organization_quota(
     Valid(Path(organization)): Valid<Path<String>>,
     Json(request): Json<QuotaRequest>,
 ) -> ApiResult<(StatusCode, axum::Json<&'static str>)> {
-    let namespace = api
-        .organization_quota_owner(&caller, &organization, QuotaAccess::Change)
-        .await?;
-    api.create_quota(&namespace, &caller, &request).await
+    let owner = api.organization_quota(&organization)?;
+    api.create_quota(&caller, &owner, &request).await
 }
 
 /// An organization's quota by id (members and superusers).
@@ -112,11 +107,9 @@ async fn organization_quota(
     caller: Caller,
     Valid(Path(params)): Valid<Path<OrganizationQuotaParams>>,
 ) -> ApiResult<axum::Json<QuotaView>> {
-    let namespace = api
-        .organization_quota_owner(&caller, &params.orgname, QuotaAccess::Read)
-        .await?;
+    let owner = api.organization_quota(&params.orgname)?;
     Ok(axum::Json(
-        api.one_quota(&namespace, params.quota_id).await?,
+        api.one_quota(&caller, &owner, params.quota_id).await?,
     ))
 }
 
@@ -131,10 +124,8 @@ async fn change_organization_quota(
     Valid(Path(params)): Valid<Path<OrganizationQuotaParams>>,
     Json(request): Json<QuotaRequest>,
 ) -> ApiResult<axum::Json<QuotaView>> {
-    let namespace = api
-        .organization_quota_owner(&caller, &params.orgname, QuotaAccess::Change)
-        .await?;
-    api.change_quota(&namespace, params.quota_id, &caller, &request)
+    let owner = api.organization_quota(&params.orgname)?;
+    api.change_quota(&caller, &owner, params.quota_id, &request)
         .await
 }
 
@@ -147,10 +138,8 @@ async fn delete_organization_quota(
     caller: Caller,
     Valid(Path(params)): Valid<Path<OrganizationQuotaParams>>,
 ) -> ApiResult<StatusCode> {
-    let namespace = api
-        .organization_quota_owner(&caller, &params.orgname, QuotaAccess::Change)
-        .await?;
-    api.delete_quota(&namespace, params.quota_id, &caller).await
+    let owner = api.organization_quota(&params.orgname)?;
+    api.delete_quota(&caller, &owner, params.quota_id).await
 }
 
 /// The limits of an organization's quota (members and superusers).
@@ -162,10 +151,10 @@ async fn organization_limits(
     caller: Caller,
     Valid(Path(params)): Valid<Path<OrganizationQuotaParams>>,
 ) -> ApiResult<axum::Json<Vec<LimitView>>> {
-    let namespace = api
-        .organization_quota_owner(&caller, &params.orgname, QuotaAccess::Read)
-        .await?;
-    Ok(axum::Json(api.limits(&namespace, params.quota_id).await?))
+    let owner = api.organization_quota(&params.orgname)?;
+    Ok(axum::Json(
+        api.limits(&caller, &owner, params.quota_id).await?,
+    ))
 }
 
 /// Adds a limit to an organization's quota (superusers).
@@ -179,9 +168,7 @@ async fn create_organization_limit(
     Valid(Path(params)): Valid<Path<OrganizationQuotaParams>>,
     Json(request): Json<LimitRequest>,
 ) -> ApiResult<(StatusCode, axum::Json<&'static str>)> {
-    let namespace = api
-        .organization_quota_owner(&caller, &params.orgname, QuotaAccess::Change)
-        .await?;
+    let owner = api.organization_quota(&params.orgname)?;
     let (Some(kind), Some(percent)) = (request.kind.as_deref(), request.threshold_percent) else {
         return Err(ApiError::invalid(
             "A limit needs a type and a threshold_percent",
@@ -189,11 +176,11 @@ async fn create_organization_limit(
     };
     api.accounts()
         .create_quota_limit(
-            &namespace,
+            &caller,
+            &owner,
             params.quota_id,
             LimitKind::parse(kind)?,
             percent,
-            &caller.actor,
         )
         .await?;
     Ok((StatusCode::CREATED, axum::Json("Created")))
@@ -208,11 +195,9 @@ async fn organization_limit(
     caller: Caller,
     Valid(Path(params)): Valid<Path<OrganizationLimitParams>>,
 ) -> ApiResult<axum::Json<LimitView>> {
-    let namespace = api
-        .organization_quota_owner(&caller, &params.orgname, QuotaAccess::Read)
-        .await?;
+    let owner = api.organization_quota(&params.orgname)?;
     Ok(axum::Json(
-        api.one_limit(&namespace, params.quota_id, params.limit_id)
+        api.one_limit(&caller, &owner, params.quota_id, params.limit_id)
             .await?,
     ))
 }
@@ -228,21 +213,18 @@ async fn change_organization_limit(
     Valid(Path(params)): Valid<Path<OrganizationLimitParams>>,
     Json(request): Json<LimitRequest>,
 ) -> ApiResult<axum::Json<QuotaView>> {
-    let namespace = api
-        .organization_quota_owner(&caller, &params.orgname, QuotaAccess::Change)
-        .await?;
-    api.accounts()
+    let owner = api.organization_quota(&params.orgname)?;
+    let quota = api
+        .accounts()
         .change_quota_limit(
-            &namespace,
+            &caller,
+            &owner,
             params.quota_id,
             params.limit_id,
             request.change()?,
-            &caller.actor,
         )
         .await?;
-    Ok(axum::Json(
-        api.one_quota(&namespace, params.quota_id).await?,
-    ))
+    Ok(axum::Json(api.own_quota_view(quota)))
 }
 
 /// Deletes a limit of an organization's quota (superusers).
@@ -254,11 +236,9 @@ async fn delete_organization_limit(
     caller: Caller,
     Valid(Path(params)): Valid<Path<OrganizationLimitParams>>,
 ) -> ApiResult<StatusCode> {
-    let namespace = api
-        .organization_quota_owner(&caller, &params.orgname, QuotaAccess::Change)
-        .await?;
+    let owner = api.organization_quota(&params.orgname)?;
     api.accounts()
-        .delete_quota_limit(&namespace, params.quota_id, params.limit_id, &caller.actor)
+        .delete_quota_limit(&caller, &owner, params.quota_id, params.limit_id)
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -270,8 +250,8 @@ async fn user_quotas(
     State(api): State<Api>,
     caller: Caller,
 ) -> ApiResult<axum::Json<Vec<QuotaView>>> {
-    let namespace = api.own_quota_owner(&caller).await?;
-    Ok(axum::Json(api.quota_list(&namespace).await?))
+    let owner = api.own_quota()?;
+    Ok(axum::Json(api.quota_list(&caller, &owner).await?))
 }
 
 /// The current user's quota by id.
@@ -283,8 +263,8 @@ async fn user_quota(
     caller: Caller,
     Valid(Path(quota_id)): Valid<Path<i64>>,
 ) -> ApiResult<axum::Json<QuotaView>> {
-    let namespace = api.own_quota_owner(&caller).await?;
-    Ok(axum::Json(api.one_quota(&namespace, quota_id).await?))
+    let owner = api.own_quota()?;
+    Ok(axum::Json(api.one_quota(&caller, &owner, quota_id).await?))
 }
 
 /// The limits of the current user's quota.
@@ -296,8 +276,8 @@ async fn user_limits(
     caller: Caller,
     Valid(Path(quota_id)): Valid<Path<i64>>,
 ) -> ApiResult<axum::Json<Vec<LimitView>>> {
-    let namespace = api.own_quota_owner(&caller).await?;
-    Ok(axum::Json(api.limits(&namespace, quota_id).await?))
+    let owner = api.own_quota()?;
+    Ok(axum::Json(api.limits(&caller, &owner, quota_id).await?))
 }
 
 /// A limit of the current user's quota.
@@ -309,9 +289,9 @@ async fn user_limit(
     caller: Caller,
     Valid(Path(params)): Valid<Path<UserLimitParams>>,
 ) -> ApiResult<axum::Json<LimitView>> {
-    let namespace = api.own_quota_owner(&caller).await?;
+    let owner = api.own_quota()?;
     Ok(axum::Json(
-        api.one_limit(&namespace, params.quota_id, params.limit_id)
+        api.one_limit(&caller, &owner, params.quota_id, params.limit_id)
             .await?,
     ))
 }

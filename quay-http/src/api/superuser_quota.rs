@@ -92,8 +92,8 @@ async fn superuser_create_user_quota(
     Json(request): Json<QuotaRequest>,
 ) -> ApiResult<(StatusCode, axum::Json<&'static str>)> {
     let kind = NamespaceKind::User;
-    let namespace = api.superuser_quota_owner(&caller, &namespace, kind).await?;
-    api.create_quota(&namespace, &caller, &request).await
+    let owner = api.superuser_quota(&caller, &namespace, kind)?;
+    api.create_quota(&caller, &owner, &request).await
 }
 
 /// Changes a user's quota (superusers).
@@ -108,10 +108,8 @@ async fn superuser_change_user_quota(
     Json(request): Json<QuotaRequest>,
 ) -> ApiResult<axum::Json<QuotaView>> {
     let kind = NamespaceKind::User;
-    let namespace = api
-        .superuser_quota_owner(&caller, &params.namespace, kind)
-        .await?;
-    api.change_quota(&namespace, params.quota_id, &caller, &request)
+    let owner = api.superuser_quota(&caller, &params.namespace, kind)?;
+    api.change_quota(&caller, &owner, params.quota_id, &request)
         .await
 }
 
@@ -125,10 +123,8 @@ async fn superuser_delete_user_quota(
     Valid(Path(params)): Valid<Path<NamespaceQuotaParams>>,
 ) -> ApiResult<StatusCode> {
     let kind = NamespaceKind::User;
-    let namespace = api
-        .superuser_quota_owner(&caller, &params.namespace, kind)
-        .await?;
-    api.delete_quota(&namespace, params.quota_id, &caller).await
+    let owner = api.superuser_quota(&caller, &params.namespace, kind)?;
+    api.delete_quota(&caller, &owner, params.quota_id).await
 }
 
 /// An organization's quota (superusers).
@@ -156,8 +152,8 @@ async fn superuser_create_organization_quota(
     Json(request): Json<QuotaRequest>,
 ) -> ApiResult<(StatusCode, axum::Json<&'static str>)> {
     let kind = NamespaceKind::Organization;
-    let namespace = api.superuser_quota_owner(&caller, &namespace, kind).await?;
-    api.create_quota(&namespace, &caller, &request).await
+    let owner = api.superuser_quota(&caller, &namespace, kind)?;
+    api.create_quota(&caller, &owner, &request).await
 }
 
 /// Changes an organization's quota (superusers).
@@ -172,10 +168,8 @@ async fn superuser_change_organization_quota(
     Json(request): Json<QuotaRequest>,
 ) -> ApiResult<axum::Json<QuotaView>> {
     let kind = NamespaceKind::Organization;
-    let namespace = api
-        .superuser_quota_owner(&caller, &params.namespace, kind)
-        .await?;
-    api.change_quota(&namespace, params.quota_id, &caller, &request)
+    let owner = api.superuser_quota(&caller, &params.namespace, kind)?;
+    api.change_quota(&caller, &owner, params.quota_id, &request)
         .await
 }
 
@@ -189,10 +183,8 @@ async fn superuser_delete_organization_quota(
     Valid(Path(params)): Valid<Path<NamespaceQuotaParams>>,
 ) -> ApiResult<StatusCode> {
     let kind = NamespaceKind::Organization;
-    let namespace = api
-        .superuser_quota_owner(&caller, &params.namespace, kind)
-        .await?;
-    api.delete_quota(&namespace, params.quota_id, &caller).await
+    let owner = api.superuser_quota(&caller, &params.namespace, kind)?;
+    api.delete_quota(&caller, &owner, params.quota_id).await
 }
 
 /// The registry's size, as last computed (superusers).
