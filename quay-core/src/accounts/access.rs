@@ -1,5 +1,6 @@
-//! The gates of tenancy: each takes the caller, gathers the facts about what it asks for in
-//! one query, and lets [`decide`] answer. A refusal is the same whether or not the thing
+//! The gates of tenancy, which every use case passes first, and the views that show a
+//! caller what they may see: each gathers the facts about what it asks for in one query
+//! and lets [`decide`] answer. A refusal is the same whether or not the thing
 //! exists: [`Error::Unauthorized`] for an anonymous caller (signing in might help),
 //! [`Error::Denied`] for anyone else.
 
@@ -104,14 +105,14 @@ impl Accounts {
 
     /// Refuses unless `caller` may do `action`, which is about the caller's own account or
     /// the whole registry.
-    pub fn permit(&self, caller: &Identity, action: Action) -> Result<()> {
+    pub(super) fn permit(&self, caller: &Identity, action: Action) -> Result<()> {
         let decision = decide(caller, action, &Facts::Caller, self.permissions);
         Self::answer(caller, decision, || caller.refusal())
     }
 
     /// The namespace `name`, once `caller` may do `action` in it (a namespace action or
     /// reading its quota).
-    pub async fn namespace_for(
+    pub(super) async fn namespace_for(
         &self,
         caller: &Identity,
         name: &Namespace,
@@ -149,7 +150,7 @@ impl Accounts {
     }
 
     /// The organization `name`, once `caller` may do `action` in it.
-    pub async fn organization_for(
+    pub(super) async fn organization_for(
         &self,
         caller: &Identity,
         name: &Namespace,
@@ -190,7 +191,7 @@ impl Accounts {
     }
 
     /// The repository at `path` with its settings, once `caller` may do `action` to it.
-    pub async fn repository_for(
+    pub(super) async fn repository_for(
         &self,
         caller: &Identity,
         path: &RepositoryPath,
@@ -318,7 +319,7 @@ impl Accounts {
     }
 
     /// The caller's own namespace, once they may do `action` to their account.
-    pub async fn own_namespace(
+    pub(super) async fn own_namespace(
         &self,
         caller: &Identity,
         action: Action,

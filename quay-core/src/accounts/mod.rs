@@ -4,10 +4,11 @@
 //! Like [`crate::Registry`], [`Accounts`] holds no state besides its stores. It checks the
 //! rules that are about the data (a name is free, a robot belongs to the namespace it is
 //! granted in, an organization keeps an admin, the namespace owner stays admin) and writes
-//! each change with its usage log entry. Whether the caller may ask is answered by the
-//! gates in `access.rs`, which take the caller's identity, gather the facts and ask
-//! [`crate::access::decide`]; a change takes the record a gate handed out. Secrets arrive
-//! hashed: hashing is `quay-auth`'s, and nothing here ever sees a password.
+//! each change with its usage log entry. Every use case takes the
+//! [`Caller`](crate::access::Caller) and the names of what it acts on; it first passes a
+//! gate in `access.rs`, which gathers the facts and asks [`crate::access::decide`], and works
+//! on the record the gate hands it. Secrets arrive hashed: hashing is `quay-auth`'s, and
+//! nothing here ever sees a password.
 
 mod access;
 mod credentials;

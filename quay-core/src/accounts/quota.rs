@@ -48,13 +48,15 @@ impl Accounts {
         self.directory.verify_sizes(repair).await
     }
 
-    /// The registry's total, as last computed.
-    pub async fn registry_size(&self) -> Result<RegistrySize> {
+    /// The registry's total, as last computed (superusers, global read-only ones too).
+    pub async fn registry_size(&self, caller: &Caller) -> Result<RegistrySize> {
+        self.permit(&caller.identity, Action::OverseeRegistry)?;
         self.directory.registry_size().await
     }
 
-    /// Computes the registry's total afresh.
-    pub async fn compute_registry_size(&self) -> Result<RegistrySize> {
+    /// Computes the registry's total afresh (superusers).
+    pub async fn compute_registry_size(&self, caller: &Caller) -> Result<RegistrySize> {
+        self.permit(&caller.identity, Action::AdministerRegistry)?;
         self.directory.compute_registry_size(self.now_ms()).await
     }
 

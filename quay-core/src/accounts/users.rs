@@ -1,10 +1,12 @@
 //! Users: the first one, sign-up, changes by superusers, deletion.
 
 use super::tenancy::{Accounts, invalid, not_found};
-use crate::account::{AccountKind, AccountRecord};
+use crate::access::{Action, Caller};
+use crate::account::{AccountKind, AccountRecord, Superusers};
 use crate::audit::{Actor, LogKind};
 use crate::error::Result;
 use crate::names::Namespace;
+use crate::permission::Superuser;
 use crate::ports::{NewUser, UserChange};
 
 /// Checks a new password against Quay's rule: at least 8 characters, no whitespace. Done
@@ -86,13 +88,60 @@ impl Accounts {
         Ok(account)
     }
 
-    /// Changes a user's password, address or enabled state, logging each change.
+    /// The users after `after`, by name, at most `limit` (superusers, global read-only ones
+    /// too).
+    pub async fn users(
+        &self,
+        caller: &Caller,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<AccountRecord>> {
+        self.permit(&caller.identity, Action::OverseeRegistry)?;
+        self.directory.users(after, limit).await
+    }
+
+    /// Creates a user (superusers).
+    pub async fn add_user(&self, caller: &Caller, signup: UserSignup) -> Result<AccountRecord> {
+        self.permit(&caller.identity, Action::AdministerRegistry)?;
+        self.create_user(signup, &caller.actor).await
+    }
+
+    /// The user named `name` (superusers, global read-only ones too).
+    pub async fn managed_user(&self, caller: &Caller, name: &str) -> Result<AccountRecord> {
+        self.permit(&caller.identity, Action::OverseeRegistry)?;
+        self.user(name).await
+    }
+
+    /// The user named `name`, once `caller` may change them: superusers may, but not a
+    /// fellow superuser (as `superusers`, the deployment's, and the account say).
+    async fn changeable_user(
+        &self,
+        caller: &Caller,
+        name: &str,
+        superusers: &Superusers,
+        doing: &str,
+    ) -> Result<AccountRecord> {
+        self.permit(&caller.identity, Action::AdministerRegistry)?;
+        let user = self.user(name).await?;
+        if superusers.of(&user.name, user.superuser) != Superuser::No {
+            return Err(invalid(format!("Cannot {doing} a superuser")));
+        }
+        Ok(user)
+    }
+
+    /// Changes user `name`'s password, address or enabled state, logging each change
+    /// (superusers; not of a superuser). The user as they are then.
     pub async fn update_user(
         &self,
-        user: &AccountRecord,
+        caller: &Caller,
+        name: &str,
         change: UserChange,
-        actor: &Actor,
-    ) -> Result<()> {
+        superusers: &Superusers,
+    ) -> Result<AccountRecord> {
+        let user = &self
+            .changeable_user(caller, name, superusers, "update")
+            .await?;
+        let actor = &caller.actor;
         if let Some(email) = &change.email {
             validate_email(email)?;
         }
@@ -117,22 +166,27 @@ impl Accounts {
             Some(false) if user.enabled => audit.push(base(LogKind::UserDisable)),
             _ => {}
         }
-        self.directory.update_user(user.id, change, audit).await
+        self.directory.update_user(user.id, change, audit).await?;
+        self.user(name).await
     }
 
-    /// Deletes a user with their namespace and everything in it.
-    pub async fn delete_user(&self, user: &AccountRecord, actor: &Actor) -> Result<()> {
+    /// Deletes user `name` with their namespace and everything in it (superusers; not a
+    /// superuser).
+    pub async fn delete_user(
+        &self,
+        caller: &Caller,
+        name: &str,
+        superusers: &Superusers,
+    ) -> Result<()> {
+        let user = self
+            .changeable_user(caller, name, superusers, "delete")
+            .await?;
         let audit = self
-            .entry(actor, LogKind::UserDelete)
+            .entry(&caller.actor, LogKind::UserDelete)
             .meta("username", user.name.as_str());
         self.repositories
             .delete_namespace(user.namespace, audit)
             .await
-    }
-
-    /// The users after `after`, by name, at most `limit`.
-    pub async fn users(&self, after: Option<&str>, limit: u32) -> Result<Vec<AccountRecord>> {
-        self.directory.users(after, limit).await
     }
 }
 

@@ -1,4 +1,4 @@
-//! Who calls `/api/v1`, and the checks handlers make before they act.
+//! Who calls `/api/v1`: their credentials turned into the use cases' caller.
 //!
 //! The API accepts an OAuth access token (`Authorization: Bearer`) or a session cookie,
 //! never Basic credentials (as Quay). A session's requests that change something must carry
@@ -9,7 +9,7 @@ use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method, header};
 use quay_core::Error;
-use quay_core::access::{self, Action, Identity, Principal};
+use quay_core::access::{self, Identity, Principal};
 
 use super::error::{ApiError, ApiResult};
 use super::state::Api;
@@ -102,13 +102,6 @@ impl std::ops::Deref for Caller {
 }
 
 impl Caller {
-    /// The caller's account, once they may do `action` to it (or, for a superuser's
-    /// action, to the registry).
-    pub(crate) fn permitted(&self, api: &Api, action: Action) -> ApiResult<&Principal> {
-        api.accounts().permit(&self.identity, action)?;
-        self.signed_in()
-    }
-
     /// The signed-in account (whatever it may do).
     pub(crate) fn signed_in(&self) -> ApiResult<&Principal> {
         self.identity

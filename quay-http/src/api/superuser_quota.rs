@@ -2,7 +2,6 @@
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use quay_core::access::Action;
 use quay_core::account::NamespaceKind;
 use quay_core::ports::RegistrySize;
 use serde::{Deserialize, Serialize};
@@ -195,8 +194,7 @@ async fn registry_size(
     caller: Caller,
 ) -> ApiResult<axum::Json<RegistrySizeView>> {
     api.require_quota()?;
-    caller.permitted(&api, Action::OverseeRegistry)?;
-    let size = api.accounts().registry_size().await?;
+    let size = api.accounts().registry_size(&caller).await?;
     Ok(axum::Json(size.into()))
 }
 
@@ -209,7 +207,6 @@ async fn compute_registry_size(
     caller: Caller,
 ) -> ApiResult<(StatusCode, axum::Json<RegistrySizeView>)> {
     api.require_quota()?;
-    caller.permitted(&api, Action::AdministerRegistry)?;
-    let size = api.accounts().compute_registry_size().await?;
+    let size = api.accounts().compute_registry_size(&caller).await?;
     Ok((StatusCode::CREATED, axum::Json(size.into())))
 }

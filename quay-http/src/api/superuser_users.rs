@@ -4,8 +4,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use quay_auth::credentials;
 use quay_core::Error;
-use quay_core::access::Action;
-use quay_core::account::{AccountKind, AccountRecord};
+use quay_core::account::AccountRecord;
 use quay_core::accounts::UserSignup;
 use quay_core::names::Namespace;
 use quay_core::permission::Superuser;
@@ -89,13 +88,15 @@ async fn superuser_users(
     caller: Caller,
     Valid(Query(params)): Valid<Query<UserListParams>>,
 ) -> ApiResult<axum::Json<UserList>> {
-    caller.permitted(&api, Action::OverseeRegistry)?;
     let limit = params.limit.unwrap_or(MAX_USERS_PAGE);
     if !(1..=MAX_USERS_PAGE).contains(&limit) {
         return Err(ApiError::invalid("limit must be between 1 and 100"));
     }
     let after: Option<String> = params.next_page.as_deref().map(page_position).transpose()?;
-    let users = api.accounts().users(after.as_deref(), limit).await?;
+    let users = api
+        .accounts()
+        .users(&caller, after.as_deref(), limit)
+        .await?;
     let next_page = (users.len() == limit as usize)
         .then(|| users.last().map(|last| page_token(&last.name)))
         .flatten();
@@ -133,7 +134,6 @@ async fn superuser_create_user(
     caller: Caller,
     Json(request): Json<SuperuserNewUser>,
 ) -> ApiResult<axum::Json<CreatedUser>> {
-    caller.permitted(&api, Action::AdministerRegistry)?;
     caller.fresh(&api)?;
     let password = credentials::generated_password().map_err(Error::from)?;
     let signup = UserSignup {
@@ -142,36 +142,12 @@ async fn superuser_create_user(
         password_hash: api.password_hash(&password).await?,
         superuser: false,
     };
-    let user = api.accounts().create_user(signup, &caller.actor).await?;
+    let user = api.accounts().add_user(&caller, signup).await?;
     Ok(axum::Json(CreatedUser {
         username: user.name,
         email: user.email,
         password,
     }))
-}
-
-/// The user named `username`, as a superuser acts on them.
-async fn managed_user(
-    api: &Api,
-    caller: &Caller,
-    username: &str,
-    read: bool,
-) -> ApiResult<AccountRecord> {
-    if read {
-        caller.permitted(api, Action::OverseeRegistry)?;
-    } else {
-        caller.permitted(api, Action::AdministerRegistry)?;
-        caller.fresh(api)?;
-    }
-    let user = api.accounts().account(username).await?;
-    if user.kind != AccountKind::User {
-        return Err(Error::NotFound {
-            what: "user",
-            name: username.to_string(),
-        }
-        .into());
-    }
-    Ok(user)
 }
 
 /// A user (superusers).
@@ -183,7 +159,7 @@ async fn superuser_user(
     caller: Caller,
     Valid(Path(username)): Valid<Path<String>>,
 ) -> ApiResult<axum::Json<UserView>> {
-    let user = managed_user(&api, &caller, &username, true).await?;
+    let user = api.accounts().managed_user(&caller, &username).await?;
     Ok(axum::Json(api.user_view(user)))
 }
 
@@ -206,10 +182,7 @@ async fn superuser_update_user(
     Valid(Path(username)): Valid<Path<String>>,
     Json(request): Json<UserUpdate>,
 ) -> ApiResult<axum::Json<UserView>> {
-    let user = managed_user(&api, &caller, &username, false).await?;
-    if api.superuser_of(&user) != Superuser::No {
-        return Err(ApiError::invalid("Cannot update a superuser"));
-    }
+    caller.fresh(&api)?;
     let password_hash = match &request.password {
         Some(password) => Some(api.password_hash(password).await?),
         None => None,
@@ -219,10 +192,11 @@ async fn superuser_update_user(
         email: request.email,
         enabled: request.enabled,
     };
-    api.accounts()
-        .update_user(&user, change, &caller.actor)
+    let superusers = &api.auth_settings().superusers;
+    let user = api
+        .accounts()
+        .update_user(&caller, &username, change, superusers)
         .await?;
-    let user = api.accounts().account(&username).await?;
     Ok(axum::Json(api.user_view(user)))
 }
 
@@ -235,10 +209,10 @@ async fn superuser_delete_user(
     caller: Caller,
     Valid(Path(username)): Valid<Path<String>>,
 ) -> ApiResult<StatusCode> {
-    let user = managed_user(&api, &caller, &username, false).await?;
-    if api.superuser_of(&user) != Superuser::No {
-        return Err(ApiError::invalid("Cannot delete a superuser"));
-    }
-    api.accounts().delete_user(&user, &caller.actor).await?;
+    caller.fresh(&api)?;
+    let superusers = &api.auth_settings().superusers;
+    api.accounts()
+        .delete_user(&caller, &username, superusers)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
