@@ -36,9 +36,10 @@ use quay_core::range::ByteRange;
 use quay_core::{Digest, Error};
 
 use crate::error::StorageError;
+use crate::object_storage::ObjectStorage;
 use crate::object_storage::{SINGLE_LOCATION, Verify};
+use crate::sql::SqlMetadata;
 use crate::sql::replication::QueuedBlob;
-use crate::{ObjectStorage, SqlMetadata};
 
 /// A storage location: an object store under the name the configuration gives it.
 #[derive(Clone, Debug)]

@@ -1,12 +1,11 @@
 //! Robot accounts of users and organizations.
 
 use super::tenancy::{Accounts, invalid, not_found};
-use crate::RepositoryPath;
 use crate::access::{Action, Caller};
 use crate::account::{AccountKind, AccountRecord, Grantee, NamespaceRecord, RobotName, TeamRecord};
 use crate::audit::LogKind;
 use crate::error::{Error, Result};
-use crate::names::Namespace;
+use crate::names::{Namespace, RepositoryPath};
 use crate::permission::{Role, Visibility};
 use crate::ports::NewRobot;
 

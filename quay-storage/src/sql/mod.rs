@@ -26,6 +26,7 @@ mod prune;
 mod quota;
 pub(crate) mod replication;
 mod repositories;
+mod repository_row;
 mod sizes;
 mod standing;
 mod tags;

@@ -22,7 +22,7 @@ use sea_orm::{
 };
 
 use super::entity::{permission_prototype, repository_permission};
-use super::repositories::REPOSITORY_COLUMNS;
+use super::repository_row::REPOSITORY_COLUMNS;
 use super::standing::{
     AccessRow, ListedRow, access_sql, role_of_rank, standing_columns, team_role_of_rank,
 };

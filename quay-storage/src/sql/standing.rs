@@ -7,7 +7,7 @@ use quay_core::permission::{NamespaceFacts, Role, TeamRole};
 use sea_orm::FromQueryResult;
 
 use super::accounts::namespace_kind;
-use super::repositories::RepositoryRow;
+use super::repository_row::RepositoryRow;
 use crate::error::StorageError;
 
 /// Ranks of roles in SQL, so that `MAX` finds the highest (cast to `BIGINT` where read:

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use super::super::*;
 use super::*;
-use crate::RepositoryPath;
+use crate::names::RepositoryPath;
 use crate::permission::{
     NamespaceAction, NamespaceFacts, PermissionSettings, RepositoryAction, RepositoryFacts, Role,
     Subject, Superuser, TeamRole, Visibility,

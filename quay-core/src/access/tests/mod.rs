@@ -7,8 +7,8 @@ mod cases;
 mod combinations;
 
 use super::*;
-use crate::RepositoryPath;
 use crate::audit::CredentialKind;
+use crate::names::RepositoryPath;
 use crate::permission::{
     NamespaceAction, NamespaceFacts, PermissionSettings, RepositoryAction, RepositoryFacts, Role,
     Subject, Superuser, TeamRole, Visibility,
