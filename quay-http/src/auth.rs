@@ -75,14 +75,18 @@ impl AppState {
     pub(crate) fn challenge(
         &self,
         headers: &HeaderMap,
-        scope: Option<(&RepositoryPath, &str)>,
+        scopes: &[(&RepositoryPath, &str)],
     ) -> String {
         let host = self.host(headers);
         let scheme = &self.scheme;
         let mut challenge =
             format!("Bearer realm=\"{scheme}://{host}/v2/auth\",service=\"{host}\"");
-        if let Some((repository, actions)) = scope {
-            challenge.push_str(&format!(",scope=\"repository:{repository}:{actions}\""));
+        if !scopes.is_empty() {
+            let scopes: Vec<String> = scopes
+                .iter()
+                .map(|(repository, actions)| format!("repository:{repository}:{actions}"))
+                .collect();
+            challenge.push_str(&format!(",scope=\"{}\"", scopes.join(" ")));
         }
         challenge
     }
@@ -97,7 +101,7 @@ impl AppState {
             return Ok(Identity::Anonymous);
         };
         let unauthorized = |error: Error| HttpError::Unauthorized {
-            challenge: self.challenge(headers, None),
+            challenge: self.challenge(headers, &[]),
             message: error.to_string(),
         };
         let credentials = match Credentials::of(headers) {

@@ -31,7 +31,7 @@ impl Request {
         digest: &Digest,
         head: bool,
     ) -> HttpResult<Response> {
-        let refused = |error| self.refused(error, repo, "pull");
+        let refused = |error| self.refused(error, &[(repo, "pull")]);
         if head {
             // Metadata only: a HEAD never touches the bytes.
             let blob = self
@@ -81,7 +81,7 @@ impl Request {
         self.registry()
             .delete_blob(repo, digest, &self.caller)
             .await
-            .map_err(|error| self.refused(error, repo, "pull,push"))?;
+            .map_err(|error| self.refused(error, &[(repo, "pull,push")]))?;
         Ok(accepted())
     }
 }

@@ -46,7 +46,7 @@ impl Request {
             .registry()
             .tags(repo, n, self.query.get("last"), &self.caller)
             .await
-            .map_err(|error| self.refused(error, repo, "pull"))?;
+            .map_err(|error| self.refused(error, &[(repo, "pull")]))?;
         let link = match (page.more, page.items.last()) {
             (true, Some(last)) => {
                 let n = n.unwrap_or(self.registry().settings().max_page_size);
@@ -76,7 +76,7 @@ impl Request {
             .registry()
             .referrers(repo, digest, artifact_type, &self.caller)
             .await
-            .map_err(|error| self.refused(error, repo, "pull"))?;
+            .map_err(|error| self.refused(error, &[(repo, "pull")]))?;
         let mut response = Response::builder().status(StatusCode::OK).header(
             header::CONTENT_TYPE,
             "application/vnd.oci.image.index.v1+json",

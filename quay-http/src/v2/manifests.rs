@@ -20,7 +20,7 @@ impl Request {
             .registry()
             .manifest(repo, reference, &self.caller)
             .await
-            .map_err(|error| self.refused(error, repo, "pull"))?;
+            .map_err(|error| self.refused(error, &[(repo, "pull")]))?;
         let digest = HeaderValue::from_str(manifest.digest.as_str())?;
         let etag = HeaderValue::from_str(&format!("\"{}\"", manifest.digest))?;
         let body = if head {
@@ -52,7 +52,7 @@ impl Request {
             .registry()
             .put_manifest(repo, reference, content_type, bytes, &self.caller)
             .await
-            .map_err(|error| self.refused(error, repo, "pull,push"))?;
+            .map_err(|error| self.refused(error, &[(repo, "pull,push")]))?;
         let location = self
             .state
             .url(&format!("/v2/{repo}/manifests/{}", pushed.digest));
@@ -75,7 +75,7 @@ impl Request {
         self.registry()
             .delete_manifest(repo, reference, &self.caller)
             .await
-            .map_err(|error| self.refused(error, repo, "pull,push"))?;
+            .map_err(|error| self.refused(error, &[(repo, "pull,push")]))?;
         Ok(accepted())
     }
 }

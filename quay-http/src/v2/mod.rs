@@ -36,7 +36,7 @@ pub(crate) async fn api_version(
     let headers = &parts.headers;
     let response = match state.registry_identity(headers, &parts.extensions).await {
         Ok(Identity::Anonymous) if state.tenancy.is_some() => HttpError::Unauthorized {
-            challenge: state.challenge(headers, None),
+            challenge: state.challenge(headers, &[]),
             message: "access to the requested resource is not authorized".into(),
         }
         .into_response(),
@@ -108,6 +108,12 @@ impl Request {
             (Route::Manifest(repo, reference), Method::DELETE) => {
                 self.delete_manifest(&repo, &reference).await
             }
+            // A reference that cannot exist names nothing: reading or deleting it finds
+            // nothing, the same for every repository; pushing to it is refused with why.
+            (Route::ImpossibleManifest(_), Method::GET | Method::HEAD | Method::DELETE) => {
+                Err(Error::ManifestUnknown.into())
+            }
+            (Route::ImpossibleManifest(error), Method::PUT) => Err(error.into()),
             (Route::Blob(repo, digest), Method::GET | Method::HEAD) => {
                 self.get_blob(&repo, &digest, head).await
             }
@@ -127,20 +133,18 @@ impl Request {
         &self.state.registry
     }
 
-    /// What a registry refusal reads like, for an action on `repository` that needs
-    /// `actions` (`pull`, `pull,push`, `*`): whether the repository is private or missing,
+    /// What a registry refusal reads like, for a request that needs `scopes` (a repository
+    /// and `pull`, `pull,push` or `*`): whether a repository is private or missing,
     /// 401 with a challenge naming the scope, so nobody learns which private repositories
     /// exist; or, to an authenticated holder of a valid registry token that lacks the
     /// grant, 403 `insufficient_scope` (RFC 6750). Quay answers 401 there too, but a client
     /// that caches its token (oras-py) only fetches one with the scope named after a 403:
     /// with 401 it could never push.
-    fn refused(&self, error: Error, repository: &RepositoryPath, actions: &str) -> HttpError {
+    fn refused(&self, error: Error, scopes: &[(&RepositoryPath, &str)]) -> HttpError {
         if !matches!(error, Error::Denied | Error::Unauthorized) {
             return error.into();
         }
-        let challenge = self
-            .state
-            .challenge(&self.headers, Some((repository, actions)));
+        let challenge = self.state.challenge(&self.headers, scopes);
         match &self.caller.identity {
             Identity::Token {
                 principal: Some(_), ..

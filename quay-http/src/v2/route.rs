@@ -4,15 +4,18 @@
 //! is split at the *last* `/manifests/`, `/blobs/`, ... so that a repository may even be
 //! called `a/manifests/b`. Every name is validated here, before anything is looked up.
 
-use quay_core::{Digest, Reference, RepositoryPath};
+use quay_core::{Digest, Error, Reference, RepositoryPath};
 
 use crate::error::{HttpError, HttpResult};
 
 /// A `/v2/<name>/...` endpoint.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Debug)]
 pub(crate) enum Route {
     /// `/v2/<name>/manifests/<reference>`
     Manifest(RepositoryPath, Reference),
+    /// `/v2/<name>/manifests/<reference>` with a reference that is neither a tag nor a
+    /// digest, and why: nothing can be stored under it.
+    ImpossibleManifest(Error),
     /// `/v2/<name>/blobs/<digest>`
     Blob(RepositoryPath, Digest),
     /// `/v2/<name>/blobs/uploads/`
@@ -33,7 +36,11 @@ impl Route {
             return Ok(Self::Tags(repo(name)?));
         }
         if let Some((name, reference)) = last_segment_after(path, "/manifests/") {
-            return Ok(Self::Manifest(repo(name)?, Reference::parse(reference)?));
+            let repo = repo(name)?;
+            return Ok(match Reference::parse(reference) {
+                Ok(reference) => Self::Manifest(repo, reference),
+                Err(error) => Self::ImpossibleManifest(error),
+            });
         }
         if let Some((name, digest)) = last_segment_after(path, "/referrers/") {
             return Ok(Self::Referrers(repo(name)?, Digest::parse(digest)?));
@@ -109,8 +116,12 @@ mod tests {
             HttpError::Registry(quay_core::Error::NameInvalid(_))
         ));
         assert!(matches!(
-            error("ns/app/manifests/bad!tag"),
-            HttpError::Registry(quay_core::Error::TagInvalid(_))
+            Route::parse("ns/app/manifests/bad!tag"),
+            Ok(Route::ImpossibleManifest(quay_core::Error::TagInvalid(_)))
+        ));
+        assert!(matches!(
+            error("NS/app/manifests/bad!tag"),
+            HttpError::Registry(quay_core::Error::NameInvalid(_))
         ));
         assert!(matches!(
             error("ns/app/blobs/sha256:short"),

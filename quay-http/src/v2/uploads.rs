@@ -20,7 +20,7 @@ impl Request {
         repo: &RepositoryPath,
         body: Body,
     ) -> HttpResult<Response> {
-        let refused = |error| self.refused(error, repo, "pull,push");
+        let refused = |error| self.refused(error, &[(repo, "pull,push")]);
         let registry = self.registry();
         if let Some(mount) = self.query.get("mount") {
             let digest = Digest::parse(mount)?;
@@ -30,10 +30,15 @@ impl Request {
                 Some(Err(_)) => return self.new_upload(repo).await,
                 None => None,
             };
+            // A client that follows the challenge asks for pull on the source too, so that
+            // its next attempt can mount.
             let mount = registry
                 .mount_blob(repo, &digest, from.as_ref(), &self.caller)
                 .await
-                .map_err(refused)?;
+                .map_err(|error| match &from {
+                    Some(from) => self.refused(error, &[(repo, "pull,push"), (from, "pull")]),
+                    None => refused(error),
+                })?;
             return match mount {
                 Mount::Linked(blob) => self.blob_created(repo, &blob),
                 Mount::Started(status) => self.upload_response(repo, &status, StatusCode::ACCEPTED),
@@ -56,7 +61,7 @@ impl Request {
             .registry()
             .start_upload(repo, &self.caller)
             .await
-            .map_err(|error| self.refused(error, repo, "pull,push"))?;
+            .map_err(|error| self.refused(error, &[(repo, "pull,push")]))?;
         self.upload_response(repo, &status, StatusCode::ACCEPTED)
     }
 
@@ -70,7 +75,7 @@ impl Request {
             .registry()
             .upload_status(repo, id, &self.caller)
             .await
-            .map_err(|error| self.refused(error, repo, "pull,push"))?;
+            .map_err(|error| self.refused(error, &[(repo, "pull,push")]))?;
         self.upload_response(repo, &status, StatusCode::NO_CONTENT)
     }
 
@@ -124,7 +129,7 @@ impl Request {
         self.registry()
             .cancel_upload(repo, id, &self.caller)
             .await
-            .map_err(|error| self.refused(error, repo, "pull,push"))?;
+            .map_err(|error| self.refused(error, &[(repo, "pull,push")]))?;
         let mut response = Response::new(Body::empty());
         *response.status_mut() = StatusCode::NO_CONTENT;
         Ok(response)
@@ -161,7 +166,7 @@ impl Request {
                 id: id.to_string(),
                 size: current,
             },
-            other => self.refused(other, repo, "pull,push"),
+            other => self.refused(other, &[(repo, "pull,push")]),
         })
     }
 

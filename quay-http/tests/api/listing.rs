@@ -1,6 +1,6 @@
 //! Tags, catalog, and the endpoints around them.
 
-use reqwest::StatusCode;
+use reqwest::{Method, StatusCode};
 use serde_json::Value;
 
 use crate::support::*;
@@ -136,25 +136,42 @@ async fn names_tags_and_digests_are_validated() {
         )
         .await;
     }
-    let long_tag = format!("/v2/ns/app/manifests/{}", "t".repeat(129));
-    expect_error(
-        server.get(&long_tag).await,
-        StatusCode::BAD_REQUEST,
-        "TAG_INVALID",
-    )
-    .await;
-    expect_error(
-        server.get("/v2/ns/app/manifests/-dash").await,
-        StatusCode::BAD_REQUEST,
-        "TAG_INVALID",
-    )
-    .await;
-    expect_error(
-        server.get("/v2/ns/app/manifests/sha256:abc").await,
-        StatusCode::BAD_REQUEST,
-        "DIGEST_INVALID",
-    )
-    .await;
+    // A reference that is neither a tag nor a digest names nothing: reading or deleting it
+    // finds nothing (as the OCI conformance suite expects, with `.INVALID_MANIFEST_NAME`),
+    // and a push to it says what is wrong with it.
+    server.push_image("ns/app", "v1", b"{}", &[b"l"]).await;
+    let long_tag = "t".repeat(129);
+    let impossible = [
+        (".INVALID_MANIFEST_NAME", "TAG_INVALID"),
+        (long_tag.as_str(), "TAG_INVALID"),
+        ("-dash", "TAG_INVALID"),
+        ("sha256:abc", "DIGEST_INVALID"),
+    ];
+    for (reference, code) in impossible {
+        let path = format!("/v2/ns/app/manifests/{reference}");
+        for method in [Method::GET, Method::HEAD, Method::DELETE] {
+            let response = server
+                .http
+                .request(method.clone(), server.url(&path))
+                .send()
+                .await
+                .unwrap();
+            if method == Method::HEAD {
+                assert_eq!(response.status(), StatusCode::NOT_FOUND, "HEAD {path}");
+            } else {
+                expect_error(response, StatusCode::NOT_FOUND, "MANIFEST_UNKNOWN").await;
+            }
+        }
+        let push = server
+            .http
+            .put(server.url(&path))
+            .header("content-type", "application/vnd.oci.image.manifest.v1+json")
+            .body("{}")
+            .send()
+            .await
+            .unwrap();
+        expect_error(push, StatusCode::BAD_REQUEST, code).await;
+    }
     // Push to an invalid name creates nothing.
     let response = server
         .http
@@ -164,7 +181,7 @@ async fn names_tags_and_digests_are_validated() {
         .unwrap();
     expect_error(response, StatusCode::BAD_REQUEST, "NAME_INVALID").await;
     let catalog: Value = server.get("/v2/_catalog").await.json().await.unwrap();
-    assert_eq!(catalog["repositories"], serde_json::json!([]));
+    assert_eq!(catalog["repositories"], serde_json::json!(["ns/app"]));
     // Unknown things are 404s with their own codes.
     expect_error(
         server.get("/v2/ns/nope/manifests/v1").await,
@@ -172,7 +189,6 @@ async fn names_tags_and_digests_are_validated() {
         "NAME_UNKNOWN",
     )
     .await;
-    server.push_image("ns/app", "v1", b"{}", &[b"l"]).await;
     expect_error(
         server.get("/v2/ns/app/manifests/v2").await,
         StatusCode::NOT_FOUND,

@@ -608,3 +608,65 @@ async fn the_catalog_shows_each_caller_what_they_may_read() {
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["repositories"], json!(["admin/public"]));
 }
+
+#[tokio::test]
+async fn a_refused_mount_names_its_source_so_that_the_next_attempt_mounts() {
+    let registry = Registry::start().await;
+    let blob = b"a layer both repositories share";
+    let digest = quay_core::hash::digest_of(quay_core::DigestAlgorithm::Sha256, blob);
+    let (_, token) = registry
+        .registry_token(("admin", PASSWORD), "repository:admin/source:pull,push")
+        .await;
+    let source = Caller::Bearer(token["token"].as_str().unwrap().to_string());
+    let upload = registry
+        .request(
+            &source,
+            Method::POST,
+            &format!("/v2/admin/source/blobs/uploads/?digest={digest}"),
+        )
+        .body(blob.to_vec())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(upload.status(), StatusCode::CREATED);
+
+    // The first attempt, without a token, is challenged for both repositories.
+    let mount = format!("/v2/admin/target/blobs/uploads/?mount={digest}&from=admin/source");
+    let challenged = registry
+        .request(&Caller::Anonymous, Method::POST, &mount)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(challenged.status(), StatusCode::UNAUTHORIZED);
+    let challenge = challenged.headers()["www-authenticate"].to_str().unwrap();
+    assert!(
+        challenge
+            .contains("scope=\"repository:admin/target:pull,push repository:admin/source:pull\""),
+        "{challenge}"
+    );
+    // A token for what the challenge names mounts the blob (201), as the reference registry
+    // does, instead of starting an upload (202).
+    let (_, token) = registry
+        .registry_token(
+            ("admin", PASSWORD),
+            "repository:admin/target:pull,push&scope=repository:admin/source:pull",
+        )
+        .await;
+    let both = Caller::Bearer(token["token"].as_str().unwrap().to_string());
+    let mounted = registry
+        .request(&both, Method::POST, &mount)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(mounted.status(), StatusCode::CREATED);
+    let linked = registry
+        .request(
+            &both,
+            Method::HEAD,
+            &format!("/v2/admin/target/blobs/{digest}"),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(linked.status(), StatusCode::OK);
+}
