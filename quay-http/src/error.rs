@@ -22,6 +22,9 @@ pub enum HttpError {
     /// No endpoint has this path.
     #[error("unknown endpoint")]
     UnknownEndpoint,
+    /// The endpoint is served only with this switch of the configuration on.
+    #[error("{0} is off on this registry")]
+    SwitchedOff(&'static str),
     /// The endpoint exists, but not with this method.
     #[error("method not allowed")]
     MethodNotAllowed,
@@ -75,7 +78,7 @@ impl HttpError {
         use StatusCode as S;
         let none = serde_json::Value::Null;
         match self {
-            Self::UnknownEndpoint => (S::NOT_FOUND, "UNSUPPORTED", none),
+            Self::UnknownEndpoint | Self::SwitchedOff(_) => (S::NOT_FOUND, "UNSUPPORTED", none),
             Self::MethodNotAllowed => (S::METHOD_NOT_ALLOWED, "UNSUPPORTED", none),
             Self::InvalidRequest(_) => (S::BAD_REQUEST, "INVALID_REQUEST", none),
             Self::BodyTooLarge => (S::PAYLOAD_TOO_LARGE, "SIZE_INVALID", none),

@@ -78,7 +78,12 @@ impl Scopes {
                 "user:admin" => scopes.user_admin = true,
                 "org:admin" => scopes.org_admin = true,
                 "super:user" => scopes.super_user = true,
-                other => return Err(Error::InvalidRequest(format!("unknown scope {other:?}"))),
+                other => {
+                    return Err(Error::InvalidRequest(format!(
+                        "unknown scope {other:?}; the scopes are {}",
+                        Self::ALL_NAMES.join(", ")
+                    )));
+                }
             }
         }
         Ok(scopes)
@@ -239,7 +244,11 @@ mod tests {
             Scopes::parse("repo:admin repo:read").unwrap().repo,
             Some(Role::Admin)
         );
-        assert!(Scopes::parse("repo:everything").is_err());
+        let unknown = Scopes::parse("repo:everything").unwrap_err().to_string();
+        assert!(
+            unknown.contains("\"repo:everything\"") && unknown.contains("repo:read, repo:write"),
+            "{unknown}"
+        );
     }
 
     #[test]

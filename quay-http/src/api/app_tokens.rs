@@ -11,11 +11,10 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::caller::Caller;
-use super::error::{ApiError, ApiResult, Failures};
+use super::error::{ApiError, ApiResult, Failures, switched_on};
 use super::extract::{Json, Valid};
 use super::format::rfc2822;
 use super::state::Api;
-use crate::error::HttpError;
 
 pub(super) fn routes() -> OpenApiRouter<Api> {
     OpenApiRouter::new()
@@ -68,11 +67,10 @@ pub(crate) struct NewAppToken {
 
 /// Refuses unless app-specific tokens are enabled (`FEATURE_APP_SPECIFIC_TOKENS`).
 fn require_app_tokens(api: &Api) -> ApiResult<()> {
-    if api.auth_settings().app_specific_tokens {
-        Ok(())
-    } else {
-        Err(HttpError::UnknownEndpoint.into())
-    }
+    switched_on(
+        "FEATURE_APP_SPECIFIC_TOKENS",
+        api.auth_settings().app_specific_tokens,
+    )
 }
 
 /// The current user's app-specific tokens (`FEATURE_APP_SPECIFIC_TOKENS`).

@@ -33,6 +33,16 @@ impl From<Error> for ApiError {
     }
 }
 
+/// Goes on only if the configuration's `switch` is `on`; otherwise the endpoint answers 404
+/// and says which switch serves it.
+pub(crate) fn switched_on(switch: &'static str, on: bool) -> ApiResult<()> {
+    if on {
+        Ok(())
+    } else {
+        Err(HttpError::SwitchedOff(switch).into())
+    }
+}
+
 impl ApiError {
     /// A malformed request.
     pub(crate) fn invalid(message: impl Into<String>) -> Self {
@@ -64,7 +74,7 @@ impl ApiError {
             HttpError::FreshLoginRequired => (S::UNAUTHORIZED, "fresh_login_required"),
             HttpError::InsufficientScope { .. } => (S::FORBIDDEN, "insufficient_scope"),
             HttpError::CsrfTokenInvalid => (S::FORBIDDEN, "csrf_token_invalid"),
-            HttpError::UnknownEndpoint => (S::NOT_FOUND, "not_found"),
+            HttpError::UnknownEndpoint | HttpError::SwitchedOff(_) => (S::NOT_FOUND, "not_found"),
             HttpError::MethodNotAllowed => (S::METHOD_NOT_ALLOWED, "method_not_allowed"),
             HttpError::BodyTooLarge => (S::PAYLOAD_TOO_LARGE, "request_too_large"),
             HttpError::ResponseInvalid(_) => (S::INTERNAL_SERVER_ERROR, "server_error"),

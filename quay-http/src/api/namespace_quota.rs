@@ -19,10 +19,9 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use super::caller::Caller;
-use super::error::{ApiError, ApiResult};
+use super::error::{ApiError, ApiResult, switched_on};
 use super::state::Api;
 use super::views::{LimitView, QuotaReport, QuotaView};
-use crate::error::HttpError;
 
 /// A quota to create, or a change of its size: `limit_bytes`, or `limit` as `10 GiB`.
 #[derive(Deserialize, ToSchema)]
@@ -68,11 +67,8 @@ impl LimitRequest {
 
 impl Api {
     pub(super) fn require_quota(&self) -> ApiResult<()> {
-        if self.quota().management && self.tenancy.settings.edit_quota {
-            Ok(())
-        } else {
-            Err(HttpError::UnknownEndpoint.into())
-        }
+        switched_on("FEATURE_QUOTA_MANAGEMENT", self.quota().management)?;
+        switched_on("FEATURE_EDIT_QUOTA", self.tenancy.settings.edit_quota)
     }
 
     /// An organization's quota through `/organization/...`.

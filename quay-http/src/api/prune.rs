@@ -12,11 +12,10 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::caller::Caller;
-use super::error::{ApiResult, Failures};
+use super::error::{ApiResult, Failures, switched_on};
 use super::extract::{Json, Valid};
 use super::params::{RepositoryParams, name, repository_path};
 use super::state::Api;
-use crate::error::HttpError;
 
 pub(super) fn routes() -> OpenApiRouter<Api> {
     OpenApiRouter::new()
@@ -125,11 +124,8 @@ pub(crate) struct RepositoryPolicyParams {
 impl Api {
     /// `owner`, where `FEATURE_AUTO_PRUNE` serves policies.
     fn policies_of(&self, owner: PolicyOwner) -> ApiResult<PolicyOwner> {
-        if self.tenancy.settings.auto_prune {
-            Ok(owner)
-        } else {
-            Err(HttpError::UnknownEndpoint.into())
-        }
+        switched_on("FEATURE_AUTO_PRUNE", self.tenancy.settings.auto_prune)?;
+        Ok(owner)
     }
 
     fn organization_policies_scope(&self, organization: &str) -> ApiResult<PolicyOwner> {

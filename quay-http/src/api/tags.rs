@@ -17,12 +17,11 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::caller::Caller;
-use super::error::{ApiError, ApiResult, Failures};
+use super::error::{ApiError, ApiResult, Failures, switched_on};
 use super::extract::{Json, Valid};
 use super::format::rfc2822;
 use super::params::{RepositoryParams, repository_path};
 use super::state::Api;
-use crate::error::HttpError;
 
 /// Tags on a page unless the caller asks otherwise, and at most (Quay's).
 const DEFAULT_PAGE: u32 = 50;
@@ -310,9 +309,10 @@ async fn expire_tag(
     Valid(Path(params)): Valid<Path<TagParams>>,
     Json(request): Json<ExpireRequest>,
 ) -> ApiResult<axum::Json<&'static str>> {
-    if !api.tenancy.settings.permanently_delete_tags {
-        return Err(HttpError::UnknownEndpoint.into());
-    }
+    switched_on(
+        "PERMANENTLY_DELETE_TAGS",
+        api.tenancy.settings.permanently_delete_tags,
+    )?;
     let _ = request.include_submanifests;
     let (path, tag) = params.parse()?;
     let digest = request

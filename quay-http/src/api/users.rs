@@ -17,10 +17,9 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::caller::{Caller, SESSION_COOKIE};
-use super::error::{ApiError, ApiResult, Failures};
+use super::error::{ApiError, ApiResult, Failures, switched_on};
 use super::extract::Json;
 use super::state::Api;
-use crate::error::HttpError;
 
 pub(super) fn routes() -> OpenApiRouter<Api> {
     OpenApiRouter::new()
@@ -66,9 +65,10 @@ async fn initialize(
     caller: Caller,
     Json(request): Json<NewUserRequest>,
 ) -> ApiResult<axum::Json<InitializedUser>> {
-    if !api.tenancy.settings.user_initialize {
-        return Err(HttpError::UnknownEndpoint.into());
-    }
+    switched_on(
+        "FEATURE_USER_INITIALIZE",
+        api.tenancy.settings.user_initialize,
+    )?;
     let signup = UserSignup {
         name: Namespace::parse(&request.username)?,
         email: request.email.clone(),

@@ -44,6 +44,10 @@ async fn the_first_user_is_initialized_once_and_only_where_enabled() {
         (status, body["error_type"].as_str()),
         (StatusCode::NOT_FOUND, Some("not_found"))
     );
+    assert_eq!(
+        body["detail"], "FEATURE_USER_INITIALIZE is off on this registry",
+        "{body}"
+    );
 }
 
 #[tokio::test]

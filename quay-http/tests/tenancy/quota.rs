@@ -240,7 +240,12 @@ async fn without_quota_management_there_is_no_quota_api_nor_report() {
     let alice = organization(&registry, "alice", "acme").await;
     let list = quota_path("acme", "");
     for caller in [&alice, &registry.admin] {
-        api(&registry, caller).get(&list, NOT_FOUND).await;
+        let refused = api(&registry, caller).get(&list, NOT_FOUND).await;
+        // The answer says which switch serves the endpoint.
+        assert_eq!(
+            refused["detail"], "FEATURE_QUOTA_MANAGEMENT is off on this registry",
+            "{refused}"
+        );
     }
     admin
         .post(&list, json!({"limit_bytes": 1000}), NOT_FOUND)
