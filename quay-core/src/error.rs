@@ -9,15 +9,15 @@ use crate::names::{Digest, TagName};
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// A repository path does not follow the naming rules.
-    #[error("invalid repository name: {0}")]
+    /// A repository path does not follow the naming rules; the message says which rule.
+    #[error("{0}")]
     NameInvalid(String),
-    /// A tag does not follow the naming rules.
-    #[error("invalid tag: {0}")]
+    /// A tag does not follow the naming rules; the message says which rule.
+    #[error("{0}")]
     TagInvalid(String),
     /// A digest does not follow the `algorithm:hex` grammar, or names an algorithm we cannot
-    /// verify.
-    #[error("invalid digest: {0}")]
+    /// verify; the message says which.
+    #[error("{0}")]
     DigestInvalid(String),
     /// Uploaded content does not hash to the digest the client claimed.
     #[error("provided digest {expected} did not match uploaded content ({actual})")]

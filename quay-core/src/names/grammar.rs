@@ -24,7 +24,10 @@ impl Namespace {
         if valid {
             Ok(Self(s.into()))
         } else {
-            Err(Error::NameInvalid(format!("invalid namespace name {s:?}")))
+            Err(Error::NameInvalid(format!(
+                "invalid namespace {s:?}: a namespace has 2 to {MAX_NAME_LEN} characters, \
+                 lowercase letters and digits in parts joined by one '.', '_' or '-'"
+            )))
         }
     }
 }
@@ -45,7 +48,11 @@ impl RepoName {
         if valid {
             Ok(Self(s.into()))
         } else {
-            Err(Error::NameInvalid(format!("invalid repository name {s:?}")))
+            Err(Error::NameInvalid(format!(
+                "invalid repository name {s:?}: a repository name has 1 to {MAX_NAME_LEN} \
+                 characters, in parts joined by '/' that each start with a lowercase letter \
+                 or digit and hold only those, '.', '_' and '-'"
+            )))
         }
     }
 }
@@ -75,7 +82,10 @@ impl TagName {
         if valid {
             Ok(Self(s.into()))
         } else {
-            Err(Error::TagInvalid(format!("invalid tag {s:?}")))
+            Err(Error::TagInvalid(format!(
+                "invalid tag {s:?}: a tag has 1 to {MAX_TAG_LEN} characters, letters, digits, \
+                 '_', '.' and '-', and starts with a letter, a digit or '_'"
+            )))
         }
     }
 }
@@ -83,14 +93,20 @@ impl TagName {
 impl Digest {
     /// Parses a digest string.
     pub fn parse(s: &str) -> Result<Self> {
-        let invalid = || Error::DigestInvalid(format!("invalid digest {s:?}"));
+        let invalid = || {
+            Error::DigestInvalid(format!(
+                "invalid digest {s:?}: a digest is sha256: and 64 lowercase hexadecimal \
+                 digits, or sha512: and 128"
+            ))
+        };
         let (algorithm, hex) = s.split_once(':').ok_or_else(invalid)?;
         let algorithm = match algorithm {
             "sha256" => DigestAlgorithm::Sha256,
             "sha512" => DigestAlgorithm::Sha512,
             _ => {
                 return Err(Error::DigestInvalid(format!(
-                    "unsupported digest algorithm in {s:?}"
+                    "unsupported digest algorithm in {s:?}: the registry verifies sha256 and \
+                     sha512"
                 )));
             }
         };
@@ -122,9 +138,11 @@ impl Reference {
 impl RobotName {
     /// Parses `owner+short`.
     pub fn parse(full: &str) -> Result<Self> {
-        let (owner, short) = full
-            .split_once('+')
-            .ok_or_else(|| Error::NameInvalid(format!("{full:?} is not a robot name")))?;
+        let (owner, short) = full.split_once('+').ok_or_else(|| {
+            Error::NameInvalid(format!(
+                "invalid robot name {full:?}: a robot name is <namespace>+<short name>"
+            ))
+        })?;
         Ok(Self {
             owner: Namespace::parse(owner)?,
             short: Namespace::parse(short)?,

@@ -136,6 +136,19 @@ async fn names_tags_and_digests_are_validated() {
         )
         .await;
     }
+    // The message says the rule the name breaks, once.
+    let error = expect_error(
+        server.get("/v2/NS/app/tags/list").await,
+        StatusCode::BAD_REQUEST,
+        "NAME_INVALID",
+    )
+    .await;
+    let message = error["message"].as_str().unwrap();
+    assert!(
+        message.starts_with("invalid namespace \"NS\": a namespace has 2 to 255 characters")
+            && message.matches("invalid").count() == 1,
+        "{message}"
+    );
     // A reference that is neither a tag nor a digest names nothing: reading or deleting it
     // finds nothing (as the OCI conformance suite expects, with `.INVALID_MANIFEST_NAME`),
     // and a push to it says what is wrong with it.
