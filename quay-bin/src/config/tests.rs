@@ -438,3 +438,17 @@ fn sizes() {
     assert!(parse_size("G").is_err());
     assert!(parse_size("99999999999T").is_err());
 }
+
+#[test]
+fn a_duplicated_key_is_named_with_its_line() {
+    let error = load(
+        "SERVER_HOSTNAME: a.example\nDB_URI: sqlite:///tmp/x\nSERVER_HOSTNAME: b.example\n",
+        &[],
+    )
+    .unwrap_err();
+    let message = format!("{error:#}");
+    assert!(
+        message.contains("SERVER_HOSTNAME") && message.contains("line 3"),
+        "{message}"
+    );
+}
