@@ -79,10 +79,14 @@ impl Authorizer for PermissionAuthorizer {
             &facts,
             self.permissions,
         );
-        match decision {
-            Decision::Allow => Ok(()),
-            Decision::Refuse => Err(Error::Denied),
-            Decision::NotFound => Err(Error::RepositoryUnknown),
+        match (decision, standing) {
+            (Decision::Allow, _) => Ok(()),
+            (Decision::Refuse, _) => Err(Error::Denied),
+            (Decision::NotFound, RepositoryStanding::Missing(None)) => Err(Error::NotFound {
+                what: "namespace",
+                name: repository.namespace.to_string(),
+            }),
+            (Decision::NotFound, _) => Err(Error::RepositoryUnknown),
         }
     }
 

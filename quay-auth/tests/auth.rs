@@ -6,12 +6,14 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 
 use quay_auth::{AuthSettings, Authenticator, PermissionAuthorizer, credentials};
-use quay_core::access::{Action, Authorizer, GrantedActions, Identity, PrincipalKind, Scopes};
+use quay_core::access::{
+    Action, Authorizer, GrantedActions, Identity, Principal, PrincipalKind, Scopes,
+};
 use quay_core::account::AccountRecord;
 use quay_core::audit::{Actor, LogKind};
 use quay_core::clock::Clock;
 use quay_core::names::Namespace;
-use quay_core::permission::{PermissionSettings, RepositoryAction, Role, Visibility};
+use quay_core::permission::{PermissionSettings, RepositoryAction, Role, Superuser, Visibility};
 use quay_core::ports::{
     AccountStore, CredentialStore, NewRepository, NewRobot, NewUser, RepositoryStore, UserChange,
 };
@@ -368,4 +370,46 @@ async fn an_oauth_token_creates_a_namespace_on_push_only_with_repo_create() {
         }))
         .await
     );
+}
+
+#[tokio::test]
+async fn a_push_into_a_missing_namespace_is_named_only_to_whom_may_know() {
+    let setup = setup().await;
+    let auth = setup.authenticator(AuthSettings::default()).await;
+    setup.user(&auth, "alice", "pw-alice").await;
+    let alice = auth.basic("alice", "pw-alice", None).await.unwrap();
+    let root = Principal {
+        kind: PrincipalKind::User(Superuser::Yes),
+        ..alice.clone()
+    };
+    let missing = RepositoryPath::parse("nowhere/app").unwrap();
+    let push = async |permissions, principal: &Principal| {
+        PermissionAuthorizer::new(setup.directory.clone(), permissions)
+            .authorize(
+                &Identity::Account(principal.clone()),
+                &missing,
+                RepositoryAction::Write,
+            )
+            .await
+    };
+    let full_access = PermissionSettings {
+        superusers_full_access: true,
+        ..PermissionSettings::default()
+    };
+    // A superuser with full access may know, and is told which namespace is missing.
+    let told = push(full_access, &root).await.unwrap_err();
+    assert!(
+        matches!(&told, Error::NotFound { what: "namespace", name } if name == "nowhere"),
+        "{told:?}"
+    );
+    assert_eq!(told.to_string(), "namespace nowhere not found");
+    // Anyone else is refused as for a private repository.
+    assert!(matches!(
+        push(full_access, &alice).await,
+        Err(Error::Denied)
+    ));
+    assert!(matches!(
+        push(PermissionSettings::default(), &root).await,
+        Err(Error::Denied)
+    ));
 }

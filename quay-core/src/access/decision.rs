@@ -314,13 +314,19 @@ fn on_repository(
             direct_role: None,
             team_role: None,
         },
-        // A missing namespace may be created by a user's push, where configured.
+        // A missing namespace may be created by a user's push, where configured. Otherwise
+        // only a superuser with full access learns that it is missing.
         RepositoryStanding::Missing(None) => {
-            return Decision::of(
-                action == RepositoryAction::Write
-                    && settings.create_namespace_on_push
-                    && matches!(subject, Subject::User(_)),
-            );
+            let creates = action == RepositoryAction::Write
+                && settings.create_namespace_on_push
+                && matches!(subject, Subject::User(_));
+            let full_access =
+                subject == Subject::User(Superuser::Yes) && settings.superusers_full_access;
+            return match (creates, full_access) {
+                (true, _) => Decision::Allow,
+                (false, true) => Decision::NotFound,
+                (false, false) => Decision::Refuse,
+            };
         }
     };
     Decision::of(

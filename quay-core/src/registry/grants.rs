@@ -18,7 +18,9 @@ impl Registry {
     ) -> Result<GrantedActions> {
         let may = |action| async move {
             match self.permit(caller, path, action).await {
-                Ok(()) => Ok(true),
+                // A caller who may learn that the namespace is missing gets the grant: the
+                // request the token serves then says what is missing.
+                Ok(()) | Err(Error::NotFound { .. }) => Ok(true),
                 Err(Error::Denied | Error::Unauthorized | Error::RepositoryUnknown) => Ok(false),
                 Err(other) => Err(other),
             }
