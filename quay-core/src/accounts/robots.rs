@@ -108,10 +108,6 @@ impl Accounts {
         short: &Namespace,
     ) -> Result<AccountRecord> {
         let owner = self.robot_owner(caller, owner).await?;
-        self.robot_of(&owner, short).await
-    }
-
-    async fn robot_of(&self, owner: &NamespaceRecord, short: &Namespace) -> Result<AccountRecord> {
         let name = RobotName {
             owner: owner.name.clone(),
             short: short.clone(),

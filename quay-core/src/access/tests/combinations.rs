@@ -37,10 +37,7 @@ fn every_missing_repository_combination() {
     for (subject, scopes) in all_identities() {
         let caller = identity(subject, scopes);
         let counted = standing(subject, scopes);
-        let namespaces = all_namespace_facts(subject)
-            .into_iter()
-            .map(Some)
-            .chain([None]);
+        let namespaces = all_namespaces(subject);
         for namespace in namespaces {
             let target = repository(RepositoryStanding::Missing(namespace));
             for settings in all_settings() {
@@ -107,10 +104,7 @@ fn every_namespace_combination() {
     for (subject, scopes) in all_identities() {
         let caller = identity(subject, scopes);
         let counted = standing(subject, scopes);
-        let namespaces = all_namespace_facts(subject)
-            .into_iter()
-            .map(Some)
-            .chain([None]);
+        let namespaces = all_namespaces(subject);
         for namespace in namespaces {
             let target = Facts::Namespace(namespace);
             for settings in all_settings() {
@@ -148,10 +142,7 @@ fn every_team_members_combination() {
     for (subject, scopes) in all_identities() {
         let caller = identity(subject, scopes);
         let counted = standing(subject, scopes);
-        let namespaces = all_namespace_facts(subject)
-            .into_iter()
-            .map(Some)
-            .chain([None]);
+        let namespaces = all_namespaces(subject);
         for organization in namespaces {
             for member in [false, true] {
                 // Nobody is in a team of an organization that does not exist, or is anonymous.

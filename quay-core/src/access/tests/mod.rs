@@ -104,6 +104,14 @@ pub(super) fn all_identities() -> Vec<(Subject, Option<Scopes>)> {
     all
 }
 
+/// Every namespace `subject` may stand in, and a missing one (`None`).
+pub(super) fn all_namespaces(subject: Subject) -> impl Iterator<Item = Option<NamespaceFacts>> {
+    all_namespace_facts(subject)
+        .into_iter()
+        .map(Some)
+        .chain([None])
+}
+
 pub(super) fn all_namespace_facts(subject: Subject) -> Vec<NamespaceFacts> {
     let mut all = Vec::new();
     for owner in [false, true] {
