@@ -92,8 +92,10 @@ pub enum Error {
     /// wait until they are gone, and then store them again.
     #[error("blob {0} is being garbage collected")]
     BlobBeingCollected(Digest),
-    /// The blob is still referenced and cannot be deleted through this route.
-    #[error("blob {0} is referenced by a manifest of this repository")]
+    /// A manifest that a live tag holds needs the blob: deleting it would break that image.
+    #[error(
+        "blob {0} is needed by a manifest a live tag of this repository holds; delete the tag first"
+    )]
     BlobInUse(Digest),
     /// The manifest has no tag of its own but is alive as part of a manifest list.
     #[error("manifest {0} is part of a manifest list of this repository; delete the list")]

@@ -7,6 +7,7 @@ use async_trait::async_trait;
 use bytes::Bytes;
 use futures::Stream;
 
+use crate::audit::AuditEntry;
 use crate::error::Result;
 use crate::names::Digest;
 use crate::range::ByteRange;
@@ -38,7 +39,8 @@ pub struct LinkedBlob {
 pub enum Unlink {
     /// The repository no longer links the blob.
     Unlinked,
-    /// A manifest of the repository still references the blob; nothing was changed.
+    /// A manifest of the repository that a live tag holds references the blob (with
+    /// `unlink_blob`: any manifest of the repository); nothing was changed.
     StillReferenced,
     /// The repository did not link the blob.
     NotLinked,
@@ -70,6 +72,19 @@ pub trait BlobIndex: Send + Sync {
         &self,
         repository: RepositoryId,
         digest: &Digest,
+        now_ms: i64,
+    ) -> Result<Unlink>;
+
+    /// Removes a blob from the repository, as a client's DELETE asks, in one transaction: its
+    /// upload link, and the manifests that need it with their tag rows, taken out of the time
+    /// machine (an entry from `audit`, with `tag` and `manifest_digest`, for each lifetime a
+    /// restore could have brought back). `StillReferenced`, changing nothing, when a live tag
+    /// holds one of those manifests.
+    async fn forget_blob(
+        &self,
+        repository: RepositoryId,
+        digest: &Digest,
+        audit: AuditEntry,
         now_ms: i64,
     ) -> Result<Unlink>;
 }

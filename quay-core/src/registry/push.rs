@@ -167,8 +167,11 @@ impl Registry {
         Ok(())
     }
 
-    /// Removes the repository's upload link to a blob. A blob that a manifest of the
-    /// repository references stays until that manifest is collected.
+    /// Removes a blob from the repository, so that it answers 404 there, unless a manifest a
+    /// live tag holds needs it. Manifests that only the time machine holds and that need the
+    /// blob leave the time machine with it (a restore would bring back an image missing a
+    /// blob); the usage log has a `permanently_delete_tag` entry, naming the blob, for each
+    /// lifetime a restore could have brought back.
     pub async fn delete_blob(
         &self,
         path: &RepositoryPath,
@@ -177,9 +180,15 @@ impl Registry {
     ) -> Result<()> {
         self.permit(caller, path, RepositoryAction::Write).await?;
         let repository = self.existing(path).await?;
+        let now_ms = self.now_ms();
+        let audit = caller
+            .actor
+            .entry(LogKind::PermanentlyDeleteTag, now_ms)
+            .repository(&repository)
+            .meta("deleted_blob", digest.as_str());
         match self
             .blob_index
-            .unlink_blob(repository.id, digest, self.now_ms())
+            .forget_blob(repository.id, digest, audit, now_ms)
             .await?
         {
             Unlink::Unlinked => Ok(()),

@@ -418,6 +418,29 @@ async fn deleting_blobs() {
         .delete(&format!("/v2/ns/app/blobs/{}", sha256(b"never")))
         .await;
     expect_error(unknown, StatusCode::NOT_FOUND, "BLOB_UNKNOWN").await;
+
+    // The conformance suite's content management: once the manifest is deleted by tag (and
+    // then by digest, which finds nothing live left), its blobs delete, and then are unknown,
+    // although the time machine held the manifest.
+    let (manifest, _) = server
+        .push_image("ns/app", "v2", b"{\"v\":2}", &[b"layer"])
+        .await;
+    let by_tag = server.delete("/v2/ns/app/manifests/v2").await;
+    assert_eq!(by_tag.status(), StatusCode::ACCEPTED);
+    let by_digest = server
+        .delete(&format!("/v2/ns/app/manifests/{manifest}"))
+        .await;
+    expect_error(by_digest, StatusCode::NOT_FOUND, "MANIFEST_UNKNOWN").await;
+    for blob in [sha256(b"{\"v\":2}"), sha256(b"layer")] {
+        let url = format!("/v2/ns/app/blobs/{blob}");
+        assert_eq!(server.delete(&url).await.status(), StatusCode::ACCEPTED);
+        expect_error(
+            server.get(&url).await,
+            StatusCode::NOT_FOUND,
+            "BLOB_UNKNOWN",
+        )
+        .await;
+    }
 }
 
 #[tokio::test]

@@ -111,6 +111,21 @@ impl<M: BlobIndex> BlobIndex for CachedMetadata<M> {
         self.changed(CacheChange::Repository(repository)).await;
         unlinked
     }
+
+    async fn forget_blob(
+        &self,
+        repository: RepositoryId,
+        digest: &Digest,
+        audit: AuditEntry,
+        now_ms: i64,
+    ) -> quay_core::Result<Unlink> {
+        let forgotten = self
+            .inner
+            .forget_blob(repository, digest, audit, now_ms)
+            .await;
+        self.changed(CacheChange::Repository(repository)).await;
+        forgotten
+    }
 }
 
 #[async_trait]

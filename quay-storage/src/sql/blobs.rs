@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use quay_core::Digest;
+use quay_core::audit::AuditEntry;
 use quay_core::gc::DELETION_GRACE_MS;
 use quay_core::ports::{
     BlobIndex, BlobInfo, BlobLinkSearch, LinkedBlob, Repository, RepositoryId, Unlink,
@@ -20,7 +21,7 @@ use sea_orm::{
 };
 
 use super::entity::{blob, blob_deletion, blob_link};
-use super::{SqlMetadata, signed, stored_path, unsigned};
+use super::{SqlMetadata, audit, signed, stored_path, unsigned};
 use crate::error::{OrStorage, StorageError};
 
 /// How often a link waiting for a collector to finish deleting the blob's bytes looks again.
@@ -220,13 +221,50 @@ impl BlobIndex for SqlMetadata {
         digest: &Digest,
         now_ms: i64,
     ) -> quay_core::Result<Unlink> {
+        self.remove_from_repository(repository, digest, None, now_ms)
+            .await
+    }
+
+    async fn forget_blob(
+        &self,
+        repository: RepositoryId,
+        digest: &Digest,
+        audit: AuditEntry,
+        now_ms: i64,
+    ) -> quay_core::Result<Unlink> {
+        self.remove_from_repository(repository, digest, Some(audit), now_ms)
+            .await
+    }
+}
+
+impl SqlMetadata {
+    /// Drops the repository's upload link to the blob; with `release`, first takes the
+    /// manifests that need it out of the time machine (see `BlobIndex::forget_blob`).
+    async fn remove_from_repository(
+        &self,
+        repository: RepositoryId,
+        digest: &Digest,
+        release: Option<AuditEntry>,
+        now_ms: i64,
+    ) -> quay_core::Result<Unlink> {
         let txn = self.lock_repository(repository).await.or_storage()?;
         let Some(row) = self.blob_links(&txn, repository, digest).await? else {
             return Ok(Unlink::NotLinked);
         };
-        if row.referenced {
-            return Ok(Unlink::StillReferenced);
-        }
+        let released = match (&release, row.referenced) {
+            (_, false) => false,
+            (None, true) => return Ok(Unlink::StillReferenced),
+            (Some(audit), true) => {
+                let Some(entries) = self
+                    .release_from_time_machine(&txn, repository, row.id, audit, now_ms)
+                    .await?
+                else {
+                    return Ok(Unlink::StillReferenced);
+                };
+                audit::record(&txn, entries).await?;
+                true
+            }
+        };
         blob_link::Entity::delete_many()
             .filter(blob_link::Column::RepositoryId.eq(repository))
             .filter(blob_link::Column::BlobId.eq(row.id))
@@ -235,7 +273,7 @@ impl BlobIndex for SqlMetadata {
             .or_storage()?;
         self.insert_candidates(&txn, [row.id]).await?;
         txn.commit().await.or_storage()?;
-        Ok(if row.upload_link_alive(now_ms) {
+        Ok(if released || row.upload_link_alive(now_ms) {
             Unlink::Unlinked
         } else {
             Unlink::NotLinked

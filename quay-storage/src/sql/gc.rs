@@ -6,6 +6,7 @@ use std::collections::{BTreeSet, VecDeque};
 
 use async_trait::async_trait;
 use quay_core::Digest;
+use quay_core::audit::AuditEntry;
 use quay_core::ports::{
     AbandonedUpload, BlobInfo, CollectedRepository, GarbageStore, RepositoryCollection,
     RepositoryId,
@@ -25,6 +26,18 @@ struct TagGarbage {
     id: i64,
     manifest_id: i64,
 }
+
+#[derive(FromQueryResult)]
+struct HolderTag {
+    id: i64,
+    name: String,
+    lifetime_end_ms: Option<i64>,
+    hidden: bool,
+    digest: String,
+}
+
+/// How many ids go in one `IN (...)` list: well below SQLite's and PostgreSQL's parameter limits.
+const IDS_PER_STATEMENT: usize = 500;
 
 #[derive(FromQueryResult)]
 struct ManifestIdentity {
@@ -152,6 +165,146 @@ impl SqlMetadata {
         )
         .await?;
         Ok(Some(freed))
+    }
+
+    /// Removes the manifests that nothing uses, and then those their removal frees. How many.
+    async fn remove_unused(
+        &self,
+        conn: &impl ConnectionTrait,
+        repository: RepositoryId,
+        manifests: BTreeSet<i64>,
+    ) -> quay_core::Result<u64> {
+        let mut queue: VecDeque<i64> = manifests.into_iter().collect();
+        let mut removed = 0;
+        while let Some(manifest_id) = queue.pop_front() {
+            if let Some(freed) = self.remove_if_unused(conn, repository, manifest_id).await? {
+                removed += 1;
+                queue.extend(freed);
+            }
+        }
+        Ok(removed)
+    }
+
+    /// The namespace's time-machine window, in seconds; `None` for a repository that is gone.
+    async fn time_machine_window_s(
+        &self,
+        conn: &impl ConnectionTrait,
+        repository: RepositoryId,
+    ) -> quay_core::Result<Option<i64>> {
+        let window_s = self
+            .ids(
+                conn,
+                "SELECT n.tag_expiration_s AS id
+                 FROM repository r JOIN namespace n ON n.id = r.namespace_id
+                 WHERE r.id = $1",
+                [repository.into()],
+            )
+            .await?;
+        Ok(window_s.first().copied())
+    }
+
+    /// Takes a blob out of the repository's time machine, for a client's DELETE of it: the
+    /// manifests that need it (referencing it, or a list or a referrer holding one that does)
+    /// lose their tag rows and go, with what only they used. `None`, changing nothing, when a
+    /// live tag holds one of them: the blob is in use. Otherwise an entry, from `audit`, per
+    /// lifetime a restore could have brought back.
+    pub(super) async fn release_from_time_machine(
+        &self,
+        conn: &impl ConnectionTrait,
+        repository: RepositoryId,
+        blob_id: i64,
+        audit: &AuditEntry,
+        now_ms: i64,
+    ) -> quay_core::Result<Option<Vec<AuditEntry>>> {
+        let holders = self.holders(conn, repository, blob_id).await?;
+        let holder_ids: Vec<i64> = holders.iter().copied().collect();
+        let mut tags = Vec::new();
+        for chunk in holder_ids.chunks(IDS_PER_STATEMENT) {
+            let sql = format!(
+                "SELECT t.id AS id, t.name AS name, t.lifetime_end_ms AS lifetime_end_ms,
+                        t.hidden AS hidden, m.digest AS digest
+                 FROM tag t JOIN manifest m ON m.id = t.manifest_id
+                 WHERE t.manifest_id IN ({})",
+                placeholders(1, chunk.len())
+            );
+            tags.extend(
+                HolderTag::find_by_statement(
+                    self.statement(&sql, chunk.iter().map(|id| (*id).into())),
+                )
+                .all(conn)
+                .await
+                .or_storage()?,
+            );
+        }
+        if tags
+            .iter()
+            .any(|tag| tag.lifetime_end_ms.is_none_or(|end| end > now_ms))
+        {
+            return Ok(None);
+        }
+        let window_s = self.time_machine_window_s(conn, repository).await?;
+        let before_window = now_ms.saturating_sub(window_s.unwrap_or(0).saturating_mul(1000));
+        let restorable: BTreeSet<(&str, &str)> = tags
+            .iter()
+            .filter(|tag| !tag.hidden && tag.lifetime_end_ms.is_some_and(|end| end > before_window))
+            .map(|tag| (tag.name.as_str(), tag.digest.as_str()))
+            .collect();
+        let entries = restorable
+            .into_iter()
+            .map(|(name, digest)| {
+                audit
+                    .clone()
+                    .meta("tag", name)
+                    .meta("manifest_digest", digest)
+            })
+            .collect();
+        let tag_ids: Vec<i64> = tags.iter().map(|tag| tag.id).collect();
+        for chunk in tag_ids.chunks(IDS_PER_STATEMENT) {
+            let sql = format!(
+                "DELETE FROM tag WHERE id IN ({})",
+                placeholders(1, chunk.len())
+            );
+            self.execute(conn, &sql, chunk.iter().map(|id| (*id).into()))
+                .await?;
+        }
+        self.remove_unused(conn, repository, holders).await?;
+        Ok(Some(entries))
+    }
+
+    /// The manifests of the repository that reference the blob, and those that hold them: the
+    /// lists containing one, the referrers naming one as subject, and so on up.
+    async fn holders(
+        &self,
+        conn: &impl ConnectionTrait,
+        repository: RepositoryId,
+        blob_id: i64,
+    ) -> quay_core::Result<BTreeSet<i64>> {
+        let mut holders: BTreeSet<i64> = self
+            .ids(
+                conn,
+                "SELECT manifest_id AS id FROM manifest_blob
+                 WHERE repository_id = $1 AND blob_id = $2",
+                [repository.into(), blob_id.into()],
+            )
+            .await?
+            .into_iter()
+            .collect();
+        let mut queue: Vec<i64> = holders.iter().copied().collect();
+        while let Some(manifest_id) = queue.pop() {
+            let users = self
+                .ids(
+                    conn,
+                    "SELECT manifest_id AS id FROM manifest_child WHERE child_manifest_id = $1
+                     UNION
+                     SELECT r.id AS id FROM manifest r JOIN manifest s
+                       ON r.repository_id = s.repository_id AND r.subject = s.digest
+                     WHERE s.id = $1",
+                    [manifest_id.into()],
+                )
+                .await?;
+            queue.extend(users.into_iter().filter(|user| holders.insert(*user)));
+        }
+        Ok(holders)
     }
 }
 
@@ -402,16 +555,7 @@ impl RepositoryCollection for SqlMetadata {
         limit: u32,
     ) -> quay_core::Result<CollectedRepository> {
         let txn = self.lock_repository(repository).await.or_storage()?;
-        let window_s = self
-            .ids(
-                &txn,
-                "SELECT n.tag_expiration_s AS id
-                 FROM repository r JOIN namespace n ON n.id = r.namespace_id
-                 WHERE r.id = $1",
-                [repository.into()],
-            )
-            .await?;
-        let Some(window_s) = window_s.first() else {
+        let Some(window_s) = self.time_machine_window_s(&txn, repository).await? else {
             return Ok(CollectedRepository::default());
         };
         // A range of the (repository, end) index: the garbage, not the live tags.
@@ -438,19 +582,13 @@ impl RepositoryCollection for SqlMetadata {
         let tags = self
             .execute(&txn, &sql, garbage.iter().map(|row| row.id.into()))
             .await?;
-        let mut queue: VecDeque<i64> = garbage
-            .iter()
-            .map(|row| row.manifest_id)
-            .collect::<BTreeSet<_>>()
-            .into_iter()
-            .collect();
-        let mut manifests = 0;
-        while let Some(manifest_id) = queue.pop_front() {
-            if let Some(freed) = self.remove_if_unused(&txn, repository, manifest_id).await? {
-                manifests += 1;
-                queue.extend(freed);
-            }
-        }
+        let manifests = self
+            .remove_unused(
+                &txn,
+                repository,
+                garbage.iter().map(|row| row.manifest_id).collect(),
+            )
+            .await?;
         txn.commit().await.or_storage()?;
         Ok(CollectedRepository { tags, manifests })
     }

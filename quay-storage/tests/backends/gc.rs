@@ -4,10 +4,10 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use crate::support::*;
-use quay_core::audit::LogKind;
+use quay_core::audit::{LogKind, LogQuery};
 use quay_core::clock::Clock;
 use quay_core::gc::{DELETION_GRACE_MS, Reclaimed};
-use quay_core::ports::{BlobStore, GarbageStore};
+use quay_core::ports::{AccountStore, AuditLog, BlobStore, GarbageStore};
 use quay_core::{Error, Reference};
 
 const HOUR_MS: i64 = 3_600_000;
@@ -71,6 +71,132 @@ pub(crate) async fn collection_removes_what_nothing_references(h: &Harness) {
     ));
     // A second collection finds nothing.
     assert_eq!(h.collector().collect().await.unwrap(), Reclaimed::default());
+}
+
+pub(crate) async fn deleting_a_blob_takes_it_out_of_the_time_machine(h: &Harness) {
+    let path = repo("ns/app");
+    let image = push_image(&h.registry, &path, "v1", b"{\"a\":1}", &[b"base", b"app"]).await;
+    push_image(&h.registry, &path, "other", b"{\"b\":1}", &[b"base"]).await;
+    let child = push_image(&h.registry, &path, "child", b"{\"c\":1}", &[b"arm"]).await;
+    let child_bytes = image_manifest(b"{\"c\":1}", &[b"arm"], "");
+    let list = index_manifest(&[(&child, child_bytes.len())]);
+    h.registry
+        .put_manifest(&path, &tag("multi"), Some(OCI_INDEX), list.clone(), &ANYONE)
+        .await
+        .unwrap();
+    let path = &path;
+    let in_use = |content: &'static [u8]| async move {
+        matches!(
+            h.registry
+                .delete_blob(path, &sha256(content), &ANYONE)
+                .await,
+            Err(Error::BlobInUse(_))
+        )
+    };
+    // A blob that a live tag needs stays, whether its manifest is tagged, shares it with
+    // another one, or is a child of a tagged list.
+    assert!(in_use(b"app").await);
+    for name in ["v1", "child"] {
+        h.registry
+            .delete_manifest(path, &tag(name), &ANYONE)
+            .await
+            .unwrap();
+    }
+    assert!(in_use(b"base").await, "another tag's image needs it");
+    assert!(in_use(b"arm").await, "a tagged list needs it");
+
+    // Only the time machine holds v1: the blob goes, and v1's lifetime on that image with it.
+    h.clock.advance_ms(1);
+    let v1 = quay_core::TagName::parse("v1").unwrap();
+    h.registry
+        .delete_blob(path, &sha256(b"app"), &ANYONE)
+        .await
+        .unwrap();
+    assert!(matches!(
+        h.registry.blob(path, &sha256(b"app"), &ANYONE).await,
+        Err(Error::BlobUnknown(_))
+    ));
+    assert!(matches!(
+        h.registry.restore_tag(path, &v1, &image, &ANYONE).await,
+        Err(Error::ManifestUnknown)
+    ));
+    assert!(matches!(
+        h.registry
+            .manifest(path, &Reference::Digest(image.clone()), &ANYONE)
+            .await,
+        Err(Error::ManifestUnknown)
+    ));
+    // What the other image needs is untouched, and the second delete finds nothing.
+    h.registry
+        .blob(path, &sha256(b"base"), &ANYONE)
+        .await
+        .unwrap();
+    h.registry
+        .manifest(path, &tag("other"), &ANYONE)
+        .await
+        .unwrap();
+    assert!(matches!(
+        h.registry
+            .delete_blob(path, &sha256(b"app"), &ANYONE)
+            .await,
+        Err(Error::BlobUnknown(_))
+    ));
+
+    // A child's blob goes with the list that held it, once the list's tag is gone.
+    h.registry
+        .delete_manifest(path, &tag("multi"), &ANYONE)
+        .await
+        .unwrap();
+    h.registry
+        .delete_blob(path, &sha256(b"arm"), &ANYONE)
+        .await
+        .unwrap();
+    assert!(matches!(
+        h.registry
+            .manifest(path, &Reference::Digest(sha256(&list)), &ANYONE)
+            .await,
+        Err(Error::ManifestUnknown)
+    ));
+
+    // The usage log says which lifetimes left the time machine, and why.
+    let ns = h
+        .directory
+        .namespace(&quay_core::names::Namespace::parse("ns").unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    let logs = h
+        .directory
+        .logs(&LogQuery {
+            namespace: Some(ns.id),
+            from_ms: 0,
+            until_ms: i64::MAX,
+            limit: 100,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let removed: BTreeSet<(String, String, String)> = logs
+        .iter()
+        .filter(|entry| entry.kind == "permanently_delete_tag")
+        .map(|entry| {
+            let field = |key: &str| entry.metadata[key].as_str().unwrap().to_string();
+            (
+                field("tag"),
+                field("manifest_digest"),
+                field("deleted_blob"),
+            )
+        })
+        .collect();
+    let expected: BTreeSet<(String, String, String)> = [
+        ("v1", image.to_string(), sha256(b"app")),
+        ("child", child.to_string(), sha256(b"arm")),
+        ("multi", sha256(&list).to_string(), sha256(b"arm")),
+    ]
+    .into_iter()
+    .map(|(tag, manifest, blob)| (tag.to_string(), manifest, blob.to_string()))
+    .collect();
+    assert_eq!(removed, expected);
 }
 
 pub(crate) async fn the_window_keeps_history_restorable(h: &Harness) {

@@ -63,6 +63,7 @@ macro_rules! backend_suite {
             backend_suite!(@scenarios gc:
                 collection_removes_what_nothing_references,
                 the_window_keeps_history_restorable,
+                deleting_a_blob_takes_it_out_of_the_time_machine,
                 lists_keep_children_and_referrers_keep_subjects,
                 a_push_waits_for_the_bytes_being_deleted,
                 abandoned_uploads_and_deleted_repositories,
