@@ -49,6 +49,8 @@ pub struct App {
     /// The blob storage's locations, with their [`Replicator`](quay_storage::Replicator)
     /// (`storage.replicator()`).
     pub storage: DistributedStorage,
+    /// The database itself, for the gauges [`App::start`] records.
+    pub(crate) database: SqlMetadata,
 }
 
 impl App {
@@ -64,6 +66,7 @@ impl App {
         let metadata =
             SqlMetadata::connect(db_uri, &settings.metadata, settings.registry.quota).await?;
         let directory = Arc::new(metadata.clone());
+        let database = metadata.clone();
         let pull_log = Arc::new(PullLog::start(directory.clone()));
         let storage = DistributedStorage::new(storage, metadata.clone())?;
         let blobs = Arc::new(storage.clone());
@@ -110,6 +113,7 @@ impl App {
             pull_log,
             collector: Arc::new(collector),
             storage,
+            database,
         })
     }
 

@@ -1,12 +1,13 @@
-//! The application's background tasks: garbage collection, auto-prune, geo-replication and
-//! the backfill of namespace sizes, each a loop that logs its failures and tries again.
+//! The application's background tasks: garbage collection, auto-prune, geo-replication, the
+//! backfill of namespace sizes and the database's gauges, each a loop that logs its failures
+//! and tries again. Each counts what it did in the metrics (`quay_gc_*`, `quay_replication_*`).
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use quay_core::gc::{GarbageCollector, Reclaimed};
 use quay_core::{Accounts, Registry};
-use quay_storage::{Replicated, Replicator};
+use quay_storage::{Replicated, Replicator, SqlMetadata};
 
 use crate::app::App;
 
@@ -22,6 +23,9 @@ pub struct Tasks {
     pub replicate_poll: Option<Duration>,
     /// Computing the sizes of namespaces older than the accounting (quota management).
     pub size_backfill: Option<SizeBackfill>,
+    /// Recording the database's gauges (uploads in progress, the replication queue, the
+    /// connection pool), every this long.
+    pub gauges_every: Option<Duration>,
 }
 
 /// When and how much of the size backfill runs.
@@ -52,13 +56,18 @@ impl App {
         if let Some(backfill) = tasks.size_backfill {
             tokio::spawn(backfill_sizes(self.accounts.clone(), backfill));
         }
+        if let Some(every) = tasks.gauges_every {
+            tokio::spawn(record_gauges(self.database.clone(), every));
+        }
     }
 }
 
 async fn collect(collector: Arc<GarbageCollector>, every: Duration) {
     loop {
         tokio::time::sleep(every).await;
-        match collector.collect().await {
+        let collected = collector.collect().await;
+        count_collection(collected.as_ref().ok());
+        match collected {
             Ok(reclaimed) if reclaimed != Reclaimed::default() => {
                 tracing::info!(
                     tags = reclaimed.tags,
@@ -77,6 +86,29 @@ async fn collect(collector: Arc<GarbageCollector>, every: Duration) {
     }
 }
 
+/// `quay_gc_passes_total{outcome}` and `quay_gc_reclaimed_total{what}`.
+fn count_collection(reclaimed: Option<&Reclaimed>) {
+    let outcome = if reclaimed.is_some() {
+        "done"
+    } else {
+        "failed"
+    };
+    metrics::counter!("quay_gc_passes_total", "outcome" => outcome).increment(1);
+    if let Some(reclaimed) = reclaimed {
+        for (what, count) in [
+            ("tags", reclaimed.tags),
+            ("manifests", reclaimed.manifests),
+            ("links", reclaimed.links),
+            ("blobs", reclaimed.blobs),
+            ("bytes", reclaimed.bytes),
+            ("uploads", reclaimed.uploads),
+            ("unfinished_writes", reclaimed.unfinished_writes),
+        ] {
+            metrics::counter!("quay_gc_reclaimed_total", "what" => what).increment(count);
+        }
+    }
+}
+
 async fn prune(registry: Arc<Registry>, every: Duration) {
     loop {
         tokio::time::sleep(every).await;
@@ -90,7 +122,15 @@ async fn prune(registry: Arc<Registry>, every: Duration) {
 
 async fn replicate(replicator: Replicator, poll: Duration) {
     loop {
-        match replicator.run().await {
+        let run = replicator.run().await;
+        if let Ok(done) = &run {
+            metrics::counter!("quay_replication_copies_total").increment(done.copies);
+            metrics::counter!("quay_replication_bytes_total").increment(done.bytes);
+            metrics::counter!("quay_replication_failures_total").increment(done.postponed);
+        } else {
+            metrics::counter!("quay_replication_failures_total").increment(1);
+        }
+        match run {
             Ok(done) if done != Replicated::default() => tracing::info!(
                 blobs = done.blobs,
                 copies = done.copies,
@@ -117,5 +157,14 @@ async fn backfill_sizes(accounts: Arc<Accounts>, backfill: SizeBackfill) {
             Err(error) => tracing::warn!(%error, "computing namespace sizes failed; retrying"),
         }
         tokio::time::sleep(backfill.period).await;
+    }
+}
+
+async fn record_gauges(database: SqlMetadata, every: Duration) {
+    loop {
+        if let Err(error) = database.record_gauges().await {
+            tracing::warn!(%error, "reading the database's gauges failed; retrying later");
+        }
+        tokio::time::sleep(every).await;
     }
 }

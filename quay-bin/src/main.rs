@@ -30,6 +30,17 @@ use clap::{Parser, Subcommand};
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// How log lines are written on stderr: `text` for people, `json` (one object per line)
+    /// for a log collector.
+    #[arg(long, global = true, env = "QUAY_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
+}
+
+/// The format of log lines.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
 }
 
 #[derive(Subcommand)]
@@ -170,7 +181,7 @@ pub(crate) struct TokenCreateArgs {
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    init_logging();
+    let log_writer = init_logging(cli.log_format);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
@@ -183,6 +194,7 @@ fn main() -> anyhow::Result<()> {
         Command::Replicate(args) => runtime.block_on(replicate::replicate(args)),
         Command::Quota(QuotaCommand::Verify(args)) => {
             if !runtime.block_on(quota::verify(args))? {
+                drop(log_writer);
                 std::process::exit(1);
             }
             Ok(())
@@ -194,9 +206,13 @@ fn main() -> anyhow::Result<()> {
 /// storage's secret key): nothing of theirs below `info` is logged, whatever `RUST_LOG` says.
 const LEAKY_TARGETS: &[&str] = &["reqsign"];
 
-/// Structured logs on stderr: human-readable, or JSON with `QUAY_LOG_FORMAT=json`; the level
-/// from `RUST_LOG` (default `info`).
-fn init_logging() {
+/// Log lines waiting for the writer thread at most.
+const LOG_QUEUE_LINES: usize = 8192;
+
+/// Structured logs on stderr, in `format`; the level from `RUST_LOG` (default `info`). Lines
+/// are written by a thread of their own, so that a request never waits on stderr; the guard
+/// returned writes what is left when dropped.
+fn init_logging(format: LogFormat) -> tracing_appender::non_blocking::WorkerGuard {
     use tracing_subscriber::filter::{EnvFilter, LevelFilter, filter_fn};
     use tracing_subscriber::{
         Layer as _, fmt, layer::SubscriberExt as _, util::SubscriberInitExt as _,
@@ -213,15 +229,21 @@ fn init_logging() {
                     .any(|target| event.target().starts_with(target)))
     })
     .with_max_level_hint(most_verbose);
+    let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+        // A full queue slows requests down rather than lose lines; its slots are allocated
+        // up front (the default, 128k lines, would take 3 MiB).
+        .lossy(false)
+        .buffered_lines_limit(LOG_QUEUE_LINES)
+        .finish(std::io::stderr());
     let lines = fmt::layer()
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .with_writer(std::io::stderr);
-    let lines = if std::env::var("QUAY_LOG_FORMAT").as_deref() == Ok("json") {
-        lines.json().boxed()
-    } else {
-        lines.boxed()
+        .with_writer(writer);
+    let lines = match format {
+        LogFormat::Json => lines.json().boxed(),
+        LogFormat::Text => lines.boxed(),
     };
     tracing_subscriber::registry()
         .with(lines.with_filter(levels).with_filter(no_secrets))
         .init();
+    guard
 }

@@ -16,7 +16,21 @@ use crate::{replicate, server, tls};
 /// How often the auto-prune policies run (Quay's worker polls every 30 seconds).
 const PRUNE_FREQUENCY: Duration = Duration::from_secs(30);
 
+/// How often the database's gauges are read, and the histograms' windows tidied.
+const METRICS_UPKEEP: Duration = Duration::from_secs(10);
+
 pub(crate) async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    // Before anything records (the cache takes its counters when it is built).
+    let metrics = quay_http::install_recorder().context("installing the metrics recorder")?;
+    tokio::spawn({
+        let metrics = metrics.clone();
+        async move {
+            loop {
+                tokio::time::sleep(METRICS_UPKEEP).await;
+                metrics.run_upkeep();
+            }
+        }
+    });
     let deployment = Deployment::open(&args.location).await?;
     let config = &deployment.config;
     let app = &deployment.app;
@@ -33,13 +47,16 @@ pub(crate) async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             period: backfill.period,
             batch: backfill.batch,
         }),
+        gauges_every: Some(METRICS_UPKEEP),
     });
     let tenancy = Tenancy {
         authenticator: app.authenticator.clone(),
         accounts: app.accounts.clone(),
         settings: tenancy_settings(config),
     };
-    let mut state = AppState::new(app.registry.clone()).with_tenancy(tenancy);
+    let mut state = AppState::new(app.registry.clone())
+        .with_tenancy(tenancy)
+        .with_metrics(metrics);
     if let Some(scheme) = config.server.scheme {
         state = state.with_scheme(scheme.as_str());
     }

@@ -1,15 +1,13 @@
 //! Who a request comes from: its credentials, the identity they resolve to, the client's
 //! address, and the challenge that tells a registry client where to get a token.
 
-use std::net::SocketAddr;
-
-use axum::extract::ConnectInfo;
 use axum::http::{Extensions, HeaderMap, header};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use quay_core::access::Identity;
 use quay_core::{Error, RepositoryPath};
 
+use crate::client::client_ip;
 use crate::error::HttpError;
 use crate::state::AppState;
 use crate::text::NUL_REFUSED;
@@ -91,8 +89,19 @@ impl AppState {
         challenge
     }
 
-    /// Who a registry request comes from. Without tenancy everyone is anonymous.
+    /// Who a registry request comes from (also told to its access-log line). Without
+    /// tenancy everyone is anonymous.
     pub(crate) async fn registry_identity(
+        &self,
+        headers: &HeaderMap,
+        extensions: &Extensions,
+    ) -> Result<Identity, HttpError> {
+        let identity = self.credentials_identity(headers, extensions).await?;
+        crate::observe::identified(&identity);
+        Ok(identity)
+    }
+
+    async fn credentials_identity(
         &self,
         headers: &HeaderMap,
         extensions: &Extensions,
@@ -130,27 +139,4 @@ impl AppState {
             }
         }
     }
-}
-
-/// The client's address: the first `X-Forwarded-For` hop behind a proxy, else the peer.
-pub(crate) fn client_ip(headers: &HeaderMap, extensions: &Extensions) -> Option<String> {
-    let forwarded = headers
-        .get("x-forwarded-for")
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.split(',').next())
-        .map(|hop| hop.trim().to_string())
-        .filter(|hop| !hop.is_empty());
-    forwarded.or_else(|| {
-        extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|ConnectInfo(address)| address.ip().to_string())
-    })
-}
-
-/// The client's `User-Agent`.
-pub(crate) fn user_agent(headers: &HeaderMap) -> Option<String> {
-    headers
-        .get(header::USER_AGENT)
-        .and_then(|agent| agent.to_str().ok())
-        .map(str::to_string)
 }

@@ -11,6 +11,7 @@ use quay_core::Error;
 use serde_json::json;
 
 use crate::headers::{API_VERSION, API_VERSION_VALUE, DOCKER_UPLOAD_UUID};
+use crate::{metrics, observe};
 
 /// What a request can fail with.
 #[derive(Debug, thiserror::Error)]
@@ -157,8 +158,9 @@ impl HttpError {
 impl IntoResponse for HttpError {
     fn into_response(self) -> Response {
         let (status, code, detail) = self.classify();
+        let request_id = observe::request_id();
         let message = if status == StatusCode::INTERNAL_SERVER_ERROR {
-            tracing::error!(error = %self, "request failed");
+            tracing::error!(error = %self, request_id, "request failed");
             "internal server error".to_string()
         } else {
             self.to_string()
@@ -167,7 +169,8 @@ impl IntoResponse for HttpError {
         if !detail.is_null() {
             error["detail"] = detail;
         }
-        let mut response = (status, axum::Json(json!({ "errors": [error] }))).into_response();
+        let body = json!({ "errors": [error], "request_id": request_id });
+        let mut response = (status, axum::Json(body)).into_response();
         let headers = response.headers_mut();
         headers.insert(API_VERSION, HeaderValue::from_static(API_VERSION_VALUE));
         if let Self::Unauthorized { challenge, .. } | Self::InsufficientScope { challenge } = &self
@@ -207,9 +210,15 @@ impl HttpError {
 
     /// The headers every rendering of the failure carries: `Retry-After`, and for storage
     /// that cannot work now the operator's log line of what it answered.
+    /// What every error response of this error has, whichever API answers: its headers,
+    /// its warning, its count.
     pub(crate) fn common_headers(&self, headers: &mut axum::http::HeaderMap) {
-        if let Self::Registry(Error::StorageUnavailable { reason, cause }) = self {
-            tracing::warn!(reason, %cause, "request refused: storage unavailable");
+        match self {
+            Self::Registry(Error::StorageUnavailable { reason, cause }) => {
+                tracing::warn!(reason, %cause, request_id = observe::request_id(), "request refused: storage unavailable");
+            }
+            Self::Registry(Error::QuotaExceeded(_)) => metrics::quota_rejected(),
+            _ => {}
         }
         if let Some(seconds) = self.retry_after_s() {
             headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));

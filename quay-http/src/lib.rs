@@ -4,7 +4,11 @@
 //! - `/api/v1/...`: Quay's REST API for tenancy, described at `/api/v1/discovery`, and the
 //!   OAuth implicit grant at `/oauth/authorize` (with [`Tenancy`] only);
 //! - `/health/instance` and `/health/endtoend`: whether this instance can reach its database
-//!   and storage.
+//!   and storage;
+//! - `/metrics`: Prometheus metrics, where the process records them ([`install_recorder`]).
+//!
+//! Every request gets an id (`X-Request-Id`, also in error bodies) and one access-log line
+//! at `info` (target `quay::access`) when its response is sent.
 //!
 //! The handlers are thin: turn the credentials into the caller, parse and validate the
 //! request, call one use case of [`Registry`](quay_core::Registry) (which decides whether the
@@ -24,12 +28,14 @@
 //! # }
 //! ```
 
-mod access_log;
 mod api;
 mod auth;
+mod client;
 mod error;
 mod headers;
 mod health;
+mod metrics;
+mod observe;
 mod state;
 mod text;
 mod v2;
@@ -38,6 +44,7 @@ use axum::Router;
 use axum::routing::get;
 
 pub use crate::error::{HttpError, HttpResult};
+pub use crate::metrics::install_recorder;
 pub use crate::state::{AppState, Tenancy, TenancySettings};
 
 /// The registry's routes.
@@ -54,8 +61,9 @@ pub fn router(state: AppState) -> Router {
         .route("/v2/{*path}", axum::routing::any(v2::dispatch))
         .route("/health/instance", get(health::instance))
         .route("/health/endtoend", get(health::end_to_end))
+        .route("/metrics", get(metrics::render))
         .with_state(state);
     api.map_or(registry.clone(), |api| registry.merge(api))
         .layer(tower::layer::layer_fn(text::RefuseNulInUrl))
-        .layer(axum::middleware::from_fn(access_log::access_log))
+        .layer(axum::middleware::from_fn(observe::observe))
 }

@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use metrics_exporter_prometheus::PrometheusHandle;
 use quay_auth::Authenticator;
 use quay_core::{Accounts, Registry};
 
@@ -70,6 +71,8 @@ pub struct AppState {
     pub(crate) public: Option<PublicAddress>,
     /// How clients reach the registry (`PREFERRED_URL_SCHEME`), also without a public host.
     pub(crate) scheme: Arc<str>,
+    /// What `/metrics` renders, where the process records Prometheus metrics.
+    pub(crate) metrics: Option<PrometheusHandle>,
 }
 
 impl AppState {
@@ -80,7 +83,14 @@ impl AppState {
             tenancy: None,
             public: None,
             scheme: "http".into(),
+            metrics: None,
         }
+    }
+
+    /// Serves `/metrics` from `handle` (see [`install_recorder`](crate::install_recorder)).
+    pub fn with_metrics(mut self, handle: PrometheusHandle) -> Self {
+        self.metrics = Some(handle);
+        self
     }
 
     /// Clients reach the registry over `scheme` (`http` or `https`, Quay's

@@ -104,10 +104,16 @@ impl Quay {
             seen: Vec::new(),
         };
         let listening = quay.wait_for_log("registry listening");
+        // `address=...` in text, `"address":"..."` in JSON.
         quay.address = listening
-            .split_whitespace()
-            .find_map(|field| field.strip_prefix("address="))
+            .split([' ', ','])
+            .find_map(|field| {
+                field
+                    .strip_prefix("address=")
+                    .or_else(|| field.strip_prefix("\"address\":"))
+            })
             .unwrap_or_else(|| panic!("no address in {listening:?}"))
+            .trim_matches('"')
             .to_string();
         quay
     }

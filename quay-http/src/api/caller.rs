@@ -13,7 +13,8 @@ use quay_core::access::{self, Identity, Principal};
 
 use super::error::{ApiError, ApiResult};
 use super::state::Api;
-use crate::auth::{Credentials, client_ip, user_agent};
+use crate::auth::Credentials;
+use crate::client::{client_ip, user_agent};
 use crate::error::HttpError;
 
 /// The session cookie's name.
@@ -80,6 +81,7 @@ impl FromRequestParts<Api> for Caller {
                 }
             }
         };
+        crate::observe::identified(&identity);
         let caller = access::Caller::new(
             identity,
             client_ip(&parts.headers, &parts.extensions),

@@ -16,6 +16,7 @@ use utoipa::openapi::{self, RefOr};
 use utoipa::{IntoResponses, ToSchema};
 
 use crate::error::HttpError;
+use crate::observe;
 
 /// An `/api/v1` failure.
 #[derive(Debug)]
@@ -99,14 +100,18 @@ pub(crate) struct ErrorBody {
     kind: String,
     /// The HTTP status.
     status: u16,
+    /// The request's id (`X-Request-Id`), to find its log lines by.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    request_id: Option<String>,
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, error_type) = self.classify();
+        let request_id = observe::request_id();
         let message = match &self.0 {
             _ if status == StatusCode::INTERNAL_SERVER_ERROR => {
-                tracing::error!(error = %self.0, "API request failed");
+                tracing::error!(error = %self.0, request_id, "API request failed");
                 "Internal server error".to_string()
             }
             HttpError::Registry(Error::Unauthorized) => "Requires authentication".to_string(),
@@ -120,6 +125,7 @@ impl IntoResponse for ApiError {
             title: error_type.to_string(),
             kind: format!("/api/v1/error/{error_type}"),
             status: status.as_u16(),
+            request_id,
         };
         let mut response = (status, axum::Json(body)).into_response();
         self.0.common_headers(response.headers_mut());

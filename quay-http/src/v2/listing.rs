@@ -8,7 +8,7 @@ use quay_core::{Digest, Error, RepositoryPath};
 use serde::Serialize;
 
 use super::{Query, Request, with_api_version};
-use crate::auth::{client_ip, user_agent};
+use crate::client::{client_ip, user_agent};
 use crate::error::HttpResult;
 use crate::headers::OCI_FILTERS_APPLIED;
 use crate::state::AppState;

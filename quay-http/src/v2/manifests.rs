@@ -8,6 +8,7 @@ use quay_core::{Error, Reference, RepositoryPath};
 use super::Request;
 use crate::error::HttpResult;
 use crate::headers::{CONTENT_DIGEST, OCI_SUBJECT};
+use crate::metrics;
 
 impl Request {
     pub(super) async fn get_manifest(
@@ -26,6 +27,7 @@ impl Request {
         let body = if head {
             Body::empty()
         } else {
+            metrics::manifest_pulled();
             Body::from(manifest.bytes.clone())
         };
         Ok(Response::builder()
@@ -64,6 +66,7 @@ impl Request {
         if let Some(subject) = &pushed.subject {
             response = response.header(OCI_SUBJECT, subject.as_str());
         }
+        metrics::manifest_pushed();
         Ok(response.body(Body::empty())?)
     }
 

@@ -21,7 +21,7 @@ use quay_core::ports::ByteStream;
 use quay_core::{Error, RepositoryPath};
 
 use self::route::Route;
-use crate::auth::{client_ip, user_agent};
+use crate::client::{client_ip, user_agent};
 use crate::error::{HttpError, HttpResult};
 use crate::headers::{API_VERSION, API_VERSION_VALUE};
 use crate::state::AppState;
@@ -97,6 +97,7 @@ pub(crate) struct Request {
 impl Request {
     async fn handle(&self, method: &Method, path: &str, body: Body) -> HttpResult<Response> {
         let route = Route::parse(path)?;
+        crate::observe::routed(route.template());
         let head = method == Method::HEAD;
         match (route, method.clone()) {
             (Route::Manifest(repo, reference), Method::GET | Method::HEAD) => {

@@ -29,6 +29,18 @@ pub(crate) enum Route {
 }
 
 impl Route {
+    /// The endpoint's path template, for metrics and the access log.
+    pub(crate) fn template(&self) -> &'static str {
+        match self {
+            Self::Manifest(..) | Self::ImpossibleManifest(_) => "/v2/{name}/manifests/{reference}",
+            Self::Blob(..) => "/v2/{name}/blobs/{digest}",
+            Self::Uploads(_) => "/v2/{name}/blobs/uploads/",
+            Self::Upload(..) => "/v2/{name}/blobs/uploads/{id}",
+            Self::Tags(_) => "/v2/{name}/tags/list",
+            Self::Referrers(..) => "/v2/{name}/referrers/{digest}",
+        }
+    }
+
     /// Parses the path after `/v2/`.
     pub(crate) fn parse(path: &str) -> HttpResult<Self> {
         let repo = |name: &str| RepositoryPath::parse(name).map_err(HttpError::from);

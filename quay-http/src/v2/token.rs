@@ -13,7 +13,8 @@ use quay_core::access::{Caller, Identity, Principal};
 use serde_json::json;
 
 use super::{Query, with_api_version};
-use crate::auth::{Credentials, user_agent};
+use crate::auth::Credentials;
+use crate::client::user_agent;
 use crate::error::{HttpError, HttpResult};
 use crate::state::AppState;
 
@@ -24,7 +25,7 @@ pub(crate) async fn issue(
     request: axum::extract::Request,
 ) -> Response {
     let (parts, _) = request.into_parts();
-    let ip = crate::auth::client_ip(&parts.headers, &parts.extensions);
+    let ip = crate::client::client_ip(&parts.headers, &parts.extensions);
     let response = match token(&state, &Query::parse(query.as_deref()), &parts.headers, ip).await {
         Ok(response) => response,
         Err(error) => error.into_response(),
@@ -78,6 +79,7 @@ async fn token(
     let identity = principal
         .clone()
         .map_or(Identity::Anonymous, Identity::Account);
+    crate::observe::identified(&identity);
     let caller = Caller::new(identity, ip, user_agent(headers));
     let mut grants = Vec::with_capacity(scopes.len());
     for scope in &scopes {

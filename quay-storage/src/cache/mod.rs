@@ -83,7 +83,42 @@ pub struct CachedMetadata<M> {
     manifests: Cache<(RepositoryId, Epoch, Digest), Option<LiveManifest>>,
     blobs: Cache<(RepositoryId, Epoch, Digest), Option<LinkedBlob>>,
     tag_lists: Cache<(RepositoryId, Epoch), TagList>,
+    lookups: Lookups,
     peers: Option<Arc<dyn Peers>>,
+}
+
+/// `quay_cache_lookups_total{cache, result}`: each cache's hits and misses, the handles taken
+/// once so that a lookup pays an atomic add.
+struct Lookups {
+    repositories: HitsAndMisses,
+    tags: HitsAndMisses,
+    manifests: HitsAndMisses,
+    blobs: HitsAndMisses,
+    tag_lists: HitsAndMisses,
+}
+
+struct HitsAndMisses {
+    hits: metrics::Counter,
+    misses: metrics::Counter,
+}
+
+impl HitsAndMisses {
+    fn new(cache: &'static str) -> Self {
+        let counter = |result: &'static str| metrics::counter!("quay_cache_lookups_total", "cache" => cache, "result" => result);
+        Self {
+            hits: counter("hit"),
+            misses: counter("miss"),
+        }
+    }
+
+    /// Counts a lookup, and passes on what it found (`None`: a miss).
+    fn count<T>(&self, found: Option<T>) -> Option<T> {
+        match &found {
+            Some(_) => self.hits.increment(1),
+            None => self.misses.increment(1),
+        }
+        found
+    }
 }
 
 fn manifest_weight(manifest: Option<&LiveManifest>) -> u32 {
@@ -120,6 +155,13 @@ impl<M> CachedMetadata<M> {
                     ENTRY_OVERHEAD.saturating_add(u32::try_from(names).unwrap_or(u32::MAX))
                 })
                 .build(),
+            lookups: Lookups {
+                repositories: HitsAndMisses::new("repositories"),
+                tags: HitsAndMisses::new("tags"),
+                manifests: HitsAndMisses::new("manifests"),
+                blobs: HitsAndMisses::new("blobs"),
+                tag_lists: HitsAndMisses::new("tag_lists"),
+            },
             peers: None,
         }
     }

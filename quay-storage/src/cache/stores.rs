@@ -20,7 +20,7 @@ impl<M: RepositoryStore> RepositoryStore for CachedMetadata<M> {
         &self,
         path: &RepositoryPath,
     ) -> quay_core::Result<Option<Repository>> {
-        if let Some(found) = self.repositories.get(path) {
+        if let Some(found) = self.lookups.repositories.count(self.repositories.get(path)) {
             return Ok(found);
         }
         let found = self.inner.find_repository(path).await?;
@@ -74,11 +74,12 @@ impl<M: BlobIndex> BlobIndex for CachedMetadata<M> {
         now_ms: i64,
     ) -> quay_core::Result<Option<LinkedBlob>> {
         let key = (repository, self.epoch(repository), digest.clone());
-        if let Some(linked) = self.blobs.get(&key)
-            && linked
+        let cached = self.blobs.get(&key).filter(|linked| {
+            linked
                 .as_ref()
                 .is_none_or(|l| fresh(l.fresh_until_ms, now_ms))
-        {
+        });
+        if let Some(linked) = self.lookups.blobs.count(cached) {
             return Ok(linked);
         }
         let linked = self.inner.linked_blob(repository, digest, now_ms).await?;
@@ -137,11 +138,11 @@ impl<M: ManifestStore> ManifestStore for CachedMetadata<M> {
         now_ms: i64,
     ) -> quay_core::Result<Option<LiveManifest>> {
         let key = (repository, self.epoch(repository), digest.clone());
-        if let Some(live) = self.manifests.get(&key)
-            && live
-                .as_ref()
+        let cached = self.manifests.get(&key).filter(|live| {
+            live.as_ref()
                 .is_none_or(|l| fresh(l.fresh_until_ms, now_ms))
-        {
+        });
+        if let Some(live) = self.lookups.manifests.count(cached) {
             return Ok(live);
         }
         let live = self.inner.live_manifest(repository, digest, now_ms).await?;
@@ -190,14 +191,12 @@ impl<M: TagStore> TagStore for CachedMetadata<M> {
         now_ms: i64,
     ) -> quay_core::Result<TagResolution> {
         let key = (repository, self.epoch(repository), tag.clone());
-        if let Some(resolution) = self.tags.get(&key) {
-            let still_true = match &resolution {
-                TagResolution::Alive(live) => fresh(live.fresh_until_ms, now_ms),
-                TagResolution::Expired | TagResolution::Unknown => true,
-            };
-            if still_true {
-                return Ok(resolution);
-            }
+        let cached = self.tags.get(&key).filter(|resolution| match resolution {
+            TagResolution::Alive(live) => fresh(live.fresh_until_ms, now_ms),
+            TagResolution::Expired | TagResolution::Unknown => true,
+        });
+        if let Some(resolution) = self.lookups.tags.count(cached) {
+            return Ok(resolution);
         }
         let resolution = self.inner.resolve_tag(repository, tag, now_ms).await?;
         self.tags.insert(key, resolution.clone());
@@ -206,9 +205,11 @@ impl<M: TagStore> TagStore for CachedMetadata<M> {
 
     async fn list_tags(&self, repository: RepositoryId, now_ms: i64) -> quay_core::Result<TagList> {
         let key = (repository, self.epoch(repository));
-        if let Some(list) = self.tag_lists.get(&key)
-            && fresh(list.fresh_until_ms, now_ms)
-        {
+        let cached = self
+            .tag_lists
+            .get(&key)
+            .filter(|list| fresh(list.fresh_until_ms, now_ms));
+        if let Some(list) = self.lookups.tag_lists.count(cached) {
             return Ok(list);
         }
         let list = self.inner.list_tags(repository, now_ms).await?;

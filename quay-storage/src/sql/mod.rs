@@ -15,6 +15,7 @@ mod audit;
 mod blobs;
 mod credentials;
 mod entity;
+mod gauges;
 mod gc;
 mod health;
 mod manifest_row;

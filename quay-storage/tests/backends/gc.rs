@@ -136,9 +136,7 @@ pub(crate) async fn deleting_a_blob_takes_it_out_of_the_time_machine(h: &Harness
         .await
         .unwrap();
     assert!(matches!(
-        h.registry
-            .delete_blob(path, &sha256(b"app"), &ANYONE)
-            .await,
+        h.registry.delete_blob(path, &sha256(b"app"), &ANYONE).await,
         Err(Error::BlobUnknown(_))
     ));
 
