@@ -209,6 +209,9 @@ const LEAKY_TARGETS: &[&str] = &["reqsign"];
 /// Log lines waiting for the writer thread at most.
 const LOG_QUEUE_LINES: usize = 8192;
 
+/// Bytes of log lines the writer thread gathers into one write.
+const LOG_WRITE_BUFFER: usize = 64 * 1024;
+
 /// Structured logs on stderr, in `format`; the level from `RUST_LOG` (default `info`). Lines
 /// are written by a thread of their own, so that a request never waits on stderr; the guard
 /// returned writes what is left when dropped.
@@ -234,7 +237,12 @@ fn init_logging(format: LogFormat) -> tracing_appender::non_blocking::WorkerGuar
         // up front (the default, 128k lines, would take 3 MiB).
         .lossy(false)
         .buffered_lines_limit(LOG_QUEUE_LINES)
-        .finish(std::io::stderr());
+        // The writer thread flushes whenever the queue is empty: a busy registry writes its
+        // lines in batches, a quiet one at once.
+        .finish(std::io::BufWriter::with_capacity(
+            LOG_WRITE_BUFFER,
+            std::io::stderr(),
+        ));
     let lines = fmt::layer()
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_writer(writer);

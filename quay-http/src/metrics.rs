@@ -4,9 +4,17 @@
 //! recorder gets them; [`install_recorder`] installs the Prometheus one that `/metrics`
 //! renders. The other crates' metrics are named where they are recorded (the collector's and
 //! the replicator's in `quay-app`, the cache's in `quay-storage`), all prefixed `quay_`.
+//!
+//! The hot paths keep their handles (the recorder's registry is a hash map of names and
+//! labels): the counters without labels from their first use, the `/v2` routes' per thread.
+//! So the recorder must be installed before the first request.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::sync::LazyLock;
 use std::time::Duration;
 
+use ::metrics::{Counter, Histogram, SharedString};
 use axum::extract::State;
 use axum::http::{Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -52,43 +60,128 @@ pub(crate) async fn render(State(state): State<AppState>) -> Response {
         .into_response()
 }
 
-/// A request answered: counted by route template, method and status, timed, its bytes sent.
-pub(crate) fn request(route: &str, method: &Method, status: u16, elapsed: Duration, sent: u64) {
-    let method = method_label(method);
-    ::metrics::counter!(
-        REQUESTS,
-        "route" => route.to_owned(),
-        "method" => method,
-        "status" => status.to_string()
-    )
-    .increment(1);
-    ::metrics::histogram!(REQUEST_SECONDS, "route" => route.to_owned(), "method" => method)
-        .record(elapsed.as_secs_f64());
-    if sent > 0 {
-        ::metrics::counter!(SENT_BYTES).increment(sent);
+/// The route a request took, as its label.
+pub(crate) enum Route {
+    /// A `/v2` endpoint's template: the hot paths, whose metric handles each thread keeps.
+    Template(&'static str),
+    /// The router's matched path (the API's), or empty for no route.
+    Matched(String),
+}
+
+impl Route {
+    pub(crate) fn as_str(&self) -> &str {
+        match self {
+            Self::Template(template) => template,
+            Self::Matched(path) => path,
+        }
     }
 }
+
+/// A route's request counter and latency histogram for one method and status.
+#[derive(Clone)]
+struct RequestHandles {
+    requests: Counter,
+    seconds: Histogram,
+}
+
+impl RequestHandles {
+    fn new(route: SharedString, method: &'static str, status: u16) -> Self {
+        let status = match status_label(status) {
+            Some(label) => SharedString::const_str(label),
+            None => SharedString::from(status.to_string()),
+        };
+        Self {
+            requests: ::metrics::counter!(
+                REQUESTS,
+                "route" => route.clone(),
+                "method" => method,
+                "status" => status
+            ),
+            seconds: ::metrics::histogram!(REQUEST_SECONDS, "route" => route, "method" => method),
+        }
+    }
+}
+
+thread_local! {
+    /// The handles of `/v2` requests by template (its address), method and status: finding
+    /// one in the recorder's registry means building and hashing its labels.
+    static TEMPLATE_HANDLES: RefCell<HashMap<(usize, &'static str, u16), RequestHandles>> =
+        RefCell::new(HashMap::new());
+}
+
+/// A request answered: counted by route template, method and status, timed, its bytes sent.
+pub(crate) fn request(route: &Route, method: &Method, status: u16, elapsed: Duration, sent: u64) {
+    let method = method_label(method);
+    let handles = match route {
+        Route::Template(template) => TEMPLATE_HANDLES.with_borrow_mut(|handles| {
+            handles
+                .entry((template.as_ptr() as usize, method, status))
+                .or_insert_with(|| {
+                    RequestHandles::new(SharedString::const_str(template), method, status)
+                })
+                .clone()
+        }),
+        Route::Matched(path) => {
+            RequestHandles::new(SharedString::from(path.clone()), method, status)
+        }
+    };
+    handles.requests.increment(1);
+    handles.seconds.record(elapsed.as_secs_f64());
+    if sent > 0 {
+        SENT.increment(sent);
+    }
+}
+
+/// Handles of the counters without labels, taken at their first use.
+static SENT: LazyLock<Counter> = LazyLock::new(|| ::metrics::counter!(SENT_BYTES));
+static RECEIVED: LazyLock<Counter> = LazyLock::new(|| ::metrics::counter!(RECEIVED_BYTES));
+static PUSHES: LazyLock<Counter> = LazyLock::new(|| ::metrics::counter!(MANIFEST_PUSHES));
+static PULLS: LazyLock<Counter> = LazyLock::new(|| ::metrics::counter!(MANIFEST_PULLS));
 
 /// A request body read.
 pub(crate) fn received(bytes: u64) {
     if bytes > 0 {
-        ::metrics::counter!(RECEIVED_BYTES).increment(bytes);
+        RECEIVED.increment(bytes);
     }
 }
 
 /// A manifest stored by a push.
 pub(crate) fn manifest_pushed() {
-    ::metrics::counter!(MANIFEST_PUSHES).increment(1);
+    PUSHES.increment(1);
 }
 
 /// A manifest served by a `GET`.
 pub(crate) fn manifest_pulled() {
-    ::metrics::counter!(MANIFEST_PULLS).increment(1);
+    PULLS.increment(1);
 }
 
 /// A push or upload refused for a quota.
 pub(crate) fn quota_rejected() {
     ::metrics::counter!(QUOTA_REJECTIONS).increment(1);
+}
+
+/// The statuses the registry answers with, as labels without an allocation.
+fn status_label(status: u16) -> Option<&'static str> {
+    Some(match status {
+        200 => "200",
+        201 => "201",
+        202 => "202",
+        204 => "204",
+        206 => "206",
+        307 => "307",
+        400 => "400",
+        401 => "401",
+        403 => "403",
+        404 => "404",
+        405 => "405",
+        409 => "409",
+        413 => "413",
+        416 => "416",
+        429 => "429",
+        500 => "500",
+        503 => "503",
+        _ => return None,
+    })
 }
 
 /// A method as a label without an allocation; extension methods are `other`.

@@ -38,6 +38,8 @@ tokio::task_local! {
 /// What handlers tell about the request they serve.
 struct RequestScope {
     id: HeaderValue,
+    /// Whether the access log is on, and so wants the user.
+    logged: bool,
     user: RefCell<Option<String>>,
     route: Cell<Option<&'static str>>,
 }
@@ -53,7 +55,11 @@ pub(crate) fn request_id() -> Option<String> {
 /// Records who the caller of the request being served is, for its access-log line.
 pub(crate) fn identified(identity: &Identity) {
     if let Some(principal) = identity.principal() {
-        let _ = REQUEST.try_with(|scope| scope.user.replace(Some(principal.name.clone())));
+        let _ = REQUEST.try_with(|scope| {
+            if scope.logged {
+                scope.user.replace(Some(principal.name.clone()));
+            }
+        });
     }
 }
 
@@ -63,35 +69,43 @@ pub(crate) fn routed(template: &'static str) {
     let _ = REQUEST.try_with(|scope| scope.route.set(Some(template)));
 }
 
-/// The middleware: gives the request its id, serves it, and follows its response body.
+/// The middleware: gives the request its id, serves it, and follows its response body. What
+/// only the access log needs is gathered only while it is on.
 pub(crate) async fn observe(request: Request, next: Next) -> Response {
     let started = Instant::now();
     let id = given_id(&request).unwrap_or_else(new_id);
     let method = request.method().clone();
-    let path = request.uri().path().to_owned();
     let matched = request
         .extensions()
         .get::<MatchedPath>()
         .map(|matched| matched.as_str().to_owned());
-    let client = client_ip(request.headers(), request.extensions());
-    let received = Arc::new(AtomicU64::new(0));
+    let logged = tracing::enabled!(target: ACCESS_LOG, tracing::Level::INFO);
+    let mut access = logged.then(|| Access {
+        path: request.uri().path().to_owned(),
+        client: client_ip(request.headers(), request.extensions()),
+        user: None,
+        received: Arc::new(AtomicU64::new(0)),
+    });
     let request = if matches!(method, Method::GET | Method::HEAD) {
         request
     } else {
-        let received = received.clone();
+        let received = access.as_ref().map(|access| access.received.clone());
         request.map(|body| {
             Body::new(Counted::new(body, move |bytes, _| {
-                received.store(bytes, Ordering::Relaxed);
+                if let Some(received) = received {
+                    received.store(bytes, Ordering::Relaxed);
+                }
                 metrics::received(bytes);
             }))
         })
     };
     let scope = RequestScope {
         id: id.clone(),
+        logged,
         user: RefCell::new(None),
         route: Cell::new(None),
     };
-    let (mut response, user, route) = REQUEST
+    let (mut response, user, template) = REQUEST
         .scope(scope, async move {
             let response = next.run(request).await;
             let (user, route) = REQUEST.with(|scope| (scope.user.take(), scope.route.get()));
@@ -99,52 +113,66 @@ pub(crate) async fn observe(request: Request, next: Next) -> Response {
         })
         .await;
     response.headers_mut().insert(REQUEST_ID, id.clone());
+    if let Some(access) = &mut access {
+        access.user = user;
+    }
     let finished = Finished {
         started,
         method,
-        path,
-        route: route.map_or_else(|| matched.unwrap_or_default(), str::to_owned),
+        route: match template {
+            Some(template) => metrics::Route::Template(template),
+            None => metrics::Route::Matched(matched.unwrap_or_default()),
+        },
         status: response.status().as_u16(),
-        user,
-        client,
         id,
-        received,
+        access,
     };
     response.map(|body| {
         Body::new(Counted::new(body, move |sent, complete| {
-            finished.log(sent, complete);
+            finished.done(sent, complete);
         }))
     })
 }
+
+/// The access log's target.
+const ACCESS_LOG: &str = "quay::access";
 
 /// A request whose response is on its way.
 struct Finished {
     started: Instant,
     method: Method,
-    path: String,
-    route: String,
+    route: metrics::Route,
     status: u16,
-    user: Option<String>,
-    client: Option<String>,
     id: HeaderValue,
+    /// With the access log on: what its line says besides.
+    access: Option<Access>,
+}
+
+struct Access {
+    path: String,
+    client: Option<String>,
+    user: Option<String>,
     received: Arc<AtomicU64>,
 }
 
 impl Finished {
-    fn log(self, sent: u64, complete: bool) {
+    fn done(self, sent: u64, complete: bool) {
         let elapsed = self.started.elapsed();
         metrics::request(&self.route, &self.method, self.status, elapsed, sent);
+        let Some(access) = self.access else {
+            return;
+        };
         tracing::info!(
-            target: "quay::access",
+            target: ACCESS_LOG,
             method = %self.method,
-            path = self.path,
-            route = self.route,
+            path = access.path,
+            route = self.route.as_str(),
             status = self.status,
             bytes_sent = sent,
-            bytes_received = self.received.load(Ordering::Relaxed),
+            bytes_received = access.received.load(Ordering::Relaxed),
             micros = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX),
-            user = self.user.as_deref().unwrap_or("-"),
-            client = self.client.as_deref().unwrap_or("-"),
+            user = access.user.as_deref().unwrap_or("-"),
+            client = access.client.as_deref().unwrap_or("-"),
             request_id = self.id.to_str().unwrap_or("-"),
             complete,
             "request"
