@@ -24,12 +24,6 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
-/// mimalloc rather than glibc's malloc: glibc keeps an arena per thread that allocates (the
-/// runtime's workers, its blocking pool, SQLite's connection threads, password hashing) and
-/// holds on to freed memory; mimalloc returns it within milliseconds.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 /// A Quay-compatible container registry.
 #[derive(Parser)]
 #[command(version, about)]
