@@ -16,8 +16,13 @@ use crate::{replicate, server, tls};
 /// How often the auto-prune policies run (Quay's worker polls every 30 seconds).
 const PRUNE_FREQUENCY: Duration = Duration::from_secs(30);
 
-/// How often the database's gauges are read, and the histograms' windows tidied.
-const METRICS_UPKEEP: Duration = Duration::from_secs(10);
+/// How often the recorder folds the latencies recorded since into the histograms' buckets:
+/// until then it keeps every sample (8 bytes each; 60,000 requests a second would hold
+/// 5 MiB after ten seconds).
+const METRICS_UPKEEP: Duration = Duration::from_secs(1);
+
+/// How often the database's gauges are read.
+const GAUGES_EVERY: Duration = Duration::from_secs(10);
 
 pub(crate) async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     // Before anything records (the cache takes its counters when it is built).
@@ -47,7 +52,7 @@ pub(crate) async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             period: backfill.period,
             batch: backfill.batch,
         }),
-        gauges_every: Some(METRICS_UPKEEP),
+        gauges_every: Some(GAUGES_EVERY),
     });
     let tenancy = Tenancy {
         authenticator: app.authenticator.clone(),
