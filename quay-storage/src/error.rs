@@ -17,6 +17,9 @@ pub enum StorageError {
     /// The object store failed.
     #[error("object storage: {0}")]
     Objects(#[from] opendal::Error),
+    /// Reading a blob's file in a local directory failed.
+    #[error("blob file: {0}")]
+    Files(#[from] io::Error),
     /// A database URI names a database this registry cannot use (shown without its
     /// password).
     #[error("unsupported database URI {0:?}: use sqlite://PATH or postgresql://...")]
@@ -63,13 +66,18 @@ impl StorageError {
                 Failing => "the database is unreachable or failing",
                 Busy => "the database is busy",
             }),
-            Self::Objects(error) => Some(match objects_condition(error)? {
-                Full => "no space left in blob storage",
-                Failing => "blob storage is unreachable or failing",
-                Busy => "blob storage is busy",
-            }),
+            Self::Objects(error) => Some(blob_storage(objects_condition(error)?)),
+            Self::Files(error) => Some(blob_storage(io_condition(error)?)),
             _ => None,
         }
+    }
+}
+
+fn blob_storage(condition: Condition) -> &'static str {
+    match condition {
+        Condition::Full => "no space left in blob storage",
+        Condition::Failing => "blob storage is unreachable or failing",
+        Condition::Busy => "blob storage is busy",
     }
 }
 

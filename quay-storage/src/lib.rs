@@ -20,6 +20,7 @@
 
 mod cache;
 mod error;
+mod local_file;
 mod locations;
 mod object_storage;
 mod peers;

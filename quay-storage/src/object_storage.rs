@@ -12,7 +12,7 @@
 //! Committing an upload renames its single part into place where the service can rename
 //! (the filesystem: no byte is copied), and otherwise streams the parts into the blob.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use async_trait::async_trait;
 use futures::{StreamExt, TryStreamExt};
@@ -27,6 +27,7 @@ use quay_core::secret::Secret;
 use quay_core::{Digest, Error};
 
 use crate::error::{OrStorage, StorageError};
+use crate::local_file;
 
 /// The name of the location of a store that has only one, as Quay's default configuration
 /// names it.
@@ -73,6 +74,9 @@ pub struct ObjectStorage {
     /// Whether writes go to [`STAGING`] first (the filesystem), where a crash in the middle
     /// of one leaves its file.
     stages_writes: bool,
+    /// The directory of a filesystem location, whose blobs are read directly
+    /// ([`local_file`]).
+    local_root: Option<PathBuf>,
 }
 
 impl ObjectStorage {
@@ -84,17 +88,20 @@ impl ObjectStorage {
             chunk_size,
             can_rename,
             stages_writes: false,
+            local_root: None,
         }
     }
 
     /// Storage in a local directory (Quay's `LocalStorage`), created if missing.
     pub fn filesystem(root: &Path) -> Result<Self, StorageError> {
+        let local_root = Some(root.to_path_buf());
         let root = root.to_string_lossy();
         let builder = opendal::services::Fs::default()
             .root(&root)
             .atomic_write_dir(&format!("{root}/{STAGING}"));
         Ok(Self {
             stages_writes: true,
+            local_root,
             ..Self::new(Operator::new(builder)?, FILESYSTEM_CHUNK)
         })
     }
@@ -245,6 +252,13 @@ impl BlobStore for ObjectStorage {
         digest: &Digest,
         range: Option<ByteRange>,
     ) -> quay_core::Result<ByteStream> {
+        if let Some(root) = &self.local_root {
+            return match local_file::open(root.join(blob_path(digest)), range).await {
+                Ok(Some(chunks)) => Ok(chunks.boxed()),
+                Ok(None) => Err(Error::BlobUnknown(digest.clone())),
+                Err(error) => Err(StorageError::from(error).into()),
+            };
+        }
         let unknown = |error: opendal::Error| match error.kind() {
             ErrorKind::NotFound => Error::BlobUnknown(digest.clone()),
             _ => StorageError::from(error).into(),

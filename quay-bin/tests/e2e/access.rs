@@ -66,8 +66,8 @@ fn try_skopeo(home: &Path, args: &[&str]) -> (bool, String) {
 }
 
 /// The registry's answer to a manifest GET of `repository` by `subject`, with a token from
-/// `/v2/auth` as clients get one: status, headers and body, with the repository's name
-/// written as `REPOSITORY`.
+/// `/v2/auth` as clients get one: status, headers and body (without the date), with the
+/// repository's name written as `REPOSITORY`.
 fn raw_pull(address: &str, subject: Option<&Credentials>, repository: &str) -> String {
     let token_url =
         format!("http://{address}/v2/auth?service={address}&scope=repository:{repository}:pull");
@@ -79,7 +79,9 @@ fn raw_pull(address: &str, subject: Option<&Credentials>, repository: &str) -> S
     let token: serde_json::Value = serde_json::from_str(&run("curl", &args)).unwrap();
     let authorization = format!("Authorization: Bearer {}", token["token"].as_str().unwrap());
     let url = format!("http://{address}/v2/{repository}/manifests/v1");
-    let response = run("curl", &["-s", "-i", "-H", &authorization, &url]);
+    // The same request id for both answers compared, so that only what differs shows.
+    let id = "X-Request-Id: raw-pull";
+    let response = run("curl", &["-s", "-i", "-H", &authorization, "-H", id, &url]);
     response
         .lines()
         .filter(|line| !line.to_ascii_lowercase().starts_with("date:"))
