@@ -133,10 +133,9 @@ impl Passwords {
     }
 }
 
-/// A worker: takes jobs until the queue is gone, hashing into the same memory while jobs
-/// keep coming and giving it back when none waits (a registry hashes rarely: credentials are
-/// cached), at the lowest CPU priority: it takes what serving requests leaves of the cores,
-/// so that a flood of logins does not slow pulls down.
+/// A worker: takes jobs until the queue is gone, hashing into the same memory each time,
+/// at the lowest CPU priority: it takes what serving requests leaves of the cores, so that a
+/// flood of logins does not slow pulls down.
 fn work(queue: &Mutex<Receiver<Job>>) {
     if let Err(error) =
         thread_priority::set_current_thread_priority(thread_priority::ThreadPriority::Min)
@@ -146,10 +145,7 @@ fn work(queue: &Mutex<Receiver<Job>>) {
     let mut memory = Vec::new();
     loop {
         let job = match queue.lock() {
-            Ok(queue) => queue.try_recv().or_else(|_| {
-                memory = Vec::new();
-                queue.recv()
-            }),
+            Ok(queue) => queue.recv(),
             Err(_) => return,
         };
         match job {
