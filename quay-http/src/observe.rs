@@ -75,10 +75,8 @@ pub(crate) async fn observe(request: Request, next: Next) -> Response {
     let started = Instant::now();
     let id = given_id(&request).unwrap_or_else(new_id);
     let method = request.method().clone();
-    let matched = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|matched| matched.as_str().to_owned());
+    // Cloned (an `Arc`), and copied only for a route without a template.
+    let matched = request.extensions().get::<MatchedPath>().cloned();
     let logged = tracing::enabled!(target: ACCESS_LOG, tracing::Level::INFO);
     let mut access = logged.then(|| Access {
         path: request.uri().path().to_owned(),
@@ -121,7 +119,11 @@ pub(crate) async fn observe(request: Request, next: Next) -> Response {
         method,
         route: match template {
             Some(template) => metrics::Route::Template(template),
-            None => metrics::Route::Matched(matched.unwrap_or_default()),
+            None => metrics::Route::Matched(
+                matched
+                    .map(|matched| matched.as_str().to_owned())
+                    .unwrap_or_default(),
+            ),
         },
         status: response.status().as_u16(),
         id,
