@@ -6,19 +6,19 @@
 //! password: a changed password has a new stored hash, which no remembered entry matches.
 //!
 //! Hashing is bounded in time and memory. It runs on [`PasswordLimits::workers`] threads of
-//! its own, each hashing into memory it allocated once; at most [`PasswordLimits::queue`]
+//! its own, each hashing into the same memory while jobs keep coming and giving it back after
+//! [`IDLE`] without one; at most [`PasswordLimits::queue`]
 //! passwords wait for a worker, and one beyond that is refused at once
 //! ([`AuthError::HashingBusy`]) rather than waiting with the others. Hashed on the runtime's
 //! blocking threads instead, 200 connections sending wrong passwords took the process to
 //! 4 GB on 151 threads, and every other request waited seconds.
 
-use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use argon2::password_hash::{Output, PasswordHash, SaltString};
 use argon2::{Algorithm, Argon2, Block, Params, ParamsBuilder, Version};
 use aws_lc_rs::rand::{SecureRandom, SystemRandom};
+use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, TrySendError, bounded};
 use moka::sync::Cache;
 use sha2::{Digest as _, Sha256};
 
@@ -33,6 +33,12 @@ fn params() -> Params {
         .build()
         .unwrap_or_default()
 }
+
+/// How long a worker keeps its memory without a job. Credentials are cached, so a registry
+/// hashes rarely and the 7 MiB would mostly sit idle; a flood of logins keeps it busy and
+/// reuses it. (Giving it back after every job instead made glibc take and free it thousands
+/// of times in a flood, and its heap grew by 40 MiB.)
+const IDLE: Duration = Duration::from_secs(10);
 
 /// How much password hashing may run and wait at once.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -62,14 +68,13 @@ type Job = Box<dyn FnOnce(&mut Vec<Block>) + Send>;
 pub struct Passwords {
     verified: Cache<(String, [u8; 32]), ()>,
     /// The queue before the workers; they stop when it is dropped.
-    jobs: SyncSender<Job>,
+    jobs: Sender<Job>,
 }
 
 impl Passwords {
     /// Hashing within `limits`, on worker threads started now.
     pub fn new(limits: PasswordLimits) -> Result<Self, AuthError> {
-        let (jobs, queue) = sync_channel::<Job>(limits.queue);
-        let queue = Arc::new(Mutex::new(queue));
+        let (jobs, queue) = bounded::<Job>(limits.queue);
         for _ in 0..limits.workers.max(1) {
             let queue = queue.clone();
             std::thread::Builder::new()
@@ -133,10 +138,10 @@ impl Passwords {
     }
 }
 
-/// A worker: takes jobs until the queue is gone, hashing into the same memory each time,
-/// at the lowest CPU priority: it takes what serving requests leaves of the cores, so that a
-/// flood of logins does not slow pulls down.
-fn work(queue: &Mutex<Receiver<Job>>) {
+/// A worker: takes jobs until the queue is gone, hashing into the same memory until it has
+/// waited [`IDLE`] for one, at the lowest CPU priority: it takes what serving requests leaves
+/// of the cores, so that a flood of logins does not slow pulls down.
+fn work(queue: &Receiver<Job>) {
     if let Err(error) =
         thread_priority::set_current_thread_priority(thread_priority::ThreadPriority::Min)
     {
@@ -144,14 +149,18 @@ fn work(queue: &Mutex<Receiver<Job>>) {
     }
     let mut memory = Vec::new();
     loop {
-        let job = match queue.lock() {
-            Ok(queue) => queue.recv(),
-            Err(_) => return,
+        let job = match queue.recv_timeout(IDLE) {
+            Ok(job) => job,
+            Err(RecvTimeoutError::Timeout) => {
+                memory = Vec::new();
+                match queue.recv() {
+                    Ok(job) => job,
+                    Err(_) => return,
+                }
+            }
+            Err(RecvTimeoutError::Disconnected) => return,
         };
-        match job {
-            Ok(job) => job(&mut memory),
-            Err(_) => return,
-        }
+        job(&mut memory);
     }
 }
 
@@ -223,6 +232,8 @@ fn verify_stored(password: &str, stored: &str, memory: &mut Vec<Block>) -> bool 
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+
     use argon2::password_hash::{PasswordHasher as _, PasswordVerifier as _};
 
     use super::*;
