@@ -17,6 +17,7 @@
 //!   organizations, robots and teams; [`audit`]: the usage log's entries.
 //! - [`ports`]: the storage traits; [`access`]: identities and the authorizer trait;
 //!   [`secret`]: values that never print.
+//! - [`events`]: what notifications carry and the rules of their delivery.
 //! - [`registry`]: the use cases of the distribution API, on top of the ports;
 //!   [`accounts`]: those of tenancy (users, organizations, teams, robots, permissions).
 //!
@@ -29,6 +30,7 @@ pub mod audit;
 pub mod clock;
 pub mod duration;
 mod error;
+pub mod events;
 pub mod gc;
 pub mod hash;
 pub mod manifest;
