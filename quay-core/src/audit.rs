@@ -96,6 +96,12 @@ log_kinds! {
     OrgCreateQuotaLimit => "org_create_quota_limit",
     OrgChangeQuotaLimit => "org_change_quota_limit",
     OrgDeleteQuotaLimit => "org_delete_quota_limit",
+    AddRepoNotification => "add_repo_notification",
+    DeleteRepoNotification => "delete_repo_notification",
+    ResetRepoNotification => "reset_repo_notification",
+    CreateNamespaceNotification => "create_namespace_notification",
+    DeleteNamespaceNotification => "delete_namespace_notification",
+    ResetNamespaceNotification => "reset_namespace_notification",
     QuotaWarning => "quota_warning",
     QuotaError => "quota_error",
 }

@@ -10,7 +10,31 @@ use crate::account::{AccountRecord, NamespaceKind, NamespaceRecord, TeamRecord};
 use crate::error::{Error, Result};
 use crate::names::{Namespace, RepositoryPath};
 use crate::permission::{NamespaceAction, NamespaceFacts, RepositoryAction, TeamRole};
-use crate::ports::{RepositoryAccess, RepositoryDetails};
+use crate::ports::{Repository, RepositoryAccess, RepositoryDetails};
+
+/// Whose settings a use case changes (auto-prune policies, notifications): the caller's own
+/// namespace, an organization's, or a repository's.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SettingsOwner {
+    /// The signed-in caller's namespace (`user:admin`).
+    Caller,
+    /// The organization's (its administrators).
+    Organization(Namespace),
+    /// The repository's (its admins).
+    Repository(RepositoryPath),
+}
+
+/// What a [`SettingsOwner`] names, once the caller may administer it.
+pub(super) struct OwnedScope {
+    pub(super) namespace: NamespaceRecord,
+    pub(super) repository: Option<Repository>,
+}
+
+impl OwnedScope {
+    pub(super) fn repository_id(&self) -> Option<i64> {
+        self.repository.as_ref().map(|repository| repository.id)
+    }
+}
 
 /// An organization as a caller may see it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -316,6 +340,35 @@ impl Accounts {
                 Ok(namespace)
             }
         }
+    }
+
+    /// What `owner` names, once `caller` may administer it.
+    pub(super) async fn owned_scope(
+        &self,
+        caller: &Caller,
+        owner: &SettingsOwner,
+    ) -> Result<OwnedScope> {
+        Ok(match owner {
+            SettingsOwner::Caller => OwnedScope {
+                namespace: self
+                    .own_namespace(&caller.identity, Action::AdministerOwnAccount)
+                    .await?,
+                repository: None,
+            },
+            SettingsOwner::Organization(name) => OwnedScope {
+                namespace: self.administered(caller, name).await?,
+                repository: None,
+            },
+            SettingsOwner::Repository(path) => {
+                let details = self
+                    .repository_for(&caller.identity, path, RepositoryAction::Admin)
+                    .await?;
+                OwnedScope {
+                    namespace: self.namespace(&path.namespace).await?,
+                    repository: Some(details.repository),
+                }
+            }
+        })
     }
 
     /// The caller's own namespace, once they may do `action` to their account.

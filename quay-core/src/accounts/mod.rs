@@ -12,6 +12,7 @@
 
 mod access;
 mod credentials;
+mod event_notifications;
 mod logs;
 mod organizations;
 mod prune;
@@ -22,12 +23,12 @@ mod tenancy;
 mod users;
 
 pub use self::access::{
-    Membership, OrganizationOverview, OwnAccount, QuotaOwner, RepositoryOverview, TeamRoster,
+    Membership, OrganizationOverview, OwnAccount, QuotaOwner, RepositoryOverview, SettingsOwner,
+    TeamRoster,
 };
 pub use self::credentials::ApplicationDetails;
 pub use self::logs::LogOwner;
 pub use self::organizations::{NamespaceChange, OrganizationMember, TeamSettings};
-pub use self::prune::PolicyOwner;
 pub use self::quota::LimitChange;
 pub use self::repositories::{Delegate, RepositoryPage};
 pub use self::robots::{RobotListing, RobotOwner, RobotSignup};

@@ -1,32 +1,12 @@
 //! Auto-prune policies: created, changed and deleted by a namespace's or repository's
 //! administrators, each change in the usage log.
 
+use super::access::{OwnedScope, SettingsOwner};
 use super::tenancy::Accounts;
-use crate::access::{Action, Caller};
-use crate::account::NamespaceRecord;
+use crate::access::Caller;
 use crate::audit::LogKind;
 use crate::error::{Error, Result};
-use crate::names::{Namespace, RepositoryPath};
-use crate::permission::RepositoryAction;
-use crate::ports::Repository;
 use crate::prune::PrunePolicy;
-
-/// Whose policies: the caller's own namespace, an organization's, or a repository's.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum PolicyOwner {
-    /// The signed-in caller's namespace (`user:admin`).
-    Caller,
-    /// The organization's (its administrators).
-    Organization(Namespace),
-    /// The repository's (its admins).
-    Repository(RepositoryPath),
-}
-
-/// What a policy belongs to, once the caller may manage its policies.
-struct PruneScope {
-    namespace: NamespaceRecord,
-    repository: Option<Repository>,
-}
 
 /// A change to a policy.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -36,60 +16,30 @@ enum Change {
     Delete,
 }
 
-impl PruneScope {
-    fn repository_id(&self) -> Option<i64> {
-        self.repository.as_ref().map(|repository| repository.id)
-    }
-
-    fn kind(&self, change: Change) -> LogKind {
-        match (self.repository.is_some(), change) {
-            (false, Change::Create) => LogKind::CreateNamespaceAutoprunePolicy,
-            (false, Change::Update) => LogKind::UpdateNamespaceAutoprunePolicy,
-            (false, Change::Delete) => LogKind::DeleteNamespaceAutoprunePolicy,
-            (true, Change::Create) => LogKind::CreateRepositoryAutoprunePolicy,
-            (true, Change::Update) => LogKind::UpdateRepositoryAutoprunePolicy,
-            (true, Change::Delete) => LogKind::DeleteRepositoryAutoprunePolicy,
-        }
+/// The usage log's kind for `change` to a policy of `scope`.
+fn log_kind(scope: &OwnedScope, change: Change) -> LogKind {
+    match (scope.repository.is_some(), change) {
+        (false, Change::Create) => LogKind::CreateNamespaceAutoprunePolicy,
+        (false, Change::Update) => LogKind::UpdateNamespaceAutoprunePolicy,
+        (false, Change::Delete) => LogKind::DeleteNamespaceAutoprunePolicy,
+        (true, Change::Create) => LogKind::CreateRepositoryAutoprunePolicy,
+        (true, Change::Update) => LogKind::UpdateRepositoryAutoprunePolicy,
+        (true, Change::Delete) => LogKind::DeleteRepositoryAutoprunePolicy,
     }
 }
 
 impl Accounts {
-    /// What `owner` names, once `caller` may manage its policies.
-    async fn prune_scope(&self, caller: &Caller, owner: &PolicyOwner) -> Result<PruneScope> {
-        Ok(match owner {
-            PolicyOwner::Caller => PruneScope {
-                namespace: self
-                    .own_namespace(&caller.identity, Action::AdministerOwnAccount)
-                    .await?,
-                repository: None,
-            },
-            PolicyOwner::Organization(name) => PruneScope {
-                namespace: self.administered(caller, name).await?,
-                repository: None,
-            },
-            PolicyOwner::Repository(path) => {
-                let details = self
-                    .repository_for(&caller.identity, path, RepositoryAction::Admin)
-                    .await?;
-                PruneScope {
-                    namespace: self.namespace(&path.namespace).await?,
-                    repository: Some(details.repository),
-                }
-            }
-        })
-    }
-
     /// The policies of `owner`.
     pub async fn prune_policies(
         &self,
         caller: &Caller,
-        owner: &PolicyOwner,
+        owner: &SettingsOwner,
     ) -> Result<Vec<PrunePolicy>> {
-        let scope = self.prune_scope(caller, owner).await?;
+        let scope = self.owned_scope(caller, owner).await?;
         self.policies_of(&scope).await
     }
 
-    async fn policies_of(&self, scope: &PruneScope) -> Result<Vec<PrunePolicy>> {
+    async fn policies_of(&self, scope: &OwnedScope) -> Result<Vec<PrunePolicy>> {
         self.prune_policies
             .prune_policies(scope.namespace.id, scope.repository_id())
             .await
@@ -99,10 +49,10 @@ impl Accounts {
     pub async fn prune_policy(
         &self,
         caller: &Caller,
-        owner: &PolicyOwner,
+        owner: &SettingsOwner,
         uuid: &str,
     ) -> Result<PrunePolicy> {
-        let scope = self.prune_scope(caller, owner).await?;
+        let scope = self.owned_scope(caller, owner).await?;
         self.policies_of(&scope)
             .await?
             .into_iter()
@@ -115,11 +65,11 @@ impl Accounts {
     pub async fn save_prune_policy(
         &self,
         caller: &Caller,
-        owner: &PolicyOwner,
+        owner: &SettingsOwner,
         policy: &PrunePolicy,
         existing: bool,
     ) -> Result<()> {
-        let scope = self.prune_scope(caller, owner).await?;
+        let scope = self.owned_scope(caller, owner).await?;
         let exists = self
             .policies_of(&scope)
             .await?
@@ -132,7 +82,7 @@ impl Accounts {
         };
         let (method, value) = policy.method_and_value();
         let mut audit = self
-            .entry(&caller.actor, scope.kind(change))
+            .entry(&caller.actor, log_kind(&scope, change))
             .namespace(scope.namespace.id)
             .meta("namespace", scope.namespace.name.as_str())
             .meta("method", method)
@@ -151,12 +101,12 @@ impl Accounts {
     pub async fn delete_prune_policy(
         &self,
         caller: &Caller,
-        owner: &PolicyOwner,
+        owner: &SettingsOwner,
         uuid: &str,
     ) -> Result<()> {
-        let scope = self.prune_scope(caller, owner).await?;
+        let scope = self.owned_scope(caller, owner).await?;
         let mut audit = self
-            .entry(&caller.actor, scope.kind(Change::Delete))
+            .entry(&caller.actor, log_kind(&scope, Change::Delete))
             .namespace(scope.namespace.id)
             .meta("namespace", scope.namespace.name.as_str())
             .meta("policy_uuid", uuid);

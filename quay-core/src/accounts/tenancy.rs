@@ -10,7 +10,8 @@ use crate::error::{Error, Result};
 use crate::names::Namespace;
 use crate::permission::PermissionSettings;
 use crate::ports::{
-    AccountDirectory, MetadataStores, PruneStore, RepositorySettings, RepositoryStore,
+    AccountDirectory, EventNotificationStore, MetadataStores, PruneStore, RepositorySettings,
+    RepositoryStore,
 };
 
 /// Tenancy's use cases.
@@ -19,6 +20,7 @@ pub struct Accounts {
     pub(super) repositories: Arc<dyn RepositoryStore>,
     pub(super) repository_settings: Arc<dyn RepositorySettings>,
     pub(super) prune_policies: Arc<dyn PruneStore>,
+    pub(super) event_notifications: Arc<dyn EventNotificationStore>,
     pub(super) permissions: PermissionSettings,
     pub(super) clock: Arc<dyn Clock>,
 }
@@ -36,6 +38,7 @@ impl Accounts {
             repositories: metadata.repositories.clone(),
             repository_settings: metadata.repository_settings.clone(),
             prune_policies: metadata.prune_policies.clone(),
+            event_notifications: metadata.event_notifications.clone(),
             permissions,
             clock: Arc::new(SystemClock),
         }

@@ -3,7 +3,8 @@
 //! A change that someone outside the registry cares about (a tag pushed, a tag about to
 //! expire, a quota threshold crossed) is an [`Event`]: a kind and the event data of Quay's
 //! notifications, field for field. A notification says which events it wants, how to deliver
-//! them ([`method`]) and, optionally, for which tags ([`filter`]). Delivering is the storage
+//! them ([`method`]) and, optionally, for which tags ([`filter`]): an
+//! [`notification::EventNotification`]. Delivering is the storage
 //! and worker's business; what is decided here is what is sent:
 //! - [`template`]: a webhook's own body, rendered from the event data;
 //! - [`signature`]: the Standard Webhooks headers a receiver verifies;
@@ -12,6 +13,7 @@
 pub mod delivery;
 pub mod filter;
 pub mod method;
+pub mod notification;
 pub mod signature;
 pub mod template;
 

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 use super::blobs::{BlobIndex, BlobLinkSearch};
+use super::events::EventNotificationStore;
 use super::manifests::{ManifestDetails, ManifestStore};
 use super::prune::{PruneStore, PruneTargets};
 use super::repositories::{RepositoryCatalog, RepositorySettings, RepositoryStore};
@@ -48,6 +49,8 @@ pub struct MetadataStores {
     pub prune_policies: Arc<dyn PruneStore>,
     /// What the policies apply to.
     pub prune_targets: Arc<dyn PruneTargets>,
+    /// Event notifications.
+    pub event_notifications: Arc<dyn EventNotificationStore>,
     /// Whether the database takes writes.
     pub probe: Arc<dyn WriteProbe>,
 }
@@ -68,6 +71,7 @@ impl MetadataStores {
             tag_history: store.clone(),
             prune_policies: store.clone(),
             prune_targets: store.clone(),
+            event_notifications: store.clone(),
             probe: store.clone(),
         }
     }
@@ -87,6 +91,7 @@ pub trait AllMetadata:
     + TagHistory
     + PruneStore
     + PruneTargets
+    + EventNotificationStore
     + WriteProbe
 {
 }
@@ -104,6 +109,7 @@ impl<T> AllMetadata for T where
         + TagHistory
         + PruneStore
         + PruneTargets
+        + EventNotificationStore
         + WriteProbe
 {
 }

@@ -17,6 +17,7 @@
 
 mod accounts;
 mod blobs;
+mod events;
 mod gc;
 mod manifests;
 mod metadata;
@@ -28,6 +29,7 @@ mod uploads;
 
 pub use self::accounts::*;
 pub use self::blobs::*;
+pub use self::events::*;
 pub use self::gc::*;
 pub use self::manifests::*;
 pub use self::metadata::*;

@@ -78,6 +78,7 @@ impl Registry {
             // Tenancy's, not the registry's.
             repository_settings: _,
             prune_policies: _,
+            event_notifications: _,
         } = stores.metadata;
         Self {
             authorizer,

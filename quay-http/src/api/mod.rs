@@ -9,6 +9,7 @@
 mod app_tokens;
 mod caller;
 pub(crate) mod error;
+mod event_notifications;
 mod extract;
 mod format;
 mod logs;
@@ -99,6 +100,7 @@ pub(crate) fn router(app: AppState, tenancy: Arc<Tenancy>) -> Router {
         .merge(repository_permissions::routes())
         .merge(tags::routes())
         .merge(prune::routes())
+        .merge(event_notifications::routes())
         .merge(quota::routes())
         .merge(superuser_quota::routes())
         .merge(notifications::routes())

@@ -4,7 +4,7 @@
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use quay_core::accounts::PolicyOwner;
+use quay_core::accounts::SettingsOwner;
 use quay_core::prune::PrunePolicy;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -123,31 +123,31 @@ pub(crate) struct RepositoryPolicyParams {
 
 impl Api {
     /// `owner`, where `FEATURE_AUTO_PRUNE` serves policies.
-    fn policies_of(&self, owner: PolicyOwner) -> ApiResult<PolicyOwner> {
+    fn policies_of(&self, owner: SettingsOwner) -> ApiResult<SettingsOwner> {
         switched_on("FEATURE_AUTO_PRUNE", self.tenancy.settings.auto_prune)?;
         Ok(owner)
     }
 
-    fn organization_policies_scope(&self, organization: &str) -> ApiResult<PolicyOwner> {
-        self.policies_of(PolicyOwner::Organization(name(organization)?))
+    fn organization_policies_scope(&self, organization: &str) -> ApiResult<SettingsOwner> {
+        self.policies_of(SettingsOwner::Organization(name(organization)?))
     }
 
-    fn user_policies_scope(&self) -> ApiResult<PolicyOwner> {
-        self.policies_of(PolicyOwner::Caller)
+    fn user_policies_scope(&self) -> ApiResult<SettingsOwner> {
+        self.policies_of(SettingsOwner::Caller)
     }
 
     fn repository_policies_scope(
         &self,
         namespace: &str,
         repository: &str,
-    ) -> ApiResult<PolicyOwner> {
+    ) -> ApiResult<SettingsOwner> {
         let path = repository_path(namespace, repository)?;
-        self.policies_of(PolicyOwner::Repository(path))
+        self.policies_of(SettingsOwner::Repository(path))
     }
 
     async fn list_policies(
         &self,
-        owner: &PolicyOwner,
+        owner: &SettingsOwner,
         caller: &Caller,
     ) -> ApiResult<axum::Json<PolicyList>> {
         let policies = self.accounts().prune_policies(caller, owner).await?;
@@ -158,7 +158,7 @@ impl Api {
 
     async fn create_policy(
         &self,
-        owner: &PolicyOwner,
+        owner: &SettingsOwner,
         caller: &Caller,
         request: PolicyRequest,
     ) -> ApiResult<(StatusCode, axum::Json<PolicyId>)> {
@@ -174,7 +174,7 @@ impl Api {
 
     async fn find_policy(
         &self,
-        owner: &PolicyOwner,
+        owner: &SettingsOwner,
         caller: &Caller,
         uuid: &str,
     ) -> ApiResult<axum::Json<PolicyView>> {
@@ -184,7 +184,7 @@ impl Api {
 
     async fn update_policy(
         &self,
-        owner: &PolicyOwner,
+        owner: &SettingsOwner,
         caller: &Caller,
         uuid: &str,
         request: PolicyRequest,
@@ -198,7 +198,7 @@ impl Api {
 
     async fn delete_policy(
         &self,
-        owner: &PolicyOwner,
+        owner: &SettingsOwner,
         caller: &Caller,
         uuid: &str,
     ) -> ApiResult<axum::Json<PolicyId>> {

@@ -50,6 +50,12 @@ async fn discovery_describes_every_route_with_its_schemas() {
         ("/api/v1/organization/{orgname}/applications", "post"),
         ("/api/v1/repository/{namespace}/{repository}/logs", "get"),
         ("/api/v1/superuser/aggregatelogs", "get"),
+        (
+            "/api/v1/repository/{namespace}/{repository}/notification/{uuid}",
+            "post",
+        ),
+        ("/api/v1/organization/{orgname}/notifications", "post"),
+        ("/api/v1/user/namespacenotifications/{uuid}", "delete"),
         ("/api/v1/discovery", "get"),
         ("/api/v1/user/", "put"),
         ("/api/v1/repository/{namespace}/{repository}/tag/", "get"),
@@ -76,10 +82,11 @@ async fn discovery_describes_every_route_with_its_schemas() {
             "{method} {path}"
         );
     }
-    assert_eq!(paths.len(), 72, "{:?}", paths.keys().collect::<Vec<_>>());
+    assert_eq!(paths.len(), 78, "{:?}", paths.keys().collect::<Vec<_>>());
     let schemas = description["components"]["schemas"].as_object().unwrap();
     for schema in [
         "ErrorBody",
+        "NotificationView",
         "RobotView",
         "LogList",
         "NewRepository",

@@ -6,6 +6,7 @@
 
 mod access;
 mod discovery;
+mod notifications;
 mod organizations;
 mod quota;
 mod support;

@@ -7,6 +7,7 @@ use quay_core::ports::{PruneStore, PruneTargets, Repository, RepositoryId};
 use quay_core::prune::PrunePolicy;
 use sea_orm::{ConnectionTrait, FromQueryResult, Value};
 
+use super::scoped::scope;
 use super::{SqlMetadata, audit, stored_path};
 use crate::error::{OrStorage, StorageError};
 
@@ -45,20 +46,6 @@ struct TargetRow {
     repository_name: String,
 }
 
-/// `repository_id = $n`, or `IS NULL` for a namespace's own policies.
-fn repository_condition(repository: Option<RepositoryId>, n: usize) -> String {
-    match repository {
-        Some(_) => format!("repository_id = ${n}"),
-        None => "repository_id IS NULL".to_string(),
-    }
-}
-
-fn scope_values(namespace: NamespaceId, repository: Option<RepositoryId>) -> Vec<Value> {
-    std::iter::once(namespace.into())
-        .chain(repository.map(Value::from))
-        .collect()
-}
-
 #[async_trait]
 impl PruneStore for SqlMetadata {
     async fn prune_policies(
@@ -66,16 +53,15 @@ impl PruneStore for SqlMetadata {
         namespace: NamespaceId,
         repository: Option<RepositoryId>,
     ) -> quay_core::Result<Vec<PrunePolicy>> {
+        let (condition, values) = scope(namespace, repository, 1);
         let sql = format!(
             "SELECT uuid, method, value, tag_pattern, pattern_matches FROM autoprune_policy
-             WHERE namespace_id = $1 AND {} ORDER BY id",
-            repository_condition(repository, 2)
+             WHERE {condition} ORDER BY id"
         );
-        let rows =
-            PolicyRow::find_by_statement(self.statement(&sql, scope_values(namespace, repository)))
-                .all(&self.db)
-                .await
-                .or_storage()?;
+        let rows = PolicyRow::find_by_statement(self.statement(&sql, values))
+            .all(&self.db)
+            .await
+            .or_storage()?;
         Ok(rows
             .into_iter()
             .map(PolicyRow::into_policy)
@@ -121,25 +107,14 @@ impl PruneStore for SqlMetadata {
         uuid: &str,
         audit: AuditEntry,
     ) -> quay_core::Result<bool> {
-        let txn = self.write_transaction().await.or_storage()?;
-        let sql = format!(
-            "DELETE FROM autoprune_policy WHERE uuid = $1 AND namespace_id = $2 AND {}",
-            repository_condition(repository, 3)
-        );
-        let values = std::iter::once(uuid.into())
-            .chain(scope_values(namespace, repository))
-            .collect::<Vec<Value>>();
-        let deleted = txn
-            .execute_raw(self.statement(&sql, values))
-            .await
-            .or_storage()?
-            .rows_affected();
-        if deleted == 0 {
-            return Ok(false);
-        }
-        audit::record(&txn, [audit]).await?;
-        txn.commit().await.or_storage()?;
-        Ok(true)
+        self.change_scoped(
+            "DELETE FROM autoprune_policy",
+            namespace,
+            repository,
+            uuid,
+            audit,
+        )
+        .await
     }
 }
 

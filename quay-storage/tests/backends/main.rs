@@ -11,6 +11,7 @@ mod support;
 mod accounts;
 mod gc;
 mod model;
+mod notifications;
 mod prune;
 mod quota;
 mod registry;
@@ -75,6 +76,9 @@ macro_rules! backend_suite {
             );
             backend_suite!(@scenarios prune:
                 policies_prune_by_count_and_by_age,
+            );
+            backend_suite!(@scenarios notifications:
+                notifications_stay_in_their_scope,
             );
             backend_suite!(@scenarios quota:
                 sizes_agree_with_their_model,

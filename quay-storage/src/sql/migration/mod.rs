@@ -10,6 +10,7 @@ mod m0003_time_machine;
 mod m0004_quota;
 mod m0005_replication;
 mod m0006_health_probe;
+mod m0007_event_notifications;
 
 use sea_orm_migration::prelude::*;
 
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0004_quota::Migration),
             Box::new(m0005_replication::Migration),
             Box::new(m0006_health_probe::Migration),
+            Box::new(m0007_event_notifications::Migration),
         ]
     }
 }

@@ -1,0 +1,153 @@
+//! Event notifications: added, listed, deleted and reset by a repository's admins (repository
+//! events) or a namespace's (quota events), each change in the usage log as Quay logs it.
+
+use super::access::{OwnedScope, SettingsOwner};
+use super::tenancy::Accounts;
+use crate::access::Caller;
+use crate::audit::{AuditEntry, LogKind};
+use crate::error::{Error, Result};
+use crate::events::EventScope;
+use crate::events::notification::{EventNotification, NotificationRequest};
+
+/// A change to a notification.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Change {
+    Add,
+    Delete,
+    Reset,
+}
+
+/// The usage log's kind for `change` to a notification of `scope`.
+fn log_kind(scope: &OwnedScope, change: Change) -> LogKind {
+    match (scope.repository.is_some(), change) {
+        (true, Change::Add) => LogKind::AddRepoNotification,
+        (true, Change::Delete) => LogKind::DeleteRepoNotification,
+        (true, Change::Reset) => LogKind::ResetRepoNotification,
+        (false, Change::Add) => LogKind::CreateNamespaceNotification,
+        (false, Change::Delete) => LogKind::DeleteNamespaceNotification,
+        (false, Change::Reset) => LogKind::ResetNamespaceNotification,
+    }
+}
+
+impl Accounts {
+    /// The notifications of `owner`, oldest first.
+    pub async fn event_notifications(
+        &self,
+        caller: &Caller,
+        owner: &SettingsOwner,
+    ) -> Result<Vec<EventNotification>> {
+        let scope = self.owned_scope(caller, owner).await?;
+        self.notifications_of(&scope).await
+    }
+
+    /// Notification `uuid` of `owner`.
+    pub async fn event_notification(
+        &self,
+        caller: &Caller,
+        owner: &SettingsOwner,
+        uuid: &str,
+    ) -> Result<EventNotification> {
+        let scope = self.owned_scope(caller, owner).await?;
+        self.notifications_of(&scope)
+            .await?
+            .into_iter()
+            .find(|notification| notification.uuid == uuid)
+            .ok_or_else(|| notification_not_found(uuid))
+    }
+
+    /// Adds the notification `request` asks for to `owner`'s, as `uuid`; refused with the
+    /// reason when the request is wrong.
+    pub async fn add_event_notification(
+        &self,
+        caller: &Caller,
+        owner: &SettingsOwner,
+        uuid: String,
+        request: NotificationRequest,
+    ) -> Result<EventNotification> {
+        let scope = self.owned_scope(caller, owner).await?;
+        let event_scope = match scope.repository {
+            Some(_) => EventScope::Repository,
+            None => EventScope::Namespace,
+        };
+        let notification =
+            EventNotification::new(uuid, request, event_scope, &scope.namespace.name)?;
+        let audit = self
+            .notification_entry(caller, &scope, Change::Add, &notification.uuid)
+            .meta("event", notification.event.name())
+            .meta("method", notification.method.name());
+        self.event_notifications
+            .add_event_notification(
+                scope.namespace.id,
+                scope.repository_id(),
+                &notification,
+                audit,
+            )
+            .await?;
+        Ok(notification)
+    }
+
+    /// Deletes notification `uuid` of `owner`.
+    pub async fn delete_event_notification(
+        &self,
+        caller: &Caller,
+        owner: &SettingsOwner,
+        uuid: &str,
+    ) -> Result<()> {
+        let scope = self.owned_scope(caller, owner).await?;
+        let audit = self.notification_entry(caller, &scope, Change::Delete, uuid);
+        self.event_notifications
+            .delete_event_notification(scope.namespace.id, scope.repository_id(), uuid, audit)
+            .await?
+            .then_some(())
+            .ok_or_else(|| notification_not_found(uuid))
+    }
+
+    /// Sets notification `uuid`'s failures back to zero, which enables it again.
+    pub async fn reset_event_notification(
+        &self,
+        caller: &Caller,
+        owner: &SettingsOwner,
+        uuid: &str,
+    ) -> Result<()> {
+        let scope = self.owned_scope(caller, owner).await?;
+        let audit = self.notification_entry(caller, &scope, Change::Reset, uuid);
+        self.event_notifications
+            .reset_event_notification(scope.namespace.id, scope.repository_id(), uuid, audit)
+            .await?
+            .then_some(())
+            .ok_or_else(|| notification_not_found(uuid))
+    }
+
+    async fn notifications_of(&self, scope: &OwnedScope) -> Result<Vec<EventNotification>> {
+        self.event_notifications
+            .event_notifications(scope.namespace.id, scope.repository_id())
+            .await
+    }
+
+    /// The usage log entry of `change` to notification `uuid` of `scope`, with Quay's
+    /// metadata.
+    fn notification_entry(
+        &self,
+        caller: &Caller,
+        scope: &OwnedScope,
+        change: Change,
+        uuid: &str,
+    ) -> AuditEntry {
+        let mut entry = self
+            .entry(&caller.actor, log_kind(scope, change))
+            .namespace(scope.namespace.id)
+            .meta("namespace", scope.namespace.name.as_str())
+            .meta("notification_id", uuid);
+        if let Some(repository) = &scope.repository {
+            entry = entry.repository(repository);
+        }
+        entry
+    }
+}
+
+fn notification_not_found(uuid: &str) -> Error {
+    Error::NotFound {
+        what: "notification",
+        name: uuid.to_string(),
+    }
+}

@@ -1,0 +1,135 @@
+//! Event notifications of namespaces and repositories.
+
+use async_trait::async_trait;
+use quay_core::account::NamespaceId;
+use quay_core::audit::AuditEntry;
+use quay_core::events::EventKind;
+use quay_core::events::method::MethodKind;
+use quay_core::events::notification::EventNotification;
+use quay_core::ports::{EventNotificationStore, RepositoryId};
+use sea_orm::{ConnectionTrait, FromQueryResult, Value};
+
+use super::scoped::scope;
+use super::{SqlMetadata, audit};
+use crate::error::{OrStorage, StorageError};
+
+#[derive(FromQueryResult)]
+struct NotificationRow {
+    uuid: String,
+    title: Option<String>,
+    event: String,
+    method: String,
+    config: String,
+    event_config: String,
+    number_of_failures: i32,
+}
+
+impl NotificationRow {
+    fn into_notification(self) -> Result<EventNotification, StorageError> {
+        let corrupt = |what: &str| {
+            StorageError::CorruptMetadata(format!("notification {}: {what}", self.uuid))
+        };
+        Ok(EventNotification {
+            event: EventKind::parse(&self.event).ok_or_else(|| corrupt("event"))?,
+            method: MethodKind::parse(&self.method).map_err(|_| corrupt("method"))?,
+            config: serde_json::from_str(&self.config).map_err(|_| corrupt("config"))?,
+            event_config: serde_json::from_str(&self.event_config)
+                .map_err(|_| corrupt("event_config"))?,
+            number_of_failures: u32::try_from(self.number_of_failures)
+                .map_err(|_| corrupt("number_of_failures"))?,
+            title: self.title,
+            uuid: self.uuid,
+        })
+    }
+}
+
+#[async_trait]
+impl EventNotificationStore for SqlMetadata {
+    async fn event_notifications(
+        &self,
+        namespace: NamespaceId,
+        repository: Option<RepositoryId>,
+    ) -> quay_core::Result<Vec<EventNotification>> {
+        let (condition, values) = scope(namespace, repository, 1);
+        let rows = NotificationRow::find_by_statement(self.statement(
+            &format!(
+                "SELECT uuid, title, event, method, config, event_config, number_of_failures
+                 FROM event_notification WHERE {condition} ORDER BY id"
+            ),
+            values,
+        ))
+        .all(&self.db)
+        .await
+        .or_storage()?;
+        Ok(rows
+            .into_iter()
+            .map(NotificationRow::into_notification)
+            .collect::<Result<_, _>>()?)
+    }
+
+    async fn add_event_notification(
+        &self,
+        namespace: NamespaceId,
+        repository: Option<RepositoryId>,
+        notification: &EventNotification,
+        audit: AuditEntry,
+    ) -> quay_core::Result<()> {
+        let created_ms = audit.at_ms;
+        let values: Vec<Value> = vec![
+            notification.uuid.as_str().into(),
+            namespace.into(),
+            repository.into(),
+            notification.event.name().into(),
+            notification.method.name().into(),
+            notification.config.to_string().into(),
+            notification.event_config.to_string().into(),
+            notification.title.clone().into(),
+            created_ms.into(),
+        ];
+        let txn = self.write_transaction().await.or_storage()?;
+        txn.execute_raw(self.statement(
+            "INSERT INTO event_notification (uuid, namespace_id, repository_id, event, method,
+                 config, event_config, title, created_ms)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            values,
+        ))
+        .await
+        .or_storage()?;
+        audit::record(&txn, [audit]).await?;
+        txn.commit().await.or_storage()
+    }
+
+    async fn delete_event_notification(
+        &self,
+        namespace: NamespaceId,
+        repository: Option<RepositoryId>,
+        uuid: &str,
+        audit: AuditEntry,
+    ) -> quay_core::Result<bool> {
+        self.change_scoped(
+            "DELETE FROM event_notification",
+            namespace,
+            repository,
+            uuid,
+            audit,
+        )
+        .await
+    }
+
+    async fn reset_event_notification(
+        &self,
+        namespace: NamespaceId,
+        repository: Option<RepositoryId>,
+        uuid: &str,
+        audit: AuditEntry,
+    ) -> quay_core::Result<bool> {
+        self.change_scoped(
+            "UPDATE event_notification SET number_of_failures = 0",
+            namespace,
+            repository,
+            uuid,
+            audit,
+        )
+        .await
+    }
+}
