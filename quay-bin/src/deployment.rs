@@ -9,6 +9,7 @@ use quay_auth::AuthSettings;
 use quay_core::RegistrySettings;
 use quay_core::account::Superusers;
 use quay_core::duration;
+use quay_core::events::Site;
 use quay_core::gc::CollectorSettings;
 use quay_core::permission::{PermissionSettings, Visibility};
 use quay_core::tag::ExpirationLimits;
@@ -17,7 +18,7 @@ use quay_storage::{
 };
 
 use crate::Location;
-use crate::config::{Config, LocationConfig, StorageConfig};
+use crate::config::{Config, LocationConfig, Scheme, StorageConfig};
 
 pub(crate) struct Deployment {
     pub(crate) config: Config,
@@ -106,6 +107,13 @@ fn registry_settings(config: &Config) -> RegistrySettings {
         quota: config.quota,
         // Only object storage can sign a download URL; a directory always streams.
         direct_download: !registry.proxy_storage,
+        site: match &config.server.hostname {
+            Some(hostname) => Site {
+                hostname: hostname.clone(),
+                scheme: config.server.scheme.unwrap_or(Scheme::Http).as_str().into(),
+            },
+            None => defaults.site.clone(),
+        },
         ..defaults
     }
 }

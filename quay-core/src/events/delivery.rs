@@ -2,18 +2,24 @@
 //!
 //! Every failed attempt counts one failure on the notification and is tried again after
 //! [`RetryPolicy::retry_after_ms`], up to [`RetryPolicy::max_attempts`] attempts. A
-//! notification with [`RetryPolicy::disable_at_failures`] failures is disabled until reset,
-//! and what is queued for it is dropped; a success sets its count back to zero.
+//! notification with [`DISABLE_AT_FAILURES`] failures is disabled until reset, and what is
+//! queued for it is dropped; a success sets its count back to zero.
 
-/// The retry rules; the defaults are Quay's.
+/// Failures after which a notification is disabled, as in Quay.
+pub const DISABLE_AT_FAILURES: u32 = 3;
+
+/// Whether a notification with `failures` still delivers.
+pub fn enabled(failures: u32) -> bool {
+    failures < DISABLE_AT_FAILURES
+}
+
+/// The retry rules; the defaults are Quay's (tests shorten the wait).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RetryPolicy {
     /// Wait before a failed attempt is tried again.
     pub retry_after_ms: i64,
     /// Attempts per delivery, the first included.
     pub max_attempts: u32,
-    /// Failures after which a notification is disabled.
-    pub disable_at_failures: u32,
 }
 
 impl Default for RetryPolicy {
@@ -21,7 +27,6 @@ impl Default for RetryPolicy {
         Self {
             retry_after_ms: 30_000,
             max_attempts: 5,
-            disable_at_failures: 3,
         }
     }
 }
@@ -56,11 +61,6 @@ pub struct AfterAttempt {
 }
 
 impl RetryPolicy {
-    /// Whether a notification with `failures` still delivers.
-    pub fn enabled(&self, failures: u32) -> bool {
-        failures < self.disable_at_failures
-    }
-
     /// After attempt number `attempt` (the first is 1) of a delivery for a notification that
     /// had `failures`, made at `now_ms`.
     pub fn after_attempt(
@@ -77,7 +77,7 @@ impl RetryPolicy {
             },
             Outcome::Failed => {
                 let failures = failures.saturating_add(1);
-                let next = if !self.enabled(failures) || attempt >= self.max_attempts {
+                let next = if !enabled(failures) || attempt >= self.max_attempts {
                     Next::GiveUp
                 } else {
                     Next::RetryAt(now_ms.saturating_add(self.retry_after_ms))

@@ -105,18 +105,7 @@ impl EventNotification {
 
     /// The tag filter of `eventConfig.tag_patterns`, if it has one.
     pub fn tag_filter(&self) -> Result<Option<TagFilter>> {
-        match self.event_config.get("tag_patterns") {
-            None | Some(Value::Null) => Ok(None),
-            Some(Value::Array(patterns)) => {
-                let patterns: Option<Vec<&str>> = patterns.iter().map(Value::as_str).collect();
-                TagFilter::new(patterns.ok_or_else(|| {
-                    Error::InvalidRequest("eventConfig.tag_patterns must hold strings".into())
-                })?)
-            }
-            Some(_) => Err(Error::InvalidRequest(
-                "eventConfig.tag_patterns must be a list of globs".into(),
-            )),
-        }
+        TagFilter::of_config(&self.event_config)
     }
 
     /// `eventConfig.days` of a `repo_image_expiry` notification: how long before expiry it

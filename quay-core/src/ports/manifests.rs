@@ -8,6 +8,7 @@ use bytes::Bytes;
 
 use crate::audit::AuditEntry;
 use crate::error::Result;
+use crate::events::Event;
 use crate::manifest::{ManifestMediaType, RequiredContent};
 use crate::names::{Digest, TagName};
 use crate::quota::Reached;
@@ -116,8 +117,9 @@ pub trait ManifestStore: Send + Sync {
 
     /// Stores a manifest and places it, in one transaction: checks that every blob is
     /// linked and every child present, records the manifest and its references if new,
-    /// adds what they add to the sizes, retargets the tag or adds the temporary tag, and
-    /// records `audit`. Where quotas are enforced, a push that grows the namespace to a
+    /// adds what they add to the sizes, retargets the tag or adds the temporary tag,
+    /// records `audit`, and writes `event` (a tag push's `repo_push`) to the outbox for the
+    /// notifications that want it. Where quotas are enforced, a push that grows the namespace to a
     /// Reject limit changes nothing and fails with [`crate::Error::QuotaExceeded`]; a
     /// Warning limit it reaches is returned.
     async fn store_manifest(
@@ -126,6 +128,7 @@ pub trait ManifestStore: Send + Sync {
         manifest: NewManifest,
         placement: TagPlacement,
         audit: Option<AuditEntry>,
+        event: Option<Event>,
         now_ms: i64,
     ) -> Result<Option<Reached>>;
 }

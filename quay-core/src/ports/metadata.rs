@@ -5,7 +5,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 use super::blobs::{BlobIndex, BlobLinkSearch};
-use super::events::EventNotificationStore;
+use super::events::{EventNotificationStore, EventOutbox};
 use super::manifests::{ManifestDetails, ManifestStore};
 use super::prune::{PruneStore, PruneTargets};
 use super::repositories::{RepositoryCatalog, RepositorySettings, RepositoryStore};
@@ -51,6 +51,8 @@ pub struct MetadataStores {
     pub prune_targets: Arc<dyn PruneTargets>,
     /// Event notifications.
     pub event_notifications: Arc<dyn EventNotificationStore>,
+    /// The outbox of their deliveries.
+    pub event_outbox: Arc<dyn EventOutbox>,
     /// Whether the database takes writes.
     pub probe: Arc<dyn WriteProbe>,
 }
@@ -72,6 +74,7 @@ impl MetadataStores {
             prune_policies: store.clone(),
             prune_targets: store.clone(),
             event_notifications: store.clone(),
+            event_outbox: store.clone(),
             probe: store.clone(),
         }
     }
@@ -92,6 +95,7 @@ pub trait AllMetadata:
     + PruneStore
     + PruneTargets
     + EventNotificationStore
+    + EventOutbox
     + WriteProbe
 {
 }
@@ -110,6 +114,7 @@ impl<T> AllMetadata for T where
         + PruneStore
         + PruneTargets
         + EventNotificationStore
+        + EventOutbox
         + WriteProbe
 {
 }

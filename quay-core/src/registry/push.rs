@@ -7,6 +7,7 @@ use super::stores::Registry;
 use crate::access::Caller;
 use crate::audit::LogKind;
 use crate::error::{Error, Result};
+use crate::events::Event;
 use crate::manifest::{self, ParsedManifest, config_labels};
 use crate::names::{Digest, DigestAlgorithm, LIBRARY_NAMESPACE, Reference, RepositoryPath};
 use crate::permission::RepositoryAction;
@@ -70,6 +71,14 @@ impl Registry {
             ),
             Reference::Digest(_) => None,
         };
+        let event = match reference {
+            Reference::Tag(tag) => Some(Event::repo_push(
+                &self.settings.site,
+                path,
+                std::slice::from_ref(tag),
+            )),
+            Reference::Digest(_) => None,
+        };
         let placement = match reference {
             Reference::Tag(tag) => TagPlacement::Tag {
                 name: tag.clone(),
@@ -103,7 +112,7 @@ impl Registry {
         };
         match self
             .manifests
-            .store_manifest(repository.id, manifest, placement, audit, now_ms)
+            .store_manifest(repository.id, manifest, placement, audit, event, now_ms)
             .await
         {
             Ok(warning) => {

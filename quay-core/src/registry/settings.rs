@@ -1,5 +1,6 @@
 //! The registry's limits and lifetimes.
 
+use crate::events::Site;
 use crate::permission::{PermissionSettings, Visibility};
 use crate::quota::QuotaSettings;
 use crate::tag::ExpirationLimits;
@@ -35,6 +36,9 @@ pub struct RegistrySettings {
     /// (Quay's direct download: `FEATURE_PROXY_STORAGE` false, object storage), so that
     /// the bytes do not pass through the registry.
     pub direct_download: bool,
+    /// Where clients reach the registry, for the links in events (`SERVER_HOSTNAME`,
+    /// `PREFERRED_URL_SCHEME`; `localhost:8080` over http).
+    pub site: Site,
 }
 
 impl Default for RegistrySettings {
@@ -51,6 +55,10 @@ impl Default for RegistrySettings {
             immutable_tags: false,
             quota: QuotaSettings::default(),
             direct_download: false,
+            site: Site {
+                hostname: "localhost:8080".into(),
+                scheme: "http".into(),
+            },
         }
     }
 }

@@ -79,6 +79,7 @@ impl Registry {
             repository_settings: _,
             prune_policies: _,
             event_notifications: _,
+            event_outbox: _,
         } = stores.metadata;
         Self {
             authorizer,

@@ -4,6 +4,7 @@
 use async_trait::async_trait;
 use quay_core::account::NamespaceId;
 use quay_core::audit::AuditEntry;
+use quay_core::events::Event;
 use quay_core::ports::{
     BlobIndex, BlobInfo, CollectedRepository, LinkedBlob, LiveManifest, ManifestStore, NewManifest,
     NewRepository, Repository, RepositoryCollection, RepositoryId, RepositoryStore, TagChange,
@@ -156,11 +157,12 @@ impl<M: ManifestStore> ManifestStore for CachedMetadata<M> {
         manifest: NewManifest,
         placement: TagPlacement,
         audit: Option<AuditEntry>,
+        event: Option<Event>,
         now_ms: i64,
     ) -> quay_core::Result<Option<Reached>> {
         let stored = self
             .inner
-            .store_manifest(repository, manifest, placement, audit, now_ms)
+            .store_manifest(repository, manifest, placement, audit, event, now_ms)
             .await;
         self.changed(CacheChange::Repository(repository)).await;
         stored

@@ -14,7 +14,7 @@ use super::{SqlMetadata, audit};
 use crate::error::{OrStorage, StorageError};
 
 #[derive(FromQueryResult)]
-struct NotificationRow {
+pub(super) struct NotificationRow {
     uuid: String,
     title: Option<String>,
     event: String,
@@ -25,7 +25,7 @@ struct NotificationRow {
 }
 
 impl NotificationRow {
-    fn into_notification(self) -> Result<EventNotification, StorageError> {
+    pub(super) fn into_notification(self) -> Result<EventNotification, StorageError> {
         let corrupt = |what: &str| {
             StorageError::CorruptMetadata(format!("notification {}: {what}", self.uuid))
         };

@@ -4,6 +4,7 @@ use std::collections::HashMap;
 
 use async_trait::async_trait;
 use quay_core::audit::AuditEntry;
+use quay_core::events::Event;
 use quay_core::manifest::RequiredContent;
 use quay_core::ports::{
     LiveManifest, ManifestDetails, ManifestLabel, ManifestStore, NewManifest, Referrer,
@@ -273,6 +274,7 @@ impl ManifestStore for SqlMetadata {
         new: NewManifest,
         placement: TagPlacement,
         audit: Option<AuditEntry>,
+        event: Option<Event>,
         now_ms: i64,
     ) -> quay_core::Result<Option<Reached>> {
         let txn = self.lock_repository(repository).await.or_storage()?;
@@ -315,6 +317,9 @@ impl ManifestStore for SqlMetadata {
             }
         }
         audit::record(&txn, audit).await?;
+        if let Some(event) = event {
+            self.emit(&txn, repository, &event, now_ms).await?;
+        }
         txn.commit().await.or_storage()?;
         Ok(reached)
     }

@@ -23,6 +23,7 @@ mod manifest_row;
 mod manifests;
 mod migration;
 mod notifications;
+mod outbox;
 mod permissions;
 mod prune;
 mod quota;

@@ -79,6 +79,8 @@ macro_rules! backend_suite {
             );
             backend_suite!(@scenarios notifications:
                 notifications_stay_in_their_scope,
+                a_push_writes_its_event_with_the_change,
+                three_failures_disable_a_notification_until_reset,
             );
             backend_suite!(@scenarios quota:
                 sizes_agree_with_their_model,

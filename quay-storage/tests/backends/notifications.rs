@@ -1,11 +1,15 @@
 //! Event notifications: each stays in its namespace or repository, a reset and a delete
-//! reach only their own scope's, and a notification reads back as it was saved.
+//! reach only their own scope's, and a notification reads back as it was saved. The outbox:
+//! an event is written with the push that raised it or not at all, each claimed delivery
+//! goes to one worker, and failures retry and then disable as Quay's do.
 
 use crate::support::*;
 use quay_core::audit::{Actor, LogKind};
 use quay_core::events::EventScope;
+use quay_core::events::delivery::{Next, RetryPolicy};
 use quay_core::events::notification::{EventNotification, NotificationRequest};
 use quay_core::names::Namespace;
+use quay_core::ports::{AttemptRecord, ClaimedDelivery, EventOutbox as _};
 use serde_json::json;
 
 fn notification(uuid: &str, event: &str, scope: EventScope) -> EventNotification {
@@ -94,4 +98,209 @@ pub(crate) async fn notifications_stay_in_their_scope(h: &Harness) {
     );
     assert!(listed(Some(app)).await.is_empty());
     assert_eq!(listed(None).await, [on_quota]);
+}
+
+/// The node's clock, now.
+fn now(h: &Harness) -> i64 {
+    use quay_core::clock::Clock as _;
+    h.clock.now_ms()
+}
+
+async fn add(h: &Harness, repository: &str, uuid: &str, event_config: serde_json::Value) {
+    let namespace = h
+        .accounts
+        .namespace(&Namespace::parse("ns").unwrap())
+        .await
+        .unwrap()
+        .id;
+    let id = h
+        .accounts
+        .repository(&repo(repository))
+        .await
+        .unwrap()
+        .repository
+        .id;
+    let mut notification = notification(uuid, "repo_push", EventScope::Repository);
+    notification.event_config = event_config;
+    h.metadata
+        .event_notifications
+        .add_event_notification(
+            namespace,
+            Some(id),
+            &notification,
+            Actor::system().entry(LogKind::AddRepoNotification, 0),
+        )
+        .await
+        .unwrap();
+}
+
+/// The notification uuids of `deliveries`, sorted.
+fn for_whom(deliveries: &[ClaimedDelivery]) -> Vec<&str> {
+    let mut uuids: Vec<&str> = deliveries
+        .iter()
+        .map(|delivery| delivery.notification.uuid.as_str())
+        .collect();
+    uuids.sort_unstable();
+    uuids
+}
+
+fn attempt(h: &Harness, status: u16) -> AttemptRecord {
+    AttemptRecord {
+        started_ms: now(h),
+        duration_ms: 5,
+        status_code: Some(status),
+        error: (status >= 300).then(|| format!("the receiver answered {status}")),
+    }
+}
+
+pub(crate) async fn a_push_writes_its_event_with_the_change(h: &Harness) {
+    push_image(&h.registry, &repo("ns/app"), "v0", b"{}", &[b"app"]).await;
+    push_image(&h.registry, &repo("ns/tools"), "v0", b"{}", &[b"tools"]).await;
+    add(h, "ns/app", "releases", json!({"tag_patterns": ["v*"]})).await;
+    add(h, "ns/app", "every-push", json!({})).await;
+    add(h, "ns/tools", "tools-only", json!({})).await;
+    let outbox = &h.metadata.event_outbox;
+    const LEASE: i64 = 30_000;
+
+    push_image(&h.registry, &repo("ns/app"), "v1", b"{}", &[b"app"]).await;
+    let claimed = outbox.claim_deliveries(now(h), LEASE, 10).await.unwrap();
+    assert_eq!(for_whom(&claimed), ["every-push", "releases"]);
+    assert_eq!(
+        claimed[0].event_id, claimed[1].event_id,
+        "one event, two deliveries"
+    );
+    assert_eq!(claimed[0].event.data["updated_tags"], json!(["v1"]));
+    assert_eq!(claimed[0].event.data["repository"], "ns/app");
+    assert!(claimed.iter().all(|delivery| delivery.attempt == 1));
+
+    // The tag filter keeps `latest` from the releases notification.
+    push_image(&h.registry, &repo("ns/app"), "latest", b"{}", &[b"app"]).await;
+    let latest = outbox.claim_deliveries(now(h), LEASE, 10).await.unwrap();
+    assert_eq!(for_whom(&latest), ["every-push"]);
+    assert_eq!(latest[0].event.data["updated_tags"], json!(["latest"]));
+
+    // A push that fails leaves no event: it rolled back with everything else.
+    let missing_layer = image_manifest(b"{}", &[b"never uploaded"], "");
+    h.registry
+        .put_manifest(
+            &repo("ns/app"),
+            &tag("v9"),
+            Some(OCI_MANIFEST),
+            missing_layer,
+            &ANYONE,
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        outbox
+            .claim_deliveries(now(h), LEASE, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    // A claim lasts its lease; a worker that died leaves the delivery to the next one.
+    h.clock.advance_ms(LEASE + 1);
+    let again = outbox.claim_deliveries(now(h), LEASE, 10).await.unwrap();
+    assert_eq!(again.len(), 3);
+    assert!(again.iter().all(|delivery| delivery.attempt == 2));
+
+    // Delivered is done; a failure is due again after the policy's wait.
+    let policy = RetryPolicy {
+        retry_after_ms: 1_000,
+        max_attempts: 5,
+    };
+    for delivery in &again {
+        let status = if delivery.notification.uuid == "releases" {
+            500
+        } else {
+            200
+        };
+        let next = outbox
+            .finish_delivery(delivery, &attempt(h, status), &policy)
+            .await
+            .unwrap();
+        let expected = if status == 200 {
+            Next::Done
+        } else {
+            Next::RetryAt(now(h) + 5 + 1_000)
+        };
+        assert_eq!(next, expected, "{}", delivery.notification.uuid);
+    }
+    h.clock.advance_ms(LEASE + 1);
+    let retried = outbox.claim_deliveries(now(h), LEASE, 10).await.unwrap();
+    assert_eq!(for_whom(&retried), ["releases"]);
+    assert_eq!(retried[0].attempt, 3);
+}
+
+pub(crate) async fn three_failures_disable_a_notification_until_reset(h: &Harness) {
+    push_image(&h.registry, &repo("ns/app"), "v0", b"{}", &[b"app"]).await;
+    add(h, "ns/app", "flaky", json!({})).await;
+    let outbox = &h.metadata.event_outbox;
+    let policy = RetryPolicy {
+        retry_after_ms: 0,
+        max_attempts: 5,
+    };
+    for tag_name in ["v1", "v2", "v3", "v4"] {
+        push_image(&h.registry, &repo("ns/app"), tag_name, b"{}", &[b"app"]).await;
+    }
+    // Two workers claiming at once share the four deliveries, none twice.
+    let (first, second) = tokio::join!(
+        outbox.claim_deliveries(now(h), 30_000, 2),
+        h.directory.claim_deliveries(now(h), 30_000, 2)
+    );
+    let (first, second) = (first.unwrap(), second.unwrap());
+    let mut ids: Vec<i64> = first.iter().chain(&second).map(|d| d.id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), 4, "{first:?} {second:?}");
+
+    let mut deliveries = first.into_iter().chain(second);
+    for _ in 0..3 {
+        let delivery = deliveries.next().unwrap();
+        outbox
+            .finish_delivery(&delivery, &attempt(h, 503), &policy)
+            .await
+            .unwrap();
+    }
+    let listed = h
+        .metadata
+        .event_notifications
+        .event_notifications(
+            h.accounts
+                .namespace(&Namespace::parse("ns").unwrap())
+                .await
+                .unwrap()
+                .id,
+            Some(
+                h.accounts
+                    .repository(&repo("ns/app"))
+                    .await
+                    .unwrap()
+                    .repository
+                    .id,
+            ),
+        )
+        .await
+        .unwrap();
+    assert_eq!(listed[0].number_of_failures, 3);
+    // Disabled: what was queued is dropped, and new pushes queue nothing.
+    h.clock.advance_ms(60_000);
+    push_image(&h.registry, &repo("ns/app"), "v5", b"{}", &[b"app"]).await;
+    assert!(
+        outbox
+            .claim_deliveries(now(h), 30_000, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // The fourth delivery, claimed before, still finishes; it is given up.
+    let last = deliveries.next().unwrap();
+    assert_eq!(
+        outbox
+            .finish_delivery(&last, &attempt(h, 503), &policy)
+            .await
+            .unwrap(),
+        Next::GiveUp
+    );
 }

@@ -11,6 +11,7 @@ mod m0004_quota;
 mod m0005_replication;
 mod m0006_health_probe;
 mod m0007_event_notifications;
+mod m0008_event_outbox;
 
 use sea_orm_migration::prelude::*;
 
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0005_replication::Migration),
             Box::new(m0006_health_probe::Migration),
             Box::new(m0007_event_notifications::Migration),
+            Box::new(m0008_event_outbox::Migration),
         ]
     }
 }

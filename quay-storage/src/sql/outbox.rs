@@ -1,0 +1,275 @@
+//! The outbox of events: written with the change that caused them, claimed and finished by
+//! the delivery workers of every node.
+
+use async_trait::async_trait;
+use quay_core::events::delivery::{DISABLE_AT_FAILURES, Next, Outcome, RetryPolicy};
+use quay_core::events::{Event, EventKind};
+use quay_core::ports::{AttemptRecord, ClaimedDelivery, EventOutbox, RepositoryId};
+use sea_orm::{ConnectionTrait, DatabaseTransaction, DbBackend, FromQueryResult, Value};
+
+use super::SqlMetadata;
+use super::event_notifications::NotificationRow;
+use crate::error::{OrStorage, StorageError};
+
+const DUE: &str = "due";
+const DELIVERED: &str = "delivered";
+const GIVEN_UP: &str = "given_up";
+
+#[derive(FromQueryResult)]
+struct Listener {
+    id: i64,
+    event_config: String,
+}
+
+#[derive(FromQueryResult)]
+struct ClaimedRow {
+    id: i64,
+    attempts: i32,
+    event_uuid: String,
+    kind: String,
+    data: String,
+    created_ms: i64,
+    #[sea_orm(nested)]
+    notification: NotificationRow,
+}
+
+#[derive(FromQueryResult)]
+struct Failures {
+    id: i64,
+    number_of_failures: i32,
+}
+
+impl SqlMetadata {
+    /// Writes `event` of `repository` into the outbox of `txn`, with a delivery for every
+    /// enabled notification of the repository that wants it (its event, its tags); nothing
+    /// when none does.
+    pub(super) async fn emit(
+        &self,
+        txn: &DatabaseTransaction,
+        repository: RepositoryId,
+        event: &Event,
+        now_ms: i64,
+    ) -> quay_core::Result<()> {
+        let listeners = Listener::find_by_statement(self.statement(
+            "SELECT id, event_config FROM event_notification
+             WHERE repository_id = $1 AND event = $2 AND number_of_failures < $3",
+            [
+                repository.into(),
+                event.kind.name().into(),
+                i64::from(DISABLE_AT_FAILURES).into(),
+            ],
+        ))
+        .all(txn)
+        .await
+        .or_storage()?;
+        let tags = event.tags();
+        let mut wanted = Vec::with_capacity(listeners.len());
+        for listener in listeners {
+            let config: serde_json::Value =
+                serde_json::from_str(&listener.event_config).map_err(|_| {
+                    StorageError::CorruptMetadata(format!("notification {}", listener.id))
+                })?;
+            if quay_core::events::filter::passes(&config, &tags)? {
+                wanted.push(listener.id);
+            }
+        }
+        if wanted.is_empty() {
+            return Ok(());
+        }
+        let event_id = EventId::find_by_statement(self.statement(
+            "INSERT INTO event (uuid, kind, namespace_id, repository_id, data, created_ms)
+             SELECT $1, $2, namespace_id, id, $3, $4 FROM repository WHERE id = $5
+             RETURNING id",
+            [
+                uuid::Uuid::new_v4().to_string().into(),
+                event.kind.name().into(),
+                event.data.to_string().into(),
+                now_ms.into(),
+                repository.into(),
+            ],
+        ))
+        .one(txn)
+        .await
+        .or_storage()?
+        .ok_or_else(|| StorageError::CorruptMetadata(format!("repository {repository}")))?
+        .id;
+        for notification in wanted {
+            txn.execute_raw(self.statement(
+                "INSERT INTO event_delivery (event_id, notification_id, state, due_ms)
+                 VALUES ($1, $2, $3, $4)",
+                [
+                    event_id.into(),
+                    notification.into(),
+                    DUE.into(),
+                    now_ms.into(),
+                ],
+            ))
+            .await
+            .or_storage()?;
+        }
+        Ok(())
+    }
+}
+
+#[derive(FromQueryResult)]
+struct EventId {
+    id: i64,
+}
+
+#[async_trait]
+impl EventOutbox for SqlMetadata {
+    async fn claim_deliveries(
+        &self,
+        now_ms: i64,
+        lease_ms: i64,
+        limit: u32,
+    ) -> quay_core::Result<Vec<ClaimedDelivery>> {
+        let lock = match self.backend() {
+            DbBackend::Postgres => " FOR UPDATE OF d SKIP LOCKED",
+            _ => "",
+        };
+        let txn = self.write_transaction().await.or_storage()?;
+        let claimed = EventId::find_by_statement(self.statement(
+            &format!(
+                "UPDATE event_delivery SET due_ms = $2, attempts = attempts + 1
+                 WHERE id IN (SELECT d.id FROM event_delivery d
+                              JOIN event_notification n ON n.id = d.notification_id
+                              WHERE d.state = $4 AND d.due_ms <= $1
+                                    AND n.number_of_failures < $5
+                              ORDER BY d.due_ms, d.id LIMIT $3{lock})
+                 RETURNING id"
+            ),
+            [
+                now_ms.into(),
+                now_ms.saturating_add(lease_ms).into(),
+                i64::from(limit).into(),
+                DUE.into(),
+                i64::from(DISABLE_AT_FAILURES).into(),
+            ],
+        ))
+        .all(&txn)
+        .await
+        .or_storage()?;
+        if claimed.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ids: Vec<Value> = claimed.iter().map(|row| row.id.into()).collect();
+        let placeholders: Vec<String> = (1..=ids.len()).map(|n| format!("${n}")).collect();
+        let rows = ClaimedRow::find_by_statement(self.statement(
+            &format!(
+                "SELECT d.id AS id, d.attempts AS attempts, e.uuid AS event_uuid,
+                        e.kind AS kind, e.data AS data, e.created_ms AS created_ms,
+                        n.uuid AS uuid, n.title AS title, n.event AS event,
+                        n.method AS method, n.config AS config,
+                        n.event_config AS event_config,
+                        n.number_of_failures AS number_of_failures
+                 FROM event_delivery d JOIN event e ON e.id = d.event_id
+                 JOIN event_notification n ON n.id = d.notification_id
+                 WHERE d.id IN ({}) ORDER BY d.due_ms, d.id",
+                placeholders.join(", ")
+            ),
+            ids,
+        ))
+        .all(&txn)
+        .await
+        .or_storage()?;
+        txn.commit().await.or_storage()?;
+        rows.into_iter()
+            .map(|row| {
+                let corrupt = || StorageError::CorruptMetadata(format!("event {}", row.event_uuid));
+                Ok(ClaimedDelivery {
+                    id: row.id,
+                    attempt: u32::try_from(row.attempts).map_err(|_| corrupt())?,
+                    event: Event {
+                        kind: EventKind::parse(&row.kind).ok_or_else(corrupt)?,
+                        data: serde_json::from_str(&row.data).map_err(|_| corrupt())?,
+                    },
+                    created_ms: row.created_ms,
+                    notification: row.notification.into_notification()?,
+                    event_id: row.event_uuid,
+                })
+            })
+            .collect()
+    }
+
+    async fn finish_delivery(
+        &self,
+        delivery: &ClaimedDelivery,
+        record: &AttemptRecord,
+        policy: &RetryPolicy,
+    ) -> quay_core::Result<Next> {
+        let outcome = record.outcome();
+        let txn = self.write_transaction().await.or_storage()?;
+        txn.execute_raw(self.statement(
+            "INSERT INTO event_delivery_attempt
+                 (delivery_id, attempt, started_ms, duration_ms, status_code, error)
+             VALUES ($1, $2, $3, $4, $5, $6)",
+            [
+                delivery.id.into(),
+                i64::from(delivery.attempt).into(),
+                record.started_ms.into(),
+                record.duration_ms.into(),
+                record.status_code.map(i32::from).into(),
+                record.error.clone().into(),
+            ],
+        ))
+        .await
+        .or_storage()?;
+        // The count as it is now, not as it was when the delivery was claimed: deliveries
+        // of one notification finish concurrently.
+        let failures = Failures::find_by_statement(self.statement(
+            match outcome {
+                Outcome::Delivered => {
+                    "UPDATE event_notification SET number_of_failures = 0 WHERE uuid = $1
+                     RETURNING id, number_of_failures"
+                }
+                Outcome::Failed => {
+                    "UPDATE event_notification SET number_of_failures = number_of_failures + 1
+                     WHERE uuid = $1 RETURNING id, number_of_failures"
+                }
+            },
+            [delivery.notification.uuid.as_str().into()],
+        ))
+        .one(&txn)
+        .await
+        .or_storage()?;
+        let Some(failures) = failures else {
+            // The notification was deleted meanwhile, and its deliveries with it.
+            txn.commit().await.or_storage()?;
+            return Ok(Next::GiveUp);
+        };
+        let now_failures = u32::try_from(failures.number_of_failures).unwrap_or(u32::MAX);
+        let before = match outcome {
+            Outcome::Delivered => 0,
+            Outcome::Failed => now_failures.saturating_sub(1),
+        };
+        let after = policy.after_attempt(
+            delivery.attempt,
+            before,
+            outcome,
+            record.started_ms + record.duration_ms,
+        );
+        let (state, due_ms) = match after.next {
+            Next::Done => (DELIVERED, record.started_ms),
+            Next::RetryAt(at_ms) => (DUE, at_ms),
+            Next::GiveUp => (GIVEN_UP, record.started_ms),
+        };
+        txn.execute_raw(self.statement(
+            "UPDATE event_delivery SET state = $2, due_ms = $3 WHERE id = $1",
+            [delivery.id.into(), state.into(), due_ms.into()],
+        ))
+        .await
+        .or_storage()?;
+        if !quay_core::events::delivery::enabled(now_failures) {
+            // Disabled until reset: what is queued for it is dropped, as Quay does.
+            txn.execute_raw(self.statement(
+                "UPDATE event_delivery SET state = $2 WHERE notification_id = $1 AND state = $3",
+                [failures.id.into(), GIVEN_UP.into(), DUE.into()],
+            ))
+            .await
+            .or_storage()?;
+        }
+        txn.commit().await.or_storage()?;
+        Ok(after.next)
+    }
+}
