@@ -9,6 +9,8 @@ use quay_core::clock::SystemClock;
 use quay_core::gc::{CollectorSettings, GarbageCollector};
 use quay_core::ports::AccountDirectory;
 use quay_core::{Accounts, Registry, RegistrySettings, Stores};
+
+use crate::deliveries::{Deliveries, DeliverySettings};
 use quay_storage::{
     CacheOptions, CachedMetadata, DistributedStorage, MetadataOptions, ObjectStorage,
     PostgresPeers, PullLog, SqlMetadata, StorageLocations,
@@ -30,6 +32,8 @@ pub struct AppSettings {
     /// Everyone may do everything in the registry: an open registry, for a service that
     /// embeds one behind its own access control. Off by default: Quay's permissions guard it.
     pub open: bool,
+    /// How notifications are sent and retried.
+    pub deliveries: DeliverySettings,
 }
 
 /// The registry, tenancy and authentication beside it, on the same stores.
@@ -49,6 +53,8 @@ pub struct App {
     /// The blob storage's locations, with their [`Replicator`](quay_storage::Replicator)
     /// (`storage.replicator()`).
     pub storage: DistributedStorage,
+    /// The delivery worker of notifications ([`App::start`] runs it).
+    pub deliveries: Arc<Deliveries>,
     /// The database itself, for the gauges [`App::start`] records.
     pub(crate) database: SqlMetadata,
 }
@@ -105,7 +111,14 @@ impl App {
         } else {
             Arc::new(PermissionAuthorizer::new(directory.clone(), permissions))
         };
+        let deliveries = Deliveries::new(
+            Arc::new(database.clone()),
+            &settings.deliveries,
+            Arc::new(SystemClock),
+        )
+        .map_err(|error| quay_core::Error::Internal(error.into()))?;
         Ok(Self {
+            deliveries: Arc::new(deliveries),
             registry: Arc::new(Registry::new(stores, authorizer, settings.registry)),
             accounts: Arc::new(accounts),
             authenticator: Arc::new(authenticator),

@@ -6,10 +6,15 @@
 //! - [`App::open`] (a database URI and storage locations) and [`App::embedded`] (SQLite
 //!   and blobs in one directory) build the stores, the cache in front of the metadata, the
 //!   use cases, the authenticator and the authorizer.
-//! - [`App::start`] spawns the background tasks a [`Tasks`] asks for.
+//! - [`App::start`] spawns the background tasks a [`Tasks`] asks for, the delivery of
+//!   notifications among them ([`Deliveries`]).
 
 mod app;
+mod deliveries;
+mod error;
 mod tasks;
 
 pub use crate::app::{App, AppSettings};
+pub use crate::deliveries::{Deliveries, DeliverySettings, OutboundPolicy};
+pub use crate::error::AppError;
 pub use crate::tasks::{SizeBackfill, Tasks};

@@ -1,5 +1,5 @@
 //! The application's background tasks: garbage collection, auto-prune, geo-replication, the
-//! backfill of namespace sizes and the database's gauges, each a loop that logs its failures
+//! backfill of namespace sizes, the database's gauges and the delivery of notifications, each a loop that logs its failures
 //! and tries again. Each counts what it did in the metrics (`quay_gc_*`, `quay_replication_*`).
 
 use std::sync::Arc;
@@ -26,6 +26,8 @@ pub struct Tasks {
     /// Recording the database's gauges (uploads in progress, the replication queue, the
     /// connection pool), every this long.
     pub gauges_every: Option<Duration>,
+    /// Sending due notifications, looking for them this often.
+    pub deliver_poll: Option<Duration>,
 }
 
 /// When and how much of the size backfill runs.
@@ -58,6 +60,9 @@ impl App {
         }
         if let Some(every) = tasks.gauges_every {
             tokio::spawn(record_gauges(self.database.clone(), every));
+        }
+        if let Some(poll) = tasks.deliver_poll {
+            tokio::spawn(crate::deliveries::deliver(self.deliveries.clone(), poll));
         }
     }
 }

@@ -4,12 +4,13 @@
 use std::path::Path;
 
 use anyhow::Context;
-use quay_app::{App, AppSettings};
+use quay_app::{App, AppSettings, DeliverySettings, OutboundPolicy};
 use quay_auth::AuthSettings;
 use quay_core::RegistrySettings;
 use quay_core::account::Superusers;
 use quay_core::duration;
 use quay_core::events::Site;
+use quay_core::events::delivery::RetryPolicy;
 use quay_core::gc::CollectorSettings;
 use quay_core::permission::{PermissionSettings, Visibility};
 use quay_core::tag::ExpirationLimits;
@@ -68,6 +69,7 @@ impl Deployment {
             auth: auth_settings(&config),
             // The server always has accounts: Quay's permissions guard it.
             open: false,
+            deliveries: delivery_settings(&config),
         };
         let app = App::open(&db_uri, locations, settings)
             .await
@@ -115,6 +117,19 @@ fn registry_settings(config: &Config) -> RegistrySettings {
             None => defaults.site.clone(),
         },
         ..defaults
+    }
+}
+
+/// How notifications are sent and retried.
+fn delivery_settings(config: &Config) -> DeliverySettings {
+    let notifications = &config.notifications;
+    DeliverySettings {
+        policy: RetryPolicy {
+            retry_after_ms: duration::as_ms(notifications.retry_after),
+            ..RetryPolicy::default()
+        },
+        send_timeout: notifications.send_timeout,
+        outbound: OutboundPolicy::allowing(notifications.ssrf_allowed_hosts.iter().cloned()),
     }
 }
 

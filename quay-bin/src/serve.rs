@@ -23,6 +23,8 @@ const METRICS_UPKEEP: Duration = Duration::from_secs(1);
 
 /// How often the database's gauges are read.
 const GAUGES_EVERY: Duration = Duration::from_secs(10);
+/// How often each node looks for due notifications; a push's arrive within this.
+const DELIVER_POLL: Duration = Duration::from_secs(1);
 
 pub(crate) async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     // Before anything records (the cache takes its counters when it is built).
@@ -53,6 +55,7 @@ pub(crate) async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             batch: backfill.batch,
         }),
         gauges_every: Some(GAUGES_EVERY),
+        deliver_poll: Some(DELIVER_POLL),
     });
     let tenancy = Tenancy {
         authenticator: app.authenticator.clone(),

@@ -54,6 +54,8 @@ pub(crate) struct Config {
     pub(crate) quota: QuotaSettings,
     /// When the sizes of older namespaces are computed.
     pub(crate) quota_backfill: QuotaBackfill,
+    /// How notifications are sent.
+    pub(crate) notifications: Notifications,
     /// The `HTTP_*` limits of connections (`server.rs`).
     pub(crate) http: Limits,
 }
@@ -329,6 +331,39 @@ impl Default for Collector {
     }
 }
 
+/// How notifications are sent and retried, with Quay's defaults.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(default)]
+pub(crate) struct Notifications {
+    /// Hosts that webhooks (and later upstreams) may reach although they are loopback,
+    /// private or link-local addresses.
+    #[serde(rename = "SSRF_ALLOWED_HOSTS")]
+    pub(crate) ssrf_allowed_hosts: Vec<String>,
+    /// How long one request may take, in seconds.
+    #[serde(
+        rename = "NOTIFICATION_SEND_TIMEOUT",
+        deserialize_with = "units::seconds"
+    )]
+    pub(crate) send_timeout: Duration,
+    /// How long a failed delivery waits before it is tried again, in seconds (ours; Quay
+    /// waits 30 s).
+    #[serde(
+        rename = "NOTIFICATION_RETRY_SECONDS",
+        deserialize_with = "units::seconds"
+    )]
+    pub(crate) retry_after: Duration,
+}
+
+impl Default for Notifications {
+    fn default() -> Self {
+        Self {
+            ssrf_allowed_hosts: Vec::new(),
+            send_timeout: Duration::from_secs(10),
+            retry_after: Duration::from_secs(30),
+        }
+    }
+}
+
 /// The backfill that computes the sizes of namespaces older than the accounting, with
 /// Quay's defaults.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
@@ -384,6 +419,7 @@ impl Config {
             collector: values.section()?,
             quota: values.section()?,
             quota_backfill: values.section()?,
+            notifications: values.section()?,
             http: values.section()?,
         };
         if config.http.max_connections == 0 {

@@ -8,6 +8,7 @@ use crate::audit::AuditEntry;
 use crate::error::Result;
 use crate::events::Event;
 use crate::events::delivery::{Next, Outcome, RetryPolicy};
+use crate::events::method::MethodKind;
 use crate::events::notification::EventNotification;
 use crate::repository::RepositoryId;
 
@@ -95,14 +96,16 @@ impl AttemptRecord {
 /// The outbox the delivery workers of every node take from.
 #[async_trait]
 pub trait EventOutbox: Send + Sync {
-    /// Claims up to `limit` deliveries that are due at `now_ms` and whose notification is
-    /// enabled, each for `lease_ms`: a worker that stops leaves them due again when the lease
-    /// lapses. Deliveries another worker is claiming are skipped, not waited for.
+    /// Claims up to `limit` deliveries by one of `methods` that are due at `now_ms` and whose
+    /// notification is enabled, each for `lease_ms`: a worker that stops leaves them due
+    /// again when the lease lapses. Deliveries another worker is claiming are skipped, not
+    /// waited for.
     async fn claim_deliveries(
         &self,
         now_ms: i64,
         lease_ms: i64,
         limit: u32,
+        methods: &[MethodKind],
     ) -> Result<Vec<ClaimedDelivery>>;
 
     /// Records `record` for `delivery`, counts its failure or success on the notification,

@@ -3,6 +3,7 @@
 
 use async_trait::async_trait;
 use quay_core::events::delivery::{DISABLE_AT_FAILURES, Next, Outcome, RetryPolicy};
+use quay_core::events::method::MethodKind;
 use quay_core::events::{Event, EventKind};
 use quay_core::ports::{AttemptRecord, ClaimedDelivery, EventOutbox, RepositoryId};
 use sea_orm::{ConnectionTrait, DatabaseTransaction, DbBackend, FromQueryResult, Value};
@@ -123,11 +124,27 @@ impl EventOutbox for SqlMetadata {
         now_ms: i64,
         lease_ms: i64,
         limit: u32,
+        methods: &[MethodKind],
     ) -> quay_core::Result<Vec<ClaimedDelivery>> {
+        if methods.is_empty() {
+            return Ok(Vec::new());
+        }
         let lock = match self.backend() {
             DbBackend::Postgres => " FOR UPDATE OF d SKIP LOCKED",
             _ => "",
         };
+        let method_placeholders: Vec<String> =
+            (6..6 + methods.len()).map(|n| format!("${n}")).collect();
+        let values: Vec<Value> = [
+            now_ms.into(),
+            now_ms.saturating_add(lease_ms).into(),
+            i64::from(limit).into(),
+            DUE.into(),
+            i64::from(DISABLE_AT_FAILURES).into(),
+        ]
+        .into_iter()
+        .chain(methods.iter().map(|method| method.name().into()))
+        .collect();
         let txn = self.write_transaction().await.or_storage()?;
         let claimed = EventId::find_by_statement(self.statement(
             &format!(
@@ -135,17 +152,12 @@ impl EventOutbox for SqlMetadata {
                  WHERE id IN (SELECT d.id FROM event_delivery d
                               JOIN event_notification n ON n.id = d.notification_id
                               WHERE d.state = $4 AND d.due_ms <= $1
-                                    AND n.number_of_failures < $5
+                                    AND n.number_of_failures < $5 AND n.method IN ({})
                               ORDER BY d.due_ms, d.id LIMIT $3{lock})
-                 RETURNING id"
+                 RETURNING id",
+                method_placeholders.join(", ")
             ),
-            [
-                now_ms.into(),
-                now_ms.saturating_add(lease_ms).into(),
-                i64::from(limit).into(),
-                DUE.into(),
-                i64::from(DISABLE_AT_FAILURES).into(),
-            ],
+            values,
         ))
         .all(&txn)
         .await

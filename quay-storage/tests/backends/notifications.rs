@@ -7,6 +7,7 @@ use crate::support::*;
 use quay_core::audit::{Actor, LogKind};
 use quay_core::events::EventScope;
 use quay_core::events::delivery::{Next, RetryPolicy};
+use quay_core::events::method::MethodKind;
 use quay_core::events::notification::{EventNotification, NotificationRequest};
 use quay_core::names::Namespace;
 use quay_core::ports::{AttemptRecord, ClaimedDelivery, EventOutbox as _};
@@ -163,7 +164,15 @@ pub(crate) async fn a_push_writes_its_event_with_the_change(h: &Harness) {
     const LEASE: i64 = 30_000;
 
     push_image(&h.registry, &repo("ns/app"), "v1", b"{}", &[b"app"]).await;
-    let claimed = outbox.claim_deliveries(now(h), LEASE, 10).await.unwrap();
+    let by_mail = outbox.claim_deliveries(now(h), LEASE, 10, &[MethodKind::Email]);
+    assert!(
+        by_mail.await.unwrap().is_empty(),
+        "only the methods asked for"
+    );
+    let claimed = outbox
+        .claim_deliveries(now(h), LEASE, 10, &MethodKind::ALL)
+        .await
+        .unwrap();
     assert_eq!(for_whom(&claimed), ["every-push", "releases"]);
     assert_eq!(
         claimed[0].event_id, claimed[1].event_id,
@@ -175,7 +184,10 @@ pub(crate) async fn a_push_writes_its_event_with_the_change(h: &Harness) {
 
     // The tag filter keeps `latest` from the releases notification.
     push_image(&h.registry, &repo("ns/app"), "latest", b"{}", &[b"app"]).await;
-    let latest = outbox.claim_deliveries(now(h), LEASE, 10).await.unwrap();
+    let latest = outbox
+        .claim_deliveries(now(h), LEASE, 10, &MethodKind::ALL)
+        .await
+        .unwrap();
     assert_eq!(for_whom(&latest), ["every-push"]);
     assert_eq!(latest[0].event.data["updated_tags"], json!(["latest"]));
 
@@ -193,7 +205,7 @@ pub(crate) async fn a_push_writes_its_event_with_the_change(h: &Harness) {
         .unwrap_err();
     assert!(
         outbox
-            .claim_deliveries(now(h), LEASE, 10)
+            .claim_deliveries(now(h), LEASE, 10, &MethodKind::ALL)
             .await
             .unwrap()
             .is_empty()
@@ -201,7 +213,10 @@ pub(crate) async fn a_push_writes_its_event_with_the_change(h: &Harness) {
 
     // A claim lasts its lease; a worker that died leaves the delivery to the next one.
     h.clock.advance_ms(LEASE + 1);
-    let again = outbox.claim_deliveries(now(h), LEASE, 10).await.unwrap();
+    let again = outbox
+        .claim_deliveries(now(h), LEASE, 10, &MethodKind::ALL)
+        .await
+        .unwrap();
     assert_eq!(again.len(), 3);
     assert!(again.iter().all(|delivery| delivery.attempt == 2));
 
@@ -228,7 +243,10 @@ pub(crate) async fn a_push_writes_its_event_with_the_change(h: &Harness) {
         assert_eq!(next, expected, "{}", delivery.notification.uuid);
     }
     h.clock.advance_ms(LEASE + 1);
-    let retried = outbox.claim_deliveries(now(h), LEASE, 10).await.unwrap();
+    let retried = outbox
+        .claim_deliveries(now(h), LEASE, 10, &MethodKind::ALL)
+        .await
+        .unwrap();
     assert_eq!(for_whom(&retried), ["releases"]);
     assert_eq!(retried[0].attempt, 3);
 }
@@ -246,8 +264,9 @@ pub(crate) async fn three_failures_disable_a_notification_until_reset(h: &Harnes
     }
     // Two workers claiming at once share the four deliveries, none twice.
     let (first, second) = tokio::join!(
-        outbox.claim_deliveries(now(h), 30_000, 2),
-        h.directory.claim_deliveries(now(h), 30_000, 2)
+        outbox.claim_deliveries(now(h), 30_000, 2, &MethodKind::ALL),
+        h.directory
+            .claim_deliveries(now(h), 30_000, 2, &MethodKind::ALL)
     );
     let (first, second) = (first.unwrap(), second.unwrap());
     let mut ids: Vec<i64> = first.iter().chain(&second).map(|d| d.id).collect();
@@ -289,7 +308,7 @@ pub(crate) async fn three_failures_disable_a_notification_until_reset(h: &Harnes
     push_image(&h.registry, &repo("ns/app"), "v5", b"{}", &[b"app"]).await;
     assert!(
         outbox
-            .claim_deliveries(now(h), 30_000, 10)
+            .claim_deliveries(now(h), 30_000, 10, &MethodKind::ALL)
             .await
             .unwrap()
             .is_empty()

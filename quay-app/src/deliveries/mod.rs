@@ -1,0 +1,165 @@
+//! The delivery worker: every node takes due deliveries from the outbox, sends them, and
+//! records each attempt, so that a delivery survives the death of the node sending it (its
+//! lease lapses and another node takes it) and the receiver de-duplicates by the event id.
+
+mod outbound;
+mod send;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::future::join_all;
+use quay_core::clock::Clock;
+use quay_core::events::delivery::{Next, RetryPolicy};
+use quay_core::events::method::MethodKind;
+use quay_core::names::Namespace;
+use quay_core::ports::{AttemptRecord, ClaimedDelivery, EventOutbox};
+
+pub use self::outbound::OutboundPolicy;
+use self::send::HttpSender;
+use crate::error::AppError;
+
+/// The methods this worker sends; deliveries of the others wait in the outbox.
+const METHODS: [MethodKind; 3] = [MethodKind::Webhook, MethodKind::Slack, MethodKind::Teams];
+
+/// Deliveries taken at once, sent concurrently.
+const BATCH: u32 = 16;
+
+/// How deliveries are sent and retried.
+#[derive(Clone, Debug)]
+pub struct DeliverySettings {
+    /// When a failed attempt is tried again, how often, and when a notification is disabled.
+    pub policy: RetryPolicy,
+    /// How long one request may take (`NOTIFICATION_SEND_TIMEOUT`, 10 s).
+    pub send_timeout: Duration,
+    /// Where requests may go besides public addresses (`SSRF_ALLOWED_HOSTS`).
+    pub outbound: OutboundPolicy,
+}
+
+impl Default for DeliverySettings {
+    fn default() -> Self {
+        Self {
+            policy: RetryPolicy::default(),
+            send_timeout: Duration::from_secs(10),
+            outbound: OutboundPolicy::default(),
+        }
+    }
+}
+
+/// Takes due deliveries from the outbox and sends them.
+pub struct Deliveries {
+    outbox: Arc<dyn EventOutbox>,
+    sender: HttpSender,
+    policy: RetryPolicy,
+    /// Longer than a batch can take: a claim outlives the requests it was made for.
+    lease_ms: i64,
+    clock: Arc<dyn Clock>,
+}
+
+impl Deliveries {
+    /// A worker on `outbox` with `settings`, reading time from `clock`.
+    pub fn new(
+        outbox: Arc<dyn EventOutbox>,
+        settings: &DeliverySettings,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self, AppError> {
+        Ok(Self {
+            outbox,
+            sender: HttpSender::new(settings.outbound.clone(), settings.send_timeout)?,
+            policy: settings.policy,
+            lease_ms: i64::try_from(settings.send_timeout.as_millis())
+                .unwrap_or(i64::MAX)
+                .saturating_mul(3),
+            clock,
+        })
+    }
+
+    /// Sends what is due now, batch after batch until nothing is; how many were sent
+    /// successfully.
+    pub async fn deliver_due(&self) -> quay_core::Result<usize> {
+        let mut delivered = 0;
+        loop {
+            let claimed = self
+                .outbox
+                .claim_deliveries(self.clock.now_ms(), self.lease_ms, BATCH, &METHODS)
+                .await?;
+            if claimed.is_empty() {
+                return Ok(delivered);
+            }
+            let results = join_all(claimed.iter().map(|delivery| self.deliver(delivery))).await;
+            for result in results {
+                if result? == Next::Done {
+                    delivered += 1;
+                }
+            }
+        }
+    }
+
+    /// One attempt of `delivery`, recorded.
+    async fn deliver(&self, delivery: &ClaimedDelivery) -> quay_core::Result<Next> {
+        let started_ms = self.clock.now_ms();
+        let sent = self.send(delivery, started_ms / 1000).await;
+        let duration_ms = self.clock.now_ms().saturating_sub(started_ms);
+        let method = delivery.notification.method.name();
+        let record = match sent {
+            Ok(status) => AttemptRecord {
+                started_ms,
+                duration_ms,
+                status_code: Some(status),
+                error: None,
+            },
+            Err(error) => {
+                tracing::info!(
+                    notification = %delivery.notification.uuid,
+                    event = %delivery.event_id,
+                    attempt = delivery.attempt,
+                    %error,
+                    "a notification was not delivered"
+                );
+                AttemptRecord {
+                    started_ms,
+                    duration_ms,
+                    status_code: match error {
+                        AppError::Status(status) => Some(status),
+                        _ => None,
+                    },
+                    error: Some(error.to_string()),
+                }
+            }
+        };
+        let outcome = if record.error.is_none() {
+            "delivered"
+        } else {
+            "failed"
+        };
+        metrics::counter!("quay_notification_deliveries_total", "method" => method, "outcome" => outcome)
+            .increment(1);
+        self.outbox
+            .finish_delivery(delivery, &record, &self.policy)
+            .await
+    }
+
+    async fn send(&self, delivery: &ClaimedDelivery, now_s: i64) -> Result<u16, AppError> {
+        let notification = &delivery.notification;
+        // The config was checked when saved; checked again, it may only have gone stale.
+        let namespace = delivery.event.data["namespace"]
+            .as_str()
+            .and_then(|name| Namespace::parse(name).ok())
+            .ok_or_else(|| AppError::Unavailable("the event names no namespace".into()))?;
+        let method = notification
+            .method
+            .config(&notification.config, &namespace)
+            .map_err(|error| AppError::Unavailable(error.to_string()))?;
+        self.sender.send(delivery, &method, now_s).await
+    }
+}
+
+/// Delivers what is due every `poll`, until the runtime ends.
+pub(crate) async fn deliver(deliveries: Arc<Deliveries>, poll: Duration) {
+    loop {
+        if let Err(error) = deliveries.deliver_due().await {
+            tracing::warn!(%error, "delivering notifications failed; trying again");
+        }
+        tokio::time::sleep(poll).await;
+    }
+}

@@ -1,0 +1,219 @@
+//! Notifications end to end: skopeo pushes to the real binary, and a webhook receiver
+//! written here takes what the registry sends, or refuses it.
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpListener;
+use std::path::Path;
+use std::sync::mpsc;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use crate::support::*;
+
+/// One request the receiver took.
+struct Received {
+    headers: HashMap<String, String>,
+    body: Value,
+}
+
+/// An HTTP receiver on 127.0.0.1 that answers each request with the next of `statuses`
+/// (then 200) and hands what it received to the test.
+struct Receiver {
+    url: String,
+    received: mpsc::Receiver<Received>,
+}
+
+impl Receiver {
+    fn start(statuses: &[u16]) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}/hook", listener.local_addr().unwrap());
+        let (sender, received) = mpsc::channel();
+        let mut statuses = Vec::from(statuses).into_iter();
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { return };
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut headers = HashMap::new();
+                let mut line = String::new();
+                reader.read_line(&mut line).unwrap();
+                loop {
+                    line.clear();
+                    reader.read_line(&mut line).unwrap();
+                    let Some((name, value)) = line.trim_end().split_once(": ") else {
+                        break;
+                    };
+                    headers.insert(name.to_ascii_lowercase(), value.to_string());
+                }
+                let length: usize = headers["content-length"].parse().unwrap();
+                let mut body = vec![0; length];
+                reader.read_exact(&mut body).unwrap();
+                let status = statuses.next().unwrap_or(200);
+                write!(
+                    stream,
+                    "HTTP/1.1 {status} X\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                )
+                .unwrap();
+                let body = serde_json::from_slice(&body).unwrap();
+                if sender.send(Received { headers, body }).is_err() {
+                    return;
+                }
+            }
+        });
+        Self { url, received }
+    }
+
+    /// The next request, within `seconds`.
+    fn next(&self, seconds: u64) -> Option<Received> {
+        self.received
+            .recv_timeout(Duration::from_secs(seconds))
+            .ok()
+    }
+}
+
+/// A registry that may send to 127.0.0.1 and retries after a second, whose `ns/app` has a
+/// webhook notification to a receiver answering `statuses`.
+struct Scene {
+    work: tempfile::TempDir,
+    quay: Quay,
+    token: String,
+    receiver: Receiver,
+    /// The notification's API path.
+    notification: String,
+}
+
+impl Scene {
+    fn start(statuses: &[u16]) -> Self {
+        let work = tempfile::tempdir().unwrap();
+        let data = work.path().join("data");
+        let quay = Quay::start(
+            &data,
+            &[],
+            &[
+                ("SSRF_ALLOWED_HOSTS", "[127.0.0.1]"),
+                ("NOTIFICATION_RETRY_SECONDS", "1"),
+            ],
+        );
+        let token = access_token(&data, USER);
+        let receiver = Receiver::start(statuses);
+        let notification = watched_repository(&quay.address, &token, &receiver.url);
+        Self {
+            work,
+            quay,
+            token,
+            receiver,
+            notification,
+        }
+    }
+
+    fn push(&self, tag: &str) {
+        push(self.work.path(), &self.quay.address, tag);
+    }
+
+    fn notification(&self) -> Value {
+        api_ok(
+            &self.quay.address,
+            &self.token,
+            "GET",
+            &self.notification,
+            None,
+        )
+    }
+}
+
+/// Pushes a small image as `ns/app:<tag>` with skopeo.
+fn push(work: &Path, address: &str, tag: &str) {
+    let mut layout = Layout::new(&work.join(format!("layout-{tag}")));
+    let image = layout.image("amd64", &[noise(tag.len() as u8, 2048)]);
+    layout.tag(tag, image);
+    let cache = work.join("skopeo");
+    skopeo_login(&cache, address);
+    skopeo(
+        &cache,
+        &[
+            "copy",
+            "--dest-tls-verify=false",
+            &format!("oci:{}:{tag}", layout.dir.display()),
+            &format!("docker://{address}/ns/app:{tag}"),
+        ],
+    );
+}
+
+/// `ns/app`, with a webhook notification to `url`; the notification's API path.
+fn watched_repository(address: &str, token: &str, url: &str) -> String {
+    api_ok(
+        address,
+        token,
+        "POST",
+        "/api/v1/repository",
+        Some(
+            json!({"namespace": "ns", "repository": "app", "visibility": "private",
+                    "description": ""}),
+        ),
+    );
+    let added = api_ok(
+        address,
+        token,
+        "POST",
+        "/api/v1/repository/ns/app/notification/",
+        Some(
+            json!({"event": "repo_push", "method": "webhook", "config": {"url": url},
+                    "eventConfig": {}}),
+        ),
+    );
+    format!(
+        "/api/v1/repository/ns/app/notification/{}",
+        added["uuid"].as_str().unwrap()
+    )
+}
+
+#[test]
+fn a_push_reaches_a_webhook_once_with_its_event() {
+    if !have("skopeo") {
+        return;
+    }
+    let scene = Scene::start(&[]);
+    scene.push("v1");
+    let received = scene.receiver.next(30).expect("no delivery of the push");
+    assert_eq!(received.body["updated_tags"], json!(["v1"]));
+    assert_eq!(received.body["repository"], "ns/app");
+    assert_eq!(received.body["name"], "app");
+    assert_eq!(received.headers["content-type"], "application/json");
+    assert!(!received.headers["webhook-id"].is_empty());
+    let sent_at: i64 = received.headers["webhook-timestamp"].parse().unwrap();
+    assert!(sent_at > 1_700_000_000);
+    assert!(scene.receiver.next(3).is_none(), "a push is delivered once");
+}
+
+#[test]
+fn three_failures_disable_a_webhook_until_it_is_reset() {
+    if !have("skopeo") {
+        return;
+    }
+    let scene = Scene::start(&[500, 502, 503]);
+    scene.push("v1");
+    // The same event three times (a second apart), then nothing: the notification is off.
+    let ids: Vec<String> = (0..3)
+        .map(|_| scene.receiver.next(30).expect("no retry").headers["webhook-id"].clone())
+        .collect();
+    assert!(ids.iter().all(|id| *id == ids[0]), "{ids:?}");
+    assert!(scene.receiver.next(3).is_none());
+    assert_eq!(scene.notification()["number_of_failures"], 3);
+
+    scene.push("v2");
+    assert!(
+        scene.receiver.next(3).is_none(),
+        "a disabled notification sends nothing"
+    );
+
+    let (quay, token) = (&scene.quay.address, &scene.token);
+    api_ok(quay, token, "POST", &scene.notification, None);
+    assert_eq!(scene.notification()["number_of_failures"], 0);
+    scene.push("v3");
+    let received = scene
+        .receiver
+        .next(30)
+        .expect("no delivery after the reset");
+    assert_eq!(received.body["updated_tags"], json!(["v3"]));
+}
