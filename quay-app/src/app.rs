@@ -95,7 +95,8 @@ impl App {
         let metadata = CachedMetadata::stores(&cached);
         // One value decides for the registry's pushes, the authorizer and the gates.
         let permissions = settings.registry.permissions;
-        let accounts = Accounts::new(directory.clone(), &metadata, permissions);
+        let accounts = Accounts::new(directory.clone(), &metadata, permissions)
+            .with_site(settings.registry.site.clone());
         let stores = Stores {
             metadata,
             accounts: directory.clone(),

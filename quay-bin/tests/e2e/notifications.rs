@@ -112,13 +112,13 @@ impl Scene {
     }
 
     fn notification(&self) -> Value {
-        api_ok(
-            &self.quay.address,
-            &self.token,
-            "GET",
-            &self.notification,
-            None,
-        )
+        self.api("GET", "")
+    }
+
+    /// Calls the notification's path followed by `rest`, expecting success.
+    fn api(&self, method: &str, rest: &str) -> Value {
+        let path = format!("{}{rest}", self.notification);
+        api_ok(&self.quay.address, &self.token, method, &path, None)
     }
 }
 
@@ -184,6 +184,30 @@ fn a_push_reaches_a_webhook_once_with_its_event() {
     let sent_at: i64 = received.headers["webhook-timestamp"].parse().unwrap();
     assert!(sent_at > 1_700_000_000);
     assert!(scene.receiver.next(3).is_none(), "a push is delivered once");
+
+    // The history shows it; a redelivery sends the same event again.
+    let history = scene.api("GET", "/deliveries")["deliveries"].clone();
+    assert_eq!(history.as_array().unwrap().len(), 1, "{history}");
+    let delivery = &history[0];
+    assert_eq!(delivery["state"], "delivered");
+    assert_eq!(delivery["event"], "repo_push");
+    assert_eq!(
+        delivery["event_id"],
+        received.headers["webhook-id"].as_str()
+    );
+    assert_eq!(delivery["attempts"][0]["status_code"], 200);
+    let redeliver = format!("/deliveries/{}/redeliver", delivery["id"]);
+    scene.api("POST", &redeliver);
+    let again = scene.receiver.next(30).expect("no redelivery");
+    assert_eq!(again.headers["webhook-id"], received.headers["webhook-id"]);
+    assert_eq!(again.body, received.body);
+
+    // A test sends the event's sample data.
+    assert_eq!(scene.api("POST", "/test"), json!({}));
+    let sample = scene.receiver.next(30).expect("no test delivery");
+    assert_eq!(sample.body["updated_tags"], json!(["latest"]));
+    assert_eq!(sample.body["pruned_image_count"], 3);
+    assert_eq!(sample.body["repository"], "ns/app");
 }
 
 #[test]
@@ -200,6 +224,20 @@ fn three_failures_disable_a_webhook_until_it_is_reset() {
     assert!(ids.iter().all(|id| *id == ids[0]), "{ids:?}");
     assert!(scene.receiver.next(3).is_none());
     assert_eq!(scene.notification()["number_of_failures"], 3);
+    let history = scene.api("GET", "/deliveries");
+    let delivery = &history["deliveries"][0];
+    assert_eq!(delivery["state"], "given_up");
+    let statuses: Vec<&Value> = delivery["attempts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|attempt| &attempt["status_code"])
+        .collect();
+    assert_eq!(statuses, [500, 502, 503]);
+    assert_eq!(
+        delivery["attempts"][2]["error"],
+        "the receiver answered 503"
+    );
 
     scene.push("v2");
     assert!(
@@ -207,8 +245,7 @@ fn three_failures_disable_a_webhook_until_it_is_reset() {
         "a disabled notification sends nothing"
     );
 
-    let (quay, token) = (&scene.quay.address, &scene.token);
-    api_ok(quay, token, "POST", &scene.notification, None);
+    scene.api("POST", "");
     assert_eq!(scene.notification()["number_of_failures"], 0);
     scene.push("v3");
     let received = scene

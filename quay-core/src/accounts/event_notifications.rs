@@ -6,8 +6,12 @@ use super::tenancy::Accounts;
 use crate::access::Caller;
 use crate::audit::{AuditEntry, LogKind};
 use crate::error::{Error, Result};
-use crate::events::EventScope;
 use crate::events::notification::{EventNotification, NotificationRequest};
+use crate::events::{Event, EventScope};
+use crate::ports::DeliveryHistory;
+
+/// Deliveries a history shows.
+const HISTORY: u32 = 100;
 
 /// A change to a notification.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -116,6 +120,80 @@ impl Accounts {
             .await?
             .then_some(())
             .ok_or_else(|| notification_not_found(uuid))
+    }
+
+    /// Queues the event of notification `uuid` of `owner` with sample data, for it alone.
+    pub async fn test_event_notification(
+        &self,
+        caller: &Caller,
+        owner: &SettingsOwner,
+        uuid: &str,
+    ) -> Result<()> {
+        let scope = self.owned_scope(caller, owner).await?;
+        let notification = self
+            .notifications_of(&scope)
+            .await?
+            .into_iter()
+            .find(|notification| notification.uuid == uuid)
+            .ok_or_else(|| notification_not_found(uuid))?;
+        let sample = Event::sample(
+            notification.event,
+            &self.site,
+            scope.repository.as_ref().map(|repository| &repository.path),
+            &scope.namespace.name,
+            scope.namespace.kind,
+        );
+        self.event_notifications
+            .queue_for_notification(
+                scope.namespace.id,
+                scope.repository_id(),
+                uuid,
+                &sample,
+                self.now_ms(),
+            )
+            .await?
+            .then_some(())
+            .ok_or_else(|| notification_not_found(uuid))
+    }
+
+    /// The latest deliveries of notification `uuid` of `owner`, newest first.
+    pub async fn notification_deliveries(
+        &self,
+        caller: &Caller,
+        owner: &SettingsOwner,
+        uuid: &str,
+    ) -> Result<Vec<DeliveryHistory>> {
+        let scope = self.owned_scope(caller, owner).await?;
+        self.event_notifications
+            .deliveries(scope.namespace.id, scope.repository_id(), uuid, HISTORY)
+            .await?
+            .ok_or_else(|| notification_not_found(uuid))
+    }
+
+    /// Sends delivery `delivery` of notification `uuid` of `owner` again, with its attempts
+    /// counted afresh.
+    pub async fn redeliver(
+        &self,
+        caller: &Caller,
+        owner: &SettingsOwner,
+        uuid: &str,
+        delivery: i64,
+    ) -> Result<()> {
+        let scope = self.owned_scope(caller, owner).await?;
+        self.event_notifications
+            .redeliver(
+                scope.namespace.id,
+                scope.repository_id(),
+                uuid,
+                delivery,
+                self.now_ms(),
+            )
+            .await?
+            .then_some(())
+            .ok_or_else(|| Error::NotFound {
+                what: "delivery",
+                name: delivery.to_string(),
+            })
     }
 
     async fn notifications_of(&self, scope: &OwnedScope) -> Result<Vec<EventNotification>> {

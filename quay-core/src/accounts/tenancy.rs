@@ -7,6 +7,7 @@ use crate::account::{AccountRecord, NamespaceKind, NamespaceRecord};
 use crate::audit::{Actor, AuditEntry, LogKind};
 use crate::clock::{Clock, SystemClock};
 use crate::error::{Error, Result};
+use crate::events::Site;
 use crate::names::Namespace;
 use crate::permission::PermissionSettings;
 use crate::ports::{
@@ -23,6 +24,8 @@ pub struct Accounts {
     pub(super) event_notifications: Arc<dyn EventNotificationStore>,
     pub(super) permissions: PermissionSettings,
     pub(super) clock: Arc<dyn Clock>,
+    /// Where clients reach the registry, for the links in events.
+    pub(super) site: Site,
 }
 
 impl Accounts {
@@ -41,7 +44,14 @@ impl Accounts {
             event_notifications: metadata.event_notifications.clone(),
             permissions,
             clock: Arc::new(SystemClock),
+            site: Site::default(),
         }
+    }
+
+    /// Where clients reach the registry, for the links in the events it sends.
+    pub fn with_site(mut self, site: Site) -> Self {
+        self.site = site;
+        self
     }
 
     /// Replaces the clock.

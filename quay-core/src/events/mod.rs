@@ -19,6 +19,7 @@ pub mod template;
 
 use serde_json::{Value, json};
 
+use crate::account::NamespaceKind;
 use crate::names::{Namespace, RepositoryPath, TagName};
 use crate::quota::human_size;
 
@@ -102,7 +103,7 @@ impl EventKind {
 }
 
 /// Where the registry is reached, for the links in event data (`SERVER_HOSTNAME`,
-/// `PREFERRED_URL_SCHEME`).
+/// `PREFERRED_URL_SCHEME`; `localhost:8080` over http).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Site {
     /// Host and port, as clients pull from it.
@@ -111,13 +112,13 @@ pub struct Site {
     pub scheme: String,
 }
 
-/// Whose namespace a namespace event is about: the homepage differs.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum NamespaceKind {
-    /// An organization (`/organization/<name>`).
-    Organization,
-    /// A user (`/user/<name>`).
-    User,
+impl Default for Site {
+    fn default() -> Self {
+        Self {
+            hostname: "localhost:8080".into(),
+            scheme: "http".into(),
+        }
+    }
 }
 
 /// A namespace's usage against one threshold of its quota.

@@ -7,6 +7,7 @@ use super::signature::{secret_from_key, sign};
 use super::template::Template;
 use super::*;
 use crate::Error;
+use crate::account::NamespaceKind;
 
 fn site() -> Site {
     Site {

@@ -6,10 +6,10 @@ use async_trait::async_trait;
 use crate::account::NamespaceId;
 use crate::audit::AuditEntry;
 use crate::error::Result;
-use crate::events::Event;
 use crate::events::delivery::{Next, Outcome, RetryPolicy};
 use crate::events::method::MethodKind;
 use crate::events::notification::EventNotification;
+use crate::events::{Event, EventKind};
 use crate::repository::RepositoryId;
 
 /// The notifications of namespaces (`repository: None`) and of repositories.
@@ -50,6 +50,84 @@ pub trait EventNotificationStore: Send + Sync {
         uuid: &str,
         audit: AuditEntry,
     ) -> Result<bool>;
+
+    /// Queues `event` for notification `uuid` alone, due at `now_ms` (its `test`); whether
+    /// the notification exists.
+    async fn queue_for_notification(
+        &self,
+        namespace: NamespaceId,
+        repository: Option<RepositoryId>,
+        uuid: &str,
+        event: &Event,
+        now_ms: i64,
+    ) -> Result<bool>;
+
+    /// The latest `limit` deliveries of notification `uuid`, newest first, each with its
+    /// attempts; `None` when there is no such notification.
+    async fn deliveries(
+        &self,
+        namespace: NamespaceId,
+        repository: Option<RepositoryId>,
+        uuid: &str,
+        limit: u32,
+    ) -> Result<Option<Vec<DeliveryHistory>>>;
+
+    /// Makes delivery `delivery` of notification `uuid` due again at `now_ms`, with its
+    /// attempts counted afresh; whether there is such a delivery.
+    async fn redeliver(
+        &self,
+        namespace: NamespaceId,
+        repository: Option<RepositoryId>,
+        uuid: &str,
+        delivery: i64,
+        now_ms: i64,
+    ) -> Result<bool>;
+}
+
+/// Where a delivery stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DeliveryState {
+    /// Waiting for an attempt (or for one to finish).
+    Due,
+    /// Taken by the receiver.
+    Delivered,
+    /// Out of attempts, or dropped when its notification was disabled.
+    GivenUp,
+}
+
+impl DeliveryState {
+    /// As the API and the database spell it.
+    pub const fn name(self) -> &'static str {
+        match self {
+            DeliveryState::Due => "due",
+            DeliveryState::Delivered => "delivered",
+            DeliveryState::GivenUp => "given_up",
+        }
+    }
+
+    /// The state spelled `name`.
+    pub fn parse(name: &str) -> Option<Self> {
+        [Self::Due, Self::Delivered, Self::GivenUp]
+            .into_iter()
+            .find(|state| state.name() == name)
+    }
+}
+
+/// One delivery and what became of each attempt, for the delivery history.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DeliveryHistory {
+    /// The delivery's id (for a redelivery).
+    pub id: i64,
+    /// The event's id, as `webhook-id` carried it.
+    pub event_id: String,
+    /// The event's kind.
+    pub event: EventKind,
+    /// When the event happened.
+    pub created_ms: i64,
+    /// Where it stands.
+    pub state: DeliveryState,
+    /// Its attempts, first first.
+    pub attempts: Vec<AttemptRecord>,
 }
 
 /// A delivery a worker has claimed: what to send, where, and which attempt this is.

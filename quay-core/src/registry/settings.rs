@@ -36,8 +36,7 @@ pub struct RegistrySettings {
     /// (Quay's direct download: `FEATURE_PROXY_STORAGE` false, object storage), so that
     /// the bytes do not pass through the registry.
     pub direct_download: bool,
-    /// Where clients reach the registry, for the links in events (`SERVER_HOSTNAME`,
-    /// `PREFERRED_URL_SCHEME`; `localhost:8080` over http).
+    /// Where clients reach the registry, for the links in events.
     pub site: Site,
 }
 
@@ -55,10 +54,7 @@ impl Default for RegistrySettings {
             immutable_tags: false,
             quota: QuotaSettings::default(),
             direct_download: false,
-            site: Site {
-                hostname: "localhost:8080".into(),
-                scheme: "http".into(),
-            },
+            site: Site::default(),
         }
     }
 }

@@ -8,6 +8,7 @@ use axum::http::StatusCode;
 use quay_core::Error;
 use quay_core::accounts::SettingsOwner;
 use quay_core::events::notification::{EventNotification, NotificationRequest};
+use quay_core::ports::DeliveryHistory;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -45,6 +46,15 @@ pub(super) fn routes() -> OpenApiRouter<Api> {
             delete_user_notification,
             reset_user_notification
         ))
+        .routes(routes!(test_repository_notification))
+        .routes(routes!(test_organization_notification))
+        .routes(routes!(test_user_notification))
+        .routes(routes!(repository_deliveries))
+        .routes(routes!(organization_deliveries))
+        .routes(routes!(user_deliveries))
+        .routes(routes!(redeliver_repository))
+        .routes(routes!(redeliver_organization))
+        .routes(routes!(redeliver_user))
 }
 
 /// A notification as the API takes it.
@@ -134,6 +144,100 @@ pub(crate) struct OrganizationNotificationParams {
     uuid: String,
 }
 
+/// One attempt of a delivery.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct AttemptView {
+    /// When it started, in seconds since the epoch.
+    started: f64,
+    duration_ms: i64,
+    /// The receiver's status, if one answered.
+    status_code: Option<u16>,
+    /// Why it failed, if it did.
+    error: Option<String>,
+}
+
+/// A delivery and its attempts.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct DeliveryView {
+    id: i64,
+    /// The event's id, as `webhook-id` carried it.
+    event_id: String,
+    event: &'static str,
+    /// When the event happened, in seconds since the epoch.
+    created: f64,
+    /// `due`, `delivered` or `given_up`.
+    state: &'static str,
+    attempts: Vec<AttemptView>,
+}
+
+/// A notification's latest deliveries, newest first.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct DeliveryList {
+    deliveries: Vec<DeliveryView>,
+}
+
+impl From<DeliveryHistory> for DeliveryView {
+    fn from(delivery: DeliveryHistory) -> Self {
+        Self {
+            id: delivery.id,
+            event_id: delivery.event_id,
+            event: delivery.event.name(),
+            created: seconds(delivery.created_ms),
+            state: delivery.state.name(),
+            attempts: delivery
+                .attempts
+                .into_iter()
+                .map(|attempt| AttemptView {
+                    started: seconds(attempt.started_ms),
+                    duration_ms: attempt.duration_ms,
+                    status_code: attempt.status_code,
+                    error: attempt.error,
+                })
+                .collect(),
+        }
+    }
+}
+
+fn seconds(ms: i64) -> f64 {
+    ms as f64 / 1000.0
+}
+
+/// Path parameters naming a delivery of a repository's notification.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub(crate) struct RepositoryDeliveryParams {
+    /// The namespace.
+    namespace: String,
+    /// The repository's name (a nested name's `/` as `%2F`).
+    repository: String,
+    /// The notification.
+    uuid: String,
+    /// The delivery.
+    delivery: i64,
+}
+
+/// Path parameters naming a delivery of an organization's notification.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub(crate) struct OrganizationDeliveryParams {
+    /// The organization.
+    orgname: String,
+    /// The notification.
+    uuid: String,
+    /// The delivery.
+    delivery: i64,
+}
+
+/// Path parameters naming a delivery of one of the current user's notifications.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub(crate) struct UserDeliveryParams {
+    /// The notification.
+    uuid: String,
+    /// The delivery.
+    delivery: i64,
+}
+
 type View = ApiResult<axum::Json<NotificationView>>;
 type List = ApiResult<axum::Json<NotificationList>>;
 type Created = ApiResult<(StatusCode, axum::Json<NotificationView>)>;
@@ -190,6 +294,47 @@ impl Api {
             }
             Err(error) => Err(error.into()),
         }
+    }
+
+    /// Quay answers `{}`.
+    async fn test_notification(
+        &self,
+        owner: SettingsOwner,
+        caller: &Caller,
+        uuid: &str,
+    ) -> ApiResult<axum::Json<serde_json::Value>> {
+        self.accounts()
+            .test_event_notification(caller, &owner, uuid)
+            .await?;
+        Ok(axum::Json(serde_json::json!({})))
+    }
+
+    async fn list_deliveries(
+        &self,
+        owner: SettingsOwner,
+        caller: &Caller,
+        uuid: &str,
+    ) -> ApiResult<axum::Json<DeliveryList>> {
+        let deliveries = self
+            .accounts()
+            .notification_deliveries(caller, &owner, uuid)
+            .await?;
+        Ok(axum::Json(DeliveryList {
+            deliveries: deliveries.into_iter().map(Into::into).collect(),
+        }))
+    }
+
+    async fn redeliver(
+        &self,
+        owner: SettingsOwner,
+        caller: &Caller,
+        uuid: &str,
+        delivery: i64,
+    ) -> ApiResult<StatusCode> {
+        self.accounts()
+            .redeliver(caller, &owner, uuid, delivery)
+            .await?;
+        Ok(StatusCode::ACCEPTED)
     }
 
     async fn reset_notification(
@@ -406,4 +551,132 @@ async fn reset_user_notification(
 ) -> ApiResult<StatusCode> {
     api.reset_notification(SettingsOwner::Caller, &caller, &uuid)
         .await
+}
+
+/// Sends a repository notification's event with sample data (admins).
+#[utoipa::path(post, path = "/api/v1/repository/{namespace}/{repository}/notification/{uuid}/test",
+    tag = "notification", params(RepositoryNotificationParams),
+    responses((status = 200, description = "Queued", body = Object), Failures))]
+async fn test_repository_notification(
+    State(api): State<Api>,
+    caller: Caller,
+    Valid(Path(params)): Valid<Path<RepositoryNotificationParams>>,
+) -> ApiResult<axum::Json<serde_json::Value>> {
+    api.test_notification(repository(&params)?, &caller, &params.uuid)
+        .await
+}
+
+/// Sends an organization notification's event with sample data (administrators).
+#[utoipa::path(post, path = "/api/v1/organization/{orgname}/notifications/{uuid}/test",
+    tag = "notification", params(OrganizationNotificationParams),
+    responses((status = 200, description = "Queued", body = Object), Failures))]
+async fn test_organization_notification(
+    State(api): State<Api>,
+    caller: Caller,
+    Valid(Path(params)): Valid<Path<OrganizationNotificationParams>>,
+) -> ApiResult<axum::Json<serde_json::Value>> {
+    api.test_notification(organization(&params.orgname)?, &caller, &params.uuid)
+        .await
+}
+
+/// Sends one of the current user's namespace notifications' event with sample data.
+#[utoipa::path(post, path = "/api/v1/user/namespacenotifications/{uuid}/test",
+    tag = "notification", params(("uuid" = String, Path, description = "The notification")),
+    responses((status = 200, description = "Queued", body = Object), Failures))]
+async fn test_user_notification(
+    State(api): State<Api>,
+    caller: Caller,
+    Valid(Path(uuid)): Valid<Path<String>>,
+) -> ApiResult<axum::Json<serde_json::Value>> {
+    api.test_notification(SettingsOwner::Caller, &caller, &uuid)
+        .await
+}
+
+/// A repository notification's latest deliveries and their attempts (admins).
+#[utoipa::path(get, path = "/api/v1/repository/{namespace}/{repository}/notification/{uuid}/deliveries",
+    tag = "notification", params(RepositoryNotificationParams),
+    responses((status = 200, description = "Deliveries", body = DeliveryList), Failures))]
+async fn repository_deliveries(
+    State(api): State<Api>,
+    caller: Caller,
+    Valid(Path(params)): Valid<Path<RepositoryNotificationParams>>,
+) -> ApiResult<axum::Json<DeliveryList>> {
+    api.list_deliveries(repository(&params)?, &caller, &params.uuid)
+        .await
+}
+
+/// An organization notification's latest deliveries and their attempts (administrators).
+#[utoipa::path(get, path = "/api/v1/organization/{orgname}/notifications/{uuid}/deliveries",
+    tag = "notification", params(OrganizationNotificationParams),
+    responses((status = 200, description = "Deliveries", body = DeliveryList), Failures))]
+async fn organization_deliveries(
+    State(api): State<Api>,
+    caller: Caller,
+    Valid(Path(params)): Valid<Path<OrganizationNotificationParams>>,
+) -> ApiResult<axum::Json<DeliveryList>> {
+    api.list_deliveries(organization(&params.orgname)?, &caller, &params.uuid)
+        .await
+}
+
+/// The latest deliveries of one of the current user's namespace notifications.
+#[utoipa::path(get, path = "/api/v1/user/namespacenotifications/{uuid}/deliveries",
+    tag = "notification", params(("uuid" = String, Path, description = "The notification")),
+    responses((status = 200, description = "Deliveries", body = DeliveryList), Failures))]
+async fn user_deliveries(
+    State(api): State<Api>,
+    caller: Caller,
+    Valid(Path(uuid)): Valid<Path<String>>,
+) -> ApiResult<axum::Json<DeliveryList>> {
+    api.list_deliveries(SettingsOwner::Caller, &caller, &uuid)
+        .await
+}
+
+/// Sends a delivery of a repository notification again (admins).
+#[utoipa::path(post, path = "/api/v1/repository/{namespace}/{repository}/notification/{uuid}/deliveries/{delivery}/redeliver",
+    tag = "notification", params(RepositoryDeliveryParams),
+    responses((status = 202, description = "Due again"), Failures))]
+async fn redeliver_repository(
+    State(api): State<Api>,
+    caller: Caller,
+    Valid(Path(params)): Valid<Path<RepositoryDeliveryParams>>,
+) -> ApiResult<StatusCode> {
+    let owner = SettingsOwner::Repository(repository_path(&params.namespace, &params.repository)?);
+    api.redeliver(owner, &caller, &params.uuid, params.delivery)
+        .await
+}
+
+/// Sends a delivery of an organization notification again (administrators).
+#[utoipa::path(post, path = "/api/v1/organization/{orgname}/notifications/{uuid}/deliveries/{delivery}/redeliver",
+    tag = "notification", params(OrganizationDeliveryParams),
+    responses((status = 202, description = "Due again"), Failures))]
+async fn redeliver_organization(
+    State(api): State<Api>,
+    caller: Caller,
+    Valid(Path(params)): Valid<Path<OrganizationDeliveryParams>>,
+) -> ApiResult<StatusCode> {
+    api.redeliver(
+        organization(&params.orgname)?,
+        &caller,
+        &params.uuid,
+        params.delivery,
+    )
+    .await
+}
+
+/// Sends a delivery of one of the current user's namespace notifications again.
+#[utoipa::path(post, path = "/api/v1/user/namespacenotifications/{uuid}/deliveries/{delivery}/redeliver",
+    tag = "notification", params(UserDeliveryParams),
+    responses((status = 202, description = "Due again"), Failures))]
+async fn redeliver_user(
+    State(api): State<Api>,
+    caller: Caller,
+    Valid(Path(params)): Valid<Path<UserDeliveryParams>>,
+) -> ApiResult<StatusCode> {
+    api.redeliver(
+        SettingsOwner::Caller,
+        &caller,
+        &params.uuid,
+        params.delivery,
+    )
+    .await
 }

@@ -56,6 +56,14 @@ async fn discovery_describes_every_route_with_its_schemas() {
         ),
         ("/api/v1/organization/{orgname}/notifications", "post"),
         ("/api/v1/user/namespacenotifications/{uuid}", "delete"),
+        (
+            "/api/v1/repository/{namespace}/{repository}/notification/{uuid}/deliveries",
+            "get",
+        ),
+        (
+            "/api/v1/organization/{orgname}/notifications/{uuid}/test",
+            "post",
+        ),
         ("/api/v1/discovery", "get"),
         ("/api/v1/user/", "put"),
         ("/api/v1/repository/{namespace}/{repository}/tag/", "get"),
@@ -82,11 +90,12 @@ async fn discovery_describes_every_route_with_its_schemas() {
             "{method} {path}"
         );
     }
-    assert_eq!(paths.len(), 78, "{:?}", paths.keys().collect::<Vec<_>>());
+    assert_eq!(paths.len(), 87, "{:?}", paths.keys().collect::<Vec<_>>());
     let schemas = description["components"]["schemas"].as_object().unwrap();
     for schema in [
         "ErrorBody",
         "NotificationView",
+        "DeliveryList",
         "RobotView",
         "LogList",
         "NewRepository",

@@ -3,10 +3,10 @@
 use async_trait::async_trait;
 use quay_core::account::NamespaceId;
 use quay_core::audit::AuditEntry;
-use quay_core::events::EventKind;
 use quay_core::events::method::MethodKind;
 use quay_core::events::notification::EventNotification;
-use quay_core::ports::{EventNotificationStore, RepositoryId};
+use quay_core::events::{Event, EventKind};
+use quay_core::ports::{DeliveryHistory, EventNotificationStore, RepositoryId};
 use sea_orm::{ConnectionTrait, FromQueryResult, Value};
 
 use super::scoped::scope;
@@ -131,5 +131,40 @@ impl EventNotificationStore for SqlMetadata {
             audit,
         )
         .await
+    }
+
+    async fn queue_for_notification(
+        &self,
+        namespace: NamespaceId,
+        repository: Option<RepositoryId>,
+        uuid: &str,
+        event: &Event,
+        now_ms: i64,
+    ) -> quay_core::Result<bool> {
+        self.queue_test(namespace, repository, uuid, event, now_ms)
+            .await
+    }
+
+    async fn deliveries(
+        &self,
+        namespace: NamespaceId,
+        repository: Option<RepositoryId>,
+        uuid: &str,
+        limit: u32,
+    ) -> quay_core::Result<Option<Vec<DeliveryHistory>>> {
+        self.delivery_history(namespace, repository, uuid, limit)
+            .await
+    }
+
+    async fn redeliver(
+        &self,
+        namespace: NamespaceId,
+        repository: Option<RepositoryId>,
+        uuid: &str,
+        delivery: i64,
+        now_ms: i64,
+    ) -> quay_core::Result<bool> {
+        self.make_due_again(namespace, repository, uuid, delivery, now_ms)
+            .await
     }
 }

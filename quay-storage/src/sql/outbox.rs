@@ -2,19 +2,23 @@
 //! the delivery workers of every node.
 
 use async_trait::async_trait;
+use quay_core::account::NamespaceId;
 use quay_core::events::delivery::{DISABLE_AT_FAILURES, Next, Outcome, RetryPolicy};
 use quay_core::events::method::MethodKind;
 use quay_core::events::{Event, EventKind};
-use quay_core::ports::{AttemptRecord, ClaimedDelivery, EventOutbox, RepositoryId};
+use quay_core::ports::{
+    AttemptRecord, ClaimedDelivery, DeliveryHistory, DeliveryState, EventOutbox, RepositoryId,
+};
 use sea_orm::{ConnectionTrait, DatabaseTransaction, DbBackend, FromQueryResult, Value};
 
 use super::SqlMetadata;
 use super::event_notifications::NotificationRow;
+use super::scoped::scope;
 use crate::error::{OrStorage, StorageError};
 
-const DUE: &str = "due";
-const DELIVERED: &str = "delivered";
-const GIVEN_UP: &str = "given_up";
+const DUE: &str = DeliveryState::Due.name();
+const DELIVERED: &str = DeliveryState::Delivered.name();
+const GIVEN_UP: &str = DeliveryState::GivenUp.name();
 
 #[derive(FromQueryResult)]
 struct Listener {
@@ -95,19 +99,34 @@ impl SqlMetadata {
         .ok_or_else(|| StorageError::CorruptMetadata(format!("repository {repository}")))?
         .id;
         for notification in wanted {
-            txn.execute_raw(self.statement(
-                "INSERT INTO event_delivery (event_id, notification_id, state, due_ms)
-                 VALUES ($1, $2, $3, $4)",
-                [
-                    event_id.into(),
-                    notification.into(),
-                    DUE.into(),
-                    now_ms.into(),
-                ],
-            ))
-            .await
-            .or_storage()?;
+            self.queue_delivery(txn, event_id, notification, now_ms)
+                .await?;
         }
+        Ok(())
+    }
+}
+
+impl SqlMetadata {
+    /// A delivery of event `event_id` to notification `notification`, due at `now_ms`.
+    async fn queue_delivery(
+        &self,
+        txn: &DatabaseTransaction,
+        event_id: i64,
+        notification: i64,
+        now_ms: i64,
+    ) -> quay_core::Result<()> {
+        txn.execute_raw(self.statement(
+            "INSERT INTO event_delivery (event_id, notification_id, state, due_ms)
+             VALUES ($1, $2, $3, $4)",
+            [
+                event_id.into(),
+                notification.into(),
+                DUE.into(),
+                now_ms.into(),
+            ],
+        ))
+        .await
+        .or_storage()?;
         Ok(())
     }
 }
@@ -283,5 +302,186 @@ impl EventOutbox for SqlMetadata {
         }
         txn.commit().await.or_storage()?;
         Ok(after.next)
+    }
+}
+
+#[derive(FromQueryResult)]
+struct HistoryRow {
+    id: i64,
+    state: String,
+    event_uuid: String,
+    kind: String,
+    created_ms: i64,
+}
+
+#[derive(FromQueryResult)]
+struct AttemptRow {
+    delivery_id: i64,
+    started_ms: i64,
+    duration_ms: i64,
+    status_code: Option<i32>,
+    error: Option<String>,
+}
+
+impl SqlMetadata {
+    /// The id of notification `uuid` in the scope, if there is one.
+    async fn notification_id(
+        &self,
+        connection: &impl ConnectionTrait,
+        namespace: NamespaceId,
+        repository: Option<RepositoryId>,
+        uuid: &str,
+    ) -> quay_core::Result<Option<i64>> {
+        let (condition, scope_values) = scope(namespace, repository, 2);
+        let values: Vec<Value> = std::iter::once(uuid.into()).chain(scope_values).collect();
+        Ok(EventId::find_by_statement(self.statement(
+            &format!("SELECT id FROM event_notification WHERE uuid = $1 AND {condition}"),
+            values,
+        ))
+        .one(connection)
+        .await
+        .or_storage()?
+        .map(|row| row.id))
+    }
+
+    /// [`EventNotificationStore::queue_for_notification`].
+    pub(super) async fn queue_test(
+        &self,
+        namespace: NamespaceId,
+        repository: Option<RepositoryId>,
+        uuid: &str,
+        event: &Event,
+        now_ms: i64,
+    ) -> quay_core::Result<bool> {
+        let txn = self.write_transaction().await.or_storage()?;
+        let Some(notification) = self
+            .notification_id(&txn, namespace, repository, uuid)
+            .await?
+        else {
+            return Ok(false);
+        };
+        let event_id = EventId::find_by_statement(self.statement(
+            "INSERT INTO event (uuid, kind, namespace_id, repository_id, data, created_ms)
+             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+            [
+                uuid::Uuid::new_v4().to_string().into(),
+                event.kind.name().into(),
+                namespace.into(),
+                repository.into(),
+                event.data.to_string().into(),
+                now_ms.into(),
+            ],
+        ))
+        .one(&txn)
+        .await
+        .or_storage()?
+        .ok_or_else(|| StorageError::CorruptMetadata("an event without an id".into()))?
+        .id;
+        self.queue_delivery(&txn, event_id, notification, now_ms)
+            .await?;
+        txn.commit().await.or_storage()?;
+        Ok(true)
+    }
+
+    /// [`EventNotificationStore::deliveries`].
+    pub(super) async fn delivery_history(
+        &self,
+        namespace: NamespaceId,
+        repository: Option<RepositoryId>,
+        uuid: &str,
+        limit: u32,
+    ) -> quay_core::Result<Option<Vec<DeliveryHistory>>> {
+        let Some(notification) = self
+            .notification_id(&self.db, namespace, repository, uuid)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let rows = HistoryRow::find_by_statement(self.statement(
+            "SELECT d.id AS id, d.state AS state, e.uuid AS event_uuid, e.kind AS kind,
+                    e.created_ms AS created_ms
+             FROM event_delivery d JOIN event e ON e.id = d.event_id
+             WHERE d.notification_id = $1 ORDER BY d.id DESC LIMIT $2",
+            [notification.into(), i64::from(limit).into()],
+        ))
+        .all(&self.db)
+        .await
+        .or_storage()?;
+        if rows.is_empty() {
+            return Ok(Some(Vec::new()));
+        }
+        let ids: Vec<Value> = rows.iter().map(|row| row.id.into()).collect();
+        let placeholders: Vec<String> = (1..=ids.len()).map(|n| format!("${n}")).collect();
+        let attempts = AttemptRow::find_by_statement(self.statement(
+            &format!(
+                "SELECT delivery_id, started_ms, duration_ms, status_code, error
+                 FROM event_delivery_attempt WHERE delivery_id IN ({}) ORDER BY id",
+                placeholders.join(", ")
+            ),
+            ids,
+        ))
+        .all(&self.db)
+        .await
+        .or_storage()?;
+        let history = rows
+            .into_iter()
+            .map(|row| {
+                let corrupt = || StorageError::CorruptMetadata(format!("delivery {}", row.id));
+                Ok(DeliveryHistory {
+                    id: row.id,
+                    event: EventKind::parse(&row.kind).ok_or_else(corrupt)?,
+                    state: DeliveryState::parse(&row.state).ok_or_else(corrupt)?,
+                    created_ms: row.created_ms,
+                    attempts: attempts
+                        .iter()
+                        .filter(|attempt| attempt.delivery_id == row.id)
+                        .map(|attempt| AttemptRecord {
+                            started_ms: attempt.started_ms,
+                            duration_ms: attempt.duration_ms,
+                            status_code: attempt
+                                .status_code
+                                .and_then(|code| u16::try_from(code).ok()),
+                            error: attempt.error.clone(),
+                        })
+                        .collect(),
+                    event_id: row.event_uuid,
+                })
+            })
+            .collect::<Result<Vec<_>, StorageError>>()?;
+        Ok(Some(history))
+    }
+
+    /// [`EventNotificationStore::redeliver`].
+    pub(super) async fn make_due_again(
+        &self,
+        namespace: NamespaceId,
+        repository: Option<RepositoryId>,
+        uuid: &str,
+        delivery: i64,
+        now_ms: i64,
+    ) -> quay_core::Result<bool> {
+        let txn = self.write_transaction().await.or_storage()?;
+        let Some(notification) = self
+            .notification_id(&txn, namespace, repository, uuid)
+            .await?
+        else {
+            return Ok(false);
+        };
+        let changed = txn
+            .execute_raw(self.statement(
+                "UPDATE event_delivery SET state = $3, due_ms = $4, attempts = 0
+                 WHERE id = $1 AND notification_id = $2",
+                [
+                    delivery.into(),
+                    notification.into(),
+                    DUE.into(),
+                    now_ms.into(),
+                ],
+            ))
+            .await
+            .or_storage()?
+            .rows_affected();
+        txn.commit().await.or_storage()?;
+        Ok(changed == 1)
     }
 }
