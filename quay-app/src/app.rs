@@ -3,11 +3,12 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use quay_auth::{AuthSettings, Authenticator, PermissionAuthorizer};
+use quay_auth::{AuthSettings, Authenticator, PermissionAuthorizer, Sealer};
 use quay_core::access::{AllowAll, Authorizer};
 use quay_core::clock::SystemClock;
 use quay_core::gc::{CollectorSettings, GarbageCollector};
-use quay_core::ports::AccountDirectory;
+use quay_core::ports::{AccountDirectory, SecretSealer};
+use quay_core::secret::Secret;
 use quay_core::{Accounts, Registry, RegistrySettings, Stores};
 
 use crate::deliveries::{Deliveries, DeliverySettings};
@@ -34,6 +35,9 @@ pub struct AppSettings {
     pub open: bool,
     /// How notifications are sent and retried.
     pub deliveries: DeliverySettings,
+    /// The key that seals secrets the registry must read back, such as webhooks' signing
+    /// keys (`DATABASE_SECRET_KEY`); without one, webhooks are not signed.
+    pub secret_key: Option<Secret>,
 }
 
 /// The registry, tenancy and authentication beside it, on the same stores.
@@ -95,8 +99,15 @@ impl App {
         let metadata = CachedMetadata::stores(&cached);
         // One value decides for the registry's pushes, the authorizer and the gates.
         let permissions = settings.registry.permissions;
-        let accounts = Accounts::new(directory.clone(), &metadata, permissions)
+        let sealer: Option<Arc<dyn SecretSealer>> = match &settings.secret_key {
+            Some(key) => Some(Arc::new(Sealer::new(key.expose().as_bytes())?)),
+            None => None,
+        };
+        let mut accounts = Accounts::new(directory.clone(), &metadata, permissions)
             .with_site(settings.registry.site.clone());
+        if let Some(sealer) = &sealer {
+            accounts = accounts.with_sealer(sealer.clone());
+        }
         let stores = Stores {
             metadata,
             accounts: directory.clone(),
@@ -115,6 +126,7 @@ impl App {
         let deliveries = Deliveries::new(
             Arc::new(database.clone()),
             &settings.deliveries,
+            sealer,
             Arc::new(SystemClock),
         )
         .map_err(|error| quay_core::Error::Internal(error.into()))?;

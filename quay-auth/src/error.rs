@@ -20,6 +20,9 @@ pub enum AuthError {
     /// The system's random source failed.
     #[error("the random source failed")]
     Random,
+    /// A secret could not be sealed or opened.
+    #[error("sealed secrets: {0}")]
+    Sealing(&'static str),
     /// Every password hashing worker is busy and the queue before them is full.
     #[error("too many passwords are being checked at once")]
     HashingBusy,

@@ -1,6 +1,8 @@
 //! A deployment: the configuration read and turned into the settings of the [`App`], which
 //! it opens. Shared by the server and the administration commands.
 
+use std::io::Write as _;
+use std::os::unix::fs::OpenOptionsExt as _;
 use std::path::Path;
 
 use anyhow::Context;
@@ -13,6 +15,7 @@ use quay_core::events::Site;
 use quay_core::events::delivery::RetryPolicy;
 use quay_core::gc::CollectorSettings;
 use quay_core::permission::{PermissionSettings, Visibility};
+use quay_core::secret::Secret;
 use quay_core::tag::ExpirationLimits;
 use quay_storage::{
     MetadataOptions, ObjectStorage, StorageLocation, StorageLocations, shown_database_uri,
@@ -70,6 +73,7 @@ impl Deployment {
             // The server always has accounts: Quay's permissions guard it.
             open: false,
             deliveries: delivery_settings(&config),
+            secret_key: Some(sealing_key(&config, &location.data_dir)?),
         };
         let app = App::open(&db_uri, locations, settings)
             .await
@@ -118,6 +122,41 @@ fn registry_settings(config: &Config) -> RegistrySettings {
         },
         ..defaults
     }
+}
+
+/// The key that seals secrets in the database: `DATABASE_SECRET_KEY`, or one kept in the
+/// data directory (made on first start, readable by its owner only). Nodes that share a
+/// database must share the key, so on PostgreSQL it belongs in the configuration.
+fn sealing_key(config: &Config, data_dir: &Path) -> anyhow::Result<Secret> {
+    if let Some(key) = &config.database.secret_key {
+        return Ok(key.clone());
+    }
+    let path = data_dir.join("database-secret.key");
+    match std::fs::read_to_string(&path) {
+        Ok(key) => return Ok(Secret::new(key.trim())),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
+        Err(error) => {
+            return Err(error).with_context(|| format!("reading {}", path.display()));
+        }
+    }
+    if config.database.uri.is_some() {
+        tracing::warn!(
+            key = %path.display(),
+            "DATABASE_SECRET_KEY is not set: a key was made for this node only; nodes that \
+             share the database need the same DATABASE_SECRET_KEY"
+        );
+    }
+    let key = quay_auth::new_sealing_key()?;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(&path)
+        .with_context(|| format!("creating {}", path.display()))?;
+    file.write_all(key.as_bytes())
+        .and_then(|()| file.sync_all())
+        .with_context(|| format!("writing {}", path.display()))?;
+    Ok(Secret::new(key))
 }
 
 /// How notifications are sent and retried.

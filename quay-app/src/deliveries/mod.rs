@@ -13,7 +13,7 @@ use quay_core::clock::Clock;
 use quay_core::events::delivery::{Next, RetryPolicy};
 use quay_core::events::method::MethodKind;
 use quay_core::names::Namespace;
-use quay_core::ports::{AttemptRecord, ClaimedDelivery, EventOutbox};
+use quay_core::ports::{AttemptRecord, ClaimedDelivery, EventOutbox, SecretSealer};
 
 pub use self::outbound::OutboundPolicy;
 use self::send::HttpSender;
@@ -50,6 +50,8 @@ impl Default for DeliverySettings {
 pub struct Deliveries {
     outbox: Arc<dyn EventOutbox>,
     sender: HttpSender,
+    /// Opens the notifications' signing keys.
+    sealer: Option<Arc<dyn SecretSealer>>,
     policy: RetryPolicy,
     /// Longer than a batch can take: a claim outlives the requests it was made for.
     lease_ms: i64,
@@ -57,14 +59,17 @@ pub struct Deliveries {
 }
 
 impl Deliveries {
-    /// A worker on `outbox` with `settings`, reading time from `clock`.
+    /// A worker on `outbox` with `settings`, opening signing keys with `sealer`, reading
+    /// time from `clock`.
     pub fn new(
         outbox: Arc<dyn EventOutbox>,
         settings: &DeliverySettings,
+        sealer: Option<Arc<dyn SecretSealer>>,
         clock: Arc<dyn Clock>,
     ) -> Result<Self, AppError> {
         Ok(Self {
             outbox,
+            sealer,
             sender: HttpSender::new(settings.outbound.clone(), settings.send_timeout)?,
             policy: settings.policy,
             lease_ms: i64::try_from(settings.send_timeout.as_millis())
@@ -150,7 +155,26 @@ impl Deliveries {
             .method
             .config(&notification.config, &namespace)
             .map_err(|error| AppError::Unavailable(error.to_string()))?;
-        self.sender.send(delivery, &method, now_s).await
+        let signing_secret = match (&delivery.signing_secret, &self.sealer) {
+            (None, _) => None,
+            (Some(sealed), Some(sealer)) => Some(
+                sealer
+                    .open(sealed)
+                    .map_err(|error| AppError::Unavailable(error.to_string()))?,
+            ),
+            (Some(_), None) => {
+                return Err(AppError::Unavailable(
+                    "the notification signs, and this node has no DATABASE_SECRET_KEY".into(),
+                ));
+            }
+        };
+        let signing_secret = signing_secret
+            .map(String::from_utf8)
+            .transpose()
+            .map_err(|_| AppError::Unavailable("a signing key that is not text".into()))?;
+        self.sender
+            .send(delivery, &method, now_s, signing_secret.as_deref())
+            .await
     }
 }
 

@@ -5,6 +5,7 @@
 use std::time::Duration;
 
 use quay_core::events::method::{BodyFormat, MethodConfig};
+use quay_core::events::signature::sign;
 use quay_core::events::{Event, Level};
 use quay_core::ports::ClaimedDelivery;
 use serde_json::{Value, json};
@@ -38,12 +39,14 @@ impl HttpSender {
         Ok(Self { client, policy })
     }
 
-    /// Posts `delivery` as `method` says, at `now_s`; the receiver's status when it took it.
+    /// Posts `delivery` as `method` says, at `now_s`, signed with `signing_secret` (shown
+    /// form) if it has one; the receiver's status when it took it.
     pub(crate) async fn send(
         &self,
         delivery: &ClaimedDelivery,
         method: &MethodConfig,
         now_s: i64,
+        signing_secret: Option<&str>,
     ) -> Result<u16, AppError> {
         let url = method
             .url()
@@ -52,12 +55,19 @@ impl HttpSender {
         self.policy.check_url(&url)?;
         let body = serde_json::to_vec(&body(delivery, method))
             .map_err(|error| AppError::Request(error.to_string()))?;
-        let response = self
+        let mut request = self
             .client
             .post(url)
             .header(reqwest::header::CONTENT_TYPE, content_type(method))
             .header("webhook-id", &delivery.event_id)
-            .header("webhook-timestamp", now_s.to_string())
+            .header("webhook-timestamp", now_s.to_string());
+        if let Some(secret) = signing_secret {
+            let signed = sign(secret, &delivery.event_id, now_s, &body).ok_or_else(|| {
+                AppError::Unavailable("the notification's signing key is not one of ours".into())
+            })?;
+            request = request.header("webhook-signature", signed.signature);
+        }
+        let response = request
             .body(body)
             .send()
             .await

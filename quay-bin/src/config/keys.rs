@@ -62,7 +62,6 @@ const UNIMPLEMENTED: &[(&str, &str)] = &[
     ("DISABLE_PUSHES", "read-only mode"),
     ("DATA_MODEL_CACHE_CONFIG", "a shared model cache"),
     ("USER_EVENTS_REDIS", "user events"),
-    ("DATABASE_SECRET_KEY", "encrypted database fields"),
     ("PROMETHEUS_*", "metrics"),
     ("REGISTRY_TITLE*", "the web UI"),
     ("FEATURE_UI_V2", "the web UI"),

@@ -92,8 +92,8 @@ impl Scheme {
     }
 }
 
-/// Where the metadata lives. Both keys may hold a password: errors about them never show
-/// their values.
+/// Where the metadata lives, and the key that seals its secrets. None of these keys' values
+/// is ever shown in an error.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
 #[serde(default)]
 pub(crate) struct Database {
@@ -103,6 +103,10 @@ pub(crate) struct Database {
     /// Of Quay's connection arguments, the pool's size.
     #[serde(rename = "DB_CONNECTION_ARGS")]
     pub(crate) connection_args: ConnectionArgs,
+    /// The key that seals secrets in the database (webhooks' signing keys); every node of a
+    /// deployment needs the same one. Without it, a key is made in the data directory.
+    #[serde(rename = "DATABASE_SECRET_KEY")]
+    pub(crate) secret_key: Option<Secret>,
 }
 
 /// `DB_CONNECTION_ARGS`; the arguments of Quay's driver that this one has no use for are

@@ -31,6 +31,7 @@ fn used_keys() -> Vec<&'static str> {
         field_names::<Collector>(),
         field_names::<QuotaSettings>(),
         field_names::<QuotaBackfill>(),
+        field_names::<Notifications>(),
         field_names::<Limits>(),
     ]
     .concat()
@@ -45,7 +46,7 @@ fn every_key_is_read_once() {
         used.len(),
         "a key in two sections: {used:?}"
     );
-    assert_eq!(used.len(), 52);
+    assert_eq!(used.len(), 56);
     for key in used {
         // A value no key accepts: the error shows that the key was read, and by whom.
         let error = format!("{:#}", load("", &[(key, "[[{}]]")]).unwrap_err());
@@ -63,6 +64,11 @@ fn unset_keys_have_quay_defaults() {
     assert_eq!(config.server, Server::default());
     assert!(config.server.scheme.is_none() && config.public_url().is_none());
     assert!(config.database.uri.is_none() && config.storage.is_none());
+    assert!(config.database.secret_key.is_none());
+    let notifications = &config.notifications;
+    assert!(notifications.ssrf_allowed_hosts.is_empty());
+    assert_eq!(notifications.send_timeout, Duration::from_secs(10));
+    assert_eq!(notifications.retry_after, Duration::from_secs(30));
     let registry = &config.registry;
     assert_eq!(registry.maximum_layer_size, None);
     assert!(registry.create_private_repo_on_push && !registry.create_namespace_on_push);

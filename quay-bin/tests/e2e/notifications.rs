@@ -8,6 +8,7 @@ use std::path::Path;
 use std::sync::mpsc;
 use std::time::Duration;
 
+use quay_core::events::signature::sign;
 use serde_json::{Value, json};
 
 use crate::support::*;
@@ -16,6 +17,18 @@ use crate::support::*;
 struct Received {
     headers: HashMap<String, String>,
     body: Value,
+    /// The body as sent, for its signature.
+    raw: Vec<u8>,
+}
+
+impl Received {
+    /// Whether `webhook-signature` is the Standard Webhooks signature of this request with
+    /// `secret`.
+    fn signed_with(&self, secret: &str) -> bool {
+        let timestamp: i64 = self.headers["webhook-timestamp"].parse().unwrap();
+        let expected = sign(secret, &self.headers["webhook-id"], timestamp, &self.raw).unwrap();
+        self.headers.get("webhook-signature") == Some(&expected.signature)
+    }
 }
 
 /// An HTTP receiver on 127.0.0.1 that answers each request with the next of `statuses`
@@ -55,8 +68,12 @@ impl Receiver {
                     "HTTP/1.1 {status} X\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
                 )
                 .unwrap();
-                let body = serde_json::from_slice(&body).unwrap();
-                if sender.send(Received { headers, body }).is_err() {
+                let received = Received {
+                    headers,
+                    body: serde_json::from_slice(&body).unwrap(),
+                    raw: body,
+                };
+                if sender.send(received).is_err() {
                     return;
                 }
             }
@@ -81,6 +98,8 @@ struct Scene {
     receiver: Receiver,
     /// The notification's API path.
     notification: String,
+    /// Its signing key, as its creation showed it.
+    signing_secret: String,
 }
 
 impl Scene {
@@ -97,13 +116,15 @@ impl Scene {
         );
         let token = access_token(&data, USER);
         let receiver = Receiver::start(statuses);
-        let notification = watched_repository(&quay.address, &token, &receiver.url);
+        let (notification, signing_secret) =
+            watched_repository(&quay.address, &token, &receiver.url);
         Self {
             work,
             quay,
             token,
             receiver,
             notification,
+            signing_secret,
         }
     }
 
@@ -140,8 +161,9 @@ fn push(work: &Path, address: &str, tag: &str) {
     );
 }
 
-/// `ns/app`, with a webhook notification to `url`; the notification's API path.
-fn watched_repository(address: &str, token: &str, url: &str) -> String {
+/// `ns/app`, with a webhook notification to `url`; the notification's API path and signing
+/// key.
+fn watched_repository(address: &str, token: &str, url: &str) -> (String, String) {
     api_ok(
         address,
         token,
@@ -162,10 +184,13 @@ fn watched_repository(address: &str, token: &str, url: &str) -> String {
                     "eventConfig": {}}),
         ),
     );
-    format!(
+    let path = format!(
         "/api/v1/repository/ns/app/notification/{}",
         added["uuid"].as_str().unwrap()
-    )
+    );
+    let secret = added["signing_secret"].as_str().unwrap();
+    assert!(secret.starts_with("whsec_"), "{added}");
+    (path, secret.to_string())
 }
 
 #[test]
@@ -183,6 +208,15 @@ fn a_push_reaches_a_webhook_once_with_its_event() {
     assert!(!received.headers["webhook-id"].is_empty());
     let sent_at: i64 = received.headers["webhook-timestamp"].parse().unwrap();
     assert!(sent_at > 1_700_000_000);
+    assert!(
+        received.signed_with(&scene.signing_secret),
+        "{:?}",
+        received.headers
+    );
+    assert!(
+        scene.notification().get("signing_secret").is_none(),
+        "the key is shown once"
+    );
     assert!(scene.receiver.next(3).is_none(), "a push is delivered once");
 
     // The history shows it; a redelivery sends the same event again.
@@ -208,6 +242,17 @@ fn a_push_reaches_a_webhook_once_with_its_event() {
     assert_eq!(sample.body["updated_tags"], json!(["latest"]));
     assert_eq!(sample.body["pruned_image_count"], 3);
     assert_eq!(sample.body["repository"], "ns/app");
+
+    // A rotated key signs what follows; the old one no longer does.
+    let rotated = scene.api("POST", "/secret")["signing_secret"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_ne!(rotated, scene.signing_secret);
+    scene.api("POST", "/test");
+    let signed = scene.receiver.next(30).expect("no test delivery");
+    assert!(signed.signed_with(&rotated));
+    assert!(!signed.signed_with(&scene.signing_secret));
 }
 
 #[test]

@@ -6,12 +6,17 @@ use super::tenancy::Accounts;
 use crate::access::Caller;
 use crate::audit::{AuditEntry, LogKind};
 use crate::error::{Error, Result};
+use crate::events::method::MethodKind;
 use crate::events::notification::{EventNotification, NotificationRequest};
+use crate::events::signature::secret_from_key;
 use crate::events::{Event, EventScope};
-use crate::ports::DeliveryHistory;
+use crate::ports::{DeliveryHistory, SecretSealer};
 
 /// Deliveries a history shows.
 const HISTORY: u32 = 100;
+
+/// The length of a signing key: 192 bits, as Standard Webhooks' examples.
+const SIGNING_KEY_BYTES: usize = 24;
 
 /// A change to a notification.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -60,14 +65,15 @@ impl Accounts {
     }
 
     /// Adds the notification `request` asks for to `owner`'s, as `uuid`; refused with the
-    /// reason when the request is wrong.
+    /// reason when the request is wrong. A webhook gets a signing key, shown only now (and
+    /// when it is rotated), where the deployment can seal it.
     pub async fn add_event_notification(
         &self,
         caller: &Caller,
         owner: &SettingsOwner,
         uuid: String,
         request: NotificationRequest,
-    ) -> Result<EventNotification> {
+    ) -> Result<(EventNotification, Option<String>)> {
         let scope = self.owned_scope(caller, owner).await?;
         let event_scope = match scope.repository {
             Some(_) => EventScope::Repository,
@@ -75,6 +81,10 @@ impl Accounts {
         };
         let notification =
             EventNotification::new(uuid, request, event_scope, &scope.namespace.name)?;
+        let signing = match (&self.sealer, notification.method) {
+            (Some(sealer), MethodKind::Webhook) => Some(new_signing_secret(sealer.as_ref())?),
+            _ => None,
+        };
         let audit = self
             .notification_entry(caller, &scope, Change::Add, &notification.uuid)
             .meta("event", notification.event.name())
@@ -84,10 +94,45 @@ impl Accounts {
                 scope.namespace.id,
                 scope.repository_id(),
                 &notification,
+                signing.as_ref().map(|(_, sealed)| sealed.as_str()),
                 audit,
             )
             .await?;
-        Ok(notification)
+        Ok((notification, signing.map(|(shown, _)| shown)))
+    }
+
+    /// Gives webhook notification `uuid` of `owner` a new signing key; the key, shown this
+    /// once.
+    pub async fn rotate_signing_secret(
+        &self,
+        caller: &Caller,
+        owner: &SettingsOwner,
+        uuid: &str,
+    ) -> Result<String> {
+        let scope = self.owned_scope(caller, owner).await?;
+        let Some(sealer) = &self.sealer else {
+            return Err(Error::InvalidRequest(
+                "this registry has no key to seal signing keys with (DATABASE_SECRET_KEY)".into(),
+            ));
+        };
+        let notification = self
+            .notifications_of(&scope)
+            .await?
+            .into_iter()
+            .find(|notification| notification.uuid == uuid)
+            .ok_or_else(|| notification_not_found(uuid))?;
+        if notification.method != MethodKind::Webhook {
+            return Err(Error::InvalidRequest(format!(
+                "only webhooks are signed; this notification's method is {}",
+                notification.method.name()
+            )));
+        }
+        let (shown, sealed) = new_signing_secret(sealer.as_ref())?;
+        self.event_notifications
+            .set_signing_secret(scope.namespace.id, scope.repository_id(), uuid, &sealed)
+            .await?
+            .then_some(shown)
+            .ok_or_else(|| notification_not_found(uuid))
     }
 
     /// Deletes notification `uuid` of `owner`.
@@ -221,6 +266,13 @@ impl Accounts {
         }
         entry
     }
+}
+
+/// A new signing key: as shown to the user (`whsec_...`), and sealed for the database.
+fn new_signing_secret(sealer: &dyn SecretSealer) -> Result<(String, String)> {
+    let shown = secret_from_key(&sealer.random(SIGNING_KEY_BYTES)?);
+    let sealed = sealer.seal(shown.as_bytes())?;
+    Ok((shown, sealed))
 }
 
 fn notification_not_found(uuid: &str) -> Error {

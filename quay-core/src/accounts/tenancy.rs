@@ -12,7 +12,7 @@ use crate::names::Namespace;
 use crate::permission::PermissionSettings;
 use crate::ports::{
     AccountDirectory, EventNotificationStore, MetadataStores, PruneStore, RepositorySettings,
-    RepositoryStore,
+    RepositoryStore, SecretSealer,
 };
 
 /// Tenancy's use cases.
@@ -26,6 +26,8 @@ pub struct Accounts {
     pub(super) clock: Arc<dyn Clock>,
     /// Where clients reach the registry, for the links in events.
     pub(super) site: Site,
+    /// What seals webhooks' signing keys; without it webhooks are not signed.
+    pub(super) sealer: Option<Arc<dyn SecretSealer>>,
 }
 
 impl Accounts {
@@ -45,7 +47,14 @@ impl Accounts {
             permissions,
             clock: Arc::new(SystemClock),
             site: Site::default(),
+            sealer: None,
         }
+    }
+
+    /// Seals webhooks' signing keys with `sealer`, so that webhooks are signed.
+    pub fn with_sealer(mut self, sealer: Arc<dyn SecretSealer>) -> Self {
+        self.sealer = Some(sealer);
+        self
     }
 
     /// Where clients reach the registry, for the links in the events it sends.

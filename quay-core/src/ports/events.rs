@@ -23,14 +23,24 @@ pub trait EventNotificationStore: Send + Sync {
         repository: Option<RepositoryId>,
     ) -> Result<Vec<EventNotification>>;
 
-    /// Adds `notification`, recording `audit`.
+    /// Adds `notification` with its sealed signing key, if it has one, recording `audit`.
     async fn add_event_notification(
         &self,
         namespace: NamespaceId,
         repository: Option<RepositoryId>,
         notification: &EventNotification,
+        signing_secret: Option<&str>,
         audit: AuditEntry,
     ) -> Result<()>;
+
+    /// Replaces notification `uuid`'s sealed signing key; whether it exists.
+    async fn set_signing_secret(
+        &self,
+        namespace: NamespaceId,
+        repository: Option<RepositoryId>,
+        uuid: &str,
+        signing_secret: &str,
+    ) -> Result<bool>;
 
     /// Deletes notification `uuid`, recording `audit`; whether it existed.
     async fn delete_event_notification(
@@ -143,6 +153,8 @@ pub struct ClaimedDelivery {
     pub created_ms: i64,
     /// The notification it is for.
     pub notification: EventNotification,
+    /// The notification's signing key, sealed, if it signs.
+    pub signing_secret: Option<String>,
     /// This attempt's number, the first is 1.
     pub attempt: u32,
 }
@@ -195,4 +207,16 @@ pub trait EventOutbox: Send + Sync {
         record: &AttemptRecord,
         policy: &RetryPolicy,
     ) -> Result<Next>;
+}
+
+/// Keeps the secrets the registry must read back (a webhook's signing key) sealed at rest:
+/// what the database holds is useless without the deployment's key.
+pub trait SecretSealer: Send + Sync {
+    /// `plain`, sealed.
+    fn seal(&self, plain: &[u8]) -> Result<String>;
+    /// What `sealed` was sealed from; an error when it was sealed with another key or
+    /// changed since.
+    fn open(&self, sealed: &str) -> Result<Vec<u8>>;
+    /// `length` random bytes, for a new key.
+    fn random(&self, length: usize) -> Result<Vec<u8>>;
 }

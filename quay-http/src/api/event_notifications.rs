@@ -55,6 +55,9 @@ pub(super) fn routes() -> OpenApiRouter<Api> {
         .routes(routes!(redeliver_repository))
         .routes(routes!(redeliver_organization))
         .routes(routes!(redeliver_user))
+        .routes(routes!(rotate_repository_secret))
+        .routes(routes!(rotate_organization_secret))
+        .routes(routes!(rotate_user_secret))
 }
 
 /// A notification as the API takes it.
@@ -100,6 +103,16 @@ pub(crate) struct NotificationView {
     #[schema(value_type = Object)]
     event_config: serde_json::Value,
     number_of_failures: u32,
+    /// A webhook's signing key (`whsec_...`): shown when the notification is created, never
+    /// again.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    signing_secret: Option<String>,
+}
+
+/// A new signing key, shown this once.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct SigningSecret {
+    signing_secret: String,
 }
 
 impl From<EventNotification> for NotificationView {
@@ -112,6 +125,7 @@ impl From<EventNotification> for NotificationView {
             config: notification.config,
             event_config: notification.event_config,
             number_of_failures: notification.number_of_failures,
+            signing_secret: None,
         }
     }
 }
@@ -256,7 +270,7 @@ impl Api {
         caller: &Caller,
         body: NotificationBody,
     ) -> Created {
-        let notification = self
+        let (notification, signing_secret) = self
             .accounts()
             .add_event_notification(
                 caller,
@@ -265,7 +279,11 @@ impl Api {
                 body.into(),
             )
             .await?;
-        Ok((StatusCode::CREATED, axum::Json(notification.into())))
+        let view = NotificationView {
+            signing_secret,
+            ..notification.into()
+        };
+        Ok((StatusCode::CREATED, axum::Json(view)))
     }
 
     async fn find_notification(&self, owner: SettingsOwner, caller: &Caller, uuid: &str) -> View {
@@ -307,6 +325,19 @@ impl Api {
             .test_event_notification(caller, &owner, uuid)
             .await?;
         Ok(axum::Json(serde_json::json!({})))
+    }
+
+    async fn rotate_secret(
+        &self,
+        owner: SettingsOwner,
+        caller: &Caller,
+        uuid: &str,
+    ) -> ApiResult<axum::Json<SigningSecret>> {
+        let signing_secret = self
+            .accounts()
+            .rotate_signing_secret(caller, &owner, uuid)
+            .await?;
+        Ok(axum::Json(SigningSecret { signing_secret }))
     }
 
     async fn list_deliveries(
@@ -679,4 +710,43 @@ async fn redeliver_user(
         params.delivery,
     )
     .await
+}
+
+/// Gives a repository's webhook a new signing key, shown this once (admins).
+#[utoipa::path(post, path = "/api/v1/repository/{namespace}/{repository}/notification/{uuid}/secret",
+    tag = "notification", params(RepositoryNotificationParams),
+    responses((status = 200, description = "The new key", body = SigningSecret), Failures))]
+async fn rotate_repository_secret(
+    State(api): State<Api>,
+    caller: Caller,
+    Valid(Path(params)): Valid<Path<RepositoryNotificationParams>>,
+) -> ApiResult<axum::Json<SigningSecret>> {
+    api.rotate_secret(repository(&params)?, &caller, &params.uuid)
+        .await
+}
+
+/// Gives an organization's webhook a new signing key, shown this once (administrators).
+#[utoipa::path(post, path = "/api/v1/organization/{orgname}/notifications/{uuid}/secret",
+    tag = "notification", params(OrganizationNotificationParams),
+    responses((status = 200, description = "The new key", body = SigningSecret), Failures))]
+async fn rotate_organization_secret(
+    State(api): State<Api>,
+    caller: Caller,
+    Valid(Path(params)): Valid<Path<OrganizationNotificationParams>>,
+) -> ApiResult<axum::Json<SigningSecret>> {
+    api.rotate_secret(organization(&params.orgname)?, &caller, &params.uuid)
+        .await
+}
+
+/// Gives one of the current user's webhooks a new signing key, shown this once.
+#[utoipa::path(post, path = "/api/v1/user/namespacenotifications/{uuid}/secret",
+    tag = "notification", params(("uuid" = String, Path, description = "The notification")),
+    responses((status = 200, description = "The new key", body = SigningSecret), Failures))]
+async fn rotate_user_secret(
+    State(api): State<Api>,
+    caller: Caller,
+    Valid(Path(uuid)): Valid<Path<String>>,
+) -> ApiResult<axum::Json<SigningSecret>> {
+    api.rotate_secret(SettingsOwner::Caller, &caller, &uuid)
+        .await
 }

@@ -72,6 +72,7 @@ impl EventNotificationStore for SqlMetadata {
         namespace: NamespaceId,
         repository: Option<RepositoryId>,
         notification: &EventNotification,
+        signing_secret: Option<&str>,
         audit: AuditEntry,
     ) -> quay_core::Result<()> {
         let created_ms = audit.at_ms;
@@ -85,12 +86,13 @@ impl EventNotificationStore for SqlMetadata {
             notification.event_config.to_string().into(),
             notification.title.clone().into(),
             created_ms.into(),
+            signing_secret.into(),
         ];
         let txn = self.write_transaction().await.or_storage()?;
         txn.execute_raw(self.statement(
             "INSERT INTO event_notification (uuid, namespace_id, repository_id, event, method,
-                 config, event_config, title, created_ms)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                 config, event_config, title, created_ms, signing_secret)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
             values,
         ))
         .await
@@ -131,6 +133,31 @@ impl EventNotificationStore for SqlMetadata {
             audit,
         )
         .await
+    }
+
+    async fn set_signing_secret(
+        &self,
+        namespace: NamespaceId,
+        repository: Option<RepositoryId>,
+        uuid: &str,
+        signing_secret: &str,
+    ) -> quay_core::Result<bool> {
+        let (condition, scope_values) = scope(namespace, repository, 3);
+        let values: Vec<Value> = [uuid.into(), signing_secret.into()]
+            .into_iter()
+            .chain(scope_values)
+            .collect();
+        let changed = self
+            .execute(
+                &self.db,
+                &format!(
+                    "UPDATE event_notification SET signing_secret = $2
+                     WHERE uuid = $1 AND {condition}"
+                ),
+                values,
+            )
+            .await?;
+        Ok(changed == 1)
     }
 
     async fn queue_for_notification(

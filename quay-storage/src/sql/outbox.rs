@@ -30,6 +30,7 @@ struct Listener {
 struct ClaimedRow {
     id: i64,
     attempts: i32,
+    signing_secret: Option<String>,
     event_uuid: String,
     kind: String,
     data: String,
@@ -193,7 +194,8 @@ impl EventOutbox for SqlMetadata {
                         n.uuid AS uuid, n.title AS title, n.event AS event,
                         n.method AS method, n.config AS config,
                         n.event_config AS event_config,
-                        n.number_of_failures AS number_of_failures
+                        n.number_of_failures AS number_of_failures,
+                        n.signing_secret AS signing_secret
                  FROM event_delivery d JOIN event e ON e.id = d.event_id
                  JOIN event_notification n ON n.id = d.notification_id
                  WHERE d.id IN ({}) ORDER BY d.due_ms, d.id",
@@ -217,6 +219,7 @@ impl EventOutbox for SqlMetadata {
                     },
                     created_ms: row.created_ms,
                     notification: row.notification.into_notification()?,
+                    signing_secret: row.signing_secret,
                     event_id: row.event_uuid,
                 })
             })

@@ -53,11 +53,11 @@ pub(crate) async fn notifications_stay_in_their_scope(h: &Harness) {
     let on_push = notification("on-push", "repo_push", EventScope::Repository);
     let on_quota = notification("on-quota", "quota_warning", EventScope::Namespace);
     store
-        .add_event_notification(namespace, Some(app), &on_push, audit())
+        .add_event_notification(namespace, Some(app), &on_push, None, audit())
         .await
         .unwrap();
     store
-        .add_event_notification(namespace, None, &on_quota, audit())
+        .add_event_notification(namespace, None, &on_quota, None, audit())
         .await
         .unwrap();
 
@@ -129,6 +129,7 @@ async fn add(h: &Harness, repository: &str, uuid: &str, event_config: serde_json
             namespace,
             Some(id),
             &notification,
+            Some(&format!("sealed key of {uuid}")),
             Actor::system().entry(LogKind::AddRepoNotification, 0),
         )
         .await
@@ -181,6 +182,10 @@ pub(crate) async fn a_push_writes_its_event_with_the_change(h: &Harness) {
     assert_eq!(claimed[0].event.data["updated_tags"], json!(["v1"]));
     assert_eq!(claimed[0].event.data["repository"], "ns/app");
     assert!(claimed.iter().all(|delivery| delivery.attempt == 1));
+    for delivery in &claimed {
+        let sealed = format!("sealed key of {}", delivery.notification.uuid);
+        assert_eq!(delivery.signing_secret.as_deref(), Some(sealed.as_str()));
+    }
 
     // The tag filter keeps `latest` from the releases notification.
     push_image(&h.registry, &repo("ns/app"), "latest", b"{}", &[b"app"]).await;

@@ -12,6 +12,7 @@ mod m0005_replication;
 mod m0006_health_probe;
 mod m0007_event_notifications;
 mod m0008_event_outbox;
+mod m0009_signing_secrets;
 
 use sea_orm_migration::prelude::*;
 
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0006_health_probe::Migration),
             Box::new(m0007_event_notifications::Migration),
             Box::new(m0008_event_outbox::Migration),
+            Box::new(m0009_signing_secrets::Migration),
         ]
     }
 }
