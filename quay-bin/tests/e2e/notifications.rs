@@ -31,8 +31,11 @@ impl Received {
     }
 }
 
+/// A status for [`Receiver::start`]: take the request and never answer it.
+const HANG: u16 = 0;
+
 /// An HTTP receiver on 127.0.0.1 that answers each request with the next of `statuses`
-/// (then 200) and hands what it received to the test.
+/// (then 200; [`HANG`] holds it unanswered) and hands what it received to the test.
 struct Receiver {
     url: String,
     received: mpsc::Receiver<Received>,
@@ -45,6 +48,7 @@ impl Receiver {
         let (sender, received) = mpsc::channel();
         let mut statuses = Vec::from(statuses).into_iter();
         std::thread::spawn(move || {
+            let mut held = Vec::new();
             for stream in listener.incoming() {
                 let Ok(mut stream) = stream else { return };
                 let mut reader = BufReader::new(stream.try_clone().unwrap());
@@ -63,11 +67,15 @@ impl Receiver {
                 let mut body = vec![0; length];
                 reader.read_exact(&mut body).unwrap();
                 let status = statuses.next().unwrap_or(200);
-                write!(
-                    stream,
-                    "HTTP/1.1 {status} X\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-                )
-                .unwrap();
+                if status == HANG {
+                    held.push(stream);
+                } else {
+                    write!(
+                        stream,
+                        "HTTP/1.1 {status} X\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                    )
+                    .unwrap();
+                }
                 let received = Received {
                     headers,
                     body: serde_json::from_slice(&body).unwrap(),
@@ -93,7 +101,9 @@ impl Receiver {
 /// webhook notification to a receiver answering `statuses`.
 struct Scene {
     work: tempfile::TempDir,
-    quay: Quay,
+    env: Vec<(&'static str, &'static str)>,
+    /// The node; `None` only while it is replaced.
+    quay: Option<Quay>,
     token: String,
     receiver: Receiver,
     /// The notification's API path.
@@ -104,23 +114,27 @@ struct Scene {
 
 impl Scene {
     fn start(statuses: &[u16]) -> Self {
+        Self::start_with(statuses, &[])
+    }
+
+    /// [`Scene::start`], with more of the registry's configuration.
+    fn start_with(statuses: &[u16], env: &[(&'static str, &'static str)]) -> Self {
         let work = tempfile::tempdir().unwrap();
         let data = work.path().join("data");
-        let quay = Quay::start(
-            &data,
-            &[],
-            &[
-                ("SSRF_ALLOWED_HOSTS", "[127.0.0.1]"),
-                ("NOTIFICATION_RETRY_SECONDS", "1"),
-            ],
-        );
+        let mut env = env.to_vec();
+        env.extend([
+            ("SSRF_ALLOWED_HOSTS", "[127.0.0.1]"),
+            ("NOTIFICATION_RETRY_SECONDS", "1"),
+        ]);
+        let quay = Quay::start(&data, &[], &env);
         let token = access_token(&data, USER);
         let receiver = Receiver::start(statuses);
         let (notification, signing_secret) =
             watched_repository(&quay.address, &token, &receiver.url);
         Self {
             work,
-            quay,
+            env,
+            quay: Some(quay),
             token,
             receiver,
             notification,
@@ -128,8 +142,20 @@ impl Scene {
         }
     }
 
+    /// kill -9 of the node, and a new one on the same data.
+    fn kill_and_restart(&mut self) {
+        // Dropped, the process gets SIGKILL.
+        drop(self.quay.take());
+        let data = self.work.path().join("data");
+        self.quay = Some(Quay::start(&data, &[], &self.env));
+    }
+
+    fn address(&self) -> &str {
+        &self.quay.as_ref().unwrap().address
+    }
+
     fn push(&self, tag: &str) {
-        push(self.work.path(), &self.quay.address, tag);
+        push(self.work.path(), self.address(), tag);
     }
 
     fn notification(&self) -> Value {
@@ -139,7 +165,7 @@ impl Scene {
     /// Calls the notification's path followed by `rest`, expecting success.
     fn api(&self, method: &str, rest: &str) -> Value {
         let path = format!("{}{rest}", self.notification);
-        api_ok(&self.quay.address, &self.token, method, &path, None)
+        api_ok(self.address(), &self.token, method, &path, None)
     }
 }
 
@@ -298,4 +324,30 @@ fn three_failures_disable_a_webhook_until_it_is_reset() {
         .next(30)
         .expect("no delivery after the reset");
     assert_eq!(received.body["updated_tags"], json!(["v3"]));
+}
+
+#[test]
+fn a_delivery_survives_kill_9_of_the_node_sending_it() {
+    if !have("skopeo") {
+        return;
+    }
+    // The receiver holds the first request unanswered, and the node is killed while it
+    // waits: the delivery was claimed and never finished.
+    let mut scene = Scene::start_with(&[HANG], &[("NOTIFICATION_SEND_TIMEOUT", "2")]);
+    scene.push("v1");
+    let first = scene.receiver.next(30).expect("no first attempt");
+    scene.kill_and_restart();
+    // Its lease lapses, and the new node sends it again: the same event, the same id.
+    let again = scene.receiver.next(30).expect("nothing after the restart");
+    assert_eq!(again.headers["webhook-id"], first.headers["webhook-id"]);
+    assert_eq!(again.body, first.body);
+    let history = scene.api("GET", "/deliveries");
+    let delivery = &history["deliveries"][0];
+    assert_eq!(delivery["state"], "delivered");
+    // The attempt the killed node made was never recorded; the one that worked was.
+    assert_eq!(
+        delivery["attempts"].as_array().unwrap().len(),
+        1,
+        "{history}"
+    );
 }
