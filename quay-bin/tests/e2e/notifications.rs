@@ -351,3 +351,85 @@ fn a_delivery_survives_kill_9_of_the_node_sending_it() {
         "{history}"
     );
 }
+
+#[test]
+fn a_thousand_pushes_through_two_nodes_on_postgresql_are_each_delivered() {
+    if !have("skopeo") {
+        return;
+    }
+    let Some(database) = PostgresDatabase::create() else {
+        return;
+    };
+    let work = tempfile::tempdir().unwrap();
+    // Nodes that share a database share the key that seals signing keys.
+    let env = [
+        ("DB_URI", database.uri.as_str()),
+        ("DATABASE_SECRET_KEY", "one key for the whole deployment"),
+        ("SSRF_ALLOWED_HOSTS", "[127.0.0.1]"),
+    ];
+    let nodes = [
+        Quay::start(&work.path().join("a"), &[], &env),
+        Quay::start(&work.path().join("b"), &[], &env),
+    ];
+    let token = access_token_with(&work.path().join("a"), USER, &env);
+    push(work.path(), &nodes[0].address, "base");
+    let receiver = Receiver::start(&[]);
+    let added = api_ok(
+        &nodes[0].address,
+        &token,
+        "POST",
+        "/api/v1/repository/ns/app/notification/",
+        Some(json!({"event": "repo_push", "method": "webhook",
+                    "config": {"url": receiver.url}, "eventConfig": {}})),
+    );
+    let secret = added["signing_secret"].as_str().unwrap().to_string();
+
+    // The same manifest under a thousand tags, half through each node.
+    let http = reqwest::blocking::Client::new();
+    let manifest = http
+        .get(format!(
+            "http://{}/v2/ns/app/manifests/base",
+            nodes[0].address
+        ))
+        .header("Authorization", basic_auth())
+        .header("Accept", OCI_MANIFEST)
+        .send()
+        .unwrap()
+        .bytes()
+        .unwrap();
+    const PUSHES: usize = 1000;
+    for n in 0..PUSHES {
+        let status = http
+            .put(format!(
+                "http://{}/v2/ns/app/manifests/t{n}",
+                nodes[n % 2].address
+            ))
+            .header("Authorization", basic_auth())
+            .header("Content-Type", OCI_MANIFEST)
+            .body(manifest.clone())
+            .send()
+            .unwrap()
+            .status();
+        assert_eq!(status.as_u16(), 201, "push {n}");
+    }
+
+    // Every push arrives, signed, with an id of its own; none is lost.
+    let mut events = HashMap::new();
+    while events.len() < PUSHES {
+        let received = receiver
+            .next(60)
+            .unwrap_or_else(|| panic!("{} of {PUSHES} delivered", events.len()));
+        assert!(received.signed_with(&secret));
+        let tag = received.body["updated_tags"][0]
+            .as_str()
+            .unwrap()
+            .to_string();
+        if let Some(earlier) = events.insert(received.headers["webhook-id"].clone(), tag.clone()) {
+            assert_eq!(earlier, tag, "one id, one event");
+        }
+    }
+    let mut tags: Vec<&String> = events.values().collect();
+    tags.sort_unstable();
+    tags.dedup();
+    assert_eq!(tags.len(), PUSHES, "each push its own event");
+}
