@@ -237,7 +237,8 @@ impl EventOutbox for SqlMetadata {
         txn.execute_raw(self.statement(
             "INSERT INTO event_delivery_attempt
                  (delivery_id, attempt, started_ms, duration_ms, status_code, error)
-             VALUES ($1, $2, $3, $4, $5, $6)",
+             SELECT $1, $2, $3, $4, $5, $6
+             WHERE EXISTS (SELECT 1 FROM event_delivery WHERE id = $1)",
             [
                 delivery.id.into(),
                 i64::from(delivery.attempt).into(),
@@ -249,34 +250,42 @@ impl EventOutbox for SqlMetadata {
         ))
         .await
         .or_storage()?;
-        // The count as it is now, not as it was when the delivery was claimed: deliveries
-        // of one notification finish concurrently.
-        let failures = Failures::find_by_statement(self.statement(
-            match outcome {
-                Outcome::Delivered => {
-                    "UPDATE event_notification SET number_of_failures = 0 WHERE uuid = $1
-                     RETURNING id, number_of_failures"
-                }
-                Outcome::Failed => {
+        let failures = match outcome {
+            // A success sets the count to zero; most of the time it is zero already, and a
+            // write that changes nothing is not made.
+            Outcome::Delivered => {
+                txn.execute_raw(self.statement(
+                    "UPDATE event_notification SET number_of_failures = 0
+                     WHERE uuid = $1 AND number_of_failures > 0",
+                    [delivery.notification.uuid.as_str().into()],
+                ))
+                .await
+                .or_storage()?;
+                None
+            }
+            // The count as it is now, not as it was when the delivery was claimed:
+            // deliveries of one notification finish concurrently.
+            Outcome::Failed => {
+                let failures = Failures::find_by_statement(self.statement(
                     "UPDATE event_notification SET number_of_failures = number_of_failures + 1
-                     WHERE uuid = $1 RETURNING id, number_of_failures"
-                }
-            },
-            [delivery.notification.uuid.as_str().into()],
-        ))
-        .one(&txn)
-        .await
-        .or_storage()?;
-        let Some(failures) = failures else {
-            // The notification was deleted meanwhile, and its deliveries with it.
-            txn.commit().await.or_storage()?;
-            return Ok(Next::GiveUp);
+                     WHERE uuid = $1 RETURNING id, number_of_failures",
+                    [delivery.notification.uuid.as_str().into()],
+                ))
+                .one(&txn)
+                .await
+                .or_storage()?;
+                let Some(failures) = failures else {
+                    // The notification was deleted meanwhile, and its deliveries with it.
+                    txn.commit().await.or_storage()?;
+                    return Ok(Next::GiveUp);
+                };
+                Some(failures)
+            }
         };
-        let now_failures = u32::try_from(failures.number_of_failures).unwrap_or(u32::MAX);
-        let before = match outcome {
-            Outcome::Delivered => 0,
-            Outcome::Failed => now_failures.saturating_sub(1),
-        };
+        let now_failures = failures.as_ref().map_or(0, |failures| {
+            u32::try_from(failures.number_of_failures).unwrap_or(u32::MAX)
+        });
+        let before = now_failures.saturating_sub(1);
         let after = policy.after_attempt(
             delivery.attempt,
             before,
@@ -294,7 +303,9 @@ impl EventOutbox for SqlMetadata {
         ))
         .await
         .or_storage()?;
-        if !quay_core::events::delivery::enabled(now_failures) {
+        if let Some(failures) = failures
+            && !quay_core::events::delivery::enabled(now_failures)
+        {
             // Disabled until reset: what is queued for it is dropped, as Quay does.
             txn.execute_raw(self.statement(
                 "UPDATE event_delivery SET state = $2 WHERE notification_id = $1 AND state = $3",
