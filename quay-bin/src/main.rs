@@ -12,6 +12,7 @@ mod deployment;
 mod gc;
 #[cfg(test)]
 mod log_capture;
+mod notify;
 mod prune;
 mod quota;
 mod replicate;
@@ -57,6 +58,8 @@ enum Command {
     Gc(GcArgs),
     /// Applies the auto-prune policies once and prints how many tags they deleted.
     Prune(PruneArgs),
+    /// Sends the notifications that are due, as every `serve` node does each second.
+    Notify(NotifyArgs),
     /// Storage quota's sizes.
     #[command(subcommand)]
     Quota(QuotaCommand),
@@ -108,6 +111,17 @@ pub(crate) struct GcArgs {
     location: Location,
     /// Collects once, prints what was reclaimed and exits (default: every
     /// `GARBAGE_COLLECTION_FREQUENCY` until stopped).
+    #[arg(long)]
+    once: bool,
+}
+
+/// A delivery run.
+#[derive(clap::Args, Clone, Debug)]
+pub(crate) struct NotifyArgs {
+    #[command(flatten)]
+    location: Location,
+    /// Sends what is due now, prints how many were delivered and exits (default: every
+    /// second until stopped).
     #[arg(long)]
     once: bool,
 }
@@ -191,6 +205,7 @@ fn main() -> anyhow::Result<()> {
         Command::Token(TokenCommand::Create(args)) => runtime.block_on(admin::create_token(args)),
         Command::Gc(args) => runtime.block_on(gc::gc(args)),
         Command::Prune(args) => runtime.block_on(prune::prune(args)),
+        Command::Notify(args) => runtime.block_on(notify::notify(args)),
         Command::Replicate(args) => runtime.block_on(replicate::replicate(args)),
         Command::Quota(QuotaCommand::Verify(args)) => {
             if !runtime.block_on(quota::verify(args))? {

@@ -43,7 +43,11 @@ struct Receiver {
 
 impl Receiver {
     fn start(statuses: &[u16]) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        Self::start_on(TcpListener::bind("127.0.0.1:0").unwrap(), statuses)
+    }
+
+    /// [`Receiver::start`] on `listener`.
+    fn start_on(listener: TcpListener, statuses: &[u16]) -> Self {
         let url = format!("http://{}/hook", listener.local_addr().unwrap());
         let (sender, received) = mpsc::channel();
         let mut statuses = Vec::from(statuses).into_iter();
@@ -432,4 +436,60 @@ fn a_thousand_pushes_through_two_nodes_on_postgresql_are_each_delivered() {
     tags.sort_unstable();
     tags.dedup();
     assert_eq!(tags.len(), PUSHES, "each push its own event");
+}
+
+#[test]
+fn notify_once_sends_what_is_due_and_says_how_much() {
+    if !have("skopeo") {
+        return;
+    }
+    // A receiver that is not there yet: its port is free, so connections are refused.
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let url = format!("http://127.0.0.1:{port}/hook");
+    let work = tempfile::tempdir().unwrap();
+    let data = work.path().join("data");
+    let env = [
+        ("SSRF_ALLOWED_HOSTS", "[127.0.0.1]"),
+        ("NOTIFICATION_RETRY_SECONDS", "5"),
+    ];
+    let quay = Quay::start(&data, &[], &env);
+    let token = access_token(&data, USER);
+    let (notification, secret) = watched_repository(&quay.address, &token, &url);
+    push(work.path(), &quay.address, "v1");
+    // The node's attempt fails; it is stopped before the retry is due.
+    let history = format!("{notification}/deliveries");
+    let attempted = || {
+        let history = api_ok(&quay.address, &token, "GET", &history, None);
+        history["deliveries"][0]["attempts"]
+            .as_array()
+            .is_some_and(|attempts| !attempts.is_empty())
+    };
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while !attempted() {
+        assert!(std::time::Instant::now() < deadline, "no first attempt");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let failed_at = std::time::Instant::now();
+    quay.terminate();
+
+    let receiver = Receiver::start_on(TcpListener::bind(("127.0.0.1", port)).unwrap(), &[]);
+    std::thread::sleep(Duration::from_secs(5).saturating_sub(failed_at.elapsed()));
+    let data_dir = data.to_str().unwrap();
+    let output = run_quay(&["notify", "--once", "--data-dir", data_dir], &env);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout).trim(),
+        "delivered 1"
+    );
+    let received = receiver.next(5).expect("notify sent nothing");
+    assert_eq!(received.body["updated_tags"], json!(["v1"]));
+    assert!(received.signed_with(&secret));
 }

@@ -105,9 +105,7 @@ impl SqlMetadata {
         }
         Ok(())
     }
-}
 
-impl SqlMetadata {
     /// A delivery of event `event_id` to notification `notification`, due at `now_ms`.
     async fn queue_delivery(
         &self,
