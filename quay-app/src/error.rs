@@ -3,8 +3,9 @@
 /// A delivery that could not be made, by condition.
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
-    /// Not an http(s) URL with a host.
-    #[error("`{0}` is not an http or https URL with a host")]
+    /// Not an http(s) URL with a host; says what is wrong, never the URL (a Slack or Teams
+    /// URL is a credential).
+    #[error("the notification's URL is not an http or https URL with a host: {0}")]
     NotWebUrl(String),
     /// The URL names, or its host resolves to, an address that is not public.
     #[error(

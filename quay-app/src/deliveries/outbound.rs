@@ -44,11 +44,14 @@ impl OutboundPolicy {
     /// the URL.
     pub fn check_url(&self, url: &reqwest::Url) -> Result<(), AppError> {
         if !matches!(url.scheme(), "http" | "https") {
-            return Err(AppError::NotWebUrl(url.to_string()));
+            return Err(AppError::NotWebUrl(format!(
+                "its scheme is {}",
+                url.scheme()
+            )));
         }
         let host = url
             .host_str()
-            .ok_or_else(|| AppError::NotWebUrl(url.to_string()))?;
+            .ok_or_else(|| AppError::NotWebUrl("it has no host".into()))?;
         if self.allows_host(host) {
             return Ok(());
         }

@@ -51,7 +51,8 @@ impl HttpSender {
         let url = method
             .url()
             .ok_or_else(|| AppError::Unavailable("not an HTTP method".into()))?;
-        let url = reqwest::Url::parse(url).map_err(|_| AppError::NotWebUrl(url.to_string()))?;
+        let url = reqwest::Url::parse(url)
+            .map_err(|error| AppError::NotWebUrl(format!("it does not parse ({error})")))?;
         self.policy.check_url(&url)?;
         let body = serde_json::to_vec(&body(delivery, method))
             .map_err(|error| AppError::Request(error.to_string()))?;

@@ -57,11 +57,7 @@ impl Accounts {
         uuid: &str,
     ) -> Result<EventNotification> {
         let scope = self.owned_scope(caller, owner).await?;
-        self.notifications_of(&scope)
-            .await?
-            .into_iter()
-            .find(|notification| notification.uuid == uuid)
-            .ok_or_else(|| notification_not_found(uuid))
+        self.notification_in(&scope, uuid).await
     }
 
     /// Adds the notification `request` asks for to `owner`'s, as `uuid`; refused with the
@@ -115,12 +111,7 @@ impl Accounts {
                 "this registry has no key to seal signing keys with (DATABASE_SECRET_KEY)".into(),
             ));
         };
-        let notification = self
-            .notifications_of(&scope)
-            .await?
-            .into_iter()
-            .find(|notification| notification.uuid == uuid)
-            .ok_or_else(|| notification_not_found(uuid))?;
+        let notification = self.notification_in(&scope, uuid).await?;
         if notification.method != MethodKind::Webhook {
             return Err(Error::InvalidRequest(format!(
                 "only webhooks are signed; this notification's method is {}",
@@ -175,12 +166,7 @@ impl Accounts {
         uuid: &str,
     ) -> Result<()> {
         let scope = self.owned_scope(caller, owner).await?;
-        let notification = self
-            .notifications_of(&scope)
-            .await?
-            .into_iter()
-            .find(|notification| notification.uuid == uuid)
-            .ok_or_else(|| notification_not_found(uuid))?;
+        let notification = self.notification_in(&scope, uuid).await?;
         let sample = Event::sample(
             notification.event,
             &self.site,
@@ -239,6 +225,15 @@ impl Accounts {
                 what: "delivery",
                 name: delivery.to_string(),
             })
+    }
+
+    /// Notification `uuid` of `scope`.
+    async fn notification_in(&self, scope: &OwnedScope, uuid: &str) -> Result<EventNotification> {
+        self.notifications_of(scope)
+            .await?
+            .into_iter()
+            .find(|notification| notification.uuid == uuid)
+            .ok_or_else(|| notification_not_found(uuid))
     }
 
     async fn notifications_of(&self, scope: &OwnedScope) -> Result<Vec<EventNotification>> {
