@@ -125,6 +125,7 @@ impl App {
         };
         let deliveries = Deliveries::new(
             Arc::new(database.clone()),
+            Arc::new(database.clone()),
             &settings.deliveries,
             sealer,
             Arc::new(SystemClock),

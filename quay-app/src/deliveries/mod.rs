@@ -11,16 +11,21 @@ use std::time::Duration;
 use futures::future::join_all;
 use quay_core::clock::Clock;
 use quay_core::events::delivery::{Next, RetryPolicy};
-use quay_core::events::method::MethodKind;
+use quay_core::events::method::{MethodConfig, MethodKind};
 use quay_core::names::Namespace;
-use quay_core::ports::{AttemptRecord, ClaimedDelivery, EventOutbox, SecretSealer};
+use quay_core::ports::{AttemptRecord, ClaimedDelivery, EventOutbox, InAppNotices, SecretSealer};
 
 pub use self::outbound::OutboundPolicy;
 use self::send::HttpSender;
 use crate::error::AppError;
 
 /// The methods this worker sends; deliveries of the others wait in the outbox.
-const METHODS: [MethodKind; 3] = [MethodKind::Webhook, MethodKind::Slack, MethodKind::Teams];
+const METHODS: [MethodKind; 4] = [
+    MethodKind::QuayNotification,
+    MethodKind::Webhook,
+    MethodKind::Slack,
+    MethodKind::Teams,
+];
 
 /// Deliveries taken at once, sent concurrently.
 const BATCH: u32 = 16;
@@ -50,6 +55,7 @@ impl Default for DeliverySettings {
 pub struct Deliveries {
     outbox: Arc<dyn EventOutbox>,
     sender: HttpSender,
+    in_app: Arc<dyn InAppNotices>,
     /// Opens the notifications' signing keys.
     sealer: Option<Arc<dyn SecretSealer>>,
     policy: RetryPolicy,
@@ -59,16 +65,18 @@ pub struct Deliveries {
 }
 
 impl Deliveries {
-    /// A worker on `outbox` with `settings`, opening signing keys with `sealer`, reading
-    /// time from `clock`.
+    /// A worker on `outbox` with `settings`, telling users in the app through `in_app`,
+    /// opening signing keys with `sealer`, reading time from `clock`.
     pub fn new(
         outbox: Arc<dyn EventOutbox>,
+        in_app: Arc<dyn InAppNotices>,
         settings: &DeliverySettings,
         sealer: Option<Arc<dyn SecretSealer>>,
         clock: Arc<dyn Clock>,
     ) -> Result<Self, AppError> {
         Ok(Self {
             outbox,
+            in_app,
             sealer,
             sender: HttpSender::new(settings.outbound.clone(), settings.send_timeout)?,
             policy: settings.policy,
@@ -110,7 +118,7 @@ impl Deliveries {
             Ok(status) => AttemptRecord {
                 started_ms,
                 duration_ms,
-                status_code: Some(status),
+                status_code: status,
                 error: None,
             },
             Err(error) => {
@@ -144,7 +152,8 @@ impl Deliveries {
             .await
     }
 
-    async fn send(&self, delivery: &ClaimedDelivery, now_s: i64) -> Result<u16, AppError> {
+    /// Sends `delivery` at `now_s`; the receiver's HTTP status, if it was sent over HTTP.
+    async fn send(&self, delivery: &ClaimedDelivery, now_s: i64) -> Result<Option<u16>, AppError> {
         let notification = &delivery.notification;
         // The config was checked when saved; checked again, it may only have gone stale.
         let namespace = delivery.event.data["namespace"]
@@ -155,6 +164,13 @@ impl Deliveries {
             .method
             .config(&notification.config, &namespace)
             .map_err(|error| AppError::Unavailable(error.to_string()))?;
+        if let MethodConfig::QuayNotification { target } = &method {
+            self.in_app
+                .notify_in_app(target, &namespace, delivery, self.clock.now_ms())
+                .await
+                .map_err(|error| AppError::Unavailable(error.to_string()))?;
+            return Ok(None);
+        }
         let signing_secret = match (&delivery.signing_secret, &self.sealer) {
             (None, _) => None,
             (Some(sealed), Some(sealer)) => Some(
@@ -175,6 +191,7 @@ impl Deliveries {
         self.sender
             .send(delivery, &method, now_s, signing_secret.as_deref())
             .await
+            .map(Some)
     }
 }
 

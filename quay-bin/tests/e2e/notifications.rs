@@ -159,7 +159,7 @@ impl Scene {
     }
 
     fn push(&self, tag: &str) {
-        push(self.work.path(), self.address(), tag);
+        push(self.work.path(), self.address(), "ns/app", tag);
     }
 
     fn notification(&self) -> Value {
@@ -173,8 +173,8 @@ impl Scene {
     }
 }
 
-/// Pushes a small image as `ns/app:<tag>` with skopeo.
-fn push(work: &Path, address: &str, tag: &str) {
+/// Pushes a small image as `<repository>:<tag>` with skopeo.
+fn push(work: &Path, address: &str, repository: &str, tag: &str) {
     let mut layout = Layout::new(&work.join(format!("layout-{tag}")));
     let image = layout.image("amd64", &[noise(tag.len() as u8, 2048)]);
     layout.tag(tag, image);
@@ -186,7 +186,7 @@ fn push(work: &Path, address: &str, tag: &str) {
             "copy",
             "--dest-tls-verify=false",
             &format!("oci:{}:{tag}", layout.dir.display()),
-            &format!("docker://{address}/ns/app:{tag}"),
+            &format!("docker://{address}/{repository}:{tag}"),
         ],
     );
 }
@@ -376,7 +376,7 @@ fn a_thousand_pushes_through_two_nodes_on_postgresql_are_each_delivered() {
         Quay::start(&work.path().join("b"), &[], &env),
     ];
     let token = access_token_with(&work.path().join("a"), USER, &env);
-    push(work.path(), &nodes[0].address, "base");
+    push(work.path(), &nodes[0].address, "ns/app", "base");
     let receiver = Receiver::start(&[]);
     let added = api_ok(
         &nodes[0].address,
@@ -459,7 +459,7 @@ fn notify_once_sends_what_is_due_and_says_how_much() {
     let quay = Quay::start(&data, &[], &env);
     let token = access_token(&data, USER);
     let (notification, secret) = watched_repository(&quay.address, &token, &url);
-    push(work.path(), &quay.address, "v1");
+    push(work.path(), &quay.address, "ns/app", "v1");
     // The node's attempt fails; it is stopped before the retry is due.
     let history = format!("{notification}/deliveries");
     let attempted = || {
@@ -492,4 +492,129 @@ fn notify_once_sends_what_is_due_and_says_how_much() {
     let received = receiver.next(5).expect("notify sent nothing");
     assert_eq!(received.body["updated_tags"], json!(["v1"]));
     assert!(received.signed_with(&secret));
+}
+
+#[test]
+fn a_quota_warning_reaches_namespace_notifications_once_per_crossing() {
+    if !have("skopeo") {
+        return;
+    }
+    let scene = Scene::start_with(
+        &[],
+        &[
+            ("FEATURE_QUOTA_MANAGEMENT", "true"),
+            ("SUPER_USERS", "[root]"),
+        ],
+    );
+    let data = scene.work.path().join("data");
+    create_user(&data, &[], &scene.env, ROOT, PASSWORD);
+    let root = access_token(&data, ROOT);
+    let call = |token: &str, method: &str, path: &str, body: Value| {
+        api_ok(scene.address(), token, method, path, Some(body))
+    };
+    call(
+        &scene.token,
+        "POST",
+        "/api/v1/organization/",
+        json!({"name": "team"}),
+    );
+    // A warning from 1 % of 100 KiB: any image crosses it.
+    call(
+        &root,
+        "POST",
+        "/api/v1/superuser/organization/team/quota",
+        json!({"limit": "100 KiB"}),
+    );
+    let quotas = api_ok(
+        scene.address(),
+        &root,
+        "GET",
+        "/api/v1/superuser/organization/team/quota",
+        None,
+    );
+    call(
+        &root,
+        "POST",
+        &format!("/api/v1/organization/team/quota/{}/limit", quotas[0]["id"]),
+        json!({"type": "Warning", "threshold_percent": 1}),
+    );
+    call(
+        &scene.token,
+        "POST",
+        "/api/v1/organization/team/notifications",
+        json!({"event": "quota_warning", "method": "webhook",
+               "config": {"url": scene.receiver.url}, "eventConfig": {}}),
+    );
+    // The organization's pushes tell the superuser in the app, through a notification.
+    call(
+        &scene.token,
+        "POST",
+        "/api/v1/repository",
+        json!({"namespace": "team", "repository": "app", "visibility": "private",
+               "description": ""}),
+    );
+    call(
+        &scene.token,
+        "POST",
+        "/api/v1/repository/team/app/notification/",
+        json!({"event": "repo_push", "method": "quay_notification",
+               "config": {"target": {"kind": "user", "name": ROOT}}, "eventConfig": {}}),
+    );
+
+    push(scene.work.path(), scene.address(), "team/app", "v1");
+    let warning = scene.receiver.next(30).expect("no quota warning");
+    assert_eq!(warning.body["namespace"], "team", "{}", warning.body);
+    assert_eq!(warning.body["threshold_percent"], 1);
+    assert_eq!(warning.body["limit_bytes"], 100 * 1024);
+    assert!(warning.body["usage_bytes"].as_u64().unwrap() > 1024);
+    assert_eq!(warning.body["limit_bytes_formatted"], "100.0 KiB");
+    assert!(
+        warning.body["homepage"]
+            .as_str()
+            .unwrap()
+            .ends_with("/organization/team"),
+        "{}",
+        warning.body
+    );
+    // Still over the threshold: not crossed again, not sent again.
+    push(scene.work.path(), scene.address(), "team/app", "v2");
+    assert!(
+        scene.receiver.next(3).is_none(),
+        "the warning was sent twice"
+    );
+
+    let told = |kind: &str| -> Vec<Value> {
+        let listed = api_ok(
+            scene.address(),
+            &root,
+            "GET",
+            "/api/v1/user/notifications",
+            None,
+        );
+        listed["notifications"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|notice| notice["kind"] == kind)
+            .cloned()
+            .collect()
+    };
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while told("repo_push").len() < 2 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{:?}",
+            told("repo_push")
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let mut tags: Vec<Value> = told("repo_push")
+        .iter()
+        .map(|notice| notice["metadata"]["updated_tags"][0].clone())
+        .collect();
+    tags.sort_by_key(|tag| tag.to_string());
+    assert_eq!(tags, [json!("v1"), json!("v2")]);
+    assert_eq!(told("repo_push")[0]["organization"], "team");
+    // The superuser is no admin of the organization: quota warnings are not theirs.
+    assert!(told("quota_warning").is_empty());
 }

@@ -15,8 +15,6 @@ use crate::support::*;
 const MIB: u64 = 1 << 20;
 /// The organization every test pushes into; [`USER`] creates it and so administers it.
 const ORG: &str = "acme";
-/// The superuser who sets quotas.
-const ROOT: &str = "root";
 /// What the client reads when a push is refused for the quota.
 const QUOTA_EXCEEDED: &str = "Quota has been exceeded on namespace";
 

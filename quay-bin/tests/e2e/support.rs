@@ -55,7 +55,9 @@ pub fn report(message: &str) {
 
 /// The user every test pushes as; it owns the namespace `ns`.
 pub const USER: &str = "ns";
-/// Its password.
+/// A superuser, where a test makes one (`SUPER_USERS: [root]`): it sets quotas.
+pub const ROOT: &str = "root";
+/// Its password, and [`ROOT`]'s.
 pub const PASSWORD: &str = "correct-horse-battery";
 /// `USER:PASSWORD`, as skopeo's `--creds` take it.
 pub const CREDS: &str = "ns:correct-horse-battery";

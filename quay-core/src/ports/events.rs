@@ -7,9 +7,10 @@ use crate::account::NamespaceId;
 use crate::audit::AuditEntry;
 use crate::error::Result;
 use crate::events::delivery::{Next, Outcome, RetryPolicy};
-use crate::events::method::MethodKind;
+use crate::events::method::{MethodKind, Target};
 use crate::events::notification::EventNotification;
 use crate::events::{Event, EventKind};
+use crate::names::Namespace;
 use crate::repository::RepositoryId;
 
 /// The notifications of namespaces (`repository: None`) and of repositories.
@@ -207,6 +208,21 @@ pub trait EventOutbox: Send + Sync {
         record: &AttemptRecord,
         policy: &RetryPolicy,
     ) -> Result<Next>;
+}
+
+/// In-app notifications as a delivery method (`quay_notification`).
+#[async_trait]
+pub trait InAppNotices: Send + Sync {
+    /// Tells `target`, found in the namespace `namespace` names, about `delivery`'s event,
+    /// once per event however often it is delivered; an error names a target that does not
+    /// exist.
+    async fn notify_in_app(
+        &self,
+        target: &Target,
+        namespace: &Namespace,
+        delivery: &ClaimedDelivery,
+        now_ms: i64,
+    ) -> Result<()>;
 }
 
 /// Keeps the secrets the registry must read back (a webhook's signing key) sealed at rest:

@@ -9,6 +9,7 @@ use serde_json::Value;
 use crate::account::{AccountId, NamespaceId};
 use crate::audit::AuditEntry;
 use crate::error::Result;
+use crate::events::Site;
 use crate::quota::{NamespaceQuota, NamespaceSize, QuotaLimit, Reached, SizeDifference};
 use crate::repository::{Repository, RepositoryId};
 
@@ -76,13 +77,16 @@ pub trait QuotaStore: Send + Sync {
     async fn delete_quota_limit(&self, limit: i64, audit: AuditEntry) -> Result<()>;
 
     /// Tells the namespace's admins (the user, or the organization's admin teams) that
-    /// `reached` was reached, once until they dismiss it, and records `audit` when the
-    /// push was refused or someone was newly told.
+    /// `reached` was reached, once until they dismiss it; when someone was newly told, the
+    /// threshold counts as crossed: its `quota_warning` or `quota_error` event (with links to
+    /// `site`) goes to the namespace's notifications. Records `audit` when the push was
+    /// refused or the threshold crossed.
     async fn record_quota_reached(
         &self,
         namespace: NamespaceId,
         reached: Reached,
         audit: AuditEntry,
+        site: &Site,
         now_ms: i64,
     ) -> Result<()>;
 

@@ -74,7 +74,13 @@ impl Registry {
             .meta("usage_bytes", reached.size)
             .meta("limit_bytes", reached.limit_bytes);
         self.accounts
-            .record_quota_reached(repository.namespace, reached, audit, now_ms)
+            .record_quota_reached(
+                repository.namespace,
+                reached,
+                audit,
+                &self.settings.site,
+                now_ms,
+            )
             .await
     }
 }

@@ -20,6 +20,7 @@ use sea_orm::{
 
 use super::entity::{manifest, manifest_child, manifest_label};
 use super::manifest_row::{ManifestRow, manifest_id};
+use super::outbox::EventSource;
 use super::tags::{self, Liveness};
 use super::{SqlMetadata, audit, placeholders, signed};
 use crate::error::OrStorage;
@@ -318,7 +319,8 @@ impl ManifestStore for SqlMetadata {
         }
         audit::record(&txn, audit).await?;
         if let Some(event) = event {
-            self.emit(&txn, repository, &event, now_ms).await?;
+            self.emit(&txn, EventSource::Repository(repository), &event, now_ms)
+                .await?;
         }
         txn.commit().await.or_storage()?;
         Ok(reached)

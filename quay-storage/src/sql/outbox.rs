@@ -45,22 +45,39 @@ struct Failures {
     number_of_failures: i32,
 }
 
+/// Whose notifications an event goes to.
+#[derive(Clone, Copy, Debug)]
+pub(super) enum EventSource {
+    /// A repository's (a push, an expiring tag).
+    Repository(RepositoryId),
+    /// A namespace's own (a quota threshold).
+    Namespace(NamespaceId),
+}
+
 impl SqlMetadata {
-    /// Writes `event` of `repository` into the outbox of `txn`, with a delivery for every
-    /// enabled notification of the repository that wants it (its event, its tags); nothing
+    /// Writes `event` of `source` into the outbox of `txn`, with a delivery for every
+    /// enabled notification of the source that wants it (its event, its tags); nothing
     /// when none does.
     pub(super) async fn emit(
         &self,
         txn: &DatabaseTransaction,
-        repository: RepositoryId,
+        source: EventSource,
         event: &Event,
         now_ms: i64,
     ) -> quay_core::Result<()> {
+        let (whose, id) = match source {
+            EventSource::Repository(repository) => ("repository_id = $1", repository),
+            EventSource::Namespace(namespace) => {
+                ("namespace_id = $1 AND repository_id IS NULL", namespace)
+            }
+        };
         let listeners = Listener::find_by_statement(self.statement(
-            "SELECT id, event_config FROM event_notification
-             WHERE repository_id = $1 AND event = $2 AND number_of_failures < $3",
+            &format!(
+                "SELECT id, event_config FROM event_notification
+                 WHERE {whose} AND event = $2 AND number_of_failures < $3"
+            ),
             [
-                repository.into(),
+                id.into(),
                 event.kind.name().into(),
                 i64::from(DISABLE_AT_FAILURES).into(),
             ],
@@ -82,22 +99,31 @@ impl SqlMetadata {
         if wanted.is_empty() {
             return Ok(());
         }
+        let insert = match source {
+            EventSource::Repository(_) => {
+                "INSERT INTO event (uuid, kind, namespace_id, repository_id, data, created_ms)
+                 SELECT $1, $2, namespace_id, id, $3, $4 FROM repository WHERE id = $5
+                 RETURNING id"
+            }
+            EventSource::Namespace(_) => {
+                "INSERT INTO event (uuid, kind, namespace_id, repository_id, data, created_ms)
+                 VALUES ($1, $2, $5, NULL, $3, $4) RETURNING id"
+            }
+        };
         let event_id = EventId::find_by_statement(self.statement(
-            "INSERT INTO event (uuid, kind, namespace_id, repository_id, data, created_ms)
-             SELECT $1, $2, namespace_id, id, $3, $4 FROM repository WHERE id = $5
-             RETURNING id",
+            insert,
             [
                 uuid::Uuid::new_v4().to_string().into(),
                 event.kind.name().into(),
                 event.data.to_string().into(),
                 now_ms.into(),
-                repository.into(),
+                id.into(),
             ],
         ))
         .one(txn)
         .await
         .or_storage()?
-        .ok_or_else(|| StorageError::CorruptMetadata(format!("repository {repository}")))?
+        .ok_or_else(|| StorageError::CorruptMetadata(format!("{source:?}")))?
         .id;
         for notification in wanted {
             self.queue_delivery(txn, event_id, notification, now_ms)

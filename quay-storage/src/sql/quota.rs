@@ -5,14 +5,18 @@ use std::collections::HashMap;
 
 use async_trait::async_trait;
 use quay_core::Error;
-use quay_core::account::{AccountId, NamespaceId};
+use quay_core::account::{NamespaceId, NamespaceKind};
 use quay_core::audit::AuditEntry;
+use quay_core::events::{Event, QuotaUsage, Site};
+use quay_core::names::Namespace;
 use quay_core::ports::{QuotaStore, RegistrySize, Repository, RepositoryId};
 use quay_core::quota::{
     BackfillStatus, LimitKind, NamespaceQuota, NamespaceSize, QuotaLimit, Reached, SizeDifference,
 };
 use sea_orm::{ConnectionTrait, FromQueryResult, Value};
 
+use super::notifications::Notice;
+use super::outbox::EventSource;
 use super::sizes::OwnerSize;
 use super::{SqlMetadata, audit, signed, unsigned};
 use crate::error::{OrStorage, StorageError};
@@ -37,6 +41,12 @@ struct SizeRow {
 struct NamespaceName {
     id: i64,
     name: String,
+}
+
+#[derive(FromQueryResult)]
+struct NamespaceRow {
+    name: String,
+    kind: String,
 }
 
 impl SqlMetadata {
@@ -75,23 +85,6 @@ impl SqlMetadata {
             }
         }
         Ok(Some(quota))
-    }
-
-    /// Who is told of a namespace's quota: the user, or the organization's admin teams.
-    async fn quota_recipients(
-        &self,
-        conn: &impl ConnectionTrait,
-        namespace: NamespaceId,
-    ) -> quay_core::Result<Vec<AccountId>> {
-        self.ids(
-            conn,
-            "SELECT a.id AS id FROM account a WHERE a.namespace_id = $1 AND a.kind = 'user'
-             UNION
-             SELECT tm.account_id AS id FROM team_member tm JOIN team t ON t.id = tm.team_id
-             WHERE t.namespace_id = $1 AND t.role = 'admin'",
-            [namespace.into()],
-        )
-        .await
     }
 }
 
@@ -266,53 +259,49 @@ impl QuotaStore for SqlMetadata {
         namespace: NamespaceId,
         reached: Reached,
         audit: AuditEntry,
+        site: &Site,
         now_ms: i64,
     ) -> quay_core::Result<()> {
-        let kind = match reached.limit.kind {
-            LimitKind::Warning => "quota_warning",
-            LimitKind::Reject => "quota_error",
-        };
-        let lookup = format!("{kind}:{namespace}:{}", reached.limit.threshold_percent);
+        let rejecting = reached.limit.kind == LimitKind::Reject;
         let txn = self.write_transaction().await.or_storage()?;
-        let name = NamespaceName::find_by_statement(self.statement(
-            "SELECT id, name FROM namespace WHERE id = $1",
+        let row = NamespaceRow::find_by_statement(self.statement(
+            "SELECT id, name, kind FROM namespace WHERE id = $1",
             [namespace.into()],
         ))
         .one(&txn)
         .await
-        .or_storage()?
-        .ok_or_else(|| StorageError::CorruptMetadata(format!("namespace {namespace}")))?;
-        let metadata = serde_json::json!({
-            "namespace": name.name,
-            "threshold_percent": reached.limit.threshold_percent,
-            "usage_bytes": reached.size,
-            "limit_bytes": reached.limit_bytes,
-        })
-        .to_string();
-        let mut told = 0;
-        for account in self.quota_recipients(&txn, name.id).await? {
-            told += self
-                .execute(
-                    &txn,
-                    "INSERT INTO notification
-                         (uuid, account_id, kind, namespace_id, lookup, metadata, created_ms, dismissed)
-                     SELECT $1, $2, $3, $4, $5, $6, $7, $8
-                     WHERE NOT EXISTS (SELECT 1 FROM notification
-                                       WHERE account_id = $2 AND lookup = $5 AND NOT dismissed)",
-                    [
-                        uuid::Uuid::new_v4().to_string().into(),
-                        account.into(),
-                        kind.into(),
-                        namespace.into(),
-                        lookup.clone().into(),
-                        metadata.clone().into(),
-                        now_ms.into(),
-                        false.into(),
-                    ],
-                )
+        .or_storage()?;
+        let corrupt = || StorageError::CorruptMetadata(format!("namespace {namespace}"));
+        let row = row.ok_or_else(corrupt)?;
+        let usage = QuotaUsage {
+            namespace: Namespace::parse(&row.name).map_err(|_| corrupt())?,
+            namespace_kind: if row.kind == "org" {
+                NamespaceKind::Organization
+            } else {
+                NamespaceKind::User
+            },
+            threshold_percent: u32::from(reached.limit.threshold_percent),
+            usage_bytes: reached.size,
+            limit_bytes: reached.limit_bytes,
+        };
+        let event = Event::quota(site, &usage, rejecting);
+        let notice = Notice {
+            kind: event.kind.name(),
+            namespace,
+            lookup: &format!(
+                "{}:{namespace}:{}",
+                event.kind.name(),
+                reached.limit.threshold_percent
+            ),
+            metadata: &event.data.to_string(),
+        };
+        let admins = self.namespace_admins(&txn, namespace).await?;
+        let crossed = self.tell(&txn, &admins, &notice, now_ms).await? > 0;
+        if crossed {
+            self.emit(&txn, EventSource::Namespace(namespace), &event, now_ms)
                 .await?;
         }
-        if told > 0 || reached.limit.kind == LimitKind::Reject {
+        if crossed || rejecting {
             audit::record(&txn, [audit]).await?;
         }
         txn.commit().await.or_storage()
