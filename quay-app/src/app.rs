@@ -126,6 +126,7 @@ impl App {
         let deliveries = Deliveries::new(
             Arc::new(database.clone()),
             Arc::new(database.clone()),
+            settings.registry.site.clone(),
             &settings.deliveries,
             sealer,
             Arc::new(SystemClock),

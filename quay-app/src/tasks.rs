@@ -28,6 +28,8 @@ pub struct Tasks {
     pub gauges_every: Option<Duration>,
     /// Sending due notifications, looking for them this often.
     pub deliver_poll: Option<Duration>,
+    /// Looking for the tags that `repo_image_expiry` notifications tell about, this often.
+    pub expiry_scan_every: Option<Duration>,
 }
 
 /// When and how much of the size backfill runs.
@@ -63,6 +65,12 @@ impl App {
         }
         if let Some(poll) = tasks.deliver_poll {
             tokio::spawn(crate::deliveries::deliver(self.deliveries.clone(), poll));
+        }
+        if let Some(every) = tasks.expiry_scan_every {
+            tokio::spawn(crate::deliveries::scan_expiring_tags(
+                self.deliveries.clone(),
+                every,
+            ));
         }
     }
 }

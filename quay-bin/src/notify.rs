@@ -1,5 +1,6 @@
-//! Notifications on demand: `quay-bin notify` sends the deliveries that are due (once, or
-//! every second until stopped). `serve` runs the same worker through `quay_app::Tasks`.
+//! Notifications on demand: `quay-bin notify` queues the events of tags about to expire and
+//! sends the deliveries that are due (once, or every second until stopped). `serve` runs
+//! the same worker through `quay_app::Tasks`.
 
 use std::time::Duration;
 
@@ -13,6 +14,7 @@ pub(crate) async fn notify(args: NotifyArgs) -> anyhow::Result<()> {
     let deployment = Deployment::open(&args.location).await?;
     let deliveries = &deployment.app.deliveries;
     loop {
+        deliveries.emit_expiring_tags().await?;
         print(deliveries.deliver_due().await?);
         if args.once {
             return Ok(());

@@ -56,6 +56,7 @@ pub(crate) async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         }),
         gauges_every: Some(GAUGES_EVERY),
         deliver_poll: Some(DELIVER_POLL),
+        expiry_scan_every: Some(config.notifications.expiry_scan_every),
     });
     let tenancy = Tenancy {
         authenticator: app.authenticator.clone(),

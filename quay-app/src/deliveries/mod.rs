@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use futures::future::join_all;
 use quay_core::clock::Clock;
+use quay_core::events::Site;
 use quay_core::events::delivery::{Next, RetryPolicy};
 use quay_core::events::method::{MethodConfig, MethodKind};
 use quay_core::names::Namespace;
@@ -56,6 +57,8 @@ pub struct Deliveries {
     outbox: Arc<dyn EventOutbox>,
     sender: HttpSender,
     in_app: Arc<dyn InAppNotices>,
+    /// Where the registry is reached, for the links in the events the worker raises.
+    site: Site,
     /// Opens the notifications' signing keys.
     sealer: Option<Arc<dyn SecretSealer>>,
     policy: RetryPolicy,
@@ -66,10 +69,12 @@ pub struct Deliveries {
 
 impl Deliveries {
     /// A worker on `outbox` with `settings`, telling users in the app through `in_app`,
+    /// linking to `site`,
     /// opening signing keys with `sealer`, reading time from `clock`.
     pub fn new(
         outbox: Arc<dyn EventOutbox>,
         in_app: Arc<dyn InAppNotices>,
+        site: Site,
         settings: &DeliverySettings,
         sealer: Option<Arc<dyn SecretSealer>>,
         clock: Arc<dyn Clock>,
@@ -77,6 +82,7 @@ impl Deliveries {
         Ok(Self {
             outbox,
             in_app,
+            site,
             sealer,
             sender: HttpSender::new(settings.outbound.clone(), settings.send_timeout)?,
             policy: settings.policy,
@@ -85,6 +91,14 @@ impl Deliveries {
                 .saturating_mul(3),
             clock,
         })
+    }
+
+    /// Queues the events of `repo_image_expiry` notifications whose tags now expire within
+    /// their days; how many.
+    pub async fn emit_expiring_tags(&self) -> quay_core::Result<u32> {
+        self.outbox
+            .emit_expiring_tags(&self.site, self.clock.now_ms())
+            .await
     }
 
     /// Sends what is due now, batch after batch until nothing is; how many were sent
@@ -192,6 +206,16 @@ impl Deliveries {
             .send(delivery, &method, now_s, signing_secret.as_deref())
             .await
             .map(Some)
+    }
+}
+
+/// Looks for expiring tags every `every`, until the runtime ends.
+pub(crate) async fn scan_expiring_tags(deliveries: Arc<Deliveries>, every: Duration) {
+    loop {
+        if let Err(error) = deliveries.emit_expiring_tags().await {
+            tracing::warn!(%error, "looking for expiring tags failed; trying again");
+        }
+        tokio::time::sleep(every).await;
     }
 }
 

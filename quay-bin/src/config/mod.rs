@@ -356,6 +356,13 @@ pub(crate) struct Notifications {
         deserialize_with = "units::seconds"
     )]
     pub(crate) retry_after: Duration,
+    /// How often each node looks for tags that `repo_image_expiry` notifications tell about,
+    /// in seconds (ours; Quay looks with its collector's period).
+    #[serde(
+        rename = "NOTIFICATION_EXPIRY_SCAN_SECONDS",
+        deserialize_with = "units::seconds"
+    )]
+    pub(crate) expiry_scan_every: Duration,
 }
 
 impl Default for Notifications {
@@ -364,6 +371,7 @@ impl Default for Notifications {
             ssrf_allowed_hosts: Vec::new(),
             send_timeout: Duration::from_secs(10),
             retry_after: Duration::from_secs(30),
+            expiry_scan_every: Duration::from_secs(60),
         }
     }
 }

@@ -618,3 +618,51 @@ fn a_quota_warning_reaches_namespace_notifications_once_per_crossing() {
     // The superuser is no admin of the organization: quota warnings are not theirs.
     assert!(told("quota_warning").is_empty());
 }
+
+#[test]
+fn an_expiring_tag_is_told_once() {
+    if !have("skopeo") {
+        return;
+    }
+    let scene = Scene::start_with(&[], &[("NOTIFICATION_EXPIRY_SCAN_SECONDS", "1")]);
+    scene.push("v1");
+    scene.push("v2");
+    for _ in 0..2 {
+        scene.receiver.next(30).expect("no delivery of a push");
+    }
+    let address = scene.address();
+    api_ok(
+        address,
+        &scene.token,
+        "POST",
+        "/api/v1/repository/ns/app/notification/",
+        Some(json!({"event": "repo_image_expiry", "method": "webhook",
+                    "config": {"url": scene.receiver.url}, "eventConfig": {"days": 2}})),
+    );
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let expire = |tag: &str, in_seconds: u64| {
+        api_ok(
+            address,
+            &scene.token,
+            "PUT",
+            &format!("/api/v1/repository/ns/app/tag/{tag}"),
+            Some(json!({ "expiration": now + in_seconds })),
+        );
+    };
+    // Within the two days, and not.
+    expire("v1", 86_400);
+    expire("v2", 5 * 86_400);
+    let told = scene.receiver.next(30).expect("no expiry event");
+    assert_eq!(told.body["tags"], json!(["v1"]), "{}", told.body);
+    assert_eq!(told.body["expiring_in"], "2 days");
+    assert_eq!(told.body["repository"], "ns/app");
+    assert!(scene.receiver.next(3).is_none(), "v1 was told twice");
+
+    // v2 comes within the window: only it is told.
+    expire("v2", 86_400);
+    let told = scene.receiver.next(30).expect("no expiry event for v2");
+    assert_eq!(told.body["tags"], json!(["v2"]), "{}", told.body);
+}

@@ -9,7 +9,7 @@ use crate::error::Result;
 use crate::events::delivery::{Next, Outcome, RetryPolicy};
 use crate::events::method::{MethodKind, Target};
 use crate::events::notification::EventNotification;
-use crate::events::{Event, EventKind};
+use crate::events::{Event, EventKind, Site};
 use crate::names::Namespace;
 use crate::repository::RepositoryId;
 
@@ -208,6 +208,12 @@ pub trait EventOutbox: Send + Sync {
         record: &AttemptRecord,
         policy: &RetryPolicy,
     ) -> Result<Next>;
+
+    /// Emits, for each enabled `repo_image_expiry` notification, one event naming the live
+    /// tags of its repository (those its tag filter passes) that expire within its `days` of
+    /// `now_ms` and that it was not told about yet, with links to `site`; how many events.
+    /// Each tag is told once, however often and on however many nodes this runs.
+    async fn emit_expiring_tags(&self, site: &Site, now_ms: i64) -> Result<u32>;
 }
 
 /// In-app notifications as a delivery method (`quay_notification`).

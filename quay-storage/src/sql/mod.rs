@@ -16,6 +16,7 @@ mod blobs;
 mod credentials;
 mod entity;
 mod event_notifications;
+mod expiring_tags;
 mod gauges;
 mod gc;
 mod health;

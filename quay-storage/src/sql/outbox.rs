@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use quay_core::account::NamespaceId;
 use quay_core::events::delivery::{DISABLE_AT_FAILURES, Next, Outcome, RetryPolicy};
 use quay_core::events::method::MethodKind;
-use quay_core::events::{Event, EventKind};
+use quay_core::events::{Event, EventKind, Site};
 use quay_core::ports::{
     AttemptRecord, ClaimedDelivery, DeliveryHistory, DeliveryState, EventOutbox, RepositoryId,
 };
@@ -96,19 +96,34 @@ impl SqlMetadata {
                 wanted.push(listener.id);
             }
         }
-        if wanted.is_empty() {
+        self.write_event(txn, source, event, &wanted, now_ms).await
+    }
+
+    /// Writes `event` of `source` into the outbox of `txn` with a delivery, due now, for
+    /// each of `notifications`; nothing when there are none.
+    pub(super) async fn write_event(
+        &self,
+        txn: &DatabaseTransaction,
+        source: EventSource,
+        event: &Event,
+        notifications: &[i64],
+        now_ms: i64,
+    ) -> quay_core::Result<()> {
+        if notifications.is_empty() {
             return Ok(());
         }
-        let insert = match source {
-            EventSource::Repository(_) => {
+        let (insert, id) = match source {
+            EventSource::Repository(repository) => (
                 "INSERT INTO event (uuid, kind, namespace_id, repository_id, data, created_ms)
                  SELECT $1, $2, namespace_id, id, $3, $4 FROM repository WHERE id = $5
-                 RETURNING id"
-            }
-            EventSource::Namespace(_) => {
+                 RETURNING id",
+                repository,
+            ),
+            EventSource::Namespace(namespace) => (
                 "INSERT INTO event (uuid, kind, namespace_id, repository_id, data, created_ms)
-                 VALUES ($1, $2, $5, NULL, $3, $4) RETURNING id"
-            }
+                 VALUES ($1, $2, $5, NULL, $3, $4) RETURNING id",
+                namespace,
+            ),
         };
         let event_id = EventId::find_by_statement(self.statement(
             insert,
@@ -125,8 +140,8 @@ impl SqlMetadata {
         .or_storage()?
         .ok_or_else(|| StorageError::CorruptMetadata(format!("{source:?}")))?
         .id;
-        for notification in wanted {
-            self.queue_delivery(txn, event_id, notification, now_ms)
+        for notification in notifications {
+            self.queue_delivery(txn, event_id, *notification, now_ms)
                 .await?;
         }
         Ok(())
@@ -341,6 +356,10 @@ impl EventOutbox for SqlMetadata {
         txn.commit().await.or_storage()?;
         Ok(after.next)
     }
+
+    async fn emit_expiring_tags(&self, site: &Site, now_ms: i64) -> quay_core::Result<u32> {
+        self.tell_expiring_tags(site, now_ms).await
+    }
 }
 
 #[derive(FromQueryResult)]
@@ -398,24 +417,11 @@ impl SqlMetadata {
         else {
             return Ok(false);
         };
-        let event_id = EventId::find_by_statement(self.statement(
-            "INSERT INTO event (uuid, kind, namespace_id, repository_id, data, created_ms)
-             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
-            [
-                uuid::Uuid::new_v4().to_string().into(),
-                event.kind.name().into(),
-                namespace.into(),
-                repository.into(),
-                event.data.to_string().into(),
-                now_ms.into(),
-            ],
-        ))
-        .one(&txn)
-        .await
-        .or_storage()?
-        .ok_or_else(|| StorageError::CorruptMetadata("an event without an id".into()))?
-        .id;
-        self.queue_delivery(&txn, event_id, notification, now_ms)
+        let source = match repository {
+            Some(repository) => EventSource::Repository(repository),
+            None => EventSource::Namespace(namespace),
+        };
+        self.write_event(&txn, source, event, &[notification], now_ms)
             .await?;
         txn.commit().await.or_storage()?;
         Ok(true)

@@ -80,6 +80,7 @@ macro_rules! backend_suite {
             backend_suite!(@scenarios notifications:
                 notifications_stay_in_their_scope,
                 a_push_writes_its_event_with_the_change,
+                two_scans_tell_each_expiring_tag_once,
                 three_failures_disable_a_notification_until_reset,
             );
             backend_suite!(@scenarios quota:

@@ -9,18 +9,28 @@ use quay_core::events::EventScope;
 use quay_core::events::delivery::{Next, RetryPolicy};
 use quay_core::events::method::MethodKind;
 use quay_core::events::notification::{EventNotification, NotificationRequest};
-use quay_core::names::Namespace;
+use quay_core::names::{Namespace, TagName};
 use quay_core::ports::{AttemptRecord, ClaimedDelivery, EventOutbox as _};
 use serde_json::json;
 
 fn notification(uuid: &str, event: &str, scope: EventScope) -> EventNotification {
+    notification_with(uuid, event, scope, json!({"tag_patterns": ["v*"]}))
+}
+
+/// [`notification`] with its `eventConfig`.
+fn notification_with(
+    uuid: &str,
+    event: &str,
+    scope: EventScope,
+    event_config: serde_json::Value,
+) -> EventNotification {
     EventNotification::new(
         uuid.into(),
         NotificationRequest {
             event: event.into(),
             method: "webhook".into(),
             config: json!({"url": "https://hooks.example.com/x"}),
-            event_config: json!({"tag_patterns": ["v*"]}),
+            event_config,
             title: Some("to CI".into()),
         },
         scope,
@@ -108,6 +118,17 @@ fn now(h: &Harness) -> i64 {
 }
 
 async fn add(h: &Harness, repository: &str, uuid: &str, event_config: serde_json::Value) {
+    add_for(h, repository, uuid, "repo_push", event_config).await;
+}
+
+/// [`add`] for notifications of `event`.
+async fn add_for(
+    h: &Harness,
+    repository: &str,
+    uuid: &str,
+    event: &str,
+    event_config: serde_json::Value,
+) {
     let namespace = h
         .accounts
         .namespace(&Namespace::parse("ns").unwrap())
@@ -121,8 +142,7 @@ async fn add(h: &Harness, repository: &str, uuid: &str, event_config: serde_json
         .unwrap()
         .repository
         .id;
-    let mut notification = notification(uuid, "repo_push", EventScope::Repository);
-    notification.event_config = event_config;
+    let notification = notification_with(uuid, event, EventScope::Repository, event_config);
     h.metadata
         .event_notifications
         .add_event_notification(
@@ -326,5 +346,63 @@ pub(crate) async fn three_failures_disable_a_notification_until_reset(h: &Harnes
             .await
             .unwrap(),
         Next::GiveUp
+    );
+}
+
+pub(crate) async fn two_scans_tell_each_expiring_tag_once(h: &Harness) {
+    const DAY_MS: i64 = 24 * 3_600_000;
+    for tag_name in ["soon", "later", "never"] {
+        push_image(&h.registry, &repo("ns/app"), tag_name, b"{}", &[b"app"]).await;
+    }
+    add_for(
+        h,
+        "ns/app",
+        "expiry",
+        "repo_image_expiry",
+        json!({"days": 2}),
+    )
+    .await;
+    let expire = async |tag_name: &str, at_ms: i64| {
+        h.registry
+            .change_tag_expiration(
+                &repo("ns/app"),
+                &TagName::parse(tag_name).unwrap(),
+                Some(at_ms),
+                &NOBODY,
+            )
+            .await
+            .unwrap();
+    };
+    expire("soon", now(h) + DAY_MS).await;
+    expire("later", now(h) + 5 * DAY_MS).await;
+    let site = quay_core::events::Site::default();
+    let (first, second) = tokio::join!(
+        h.metadata.event_outbox.emit_expiring_tags(&site, now(h)),
+        h.directory.emit_expiring_tags(&site, now(h))
+    );
+    assert_eq!(
+        first.unwrap() + second.unwrap(),
+        1,
+        "one event between them"
+    );
+    let claimed = h
+        .metadata
+        .event_outbox
+        .claim_deliveries(now(h), 30_000, 10, &MethodKind::ALL)
+        .await
+        .unwrap();
+    assert_eq!(for_whom(&claimed), ["expiry"]);
+    assert_eq!(claimed[0].event.data["tags"], json!(["soon"]));
+    assert_eq!(claimed[0].event.data["expiring_in"], "2 days");
+
+    // Told once; `later` is told when it comes within the two days.
+    let outbox = &h.metadata.event_outbox;
+    assert_eq!(outbox.emit_expiring_tags(&site, now(h)).await.unwrap(), 0);
+    assert_eq!(
+        outbox
+            .emit_expiring_tags(&site, now(h) + 4 * DAY_MS)
+            .await
+            .unwrap(),
+        1
     );
 }

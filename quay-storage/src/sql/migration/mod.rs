@@ -13,6 +13,7 @@ mod m0006_health_probe;
 mod m0007_event_notifications;
 mod m0008_event_outbox;
 mod m0009_signing_secrets;
+mod m0010_tag_expiry_notices;
 
 use sea_orm_migration::prelude::*;
 
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0007_event_notifications::Migration),
             Box::new(m0008_event_outbox::Migration),
             Box::new(m0009_signing_secrets::Migration),
+            Box::new(m0010_tag_expiry_notices::Migration),
         ]
     }
 }
