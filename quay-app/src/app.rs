@@ -7,11 +7,12 @@ use quay_auth::{AuthSettings, Authenticator, PermissionAuthorizer, Sealer};
 use quay_core::access::{AllowAll, Authorizer};
 use quay_core::clock::SystemClock;
 use quay_core::gc::{CollectorSettings, GarbageCollector};
-use quay_core::ports::{AccountDirectory, SecretSealer};
+use quay_core::ports::{AccountDirectory, MailSender, SecretSealer};
 use quay_core::secret::Secret;
 use quay_core::{Accounts, Registry, RegistrySettings, Stores};
 
 use crate::deliveries::{Deliveries, DeliverySettings};
+use crate::mail::{MailSettings, SmtpMailer};
 use quay_storage::{
     CacheOptions, CachedMetadata, DistributedStorage, MetadataOptions, ObjectStorage,
     PostgresPeers, PullLog, SqlMetadata, StorageLocations,
@@ -38,6 +39,8 @@ pub struct AppSettings {
     /// The key that seals secrets the registry must read back, such as webhooks' signing
     /// keys (`DATABASE_SECRET_KEY`); without one, webhooks are not signed.
     pub secret_key: Option<Secret>,
+    /// Where mail goes (`MAIL_SERVER`); without it, no e-mail notifications.
+    pub mail: Option<MailSettings>,
 }
 
 /// The registry, tenancy and authentication beside it, on the same stores.
@@ -108,6 +111,16 @@ impl App {
         if let Some(sealer) = &sealer {
             accounts = accounts.with_sealer(sealer.clone());
         }
+        let mailer: Option<Arc<dyn MailSender>> = match &settings.mail {
+            Some(mail) => Some(Arc::new(
+                SmtpMailer::new(mail, settings.deliveries.send_timeout)
+                    .map_err(|error| quay_core::Error::InvalidRequest(error.to_string()))?,
+            )),
+            None => None,
+        };
+        if let Some(mailer) = &mailer {
+            accounts = accounts.with_mailer(mailer.clone());
+        }
         let stores = Stores {
             metadata,
             accounts: directory.clone(),
@@ -129,6 +142,7 @@ impl App {
             settings.registry.site.clone(),
             &settings.deliveries,
             sealer,
+            mailer,
             Arc::new(SystemClock),
         )
         .map_err(|error| quay_core::Error::Internal(error.into()))?;

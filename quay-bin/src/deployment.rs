@@ -6,7 +6,7 @@ use std::os::unix::fs::OpenOptionsExt as _;
 use std::path::Path;
 
 use anyhow::Context;
-use quay_app::{App, AppSettings, DeliverySettings, OutboundPolicy};
+use quay_app::{App, AppSettings, DeliverySettings, MailSettings, OutboundPolicy};
 use quay_auth::AuthSettings;
 use quay_core::RegistrySettings;
 use quay_core::account::Superusers;
@@ -74,6 +74,7 @@ impl Deployment {
             open: false,
             deliveries: delivery_settings(&config),
             secret_key: Some(sealing_key(&config, &location.data_dir)?),
+            mail: mail_settings(&config),
         };
         let app = App::open(&db_uri, locations, settings)
             .await
@@ -170,6 +171,32 @@ fn delivery_settings(config: &Config) -> DeliverySettings {
         send_timeout: notifications.send_timeout,
         outbound: OutboundPolicy::allowing(notifications.ssrf_allowed_hosts.iter().cloned()),
     }
+}
+
+/// Where mail goes: nowhere unless `FEATURE_MAILING` is on and `MAIL_SERVER` is set. The
+/// sender defaults to `noreply@` the registry's host.
+fn mail_settings(config: &Config) -> Option<MailSettings> {
+    let mail = &config.mail;
+    let server = mail.server.as_ref().filter(|_| mail.enabled)?;
+    let host = config
+        .server
+        .hostname
+        .as_deref()
+        .and_then(|hostname| hostname.split(':').next())
+        .unwrap_or("localhost");
+    Some(MailSettings {
+        server: server.clone(),
+        port: mail.port,
+        starttls: mail.use_tls,
+        credentials: mail.username.clone().map(|username| {
+            let password = mail.password.clone().unwrap_or_else(|| Secret::new(""));
+            (username, password)
+        }),
+        sender: mail
+            .sender
+            .clone()
+            .unwrap_or_else(|| format!("noreply@{host}")),
+    })
 }
 
 /// Who may do what: one value for the registry's and the authorizer's decisions.

@@ -56,7 +56,10 @@ pub(crate) async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         }),
         gauges_every: Some(GAUGES_EVERY),
         deliver_poll: Some(DELIVER_POLL),
-        expiry_scan_every: Some(config.notifications.expiry_scan_every),
+        expiry_scan_every: config
+            .notifications
+            .image_expiry_trigger
+            .then_some(config.notifications.expiry_scan_every),
     });
     let tenancy = Tenancy {
         authenticator: app.authenticator.clone(),

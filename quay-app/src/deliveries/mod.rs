@@ -10,17 +10,20 @@ use std::time::Duration;
 
 use futures::future::join_all;
 use quay_core::clock::Clock;
-use quay_core::events::Site;
 use quay_core::events::delivery::{Next, RetryPolicy};
 use quay_core::events::method::{MethodConfig, MethodKind};
+use quay_core::events::{Event, Site};
 use quay_core::names::Namespace;
-use quay_core::ports::{AttemptRecord, ClaimedDelivery, EventOutbox, InAppNotices, SecretSealer};
+use quay_core::ports::{
+    AttemptRecord, ClaimedDelivery, EventOutbox, InAppNotices, Mail, MailSender, SecretSealer,
+};
 
 pub use self::outbound::OutboundPolicy;
 use self::send::HttpSender;
 use crate::error::AppError;
 
-/// The methods this worker sends; deliveries of the others wait in the outbox.
+/// The methods every worker sends; e-mail too where a mail server is configured, and
+/// elsewhere its deliveries wait in the outbox.
 const METHODS: [MethodKind; 4] = [
     MethodKind::QuayNotification,
     MethodKind::Webhook,
@@ -57,6 +60,10 @@ pub struct Deliveries {
     outbox: Arc<dyn EventOutbox>,
     sender: HttpSender,
     in_app: Arc<dyn InAppNotices>,
+    /// Sends e-mail, where a mail server is configured.
+    mailer: Option<Arc<dyn MailSender>>,
+    /// The methods this worker sends.
+    methods: Vec<MethodKind>,
     /// Where the registry is reached, for the links in the events the worker raises.
     site: Site,
     /// Opens the notifications' signing keys.
@@ -69,7 +76,7 @@ pub struct Deliveries {
 
 impl Deliveries {
     /// A worker on `outbox` with `settings`, telling users in the app through `in_app`,
-    /// linking to `site`,
+    /// linking to `site`, mailing with `mailer` if there is one,
     /// opening signing keys with `sealer`, reading time from `clock`.
     pub fn new(
         outbox: Arc<dyn EventOutbox>,
@@ -77,9 +84,16 @@ impl Deliveries {
         site: Site,
         settings: &DeliverySettings,
         sealer: Option<Arc<dyn SecretSealer>>,
+        mailer: Option<Arc<dyn MailSender>>,
         clock: Arc<dyn Clock>,
     ) -> Result<Self, AppError> {
+        let mut methods = METHODS.to_vec();
+        if mailer.is_some() {
+            methods.push(MethodKind::Email);
+        }
         Ok(Self {
+            mailer,
+            methods,
             outbox,
             in_app,
             site,
@@ -108,7 +122,7 @@ impl Deliveries {
         loop {
             let claimed = self
                 .outbox
-                .claim_deliveries(self.clock.now_ms(), self.lease_ms, BATCH, &METHODS)
+                .claim_deliveries(self.clock.now_ms(), self.lease_ms, BATCH, &self.methods)
                 .await?;
             if claimed.is_empty() {
                 return Ok(delivered);
@@ -178,12 +192,26 @@ impl Deliveries {
             .method
             .config(&notification.config, &namespace)
             .map_err(|error| AppError::Unavailable(error.to_string()))?;
-        if let MethodConfig::QuayNotification { target } = &method {
-            self.in_app
-                .notify_in_app(target, &namespace, delivery, self.clock.now_ms())
-                .await
-                .map_err(|error| AppError::Unavailable(error.to_string()))?;
-            return Ok(None);
+        match &method {
+            MethodConfig::QuayNotification { target } => {
+                self.in_app
+                    .notify_in_app(target, &namespace, delivery, self.clock.now_ms())
+                    .await
+                    .map_err(|error| AppError::Unavailable(error.to_string()))?;
+                return Ok(None);
+            }
+            MethodConfig::Email { address } => {
+                let mailer = self
+                    .mailer
+                    .as_ref()
+                    .ok_or_else(|| AppError::Unavailable("this node has no MAIL_SERVER".into()))?;
+                mailer
+                    .send(&event_mail(address, &delivery.event))
+                    .await
+                    .map_err(|error| AppError::Request(error.to_string()))?;
+                return Ok(None);
+            }
+            _ => {}
         }
         let signing_secret = match (&delivery.signing_secret, &self.sealer) {
             (None, _) => None,
@@ -206,6 +234,21 @@ impl Deliveries {
             .send(delivery, &method, now_s, signing_secret.as_deref())
             .await
             .map(Some)
+    }
+}
+
+/// The mail that tells `address` about `event`: its summary, and its data.
+fn event_mail(address: &str, event: &Event) -> Mail {
+    let data = serde_json::to_string_pretty(&event.data).unwrap_or_default();
+    let link = event.data["homepage"].as_str().unwrap_or_default();
+    Mail {
+        to: address.into(),
+        subject: event.summary(),
+        text: format!(
+            "{}\n\n{link}\n\nEvent {}:\n{data}\n",
+            event.summary(),
+            event.kind.name()
+        ),
     }
 }
 

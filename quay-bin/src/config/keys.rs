@@ -23,8 +23,6 @@ const UNIMPLEMENTED: &[(&str, &str)] = &[
     ("REPO_MIRROR_*", "repository mirroring"),
     ("FEATURE_ORG_MIRROR", "organization mirroring"),
     ("ORG_MIRROR_*", "organization mirroring"),
-    ("FEATURE_MAILING", "e-mail"),
-    ("MAIL_*", "e-mail"),
     (
         "AUTHENTICATION_TYPE",
         "authentication other than the database",
@@ -49,10 +47,6 @@ const UNIMPLEMENTED: &[(&str, &str)] = &[
     ),
     ("FEATURE_QUOTA_NOTIFICATIONS", "quota notifications"),
     ("QUOTA_NOTIFICATION_*", "quota notifications"),
-    (
-        "FEATURE_IMAGE_EXPIRY_TRIGGER",
-        "notifications of expiring images",
-    ),
     ("FEATURE_SIGNING", "content trust"),
     ("FEATURE_LOG_EXPORT", "exporting logs"),
     ("LOGS_MODEL*", "other log stores"),

@@ -56,6 +56,8 @@ pub(crate) struct Config {
     pub(crate) quota_backfill: QuotaBackfill,
     /// How notifications are sent.
     pub(crate) notifications: Notifications,
+    /// How mail is sent.
+    pub(crate) mail: Mail,
     /// The `HTTP_*` limits of connections (`server.rs`).
     pub(crate) http: Limits,
 }
@@ -363,6 +365,10 @@ pub(crate) struct Notifications {
         deserialize_with = "units::seconds"
     )]
     pub(crate) expiry_scan_every: Duration,
+    /// Whether `repo_image_expiry` notifications are told about expiring tags (on by
+    /// default, unlike Quay: a notification that asks for it is the opt-in).
+    #[serde(rename = "FEATURE_IMAGE_EXPIRY_TRIGGER")]
+    pub(crate) image_expiry_trigger: bool,
 }
 
 impl Default for Notifications {
@@ -372,6 +378,50 @@ impl Default for Notifications {
             send_timeout: Duration::from_secs(10),
             retry_after: Duration::from_secs(30),
             expiry_scan_every: Duration::from_secs(60),
+            image_expiry_trigger: true,
+        }
+    }
+}
+
+/// How mail is sent (e-mail notifications, confirmations of addresses), with Quay's
+/// defaults. No mail is sent without `MAIL_SERVER`. None of these values is ever shown in an
+/// error.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(default)]
+pub(crate) struct Mail {
+    /// Whether the registry sends mail at all.
+    #[serde(rename = "FEATURE_MAILING")]
+    pub(crate) enabled: bool,
+    /// The SMTP server's host.
+    #[serde(rename = "MAIL_SERVER")]
+    pub(crate) server: Option<String>,
+    /// Its port.
+    #[serde(rename = "MAIL_PORT")]
+    pub(crate) port: u16,
+    /// Whether the connection is upgraded with STARTTLS (required when on).
+    #[serde(rename = "MAIL_USE_TLS")]
+    pub(crate) use_tls: bool,
+    /// Who signs in to the server, if anyone.
+    #[serde(rename = "MAIL_USERNAME")]
+    pub(crate) username: Option<String>,
+    /// With this password.
+    #[serde(rename = "MAIL_PASSWORD")]
+    pub(crate) password: Option<Secret>,
+    /// The sender of every mail.
+    #[serde(rename = "MAIL_DEFAULT_SENDER")]
+    pub(crate) sender: Option<String>,
+}
+
+impl Default for Mail {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            server: None,
+            port: 587,
+            use_tls: true,
+            username: None,
+            password: None,
+            sender: None,
         }
     }
 }
@@ -432,6 +482,7 @@ impl Config {
             quota: values.section()?,
             quota_backfill: values.section()?,
             notifications: values.section()?,
+            mail: values.secret_section()?,
             http: values.section()?,
         };
         if config.http.max_connections == 0 {

@@ -32,6 +32,7 @@ fn used_keys() -> Vec<&'static str> {
         field_names::<QuotaSettings>(),
         field_names::<QuotaBackfill>(),
         field_names::<Notifications>(),
+        field_names::<Mail>(),
         field_names::<Limits>(),
     ]
     .concat()
@@ -46,7 +47,7 @@ fn every_key_is_read_once() {
         used.len(),
         "a key in two sections: {used:?}"
     );
-    assert_eq!(used.len(), 56);
+    assert_eq!(used.len(), 65);
     for key in used {
         // A value no key accepts: the error shows that the key was read, and by whom.
         let error = format!("{:#}", load("", &[(key, "[[{}]]")]).unwrap_err());
@@ -365,7 +366,7 @@ fn a_key_of_quay_not_implemented_here_says_what_is_missing() {
         ("FEATURE_BUILD_SUPPORT", "builds"),
         ("SECURITY_SCANNER_V4_ENDPOINT", "security scanning"),
         ("FEATURE_PROXY_CACHE", "the proxy cache"),
-        ("MAIL_PASSWORD", "e-mail"),
+        ("SECURITY_SCANNER_V4_PSK", "security scanning"),
         ("LDAP_ADMIN_PASSWD", "LDAP"),
     ] {
         let warning = keys::warning(key, &used).unwrap();
@@ -383,7 +384,7 @@ fn the_start_tells_used_unimplemented_and_unknown_keys_apart() {
         load(
             "SERVER_HOSTNAME: registry.example.com\n\
              BUILDLOGS_REDIS: {host: redis, password: s3cr3t}\n\
-             MAIL_PASSWORD: s3cr3t\n\
+             SECURITY_SCANNER_V4_PSK: s3cr3t\n\
              FEATURE_ANONYMOUS_ACESS: false\n",
             &[("DB_URI", "postgresql://quay:s3cr3t@db/quay")],
         )
@@ -396,7 +397,7 @@ fn the_start_tells_used_unimplemented_and_unknown_keys_apart() {
         "{log}"
     );
     assert!(
-        log.contains("implement e-mail yet key=\"MAIL_PASSWORD\""),
+        log.contains("implement security scanning yet key=\"SECURITY_SCANNER_V4_PSK\""),
         "{log}"
     );
     assert!(

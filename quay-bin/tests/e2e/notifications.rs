@@ -666,3 +666,233 @@ fn an_expiring_tag_is_told_once() {
     let told = scene.receiver.next(30).expect("no expiry event for v2");
     assert_eq!(told.body["tags"], json!(["v2"]), "{}", told.body);
 }
+
+/// An SMTP server on 127.0.0.1 (`aiosmtpd`) that keeps what it receives in a maildir.
+struct SmtpSink {
+    child: std::process::Child,
+    maildir: tempfile::TempDir,
+    port: u16,
+    /// The messages already taken.
+    taken: std::cell::RefCell<std::collections::HashSet<std::ffi::OsString>>,
+}
+
+impl SmtpSink {
+    fn start() -> Self {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let maildir = tempfile::tempdir().unwrap();
+        let child = std::process::Command::new("python3")
+            .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}")])
+            // A directory of its own making: it refuses one that is not a maildir yet.
+            .args(["-c", "aiosmtpd.handlers.Mailbox"])
+            .arg(maildir.path().join("mail"))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "aiosmtpd did not start"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Self {
+            child,
+            maildir,
+            port,
+            taken: Default::default(),
+        }
+    }
+
+    /// The next message to arrive within `seconds`, its soft line breaks undone.
+    fn next(&self, seconds: u64) -> Option<String> {
+        let deadline = std::time::Instant::now() + Duration::from_secs(seconds);
+        loop {
+            let arrived = std::fs::read_dir(self.maildir.path().join("mail/new"))
+                .into_iter()
+                .flatten()
+                .flatten()
+                .map(|entry| entry.path())
+                .find(|path| !self.taken.borrow().contains(path.as_os_str()));
+            if let Some(path) = arrived {
+                self.taken
+                    .borrow_mut()
+                    .insert(path.clone().into_os_string());
+                let raw = std::fs::read_to_string(&path).unwrap();
+                return Some(
+                    raw.replace("=\r\n", "")
+                        .replace("=\n", "")
+                        .replace("=3D", "="),
+                );
+            }
+            if std::time::Instant::now() > deadline {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for SmtpSink {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn email_goes_to_authorized_addresses_and_a_quota_warning_reaches_email_and_webhook() {
+    if !have("skopeo") || !have_python_module("aiosmtpd") {
+        return;
+    }
+    let smtp = SmtpSink::start();
+    let port: &'static str = Box::leak(smtp.port.to_string().into_boxed_str());
+    let scene = Scene::start_with(
+        &[],
+        &[
+            ("FEATURE_MAILING", "true"),
+            ("MAIL_SERVER", "127.0.0.1"),
+            ("MAIL_PORT", port),
+            ("MAIL_USE_TLS", "false"),
+            ("MAIL_DEFAULT_SENDER", "registry@example.com"),
+            ("FEATURE_QUOTA_MANAGEMENT", "true"),
+            ("SUPER_USERS", "[root]"),
+        ],
+    );
+    let address = scene.address();
+    let by_mail = |event: &str, email: &str| {
+        json!({"event": event, "method": "email", "config": {"email": email},
+               "eventConfig": {}})
+    };
+    let add = "/api/v1/repository/ns/app/notification/";
+    // An address nobody confirmed is refused.
+    let (status, body) = api(
+        address,
+        &scene.token,
+        "POST",
+        add,
+        Some(by_mail("repo_push", "dev@example.com")),
+    );
+    assert_eq!(status, 400, "{body}");
+    assert!(
+        body["error_message"]
+            .as_str()
+            .unwrap()
+            .contains("authorizedemail"),
+        "{body}"
+    );
+
+    // The address is mailed a link; following it confirms it.
+    let authorize = "/api/v1/repository/ns/app/authorizedemail/dev@example.com";
+    let asked = api_ok(address, &scene.token, "POST", authorize, None);
+    assert_eq!(asked["confirmed"], false, "{asked}");
+    let mail = smtp.next(20).expect("no confirmation mail");
+    assert!(mail.contains("To: dev@example.com"), "{mail}");
+    assert!(mail.contains("From: registry@example.com"), "{mail}");
+    let code = mail
+        .split("authrepoemail?code=")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no link in {mail}"));
+    let page = exchange(
+        address,
+        &format!("GET /authrepoemail?code={code} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"),
+        b"",
+    );
+    assert!(page.starts_with("HTTP/1.1 200"), "{page}");
+    assert!(page.contains("dev@example.com"), "{page}");
+    assert_eq!(
+        api_ok(address, &scene.token, "GET", authorize, None)["confirmed"],
+        true
+    );
+
+    // Now the address takes the repository's pushes.
+    api_ok(
+        address,
+        &scene.token,
+        "POST",
+        add,
+        Some(by_mail("repo_push", "dev@example.com")),
+    );
+    scene.push("v1");
+    let pushed = smtp.next(30).expect("no mail of the push");
+    assert!(pushed.contains("To: dev@example.com"), "{pushed}");
+    assert!(pushed.contains("ns/app"), "{pushed}");
+    assert!(pushed.contains("v1"), "{pushed}");
+    scene.receiver.next(30).expect("no webhook of the push");
+
+    // A quota warning reaches the organization's address and its webhook.
+    let data = scene.work.path().join("data");
+    create_user(&data, &[], &scene.env, ROOT, PASSWORD);
+    let root = access_token(&data, ROOT);
+    api_ok(
+        address,
+        &scene.token,
+        "POST",
+        "/api/v1/organization/",
+        Some(json!({"name": "team", "email": "team@example.com"})),
+    );
+    api_ok(
+        address,
+        &root,
+        "POST",
+        "/api/v1/superuser/organization/team/quota",
+        Some(json!({"limit": "100 KiB"})),
+    );
+    let quotas = api_ok(
+        address,
+        &root,
+        "GET",
+        "/api/v1/superuser/organization/team/quota",
+        None,
+    );
+    api_ok(
+        address,
+        &root,
+        "POST",
+        &format!("/api/v1/organization/team/quota/{}/limit", quotas[0]["id"]),
+        Some(json!({"type": "Warning", "threshold_percent": 1})),
+    );
+    let notifications = "/api/v1/organization/team/notifications";
+    let (status, body) = api(
+        address,
+        &scene.token,
+        "POST",
+        notifications,
+        Some(by_mail("quota_warning", "someone@example.com")),
+    );
+    assert_eq!(
+        status, 400,
+        "only the namespace's or its admins' addresses: {body}"
+    );
+    api_ok(
+        address,
+        &scene.token,
+        "POST",
+        notifications,
+        Some(by_mail("quota_warning", "team@example.com")),
+    );
+    api_ok(
+        address,
+        &scene.token,
+        "POST",
+        notifications,
+        Some(json!({"event": "quota_warning", "method": "webhook",
+                    "config": {"url": scene.receiver.url}, "eventConfig": {}})),
+    );
+    push(scene.work.path(), address, "team/app", "v1");
+    let warned = smtp.next(30).expect("no mail of the quota warning");
+    assert!(warned.contains("To: team@example.com"), "{warned}");
+    assert!(warned.contains("team"), "{warned}");
+    let hooked = scene
+        .receiver
+        .next(30)
+        .expect("no webhook of the quota warning");
+    assert_eq!(hooked.body["namespace"], "team");
+    assert_eq!(hooked.body["threshold_percent"], 1);
+}

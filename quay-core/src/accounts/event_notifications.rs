@@ -6,7 +6,7 @@ use super::tenancy::Accounts;
 use crate::access::Caller;
 use crate::audit::{AuditEntry, LogKind};
 use crate::error::{Error, Result};
-use crate::events::method::MethodKind;
+use crate::events::method::{MethodConfig, MethodKind};
 use crate::events::notification::{EventNotification, NotificationRequest};
 use crate::events::signature::secret_from_key;
 use crate::events::{Event, EventScope};
@@ -77,6 +77,26 @@ impl Accounts {
         };
         let notification =
             EventNotification::new(uuid, request, event_scope, &scope.namespace.name)?;
+        if let MethodConfig::Email { address } = notification
+            .method
+            .config(&notification.config, &scope.namespace.name)?
+        {
+            self.mailer()?;
+            if !self.may_email(&scope, &address).await? {
+                return Err(Error::InvalidRequest(match &scope.repository {
+                    Some(repository) => format!(
+                        "The e-mail address `{address}` is not authorized to receive \
+                         notifications for this repository: authorize it first (POST \
+                         /api/v1/repository/{}/authorizedemail/{address})",
+                        repository.path
+                    ),
+                    None => format!(
+                        "The e-mail address `{address}` is neither this namespace's nor one \
+                         of its admins' addresses"
+                    ),
+                }));
+            }
+        }
         let signing = match (&self.sealer, notification.method) {
             (Some(sealer), MethodKind::Webhook) => Some(new_signing_secret(sealer.as_ref())?),
             _ => None,

@@ -11,6 +11,7 @@
 //! nothing here ever sees a password.
 
 mod access;
+mod authorized_emails;
 mod credentials;
 mod event_notifications;
 mod logs;

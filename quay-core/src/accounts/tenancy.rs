@@ -11,8 +11,8 @@ use crate::events::Site;
 use crate::names::Namespace;
 use crate::permission::PermissionSettings;
 use crate::ports::{
-    AccountDirectory, EventNotificationStore, MetadataStores, PruneStore, RepositorySettings,
-    RepositoryStore, SecretSealer,
+    AccountDirectory, EventNotificationStore, MailSender, MetadataStores, PruneStore,
+    RepositorySettings, RepositoryStore, SecretSealer,
 };
 
 /// Tenancy's use cases.
@@ -28,6 +28,8 @@ pub struct Accounts {
     pub(super) site: Site,
     /// What seals webhooks' signing keys; without it webhooks are not signed.
     pub(super) sealer: Option<Arc<dyn SecretSealer>>,
+    /// What sends mail; without it, no e-mail notifications (`FEATURE_MAILING` off).
+    pub(super) mailer: Option<Arc<dyn MailSender>>,
 }
 
 impl Accounts {
@@ -48,7 +50,14 @@ impl Accounts {
             clock: Arc::new(SystemClock),
             site: Site::default(),
             sealer: None,
+            mailer: None,
         }
+    }
+
+    /// Sends mail with `mailer`: e-mail notifications and their addresses' confirmations.
+    pub fn with_mailer(mut self, mailer: Arc<dyn MailSender>) -> Self {
+        self.mailer = Some(mailer);
+        self
     }
 
     /// Seals webhooks' signing keys with `sealer`, so that webhooks are signed.

@@ -204,7 +204,9 @@ fn web_url(url: Option<&str>, missing: &str) -> Result<String> {
     Ok(url.to_string())
 }
 
-fn looks_like_address(address: &str) -> bool {
+/// Whether `address` reads like one e-mail address (an `@`, a dotted domain, no spaces or
+/// commas); whether it exists, only a mail to it can tell.
+pub(crate) fn looks_like_address(address: &str) -> bool {
     match address.split_once('@') {
         Some((local, domain)) => {
             !local.is_empty()

@@ -10,7 +10,7 @@ use crate::events::delivery::{Next, Outcome, RetryPolicy};
 use crate::events::method::{MethodKind, Target};
 use crate::events::notification::EventNotification;
 use crate::events::{Event, EventKind, Site};
-use crate::names::Namespace;
+use crate::names::{Namespace, RepositoryPath};
 use crate::repository::RepositoryId;
 
 /// The notifications of namespaces (`repository: None`) and of repositories.
@@ -93,6 +93,34 @@ pub trait EventNotificationStore: Send + Sync {
         delivery: i64,
         now_ms: i64,
     ) -> Result<bool>;
+
+    /// The request to authorize `email` for the repository's e-mail notifications, if
+    /// there is one.
+    async fn authorized_email(
+        &self,
+        repository: RepositoryId,
+        email: &str,
+    ) -> Result<Option<AuthorizedEmail>>;
+
+    /// Records a request to authorize `email` with `code`, unless there is one already; the
+    /// request as it now is.
+    async fn add_authorized_email(
+        &self,
+        repository: RepositoryId,
+        email: &str,
+        code: &str,
+    ) -> Result<AuthorizedEmail>;
+
+    /// Confirms the request whose code is `code`; its repository and address, or `None`
+    /// when no request has that code.
+    async fn confirm_authorized_email(
+        &self,
+        code: &str,
+    ) -> Result<Option<(RepositoryPath, String)>>;
+
+    /// Whether `email` is the address of the namespace (a user, an organization) or of one of
+    /// its admins.
+    async fn is_admin_email(&self, namespace: NamespaceId, email: &str) -> Result<bool>;
 }
 
 /// Where a delivery stands.
@@ -182,6 +210,36 @@ impl AttemptRecord {
             Outcome::Failed
         }
     }
+}
+
+/// A request that an address receive a repository's e-mail notifications: it may once the
+/// mail sent to it is confirmed (Quay's `authorizedemail`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AuthorizedEmail {
+    /// The address.
+    pub email: String,
+    /// Whether its owner followed the link in the mail.
+    pub confirmed: bool,
+    /// What the link carries; a credential.
+    pub code: String,
+}
+
+/// Sends mail (`FEATURE_MAILING`, through `MAIL_SERVER`).
+#[async_trait]
+pub trait MailSender: Send + Sync {
+    /// Sends `mail`; once this answers, the mail server took it.
+    async fn send(&self, mail: &Mail) -> Result<()>;
+}
+
+/// A mail to send.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Mail {
+    /// The recipient.
+    pub to: String,
+    /// The subject line.
+    pub subject: String,
+    /// The body, plain text.
+    pub text: String,
 }
 
 /// The outbox the delivery workers of every node take from.

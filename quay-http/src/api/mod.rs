@@ -7,6 +7,7 @@
 //! from the handlers themselves (utoipa), so it cannot drift from what is served.
 
 mod app_tokens;
+mod authorized_emails;
 mod caller;
 pub(crate) mod error;
 mod event_notifications;
@@ -101,6 +102,7 @@ pub(crate) fn router(app: AppState, tenancy: Arc<Tenancy>) -> Router {
         .merge(tags::routes())
         .merge(prune::routes())
         .merge(event_notifications::routes())
+        .merge(authorized_emails::routes())
         .merge(quota::routes())
         .merge(superuser_quota::routes())
         .merge(notifications::routes())
@@ -113,6 +115,7 @@ pub(crate) fn router(app: AppState, tenancy: Arc<Tenancy>) -> Router {
     api.description.get_or_init(|| description);
     router
         .route("/api/v1/{*rest}", any(unknown_endpoint))
+        .route("/authrepoemail", get(authorized_emails::confirm))
         .route(
             "/oauth/authorize",
             get(oauth::describe_grant).post(oauth::grant),

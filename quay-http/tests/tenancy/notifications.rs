@@ -13,16 +13,22 @@ fn webhook(url: &str) -> Value {
            "eventConfig": {"tag_patterns": ["v*"]}, "title": "to CI"})
 }
 
-#[tokio::test]
-async fn a_repository_notification_is_added_listed_reset_and_deleted() {
+/// A registry where alice has `alice/app` (of `visibility`), and bob is another user.
+async fn alice_with_app(visibility: &str) -> (Registry, Caller, Caller) {
     let registry = Registry::start().await;
     let alice = registry.user("alice").await;
     let bob = registry.user("bob").await;
     registry
         .expect(&alice, (Method::POST, "/api/v1/repository"),
-            Some(json!({"namespace": "alice", "repository": "app", "visibility": "public", "description": ""})),
+            Some(json!({"namespace": "alice", "repository": "app", "visibility": visibility, "description": ""})),
             StatusCode::CREATED)
         .await;
+    (registry, alice, bob)
+}
+
+#[tokio::test]
+async fn a_repository_notification_is_added_listed_reset_and_deleted() {
+    let (registry, alice, bob) = alice_with_app("public").await;
 
     let added = registry
         .expect(
@@ -125,13 +131,7 @@ async fn a_repository_notification_is_added_listed_reset_and_deleted() {
 
 #[tokio::test]
 async fn wrong_notifications_are_refused_with_the_reason() {
-    let registry = Registry::start().await;
-    let alice = registry.user("alice").await;
-    registry
-        .expect(&alice, (Method::POST, "/api/v1/repository"),
-            Some(json!({"namespace": "alice", "repository": "app", "visibility": "private", "description": ""})),
-            StatusCode::CREATED)
-        .await;
+    let (registry, alice, _) = alice_with_app("private").await;
     for (path, body, reason) in [
         (
             NOTIFICATIONS,
@@ -167,6 +167,16 @@ async fn wrong_notifications_are_refused_with_the_reason() {
             NOTIFICATIONS,
             json!({"event": "repo_push", "method": "webhook", "config": {"url": "https://x.example", "template": "{\"t\": \"${updated_tags\"}"}}),
             "without a closing",
+        ),
+        (
+            NOTIFICATIONS,
+            json!({"event": "repo_push", "method": "email", "config": {"email": "dev@example.com"}}),
+            "FEATURE_MAILING is off",
+        ),
+        (
+            "/api/v1/repository/alice/app/authorizedemail/dev@example.com",
+            json!({}),
+            "FEATURE_MAILING is off",
         ),
     ] {
         let refused = registry
@@ -255,4 +265,18 @@ async fn namespace_notifications_belong_to_their_namespace() {
             .await,
         json!({"notifications": []})
     );
+}
+
+#[tokio::test]
+async fn only_a_repository_admin_authorizes_addresses() {
+    let (registry, alice, bob) = alice_with_app("public").await;
+    let path = "/api/v1/repository/alice/app/authorizedemail/dev@example.com";
+    for (caller, method, status) in [
+        (&bob, Method::GET, StatusCode::FORBIDDEN),
+        (&bob, Method::POST, StatusCode::FORBIDDEN),
+        (&Caller::Anonymous, Method::POST, StatusCode::UNAUTHORIZED),
+        (&alice, Method::GET, StatusCode::NOT_FOUND),
+    ] {
+        registry.expect(caller, (method, path), None, status).await;
+    }
 }

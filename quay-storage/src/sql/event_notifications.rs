@@ -6,7 +6,8 @@ use quay_core::audit::AuditEntry;
 use quay_core::events::method::MethodKind;
 use quay_core::events::notification::EventNotification;
 use quay_core::events::{Event, EventKind};
-use quay_core::ports::{DeliveryHistory, EventNotificationStore, RepositoryId};
+use quay_core::names::RepositoryPath;
+use quay_core::ports::{AuthorizedEmail, DeliveryHistory, EventNotificationStore, RepositoryId};
 use sea_orm::{ConnectionTrait, FromQueryResult, Value};
 
 use super::scoped::scope;
@@ -193,5 +194,33 @@ impl EventNotificationStore for SqlMetadata {
     ) -> quay_core::Result<bool> {
         self.make_due_again(namespace, repository, uuid, delivery, now_ms)
             .await
+    }
+
+    async fn authorized_email(
+        &self,
+        repository: RepositoryId,
+        email: &str,
+    ) -> quay_core::Result<Option<AuthorizedEmail>> {
+        self.find_authorized_email(repository, email).await
+    }
+
+    async fn add_authorized_email(
+        &self,
+        repository: RepositoryId,
+        email: &str,
+        code: &str,
+    ) -> quay_core::Result<AuthorizedEmail> {
+        self.ask_authorized_email(repository, email, code).await
+    }
+
+    async fn confirm_authorized_email(
+        &self,
+        code: &str,
+    ) -> quay_core::Result<Option<(RepositoryPath, String)>> {
+        self.confirm_email_code(code).await
+    }
+
+    async fn is_admin_email(&self, namespace: NamespaceId, email: &str) -> quay_core::Result<bool> {
+        self.namespace_admin_email(namespace, email).await
     }
 }

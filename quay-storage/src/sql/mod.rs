@@ -12,6 +12,7 @@
 
 mod accounts;
 mod audit;
+mod authorized_emails;
 mod blobs;
 mod credentials;
 mod entity;

@@ -14,6 +14,7 @@ mod m0007_event_notifications;
 mod m0008_event_outbox;
 mod m0009_signing_secrets;
 mod m0010_tag_expiry_notices;
+mod m0011_authorized_emails;
 
 use sea_orm_migration::prelude::*;
 
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0008_event_outbox::Migration),
             Box::new(m0009_signing_secrets::Migration),
             Box::new(m0010_tag_expiry_notices::Migration),
+            Box::new(m0011_authorized_emails::Migration),
         ]
     }
 }
