@@ -11,7 +11,9 @@ use quay_core::ports::{AccountDirectory, MailSender, SecretSealer};
 use quay_core::secret::Secret;
 use quay_core::{Accounts, Registry, RegistrySettings, Stores};
 
+use crate::deliveries::HttpSender;
 use crate::deliveries::{Deliveries, DeliverySettings};
+use crate::exports::{ExportChannels, ExportSettings, LogExporter};
 use crate::mail::{MailSettings, SmtpMailer};
 use quay_storage::{
     CacheOptions, CachedMetadata, DistributedStorage, MetadataOptions, ObjectStorage,
@@ -41,6 +43,8 @@ pub struct AppSettings {
     pub secret_key: Option<Secret>,
     /// Where mail goes (`MAIL_SERVER`); without it, no e-mail notifications.
     pub mail: Option<MailSettings>,
+    /// How usage-log exports are written and linked.
+    pub exports: ExportSettings,
 }
 
 /// The registry, tenancy and authentication beside it, on the same stores.
@@ -62,6 +66,8 @@ pub struct App {
     pub storage: DistributedStorage,
     /// The delivery worker of notifications ([`App::start`] runs it).
     pub deliveries: Arc<Deliveries>,
+    /// The worker that writes usage-log exports ([`App::start`] runs it).
+    pub exporter: Arc<LogExporter>,
     /// The database itself, for the gauges [`App::start`] records.
     pub(crate) database: SqlMetadata,
 }
@@ -121,6 +127,25 @@ impl App {
         if let Some(mailer) = &mailer {
             accounts = accounts.with_mailer(mailer.clone());
         }
+        accounts = accounts.with_export_storage(blobs.clone());
+        let exporter = LogExporter::new(
+            directory.clone(),
+            ExportChannels {
+                storage: blobs.clone(),
+                sender: Arc::new(
+                    HttpSender::new(
+                        settings.deliveries.outbound.clone(),
+                        settings.deliveries.send_timeout,
+                    )
+                    .map_err(|error| quay_core::Error::Internal(error.into()))?,
+                ),
+                mailer: mailer.clone(),
+            },
+            settings.registry.site.clone(),
+            settings.exports,
+            settings.deliveries.policy,
+            Arc::new(SystemClock),
+        );
         let stores = Stores {
             metadata,
             accounts: directory.clone(),
@@ -148,6 +173,7 @@ impl App {
         .map_err(|error| quay_core::Error::Internal(error.into()))?;
         Ok(Self {
             deliveries: Arc::new(deliveries),
+            exporter: Arc::new(exporter),
             registry: Arc::new(Registry::new(stores, authorizer, settings.registry)),
             accounts: Arc::new(accounts),
             authenticator: Arc::new(authenticator),

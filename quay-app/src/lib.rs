@@ -12,11 +12,13 @@
 mod app;
 mod deliveries;
 mod error;
+mod exports;
 mod mail;
 mod tasks;
 
 pub use crate::app::{App, AppSettings};
 pub use crate::deliveries::{Deliveries, DeliverySettings, OutboundPolicy};
 pub use crate::error::AppError;
+pub use crate::exports::{ExportSettings, LogExporter};
 pub use crate::mail::MailSettings;
 pub use crate::tasks::{SizeBackfill, Tasks};

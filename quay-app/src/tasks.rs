@@ -30,6 +30,8 @@ pub struct Tasks {
     pub deliver_poll: Option<Duration>,
     /// Looking for the tags that `repo_image_expiry` notifications tell about, this often.
     pub expiry_scan_every: Option<Duration>,
+    /// Writing queued usage-log exports, looking for them this often.
+    pub export_poll: Option<Duration>,
 }
 
 /// When and how much of the size backfill runs.
@@ -65,6 +67,9 @@ impl App {
         }
         if let Some(poll) = tasks.deliver_poll {
             tokio::spawn(crate::deliveries::deliver(self.deliveries.clone(), poll));
+        }
+        if let Some(poll) = tasks.export_poll {
+            tokio::spawn(crate::exports::export(self.exporter.clone(), poll));
         }
         if let Some(every) = tasks.expiry_scan_every {
             tokio::spawn(crate::deliveries::scan_expiring_tags(

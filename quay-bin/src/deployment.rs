@@ -6,7 +6,7 @@ use std::os::unix::fs::OpenOptionsExt as _;
 use std::path::Path;
 
 use anyhow::Context;
-use quay_app::{App, AppSettings, DeliverySettings, MailSettings, OutboundPolicy};
+use quay_app::{App, AppSettings, DeliverySettings, ExportSettings, MailSettings, OutboundPolicy};
 use quay_auth::AuthSettings;
 use quay_core::RegistrySettings;
 use quay_core::account::Superusers;
@@ -75,6 +75,10 @@ impl Deployment {
             deliveries: delivery_settings(&config),
             secret_key: Some(sealing_key(&config, &location.data_dir)?),
             mail: mail_settings(&config),
+            exports: ExportSettings {
+                link_lifetime: config.tenancy.export_link_lifetime,
+                ..ExportSettings::default()
+            },
         };
         let app = App::open(&db_uri, locations, settings)
             .await

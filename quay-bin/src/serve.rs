@@ -60,6 +60,7 @@ pub(crate) async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             .notifications
             .image_expiry_trigger
             .then_some(config.notifications.expiry_scan_every),
+        export_poll: config.tenancy.log_export.then_some(EXPORT_POLL),
     });
     let tenancy = Tenancy {
         authenticator: app.authenticator.clone(),
@@ -131,8 +132,12 @@ fn tenancy_settings(config: &Config) -> TenancySettings {
         auto_prune: tenancy.auto_prune,
         edit_quota: tenancy.edit_quota,
         implicit_token_lifetime_s: seconds(tenancy.implicit_token_lifetime),
+        log_export: tenancy.log_export,
     }
 }
+
+/// How often each node looks for queued log exports (Quay's worker looks every minute).
+const EXPORT_POLL: Duration = Duration::from_secs(1);
 
 /// File descriptors kept for everything but client connections: the database pool, blob
 /// files being written and read, the listener, logs.

@@ -5,6 +5,7 @@
 //! its entry never happens. Pulls change nothing in the database, so their entries go to an
 //! `AuditSink` port that writes them in batches off the request path.
 
+use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::account::{AccountId, NamespaceId};
@@ -104,6 +105,8 @@ log_kinds! {
     ResetNamespaceNotification => "reset_namespace_notification",
     QuotaWarning => "quota_warning",
     QuotaError => "quota_error",
+    ExportLogsSuccess => "export_logs_success",
+    ExportLogsFailure => "export_logs_failure",
 }
 
 /// How the performer proved who they are; recorded in the entry's metadata, as Quay does.
@@ -267,6 +270,79 @@ pub struct LogRecord {
     pub metadata: Value,
     /// When, epoch milliseconds.
     pub at_ms: i64,
+}
+
+impl LogRecord {
+    /// The entry as Quay's API shows it; with its namespace where entries of several
+    /// namespaces are read together (a user's, everyone's).
+    pub fn view(self, with_namespace: bool) -> LogView {
+        LogView {
+            kind: self.kind,
+            metadata: self.metadata,
+            ip: self.ip,
+            datetime: rfc2822(self.at_ms),
+            performer: self.performer.map(|(name, is_robot)| PerformerView {
+                kind: "user",
+                name,
+                is_robot,
+            }),
+            namespace: self
+                .namespace
+                .filter(|_| with_namespace)
+                .map(|(name, kind)| LogNamespace {
+                    kind: kind.as_str(),
+                    name,
+                }),
+        }
+    }
+}
+
+/// A usage log entry as Quay shows it, in the API and in exports.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct LogView {
+    /// What happened (`push_repo`, `create_robot`, ...).
+    pub kind: String,
+    /// Details, by kind.
+    pub metadata: Value,
+    /// The client's address.
+    pub ip: Option<String>,
+    /// When (RFC 2822).
+    pub datetime: String,
+    /// Who, if anyone authenticated (and the account still exists).
+    pub performer: Option<PerformerView>,
+    /// Where (user and superuser logs only).
+    pub namespace: Option<LogNamespace>,
+}
+
+/// The performer of an entry.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct PerformerView {
+    /// Always `user`.
+    pub kind: &'static str,
+    /// The user's or robot's name.
+    pub name: String,
+    /// Whether it is a robot.
+    pub is_robot: bool,
+}
+
+/// The namespace of an entry.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct LogNamespace {
+    /// `user` or `org`.
+    pub kind: &'static str,
+    /// Its name.
+    pub name: String,
+}
+
+/// `ms` since the epoch as Quay writes times in logs: RFC 2822, UTC.
+pub fn rfc2822(ms: i64) -> String {
+    let format = time::macros::format_description!(
+        "[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] -0000"
+    );
+    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .ok()
+        .and_then(|at| at.format(&format).ok())
+        .unwrap_or_default()
 }
 
 /// Which entries to read, newest first.

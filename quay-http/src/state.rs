@@ -39,6 +39,8 @@ pub struct TenancySettings {
     /// `OAUTH_IMPLICIT_TOKEN_LIFETIME`, seconds: how long an access token of the implicit
     /// grant lasts (a day; Quay's last ten years).
     pub implicit_token_lifetime_s: i64,
+    /// Whether usage logs may be exported (`FEATURE_LOG_EXPORT`).
+    pub log_export: bool,
 }
 
 impl Default for TenancySettings {
@@ -52,6 +54,7 @@ impl Default for TenancySettings {
             auto_prune: false,
             edit_quota: true,
             implicit_token_lifetime_s: 86_400,
+            log_export: true,
         }
     }
 }

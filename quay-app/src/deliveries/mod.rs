@@ -19,7 +19,7 @@ use quay_core::ports::{
 };
 
 pub use self::outbound::OutboundPolicy;
-use self::send::HttpSender;
+pub(crate) use self::send::HttpSender;
 use crate::error::AppError;
 
 /// The methods every worker sends; e-mail too where a mail server is configured, and

@@ -51,14 +51,10 @@ impl HttpSender {
         let url = method
             .url()
             .ok_or_else(|| AppError::Unavailable("not an HTTP method".into()))?;
-        let url = reqwest::Url::parse(url)
-            .map_err(|error| AppError::NotWebUrl(format!("it does not parse ({error})")))?;
-        self.policy.check_url(&url)?;
         let body = serde_json::to_vec(&body(delivery, method))
             .map_err(|error| AppError::Request(error.to_string()))?;
         let mut request = self
-            .client
-            .post(url)
+            .post_to(url)?
             .header(reqwest::header::CONTENT_TYPE, content_type(method))
             .header("webhook-id", &delivery.event_id)
             .header("webhook-timestamp", now_s.to_string());
@@ -68,17 +64,34 @@ impl HttpSender {
             })?;
             request = request.header("webhook-signature", signed.signature);
         }
-        let response = request
-            .body(body)
-            .send()
-            .await
-            .map_err(|error| AppError::Request(request_error(error)))?;
-        let status = response.status().as_u16();
-        if response.status().is_success() {
-            Ok(status)
-        } else {
-            Err(AppError::Status(status))
-        }
+        answer(request.body(body)).await
+    }
+
+    /// Posts `body` as JSON to `url`; the receiver's status when it took it.
+    pub(crate) async fn post_json(&self, url: &str, body: &Value) -> Result<u16, AppError> {
+        answer(self.post_to(url)?.json(body)).await
+    }
+
+    /// A POST to `url`, once the outbound policy allows it.
+    fn post_to(&self, url: &str) -> Result<reqwest::RequestBuilder, AppError> {
+        let url = reqwest::Url::parse(url)
+            .map_err(|error| AppError::NotWebUrl(format!("it does not parse ({error})")))?;
+        self.policy.check_url(&url)?;
+        Ok(self.client.post(url))
+    }
+}
+
+/// Sends `request`; the receiver's status if it is a success.
+async fn answer(request: reqwest::RequestBuilder) -> Result<u16, AppError> {
+    let response = request
+        .send()
+        .await
+        .map_err(|error| AppError::Request(request_error(error)))?;
+    let status = response.status().as_u16();
+    if response.status().is_success() {
+        Ok(status)
+    } else {
+        Err(AppError::Status(status))
     }
 }
 

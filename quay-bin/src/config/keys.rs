@@ -48,7 +48,6 @@ const UNIMPLEMENTED: &[(&str, &str)] = &[
     ("FEATURE_QUOTA_NOTIFICATIONS", "quota notifications"),
     ("QUOTA_NOTIFICATION_*", "quota notifications"),
     ("FEATURE_SIGNING", "content trust"),
-    ("FEATURE_LOG_EXPORT", "exporting logs"),
     ("LOGS_MODEL*", "other log stores"),
     ("FEATURE_IMAGE_PULL_STATS", "pull statistics"),
     ("FEATURE_BILLING", "billing"),

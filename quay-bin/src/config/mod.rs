@@ -240,6 +240,15 @@ pub(crate) struct Tenancy {
         deserialize_with = "units::duration"
     )]
     pub(crate) implicit_token_lifetime: Duration,
+    /// Whether usage logs may be exported.
+    #[serde(rename = "FEATURE_LOG_EXPORT")]
+    pub(crate) log_export: bool,
+    /// How long an export's download link works, in seconds.
+    #[serde(
+        rename = "EXPORT_ACTION_LOGS_SECONDS",
+        deserialize_with = "units::seconds"
+    )]
+    pub(crate) export_link_lifetime: Duration,
 }
 
 impl Default for Tenancy {
@@ -251,6 +260,8 @@ impl Default for Tenancy {
             auto_prune: false,
             edit_quota: true,
             implicit_token_lifetime: days(1),
+            log_export: true,
+            export_link_lifetime: Duration::from_secs(3600),
         }
     }
 }

@@ -895,4 +895,108 @@ fn email_goes_to_authorized_addresses_and_a_quota_warning_reaches_email_and_webh
         .expect("no webhook of the quota warning");
     assert_eq!(hooked.body["namespace"], "team");
     assert_eq!(hooked.body["threshold_percent"], 1);
+
+    // An export of the organization's log mails its link.
+    api_ok(
+        address,
+        &scene.token,
+        "POST",
+        "/api/v1/organization/team/exportlogs",
+        Some(json!({"callback_email": "team@example.com"})),
+    );
+    let ready = smtp.next(30).expect("no mail of the export");
+    assert!(ready.contains("To: team@example.com"), "{ready}");
+    assert!(ready.contains("/exportedlogs/"), "{ready}");
+}
+
+#[test]
+fn an_export_of_ten_thousand_entries_arrives_complete_and_ordered() {
+    if !have("curl") {
+        return;
+    }
+    let scene = Scene::start(&[]);
+    let data = scene.work.path().join("data");
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis();
+    // Ten thousand pulls of ns/app, a second apart, the last a minute ago.
+    sql(
+        &data,
+        &format!(
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 10000)
+             INSERT INTO log_entry (kind, namespace_id, repository_id, metadata, at_ms)
+             SELECT 'pull_repo', r.namespace_id, r.id, '{{\"i\": ' || i || '}}',
+                    {} - (10000 - i) * 1000
+             FROM n, repository r WHERE r.name = 'app'",
+            now_ms - 60_000
+        ),
+    );
+    let address = scene.address();
+    let export = "/api/v1/repository/ns/app/exportlogs";
+    let (status, body) = api(
+        address,
+        &scene.token,
+        "POST",
+        export,
+        Some(json!({"callback_url": "ftp://example.com/x"})),
+    );
+    assert_eq!(
+        (status, body["error_message"].as_str()),
+        (400, Some("Invalid callback URL"))
+    );
+    let queued = api_ok(
+        address,
+        &scene.token,
+        "POST",
+        export,
+        Some(json!({"callback_url": scene.receiver.url})),
+    );
+    let export_id = queued["export_id"].as_str().unwrap();
+
+    let called = scene.receiver.next(60).expect("no callback");
+    assert_eq!(called.body["export_id"], export_id, "{}", called.body);
+    assert_eq!(called.body["status"], "success");
+    assert_eq!(called.body["namespace"], "ns");
+    assert_eq!(called.body["repository"], "app");
+    let link = called.body["exported_data_url"].as_str().unwrap();
+    let path = &link[link.find("/exportedlogs/").expect(link)..];
+    let link = format!("http://{address}{path}");
+    let document: Value = serde_json::from_str(&run("curl", &["-sf", &link])).unwrap();
+    assert_eq!(document["export_id"], export_id);
+    let logs = document["logs"].as_array().unwrap();
+    assert_eq!(logs.last().unwrap(), &json!({"terminator": true}));
+    let pulls: Vec<u64> = logs
+        .iter()
+        .filter(|entry| entry["kind"] == "pull_repo")
+        .map(|entry| entry["metadata"]["i"].as_u64().unwrap())
+        .collect();
+    let newest_first: Vec<u64> = (1..=10_000).rev().collect();
+    assert_eq!(pulls, newest_first, "complete, newest first");
+    assert!(logs.iter().any(|entry| entry["kind"] == "create_repo"));
+
+    // The link is the document's only key.
+    let wrong = link.replace("token=", "token=0");
+    let refused = std::process::Command::new("curl")
+        .args(["-sf", &wrong])
+        .status()
+        .unwrap();
+    assert!(!refused.success(), "a wrong token reads nothing");
+    // And the export is in the usage log.
+    let logged = api_ok(
+        address,
+        &scene.token,
+        "GET",
+        "/api/v1/repository/ns/app/logs",
+        None,
+    );
+    assert!(
+        logged["logs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|entry| entry["kind"] == "export_logs_success"
+                && entry["metadata"]["export_id"] == export_id),
+        "{logged}"
+    );
 }

@@ -231,26 +231,6 @@ fn files_under(dir: &Path) -> Vec<PathBuf> {
     files
 }
 
-/// Runs `query` on the registry's SQLite database with Python's `sqlite3`; the first
-/// column of the first row (or nothing, for a statement), as text.
-fn sql(data: &Path, query: &str) -> String {
-    run(
-        "python3",
-        &[
-            "-c",
-            "import sqlite3, sys\n\
-             db = sqlite3.connect(sys.argv[1])\n\
-             row = db.execute(sys.argv[2]).fetchone()\n\
-             db.commit()\n\
-             print('' if row is None else row[0])",
-            data.join("quay.db").to_str().unwrap(),
-            query,
-        ],
-    )
-    .trim()
-    .to_string()
-}
-
 /// `quay-bin quota verify [--repair]` on `data`, with storage quota on.
 fn quota_verify(data: &Path, repair: bool) -> Output {
     let mut args = vec!["quota", "verify", "--data-dir", data.to_str().unwrap()];

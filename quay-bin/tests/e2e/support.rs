@@ -569,3 +569,23 @@ impl Drop for PostgresDatabase {
         self.runtime.block_on(drop_postgres_database(&self.name));
     }
 }
+
+/// Runs `query` on the embedded database of `data` (SQLite, through Python); the first
+/// column of its first row.
+pub fn sql(data: &Path, query: &str) -> String {
+    run(
+        "python3",
+        &[
+            "-c",
+            "import sqlite3, sys\n\
+             db = sqlite3.connect(sys.argv[1])\n\
+             row = db.execute(sys.argv[2]).fetchone()\n\
+             db.commit()\n\
+             print('' if row is None else row[0])",
+            data.join("quay.db").to_str().unwrap(),
+            query,
+        ],
+    )
+    .trim()
+    .to_string()
+}

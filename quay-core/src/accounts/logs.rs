@@ -2,9 +2,28 @@
 
 use super::tenancy::Accounts;
 use crate::access::{Action, Caller};
-use crate::audit::{LogCount, LogQuery, LogRecord};
-use crate::error::Result;
+use crate::audit::{LogCount, LogKind, LogQuery, LogRecord, rfc2822};
+use crate::error::{Error, Result};
 use crate::names::{Namespace, RepositoryPath};
+use crate::ports::{ByteStream, LogExport};
+
+/// Where export `id`'s document is kept: the parts of an upload-like object of its own.
+pub fn export_object(id: &str) -> String {
+    format!("export-{id}")
+}
+
+/// What an export is of, and where its link goes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ExportRequest {
+    /// From (inclusive), epoch milliseconds.
+    pub from_ms: i64,
+    /// Until (exclusive), epoch milliseconds.
+    pub until_ms: i64,
+    /// Posted the link when the export is written.
+    pub callback_url: Option<String>,
+    /// Mailed the link when the export is written.
+    pub callback_email: Option<String>,
+}
 
 /// Whose usage log.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -47,6 +66,103 @@ impl Accounts {
             Some(query) => self.directory.log_counts(&query).await,
             None => Ok(Vec::new()),
         }
+    }
+
+    /// Queues export `id` of `owner`'s entries that `request` asks for; when it is written,
+    /// its link (which carries `token`, a random secret) is posted to the callback URL and
+    /// mailed to the callback address. The export's id.
+    pub async fn export_logs(
+        &self,
+        caller: &Caller,
+        owner: &LogOwner,
+        request: ExportRequest,
+        id: String,
+        token: String,
+    ) -> Result<String> {
+        let ExportRequest {
+            from_ms,
+            until_ms,
+            callback_url,
+            callback_email,
+        } = request;
+        if matches!(owner, LogOwner::Registry) {
+            return Err(Error::InvalidRequest(
+                "the whole registry's log is not exported; export a namespace's".into(),
+            ));
+        }
+        let query = LogQuery {
+            from_ms,
+            until_ms,
+            ..LogQuery::default()
+        };
+        let Some(query) = self.log_query(caller, owner, query, None).await? else {
+            return Err(Error::Denied);
+        };
+        if let Some(url) = &callback_url {
+            crate::events::method::web_url(Some(url.as_str()), "")
+                .map_err(|_| Error::InvalidRequest("Invalid callback URL".into()))?;
+        }
+        if let Some(email) = &callback_email {
+            if !email.contains('@') {
+                return Err(Error::InvalidRequest("Invalid callback e-mail".into()));
+            }
+            self.mailer()?;
+        }
+        let (namespace, repository) = match owner {
+            LogOwner::Repository(path) => (
+                Some(path.namespace.to_string()),
+                Some(path.name.to_string()),
+            ),
+            LogOwner::Organization(name) => (Some(name.to_string()), None),
+            _ => (
+                caller
+                    .identity
+                    .principal()
+                    .map(|principal| principal.name.to_string()),
+                None,
+            ),
+        };
+        let export = LogExport {
+            id,
+            with_namespace: matches!(owner, LogOwner::Caller),
+            namespace,
+            repository,
+            callback_url,
+            callback_email,
+            token,
+            query,
+        };
+        let now_ms = self.now_ms();
+        let mut audit = caller
+            .actor
+            .entry(LogKind::ExportLogsSuccess, now_ms)
+            .meta("export_id", export.id.as_str())
+            .meta("message", "queued for export")
+            .meta("url", export.callback_url.clone())
+            .meta("email", export.callback_email.clone())
+            .meta("start_time", rfc2822(from_ms))
+            .meta("end_time", rfc2822(until_ms));
+        audit.namespace = export.query.namespace;
+        audit.repository = export.query.repository;
+        self.directory
+            .queue_log_export(&export, audit, now_ms)
+            .await?;
+        Ok(export.id)
+    }
+
+    /// The document of export `id`, if `token` is its link's and the link has not lapsed.
+    pub async fn exported_log(&self, id: &str, token: &str) -> Result<ByteStream> {
+        let unknown = || Error::NotFound {
+            what: "export",
+            name: id.into(),
+        };
+        let storage = self.export_storage.as_ref().ok_or_else(unknown)?;
+        let parts = self
+            .directory
+            .exported_log(id, token, self.now_ms())
+            .await?
+            .ok_or_else(unknown)?;
+        storage.read_parts(&export_object(id), &parts).await
     }
 
     /// `query` narrowed to `owner`'s entries and `performer`'s, once `caller` may read

@@ -28,7 +28,7 @@ pub use self::access::{
     TeamRoster,
 };
 pub use self::credentials::ApplicationDetails;
-pub use self::logs::LogOwner;
+pub use self::logs::{ExportRequest, LogOwner, export_object};
 pub use self::organizations::{NamespaceChange, OrganizationMember, TeamSettings};
 pub use self::quota::LimitChange;
 pub use self::repositories::{Delegate, RepositoryPage};

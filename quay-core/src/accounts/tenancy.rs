@@ -12,7 +12,7 @@ use crate::names::Namespace;
 use crate::permission::PermissionSettings;
 use crate::ports::{
     AccountDirectory, EventNotificationStore, MailSender, MetadataStores, PruneStore,
-    RepositorySettings, RepositoryStore, SecretSealer,
+    RepositorySettings, RepositoryStore, SecretSealer, UploadStore,
 };
 
 /// Tenancy's use cases.
@@ -30,6 +30,8 @@ pub struct Accounts {
     pub(super) sealer: Option<Arc<dyn SecretSealer>>,
     /// What sends mail; without it, no e-mail notifications (`FEATURE_MAILING` off).
     pub(super) mailer: Option<Arc<dyn MailSender>>,
+    /// Where log exports' documents are kept.
+    pub(super) export_storage: Option<Arc<dyn UploadStore>>,
 }
 
 impl Accounts {
@@ -51,7 +53,14 @@ impl Accounts {
             site: Site::default(),
             sealer: None,
             mailer: None,
+            export_storage: None,
         }
+    }
+
+    /// Reads log exports' documents from `storage`.
+    pub fn with_export_storage(mut self, storage: Arc<dyn UploadStore>) -> Self {
+        self.export_storage = Some(storage);
+        self
     }
 
     /// Sends mail with `mailer`: e-mail notifications and their addresses' confirmations.

@@ -188,7 +188,7 @@ fn invalid(message: &str) -> Error {
 
 /// An `http` or `https` URL with a host. Where it may point (no loopback or private
 /// address) is decided where names are resolved, when it is saved and again when sent.
-fn web_url(url: Option<&str>, missing: &str) -> Result<String> {
+pub(crate) fn web_url(url: Option<&str>, missing: &str) -> Result<String> {
     let url = url.ok_or_else(|| invalid(missing))?;
     let rest = url
         .strip_prefix("https://")

@@ -5,6 +5,7 @@
 
 use async_trait::async_trait;
 
+use super::log_exports::LogExports;
 use super::quota::{NotificationStore, QuotaStore};
 use crate::account::{
     AccountId, AccountRecord, Grantee, NamespaceId, NamespaceRecord, PermissionRecord,
@@ -503,6 +504,7 @@ pub trait AccountDirectory:
     + AuditLog
     + QuotaStore
     + NotificationStore
+    + LogExports
 {
 }
 
@@ -514,5 +516,6 @@ impl<T> AccountDirectory for T where
         + AuditLog
         + QuotaStore
         + NotificationStore
+        + LogExports
 {
 }

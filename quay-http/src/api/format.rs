@@ -4,8 +4,8 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use time::Date;
 use time::macros::format_description;
-use time::{Date, OffsetDateTime};
 
 use super::error::{ApiError, ApiResult};
 
@@ -13,15 +13,7 @@ use super::error::{ApiError, ApiResult};
 pub(crate) const DAY_MS: i64 = 86_400_000;
 
 /// A time as Quay writes it: RFC 2822 in UTC, e.g. `Tue, 01 Jul 2025 10:00:00 -0000`.
-pub(crate) fn rfc2822(ms: i64) -> String {
-    let format = format_description!(
-        "[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] -0000"
-    );
-    OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
-        .ok()
-        .and_then(|at| at.format(&format).ok())
-        .unwrap_or_default()
-}
+pub(crate) use quay_core::audit::rfc2822;
 
 /// The start (UTC) of the day `text` names, in Quay's `%m/%d/%Y`.
 pub(crate) fn day_start(text: &str) -> ApiResult<i64> {

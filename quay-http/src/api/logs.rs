@@ -2,17 +2,17 @@
 //! (superusers), newest first, 20 entries a page, and counted per kind and day.
 
 use axum::extract::{Path, Query, State};
+use axum::response::IntoResponse;
 use quay_core::accounts::LogOwner;
-use quay_core::audit::{LogQuery, LogRecord};
+use quay_core::audit::{LogQuery, LogView};
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::caller::Caller;
-use super::error::{ApiError, ApiResult, Failures};
-use super::extract::Valid;
+use super::error::{ApiError, ApiResult, Failures, switched_on};
+use super::extract::{Json, Valid};
 use super::format::{DAY_MS, day_start, page_position, page_token, rfc2822};
 use super::params::{RepositoryParams, name};
 use super::state::Api;
@@ -32,6 +32,31 @@ pub(super) fn routes() -> OpenApiRouter<Api> {
         .routes(routes!(user_aggregate))
         .routes(routes!(superuser_logs))
         .routes(routes!(superuser_aggregate))
+        .routes(routes!(export_repository_logs))
+        .routes(routes!(export_organization_logs))
+        .routes(routes!(export_user_logs))
+}
+
+/// Where an export's link is told when it is ready; both optional.
+#[derive(Deserialize, ToSchema)]
+pub(crate) struct ExportRequest {
+    /// Posted `{"export_id", "start_time", "end_time", "namespace", "repository",
+    /// "exported_data_url", "status"}` (no redirects followed).
+    callback_url: Option<String>,
+    /// Mailed the link.
+    callback_email: Option<String>,
+}
+
+/// A queued export.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct ExportQueued {
+    export_id: String,
+}
+
+/// The download link's query.
+#[derive(Deserialize)]
+pub(super) struct DownloadQuery {
+    token: String,
 }
 
 /// Which entries: a range of days (UTC, `%m/%d/%Y`, both inclusive), a performer, a page.
@@ -48,46 +73,14 @@ pub(crate) struct LogParams {
     next_page: Option<String>,
 }
 
-/// The performer of an entry.
-#[derive(Serialize, ToSchema)]
-pub(crate) struct PerformerView {
-    /// Always `user`.
-    kind: String,
-    name: String,
-    is_robot: bool,
-}
-
-/// The namespace of an entry.
-#[derive(Serialize, ToSchema)]
-pub(crate) struct LogNamespace {
-    /// `user` or `org`.
-    kind: String,
-    name: String,
-}
-
-/// A usage log entry.
-#[derive(Serialize, ToSchema)]
-pub(crate) struct LogView {
-    /// What happened (`push_repo`, `create_robot`, ...).
-    kind: String,
-    /// Details, by kind.
-    #[schema(value_type = Object)]
-    metadata: Value,
-    /// The client's address.
-    ip: Option<String>,
-    /// When (RFC 2822).
-    datetime: String,
-    /// Who, if anyone authenticated (and the account still exists).
-    performer: Option<PerformerView>,
-    /// Where (user and superuser logs only).
-    namespace: Option<LogNamespace>,
-}
-
 /// A page of entries.
 #[derive(Serialize, ToSchema)]
 pub(crate) struct LogList {
     start_time: String,
     end_time: String,
+    /// Entries: `kind`, `metadata`, `ip`, `datetime` (RFC 2822), `performer` (`kind`,
+    /// `name`, `is_robot`) and, in user and superuser logs, `namespace` (`kind`, `name`).
+    #[schema(value_type = Vec<Object>)]
     logs: Vec<LogView>,
     /// Pass back as `next_page` for the next page.
     next_page: Option<String>,
@@ -164,10 +157,38 @@ impl Api {
             end_time: rfc2822(until_ms),
             logs: records
                 .into_iter()
-                .map(|record| log_view(record, with_namespace))
+                .map(|record| record.view(with_namespace))
                 .collect(),
             next_page,
         })
+    }
+
+    async fn export_logs(
+        &self,
+        caller: &Caller,
+        owner: LogOwner,
+        params: &LogParams,
+        request: ExportRequest,
+    ) -> ApiResult<axum::Json<ExportQueued>> {
+        switched_on("FEATURE_LOG_EXPORT", self.tenancy.settings.log_export)?;
+        let query = self.log_query(params)?;
+        let request = quay_core::accounts::ExportRequest {
+            from_ms: query.from_ms,
+            until_ms: query.until_ms,
+            callback_url: request.callback_url.filter(|url| !url.is_empty()),
+            callback_email: request.callback_email.filter(|email| !email.is_empty()),
+        };
+        let export_id = self
+            .accounts()
+            .export_logs(
+                caller,
+                &owner,
+                request,
+                uuid::Uuid::new_v4().to_string(),
+                uuid::Uuid::new_v4().simple().to_string(),
+            )
+            .await?;
+        Ok(axum::Json(ExportQueued { export_id }))
     }
 
     async fn log_counts(
@@ -194,27 +215,6 @@ impl Api {
                 })
                 .collect(),
         })
-    }
-}
-
-fn log_view(record: LogRecord, with_namespace: bool) -> LogView {
-    LogView {
-        kind: record.kind,
-        metadata: record.metadata,
-        ip: record.ip,
-        datetime: rfc2822(record.at_ms),
-        performer: record.performer.map(|(name, is_robot)| PerformerView {
-            kind: "user".into(),
-            name,
-            is_robot,
-        }),
-        namespace: record
-            .namespace
-            .filter(|_| with_namespace)
-            .map(|(name, kind)| LogNamespace {
-                kind: kind.as_str().into(),
-                name,
-            }),
     }
 }
 
@@ -324,4 +324,64 @@ async fn superuser_aggregate(
     Ok(axum::Json(
         api.log_counts(&caller, LogOwner::Registry, &params).await?,
     ))
+}
+
+/// Exports a repository's usage log (its admins): the link is posted to `callback_url`
+/// and mailed to `callback_email` when the document is written.
+#[utoipa::path(post, path = "/api/v1/repository/{namespace}/{repository}/exportlogs", tag = "logs",
+    params(RepositoryParams, LogParams), request_body = ExportRequest,
+    responses((status = 200, description = "Queued", body = ExportQueued), Failures))]
+async fn export_repository_logs(
+    State(api): State<Api>,
+    caller: Caller,
+    Valid(Path(repository)): Valid<Path<RepositoryParams>>,
+    Valid(Query(params)): Valid<Query<LogParams>>,
+    Json(request): Json<ExportRequest>,
+) -> ApiResult<axum::Json<ExportQueued>> {
+    let owner = LogOwner::Repository(repository.path()?);
+    api.export_logs(&caller, owner, &params, request).await
+}
+
+/// Exports an organization's usage log (administrators).
+#[utoipa::path(post, path = "/api/v1/organization/{orgname}/exportlogs", tag = "logs",
+    params(("orgname" = String, Path, description = "The organization"), LogParams),
+    request_body = ExportRequest,
+    responses((status = 200, description = "Queued", body = ExportQueued), Failures))]
+async fn export_organization_logs(
+    State(api): State<Api>,
+    caller: Caller,
+    Valid(Path(organization)): Valid<Path<String>>,
+    Valid(Query(params)): Valid<Query<LogParams>>,
+    Json(request): Json<ExportRequest>,
+) -> ApiResult<axum::Json<ExportQueued>> {
+    let owner = LogOwner::Organization(name(&organization)?);
+    api.export_logs(&caller, owner, &params, request).await
+}
+
+/// Exports the current user's usage log.
+#[utoipa::path(post, path = "/api/v1/user/exportlogs", tag = "logs",
+    params(LogParams), request_body = ExportRequest,
+    responses((status = 200, description = "Queued", body = ExportQueued), Failures))]
+async fn export_user_logs(
+    State(api): State<Api>,
+    caller: Caller,
+    Valid(Query(params)): Valid<Query<LogParams>>,
+    Json(request): Json<ExportRequest>,
+) -> ApiResult<axum::Json<ExportQueued>> {
+    api.export_logs(&caller, LogOwner::Caller, &params, request)
+        .await
+}
+
+/// An export's document, while its link works (`EXPORT_ACTION_LOGS_SECONDS`).
+pub(super) async fn download_export(
+    State(api): State<Api>,
+    Path(id): Path<String>,
+    Query(query): Query<DownloadQuery>,
+) -> ApiResult<axum::response::Response> {
+    let body = api.accounts().exported_log(&id, &query.token).await?;
+    Ok((
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        axum::body::Body::from_stream(body),
+    )
+        .into_response())
 }

@@ -116,6 +116,7 @@ pub(crate) fn router(app: AppState, tenancy: Arc<Tenancy>) -> Router {
     router
         .route("/api/v1/{*rest}", any(unknown_endpoint))
         .route("/authrepoemail", get(authorized_emails::confirm))
+        .route("/exportedlogs/{id}", get(logs::download_export))
         .route(
             "/oauth/authorize",
             get(oauth::describe_grant).post(oauth::grant),

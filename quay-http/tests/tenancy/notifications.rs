@@ -280,3 +280,35 @@ async fn only_a_repository_admin_authorizes_addresses() {
         registry.expect(caller, (method, path), None, status).await;
     }
 }
+
+#[tokio::test]
+async fn only_those_who_read_a_log_export_it() {
+    let (registry, alice, bob) = alice_with_app("public").await;
+    let export = "/api/v1/repository/alice/app/exportlogs";
+    let queued = registry
+        .expect(
+            &alice,
+            (Method::POST, export),
+            Some(json!({})),
+            StatusCode::OK,
+        )
+        .await;
+    assert_eq!(queued["export_id"].as_str().unwrap().len(), 36, "{queued}");
+    registry
+        .expect(
+            &bob,
+            (Method::POST, export),
+            Some(json!({})),
+            StatusCode::FORBIDDEN,
+        )
+        .await;
+    let refused = registry
+        .expect(
+            &alice,
+            (Method::POST, "/api/v1/user/exportlogs"),
+            Some(json!({"callback_email": "nobody"})),
+            StatusCode::BAD_REQUEST,
+        )
+        .await;
+    assert_eq!(refused["detail"], "Invalid callback e-mail");
+}

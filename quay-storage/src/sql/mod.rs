@@ -21,6 +21,7 @@ mod expiring_tags;
 mod gauges;
 mod gc;
 mod health;
+mod log_exports;
 mod manifest_row;
 mod manifests;
 mod migration;

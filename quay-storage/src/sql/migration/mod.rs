@@ -15,6 +15,7 @@ mod m0008_event_outbox;
 mod m0009_signing_secrets;
 mod m0010_tag_expiry_notices;
 mod m0011_authorized_emails;
+mod m0012_log_exports;
 
 use sea_orm_migration::prelude::*;
 
@@ -36,6 +37,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0009_signing_secrets::Migration),
             Box::new(m0010_tag_expiry_notices::Migration),
             Box::new(m0011_authorized_emails::Migration),
+            Box::new(m0012_log_exports::Migration),
         ]
     }
 }
