@@ -5,7 +5,7 @@ use quay_core::names::RepositoryPath;
 use quay_core::ports::{AuthorizedEmail, RepositoryId};
 use sea_orm::FromQueryResult;
 
-use super::SqlMetadata;
+use super::{SqlMetadata, placeholders};
 use crate::error::{OrStorage, StorageError};
 
 #[derive(FromQueryResult)]
@@ -113,14 +113,13 @@ impl SqlMetadata {
         email: &str,
     ) -> quay_core::Result<bool> {
         let admins = self.namespace_admins(&self.db, namespace).await?;
-        let placeholders: Vec<String> = (3..3 + admins.len()).map(|n| format!("${n}")).collect();
         let of_admins = if admins.is_empty() {
             String::new()
         } else {
             format!(
                 " UNION SELECT id FROM account
                   WHERE lower(email) = lower($2) AND id IN ({})",
-                placeholders.join(", ")
+                placeholders(3, admins.len())
             )
         };
         let values: Vec<sea_orm::Value> = [namespace.into(), email.into()]

@@ -11,9 +11,9 @@ use quay_core::ports::{
 };
 use sea_orm::{ConnectionTrait, DatabaseTransaction, DbBackend, FromQueryResult, Value};
 
-use super::SqlMetadata;
 use super::event_notifications::NotificationRow;
 use super::scoped::scope;
+use super::{SqlMetadata, placeholders};
 use crate::error::{OrStorage, StorageError};
 
 const DUE: &str = DeliveryState::Due.name();
@@ -115,55 +115,63 @@ impl SqlMetadata {
         let (insert, id) = match source {
             EventSource::Repository(repository) => (
                 "INSERT INTO event (uuid, kind, namespace_id, repository_id, data, created_ms)
-                 SELECT $1, $2, namespace_id, id, $3, $4 FROM repository WHERE id = $5
-                 RETURNING id",
+                 SELECT $1, $2, namespace_id, id, $3, $4 FROM repository WHERE id = $5",
                 repository,
             ),
             EventSource::Namespace(namespace) => (
                 "INSERT INTO event (uuid, kind, namespace_id, repository_id, data, created_ms)
-                 VALUES ($1, $2, $5, NULL, $3, $4) RETURNING id",
+                 VALUES ($1, $2, $5, NULL, $3, $4)",
                 namespace,
             ),
         };
-        let event_id = EventId::find_by_statement(self.statement(
-            insert,
-            [
-                uuid::Uuid::new_v4().to_string().into(),
-                event.kind.name().into(),
-                event.data.to_string().into(),
-                now_ms.into(),
-                id.into(),
-            ],
-        ))
+        let event_values: [Value; 5] = [
+            uuid::Uuid::new_v4().to_string().into(),
+            event.kind.name().into(),
+            event.data.to_string().into(),
+            now_ms.into(),
+            id.into(),
+        ];
+        // A push pays for its event in round trips: on PostgreSQL the event and its
+        // deliveries are one statement.
+        if self.backend() == DbBackend::Postgres {
+            let listed = placeholders(7, notifications.len());
+            let values: Vec<Value> = event_values
+                .into_iter()
+                .chain([DUE.into()])
+                .chain(notifications.iter().map(|id| (*id).into()))
+                .collect();
+            txn.execute_raw(self.statement(
+                &format!(
+                    "WITH e AS ({insert} RETURNING id)
+                     INSERT INTO event_delivery (event_id, notification_id, state, due_ms)
+                     SELECT e.id, n.id, $6, $4 FROM e, event_notification n
+                     WHERE n.id IN ({listed})"
+                ),
+                values,
+            ))
+            .await
+            .or_storage()?;
+            return Ok(());
+        }
+        let event_id = EventId::find_by_statement(
+            self.statement(&format!("{insert} RETURNING id"), event_values),
+        )
         .one(txn)
         .await
         .or_storage()?
         .ok_or_else(|| StorageError::CorruptMetadata(format!("{source:?}")))?
         .id;
-        for notification in notifications {
-            self.queue_delivery(txn, event_id, *notification, now_ms)
-                .await?;
-        }
-        Ok(())
-    }
-
-    /// A delivery of event `event_id` to notification `notification`, due at `now_ms`.
-    async fn queue_delivery(
-        &self,
-        txn: &DatabaseTransaction,
-        event_id: i64,
-        notification: i64,
-        now_ms: i64,
-    ) -> quay_core::Result<()> {
+        let values: Vec<Value> = [event_id.into(), DUE.into(), now_ms.into()]
+            .into_iter()
+            .chain(notifications.iter().map(|id| (*id).into()))
+            .collect();
         txn.execute_raw(self.statement(
-            "INSERT INTO event_delivery (event_id, notification_id, state, due_ms)
-             VALUES ($1, $2, $3, $4)",
-            [
-                event_id.into(),
-                notification.into(),
-                DUE.into(),
-                now_ms.into(),
-            ],
+            &format!(
+                "INSERT INTO event_delivery (event_id, notification_id, state, due_ms)
+                 SELECT $1, n.id, $2, $3 FROM event_notification n WHERE n.id IN ({})",
+                placeholders(4, notifications.len())
+            ),
+            values,
         ))
         .await
         .or_storage()?;
@@ -192,8 +200,6 @@ impl EventOutbox for SqlMetadata {
             DbBackend::Postgres => " FOR UPDATE OF d SKIP LOCKED",
             _ => "",
         };
-        let method_placeholders: Vec<String> =
-            (6..6 + methods.len()).map(|n| format!("${n}")).collect();
         let values: Vec<Value> = [
             now_ms.into(),
             now_ms.saturating_add(lease_ms).into(),
@@ -214,7 +220,7 @@ impl EventOutbox for SqlMetadata {
                                     AND n.number_of_failures < $5 AND n.method IN ({})
                               ORDER BY d.due_ms, d.id LIMIT $3{lock})
                  RETURNING id",
-                method_placeholders.join(", ")
+                placeholders(6, methods.len())
             ),
             values,
         ))
@@ -225,7 +231,6 @@ impl EventOutbox for SqlMetadata {
             return Ok(Vec::new());
         }
         let ids: Vec<Value> = claimed.iter().map(|row| row.id.into()).collect();
-        let placeholders: Vec<String> = (1..=ids.len()).map(|n| format!("${n}")).collect();
         let rows = ClaimedRow::find_by_statement(self.statement(
             &format!(
                 "SELECT d.id AS id, d.attempts AS attempts, e.uuid AS event_uuid,
@@ -238,7 +243,7 @@ impl EventOutbox for SqlMetadata {
                  FROM event_delivery d JOIN event e ON e.id = d.event_id
                  JOIN event_notification n ON n.id = d.notification_id
                  WHERE d.id IN ({}) ORDER BY d.due_ms, d.id",
-                placeholders.join(", ")
+                placeholders(1, ids.len())
             ),
             ids,
         ))
@@ -455,12 +460,11 @@ impl SqlMetadata {
             return Ok(Some(Vec::new()));
         }
         let ids: Vec<Value> = rows.iter().map(|row| row.id.into()).collect();
-        let placeholders: Vec<String> = (1..=ids.len()).map(|n| format!("${n}")).collect();
         let attempts = AttemptRow::find_by_statement(self.statement(
             &format!(
                 "SELECT delivery_id, started_ms, duration_ms, status_code, error
                  FROM event_delivery_attempt WHERE delivery_id IN ({}) ORDER BY id",
-                placeholders.join(", ")
+                placeholders(1, ids.len())
             ),
             ids,
         ))
