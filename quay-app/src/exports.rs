@@ -101,8 +101,10 @@ impl LogExporter {
             .await?
         {
             let outcome = self.attempt(&claimed).await;
-            if matches!(outcome, ExportOutcome::Done { .. }) {
-                finished += 1;
+            match outcome {
+                ExportOutcome::Done { .. } => finished += 1,
+                ExportOutcome::Failed => self.tell_failure(&claimed.export).await,
+                ExportOutcome::RetryAt { .. } => {}
             }
             self.directory
                 .finish_log_export(&claimed.export.id, &outcome)
@@ -217,20 +219,35 @@ impl LogExporter {
         )
     }
 
+    /// The callback's body: Quay's, with `status` and the link if there is one.
+    fn callback_body(&self, export: &LogExport, status: &str, link: Option<&str>) -> Value {
+        let details = self.details(export);
+        json!({
+            "export_id": export.id,
+            "start_time": details["start_time"],
+            "end_time": details["end_time"],
+            "namespace": details["namespace"],
+            "repository": details["repository"],
+            "exported_data_url": link,
+            "status": status,
+        })
+    }
+
+    /// Tells the callback URL, once and as well as it can, that the export was given up.
+    async fn tell_failure(&self, export: &LogExport) {
+        if let Some(url) = &export.callback_url {
+            let body = self.callback_body(export, "failed", None);
+            if let Err(error) = self.sender.post_json(url, &body).await {
+                tracing::info!(export = %export.id, %error, "a failed export's callback failed");
+            }
+        }
+    }
+
     /// Posts the link to the callback URL and mails it, where the export asked.
     async fn tell(&self, export: &LogExport) -> Result<(), AppError> {
         let link = self.link(export);
         if let Some(url) = &export.callback_url {
-            let details = self.details(export);
-            let body = json!({
-                "export_id": export.id,
-                "start_time": details["start_time"],
-                "end_time": details["end_time"],
-                "namespace": details["namespace"],
-                "repository": details["repository"],
-                "exported_data_url": link,
-                "status": "success",
-            });
+            let body = self.callback_body(export, "success", Some(&link));
             self.sender.post_json(url, &body).await?;
         }
         if let Some(address) = &export.callback_email {

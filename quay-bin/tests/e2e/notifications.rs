@@ -1000,3 +1000,25 @@ fn an_export_of_ten_thousand_entries_arrives_complete_and_ordered() {
         "{logged}"
     );
 }
+
+#[test]
+fn an_export_whose_callback_keeps_failing_is_given_up_and_says_so() {
+    let scene = Scene::start(&[500, 500, 500, 500, 500]);
+    let queued = api_ok(
+        scene.address(),
+        &scene.token,
+        "POST",
+        "/api/v1/user/exportlogs",
+        Some(json!({"callback_url": scene.receiver.url})),
+    );
+    // Five attempts a second apart, each told the link; then the failure.
+    for _ in 0..5 {
+        let called = scene.receiver.next(30).expect("no callback");
+        assert_eq!(called.body["status"], "success", "{}", called.body);
+    }
+    let failed = scene.receiver.next(30).expect("no failure callback");
+    assert_eq!(failed.body["export_id"], queued["export_id"]);
+    assert_eq!(failed.body["status"], "failed");
+    assert_eq!(failed.body["exported_data_url"], Value::Null);
+    assert!(scene.receiver.next(3).is_none(), "given up once");
+}
