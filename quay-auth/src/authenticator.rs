@@ -52,7 +52,8 @@ pub struct AuthSettings {
     pub app_specific_tokens: bool,
     /// `ACTION_LOG_AUDIT_LOGINS`: log successful logins to the token endpoint.
     pub audit_logins: bool,
-    /// `ACTION_LOG_AUDIT_LOGIN_FAILURES`: log failed ones.
+    /// `ACTION_LOG_AUDIT_LOGIN_FAILURES`: log failed ones (on; Quay: off), in the log of the
+    /// account they tried.
     pub audit_login_failures: bool,
 }
 
@@ -67,7 +68,7 @@ impl Default for AuthSettings {
             robots_whitelist: Vec::new(),
             app_specific_tokens: true,
             audit_logins: true,
-            audit_login_failures: false,
+            audit_login_failures: true,
         }
     }
 }
@@ -372,12 +373,19 @@ impl Authenticator {
                     None => entry,
                 }
             }
-            Err((username, message)) if self.settings.audit_login_failures => actor
-                .entry(LogKind::LoginFailure, now_ms)
-                .meta("type", via)
-                .meta("username", username)
-                .meta("message", message)
-                .meta("useragent", actor.user_agent.clone().unwrap_or_default()),
+            Err((username, message)) if self.settings.audit_login_failures => {
+                let entry = actor
+                    .entry(LogKind::LoginFailure, now_ms)
+                    .meta("type", via)
+                    .meta("username", username)
+                    .meta("message", message)
+                    .meta("useragent", actor.user_agent.clone().unwrap_or_default());
+                // In the log of the account it tried, so that its owner sees the attempts.
+                match self.directory.account(username).await? {
+                    Some(account) => entry.namespace(account.namespace),
+                    None => entry,
+                }
+            }
             _ => return Ok(()),
         };
         self.directory.append(&[entry]).await

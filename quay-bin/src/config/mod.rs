@@ -192,7 +192,8 @@ pub(crate) struct Auth {
     /// Successful logins to the token endpoint are audited.
     #[serde(rename = "ACTION_LOG_AUDIT_LOGINS")]
     pub(crate) audit_logins: bool,
-    /// Failed ones are.
+    /// Failed ones are (on by default, unlike Quay: a log that says who signed in says who
+    /// tried to).
     #[serde(rename = "ACTION_LOG_AUDIT_LOGIN_FAILURES")]
     pub(crate) audit_login_failures: bool,
 }
@@ -209,7 +210,7 @@ impl Default for Auth {
             robots_whitelist: Vec::new(),
             app_specific_tokens: true,
             audit_logins: true,
-            audit_login_failures: false,
+            audit_login_failures: true,
         }
     }
 }

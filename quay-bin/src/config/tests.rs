@@ -76,7 +76,7 @@ fn unset_keys_have_quay_defaults() {
     assert!(!registry.immutable_tags && !registry.proxy_storage);
     let auth = &config.auth;
     assert!(auth.anonymous_access && !auth.superusers_full_access);
-    assert!(auth.app_specific_tokens && auth.audit_logins && !auth.audit_login_failures);
+    assert!(auth.app_specific_tokens && auth.audit_logins && auth.audit_login_failures);
     assert!(auth.super_users.is_empty() && !auth.robots_disallow);
     let tenancy = &config.tenancy;
     assert!(tenancy.user_creation && !tenancy.user_initialize && !tenancy.public_catalog);

@@ -438,6 +438,23 @@ async fn failed_sign_ins_are_logged_where_configured() {
         !logs.to_string().contains("not-the-password"),
         "no secret in the log"
     );
+    // The attempts are in the log of the account they tried, which its owner exports.
+    let own = registry
+        .expect(
+            &registry.admin,
+            (Method::GET, "/api/v1/user/logs"),
+            None,
+            StatusCode::OK,
+        )
+        .await;
+    let kinds: Vec<&str> = own["logs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|entry| entry["kind"].as_str())
+        .collect();
+    assert!(kinds.contains(&"login_failure"), "{kinds:?}");
+    assert!(kinds.contains(&"login_success"), "{kinds:?}");
 }
 
 /// Waits until `token` no longer opens `/v2/`; how long that took (at most 10 s).
