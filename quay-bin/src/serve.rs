@@ -41,6 +41,12 @@ pub(crate) async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let deployment = Deployment::open(&args.location).await?;
     let config = &deployment.config;
     let app = &deployment.app;
+    if config.tenancy.proxy_cache {
+        tracing::warn!(
+            "FEATURE_PROXY_CACHE: organizations' proxy cache configurations are kept, but pulls \
+             do not go through the cache yet"
+        );
+    }
     let backfill = &config.quota_backfill;
     app.start(&Tasks {
         collect_every: config
@@ -133,6 +139,7 @@ fn tenancy_settings(config: &Config) -> TenancySettings {
         edit_quota: tenancy.edit_quota,
         implicit_token_lifetime_s: seconds(tenancy.implicit_token_lifetime),
         log_export: tenancy.log_export,
+        proxy_cache: tenancy.proxy_cache,
     }
 }
 

@@ -107,6 +107,8 @@ log_kinds! {
     QuotaError => "quota_error",
     ExportLogsSuccess => "export_logs_success",
     ExportLogsFailure => "export_logs_failure",
+    CreateProxyCacheConfig => "create_proxy_cache_config",
+    DeleteProxyCacheConfig => "delete_proxy_cache_config",
 }
 
 /// How the performer proved who they are; recorded in the entry's metadata, as Quay does.

@@ -37,6 +37,7 @@ pub mod manifest;
 pub mod names;
 pub mod permission;
 pub mod ports;
+pub mod proxy;
 pub mod prune;
 pub mod quota;
 pub mod range;

@@ -41,6 +41,8 @@ pub struct TenancySettings {
     pub implicit_token_lifetime_s: i64,
     /// Whether usage logs may be exported (`FEATURE_LOG_EXPORT`).
     pub log_export: bool,
+    /// Whether organizations may be proxy caches (`FEATURE_PROXY_CACHE`, default false).
+    pub proxy_cache: bool,
 }
 
 impl Default for TenancySettings {
@@ -55,6 +57,7 @@ impl Default for TenancySettings {
             edit_quota: true,
             implicit_token_lifetime_s: 86_400,
             log_export: true,
+            proxy_cache: false,
         }
     }
 }

@@ -17,7 +17,10 @@ const UNIMPLEMENTED: &[(&str, &str)] = &[
     ("SECURITY_SCANNER_*", "security scanning"),
     ("FEATURE_SECURITY_SCANNER*", "security scanning"),
     ("FEATURE_SECURITY_NOTIFICATIONS", "security scanning"),
-    ("FEATURE_PROXY_CACHE*", "the proxy cache"),
+    (
+        "FEATURE_PROXY_CACHE_*",
+        "the proxy cache's background downloads",
+    ),
     ("DEFAULT_PROXY_CACHE_EXPIRATION", "the proxy cache"),
     ("FEATURE_REPO_MIRROR", "repository mirroring"),
     ("REPO_MIRROR_*", "repository mirroring"),

@@ -244,6 +244,9 @@ pub(crate) struct Tenancy {
     /// Whether usage logs may be exported.
     #[serde(rename = "FEATURE_LOG_EXPORT")]
     pub(crate) log_export: bool,
+    /// Whether organizations may be proxy caches.
+    #[serde(rename = "FEATURE_PROXY_CACHE")]
+    pub(crate) proxy_cache: bool,
     /// How long an export's download link works, in seconds.
     #[serde(
         rename = "EXPORT_ACTION_LOGS_SECONDS",
@@ -262,6 +265,7 @@ impl Default for Tenancy {
             edit_quota: true,
             implicit_token_lifetime: days(1),
             log_export: true,
+            proxy_cache: false,
             export_link_lifetime: Duration::from_secs(3600),
         }
     }

@@ -47,7 +47,7 @@ fn every_key_is_read_once() {
         used.len(),
         "a key in two sections: {used:?}"
     );
-    assert_eq!(used.len(), 67);
+    assert_eq!(used.len(), 68);
     for key in used {
         // A value no key accepts: the error shows that the key was read, and by whom.
         let error = format!("{:#}", load("", &[(key, "[[{}]]")]).unwrap_err());
@@ -365,7 +365,7 @@ fn a_key_of_quay_not_implemented_here_says_what_is_missing() {
         ("BUILDLOGS_REDIS", "builds"),
         ("FEATURE_BUILD_SUPPORT", "builds"),
         ("SECURITY_SCANNER_V4_ENDPOINT", "security scanning"),
-        ("FEATURE_PROXY_CACHE", "the proxy cache"),
+        ("FEATURE_PROXY_CACHE_BLOB_DOWNLOAD", "the proxy cache"),
         ("SECURITY_SCANNER_V4_PSK", "security scanning"),
         ("LDAP_ADMIN_PASSWD", "LDAP"),
     ] {

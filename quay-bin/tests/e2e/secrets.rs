@@ -94,3 +94,51 @@ fn a_running_server_logs_no_password_and_no_storage_key() {
     );
     assert!(!logs.contains(SECRET), "{logs}");
 }
+
+#[test]
+fn a_proxy_caches_upstream_password_is_sealed_and_never_shown() {
+    let work = tempfile::tempdir().unwrap();
+    let data = work.path().join("data");
+    let env = [("FEATURE_PROXY_CACHE", "true"), ("RUST_LOG", "debug")];
+    let mut quay = Quay::start(&data, &[], &env);
+    let token = access_token(&data, USER);
+    let address = quay.address.clone();
+    api_ok(
+        &address,
+        &token,
+        "POST",
+        "/api/v1/organization/",
+        Some(serde_json::json!({"name": "hub"})),
+    );
+    let path = "/api/v1/organization/hub/proxycache";
+    let (status, body) = api(
+        &address,
+        &token,
+        "POST",
+        path,
+        Some(serde_json::json!({"upstream_registry": "quay.io/someorg",
+                                "upstream_registry_username": "upstream-puller",
+                                "upstream_registry_password": SECRET})),
+    );
+    assert_eq!(status, 201, "{body}");
+    let shown = api_ok(&address, &token, "GET", path, None);
+    assert_eq!(shown["upstream_registry"], "quay.io/someorg");
+    let logs = api_ok(
+        &address,
+        &token,
+        "GET",
+        "/api/v1/organization/hub/logs",
+        None,
+    );
+    let stored = sql(&data, "SELECT credentials FROM proxy_cache_config");
+    assert!(!stored.is_empty(), "the credentials are kept");
+    for place in [
+        shown.to_string(),
+        logs.to_string(),
+        stored,
+        quay.logs().join("\n"),
+    ] {
+        assert!(!place.contains(SECRET), "{place}");
+        assert!(!place.contains("upstream-puller"), "{place}");
+    }
+}

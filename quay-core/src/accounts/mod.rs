@@ -16,6 +16,7 @@ mod credentials;
 mod event_notifications;
 mod logs;
 mod organizations;
+mod proxy_cache;
 mod prune;
 mod quota;
 mod repositories;

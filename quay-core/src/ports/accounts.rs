@@ -6,6 +6,7 @@
 use async_trait::async_trait;
 
 use super::log_exports::LogExports;
+use super::proxy::ProxyCacheStore;
 use super::quota::{NotificationStore, QuotaStore};
 use crate::account::{
     AccountId, AccountRecord, Grantee, NamespaceId, NamespaceRecord, PermissionRecord,
@@ -505,6 +506,7 @@ pub trait AccountDirectory:
     + QuotaStore
     + NotificationStore
     + LogExports
+    + ProxyCacheStore
 {
 }
 
@@ -517,5 +519,6 @@ impl<T> AccountDirectory for T where
         + QuotaStore
         + NotificationStore
         + LogExports
+        + ProxyCacheStore
 {
 }

@@ -19,6 +19,7 @@ mod notifications;
 mod oauth;
 mod organizations;
 mod params;
+mod proxy_cache;
 mod prune;
 mod quota;
 mod repositories;
@@ -103,6 +104,7 @@ pub(crate) fn router(app: AppState, tenancy: Arc<Tenancy>) -> Router {
         .merge(prune::routes())
         .merge(event_notifications::routes())
         .merge(authorized_emails::routes())
+        .merge(proxy_cache::routes())
         .merge(quota::routes())
         .merge(superuser_quota::routes())
         .merge(notifications::routes())

@@ -8,6 +8,7 @@ mod access;
 mod discovery;
 mod notifications;
 mod organizations;
+mod proxy_cache;
 mod quota;
 mod support;
 mod usage_log;

@@ -202,6 +202,31 @@ impl Registry {
     }
 
     /// A new user (created by the admin), signed in.
+    /// Creates organization `name`, `caller` its owner.
+    pub async fn organization(&self, caller: &Caller, name: &str) {
+        self.expect(
+            caller,
+            (Method::POST, "/api/v1/organization/"),
+            Some(json!({ "name": name })),
+            StatusCode::CREATED,
+        )
+        .await;
+    }
+
+    /// The kinds of the entries of the usage log at `path`, newest first, as `caller` reads
+    /// them.
+    pub async fn log_kinds(&self, caller: &Caller, path: &str) -> Vec<String> {
+        let logs = self
+            .expect(caller, (Method::GET, path), None, StatusCode::OK)
+            .await;
+        logs["logs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|entry| entry["kind"].as_str().map(String::from))
+            .collect()
+    }
+
     pub async fn user(&self, name: &str) -> Caller {
         let created = self
             .expect(

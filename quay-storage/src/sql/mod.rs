@@ -28,6 +28,7 @@ mod migration;
 mod notifications;
 mod outbox;
 mod permissions;
+mod proxy_cache;
 mod prune;
 mod quota;
 pub(crate) mod replication;

@@ -16,6 +16,7 @@ mod m0009_signing_secrets;
 mod m0010_tag_expiry_notices;
 mod m0011_authorized_emails;
 mod m0012_log_exports;
+mod m0013_proxy_cache;
 
 use sea_orm_migration::prelude::*;
 
@@ -38,6 +39,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0010_tag_expiry_notices::Migration),
             Box::new(m0011_authorized_emails::Migration),
             Box::new(m0012_log_exports::Migration),
+            Box::new(m0013_proxy_cache::Migration),
         ]
     }
 }

@@ -1,0 +1,91 @@
+//! Proxy cache configurations: read by an organization's members, set and removed by its
+//! administrators, each change in the usage log as Quay logs it.
+
+use super::tenancy::Accounts;
+use crate::access::Caller;
+use crate::audit::LogKind;
+use crate::error::{Error, Result};
+use crate::names::Namespace;
+use crate::permission::NamespaceAction;
+use crate::proxy::{ProxyCache, ProxyCacheRequest};
+
+impl Accounts {
+    /// Organization `name`'s proxy cache configuration, if it has one (its members).
+    pub async fn proxy_cache(
+        &self,
+        caller: &Caller,
+        name: &Namespace,
+    ) -> Result<Option<ProxyCache>> {
+        let organization = self
+            .organization_for(&caller.identity, name, NamespaceAction::View)
+            .await?;
+        self.directory.proxy_cache(organization.id).await
+    }
+
+    /// Makes organization `name` a proxy cache of what `request` names (its
+    /// administrators); the upstream credentials are sealed, never shown again.
+    pub async fn add_proxy_cache(
+        &self,
+        caller: &Caller,
+        name: &Namespace,
+        request: ProxyCacheRequest,
+    ) -> Result<ProxyCache> {
+        let organization = self.administered(caller, name).await?;
+        let (cache, credentials) = ProxyCache::from_request(request)?;
+        let sealed = match credentials {
+            None => None,
+            Some(credentials) => {
+                let sealer = self.sealer.as_ref().ok_or_else(|| {
+                    Error::InvalidRequest(
+                        "this registry has no key to seal upstream credentials with \
+                         (DATABASE_SECRET_KEY)"
+                            .into(),
+                    )
+                })?;
+                let plain = serde_json::json!({
+                    "username": credentials.username,
+                    "password": credentials.password.expose(),
+                });
+                Some(sealer.seal(plain.to_string().as_bytes())?)
+            }
+        };
+        let audit = caller
+            .actor
+            .entry(LogKind::CreateProxyCacheConfig, self.now_ms())
+            .namespace(organization.id)
+            .meta("namespace", name.as_str())
+            .meta("upstream_registry", cache.upstream_registry.as_str());
+        let added = self
+            .directory
+            .add_proxy_cache(organization.id, &cache, sealed.as_deref(), audit)
+            .await?;
+        if !added {
+            return Err(Error::InvalidRequest(
+                "Proxy Cache Configuration already exists".into(),
+            ));
+        }
+        Ok(cache)
+    }
+
+    /// Removes organization `name`'s proxy cache configuration (its administrators).
+    pub async fn delete_proxy_cache(&self, caller: &Caller, name: &Namespace) -> Result<()> {
+        let organization = self.administered(caller, name).await?;
+        let audit = caller
+            .actor
+            .entry(LogKind::DeleteProxyCacheConfig, self.now_ms())
+            .namespace(organization.id)
+            .meta("namespace", name.as_str());
+        if self
+            .directory
+            .delete_proxy_cache(organization.id, audit)
+            .await?
+        {
+            Ok(())
+        } else {
+            Err(Error::NotFound {
+                what: "proxy cache configuration of",
+                name: name.to_string(),
+            })
+        }
+    }
+}

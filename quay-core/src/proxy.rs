@@ -1,0 +1,217 @@
+//! Proxy cache organizations: an organization whose repositories are filled, on pull, from
+//! an upstream registry (Quay's `ProxyCacheConfig`). Here: the configuration and its rules.
+
+use crate::error::{Error, Result};
+use crate::secret::Secret;
+
+/// How long cached tags live unless the configuration says otherwise (Quay's default).
+pub const DEFAULT_EXPIRATION_S: u64 = 86_400;
+
+/// The longest `upstream_registry` (Quay's column).
+const MAX_UPSTREAM_LENGTH: usize = 270;
+
+/// A proxy cache configuration as asked for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProxyCacheRequest {
+    /// `host[:port][/namespace]`.
+    pub upstream_registry: String,
+    /// Who to sign in to the upstream as; with `password`, or neither.
+    pub username: Option<String>,
+    /// With this password.
+    pub password: Option<Secret>,
+    /// Lifetime of cached tags in seconds (absent: a day; 0: forever).
+    pub expiration_s: Option<u64>,
+    /// Plain HTTP instead of HTTPS.
+    pub insecure: bool,
+}
+
+/// An organization's proxy cache configuration, checked.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProxyCache {
+    /// `host[:port][/namespace]`, as given.
+    pub upstream_registry: String,
+    /// Lifetime of cached tags in seconds; `None`: they never expire.
+    pub expiration_s: Option<u64>,
+    /// Plain HTTP instead of HTTPS.
+    pub insecure: bool,
+}
+
+/// Credentials for the upstream.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UpstreamCredentials {
+    /// The user.
+    pub username: String,
+    /// The password; never shown.
+    pub password: Secret,
+}
+
+impl ProxyCache {
+    /// The configuration `request` asks for, and its credentials; refused with the reason.
+    pub fn from_request(request: ProxyCacheRequest) -> Result<(Self, Option<UpstreamCredentials>)> {
+        let upstream = request.upstream_registry.trim().to_string();
+        check_upstream(&upstream)?;
+        // Both, or they are not used (Quay's rule).
+        let credentials = match (request.username, request.password) {
+            (Some(username), Some(password))
+                if !username.is_empty() && !password.expose().is_empty() =>
+            {
+                Some(UpstreamCredentials { username, password })
+            }
+            _ => None,
+        };
+        let cache = Self {
+            upstream_registry: upstream,
+            expiration_s: match request.expiration_s {
+                None => Some(DEFAULT_EXPIRATION_S),
+                Some(0) => None,
+                Some(seconds) => Some(seconds),
+            },
+            insecure: request.insecure,
+        };
+        Ok((cache, credentials))
+    }
+
+    /// The upstream's host (and port), as requests go to it: Docker Hub's registry for
+    /// `docker.io`.
+    pub fn upstream_host(&self) -> &str {
+        match self.upstream_registry.split_once('/') {
+            Some((host, _)) => docker_hub(host),
+            None => docker_hub(&self.upstream_registry),
+        }
+    }
+
+    /// The namespace upstream repositories are under, if the configuration names one.
+    pub fn upstream_namespace(&self) -> Option<&str> {
+        self.upstream_registry
+            .split_once('/')
+            .map(|(_, namespace)| namespace)
+    }
+}
+
+fn docker_hub(host: &str) -> &str {
+    if host == "docker.io" {
+        "registry-1.docker.io"
+    } else {
+        host
+    }
+}
+
+/// Refuses an upstream that is not `host[:port][/namespace]`, saying why.
+fn check_upstream(upstream: &str) -> Result<()> {
+    let invalid = |why: &str| Error::InvalidRequest(format!("upstream_registry: {why}"));
+    if upstream.is_empty() {
+        return Err(invalid("required, as `host[:port][/namespace]`"));
+    }
+    if upstream.len() > MAX_UPSTREAM_LENGTH {
+        return Err(invalid(&format!(
+            "at most {MAX_UPSTREAM_LENGTH} characters"
+        )));
+    }
+    if upstream.contains("://") {
+        return Err(invalid(
+            "a host and an optional namespace, without a scheme (`insecure` chooses http)",
+        ));
+    }
+    let (authority, namespace) = match upstream.split_once('/') {
+        Some((authority, namespace)) => (authority, Some(namespace)),
+        None => (upstream, None),
+    };
+    let (host, port) = match authority.rsplit_once(':') {
+        Some((host, port)) => (host, Some(port)),
+        None => (authority, None),
+    };
+    let host_ok = !host.is_empty()
+        && host.split('.').all(|label| {
+            !label.is_empty() && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        });
+    if !host_ok {
+        return Err(invalid(&format!("`{host}` is not a host name or address")));
+    }
+    if port.is_some_and(|port| port.parse::<u16>().is_err()) {
+        return Err(invalid(&format!(
+            "`{authority}` has a port that is not a number"
+        )));
+    }
+    if let Some(namespace) = namespace
+        && crate::names::Namespace::parse(namespace.trim_end_matches('/')).is_err()
+        && crate::names::RepositoryPath::parse(&format!("{namespace}/x")).is_err()
+    {
+        return Err(invalid(&format!("`{namespace}` is not a namespace")));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(upstream: &str) -> ProxyCacheRequest {
+        ProxyCacheRequest {
+            upstream_registry: upstream.into(),
+            username: None,
+            password: None,
+            expiration_s: None,
+            insecure: false,
+        }
+    }
+
+    #[test]
+    fn upstreams_are_hosts_with_an_optional_namespace() {
+        for good in [
+            "docker.io",
+            "quay.io/someorg",
+            "127.0.0.1:5000",
+            "registry.example.com:443/a/b",
+        ] {
+            ProxyCache::from_request(request(good)).unwrap();
+        }
+        for (bad, why) in [
+            ("", "required"),
+            ("https://quay.io", "without a scheme"),
+            ("quay..io", "not a host"),
+            ("quay.io:port", "port"),
+            ("quay.io/Not Valid", "not a namespace"),
+        ] {
+            let error = ProxyCache::from_request(request(bad))
+                .unwrap_err()
+                .to_string();
+            assert!(error.contains(why), "{bad}: {error}");
+        }
+    }
+
+    #[test]
+    fn docker_io_is_docker_hubs_registry_and_expiration_defaults_to_a_day() {
+        let (cache, credentials) = ProxyCache::from_request(request("docker.io")).unwrap();
+        assert_eq!(cache.upstream_host(), "registry-1.docker.io");
+        assert_eq!(cache.upstream_namespace(), None);
+        assert_eq!(cache.expiration_s, Some(DEFAULT_EXPIRATION_S));
+        assert!(credentials.is_none());
+        let (cache, _) = ProxyCache::from_request(ProxyCacheRequest {
+            expiration_s: Some(0),
+            ..request("quay.io/org")
+        })
+        .unwrap();
+        assert_eq!(
+            (cache.upstream_host(), cache.upstream_namespace()),
+            ("quay.io", Some("org"))
+        );
+        assert_eq!(cache.expiration_s, None, "0: tags never expire");
+    }
+
+    #[test]
+    fn credentials_count_only_in_pairs() {
+        let with = |username: Option<&str>, password: Option<&str>| {
+            ProxyCache::from_request(ProxyCacheRequest {
+                username: username.map(String::from),
+                password: password.map(Secret::new),
+                ..request("quay.io")
+            })
+            .unwrap()
+            .1
+        };
+        assert!(with(Some("robot"), Some("token")).is_some());
+        assert!(with(Some("robot"), None).is_none());
+        assert!(with(None, Some("token")).is_none());
+        assert!(with(Some(""), Some("token")).is_none());
+    }
+}
