@@ -133,12 +133,22 @@ fn check_upstream(upstream: &str) -> Result<()> {
         )));
     }
     if let Some(namespace) = namespace
-        && crate::names::Namespace::parse(namespace.trim_end_matches('/')).is_err()
-        && crate::names::RepositoryPath::parse(&format!("{namespace}/x")).is_err()
+        && !namespace.split('/').all(path_component)
     {
         return Err(invalid(&format!("`{namespace}` is not a namespace")));
     }
     Ok(())
+}
+
+/// Whether `component` is one component of a repository path in the distribution
+/// specification's grammar: lower-case letters and digits, separated by `.`, `_` or `-`.
+fn path_component(component: &str) -> bool {
+    let alphanumeric = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit();
+    component.starts_with(alphanumeric)
+        && component.ends_with(alphanumeric)
+        && component
+            .chars()
+            .all(|c| alphanumeric(c) || matches!(c, '.' | '_' | '-'))
 }
 
 #[cfg(test)]
@@ -171,6 +181,7 @@ mod tests {
             ("quay..io", "not a host"),
             ("quay.io:port", "port"),
             ("quay.io/Not Valid", "not a namespace"),
+            ("quay.io/org/", "not a namespace"),
         ] {
             let error = ProxyCache::from_request(request(bad))
                 .unwrap_err()
