@@ -85,7 +85,7 @@ async fn measure(live: usize) {
                 &kept,
                 &Reference::Tag(TagName::parse(&format!("live-{n}")).unwrap()),
                 None,
-                manifest.bytes.clone(),
+                manifest.manifest.bytes.clone(),
                 &Caller::ANONYMOUS,
             )
             .await

@@ -7,7 +7,7 @@ use quay_auth::{AuthSettings, Authenticator, PermissionAuthorizer, Sealer};
 use quay_core::access::{AllowAll, Authorizer};
 use quay_core::clock::SystemClock;
 use quay_core::gc::{CollectorSettings, GarbageCollector};
-use quay_core::ports::{AccountDirectory, MailSender, SecretSealer};
+use quay_core::ports::{AccountDirectory, MailSender, SecretSealer, Upstream};
 use quay_core::secret::Secret;
 use quay_core::{Accounts, Registry, RegistrySettings, Stores};
 
@@ -15,6 +15,7 @@ use crate::deliveries::HttpSender;
 use crate::deliveries::{Deliveries, DeliverySettings};
 use crate::exports::{ExportChannels, ExportSettings, LogExporter};
 use crate::mail::{MailSettings, SmtpMailer};
+use crate::upstream::Upstreams;
 use quay_storage::{
     CacheOptions, CachedMetadata, DistributedStorage, MetadataOptions, ObjectStorage,
     PostgresPeers, PullLog, SqlMetadata, StorageLocations,
@@ -45,6 +46,9 @@ pub struct AppSettings {
     pub mail: Option<MailSettings>,
     /// How usage-log exports are written and linked.
     pub exports: ExportSettings,
+    /// Pulls of proxy cache organizations go through to their upstreams
+    /// (`FEATURE_PROXY_CACHE`), which the deliveries' outbound policy guards.
+    pub proxy_cache: bool,
 }
 
 /// The registry, tenancy and authentication beside it, on the same stores.
@@ -112,8 +116,20 @@ impl App {
             Some(key) => Some(Arc::new(Sealer::new(key.expose().as_bytes())?)),
             None => None,
         };
+        let upstreams: Option<Arc<dyn Upstream>> = settings.proxy_cache.then(|| {
+            Arc::new(Upstreams::new(
+                directory.clone(),
+                sealer.clone(),
+                settings.deliveries.outbound.clone(),
+                blobs.clone(),
+                blobs.clone(),
+            )) as _
+        });
         let mut accounts = Accounts::new(directory.clone(), &metadata, permissions)
             .with_site(settings.registry.site.clone());
+        if let Some(upstreams) = &upstreams {
+            accounts = accounts.with_upstream(upstreams.clone());
+        }
         if let Some(sealer) = &sealer {
             accounts = accounts.with_sealer(sealer.clone());
         }
@@ -171,10 +187,14 @@ impl App {
             Arc::new(SystemClock),
         )
         .map_err(|error| quay_core::Error::Internal(error.into()))?;
+        let mut registry = Registry::new(stores, authorizer, settings.registry);
+        if let Some(upstreams) = upstreams {
+            registry = registry.with_upstream(upstreams);
+        }
         Ok(Self {
             deliveries: Arc::new(deliveries),
             exporter: Arc::new(exporter),
-            registry: Arc::new(Registry::new(stores, authorizer, settings.registry)),
+            registry: Arc::new(registry),
             accounts: Arc::new(accounts),
             authenticator: Arc::new(authenticator),
             directory,

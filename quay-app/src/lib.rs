@@ -14,11 +14,14 @@ mod deliveries;
 mod error;
 mod exports;
 mod mail;
+mod outbound;
 mod tasks;
+mod upstream;
 
 pub use crate::app::{App, AppSettings};
-pub use crate::deliveries::{Deliveries, DeliverySettings, OutboundPolicy};
+pub use crate::deliveries::{Deliveries, DeliverySettings};
 pub use crate::error::AppError;
 pub use crate::exports::{ExportSettings, LogExporter};
 pub use crate::mail::MailSettings;
+pub use crate::outbound::OutboundPolicy;
 pub use crate::tasks::{SizeBackfill, Tasks};

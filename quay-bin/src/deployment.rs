@@ -79,6 +79,7 @@ impl Deployment {
                 link_lifetime: config.tenancy.export_link_lifetime,
                 ..ExportSettings::default()
             },
+            proxy_cache: config.tenancy.proxy_cache,
         };
         let app = App::open(&db_uri, locations, settings)
             .await
@@ -125,6 +126,7 @@ fn registry_settings(config: &Config) -> RegistrySettings {
             },
             None => defaults.site.clone(),
         },
+        mirror_routes: config.tenancy.mirror_routes.clone(),
         ..defaults
     }
 }

@@ -41,12 +41,6 @@ pub(crate) async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let deployment = Deployment::open(&args.location).await?;
     let config = &deployment.config;
     let app = &deployment.app;
-    if config.tenancy.proxy_cache {
-        tracing::warn!(
-            "FEATURE_PROXY_CACHE: organizations' proxy cache configurations are kept, but pulls \
-             do not go through the cache yet"
-        );
-    }
     let backfill = &config.quota_backfill;
     app.start(&Tasks {
         collect_every: config

@@ -4,6 +4,7 @@
 //! is presented (`quay-http` maps each one to an OCI error code in one place).
 
 use crate::names::{Digest, TagName};
+use crate::upstream::UpstreamFailure;
 
 /// What went wrong, by condition.
 #[derive(Debug, thiserror::Error)]
@@ -103,6 +104,25 @@ pub enum Error {
     /// The push would take the namespace to a Reject limit of its quota.
     #[error("Quota has been exceeded on namespace")]
     QuotaExceeded(crate::quota::Reached),
+    /// The upstream registry of a proxy cache organization did not give what was asked,
+    /// and the cache holds no copy it may serve instead (Quay's message).
+    #[error(
+        "the requested image may not exist in the upstream registry, or the configured \
+         organization credentials have insufficient rights to access it ({0})"
+    )]
+    Upstream(UpstreamFailure),
+
+    /// A push into a proxy cache organization, whose repositories only its upstream fills.
+    #[error(
+        "{namespace} is a proxy cache of {upstream}: its repositories are filled on pull, \
+         and cannot be pushed to"
+    )]
+    ProxyCacheReadOnly {
+        /// The organization.
+        namespace: String,
+        /// Its upstream.
+        upstream: String,
+    },
     /// The request is malformed (a field, a parameter, a body).
     #[error("{0}")]
     InvalidRequest(String),

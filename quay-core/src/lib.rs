@@ -45,6 +45,7 @@ pub mod registry;
 pub mod repository;
 pub mod secret;
 pub mod tag;
+pub mod upstream;
 
 pub use crate::accounts::Accounts;
 pub use crate::error::{BoxError, Error, Result};

@@ -182,6 +182,8 @@ pub struct NamespaceFacts {
     pub owner: bool,
     /// The highest team role the subject holds in the namespace (an organization).
     pub team_role: Option<TeamRole>,
+    /// The namespace is a proxy cache organization.
+    pub proxy_cache: bool,
 }
 
 /// Where a subject stands with an existing repository.

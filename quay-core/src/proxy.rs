@@ -1,7 +1,10 @@
 //! Proxy cache organizations: an organization whose repositories are filled, on pull, from
 //! an upstream registry (Quay's `ProxyCacheConfig`). Here: the configuration and its rules.
 
+use std::collections::BTreeMap;
+
 use crate::error::{Error, Result};
+use crate::names::Namespace;
 use crate::secret::Secret;
 
 /// How long cached tags live unless the configuration says otherwise (Quay's default).
@@ -86,11 +89,77 @@ impl ProxyCache {
             .split_once('/')
             .map(|(_, namespace)| namespace)
     }
+    /// The upstream repository that local repository `name` of the organization caches:
+    /// under the configured namespace if there is one (`quay.io/ns`: `ns/<name>`), else the
+    /// name itself, where Docker Hub's single names are under `library/`.
+    pub fn upstream_repository(&self, name: &str) -> String {
+        match self.upstream_namespace() {
+            Some(namespace) => format!("{namespace}/{name}"),
+            None if self.upstream_host() == DOCKER_HUB && !name.contains('/') => {
+                format!("library/{name}")
+            }
+            None => name.to_string(),
+        }
+    }
 }
+
+/// Which proxy cache organization serves which upstream host, for clients that take the
+/// registry for a mirror and name images without the organization: Docker's
+/// `registry-mirrors` (Docker Hub only), containerd's `?ns=<host>`, podman's mirror entries.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct MirrorRoutes {
+    organizations: BTreeMap<String, Namespace>,
+}
+
+impl MirrorRoutes {
+    /// Routes from upstream hosts to organizations (`PROXY_CACHE_MIRRORS`); Docker Hub's
+    /// names (`docker.io`, `registry-1.docker.io`, `index.docker.io`) are one host.
+    pub fn new(routes: impl IntoIterator<Item = (String, String)>) -> Result<Self> {
+        let organizations = routes
+            .into_iter()
+            .map(|(host, organization)| {
+                let namespace = Namespace::parse(&organization).map_err(|error| {
+                    Error::InvalidRequest(format!(
+                        "the organization {organization:?} serving {host}: {error}"
+                    ))
+                })?;
+                Ok((canonical_host(&host), namespace))
+            })
+            .collect::<Result<_>>()?;
+        Ok(Self { organizations })
+    }
+
+    /// Whether no route is configured.
+    pub fn is_empty(&self) -> bool {
+        self.organizations.is_empty()
+    }
+
+    /// The organization serving `host`.
+    pub fn organization_for(&self, host: &str) -> Option<&Namespace> {
+        self.organizations.get(&canonical_host(host))
+    }
+
+    /// The organization serving Docker Hub: where a name in no local namespace goes, as
+    /// Docker's `registry-mirrors` send Docker Hub's names unchanged.
+    pub fn docker_hub(&self) -> Option<&Namespace> {
+        self.organization_for("docker.io")
+    }
+}
+
+fn canonical_host(host: &str) -> String {
+    let host = host.trim().to_ascii_lowercase();
+    match host.as_str() {
+        "registry-1.docker.io" | "index.docker.io" => "docker.io".to_string(),
+        _ => host,
+    }
+}
+
+/// Where Docker Hub's registry answers (`docker.io` is its name for people).
+const DOCKER_HUB: &str = "registry-1.docker.io";
 
 fn docker_hub(host: &str) -> &str {
     if host == "docker.io" {
-        "registry-1.docker.io"
+        DOCKER_HUB
     } else {
         host
     }
@@ -207,6 +276,22 @@ mod tests {
             ("quay.io", Some("org"))
         );
         assert_eq!(cache.expiration_s, None, "0: tags never expire");
+    }
+
+    #[test]
+    fn local_names_map_to_upstream_repositories() {
+        let upstream = |registry: &str, name: &str| {
+            let (cache, _) = ProxyCache::from_request(request(registry)).unwrap();
+            cache.upstream_repository(name)
+        };
+        assert_eq!(upstream("docker.io", "nginx"), "library/nginx");
+        assert_eq!(upstream("docker.io", "bitnami/redis"), "bitnami/redis");
+        assert_eq!(upstream("quay.io/org", "app"), "org/app");
+        assert_eq!(
+            upstream("127.0.0.1:5000", "app"),
+            "app",
+            "library/ is Docker Hub's"
+        );
     }
 
     #[test]

@@ -8,6 +8,7 @@
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use quay_core::Error;
+use quay_core::upstream::UpstreamProblem;
 use serde_json::json;
 
 use crate::headers::{API_VERSION, API_VERSION_VALUE, DOCKER_UPLOAD_UUID};
@@ -148,6 +149,21 @@ impl HttpError {
                 Error::NotFound { .. } => (S::NOT_FOUND, "NAME_UNKNOWN", none),
                 Error::StorageUnavailable { .. } => (S::SERVICE_UNAVAILABLE, "UNAVAILABLE", none),
                 Error::TooManyAttempts { .. } => (S::TOO_MANY_REQUESTS, "TOOMANYREQUESTS", none),
+                Error::Upstream(failure) => {
+                    let detail = json!({ "upstream": failure.reason() });
+                    match failure.problem {
+                        UpstreamProblem::NotFound | UpstreamProblem::Refused => {
+                            (S::NOT_FOUND, "MANIFEST_UNKNOWN", detail)
+                        }
+                        UpstreamProblem::RateLimited => {
+                            (S::TOO_MANY_REQUESTS, "TOOMANYREQUESTS", detail)
+                        }
+                        UpstreamProblem::Unavailable | UpstreamProblem::Invalid => {
+                            (S::BAD_GATEWAY, "UNAVAILABLE", detail)
+                        }
+                    }
+                }
+                Error::ProxyCacheReadOnly { .. } => (S::FORBIDDEN, "DENIED", none),
                 // Storage failures and conditions added later are the server's problem.
                 _ => (S::INTERNAL_SERVER_ERROR, "UNKNOWN", none),
             },

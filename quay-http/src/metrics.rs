@@ -29,6 +29,8 @@ const RECEIVED_BYTES: &str = "quay_http_received_bytes_total";
 const MANIFEST_PUSHES: &str = "quay_manifest_pushes_total";
 const MANIFEST_PULLS: &str = "quay_manifest_pulls_total";
 const QUOTA_REJECTIONS: &str = "quay_quota_rejections_total";
+const PROXY_STALE_SERVED: &str = "quay_proxy_cache_stale_served_total";
+const PROXY_STALE_AGE: &str = "quay_proxy_cache_stale_age_seconds";
 
 /// Request durations' buckets, in seconds: a cached manifest answers in well under a
 /// millisecond, a large blob takes minutes.
@@ -158,6 +160,13 @@ pub(crate) fn manifest_pulled() {
 /// A push or upload refused for a quota.
 pub(crate) fn quota_rejected() {
     ::metrics::counter!(QUOTA_REJECTIONS).increment(1);
+}
+
+/// A proxy cache served its copy because the upstream failed (`reason`), `age_s` old.
+pub(crate) fn stale_served(reason: &'static str, age_s: u64) {
+    ::metrics::counter!(PROXY_STALE_SERVED, "reason" => reason).increment(1);
+    #[allow(clippy::cast_precision_loss)]
+    ::metrics::histogram!(PROXY_STALE_AGE).record(age_s as f64);
 }
 
 /// The statuses the registry answers with, as labels without an allocation.

@@ -2,7 +2,6 @@
 //! records each attempt, so that a delivery survives the death of the node sending it (its
 //! lease lapses and another node takes it) and the receiver de-duplicates by the event id.
 
-mod outbound;
 mod send;
 
 use std::sync::Arc;
@@ -18,9 +17,9 @@ use quay_core::ports::{
     AttemptRecord, ClaimedDelivery, EventOutbox, InAppNotices, Mail, MailSender, SecretSealer,
 };
 
-pub use self::outbound::OutboundPolicy;
 pub(crate) use self::send::HttpSender;
 use crate::error::AppError;
+use crate::outbound::OutboundPolicy;
 
 /// The methods every worker sends; e-mail too where a mail server is configured, and
 /// elsewhere its deliveries wait in the outbox.

@@ -10,8 +10,8 @@ use quay_core::events::{Event, Level};
 use quay_core::ports::ClaimedDelivery;
 use serde_json::{Value, json};
 
-use super::outbound::OutboundPolicy;
 use crate::error::AppError;
+use crate::outbound::OutboundPolicy;
 
 /// Sends deliveries over HTTP, where the outbound policy allows, without following
 /// redirects (a redirect could lead anywhere), within a timeout.

@@ -24,6 +24,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use anyhow::bail;
+use quay_core::proxy::MirrorRoutes;
 use quay_core::quota::QuotaSettings;
 use quay_core::secret::Secret;
 use serde::Deserialize;
@@ -247,6 +248,10 @@ pub(crate) struct Tenancy {
     /// Whether organizations may be proxy caches.
     #[serde(rename = "FEATURE_PROXY_CACHE")]
     pub(crate) proxy_cache: bool,
+    /// Which proxy cache organization serves which upstream host, for clients that use the
+    /// registry as a mirror (`docker.io: hub`).
+    #[serde(rename = "PROXY_CACHE_MIRRORS", deserialize_with = "mirror_routes")]
+    pub(crate) mirror_routes: MirrorRoutes,
     /// How long an export's download link works, in seconds.
     #[serde(
         rename = "EXPORT_ACTION_LOGS_SECONDS",
@@ -266,6 +271,7 @@ impl Default for Tenancy {
             implicit_token_lifetime: days(1),
             log_export: true,
             proxy_cache: false,
+            mirror_routes: MirrorRoutes::default(),
             export_link_lifetime: Duration::from_secs(3600),
         }
     }
@@ -514,6 +520,13 @@ impl Config {
         let scheme = self.server.scheme.unwrap_or(Scheme::Http);
         Some(format!("{}://{host}", scheme.as_str()))
     }
+}
+
+fn mirror_routes<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<MirrorRoutes, D::Error> {
+    let routes = std::collections::BTreeMap::<String, String>::deserialize(deserializer)?;
+    MirrorRoutes::new(routes).map_err(serde::de::Error::custom)
 }
 
 fn days(count: u64) -> Duration {

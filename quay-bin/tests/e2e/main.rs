@@ -14,6 +14,7 @@ mod full_disk;
 mod notifications;
 mod observability;
 mod production;
+mod proxy_cache;
 mod quota;
 mod secrets;
 #[path = "../../../quay-storage/tests/support/services.rs"]
@@ -21,6 +22,7 @@ mod services;
 mod slow_clients;
 mod support;
 mod time_machine;
+mod upstream;
 
 use std::io::{Read, Write};
 use std::process::Command;

@@ -123,6 +123,23 @@ fn a_proxy_caches_upstream_password_is_sealed_and_never_shown() {
     assert_eq!(status, 201, "{body}");
     let shown = api_ok(&address, &token, "GET", path, None);
     assert_eq!(shown["upstream_registry"], "quay.io/someorg");
+    // The registry's own network is out of reach unless SSRF_ALLOWED_HOSTS lists it.
+    api_ok(
+        &address,
+        &token,
+        "POST",
+        "/api/v1/organization/",
+        Some(serde_json::json!({"name": "inside"})),
+    );
+    let (status, body) = api(
+        &address,
+        &token,
+        "POST",
+        "/api/v1/organization/inside/proxycache",
+        Some(serde_json::json!({"upstream_registry": "127.0.0.1:5000", "insecure": true})),
+    );
+    assert_eq!(status, 400, "{body}");
+    assert!(body.to_string().contains("SSRF_ALLOWED_HOSTS"), "{body}");
     let logs = api_ok(
         &address,
         &token,

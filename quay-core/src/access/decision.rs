@@ -386,6 +386,9 @@ fn effective_role(
         full_access_superuser.then_some(Role::Admin),
         (subject == Subject::User(Superuser::ReadOnly)).then_some(Role::Read),
         public_read,
+        // A proxy cache organization's members pull whatever it caches, or will cache on
+        // that pull (Quay's rule), without a permission on each repository.
+        (facts.namespace.proxy_cache && facts.namespace.team_role.is_some()).then_some(Role::Read),
     ]
     .into_iter()
     .flatten()

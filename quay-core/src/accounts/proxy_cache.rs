@@ -7,7 +7,9 @@ use crate::audit::LogKind;
 use crate::error::{Error, Result};
 use crate::names::Namespace;
 use crate::permission::NamespaceAction;
+use crate::ports::UpstreamSignIn;
 use crate::proxy::{ProxyCache, ProxyCacheRequest};
+use crate::upstream::UpstreamProblem;
 
 impl Accounts {
     /// Organization `name`'s proxy cache configuration, if it has one (its members).
@@ -32,6 +34,9 @@ impl Accounts {
     ) -> Result<ProxyCache> {
         let organization = self.administered(caller, name).await?;
         let (cache, credentials) = ProxyCache::from_request(request)?;
+        if let Some(upstream) = &self.upstream {
+            upstream.check_permitted(&cache).await?;
+        }
         let sealed = match credentials {
             None => None,
             Some(credentials) => {
@@ -65,6 +70,35 @@ impl Accounts {
             ));
         }
         Ok(cache)
+    }
+
+    /// Signs in to the upstream `request` names as pulls would (its administrators, before
+    /// they configure it): Quay's `validateproxycache`.
+    pub async fn validate_proxy_cache(
+        &self,
+        caller: &Caller,
+        name: &Namespace,
+        request: ProxyCacheRequest,
+    ) -> Result<UpstreamSignIn> {
+        self.administered(caller, name).await?;
+        let (cache, credentials) = ProxyCache::from_request(request)?;
+        let upstream = self.upstream.as_ref().ok_or_else(|| {
+            Error::InvalidRequest("FEATURE_PROXY_CACHE is off: no upstream is reached".into())
+        })?;
+        upstream.check_permitted(&cache).await?;
+        match upstream.sign_in(&cache, credentials.as_ref()).await {
+            Err(Error::Upstream(failure)) if failure.problem == UpstreamProblem::Refused => {
+                Err(Error::InvalidRequest(
+                    "Failed login to remote registry. Please verify entered details and try \
+                     again."
+                        .into(),
+                ))
+            }
+            Err(Error::Upstream(failure)) => Err(Error::InvalidRequest(format!(
+                "the remote registry could not be reached: {failure}"
+            ))),
+            answer => answer,
+        }
     }
 
     /// Removes organization `name`'s proxy cache configuration (its administrators).

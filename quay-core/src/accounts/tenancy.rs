@@ -12,7 +12,7 @@ use crate::names::Namespace;
 use crate::permission::PermissionSettings;
 use crate::ports::{
     AccountDirectory, EventNotificationStore, MailSender, MetadataStores, PruneStore,
-    RepositorySettings, RepositoryStore, SecretSealer, UploadStore,
+    RepositorySettings, RepositoryStore, SecretSealer, UploadStore, Upstream,
 };
 
 /// Tenancy's use cases.
@@ -32,6 +32,8 @@ pub struct Accounts {
     pub(super) mailer: Option<Arc<dyn MailSender>>,
     /// Where log exports' documents are kept.
     pub(super) export_storage: Option<Arc<dyn UploadStore>>,
+    /// Proxy cache organizations' upstreams (`FEATURE_PROXY_CACHE`).
+    pub(super) upstream: Option<Arc<dyn Upstream>>,
 }
 
 impl Accounts {
@@ -54,6 +56,7 @@ impl Accounts {
             sealer: None,
             mailer: None,
             export_storage: None,
+            upstream: None,
         }
     }
 
@@ -66,6 +69,12 @@ impl Accounts {
     /// Sends mail with `mailer`: e-mail notifications and their addresses' confirmations.
     pub fn with_mailer(mut self, mailer: Arc<dyn MailSender>) -> Self {
         self.mailer = Some(mailer);
+        self
+    }
+
+    /// Checks and signs in to proxy cache organizations' upstreams through `upstream`.
+    pub fn with_upstream(mut self, upstream: Arc<dyn Upstream>) -> Self {
+        self.upstream = Some(upstream);
         self
     }
 

@@ -478,7 +478,9 @@ pub trait CredentialStore: Send + Sync {
 /// The usage log.
 #[async_trait]
 pub trait AuditLog: Send + Sync {
-    /// Records entries (pulls, in batches).
+    /// Records entries (pulls, in batches). A pull through a proxy cache organization (an
+    /// entry with `upstream` and `tag`) also marks when that tag was last pulled, the order
+    /// in which the organization evicts tags.
     async fn append(&self, entries: &[AuditEntry]) -> Result<()>;
 
     /// Entries matching the query, newest first.

@@ -6,6 +6,7 @@ use async_trait::async_trait;
 
 use super::blobs::{BlobIndex, BlobLinkSearch};
 use super::events::{EventNotificationStore, EventOutbox};
+use super::gc::RepositoryCollection;
 use super::manifests::{ManifestDetails, ManifestStore};
 use super::prune::{PruneStore, PruneTargets};
 use super::repositories::{RepositoryCatalog, RepositorySettings, RepositoryStore};
@@ -55,6 +56,8 @@ pub struct MetadataStores {
     pub event_outbox: Arc<dyn EventOutbox>,
     /// Whether the database takes writes.
     pub probe: Arc<dyn WriteProbe>,
+    /// Collecting a repository's tags and manifests past the time machine.
+    pub collection: Arc<dyn RepositoryCollection>,
 }
 
 impl MetadataStores {
@@ -76,6 +79,7 @@ impl MetadataStores {
             event_notifications: store.clone(),
             event_outbox: store.clone(),
             probe: store.clone(),
+            collection: store.clone(),
         }
     }
 }
@@ -97,6 +101,7 @@ pub trait AllMetadata:
     + EventNotificationStore
     + EventOutbox
     + WriteProbe
+    + RepositoryCollection
 {
 }
 
@@ -116,5 +121,6 @@ impl<T> AllMetadata for T where
         + EventNotificationStore
         + EventOutbox
         + WriteProbe
+        + RepositoryCollection
 {
 }

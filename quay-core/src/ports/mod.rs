@@ -28,6 +28,7 @@ mod quota;
 mod repositories;
 mod tags;
 mod uploads;
+mod upstream;
 
 pub use self::accounts::*;
 pub use self::blobs::*;
@@ -42,4 +43,5 @@ pub use self::quota::*;
 pub use self::repositories::*;
 pub use self::tags::*;
 pub use self::uploads::*;
+pub use self::upstream::*;
 pub use crate::repository::{NewRepository, Repository, RepositoryDetails, RepositoryId};

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
-use super::manifests::LiveManifest;
+use super::manifests::{LiveManifest, StoredManifest};
 use crate::audit::AuditEntry;
 use crate::error::Result;
 use crate::manifest::ManifestMediaType;
@@ -165,4 +165,12 @@ pub trait TagHistory: Send + Sync {
         repository: RepositoryId,
         digest: &Digest,
     ) -> Result<Option<i64>>;
+
+    /// The manifest `digest` if the repository still holds it (alive or only in the time
+    /// machine): what a proxy cache serves while its upstream is away.
+    async fn held_manifest(
+        &self,
+        repository: RepositoryId,
+        digest: &Digest,
+    ) -> Result<Option<StoredManifest>>;
 }

@@ -9,6 +9,7 @@
 mod grants;
 mod health;
 mod listing;
+mod proxied;
 mod prune;
 mod pull;
 mod push;
@@ -20,6 +21,7 @@ mod upload;
 
 pub use self::health::Health;
 pub use self::listing::{CatalogPage, Page, Referrers};
+pub use self::proxied::{PulledManifest, Staleness};
 pub use self::pull::BlobRead;
 pub use self::push::PushedManifest;
 pub use self::settings::RegistrySettings;

@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use super::proxied::PulledManifest;
 use super::stores::Registry;
 use crate::access::Caller;
 use crate::audit::LogKind;
@@ -49,28 +50,41 @@ pub enum BlobRead {
 const DIRECT_DOWNLOAD_MS: u64 = 10 * 60 * 1000;
 
 impl Registry {
-    /// The manifest a tag points to, or the live manifest with that digest. The pull goes
-    /// to the usage log.
+    /// The manifest a tag points to, or the live manifest with that digest; in a proxy
+    /// cache organization, through the cache. The pull goes to the usage log.
     pub async fn manifest(
         &self,
         path: &RepositoryPath,
         reference: &Reference,
         caller: &Caller,
-    ) -> Result<Arc<StoredManifest>> {
+    ) -> Result<PulledManifest> {
         self.permit(caller, path, RepositoryAction::Read).await?;
-        let repository = self.existing(path).await?;
-        let manifest = self.resolve(&repository, reference).await?;
+        let (repository, pulled, upstream) = match self.proxied(path).await? {
+            Some(proxied) => {
+                let (repository, pulled) = self.pull_through(&proxied, path, reference).await?;
+                (repository, pulled, Some(proxied.describe()))
+            }
+            None => {
+                let repository = self.existing(path).await?;
+                let manifest = self.resolve(&repository, reference).await?;
+                (repository, PulledManifest::fresh(manifest), None)
+            }
+        };
         let entry = caller
             .actor
             .entry(LogKind::PullRepo, self.now_ms())
             .repository(&repository)
-            .meta("mediaType", manifest.media_type.as_str());
+            .meta("mediaType", pulled.manifest.media_type.as_str());
         let entry = match reference {
             Reference::Tag(tag) => entry.meta("tag", tag.as_str()),
             Reference::Digest(digest) => entry.meta("manifest_digest", digest.as_str()),
         };
+        let entry = match upstream {
+            Some(upstream) => entry.meta("upstream", upstream),
+            None => entry,
+        };
         self.pull_log.record(entry).await;
-        Ok(manifest)
+        Ok(pulled)
     }
 
     /// What `reference` names in the repository.
@@ -132,6 +146,9 @@ impl Registry {
         caller: &Caller,
     ) -> Result<BlobRead> {
         let blob = self.blob(path, digest, caller).await?;
+        if let Some(body) = self.blob_through(path, &blob).await? {
+            return Ok(BlobRead::Whole { blob, body });
+        }
         if self.settings.direct_download
             && let Some(url) = self.blobs.download_url(digest, DIRECT_DOWNLOAD_MS).await?
         {

@@ -2,6 +2,7 @@
 
 use crate::events::Site;
 use crate::permission::{PermissionSettings, Visibility};
+use crate::proxy::MirrorRoutes;
 use crate::quota::QuotaSettings;
 use crate::tag::ExpirationLimits;
 
@@ -38,6 +39,9 @@ pub struct RegistrySettings {
     pub direct_download: bool,
     /// Where clients reach the registry, for the links in events.
     pub site: Site,
+    /// Which proxy cache organization serves a client that takes the registry for a mirror
+    /// of an upstream (`PROXY_CACHE_MIRRORS`).
+    pub mirror_routes: MirrorRoutes,
 }
 
 impl Default for RegistrySettings {
@@ -55,6 +59,7 @@ impl Default for RegistrySettings {
             quota: QuotaSettings::default(),
             direct_download: false,
             site: Site::default(),
+            mirror_routes: MirrorRoutes::default(),
         }
     }
 }

@@ -12,8 +12,8 @@ use crate::names::RepositoryPath;
 use crate::permission::RepositoryAction;
 use crate::ports::{
     AccountDirectory, AuditSink, BlobIndex, BlobLinkSearch, BlobStore, ManifestDetails,
-    ManifestStore, MetadataStores, PruneTargets, RepositoryCatalog, RepositoryStore, TagHistory,
-    TagStore, UploadSessions, UploadStore, WriteProbe,
+    ManifestStore, MetadataStores, PruneTargets, RepositoryCatalog, RepositoryCollection,
+    RepositoryStore, TagHistory, TagStore, UploadSessions, UploadStore, Upstream, WriteProbe,
 };
 use crate::repository::{NewRepository, Repository};
 
@@ -48,10 +48,12 @@ pub struct Registry {
     pub(super) tag_history: Arc<dyn TagHistory>,
     pub(super) prune_targets: Arc<dyn PruneTargets>,
     pub(super) probe: Arc<dyn WriteProbe>,
+    pub(super) collection: Arc<dyn RepositoryCollection>,
     pub(super) accounts: Arc<dyn AccountDirectory>,
     pub(super) blobs: Arc<dyn BlobStore>,
     pub(super) uploads: Arc<dyn UploadStore>,
     pub(super) pull_log: Arc<dyn AuditSink>,
+    pub(super) upstream: Option<Arc<dyn Upstream>>,
     clock: Arc<dyn Clock>,
     pub(super) settings: RegistrySettings,
 }
@@ -75,6 +77,7 @@ impl Registry {
             tag_history,
             prune_targets,
             probe,
+            collection,
             // Tenancy's, not the registry's.
             repository_settings: _,
             prune_policies: _,
@@ -94,10 +97,12 @@ impl Registry {
             tag_history,
             prune_targets,
             probe,
+            collection,
             accounts: stores.accounts,
             blobs: stores.blobs,
             uploads: stores.uploads,
             pull_log: stores.pull_log,
+            upstream: None,
             clock: Arc::new(SystemClock),
             settings,
         }
@@ -156,6 +161,7 @@ impl Registry {
         path: &RepositoryPath,
         actor: &Actor,
     ) -> Result<Repository> {
+        self.refuse_proxied_push(path).await?;
         if let Some(repository) = self.repositories.find_repository(path).await? {
             return Ok(repository);
         }

@@ -3,6 +3,7 @@
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use quay_core::ports::UpstreamSignIn;
 use quay_core::proxy::{ProxyCache, ProxyCacheRequest};
 use quay_core::secret::Secret;
 use serde::{Deserialize, Serialize};
@@ -17,7 +18,9 @@ use super::params::name;
 use super::state::Api;
 
 pub(super) fn routes() -> OpenApiRouter<Api> {
-    OpenApiRouter::new().routes(routes!(proxy_cache, add_proxy_cache, delete_proxy_cache))
+    OpenApiRouter::new()
+        .routes(routes!(proxy_cache, add_proxy_cache, delete_proxy_cache))
+        .routes(routes!(validate_proxy_cache))
 }
 
 /// A proxy cache configuration as the API takes it.
@@ -63,6 +66,18 @@ impl From<Option<ProxyCache>> for ProxyCacheView {
     }
 }
 
+impl From<ProxyCacheBody> for ProxyCacheRequest {
+    fn from(body: ProxyCacheBody) -> Self {
+        Self {
+            upstream_registry: body.upstream_registry,
+            username: body.upstream_registry_username,
+            password: body.upstream_registry_password.map(Secret::new),
+            expiration_s: body.expiration_s,
+            insecure: body.insecure,
+        }
+    }
+}
+
 impl Api {
     fn proxy_cache_on(&self) -> ApiResult<()> {
         switched_on("FEATURE_PROXY_CACHE", self.tenancy.settings.proxy_cache)
@@ -98,15 +113,8 @@ async fn add_proxy_cache(
     Json(body): Json<ProxyCacheBody>,
 ) -> ApiResult<(StatusCode, axum::Json<&'static str>)> {
     api.proxy_cache_on()?;
-    let request = ProxyCacheRequest {
-        upstream_registry: body.upstream_registry,
-        username: body.upstream_registry_username,
-        password: body.upstream_registry_password.map(Secret::new),
-        expiration_s: body.expiration_s,
-        insecure: body.insecure,
-    };
     api.accounts()
-        .add_proxy_cache(&caller, &name(&organization)?, request)
+        .add_proxy_cache(&caller, &name(&organization)?, body.into())
         .await?;
     Ok((StatusCode::CREATED, axum::Json("Created")))
 }
@@ -125,4 +133,29 @@ async fn delete_proxy_cache(
         .delete_proxy_cache(&caller, &name(&organization)?)
         .await?;
     Ok((StatusCode::CREATED, axum::Json("Deleted")))
+}
+
+/// Signs in to an upstream as pulls would, before it is configured (administrators): 202
+/// `"Valid"`, or `"Anonymous"` when no credentials were given and the upstream asks for some.
+#[utoipa::path(post, path = "/api/v1/organization/{orgname}/validateproxycache",
+    tag = "organization",
+    params(("orgname" = String, Path, description = "The organization")),
+    request_body = ProxyCacheBody,
+    responses((status = 202, description = "Valid or Anonymous", body = String), Failures))]
+async fn validate_proxy_cache(
+    State(api): State<Api>,
+    caller: Caller,
+    Valid(Path(organization)): Valid<Path<String>>,
+    Json(body): Json<ProxyCacheBody>,
+) -> ApiResult<(StatusCode, axum::Json<&'static str>)> {
+    api.proxy_cache_on()?;
+    let signed_in = api
+        .accounts()
+        .validate_proxy_cache(&caller, &name(&organization)?, body.into())
+        .await?;
+    let answer = match signed_in {
+        UpstreamSignIn::Valid => "Valid",
+        UpstreamSignIn::Anonymous => "Anonymous",
+    };
+    Ok((StatusCode::ACCEPTED, axum::Json(answer)))
 }

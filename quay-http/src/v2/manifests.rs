@@ -17,11 +17,12 @@ impl Request {
         reference: &Reference,
         head: bool,
     ) -> HttpResult<Response> {
-        let manifest = self
+        let pulled = self
             .registry()
             .manifest(repo, reference, &self.caller)
             .await
             .map_err(|error| self.refused(error, &[(repo, "pull")]))?;
+        let manifest = &pulled.manifest;
         let digest = HeaderValue::from_str(manifest.digest.as_str())?;
         let etag = HeaderValue::from_str(&format!("\"{}\"", manifest.digest))?;
         let body = if head {
@@ -30,12 +31,25 @@ impl Request {
             metrics::manifest_pulled();
             Body::from(manifest.bytes.clone())
         };
-        Ok(Response::builder()
+        let mut response = Response::builder()
             .header(header::CONTENT_TYPE, manifest.media_type.as_str())
             .header(header::CONTENT_LENGTH, manifest.bytes.len())
             .header(CONTENT_DIGEST, digest)
-            .header(header::ETAG, etag)
-            .body(body)?)
+            .header(header::ETAG, etag);
+        if let Some(stale) = &pulled.stale {
+            // RFC 9111's `Age`, and the `Warning` of RFC 7234 that clients and people read.
+            let reason = stale.failure.reason();
+            metrics::stale_served(reason, stale.age_s);
+            response = response.header(header::AGE, stale.age_s).header(
+                header::WARNING,
+                format!(
+                    "110 - \"Response is Stale: served from the proxy cache, {} s old; \
+                     the upstream is {reason}\"",
+                    stale.age_s
+                ),
+            );
+        }
+        Ok(response.body(body)?)
     }
 
     pub(super) async fn put_manifest(

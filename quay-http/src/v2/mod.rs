@@ -96,8 +96,16 @@ pub(crate) struct Request {
 
 impl Request {
     async fn handle(&self, method: &Method, path: &str, body: Body) -> HttpResult<Response> {
-        let route = Route::parse(path)?;
+        let mut route = Route::parse(path)?;
         crate::observe::routed(route.template());
+        if let Some(repository) = route.repository_mut()
+            && let Some(mirrored) = self
+                .registry()
+                .mirrored(repository, self.query.get("ns"))
+                .await?
+        {
+            *repository = mirrored;
+        }
         let head = method == Method::HEAD;
         match (route, method.clone()) {
             (Route::Manifest(repo, reference), Method::GET | Method::HEAD) => {

@@ -29,6 +29,19 @@ pub(crate) enum Route {
 }
 
 impl Route {
+    /// The repository the request is about.
+    pub(crate) fn repository_mut(&mut self) -> Option<&mut RepositoryPath> {
+        match self {
+            Self::Manifest(repo, _)
+            | Self::Blob(repo, _)
+            | Self::Uploads(repo)
+            | Self::Upload(repo, _)
+            | Self::Tags(repo)
+            | Self::Referrers(repo, _) => Some(repo),
+            Self::ImpossibleManifest(_) => None,
+        }
+    }
+
     /// The endpoint's path template, for metrics and the access log.
     pub(crate) fn template(&self) -> &'static str {
         match self {

@@ -83,11 +83,17 @@ async fn token(
     let caller = Caller::new(identity, ip, user_agent(headers));
     let mut grants = Vec::with_capacity(scopes.len());
     for scope in &scopes {
+        // A mirror's client names the upstream's repository; the token names the one its
+        // requests are routed to.
+        let (name, repository) = match state.registry.mirrored(&scope.repository, None).await? {
+            Some(mirrored) => (mirrored.to_string(), mirrored),
+            None => (scope.name.clone(), scope.repository.clone()),
+        };
         let granted = state
             .registry
-            .grantable(&scope.repository, scope.actions, &caller)
+            .grantable(&repository, scope.actions, &caller)
             .await?;
-        grants.push((scope.name.clone(), granted));
+        grants.push((name, granted));
     }
     if let Some(principal) = &principal
         && scopes.is_empty()

@@ -219,6 +219,7 @@ impl<M: AllMetadata + Clone + 'static> CachedMetadata<M> {
             blob_index: cache.clone(),
             manifests: cache.clone(),
             tags: cache.clone(),
+            collection: cache.clone(),
             ..MetadataStores::on(&Arc::new(cache.inner.clone()))
         }
     }

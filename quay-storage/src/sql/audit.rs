@@ -1,10 +1,12 @@
 //! The usage log: entries written with the change they describe, and read back by
 //! namespace, repository, performer and time.
 
+use std::collections::BTreeMap;
+
 use async_trait::async_trait;
 use quay_core::Error;
 use quay_core::account::NamespaceKind;
-use quay_core::audit::{AuditEntry, LogCount, LogQuery, LogRecord};
+use quay_core::audit::{AuditEntry, LogCount, LogKind, LogQuery, LogRecord};
 use quay_core::ports::AuditLog;
 use sea_orm::{ConnectionTrait, DbBackend, FromQueryResult, Statement, Value};
 
@@ -20,6 +22,42 @@ const ROWS_PER_INSERT: [usize; 3] = [64, 8, 1];
 const INSERT: &str = "INSERT INTO log_entry
     (kind, namespace_id, performer_id, repository_id, ip, metadata, at_ms) VALUES ";
 const COLUMNS: usize = 7;
+
+impl SqlMetadata {
+    /// Marks when each tag pulled through a proxy cache organization was last pulled.
+    async fn mark_proxied_pulls(
+        &self,
+        conn: &impl ConnectionTrait,
+        entries: &[AuditEntry],
+    ) -> quay_core::Result<()> {
+        let mut latest: BTreeMap<(i64, &str), i64> = BTreeMap::new();
+        for entry in entries {
+            if entry.kind != LogKind::PullRepo || !entry.metadata.contains_key("upstream") {
+                continue;
+            }
+            let (Some(repository), Some(tag)) = (
+                entry.repository,
+                entry.metadata.get("tag").and_then(|tag| tag.as_str()),
+            ) else {
+                continue;
+            };
+            let at = latest.entry((repository, tag)).or_insert(entry.at_ms);
+            *at = (*at).max(entry.at_ms);
+        }
+        for ((repository, tag), pulled_ms) in latest {
+            self.execute(
+                conn,
+                "INSERT INTO proxy_tag_pull (repository_id, name, pulled_ms) VALUES ($1, $2, $3)
+                 ON CONFLICT (repository_id, name) DO UPDATE SET pulled_ms =
+                     CASE WHEN excluded.pulled_ms > proxy_tag_pull.pulled_ms
+                          THEN excluded.pulled_ms ELSE proxy_tag_pull.pulled_ms END",
+                [repository.into(), tag.into(), pulled_ms.into()],
+            )
+            .await?;
+        }
+        Ok(())
+    }
+}
 
 /// Records entries, inside the caller's transaction.
 pub(super) async fn record(
@@ -122,6 +160,7 @@ impl AuditLog for SqlMetadata {
     async fn append(&self, entries: &[AuditEntry]) -> quay_core::Result<()> {
         let txn = self.write_transaction().await.or_storage()?;
         insert(&txn, entries).await?;
+        self.mark_proxied_pulls(&txn, entries).await?;
         txn.commit().await.or_storage()
     }
 

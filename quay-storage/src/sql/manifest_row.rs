@@ -8,6 +8,7 @@ use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QuerySelect,
 };
 
+use super::SqlMetadata;
 use super::entity::manifest;
 use crate::error::{OrStorage, StorageError};
 
@@ -49,4 +50,22 @@ pub(super) async fn manifest_id(
         .one(conn)
         .await
         .or_storage()
+}
+
+impl SqlMetadata {
+    /// The manifest `digest` of the repository, alive or not.
+    pub(super) async fn manifest_row(
+        &self,
+        repository: RepositoryId,
+        digest: &Digest,
+    ) -> quay_core::Result<Option<ManifestRow>> {
+        ManifestRow::find_by_statement(self.statement(
+            "SELECT id, digest, media_type, bytes FROM manifest
+             WHERE repository_id = $1 AND digest = $2",
+            [repository.into(), digest.as_str().into()],
+        ))
+        .one(&self.db)
+        .await
+        .or_storage()
+    }
 }

@@ -249,15 +249,9 @@ impl ManifestStore for SqlMetadata {
         digest: &Digest,
         now_ms: i64,
     ) -> quay_core::Result<Option<LiveManifest>> {
-        let row = ManifestRow::find_by_statement(self.statement(
-            "SELECT id, digest, media_type, bytes FROM manifest
-             WHERE repository_id = $1 AND digest = $2",
-            [repository.into(), digest.as_str().into()],
-        ))
-        .one(&self.db)
-        .await
-        .or_storage()?;
-        let Some(row) = row else { return Ok(None) };
+        let Some(row) = self.manifest_row(repository, digest).await? else {
+            return Ok(None);
+        };
         Ok(
             match self.manifest_liveness(&self.db, row.id, now_ms).await? {
                 Liveness::Dead => None,

@@ -268,7 +268,8 @@ impl PermissionStore for SqlMetadata {
             None => "",
         };
         let standing = "(owner OR team_rank = 3 OR direct_rank IS NOT NULL
-                         OR team_repository_rank IS NOT NULL)";
+                         OR team_repository_rank IS NOT NULL
+                         OR (proxy_cache AND team_rank IS NOT NULL))";
         let candidates = match listing.scope {
             ListingScope::Everything => "1 = 1".to_string(),
             ListingScope::Public => "visibility = 'public'".to_string(),
@@ -301,6 +302,7 @@ impl PermissionStore for SqlMetadata {
                         namespace: NamespaceFacts {
                             owner: row.owner.unwrap_or(false),
                             team_role: team_role_of_rank(row.team_rank),
+                            proxy_cache: row.proxy_cache.unwrap_or(false),
                         },
                         direct_role: role_of_rank(row.direct_rank),
                         team_role: role_of_rank(row.team_repository_rank),

@@ -50,6 +50,7 @@ pub(super) struct AccessRow {
     pub(super) namespace_tag_expiration_s: i64,
     pub(super) owner: Option<bool>,
     pub(super) team_rank: Option<i64>,
+    pub(super) proxy_cache: Option<bool>,
     pub(super) repository_id: Option<i64>,
     pub(super) repository_name: Option<String>,
     pub(super) visibility: Option<String>,
@@ -75,6 +76,7 @@ impl AccessRow {
         NamespaceFacts {
             owner: self.owner.unwrap_or(false),
             team_role: team_role_of_rank(self.team_rank),
+            proxy_cache: self.proxy_cache.unwrap_or(false),
         }
     }
 }
@@ -86,12 +88,13 @@ pub(super) struct ListedRow {
     pub(super) repository: RepositoryRow,
     pub(super) owner: Option<bool>,
     pub(super) team_rank: Option<i64>,
+    pub(super) proxy_cache: Option<bool>,
     pub(super) direct_rank: Option<i64>,
     pub(super) team_repository_rank: Option<i64>,
 }
 
 /// Where the account `account` (a placeholder) stands with repository `r` of namespace `n`:
-/// columns `owner`, `team_rank`, `direct_rank`, `team_repository_rank`.
+/// columns `owner`, `team_rank`, `proxy_cache`, `direct_rank`, `team_repository_rank`.
 pub(super) fn standing_columns(account: &str) -> String {
     format!(
         "EXISTS (SELECT 1 FROM account a
@@ -99,6 +102,7 @@ pub(super) fn standing_columns(account: &str) -> String {
          (SELECT CAST(MAX({team_rank}) AS BIGINT) FROM team t
           JOIN team_member m ON m.team_id = t.id
           WHERE t.namespace_id = n.id AND m.account_id = {account}) AS team_rank,
+         EXISTS (SELECT 1 FROM proxy_cache_config pc WHERE pc.namespace_id = n.id) AS proxy_cache,
          (SELECT CAST(MAX({direct_rank}) AS BIGINT) FROM repository_permission p
           WHERE p.repository_id = r.id AND p.account_id = {account}) AS direct_rank,
          (SELECT CAST(MAX({direct_rank}) AS BIGINT) FROM repository_permission p

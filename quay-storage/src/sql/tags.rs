@@ -7,8 +7,8 @@ use quay_core::TagName;
 use quay_core::audit::AuditEntry;
 use quay_core::manifest::ManifestMediaType;
 use quay_core::ports::{
-    LiveManifest, RepositoryId, TagChange, TagHistory, TagHistoryQuery, TagLifetime, TagList,
-    TagNameFilter, TagResolution, TagStore,
+    LiveManifest, RepositoryId, StoredManifest, TagChange, TagHistory, TagHistoryQuery,
+    TagLifetime, TagList, TagNameFilter, TagResolution, TagStore,
 };
 use quay_core::tag::{self as rules, Closing, Opening, Retarget, TagRow, Target};
 use sea_orm::sea_query::{Expr, ExprTrait, Order};
@@ -557,6 +557,15 @@ impl TagHistory for SqlMetadata {
         digest: &Digest,
     ) -> quay_core::Result<Option<i64>> {
         manifest_id(&self.db, repository, digest).await
+    }
+
+    async fn held_manifest(
+        &self,
+        repository: RepositoryId,
+        digest: &Digest,
+    ) -> quay_core::Result<Option<StoredManifest>> {
+        let row = self.manifest_row(repository, digest).await?;
+        Ok(row.map(ManifestRow::into_stored).transpose()?)
     }
 }
 

@@ -218,7 +218,7 @@ pub(crate) async fn the_window_keeps_history_restorable(h: &Harness) {
         .manifest(&path, &tag("latest"), &ANYONE)
         .await
         .unwrap();
-    assert_eq!(restored.digest, first);
+    assert_eq!(restored.manifest.digest, first);
     h.registry
         .blob(&path, &sha256(b"v1"), &ANYONE)
         .await

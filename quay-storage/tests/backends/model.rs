@@ -198,7 +198,11 @@ async fn check(
         let pulled = h.registry.manifest(path, &tag(name), &ANYONE).await;
         match expected.alive_at(now) {
             Some((image, _, end)) => {
-                assert_eq!(pulled.unwrap().digest, digests[image], "{context}: {name}");
+                assert_eq!(
+                    pulled.unwrap().manifest.digest,
+                    digests[image],
+                    "{context}: {name}"
+                );
                 expected_names.push(name.to_string());
                 expected_lifetimes.push((name.to_string(), digests[image].clone(), end));
             }

@@ -412,6 +412,7 @@ pub(crate) async fn upload_links_lapse_unless_a_manifest_takes_over(h: &Harness)
             .manifest(&path, &tag("v1"), &ANYONE)
             .await
             .unwrap()
+            .manifest
             .digest,
         digest
     );
@@ -437,10 +438,10 @@ pub(crate) async fn manifests_pull_by_tag_and_digest(h: &Harness) {
         .manifest(&path, &Reference::Digest(digest.clone()), &ANYONE)
         .await
         .unwrap();
-    assert_eq!(by_tag.digest, digest);
-    assert_eq!(by_tag.bytes, by_digest.bytes);
-    assert_eq!(sha256(&by_tag.bytes), digest);
-    assert_eq!(by_tag.media_type.as_str(), OCI_MANIFEST);
+    assert_eq!(by_tag.manifest.digest, digest);
+    assert_eq!(by_tag.manifest.bytes, by_digest.manifest.bytes);
+    assert_eq!(sha256(&by_tag.manifest.bytes), digest);
+    assert_eq!(by_tag.manifest.media_type.as_str(), OCI_MANIFEST);
     assert!(matches!(
         h.registry.manifest(&path, &tag("v2"), &ANYONE).await,
         Err(Error::ManifestUnknown)
@@ -563,7 +564,7 @@ pub(crate) async fn manifest_lists_need_their_children(h: &Harness) {
             .registry
             .manifest(&path, &Reference::Digest(digest.clone()), &ANYONE)
             .await;
-        assert_eq!(&child.unwrap().digest, digest);
+        assert_eq!(&child.unwrap().manifest.digest, digest);
     }
     // Without the index's tag, they go.
     h.registry
@@ -633,6 +634,7 @@ pub(crate) async fn moving_and_deleting_tags(h: &Harness) {
             .manifest(&path, &tag("latest"), &ANYONE)
             .await
             .unwrap()
+            .manifest
             .digest,
         second
     );
@@ -690,6 +692,7 @@ pub(crate) async fn moving_and_deleting_tags(h: &Harness) {
             .manifest(&path, &tag("latest"), &ANYONE)
             .await
             .unwrap()
+            .manifest
             .digest,
         first
     );
@@ -792,6 +795,7 @@ pub(crate) async fn referrers_follow_subjects(h: &Harness) {
         .manifest(&path, &tag("v1"), &ANYONE)
         .await
         .unwrap()
+        .manifest
         .bytes
         .len();
     upload(&h.registry, &path, b"sig").await;
@@ -965,7 +969,7 @@ pub(crate) async fn schema1_must_name_its_repository(h: &Harness) {
         .await
         .unwrap();
     assert_eq!(
-        pulled.media_type.as_str(),
+        pulled.manifest.media_type.as_str(),
         "application/vnd.docker.distribution.manifest.v1+json"
     );
 }

@@ -160,17 +160,34 @@ fn the_spec_rows() {
         namespace: NamespaceFacts {
             owner: false,
             team_role: Some(role),
+            proxy_cache: false,
         },
         ..private()
     };
     assert!(may(USER, Admin, in_org(TeamRole::Admin), DEFAULTS));
     assert!(!may(USER, Read, in_org(TeamRole::Creator), DEFAULTS));
     assert!(!may(USER, Read, in_org(TeamRole::Member), DEFAULTS));
+    // ... except in a proxy cache organization, whose members pull anything it caches.
+    let in_proxy_cache = |role| RepositoryFacts {
+        namespace: NamespaceFacts {
+            proxy_cache: true,
+            ..in_org(role).namespace
+        },
+        ..private()
+    };
+    assert!(may(USER, Read, in_proxy_cache(TeamRole::Member), DEFAULTS));
+    assert!(!may(
+        USER,
+        Write,
+        in_proxy_cache(TeamRole::Member),
+        DEFAULTS
+    ));
     // A user owns their namespace.
     let own = RepositoryFacts {
         namespace: NamespaceFacts {
             owner: true,
             team_role: None,
+            proxy_cache: false,
         },
         ..private()
     };

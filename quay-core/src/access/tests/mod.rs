@@ -123,7 +123,13 @@ pub(super) fn all_namespace_facts(subject: Subject) -> Vec<NamespaceFacts> {
             if subject == Subject::Anonymous && team_role.is_some() {
                 continue;
             }
-            all.push(NamespaceFacts { owner, team_role });
+            for proxy_cache in [false, true] {
+                all.push(NamespaceFacts {
+                    owner,
+                    team_role,
+                    proxy_cache,
+                });
+            }
         }
     }
     all
@@ -182,6 +188,8 @@ pub(super) fn role_table(
     let public_read = need == Role::Read && public;
     let read_only_superuser = need == Role::Read && subject == Subject::User(Superuser::ReadOnly);
     let full_access = subject == Subject::User(Superuser::Yes) && s.superusers_full_access;
+    let proxy_cache_member =
+        need == Role::Read && f.namespace.proxy_cache && f.namespace.team_role.is_some();
     own_permission
         || team_permission
         || org_admin_team
@@ -189,6 +197,7 @@ pub(super) fn role_table(
         || public_read
         || read_only_superuser
         || full_access
+        || proxy_cache_member
 }
 
 /// The namespace table: who may view, create repositories in, and administer a namespace.

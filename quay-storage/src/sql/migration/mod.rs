@@ -17,6 +17,7 @@ mod m0010_tag_expiry_notices;
 mod m0011_authorized_emails;
 mod m0012_log_exports;
 mod m0013_proxy_cache;
+mod m0014_proxy_tag_pulls;
 
 use sea_orm_migration::prelude::*;
 
@@ -40,6 +41,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0011_authorized_emails::Migration),
             Box::new(m0012_log_exports::Migration),
             Box::new(m0013_proxy_cache::Migration),
+            Box::new(m0014_proxy_tag_pulls::Migration),
         ]
     }
 }

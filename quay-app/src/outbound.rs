@@ -1,4 +1,4 @@
-//! Where the registry may send requests of its own (webhooks, and later upstreams): only to
+//! Where the registry may send requests of its own (webhooks, upstreams): only to
 //! public addresses, unless the host is listed (Quay's `SSRF_ALLOWED_HOSTS`), so that a user
 //! who may add a notification cannot make the registry reach its own network.
 //!
@@ -66,6 +66,39 @@ impl OutboundPolicy {
         Ok(())
     }
 
+    /// Checks an upstream's `host[:port]` where it resolves now, for a client that takes
+    /// no resolver of ours.
+    pub async fn check_authority(&self, authority: &str) -> Result<(), AppError> {
+        let url = reqwest::Url::parse(&format!("http://{authority}/"))
+            .map_err(|_| AppError::NotWebUrl(format!("{authority} is not a host")))?;
+        self.check_url(&url)?;
+        let host = url.host_str().unwrap_or_default();
+        if self.allows_host(host) || host.starts_with('[') || host.parse::<IpAddr>().is_ok() {
+            return Ok(());
+        }
+        self.public_addresses(host)
+            .await
+            .map(drop)
+            .map_err(|error| match error.downcast::<AppError>() {
+                Ok(refused) => *refused,
+                Err(other) => AppError::Request(other.to_string()),
+            })
+    }
+
+    /// `host`'s addresses, refused if one is not public and the host is not allowed.
+    async fn public_addresses(
+        &self,
+        host: &str,
+    ) -> Result<Vec<SocketAddr>, Box<dyn std::error::Error + Send + Sync>> {
+        let addresses: Vec<SocketAddr> = tokio::net::lookup_host((host, 0)).await?.collect();
+        if !self.allows_host(host) && addresses.iter().any(|a| !is_public(a.ip())) {
+            return Err(Box::new(AppError::NotPublicAddress {
+                host: host.to_string(),
+            }));
+        }
+        Ok(addresses)
+    }
+
     /// A resolver that answers only public addresses for names that are not allowed.
     pub fn resolver(&self) -> Arc<dyn Resolve> {
         Arc::new(self.clone())
@@ -76,12 +109,7 @@ impl Resolve for OutboundPolicy {
     fn resolve(&self, name: Name) -> Resolving {
         let policy = self.clone();
         Box::pin(async move {
-            let host = name.as_str().to_string();
-            let addresses: Vec<SocketAddr> =
-                tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
-            if !policy.allows_host(&host) && addresses.iter().any(|a| !is_public(a.ip())) {
-                return Err(Box::new(AppError::NotPublicAddress { host }) as _);
-            }
+            let addresses = policy.public_addresses(name.as_str()).await?;
             Ok(Box::new(addresses.into_iter()) as Addrs)
         })
     }
