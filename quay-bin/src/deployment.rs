@@ -104,11 +104,6 @@ fn registry_settings(config: &Config) -> RegistrySettings {
         max_blob_bytes: registry.maximum_layer_size,
         upload_link_ms: temporary_ms.unwrap_or(defaults.upload_link_ms),
         untagged_manifest_ms: temporary_ms.unwrap_or(defaults.untagged_manifest_ms),
-        push_visibility: if registry.create_private_repo_on_push {
-            Visibility::Private
-        } else {
-            Visibility::Public
-        },
         permissions: permission_settings(config),
         expiration_limits: ExpirationLimits {
             min_ms: duration::as_ms(time_machine.expiration_minimum),
@@ -212,6 +207,11 @@ fn permission_settings(config: &Config) -> PermissionSettings {
         superusers_full_access: config.auth.superusers_full_access,
         create_namespace_on_push: config.registry.create_namespace_on_push,
         public_catalog: config.tenancy.public_catalog,
+        push_visibility: if config.registry.create_private_repo_on_push {
+            Visibility::Private
+        } else {
+            Visibility::Public
+        },
     }
 }
 

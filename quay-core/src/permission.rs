@@ -162,6 +162,9 @@ pub struct PermissionSettings {
     /// `FEATURE_PUBLIC_CATALOG` (default false): anonymous callers see the public
     /// repositories in `/v2/_catalog`.
     pub public_catalog: bool,
+    /// Who may read a repository created by a push, or by a pull through a proxy cache
+    /// organization (`CREATE_PRIVATE_REPO_ON_PUSH`: private).
+    pub push_visibility: Visibility,
 }
 
 impl Default for PermissionSettings {
@@ -171,6 +174,7 @@ impl Default for PermissionSettings {
             superusers_full_access: false,
             create_namespace_on_push: false,
             public_catalog: false,
+            push_visibility: Visibility::Private,
         }
     }
 }

@@ -335,7 +335,11 @@ fn warm_pulls_stay_local_and_expired_tags_are_revalidated_or_served_stale() {
 fn clients_that_take_the_registry_for_a_mirror_fill_the_cache_without_a_prefix() {
     let Some(mut cache) = Cache::start_with(
         86_400,
-        &[("PROXY_CACHE_MIRRORS", "{docker.io: hub, quay.io: hub}")],
+        &[
+            ("PROXY_CACHE_MIRRORS", "{docker.io: hub, quay.io: hub}"),
+            // What pulls cache, anyone may pull: an anonymous daemon may use the mirror.
+            ("CREATE_PRIVATE_REPO_ON_PUSH", "false"),
+        ],
     ) else {
         return;
     };
@@ -404,6 +408,21 @@ fn clients_that_take_the_registry_for_a_mirror_fill_the_cache_without_a_prefix()
         "docker.io/library/app:v1",
     ]);
     assert_eq!(digest.trim(), digest_of(&image));
+
+    // An anonymous client (a Docker daemon not signed in) fills the cache as well.
+    let other = cache.layout.image("amd64", &[noise(15, 2_000)]);
+    cache.upstream_has("anonymous", "v1", other.clone());
+    let anonymous = skopeo(
+        &cache.work.path().join("nobody"),
+        &[
+            "inspect",
+            "--raw",
+            "--no-creds",
+            "--tls-verify=false",
+            &format!("docker://{address}/library/anonymous:v1"),
+        ],
+    );
+    assert_eq!(sha256(anonymous.as_bytes()).as_str(), digest_of(&other));
 
     // All of it went into the organization's cache.
     let tags = api_ok(
@@ -683,8 +702,12 @@ fn a_proxy_organization_over_its_quota_evicts_the_least_recently_pulled_tags() {
         Some(json!({ "type": "Reject", "threshold_percent": 100 })),
     );
     assert_eq!(status, 201, "{body}");
+    // Every image shares a small layer with the others.
+    let shared = noise(10, 1_000);
     for (seed, name) in [(11, "a"), (12, "b"), (13, "c"), (14, "d")] {
-        let image = cache.layout.image("amd64", &[noise(seed, 100_000)]);
+        let image = cache
+            .layout
+            .image("amd64", &[shared.clone(), noise(seed, 100_000)]);
         cache.upstream_has(name, "v1", image);
     }
 
@@ -722,6 +745,16 @@ fn a_proxy_organization_over_its_quota_evicts_the_least_recently_pulled_tags() {
         .as_u64()
         .unwrap();
     assert!(used <= 350_000, "{organization}");
+    // The collector takes what only `b` had, and nothing the others need.
+    let collected = run_quay(
+        &["gc", "--once", "--data-dir", cache.data.to_str().unwrap()],
+        &env,
+    );
+    assert!(collected.status.success(), "{collected:?}");
+    cache.proxy.set_fault(Fault::Down);
+    for name in ["a", "c", "d"] {
+        cache.pull(&format!("{name}:v1"), &format!("after-{name}"), false);
+    }
     let verified = run_quay(
         &[
             "quota",

@@ -307,9 +307,15 @@ fn on_repository(
             );
         }
         // Only those who could read anything in the namespace learn that it is missing;
-        // everyone else is refused as for a private repository.
+        // everyone else is refused as for a private repository. A proxy cache
+        // organization's missing repository is made by the pull, with the visibility new
+        // repositories get: whoever could read it then may pull it now.
         RepositoryStanding::Missing(Some(namespace)) => RepositoryFacts {
-            visibility: Visibility::Private,
+            visibility: if namespace.proxy_cache {
+                settings.push_visibility
+            } else {
+                Visibility::Private
+            },
             namespace,
             direct_role: None,
             team_role: None,

@@ -367,7 +367,7 @@ impl Registry {
             .await?
             .ok_or(Error::RepositoryUnknown)?;
         let new = NewRepository {
-            visibility: self.settings.push_visibility,
+            visibility: self.settings.permissions.push_visibility,
             description: None,
             creator: None,
         };

@@ -1,7 +1,7 @@
 //! The registry's limits and lifetimes.
 
 use crate::events::Site;
-use crate::permission::{PermissionSettings, Visibility};
+use crate::permission::PermissionSettings;
 use crate::proxy::MirrorRoutes;
 use crate::quota::QuotaSettings;
 use crate::tag::ExpirationLimits;
@@ -20,8 +20,6 @@ pub struct RegistrySettings {
     pub untagged_manifest_ms: i64,
     /// Most entries of one tag or catalog page (10,000).
     pub max_page_size: u32,
-    /// Who may read a repository created by a push (`CREATE_PRIVATE_REPO_ON_PUSH`: private).
-    pub push_visibility: Visibility,
     /// Who may do what (`FEATURE_ANONYMOUS_ACCESS`, `FEATURE_SUPERUSERS_FULL_ACCESS`); with
     /// `CREATE_NAMESPACE_ON_PUSH`, a push creates a missing namespace, as an organization
     /// owned by the pusher.
@@ -52,7 +50,6 @@ impl Default for RegistrySettings {
             upload_link_ms: 3_600_000,
             untagged_manifest_ms: 3_600_000,
             max_page_size: 10_000,
-            push_visibility: Visibility::Private,
             permissions: PermissionSettings::default(),
             expiration_limits: ExpirationLimits::default(),
             immutable_tags: false,

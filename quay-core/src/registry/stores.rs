@@ -196,7 +196,7 @@ impl Registry {
             }
         };
         let new = NewRepository {
-            visibility: self.settings.push_visibility,
+            visibility: self.settings.permissions.push_visibility,
             description: None,
             creator: actor.account(),
         };

@@ -106,6 +106,7 @@ const DEFAULTS: PermissionSettings = PermissionSettings {
     superusers_full_access: false,
     create_namespace_on_push: false,
     public_catalog: false,
+    push_visibility: Visibility::Private,
 };
 
 fn may(

@@ -64,14 +64,20 @@ fn every_missing_repository_combination() {
                             }
                             // Reading a missing repository is allowed to those who could
                             // read a private one, so that only they learn it is missing.
+                            // In a proxy cache organization, the pull would make it
+                            // with the visibility new repositories get.
                             (Some(namespace), _) => {
-                                let private = RepositoryFacts {
-                                    visibility: Visibility::Private,
+                                let missing = RepositoryFacts {
+                                    visibility: if namespace.proxy_cache {
+                                        settings.push_visibility
+                                    } else {
+                                        Visibility::Private
+                                    },
                                     namespace,
                                     direct_role: None,
                                     team_role: None,
                                 };
-                                role_table(counted, need, &private, settings)
+                                role_table(counted, need, &missing, settings)
                             }
                             (None, _) => false,
                         };

@@ -44,12 +44,15 @@ pub(super) fn all_settings() -> Vec<PermissionSettings> {
         for superusers_full_access in [false, true] {
             for create_namespace_on_push in [false, true] {
                 for public_catalog in [false, true] {
-                    all.push(PermissionSettings {
-                        anonymous_access,
-                        superusers_full_access,
-                        create_namespace_on_push,
-                        public_catalog,
-                    });
+                    for push_visibility in [Visibility::Private, Visibility::Public] {
+                        all.push(PermissionSettings {
+                            anonymous_access,
+                            superusers_full_access,
+                            create_namespace_on_push,
+                            public_catalog,
+                            push_visibility,
+                        });
+                    }
                 }
             }
         }
