@@ -453,6 +453,36 @@ fn clients_that_take_the_registry_for_a_mirror_fill_the_cache_without_a_prefix()
 }
 
 #[test]
+fn a_refused_token_is_renewed_once_and_only_once() {
+    let Some(mut cache) = Cache::start(86_400) else {
+        return;
+    };
+    let image = cache.layout.image("amd64", &[noise(16, 5_000)]);
+    cache.upstream_has("app", "v1", image.clone());
+    // The upstream refuses the first request: the cache signs in again and asks once more.
+    cache.proxy.set_fault(Fault::StatusOnce {
+        status: 401,
+        path_contains: "/manifests/",
+    });
+    let (status, headers, _) = cache.v2("GET", "app/manifests/v1");
+    assert_eq!(status, 200, "{headers}");
+    assert!(headers.contains(&digest_of(&image)), "{headers}");
+    assert_eq!(
+        cache.proxy.count("GET", "/manifests/v1"),
+        2,
+        "{:?}",
+        cache.proxy.requests()
+    );
+    // Refused every time: one retry, then the upstream's refusal, as a missing image.
+    cache.proxy.reset();
+    cache.proxy.set_fault(Fault::Status(401));
+    let (status, _, body) = cache.v2("GET", "app/manifests/v2");
+    assert_eq!(status, 404, "{body}");
+    assert!(body.contains("upstream refused"), "{body}");
+    assert_eq!(cache.proxy.count("GET", "/manifests/v2"), 2);
+}
+
+#[test]
 fn a_blob_that_does_not_match_its_digest_is_never_served_whole_nor_stored() {
     let Some(mut cache) = Cache::start(86_400) else {
         return;

@@ -166,6 +166,14 @@ pub enum Fault {
     /// Answers every request with this status and an OCI error body (`Retry-After: 1` with
     /// a 429).
     Status(u16),
+    /// Answers the next request whose path contains `path_contains` with `status`, as
+    /// [`Fault::Status`] does, and passes every other request on.
+    StatusOnce {
+        /// The status.
+        status: u16,
+        /// What the failed request's path contains.
+        path_contains: &'static str,
+    },
     /// Accepts requests and answers none until the fault changes (then as it says).
     Hang,
     /// Does not listen: connecting is refused, and open connections are closed.
@@ -388,6 +396,23 @@ async fn forward(
     match fault {
         Fault::Pass | Fault::Hang => {}
         Fault::Status(status) => return Ok(error_response(status)),
+        Fault::StatusOnce {
+            status,
+            path_contains,
+        } if path.contains(path_contains) => {
+            // Of requests arriving together, the one that turns the fault off fails.
+            let first = shared.fault.send_if_modified(|current| {
+                let once = *current == fault;
+                if once {
+                    *current = Fault::Pass;
+                }
+                once
+            });
+            if first {
+                return Ok(error_response(status));
+            }
+        }
+        Fault::StatusOnce { .. } => {}
         // Only a request racing the listener's closing gets here: closing its connection
         // is what a stopped server would have done.
         Fault::Down => return Err("the proxy is down".into()),
