@@ -31,6 +31,8 @@ pub(crate) struct Caller {
     signed_in_ms: Option<i64>,
     /// Their session's public id.
     pub(crate) session: Option<String>,
+    /// What their session's changing requests send in `X-CSRF-Token`.
+    pub(crate) csrf_token: Option<String>,
 }
 
 /// The value of cookie `name`, if the request has it.
@@ -52,6 +54,7 @@ impl FromRequestParts<Api> for Caller {
         let authenticator = &api.tenancy.authenticator;
         let mut signed_in_ms = None;
         let mut session = None;
+        let mut csrf_token = None;
         let identity = match Credentials::of(&parts.headers) {
             Ok(Credentials::Bearer(token)) => {
                 Identity::Account(authenticator.oauth_token(&token).await?)
@@ -72,6 +75,7 @@ impl FromRequestParts<Api> for Caller {
                             }
                             signed_in_ms = Some(found.created_ms);
                             session = Some(found.uuid);
+                            csrf_token = Some(found.csrf_token);
                             Identity::Account(found.principal)
                         }
                         Err(Error::InvalidCredentials(_)) => Identity::Anonymous,
@@ -91,6 +95,7 @@ impl FromRequestParts<Api> for Caller {
             caller,
             signed_in_ms,
             session,
+            csrf_token,
         })
     }
 }

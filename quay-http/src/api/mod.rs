@@ -32,6 +32,7 @@ mod tags;
 mod teams;
 mod users;
 mod views;
+mod web;
 
 use std::sync::{Arc, OnceLock};
 
@@ -110,6 +111,7 @@ pub(crate) fn router(app: AppState, tenancy: Arc<Tenancy>) -> Router {
         .merge(notifications::routes())
         .merge(logs::routes())
         .merge(oauth::routes())
+        .merge(web::routes())
         .split_for_parts();
     let description = description
         .to_json()

@@ -13,3 +13,4 @@ mod quota;
 mod support;
 mod usage_log;
 mod users;
+mod web;
