@@ -48,6 +48,34 @@ pub struct UpstreamCredentials {
     pub password: Secret,
 }
 
+/// Upstream credentials as they are sealed for storage.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct SealableCredentials {
+    username: String,
+    password: String,
+}
+
+impl UpstreamCredentials {
+    /// The bytes sealed for storage (`{"username", "password"}`).
+    pub fn to_sealable(&self) -> Vec<u8> {
+        let plain = SealableCredentials {
+            username: self.username.clone(),
+            password: self.password.expose().to_string(),
+        };
+        serde_json::to_vec(&plain).unwrap_or_default()
+    }
+
+    /// The credentials [`to_sealable`](Self::to_sealable) made, once opened; `None` if
+    /// the bytes are not such.
+    pub fn from_unsealed(plain: &[u8]) -> Option<Self> {
+        let plain: SealableCredentials = serde_json::from_slice(plain).ok()?;
+        Some(Self {
+            username: plain.username,
+            password: Secret::new(plain.password),
+        })
+    }
+}
+
 impl ProxyCache {
     /// The configuration `request` asks for, and its credentials; refused with the reason.
     pub fn from_request(request: ProxyCacheRequest) -> Result<(Self, Option<UpstreamCredentials>)> {

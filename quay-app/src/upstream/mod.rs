@@ -17,10 +17,8 @@ use quay_core::ports::{
     UpstreamManifest, UpstreamSignIn, UpstreamSource,
 };
 use quay_core::proxy::{ProxyCache, UpstreamCredentials};
-use quay_core::secret::Secret;
 use quay_core::upstream::{UpstreamFailure, UpstreamProblem};
 use quay_core::{Digest, Error, Reference};
-use serde::Deserialize;
 
 use self::client::RegistryClient;
 use self::downloads::BlobDownloads;
@@ -39,13 +37,6 @@ pub(crate) struct Upstreams {
     clients: Mutex<HashMap<NamespaceId, (ProxyCache, Arc<RegistryClient>)>>,
     manifests: Mutex<HashMap<(NamespaceId, String, String), ManifestFetch>>,
     downloads: BlobDownloads,
-}
-
-/// Upstream credentials as `Accounts::add_proxy_cache` sealed them.
-#[derive(Deserialize)]
-struct SealedCredentials {
-    username: String,
-    password: String,
 }
 
 impl Upstreams {
@@ -116,12 +107,9 @@ impl Upstreams {
         let plain = sealer
             .open(&sealed)
             .map_err(|_| unusable("were sealed with another DATABASE_SECRET_KEY"))?;
-        let credentials: SealedCredentials =
-            serde_json::from_slice(&plain).map_err(|_| unusable("are unreadable"))?;
-        Ok(Some(UpstreamCredentials {
-            username: credentials.username,
-            password: Secret::new(credentials.password),
-        }))
+        UpstreamCredentials::from_unsealed(&plain)
+            .map(Some)
+            .ok_or_else(|| unusable("are unreadable"))
     }
 }
 

@@ -47,11 +47,7 @@ impl Accounts {
                             .into(),
                     )
                 })?;
-                let plain = serde_json::json!({
-                    "username": credentials.username,
-                    "password": credentials.password.expose(),
-                });
-                Some(sealer.seal(plain.to_string().as_bytes())?)
+                Some(sealer.seal(&credentials.to_sealable())?)
             }
         };
         let audit = caller

@@ -11,6 +11,7 @@
 use std::sync::Arc;
 
 use super::stores::Registry;
+use super::tags::based_on;
 use crate::audit::{Actor, LogKind};
 use crate::error::{Error, Result};
 use crate::manifest::{self, ParsedManifest};
@@ -20,7 +21,7 @@ use crate::ports::{
     Upstream, UpstreamManifest, UpstreamSource,
 };
 use crate::repository::{NewRepository, Repository};
-use crate::tag::{self as rules, Retarget, Target};
+use crate::tag::{self as rules, TagRow, Target};
 use crate::upstream::{UpstreamFailure, UpstreamProblem};
 
 /// A manifest pulled, and whether it was served from the cache without the upstream's word.
@@ -53,6 +54,8 @@ impl PulledManifest {
 /// A proxied repository's copy of a tag: its newest lifetime's manifest.
 struct HeldCopy {
     manifest: Arc<StoredManifest>,
+    /// The tag's rows, newest first, as read: what a renewal is based on.
+    rows: Vec<(TagRow, Digest)>,
     /// When that lifetime began: when the copy was fetched or last confirmed.
     since_ms: i64,
     /// The lifetime is alive and immutable: it stays what it is, whatever the upstream says.
@@ -284,7 +287,7 @@ impl Registry {
         now_ms: i64,
     ) -> Result<Option<HeldCopy>> {
         let rows = self.tag_history.tag_rows(repository.id, tag).await?;
-        let Some((row, digest)) = rows.into_iter().next() else {
+        let Some((row, digest)) = rows.first().cloned() else {
             return Ok(None);
         };
         let manifest = self
@@ -295,6 +298,7 @@ impl Registry {
             manifest: Arc::new(manifest),
             since_ms: row.start_ms,
             pinned: row.immutable && row.is_alive(now_ms),
+            rows,
         }))
     }
 
@@ -307,31 +311,21 @@ impl Registry {
         copy: &HeldCopy,
         lifetime_ms: Option<i64>,
     ) -> Result<()> {
-        let now_ms = self.now_ms();
-        let rows = self.tag_history.tag_rows(repository.id, tag).await?;
-        let history: Vec<_> = rows.into_iter().map(|(row, _)| row).collect();
         let target = Target {
             manifest_id: copy.manifest.id,
             lifetime_ms,
             reversion: false,
             immutable: false,
         };
-        let Retarget::Move { close, open } =
-            rules::retarget(tag.as_str(), &history, target, now_ms)?
-        else {
-            return Ok(());
-        };
-        let change = TagChange {
-            name: tag.clone(),
-            based_on: history.first().map(|row| (row.id, row.end_ms)),
-            closings: close.into_iter().collect(),
-            opening: Some(open),
-            expirations: Vec::new(),
-            immutability: None,
-        };
         match self
-            .tags
-            .apply_tag_change(repository.id, change, Vec::new(), now_ms)
+            .retarget(
+                repository,
+                tag,
+                &copy.rows,
+                target,
+                Vec::new(),
+                self.now_ms(),
+            )
             .await
         {
             // Another pull renewed it first.
@@ -538,12 +532,8 @@ impl Registry {
         let closings =
             rules::remove_from_time_machine(&history, alive.manifest_id, true, now_ms, window_ms);
         let change = TagChange {
-            name: tag.clone(),
-            based_on: history.first().map(|row| (row.id, row.end_ms)),
             closings,
-            opening: None,
-            expirations: Vec::new(),
-            immutability: None,
+            ..based_on(&tag, &history)
         };
         let audit = Actor::system()
             .entry(LogKind::PermanentlyDeleteTag, now_ms)

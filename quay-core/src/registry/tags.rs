@@ -141,7 +141,7 @@ impl Registry {
             manifest_id: live.manifest.id,
             ..Target::default()
         };
-        self.retarget(&repository, tag, &rows, target, entry, now_ms)
+        self.retarget(&repository, tag, &rows, target, vec![entry], now_ms)
             .await
     }
 
@@ -175,7 +175,7 @@ impl Registry {
             reversion: true,
             ..Target::default()
         };
-        self.retarget(&repository, tag, &rows, target, entry, now_ms)
+        self.retarget(&repository, tag, &rows, target, vec![entry], now_ms)
             .await
     }
 
@@ -191,13 +191,15 @@ impl Registry {
         Ok((repository, rows_only(&rows), now_ms))
     }
 
-    async fn retarget(
+    /// Points `tag` (whose rows are `rows`) at `target`, recording `audit`; nothing when it
+    /// points there already.
+    pub(super) async fn retarget(
         &self,
         repository: &Repository,
         tag: &TagName,
         rows: &[(TagRow, Digest)],
         target: Target,
-        entry: AuditEntry,
+        audit: Vec<AuditEntry>,
         now_ms: i64,
     ) -> Result<()> {
         let history = rows_only(rows);
@@ -212,7 +214,7 @@ impl Registry {
             ..based_on(tag, &history)
         };
         self.tags
-            .apply_tag_change(repository.id, change, vec![entry], now_ms)
+            .apply_tag_change(repository.id, change, audit, now_ms)
             .await
     }
 
@@ -365,7 +367,7 @@ fn alive(rows: &[(TagRow, Digest)], now_ms: i64) -> Option<&(TagRow, Digest)> {
 }
 
 /// An empty change of `tag`, conditional on its newest row being `history`'s first.
-fn based_on(tag: &TagName, history: &[TagRow]) -> TagChange {
+pub(super) fn based_on(tag: &TagName, history: &[TagRow]) -> TagChange {
     TagChange {
         name: tag.clone(),
         based_on: history.first().map(|row| (row.id, row.end_ms)),
