@@ -303,6 +303,15 @@ fn restore_expiration_and_immutability_through_the_api() {
     );
     assert_eq!(labels["labels"][0]["key"], "quay.expires-after");
     assert_eq!(labels["labels"][0]["value"], "2h");
+    // The image configuration, as pushed, for the web UI's tag comparison.
+    let (status, config) = call(
+        "GET",
+        &format!("/api/v1/repository/ns/tm/manifest/{expiring_digest}/config"),
+        None,
+    );
+    assert_eq!(status, 200, "{config}");
+    assert_eq!(config["config"]["Labels"]["quay.expires-after"], "2h");
+    assert_eq!(config["os"], "linux");
     assert_eq!(
         row["end_ts"].as_i64().unwrap() - row["start_ts"].as_i64().unwrap(),
         7200

@@ -13,6 +13,7 @@
 mod access;
 mod authorized_emails;
 mod credentials;
+mod entities;
 mod event_notifications;
 mod logs;
 mod organizations;
@@ -29,6 +30,7 @@ pub use self::access::{
     TeamRoster,
 };
 pub use self::credentials::ApplicationDetails;
+pub use self::entities::{EntityKind, FoundEntity};
 pub use self::logs::{ExportRequest, LogOwner, export_object};
 pub use self::organizations::{NamespaceChange, OrganizationMember, TeamSettings};
 pub use self::quota::LimitChange;

@@ -399,6 +399,51 @@ impl Accounts {
         Ok(members.into_values().collect())
     }
 
+    /// The users outside every team of the organization who hold a permission on one of its
+    /// repositories (administrators), with those repositories, by name: Quay's
+    /// "collaborators".
+    pub async fn organization_collaborators(
+        &self,
+        caller: &Caller,
+        organization: &Namespace,
+    ) -> Result<Vec<OrganizationMember>> {
+        let organization = &self.administered(caller, organization).await?;
+        let mut in_teams = BTreeSet::new();
+        for team in self.directory.teams(organization.id).await? {
+            for account in self.directory.team_members(team.id).await? {
+                in_teams.insert(account.id);
+            }
+        }
+        let mut collaborators: BTreeMap<String, OrganizationMember> = BTreeMap::new();
+        for (account, repository) in self.directory.account_grants_in(organization.id).await? {
+            if account.kind == AccountKind::Robot || in_teams.contains(&account.id) {
+                continue;
+            }
+            collaborators
+                .entry(account.name.clone())
+                .or_insert_with(|| OrganizationMember {
+                    account,
+                    teams: Vec::new(),
+                    repositories: Vec::new(),
+                })
+                .repositories
+                .push(repository);
+        }
+        Ok(collaborators.into_values().collect())
+    }
+
+    /// The organizations after `after`, by name, at most `limit` (superusers, global
+    /// read-only ones too).
+    pub async fn organizations(
+        &self,
+        caller: &Caller,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<NamespaceRecord>> {
+        self.permit(&caller.identity, Action::OverseeRegistry)?;
+        self.directory.organizations(after, limit).await
+    }
+
     /// One member (a user or a robot) of the organization.
     pub async fn organization_member(
         &self,

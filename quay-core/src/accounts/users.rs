@@ -141,7 +141,36 @@ impl Accounts {
         let user = &self
             .changeable_user(caller, name, superusers, "update")
             .await?;
-        let actor = &caller.actor;
+        self.change_user(user, change, &caller.actor).await?;
+        self.user(name).await
+    }
+
+    /// Changes the signed-in user's own password or address (`user:admin`), logging each
+    /// change. The user as they are then.
+    pub async fn update_own_account(
+        &self,
+        caller: &Caller,
+        change: UserChange,
+    ) -> Result<AccountRecord> {
+        self.permit(&caller.identity, Action::AdministerOwnAccount)?;
+        let Some(principal) = caller.identity.principal() else {
+            return Err(caller.identity.refusal());
+        };
+        if change.enabled.is_some() {
+            return Err(invalid("Users cannot enable or disable themselves"));
+        }
+        let user = &self.user(&principal.name).await?;
+        self.change_user(user, change, &caller.actor).await?;
+        self.user(&principal.name).await
+    }
+
+    /// Applies `change` to `user` with one log entry per changed field.
+    async fn change_user(
+        &self,
+        user: &AccountRecord,
+        change: UserChange,
+        actor: &Actor,
+    ) -> Result<()> {
         if let Some(email) = &change.email {
             validate_email(email)?;
         }
@@ -166,8 +195,7 @@ impl Accounts {
             Some(false) if user.enabled => audit.push(base(LogKind::UserDisable)),
             _ => {}
         }
-        self.directory.update_user(user.id, change, audit).await?;
-        self.user(name).await
+        self.directory.update_user(user.id, change, audit).await
     }
 
     /// Deletes user `name` with their namespace and everything in it (superusers; not a

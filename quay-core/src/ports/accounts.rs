@@ -121,6 +121,9 @@ pub trait AccountStore: Send + Sync {
     /// Users in name order, at most `limit` after `after`.
     async fn users(&self, after: Option<&str>, limit: u32) -> Result<Vec<AccountRecord>>;
 
+    /// Organizations in name order, at most `limit` after `after`.
+    async fn organizations(&self, after: Option<&str>, limit: u32) -> Result<Vec<NamespaceRecord>>;
+
     /// The organizations a user belongs to (through teams), by name, with the highest role
     /// of their teams in each.
     async fn organizations_of(
@@ -326,6 +329,13 @@ pub trait PermissionStore: Send + Sync {
         grantee: &Grantee,
         audit: AuditEntry,
     ) -> Result<bool>;
+
+    /// The users and robots holding a permission on a repository of the namespace, each
+    /// with that repository's name, by account name.
+    async fn account_grants_in(
+        &self,
+        namespace: NamespaceId,
+    ) -> Result<Vec<(AccountRecord, String)>>;
 
     /// The repositories a user, robot or team holds a permission on.
     async fn permissions_of(

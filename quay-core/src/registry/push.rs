@@ -212,27 +212,40 @@ impl Registry {
         &self,
         parsed: &ParsedManifest,
     ) -> Result<std::collections::BTreeMap<String, String>> {
+        Ok(self
+            .image_config_bytes(parsed)
+            .await?
+            .map(|config| config_labels(&config))
+            .unwrap_or_default())
+    }
+
+    /// An image manifest's configuration blob, if it is an image configuration of at most
+    /// [`MAX_CONFIG_BYTES`] that the blob store holds.
+    pub(super) async fn image_config_bytes(
+        &self,
+        parsed: &ParsedManifest,
+    ) -> Result<Option<Bytes>> {
         let Some(config) = &parsed.config else {
-            return Ok(Default::default());
+            return Ok(None);
         };
         if !IMAGE_CONFIG_TYPES.contains(&config.media_type.as_str())
             || config.size > MAX_CONFIG_BYTES
         {
-            return Ok(Default::default());
+            return Ok(None);
         }
         let mut stream = match self.blobs.read_blob(&config.digest, None).await {
             Ok(stream) => stream,
-            Err(Error::BlobUnknown(_)) => return Ok(Default::default()),
+            Err(Error::BlobUnknown(_)) => return Ok(None),
             Err(other) => return Err(other),
         };
         let mut blob = BytesMut::new();
         while let Some(chunk) = stream.next().await {
             blob.extend_from_slice(&chunk.map_err(Error::storage)?);
             if blob.len() as u64 > MAX_CONFIG_BYTES {
-                return Ok(Default::default());
+                return Ok(None);
             }
         }
-        Ok(config_labels(&blob))
+        Ok(Some(blob.freeze()))
     }
 }
 

@@ -4,10 +4,13 @@
 
 use std::sync::Arc;
 
+use bytes::Bytes;
+
 use super::stores::Registry;
 use crate::access::Caller;
 use crate::audit::{Actor, AuditEntry, LogKind};
 use crate::error::{Error, Result};
+use crate::manifest;
 use crate::names::{Digest, RepositoryPath, TagName};
 use crate::permission::RepositoryAction;
 use crate::ports::{
@@ -55,6 +58,24 @@ impl Registry {
             .manifest_labels(live.manifest.id)
             .await?;
         Ok((live.manifest, labels))
+    }
+
+    /// The image configuration of the alive image manifest `digest` (its entrypoint,
+    /// environment, history), for the API; `None` for an index or an artifact whose config
+    /// is not an image's.
+    pub async fn image_configuration(
+        &self,
+        path: &RepositoryPath,
+        digest: &Digest,
+        caller: &Caller,
+    ) -> Result<Option<Bytes>> {
+        let (manifest, _) = self.manifest_with_labels(path, digest, caller).await?;
+        let parsed = manifest::parse(
+            &manifest.bytes,
+            Some(manifest.media_type.as_str()),
+            digest.algorithm(),
+        )?;
+        self.image_config_bytes(&parsed).await
     }
 
     /// A page of the repository's visible tag lifetimes, newest first.

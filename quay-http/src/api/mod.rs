@@ -9,6 +9,7 @@
 mod app_tokens;
 mod authorized_emails;
 mod caller;
+mod entities;
 pub(crate) mod error;
 mod event_notifications;
 mod extract;
@@ -26,6 +27,7 @@ mod repositories;
 mod repository_permissions;
 mod robots;
 mod state;
+mod superuser_organizations;
 mod superuser_quota;
 mod superuser_users;
 mod tags;
@@ -96,6 +98,8 @@ pub(crate) fn router(app: AppState, tenancy: Arc<Tenancy>) -> Router {
         .merge(users::routes())
         .merge(app_tokens::routes())
         .merge(superuser_users::routes())
+        .merge(superuser_organizations::routes())
+        .merge(entities::routes())
         .merge(organizations::routes())
         .merge(teams::routes())
         .merge(robots::routes())

@@ -30,6 +30,7 @@ pub(super) fn routes() -> OpenApiRouter<Api> {
             delete_organization
         ))
         .routes(routes!(members))
+        .routes(routes!(collaborators))
         .routes(routes!(member, remove_member))
         .routes(routes!(prototypes, create_prototype))
         .routes(routes!(update_prototype, delete_prototype))
@@ -242,6 +243,31 @@ async fn members(
         .await?;
     Ok(axum::Json(MemberList {
         members: members.into_iter().map(MemberView::from).collect(),
+    }))
+}
+
+/// The outside collaborators of an organization.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct CollaboratorList {
+    collaborators: Vec<MemberView>,
+}
+
+/// The users in no team of the organization who hold a permission on one of its
+/// repositories, with those repositories (administrators).
+#[utoipa::path(get, path = "/api/v1/organization/{orgname}/collaborators", tag = "organization",
+    params(("orgname" = String, Path, description = "The organization")),
+    responses((status = 200, description = "The collaborators", body = CollaboratorList), Failures))]
+async fn collaborators(
+    State(api): State<Api>,
+    caller: Caller,
+    Valid(Path(organization)): Valid<Path<String>>,
+) -> ApiResult<axum::Json<CollaboratorList>> {
+    let collaborators = api
+        .accounts()
+        .organization_collaborators(&caller, &name(&organization)?)
+        .await?;
+    Ok(axum::Json(CollaboratorList {
+        collaborators: collaborators.into_iter().map(MemberView::from).collect(),
     }))
 }
 

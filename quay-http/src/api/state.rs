@@ -63,6 +63,17 @@ impl Api {
             .map_err(Error::from)?)
     }
 
+    /// The hash of a new password, if one is given (checked against the password rules).
+    pub(super) async fn new_password_hash(
+        &self,
+        password: Option<&str>,
+    ) -> ApiResult<Option<String>> {
+        match password {
+            Some(password) => self.password_hash(password).await.map(Some),
+            None => Ok(None),
+        }
+    }
+
     pub(super) fn superuser_of(&self, account: &AccountRecord) -> Superuser {
         self.auth_settings()
             .superusers

@@ -183,12 +183,8 @@ async fn superuser_update_user(
     Json(request): Json<UserUpdate>,
 ) -> ApiResult<axum::Json<UserView>> {
     caller.fresh(&api)?;
-    let password_hash = match &request.password {
-        Some(password) => Some(api.password_hash(password).await?),
-        None => None,
-    };
     let change = UserChange {
-        password_hash,
+        password_hash: api.new_password_hash(request.password.as_deref()).await?,
         email: request.email,
         enabled: request.enabled,
     };

@@ -3,7 +3,8 @@
 use std::sync::Arc;
 
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use quay_core::manifest::ManifestMediaType;
 use quay_core::names::{Digest, Reference, TagName};
 use quay_core::ports::{
@@ -34,6 +35,7 @@ pub(super) fn routes() -> OpenApiRouter<Api> {
         .routes(routes!(restore_tag))
         .routes(routes!(expire_tag))
         .routes(routes!(manifest))
+        .routes(routes!(image_configuration))
         .routes(routes!(manifest_labels))
 }
 
@@ -387,6 +389,39 @@ async fn manifest(
         manifest_data: String::from_utf8_lossy(&manifest.bytes).into_owned(),
         media_type: manifest.media_type.as_str().to_string(),
     }))
+}
+
+/// The image configuration of an image manifest of the repository (readers): entrypoint,
+/// command, environment, labels, history, as pushed. The web UI compares two tags with it.
+#[utoipa::path(get, path = "/api/v1/repository/{namespace}/{repository}/manifest/{digest}/config", tag = "manifest",
+    params(ManifestParams),
+    responses((status = 200, description = "The image configuration (OCI image-spec JSON)", body = Object),
+              (status = 404, description = "No such manifest, or it has no image configuration"),
+              Failures))]
+async fn image_configuration(
+    State(api): State<Api>,
+    caller: Caller,
+    Valid(Path(params)): Valid<Path<ManifestParams>>,
+) -> ApiResult<Response> {
+    let path = repository_path(&params.namespace, &params.repository)?;
+    let digest = parse_digest(&params.digest)?;
+    let config = api
+        .app
+        .registry
+        .image_configuration(&path, &digest, &caller)
+        .await?
+        .ok_or_else(|| Error::NotFound {
+            what: "image configuration of manifest",
+            name: digest.to_string(),
+        })?;
+    Ok((
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        config,
+    )
+        .into_response())
 }
 
 /// A label of a manifest.

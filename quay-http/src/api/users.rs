@@ -6,11 +6,12 @@ use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use quay_auth::credentials;
 use quay_core::Error;
-use quay_core::access::{PrincipalKind, Scopes};
+use quay_core::access::{Principal, PrincipalKind, Scopes};
 use quay_core::accounts::{OwnAccount, UserSignup};
 use quay_core::audit::CredentialKind;
 use quay_core::names::Namespace;
 use quay_core::permission::Superuser;
+use quay_core::ports::UserChange;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -26,6 +27,7 @@ pub(super) fn routes() -> OpenApiRouter<Api> {
         .routes(routes!(initialize))
         .routes(routes!(current_user, create_user, update_current_user))
         .routes(routes!(sign_in))
+        .routes(routes!(verify_password))
         .routes(routes!(sign_out))
 }
 
@@ -162,6 +164,10 @@ pub(crate) struct OwnSettings {
     /// A new time-machine window for the user's namespace, seconds (one of
     /// `TAG_EXPIRATION_OPTIONS`).
     tag_expiration_s: Option<i64>,
+    /// A new password (at least 8 characters, no whitespace).
+    password: Option<String>,
+    /// A new e-mail address.
+    email: Option<String>,
 }
 
 /// Changes the current user's settings (scope `user:admin`).
@@ -178,6 +184,14 @@ async fn update_current_user(
         api.accounts()
             .set_own_tag_expiration(&caller, seconds, windows)
             .await?;
+    }
+    if request.password.is_some() || request.email.is_some() {
+        let change = UserChange {
+            password_hash: api.new_password_hash(request.password.as_deref()).await?,
+            email: request.email,
+            enabled: None,
+        };
+        api.accounts().update_own_account(&caller, change).await?;
     }
     current_user(State(api), caller).await
 }
@@ -242,6 +256,30 @@ fn session_cookie(api: &Api, value: &str, max_age_s: i64) -> Option<HeaderValue>
     .ok()
 }
 
+/// The account whose username and password these are; a wrong password is logged as a
+/// failed login.
+async fn checked_password(
+    api: &Api,
+    caller: &Caller,
+    username: &str,
+    password: &str,
+) -> ApiResult<Principal> {
+    match api
+        .authenticator()
+        .basic(username, password, caller.actor.ip.as_deref())
+        .await
+    {
+        Ok(principal) => Ok(principal),
+        Err(Error::InvalidCredentials(message)) => {
+            api.authenticator()
+                .record_login(Err((username, &message)), "quayauth", &caller.actor)
+                .await?;
+            Err(Error::InvalidCredentials(message).into())
+        }
+        Err(other) => Err(other.into()),
+    }
+}
+
 /// Signs in with a username and password: the response sets the session cookie.
 #[utoipa::path(post, path = "/api/v1/signin", tag = "user",
     request_body = SignInRequest,
@@ -255,33 +293,17 @@ async fn sign_in(
     if request.username.contains('+') || request.username.starts_with('$') {
         return Err(refused().into());
     }
-    let principal = match api
-        .authenticator()
-        .basic(
-            &request.username,
-            &request.password,
-            caller.actor.ip.as_deref(),
-        )
-        .await
-    {
-        Ok(principal) => principal,
-        Err(Error::InvalidCredentials(message)) => {
-            api.authenticator()
-                .record_login(
-                    Err((&request.username, &message)),
-                    "quayauth",
-                    &caller.actor,
-                )
-                .await?;
-            return Err(Error::InvalidCredentials(message).into());
-        }
-        Err(other) => return Err(other.into()),
-    };
+    let principal = checked_password(&api, &caller, &request.username, &request.password).await?;
     if !matches!(principal.kind, PrincipalKind::User(_))
         || principal.credential != CredentialKind::Password
     {
         return Err(refused().into());
     }
+    start_session(&api, &caller, principal).await
+}
+
+/// A new session for `principal`: its cookie and CSRF token in the response.
+async fn start_session(api: &Api, caller: &Caller, principal: Principal) -> ApiResult<Response> {
     let user = api.accounts().user(&principal.name).await?;
     let minted = credentials::session(user.id, api.accounts().now_ms(), SESSION_LIFETIME_MS)
         .map_err(Error::from)?;
@@ -297,13 +319,39 @@ async fn sign_in(
     })
     .into_response();
     let headers = response.headers_mut();
-    if let Some(cookie) = session_cookie(&api, &minted.secret, SESSION_LIFETIME_MS / 1000) {
+    if let Some(cookie) = session_cookie(api, &minted.secret, SESSION_LIFETIME_MS / 1000) {
         headers.insert(header::SET_COOKIE, cookie);
     }
     if let Ok(value) = HeaderValue::from_str(&csrf_token) {
         headers.insert("x-next-csrf-token", value);
     }
     Ok(response)
+}
+
+/// The password that confirms the session's user is at the keyboard.
+#[derive(Deserialize, ToSchema)]
+pub(crate) struct VerifyRequest {
+    password: String,
+}
+
+/// Confirms the signed-in user's password (Quay's "fresh login", which superuser changes
+/// need ten minutes after signing in): the session is replaced by a fresh one, whose cookie
+/// and CSRF token the response carries. A wrong password is refused as a sign-in with it.
+#[utoipa::path(post, path = "/api/v1/signin/verify", tag = "user",
+    request_body = VerifyRequest,
+    responses((status = 200, description = "The password is right; a fresh session", body = SignedIn), Failures))]
+async fn verify_password(
+    State(api): State<Api>,
+    caller: Caller,
+    Json(request): Json<VerifyRequest>,
+) -> ApiResult<Response> {
+    let Some(session) = &caller.session else {
+        return Err(Error::Unauthorized.into());
+    };
+    let name = caller.signed_in()?.name.clone();
+    let principal = checked_password(&api, &caller, &name, &request.password).await?;
+    api.accounts().end_session(session).await?;
+    start_session(&api, &caller, principal).await
 }
 
 /// Signs out: the session ends and its cookie is cleared.

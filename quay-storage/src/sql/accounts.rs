@@ -371,6 +371,25 @@ impl AccountStore for SqlMetadata {
         Ok(rows.into_iter().map(account_record).collect())
     }
 
+    async fn organizations(
+        &self,
+        after: Option<&str>,
+        limit: u32,
+    ) -> quay_core::Result<Vec<NamespaceRecord>> {
+        let rows = namespace::Entity::find()
+            .filter(namespace::Column::Kind.eq(NamespaceKind::Organization.as_str()))
+            .filter(namespace::Column::Name.gt(after.unwrap_or("")))
+            .order_by_asc(namespace::Column::Name)
+            .limit(u64::from(limit))
+            .all(&self.db)
+            .await
+            .or_storage()?;
+        Ok(rows
+            .into_iter()
+            .map(namespace_record)
+            .collect::<Result<_, _>>()?)
+    }
+
     async fn organizations_of(
         &self,
         account_id: AccountId,

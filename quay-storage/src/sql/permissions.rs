@@ -6,7 +6,8 @@ use std::collections::HashMap;
 use async_trait::async_trait;
 use quay_core::RepositoryPath;
 use quay_core::account::{
-    AccountId, Grantee, NamespaceId, NamespaceRecord, PermissionRecord, PrototypeRecord,
+    AccountId, AccountRecord, Grantee, NamespaceId, NamespaceRecord, PermissionRecord,
+    PrototypeRecord,
 };
 use quay_core::audit::AuditEntry;
 use quay_core::names::Namespace;
@@ -21,7 +22,8 @@ use sea_orm::{
     TransactionTrait,
 };
 
-use super::entity::{permission_prototype, repository_permission};
+use super::accounts::account_record;
+use super::entity::{account, permission_prototype, repository_permission};
 use super::repository_row::REPOSITORY_COLUMNS;
 use super::standing::{
     AccessRow, ListedRow, access_sql, role_of_rank, standing_columns, team_role_of_rank,
@@ -387,6 +389,45 @@ impl PermissionStore for SqlMetadata {
         }
         txn.commit().await.or_storage()?;
         Ok(deleted > 0)
+    }
+
+    async fn account_grants_in(
+        &self,
+        namespace: NamespaceId,
+    ) -> quay_core::Result<Vec<(AccountRecord, String)>> {
+        #[derive(FromQueryResult)]
+        struct GrantRow {
+            account_id: i64,
+            repository_name: String,
+        }
+        let grants = GrantRow::find_by_statement(self.statement(
+            "SELECT p.account_id AS account_id, r.name AS repository_name
+             FROM repository_permission p
+             JOIN repository r ON r.id = p.repository_id
+             WHERE r.namespace_id = $1 AND p.account_id IS NOT NULL
+             ORDER BY r.name",
+            [namespace.into()],
+        ))
+        .all(&self.db)
+        .await
+        .or_storage()?;
+        let accounts: HashMap<i64, AccountRecord> = account::Entity::find()
+            .filter(account::Column::Id.is_in(grants.iter().map(|grant| grant.account_id)))
+            .all(&self.db)
+            .await
+            .or_storage()?
+            .into_iter()
+            .map(|row| (row.id, account_record(row)))
+            .collect();
+        let mut held: Vec<(AccountRecord, String)> = grants
+            .into_iter()
+            .filter_map(|grant| {
+                let account = accounts.get(&grant.account_id)?.clone();
+                Some((account, grant.repository_name))
+            })
+            .collect();
+        held.sort_by(|(a, _), (b, _)| a.name.cmp(&b.name));
+        Ok(held)
     }
 
     async fn permissions_of(
