@@ -103,7 +103,7 @@ pub(crate) async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     server::serve(
         listener,
         tls,
-        quay_http::router(state),
+        quay_http::router_with_pages(state, quay_ui::router()),
         limits,
         shutdown_signal(),
     )

@@ -49,6 +49,16 @@ pub use crate::state::{AppState, Tenancy, TenancySettings};
 
 /// The registry's routes.
 pub fn router(state: AppState) -> Router {
+    routes(state, None)
+}
+
+/// The registry's routes, and `pages` for every path they do not answer (the web UI), with
+/// the same request ids and access log.
+pub fn router_with_pages(state: AppState, pages: Router) -> Router {
+    routes(state, Some(pages))
+}
+
+fn routes(state: AppState, pages: Option<Router>) -> Router {
     let api = state
         .tenancy
         .clone()
@@ -63,7 +73,15 @@ pub fn router(state: AppState) -> Router {
         .route("/health/endtoend", get(health::end_to_end))
         .route("/metrics", get(metrics::render))
         .with_state(state);
-    api.map_or(registry.clone(), |api| registry.merge(api))
+    let routes = match api {
+        Some(api) => registry.merge(api),
+        None => registry,
+    };
+    let routes = match pages {
+        Some(pages) => routes.fallback_service(pages),
+        None => routes,
+    };
+    routes
         .layer(tower::layer::layer_fn(text::RefuseNulInUrl))
         .layer(axum::middleware::from_fn(observe::observe))
 }
