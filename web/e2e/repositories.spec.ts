@@ -1,7 +1,7 @@
 // Scenarios 2 to 7: an organization, a repository, pushes, the Tags tab (sizes, platforms,
 // pull commands, tag actions) and the tag history with a restore.
 
-import { adminApi, checkPage, expect, host, inspect, Layout, push, signIn, test, unique } from './support';
+import { checkPage, expect, host, inspect, Layout, push, signIn, test, unique, alicesOrganization } from './support';
 
 test('an organization is created; an invalid name is refused inline', async ({ page }) => {
   await signIn(page, 'alice');
@@ -21,9 +21,7 @@ test('an organization is created; an invalid name is refused inline', async ({ p
 });
 
 test('a private repository: empty tags, a push, sizes, digests and pull commands', async ({ page, context }) => {
-  const org = unique('pushorg');
-  await adminApi('POST', '/api/v1/organization/', { name: org });
-  await adminApi('PUT', `/api/v1/organization/${org}/team/owners/members/alice`);
+  const org = await alicesOrganization('pushorg');
   await signIn(page, 'alice');
 
   await page.goto('/repository');
@@ -73,9 +71,7 @@ test('a private repository: empty tags, a push, sizes, digests and pull commands
 });
 
 test('a two-platform index expands into one row per platform', async ({ page }) => {
-  const org = unique('multi');
-  await adminApi('POST', '/api/v1/organization/', { name: org });
-  await adminApi('PUT', `/api/v1/organization/${org}/team/owners/members/alice`);
+  const org = await alicesOrganization('multi');
   const layout = new Layout();
   const index = layout.index([layout.image('amd64', ['amd64 layer']), layout.image('arm64', ['arm64 layer', 'more'])]);
   layout.tag('multi', index);
@@ -93,9 +89,7 @@ test('a two-platform index expands into one row per platform', async ({ page }) 
 test('tags are added, moved after a confirmation, given an expiration, removed; the history restores', async ({
   page,
 }) => {
-  const org = unique('tagops');
-  await adminApi('POST', '/api/v1/organization/', { name: org });
-  await adminApi('PUT', `/api/v1/organization/${org}/team/owners/members/alice`);
+  const org = await alicesOrganization('tagops');
   const layout = new Layout();
   const one = layout.image('amd64', ['one']);
   const two = layout.image('amd64', ['two']);

@@ -31,6 +31,14 @@ export async function adminApi<T = unknown>(method: string, path: string, body?:
 /** A name no other test uses. */
 export const unique = (stem: string) => `${stem}${Date.now().toString(36)}${Math.floor(Math.random() * 1000)}`;
 
+/** A new organization (named from `stem`) whose owners team holds alice. */
+export async function alicesOrganization(stem: string): Promise<string> {
+  const org = unique(stem);
+  await adminApi('POST', '/api/v1/organization/', { name: org });
+  await adminApi('PUT', `/api/v1/organization/${org}/team/owners/members/alice`);
+  return org;
+}
+
 export async function signIn(page: Page, username: string, password = PASSWORD, target = '/organization') {
   await page.goto(`/signin?redirect=${encodeURIComponent(target)}`);
   await page.getByLabel('Username').fill(username);
@@ -65,10 +73,10 @@ export class Layout {
     return { mediaType, digest, size: bytes.length };
   }
 
-  /** An image for `architecture` whose layers hold `layers`, with a configuration. */
+  /** An image for `architecture` whose layers hold `layers` (text is padded to 2 KiB), with a configuration. */
   image(
     architecture: string,
-    layers: string[],
+    layers: (string | Buffer)[],
     config: {
       Entrypoint?: string[];
       Cmd?: string[];
@@ -78,7 +86,10 @@ export class Layout {
     } = {},
   ): Descriptor {
     const layerDescriptors = layers.map((content) =>
-      this.blob('application/vnd.oci.image.layer.v1.tar', Buffer.from(content.padEnd(2048, '.'))),
+      this.blob(
+        'application/vnd.oci.image.layer.v1.tar',
+        typeof content === 'string' ? Buffer.from(content.padEnd(2048, '.')) : content,
+      ),
     );
     const configBlob = this.blob(
       'application/vnd.oci.image.config.v1+json',
@@ -89,7 +100,9 @@ export class Layout {
           created: '2026-12-01T00:00:00Z',
           config,
           rootfs: { type: 'layers', diff_ids: layerDescriptors.map((layer) => layer.digest) },
-          history: layers.map((content) => ({ created_by: `/bin/sh -c add ${content.slice(0, 20)}` })),
+          history: layers.map((content, index) => ({
+            created_by: `/bin/sh -c add ${typeof content === 'string' ? content.slice(0, 20) : `layer ${index}`}`,
+          })),
         }),
       ),
     );

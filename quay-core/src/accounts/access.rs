@@ -48,6 +48,8 @@ pub struct OrganizationOverview {
     /// Its teams, in order, each with whether the caller may see its members (members
     /// only; `None` for others).
     pub teams: Option<Vec<(TeamRecord, bool)>>,
+    /// The caller may read its quota and size (members and superusers).
+    pub reads_quota: bool,
 }
 
 /// A repository as one of its readers sees it: its settings, and what else they may do.
@@ -269,6 +271,8 @@ impl Accounts {
         let may = |action| decide(caller, Action::Namespace(action), &facts, self.permissions);
         let is_admin = may(NamespaceAction::Administer).allowed();
         let is_member = may(NamespaceAction::View).allowed();
+        let reads_quota =
+            decide(caller, Action::ReadNamespaceQuota, &facts, self.permissions).allowed();
         let teams = if is_member {
             let own = match account {
                 Some(account) => self.directory.teams_of(organization.id, account).await?,
@@ -292,6 +296,7 @@ impl Accounts {
             is_admin,
             is_member,
             teams,
+            reads_quota,
         })
     }
 

@@ -75,10 +75,10 @@ pub(crate) struct OrganizationView {
     ordered_teams: Option<Vec<String>>,
     /// The time-machine window, seconds (administrators only).
     tag_expiration_s: Option<i64>,
-    /// The quota (members only, with quota management).
+    /// The quota (members and superusers, with quota management).
     #[serde(skip_serializing_if = "Option::is_none")]
     quotas: Option<Vec<QuotaView>>,
-    /// The size and quota (members only, with quota management).
+    /// The size and quota (members and superusers, with quota management).
     #[serde(skip_serializing_if = "Option::is_none")]
     quota_report: Option<QuotaReport>,
 }
@@ -93,6 +93,7 @@ async fn organization_view(
         is_admin,
         is_member,
         teams,
+        reads_quota,
     } = api
         .accounts()
         .organization_overview(&caller.identity, organization)
@@ -111,7 +112,7 @@ async fn organization_view(
         }
         None => (None, None),
     };
-    let (quotas, quota_report) = match is_member {
+    let (quotas, quota_report) = match reads_quota {
         true => api.namespace_quota_report(&record).await?.unzip(),
         false => (None, None),
     };

@@ -242,8 +242,15 @@ async fn repository(
         .accounts()
         .repository_overview(&caller.identity, &path)
         .await?;
+    let mut reports = api
+        .repository_quota_reports(std::slice::from_ref(&overview.details.repository))
+        .await?;
+    let quota_report = reports.remove(&overview.details.repository.id);
     Ok(axum::Json(RepositoryView {
-        summary: overview.details.into(),
+        summary: RepositorySummary {
+            quota_report,
+            ..overview.details.into()
+        },
         is_organization: overview.in_organization,
         is_starred: false,
         can_write: overview.can_write,

@@ -620,6 +620,12 @@ async fn the_system_default_shows_as_a_quota_of_organizations_without_one() {
     );
     let view = as_alice.get(ACME, OK).await;
     assert_eq!(view["quota_report"]["configured_quota"], 100);
+    // A superuser outside the organization sees its quota too (the web UI's settings).
+    let as_admin = api(&registry, &registry.admin);
+    let view = as_admin.get(ACME, OK).await;
+    assert_eq!(view["is_member"], false, "{view}");
+    assert_eq!(view["quota_report"]["configured_quota"], 100);
+    assert_eq!(view["quotas"][0]["limit_bytes"], 100);
 }
 
 /// `caller` creates the private `repository` (`namespace/name`).
@@ -717,6 +723,9 @@ async fn organization_and_repository_views_report_sizes() {
             "empty": {"quota_bytes": 0, "configured_quota": 1_000_000},
         })
     );
+    // A repository's own view carries its report too (the web UI's header).
+    let app = as_alice.get("/api/v1/repository/acme/app", OK).await;
+    assert_eq!(app["quota_report"], reports["app"]);
     // Outsiders learn nothing of it.
     assert_no_quota_in(&api(&registry, &carol).get(ACME, OK).await);
 

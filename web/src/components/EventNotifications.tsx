@@ -5,6 +5,7 @@ import { Button, FormGroup, FormSelect, FormSelectOption, TextInput, Title } fro
 import { Table, Tbody, Td, Th, Thead, Tr } from '@patternfly/react-table';
 import { api, seg } from '../api';
 import { useAction, useApi } from '../hooks';
+import { useUser } from '../session';
 import { DangerLink, LoadError, Loading, SubmitForm } from './common';
 
 interface Notification {
@@ -21,6 +22,10 @@ const EVENT_NAMES: Record<string, string> = {
   quota_warning: 'Quota warning',
   quota_error: 'Quota exceeded',
 };
+const TARGET_LABELS: Record<string, string> = {
+  email: 'E-mail address',
+  quay_notification: 'Recipient (a user; you when empty)',
+};
 const METHOD_NAMES: Record<string, string> = {
   quay_notification: 'Red Hat Quay Notification',
   email: 'E-mail',
@@ -31,6 +36,7 @@ const METHOD_NAMES: Record<string, string> = {
 
 /** `base` lists and creates (`…/notification/` or `…/notifications`); `events` may be chosen. */
 export function EventNotifications({ base, events }: { base: string; events: string[] }) {
+  const user = useUser();
   const { data, error, reload } = useApi<{ notifications: Notification[] }>(base);
   const act = useAction(reload);
   const [event, setEvent] = useState(events[0]);
@@ -40,8 +46,12 @@ export function EventNotifications({ base, events }: { base: string; events: str
   const item = (uuid: string) => `${base.replace(/\/$/, '')}/${seg(uuid)}`;
 
   const create = async () => {
-    const config: Record<string, string> =
-      method === 'email' ? { email: target } : method === 'quay_notification' ? {} : { url: target };
+    const config =
+      method === 'email'
+        ? { email: target }
+        : method === 'quay_notification'
+          ? { target: { kind: 'user', name: target || user.username } }
+          : { url: target };
     const created = await act('Notification created', () =>
       api.post(base, { event, method, config, eventConfig: {}, title: title || undefined }),
     );
@@ -107,11 +117,18 @@ export function EventNotifications({ base, events }: { base: string; events: str
             ))}
           </FormSelect>
         </FormGroup>
-        {method !== 'quay_notification' && (
-          <FormGroup label={method === 'email' ? 'E-mail address' : 'URL'} fieldId="notification-target" isRequired>
-            <TextInput id="notification-target" value={target} onChange={(_, value) => setTarget(value)} />
-          </FormGroup>
-        )}
+        <FormGroup
+          label={TARGET_LABELS[method] ?? 'URL'}
+          fieldId="notification-target"
+          isRequired={method !== 'quay_notification'}
+        >
+          <TextInput
+            id="notification-target"
+            value={target}
+            placeholder={method === 'quay_notification' ? user.username : undefined}
+            onChange={(_, value) => setTarget(value)}
+          />
+        </FormGroup>
         <FormGroup label="Title (optional)" fieldId="notification-title">
           <TextInput id="notification-title" value={title} onChange={(_, value) => setTitle(value)} />
         </FormGroup>

@@ -56,7 +56,14 @@ export function FormModal({
     }
   };
   return (
-    <Modal isOpen variant={variant} onClose={onClose} aria-labelledby={`${id}-title`}>
+    <Modal
+      isOpen
+      variant={variant}
+      onClose={onClose}
+      aria-labelledby={`${id}-title`}
+      // The first field, not the close button: typing starts at once.
+      elementToFocus={`#${id} :is(input, select, textarea):not(:disabled)`}
+    >
       <ModalHeader title={title} labelId={`${id}-title`} />
       <ModalBody>
         <Form

@@ -43,14 +43,7 @@ export function QuotaSettings({
   return (
     <>
       <Title headingLevel="h2">Quota</Title>
-      {report && (
-        <QuotaBar
-          report={report}
-          label="Total Quota Consumed"
-          warningPercent={quota?.limits.find((limit) => limit.type === 'Warning')?.limit_percent}
-          rejectPercent={quota?.limits.find((limit) => limit.type === 'Reject')?.limit_percent}
-        />
-      )}
+      {report && <QuotaBar report={report} label="Total Quota Consumed" limits={quota?.limits} />}
       <SubmitForm className="pf-v6-u-mt-md" onSubmit={() => void saveLimit()}>
         <FormGroup label="Storage quota" fieldId="quota-amount" isInline>
           <TextInput

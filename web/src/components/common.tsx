@@ -127,21 +127,27 @@ export interface QuotaReport {
   configured_quota: number | null;
 }
 
+export interface QuotaLimit {
+  type: 'Warning' | 'Reject';
+  limit_percent: number;
+}
+
 /**
- * Bytes used, as text ("1.50 MiB (45%) of 10.00 MiB") and as a bar that turns warning at
- * `warningPercent` and danger at `rejectPercent`: never colour alone.
+ * Bytes used, as text ("1.50 MiB (45%) of 10.00 MiB") and as a bar that turns warning at the
+ * quota's Warning limit and danger at its Reject limit: never colour alone.
  */
 export function QuotaBar({
   report,
-  warningPercent,
-  rejectPercent,
+  limits = [],
   label,
 }: {
   report: QuotaReport;
-  warningPercent?: number;
-  rejectPercent?: number;
+  limits?: QuotaLimit[];
   label: string;
 }) {
+  const percentOf = (type: QuotaLimit['type']) => limits.find((limit) => limit.type === type)?.limit_percent;
+  const warningPercent = percentOf('Warning');
+  const rejectPercent = percentOf('Reject');
   const limit = report.configured_quota;
   if (!limit) return <span>{formatBytes(report.quota_bytes)}</span>;
   const percent = Math.min(100, (report.quota_bytes / limit) * 100);

@@ -57,6 +57,7 @@ function useTab(initial: string): [string, (key: string | number) => void] {
 
 function OrganizationPage({ name }: { name: string }) {
   const { feature } = useSession();
+  const user = useUser();
   const [tab, setTab] = useTab('repositories');
   const { data: organization, error, reload } = useApi<OrganizationView>(`/api/v1/organization/${seg(name)}`);
   if (error) {
@@ -74,12 +75,7 @@ function OrganizationPage({ name }: { name: string }) {
       <PageHeader title={name} crumbs={[{ label: 'Organizations', to: '/organization' }]}>
         {feature('QUOTA_MANAGEMENT') && organization.quota_report && (
           <div className="pf-v6-u-mt-sm" data-testid="organization-quota">
-            <QuotaBar
-              report={organization.quota_report}
-              label="Total Quota Consumed"
-              warningPercent={quota?.limits.find((limit) => limit.type === 'Warning')?.limit_percent}
-              rejectPercent={quota?.limits.find((limit) => limit.type === 'Reject')?.limit_percent}
-            />
+            <QuotaBar report={organization.quota_report} label="Total Quota Consumed" limits={quota?.limits} />
           </div>
         )}
       </PageHeader>
@@ -108,7 +104,7 @@ function OrganizationPage({ name }: { name: string }) {
               <UsageLogs base={`/api/v1/organization/${seg(name)}`} />
             </Tab>
           )}
-          {admin && (
+          {(admin || user.super_user) && (
             <Tab eventKey="settings" title={<TabTitleText>Settings</TabTitleText>}>
               <OrganizationSettings organization={organization} onChange={reload} />
             </Tab>

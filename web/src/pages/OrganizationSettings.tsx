@@ -2,6 +2,7 @@
 // namespace notifications; each only where its feature is on.
 
 import { useState } from 'react';
+import { useNavigate } from 'react-router-dom';
 import { Alert, Button, Checkbox, FormGroup, TextInput, Tab, Tabs, TabTitleText, Title } from '@patternfly/react-core';
 import { api, messageOf, seg } from '../api';
 import { formatDuration } from '../format';
@@ -11,10 +12,11 @@ import { useToast } from '../toasts';
 import { AutoPrunePolicies } from '../components/AutoPrunePolicies';
 import { EventNotifications } from '../components/EventNotifications';
 import { GeneralSettings } from '../components/GeneralSettings';
-import { LoadError, Loading, SubmitForm } from '../components/common';
+import { ConfirmModal, LoadError, Loading, SubmitForm } from '../components/common';
 import { QuotaSettings } from '../components/QuotaSettings';
 import type { OrganizationView } from './Organization';
 
+/** Administrators see every tab but Quota, which superusers change (and see). */
 export function OrganizationSettings({
   organization,
   onChange,
@@ -24,9 +26,10 @@ export function OrganizationSettings({
 }) {
   const { feature } = useSession();
   const user = useUser();
-  const [tab, setTab] = useState<string | number>('general');
+  const admin = organization.is_admin;
+  const [tab, setTab] = useState<string | number>(admin ? 'general' : 'quota');
   const base = `/api/v1/organization/${seg(organization.name)}`;
-  const canEditQuota = feature('QUOTA_MANAGEMENT') && (feature('EDIT_QUOTA') || user.super_user);
+  const editsQuota = feature('QUOTA_MANAGEMENT') && feature('EDIT_QUOTA') && user.super_user;
   return (
     <Tabs
       isVertical
@@ -36,37 +39,46 @@ export function OrganizationSettings({
       mountOnEnter
       unmountOnExit
     >
-      <Tab eventKey="general" title={<TabTitleText>General settings</TabTitleText>}>
-        <GeneralSettings
-          email={organization.email}
-          tagExpirationS={organization.tag_expiration_s}
-          save={(change) => api.put(base, change)}
-          onSaved={onChange}
-        />
-      </Tab>
-      {canEditQuota && (
+      {admin && (
+        <Tab eventKey="general" title={<TabTitleText>General settings</TabTitleText>}>
+          <GeneralSettings
+            email={organization.email}
+            tagExpirationS={organization.tag_expiration_s}
+            save={(change) => api.put(base, change)}
+            onSaved={onChange}
+          />
+        </Tab>
+      )}
+      {editsQuota && (
         <Tab eventKey="quota" title={<TabTitleText>Quota</TabTitleText>}>
           <QuotaSettings
-            base={user.super_user ? `/api/v1/superuser/organization/${seg(organization.name)}/quota` : `${base}/quota`}
+            base={`${base}/quota`}
             quota={organization.quotas?.[0]}
             report={organization.quota_report}
             onChange={onChange}
           />
         </Tab>
       )}
-      {feature('AUTO_PRUNE') && (
+      {admin && feature('AUTO_PRUNE') && (
         <Tab eventKey="autoprune" title={<TabTitleText>Auto-Prune Policies</TabTitleText>}>
           <AutoPrunePolicies base={`${base}/autoprunepolicy/`} />
         </Tab>
       )}
-      {feature('PROXY_CACHE') && (
+      {admin && feature('PROXY_CACHE') && (
         <Tab eventKey="proxycache" title={<TabTitleText>Proxy Cache</TabTitleText>}>
           <ProxyCacheSettings organization={organization.name} />
         </Tab>
       )}
-      <Tab eventKey="notifications" title={<TabTitleText>Notifications</TabTitleText>}>
-        <EventNotifications base={`${base}/notifications`} events={['quota_warning', 'quota_error']} />
-      </Tab>
+      {admin && (
+        <Tab eventKey="notifications" title={<TabTitleText>Notifications</TabTitleText>}>
+          <EventNotifications base={`${base}/notifications`} events={['quota_warning', 'quota_error']} />
+        </Tab>
+      )}
+      {admin && (
+        <Tab eventKey="delete" title={<TabTitleText>Delete organization</TabTitleText>}>
+          <DeleteOrganization name={organization.name} />
+        </Tab>
+      )}
     </Tabs>
   );
 }
@@ -166,5 +178,37 @@ function ProxyCacheSettings({ organization }: { organization: string }) {
         Save
       </Button>
     </SubmitForm>
+  );
+}
+
+function DeleteOrganization({ name }: { name: string }) {
+  const { refresh } = useSession();
+  const toast = useToast();
+  const navigate = useNavigate();
+  const [asking, setAsking] = useState(false);
+  return (
+    <>
+      <Title headingLevel="h2">Delete organization</Title>
+      <p>Deleting an organization deletes its repositories, teams and robot accounts. It cannot be undone.</p>
+      <Button variant="danger" onClick={() => setAsking(true)}>
+        Delete organization
+      </Button>
+      {asking && (
+        <ConfirmModal
+          title={`Delete organization ${name}?`}
+          action="Delete"
+          typed={name}
+          onClose={() => setAsking(false)}
+          onConfirm={async () => {
+            await api.delete(`/api/v1/organization/${seg(name)}`);
+            await refresh();
+            toast('success', `Deleted organization ${name}`);
+            navigate('/organization');
+          }}
+        >
+          <p>Type the organization's name to confirm.</p>
+        </ConfirmModal>
+      )}
+    </>
   );
 }

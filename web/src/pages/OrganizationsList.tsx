@@ -23,6 +23,8 @@ import { LoadError, Loading, PageHeader, QuotaBar, type QuotaReport } from '../c
 import { FieldRule, FormModal } from '../components/FormModal';
 import { FilterInput, useLocalPages } from '../components/TableToolbar';
 import { allRepositories } from './RepositoriesList';
+import type { OrganizationView, Quota } from './Organization';
+import { CreateUserModal, UserActions } from './SuperuserUsers';
 
 const ORGANIZATION_NAME = /^([a-z0-9]+(?:[._-][a-z0-9]+)*)$/;
 
@@ -30,6 +32,7 @@ interface Row {
   name: string;
   kind: 'organization' | 'user';
   email?: string | null;
+  enabled?: boolean;
 }
 
 const rowName = (row: Row) => row.name;
@@ -45,7 +48,7 @@ export function OrganizationsList() {
     }
     const [organizations, users] = await Promise.all([
       api.get<{ organizations: { name: string; email: string | null }[] }>('/api/v1/superuser/organizations/'),
-      api.get<{ users: { username: string; email: string | null }[] }>('/api/v1/superuser/users/'),
+      api.get<{ users: { username: string; email: string | null; enabled: boolean }[] }>('/api/v1/superuser/users/'),
     ]);
     return [
       ...organizations.organizations.map((org) => ({
@@ -53,11 +56,16 @@ export function OrganizationsList() {
         kind: 'organization' as const,
         email: org.email,
       })),
-      ...users.users.map((account) => ({ name: account.username, kind: 'user' as const, email: account.email })),
+      ...users.users.map((account) => ({
+        name: account.username,
+        kind: 'user' as const,
+        email: account.email,
+        enabled: account.enabled,
+      })),
     ];
   }, [user]);
   const { filter, setFilter, shown, onPage, pagination } = useLocalPages(data, rowName);
-  const [creating, setCreating] = useState(false);
+  const [creating, setCreating] = useState<'organization' | 'user' | null>(null);
 
   return (
     <>
@@ -69,8 +77,15 @@ export function OrganizationsList() {
               <FilterInput label="Filter by name" value={filter} onChange={setFilter} />
             </ToolbarItem>
             <ToolbarItem>
-              <Button onClick={() => setCreating(true)}>Create Organization</Button>
+              <Button onClick={() => setCreating('organization')}>Create Organization</Button>
             </ToolbarItem>
+            {user.super_user && (
+              <ToolbarItem>
+                <Button variant="secondary" onClick={() => setCreating('user')}>
+                  Create User
+                </Button>
+              </ToolbarItem>
+            )}
             <ToolbarItem variant="pagination" align={{ default: 'alignEnd' }}>
               {pagination}
             </ToolbarItem>
@@ -92,6 +107,7 @@ export function OrganizationsList() {
                 <Th>Members</Th>
                 <Th>Robots</Th>
                 <Th>Size</Th>
+                {user.super_user && <Th screenReaderText="Actions" />}
               </Tr>
             </Thead>
             <Tbody>
@@ -101,21 +117,23 @@ export function OrganizationsList() {
                   row={row}
                   superuser={user.super_user}
                   own={row.name === user.username}
+                  onChange={reload}
                 />
               ))}
             </Tbody>
           </Table>
         )}
       </PageSection>
-      {creating && (
+      {creating === 'organization' && (
         <CreateOrganizationModal
-          onClose={() => setCreating(false)}
+          onClose={() => setCreating(null)}
           onCreated={() => {
-            setCreating(false);
+            setCreating(null);
             reload();
           }}
         />
       )}
+      {creating === 'user' && <CreateUserModal onClose={() => setCreating(null)} onCreated={reload} />}
     </>
   );
 }
@@ -126,10 +144,21 @@ interface Counts {
   members?: number;
   robots?: number;
   quota?: QuotaReport;
+  limits?: Quota['limits'];
 }
 
 /** One row; its counts load when it is on screen (never for every organization at once). */
-function OrganizationRow({ row, superuser, own }: { row: Row; superuser: boolean; own: boolean }) {
+function OrganizationRow({
+  row,
+  superuser,
+  own,
+  onChange,
+}: {
+  row: Row;
+  superuser: boolean;
+  own: boolean;
+  onChange: () => void;
+}) {
   const { feature } = useSession();
   const { data } = useLoad(async (): Promise<Counts> => {
     const repositories = allRepositories(row.name)
@@ -147,7 +176,7 @@ function OrganizationRow({ row, superuser, own }: { row: Row; superuser: boolean
     const base = `/api/v1/organization/${seg(row.name)}`;
     const [count, organization, members, robots] = await Promise.all([
       repositories,
-      api.get<{ teams?: Record<string, unknown>; quota_report?: QuotaReport }>(base).catch(() => undefined),
+      api.get<OrganizationView>(base).catch(() => undefined),
       api
         .get<{ members: unknown[] }>(`${base}/members`)
         .then((answer) => answer.members.length)
@@ -163,6 +192,7 @@ function OrganizationRow({ row, superuser, own }: { row: Row; superuser: boolean
       members,
       robots,
       quota: organization?.quota_report,
+      limits: organization?.quotas?.[0]?.limits,
     };
   }, [row.name, row.kind]);
   const link = row.kind === 'organization' ? `/organization/${row.name}` : `/user/${row.name}`;
@@ -170,7 +200,12 @@ function OrganizationRow({ row, superuser, own }: { row: Row; superuser: boolean
   return (
     <Tr>
       <Td dataLabel="Name">
-        <Link to={link}>{row.name}</Link> {row.kind === 'user' && <Label isCompact>user</Label>}
+        <Link to={link}>{row.name}</Link> {row.kind === 'user' && <Label isCompact>user</Label>}{' '}
+        {row.enabled === false && (
+          <Label isCompact color="red">
+            disabled
+          </Label>
+        )}
       </Td>
       {superuser && <Td dataLabel="Admin Email">{row.email ?? ''}</Td>}
       <Td dataLabel="Repo Count">{shown(data?.repositories)}</Td>
@@ -179,11 +214,14 @@ function OrganizationRow({ row, superuser, own }: { row: Row; superuser: boolean
       <Td dataLabel="Robots">{shown(data?.robots)}</Td>
       <Td dataLabel="Size">
         {feature('QUOTA_MANAGEMENT') && data?.quota ? (
-          <QuotaBar report={data.quota} label={`Size of ${row.name}`} />
+          <QuotaBar report={data.quota} label={`Size of ${row.name}`} limits={data.limits} />
         ) : (
           'N/A'
         )}
       </Td>
+      {superuser && (
+        <Td isActionCell>{row.kind === 'user' && !own && <UserActions user={row} onChange={onChange} />}</Td>
+      )}
     </Tr>
   );
 }

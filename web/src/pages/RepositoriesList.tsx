@@ -16,7 +16,7 @@ import {
 import { Table, Tbody, Td, Th, Thead, Tr } from '@patternfly/react-table';
 import { api, repoPath, seg } from '../api';
 import { useLoad } from '../hooks';
-import { useSession, useUser } from '../session';
+import { useSession } from '../session';
 import { useToast } from '../toasts';
 import { ConfirmModal, LoadError, Loading, PageHeader, QuotaBar, type QuotaReport } from '../components/common';
 import { BulkActions, FilterInput, useLocalPages } from '../components/TableToolbar';
@@ -32,14 +32,18 @@ export interface RepositorySummary {
   quota_report?: QuotaReport;
 }
 
-/** Every repository of a namespace, following `next_page`. */
-export async function allRepositories(namespace: string): Promise<RepositorySummary[]> {
+/**
+ * Every repository of a namespace, or without one every repository the user may read (theirs,
+ * their organizations', those shared with them, the public ones), following `next_page`.
+ */
+export async function allRepositories(namespace?: string): Promise<RepositorySummary[]> {
   const found: RepositorySummary[] = [];
+  const scope = namespace === undefined ? 'public=true' : `namespace=${seg(namespace)}&public=false`;
   let next: string | null = null;
   do {
     const query: string = next ? `&next_page=${encodeURIComponent(next)}` : '';
     const page: { repositories: RepositorySummary[]; next_page: string | null } = await api.get(
-      `/api/v1/repository?namespace=${seg(namespace)}&public=false${query}`,
+      `/api/v1/repository?${scope}${query}`,
     );
     found.push(...page.repositories);
     next = page.next_page ?? null;
@@ -61,14 +65,9 @@ export function RepositoriesList() {
 }
 
 export function RepositoriesTable({ namespace }: { namespace?: string }) {
-  const user = useUser();
   const { feature } = useSession();
   const toast = useToast();
-  const namespaces = namespace ? [namespace] : [user.username, ...user.organizations.map((org) => org.name)];
-  const { data, error, loading, reload } = useLoad(
-    () => Promise.all(namespaces.map(allRepositories)).then((lists) => lists.flat()),
-    [namespaces.join(',')],
-  );
+  const { data, error, loading, reload } = useLoad(() => allRepositories(namespace), [namespace]);
   const { filter, setFilter, shown, onPage, pagination } = useLocalPages(data, fullName);
   const [selected, setSelected] = useState<string[]>([]);
   const [creating, setCreating] = useState(false);

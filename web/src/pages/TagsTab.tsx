@@ -68,7 +68,12 @@ export function TagsTab({ repository }: { repository: RepositoryView }) {
     [namespace, name, page, perPage, filter],
   );
   const tags = data?.tags ?? [];
-  const chosen = tags.filter((tag) => selected.includes(tag.name));
+  // Oldest first (the page lists newest first; the sort keeps that order reversed for ties):
+  // a comparison reads from the earlier tag to the later one.
+  const chosen = tags
+    .filter((tag) => selected.includes(tag.name))
+    .reverse()
+    .sort((a, b) => a.start_ts - b.start_ts);
   const itemCount = (page - 1) * perPage + tags.length + (data?.has_additional ? 1 : 0);
   const image = `${host}/${namespace}/${name}`;
 

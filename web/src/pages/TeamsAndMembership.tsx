@@ -164,9 +164,12 @@ interface Member {
 }
 
 function Members({ organization, path }: { organization: string; path: 'members' | 'collaborators' }) {
-  const { data, error } = useApi<{ members: Member[] }>(`/api/v1/organization/${seg(organization)}/${path}`);
+  const { data: answer, error } = useApi<{ members?: Member[]; collaborators?: Member[] }>(
+    `/api/v1/organization/${seg(organization)}/${path}`,
+  );
   if (error) return <LoadError error={error} />;
-  if (!data) return <Loading what={path} />;
+  if (!answer) return <Loading what={path} />;
+  const data = { members: answer.members ?? answer.collaborators ?? [] };
   return (
     <Table aria-label={path === 'members' ? 'Members' : 'Collaborators'} variant="compact">
       <Thead>

@@ -37,7 +37,8 @@ const apiDay = (day: string) => {
 /** `base` is the API path the logs hang off (`/api/v1/repository/ns/r`, `/api/v1/superuser`). */
 export function UsageLogs({ base }: { base: string }) {
   const today = isoDay(new Date());
-  const earliest = isoDay(new Date(Date.now() - 31 * DAY_MS));
+  // The server counts at most 31 days at once, both ends included.
+  const earliest = isoDay(new Date(Date.now() - 30 * DAY_MS));
   const [start, setStart] = useState(earliest);
   const [end, setEnd] = useState(today);
   const [filter, setFilter] = useState('');
