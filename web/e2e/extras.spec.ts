@@ -35,7 +35,7 @@ test('two tags compared: shared, added and removed layers, configuration and his
   await page.getByRole('button', { name: 'Compare' }).click();
   await expect(page).toHaveURL(/compare\?a=v1\.4&b=v1\.5/);
   await expect(page.getByTestId('compare-summary')).toContainText(
-    '1 layers shared (2.00 KiB), 1 added (2.00 KiB), 1 removed (2.00 KiB)',
+    '1 layer shared (2.00 KiB), 1 added (2.00 KiB), 1 removed (2.00 KiB)',
   );
   const config = page.getByTestId('compare-config');
   const setting = (name: string) => config.getByRole('row').filter({ has: page.getByText(name, { exact: true }) });

@@ -28,7 +28,7 @@ test('a 10 MiB quota with warning and reject thresholds shows in lists and heade
     await page.getByLabel('Action').selectOption(kind);
     await page.getByLabel('Threshold percent').fill(percent);
     await page.getByRole('button', { name: 'Add threshold' }).click();
-    await expect(page.getByText(`${kind} at ${percent}%`, { exact: false }).first()).toBeVisible();
+    await expect(page.getByTestId('quota-limits')).toContainText(`${kind} at ${percent}%`);
   }
   const header = page.getByTestId('organization-quota');
   await expect(header).toContainText(/9\.0\d MiB \(90%\) of 10\.00 MiB \(warning\)/);

@@ -76,7 +76,7 @@ export function QuotaSettings({
           <Title headingLevel="h3" className="pf-v6-u-mt-md">
             Quota policy
           </Title>
-          <ul>
+          <ul data-testid="quota-limits">
             {quota.limits.map((limit) => (
               <li key={limit.id}>
                 {limit.type} at {limit.limit_percent}%{' '}

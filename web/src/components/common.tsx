@@ -1,6 +1,6 @@
 // Pieces every page uses: its heading, a confirmation, the quota bar, a copyable command.
 
-import { useState, type ReactNode } from 'react';
+import { useState, type ComponentProps, type ReactNode } from 'react';
 import { Link } from 'react-router-dom';
 import {
   Alert,
@@ -18,6 +18,7 @@ import {
   ProgressMeasureLocation,
   ProgressVariant,
   Spinner,
+  Tabs,
   TextInput,
   Title,
 } from '@patternfly/react-core';
@@ -228,5 +229,25 @@ export function DangerLink({
     <Button variant="link" isDanger onClick={onClick} aria-label={label}>
       {children}
     </Button>
+  );
+}
+
+/** Settings as Quay lays them out: a vertical list of tabs beside the open one. */
+export function SettingsTabs({
+  label,
+  initial,
+  children,
+}: {
+  label: string;
+  initial: string;
+  children: ComponentProps<typeof Tabs>['children'];
+}) {
+  const [tab, setTab] = useState<string | number>(initial);
+  return (
+    <div className="quay-vertical-tabs">
+      <Tabs isVertical activeKey={tab} onSelect={(_, key) => setTab(key)} aria-label={label} mountOnEnter unmountOnExit>
+        {children}
+      </Tabs>
+    </div>
   );
 }

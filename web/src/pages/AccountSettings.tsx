@@ -2,17 +2,7 @@
 // tokens, auto-prune.
 
 import { useState } from 'react';
-import {
-  Alert,
-  Button,
-  ClipboardCopy,
-  FormGroup,
-  Tab,
-  Tabs,
-  TabTitleText,
-  TextInput,
-  Title,
-} from '@patternfly/react-core';
+import { Alert, Button, ClipboardCopy, FormGroup, Tab, TabTitleText, TextInput, Title } from '@patternfly/react-core';
 import { Table, Tbody, Td, Th, Thead, Tr } from '@patternfly/react-table';
 import { api, messageOf, seg } from '../api';
 import { formatDate } from '../format';
@@ -20,21 +10,13 @@ import { useAction, useApi } from '../hooks';
 import { useSession, useUser } from '../session';
 import { useToast } from '../toasts';
 import { AutoPrunePolicies } from '../components/AutoPrunePolicies';
-import { DangerLink, LoadError, Loading, SubmitForm } from '../components/common';
+import { DangerLink, LoadError, Loading, SettingsTabs, SubmitForm } from '../components/common';
 import { GeneralSettings } from '../components/GeneralSettings';
 
 export function AccountSettings() {
   const { feature } = useSession();
-  const [tab, setTab] = useState<string | number>('general');
   return (
-    <Tabs
-      isVertical
-      activeKey={tab}
-      onSelect={(_, key) => setTab(key)}
-      aria-label="Account settings"
-      mountOnEnter
-      unmountOnExit
-    >
+    <SettingsTabs label="Account settings" initial={'general'}>
       <Tab eventKey="general" title={<TabTitleText>General settings</TabTitleText>}>
         <General />
       </Tab>
@@ -49,7 +31,7 @@ export function AccountSettings() {
           <AutoPrunePolicies base="/api/v1/user/autoprunepolicy/" />
         </Tab>
       )}
-    </Tabs>
+    </SettingsTabs>
   );
 }
 

@@ -3,7 +3,7 @@
 
 import { useState } from 'react';
 import { useNavigate } from 'react-router-dom';
-import { Alert, Button, Checkbox, FormGroup, TextInput, Tab, Tabs, TabTitleText, Title } from '@patternfly/react-core';
+import { Alert, Button, Checkbox, FormGroup, TextInput, Tab, TabTitleText, Title } from '@patternfly/react-core';
 import { api, messageOf, seg } from '../api';
 import { formatDuration } from '../format';
 import { useAction, useApi } from '../hooks';
@@ -12,7 +12,7 @@ import { useToast } from '../toasts';
 import { AutoPrunePolicies } from '../components/AutoPrunePolicies';
 import { EventNotifications } from '../components/EventNotifications';
 import { GeneralSettings } from '../components/GeneralSettings';
-import { ConfirmModal, LoadError, Loading, SubmitForm } from '../components/common';
+import { ConfirmModal, LoadError, Loading, SettingsTabs, SubmitForm } from '../components/common';
 import { QuotaSettings } from '../components/QuotaSettings';
 import type { OrganizationView } from './Organization';
 
@@ -27,18 +27,10 @@ export function OrganizationSettings({
   const { feature } = useSession();
   const user = useUser();
   const admin = organization.is_admin;
-  const [tab, setTab] = useState<string | number>(admin ? 'general' : 'quota');
   const base = `/api/v1/organization/${seg(organization.name)}`;
   const editsQuota = feature('QUOTA_MANAGEMENT') && feature('EDIT_QUOTA') && user.super_user;
   return (
-    <Tabs
-      isVertical
-      activeKey={tab}
-      onSelect={(_, key) => setTab(key)}
-      aria-label="Organization settings"
-      mountOnEnter
-      unmountOnExit
-    >
+    <SettingsTabs label="Organization settings" initial={admin ? 'general' : 'quota'}>
       {admin && (
         <Tab eventKey="general" title={<TabTitleText>General settings</TabTitleText>}>
           <GeneralSettings
@@ -79,7 +71,7 @@ export function OrganizationSettings({
           <DeleteOrganization name={organization.name} />
         </Tab>
       )}
-    </Tabs>
+    </SettingsTabs>
   );
 }
 

@@ -2,14 +2,14 @@
 
 import { useState } from 'react';
 import { useNavigate } from 'react-router-dom';
-import { Button, Content, Tab, Tabs, TabTitleText, Title } from '@patternfly/react-core';
+import { Button, Content, Tab, TabTitleText, Title } from '@patternfly/react-core';
 import { Table, Tbody, Td, Th, Thead, Tr } from '@patternfly/react-table';
 import { api, repoPath, seg } from '../api';
 import { useAction, useLoad } from '../hooks';
 import { useSession } from '../session';
 import { useToast } from '../toasts';
 import { AutoPrunePolicies } from '../components/AutoPrunePolicies';
-import { ConfirmModal, DangerLink, LoadError, Loading } from '../components/common';
+import { ConfirmModal, DangerLink, LoadError, Loading, SettingsTabs } from '../components/common';
 import { EntitySearch, type Entity } from '../components/EntitySearch';
 import { EventNotifications } from '../components/EventNotifications';
 import { RoleSelect } from '../components/RoleSelect';
@@ -17,17 +17,9 @@ import type { RepositoryView } from './Repository';
 
 export function RepositorySettings({ repository, onChange }: { repository: RepositoryView; onChange: () => void }) {
   const { feature } = useSession();
-  const [tab, setTab] = useState<string | number>('permissions');
   const base = repoPath(repository.namespace, repository.name);
   return (
-    <Tabs
-      isVertical
-      activeKey={tab}
-      onSelect={(_, key) => setTab(key)}
-      aria-label="Repository settings"
-      mountOnEnter
-      unmountOnExit
-    >
+    <SettingsTabs label="Repository settings" initial={'permissions'}>
       <Tab eventKey="permissions" title={<TabTitleText>User and robot permissions</TabTitleText>}>
         <Permissions repository={repository} />
       </Tab>
@@ -45,7 +37,7 @@ export function RepositorySettings({ repository, onChange }: { repository: Repos
       <Tab eventKey="delete" title={<TabTitleText>Delete repository</TabTitleText>}>
         <DeleteRepository repository={repository} />
       </Tab>
-    </Tabs>
+    </SettingsTabs>
   );
 }
 

@@ -177,9 +177,10 @@ function Comparison({ before, after }: { before: Side; after: Side }) {
   return (
     <>
       <Content component="p" data-testid="compare-summary">
-        {before.tag} ({shortDigest(before.digest)}) → {after.tag} ({shortDigest(after.digest)}): {count('shared')}{' '}
-        layers shared ({formatBytes(total('shared'))}), {count('added')} added ({formatBytes(total('added'))}),{' '}
-        {count('removed')} removed ({formatBytes(total('removed'))}).
+        {`${before.tag} (${shortDigest(before.digest)}) → ${after.tag} (${shortDigest(after.digest)}): `}
+        {`${count('shared')} ${count('shared') === 1 ? 'layer' : 'layers'} shared (${formatBytes(total('shared'))}), `}
+        {`${count('added')} added (${formatBytes(total('added'))}), `}
+        {`${count('removed')} removed (${formatBytes(total('removed'))}).`}
       </Content>
       <Title headingLevel="h2">Layers</Title>
       <Table aria-label="Layer changes" variant="compact" data-testid="compare-layers">
