@@ -14,7 +14,7 @@ test('a wrong password is refused, the right one lands on the organizations', as
   await page.getByLabel('Password').fill(PASSWORD);
   await page.getByRole('button', { name: 'Sign in' }).click();
   await expect(page).toHaveURL(/\/organization$/);
-  await expect(page.getByRole('heading', { name: 'Organizations' })).toBeVisible();
+  await expect(page.getByRole('heading', { name: 'Organizations', exact: true })).toBeVisible();
   await checkPage(page, 'organizations');
 
   await page.getByTestId('user-menu-toggle').click();
@@ -29,5 +29,5 @@ test('a deep link while signed out goes to the sign-in page and back', async ({ 
   await expect(page).toHaveURL(/\/signin\?redirect=/);
   await signIn(page, 'alice', PASSWORD, '/repository?x=1');
   await expect(page).toHaveURL(/\/repository\?x=1$/);
-  await expect(page.getByRole('heading', { name: 'Repositories' })).toBeVisible();
+  await expect(page.getByRole('heading', { name: 'Repositories', exact: true })).toBeVisible();
 });

@@ -104,3 +104,17 @@ export const namespacePath = (namespace: string, isOrganization: boolean) =>
 
 /** A message for any failure. */
 export const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
+
+/** Every item of a paged list (`{ [field]: T[], next_page }`), page after page. */
+export async function allPages<T>(path: string, field: string): Promise<T[]> {
+  const found: T[] = [];
+  const joiner = path.includes('?') ? '&' : '?';
+  let next: string | null = null;
+  do {
+    const query: string = next ? `${joiner}next_page=${encodeURIComponent(next)}` : '';
+    const page: Record<string, unknown> = await api.get(`${path}${query}`);
+    found.push(...((page[field] as T[] | undefined) ?? []));
+    next = (page.next_page as string | null | undefined) ?? null;
+  } while (next);
+  return found;
+}

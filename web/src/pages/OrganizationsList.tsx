@@ -15,7 +15,7 @@ import {
   ToolbarItem,
 } from '@patternfly/react-core';
 import { Table, Tbody, Td, Th, Thead, Tr } from '@patternfly/react-table';
-import { api, seg } from '../api';
+import { allPages, api, seg } from '../api';
 import { useLoad } from '../hooks';
 import { useSession, useUser } from '../session';
 import { useToast } from '../toasts';
@@ -47,16 +47,16 @@ export function OrganizationsList() {
       ];
     }
     const [organizations, users] = await Promise.all([
-      api.get<{ organizations: { name: string; email: string | null }[] }>('/api/v1/superuser/organizations/'),
-      api.get<{ users: { username: string; email: string | null; enabled: boolean }[] }>('/api/v1/superuser/users/'),
+      allPages<{ name: string; email: string | null }>('/api/v1/superuser/organizations/', 'organizations'),
+      allPages<{ username: string; email: string | null; enabled: boolean }>('/api/v1/superuser/users/', 'users'),
     ]);
     return [
-      ...organizations.organizations.map((org) => ({
+      ...organizations.map((org) => ({
         name: org.name,
         kind: 'organization' as const,
         email: org.email,
       })),
-      ...users.users.map((account) => ({
+      ...users.map((account) => ({
         name: account.username,
         kind: 'user' as const,
         email: account.email,

@@ -14,7 +14,7 @@ import {
   ToolbarItem,
 } from '@patternfly/react-core';
 import { Table, Tbody, Td, Th, Thead, Tr } from '@patternfly/react-table';
-import { api, repoPath, seg } from '../api';
+import { allPages, api, repoPath, seg } from '../api';
 import { useLoad } from '../hooks';
 import { useSession } from '../session';
 import { useToast } from '../toasts';
@@ -36,19 +36,9 @@ export interface RepositorySummary {
  * Every repository of a namespace, or without one every repository the user may read (theirs,
  * their organizations', those shared with them, the public ones), following `next_page`.
  */
-export async function allRepositories(namespace?: string): Promise<RepositorySummary[]> {
-  const found: RepositorySummary[] = [];
+export function allRepositories(namespace?: string): Promise<RepositorySummary[]> {
   const scope = namespace === undefined ? 'public=true' : `namespace=${seg(namespace)}&public=false`;
-  let next: string | null = null;
-  do {
-    const query: string = next ? `&next_page=${encodeURIComponent(next)}` : '';
-    const page: { repositories: RepositorySummary[]; next_page: string | null } = await api.get(
-      `/api/v1/repository?${scope}${query}`,
-    );
-    found.push(...page.repositories);
-    next = page.next_page ?? null;
-  } while (next);
-  return found;
+  return allPages<RepositorySummary>(`/api/v1/repository?${scope}`, 'repositories');
 }
 
 const fullName = (repository: RepositorySummary) => `${repository.namespace}/${repository.name}`;
