@@ -103,6 +103,7 @@ test('a permission granted through the typeahead lets a user read, without the s
   await page.getByTestId('user-menu-toggle').click();
   await page.getByRole('menuitem', { name: 'Sign out' }).click();
   await signIn(page, 'bob', undefined, '/repository');
+  await page.getByLabel('Filter by name').fill(org);
   await page.getByRole('link', { name: `${org}/app` }).click();
   await expect(page.getByRole('tab', { name: 'Tags' })).toBeVisible();
   await expect(page.getByRole('tab', { name: 'Settings' })).toHaveCount(0);

@@ -104,7 +104,9 @@ test('a superuser sees every organization and user, and the registry-wide usage 
   const org = await alicesOrganization('visible');
   await signIn(page, 'admin');
   const table = page.getByTestId('organizations-table');
+  await page.getByLabel('Filter by name').fill(org);
   await expect(table.getByRole('link', { name: org, exact: true })).toBeVisible();
+  await page.getByLabel('Filter by name').fill('bob');
   await expect(
     table.getByRole('row').filter({ has: page.getByRole('link', { name: 'bob', exact: true }) }),
   ).toContainText('bob@example.com');

@@ -39,6 +39,7 @@ test('a 10 MiB quota with warning and reject thresholds shows in lists and heade
   expect(() => push(layout, 'more', `${org}/app`, 'alice')).toThrow();
 
   await page.goto('/organization');
+  await page.getByLabel('Filter by name').fill(org);
   const row = page.getByRole('row').filter({ has: page.getByRole('link', { name: org, exact: true }) });
   await expect(row).toContainText(/\(90%\) of 10\.00 MiB/);
   await page.goto(`/repository/${org}/app`);

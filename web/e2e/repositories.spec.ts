@@ -16,6 +16,7 @@ test('an organization is created; an invalid name is refused inline', async ({ p
   await dialog.getByLabel('Organization Name').fill(name);
   await dialog.getByRole('button', { name: 'Create' }).click();
   await expect(dialog).toBeHidden();
+  await page.getByLabel('Filter by name').fill(name);
   const row = page.getByRole('row').filter({ has: page.getByRole('link', { name, exact: true }) });
   await expect(row.getByRole('gridcell').nth(2)).toHaveText('1'); // Teams: owners
 });
