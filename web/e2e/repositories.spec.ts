@@ -32,7 +32,7 @@ test('a private repository: empty tags, a push, sizes, digests and pull commands
   await dialog.getByLabel('Repository name').fill('app');
   await dialog.getByRole('button', { name: 'Create' }).click();
   await expect(page).toHaveURL(new RegExp(`/repository/${org}/app$`));
-  await expect(page.getByText('private', { exact: true })).toBeVisible();
+  await expect(page.getByRole('heading', { name: `${org}/app private`, level: 1 })).toBeVisible();
   await checkPage(page, 'repository-information');
 
   await page.getByRole('tab', { name: 'Tags' }).click();
