@@ -120,7 +120,7 @@ test('an organization and a repository are created with the keyboard alone', asy
   await page.keyboard.type('keyed');
   await page.keyboard.press('Enter');
   await expect(page).toHaveURL(new RegExp(`/repository/${org}/keyed$`));
-  await expect(page.getByRole('heading', { name: `${org}/keyed` })).toBeVisible();
+  await expect(page.getByRole('heading', { name: `${org}/keyed private`, level: 1 })).toBeVisible();
 });
 
 test('a superuser creates, changes, disables and deletes a user; an admin deletes an organization', async ({
