@@ -98,10 +98,6 @@ export const seg = (name: string) => encodeURIComponent(name);
 export const repoPath = (namespace: string, repository: string, rest = '') =>
   `/api/v1/repository/${seg(namespace)}/${seg(repository)}${rest}`;
 
-/** The API root of a namespace: an organization's, or the signed-in user's own. */
-export const namespacePath = (namespace: string, isOrganization: boolean) =>
-  isOrganization ? `/api/v1/organization/${seg(namespace)}` : '/api/v1/user';
-
 /** A message for any failure. */
 export const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
 

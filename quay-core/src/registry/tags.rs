@@ -46,6 +46,18 @@ impl Registry {
         digest: &Digest,
         caller: &Caller,
     ) -> Result<(Arc<StoredManifest>, Vec<ManifestLabel>)> {
+        let manifest = self.readable_manifest(path, digest, caller).await?;
+        let labels = self.manifest_details.manifest_labels(manifest.id).await?;
+        Ok((manifest, labels))
+    }
+
+    /// The alive manifest `digest`, once `caller` may read the repository.
+    async fn readable_manifest(
+        &self,
+        path: &RepositoryPath,
+        digest: &Digest,
+        caller: &Caller,
+    ) -> Result<Arc<StoredManifest>> {
         self.permit(caller, path, RepositoryAction::Read).await?;
         let repository = self.existing(path).await?;
         let live = self
@@ -53,11 +65,7 @@ impl Registry {
             .live_manifest(repository.id, digest, self.now_ms())
             .await?
             .ok_or(Error::ManifestUnknown)?;
-        let labels = self
-            .manifest_details
-            .manifest_labels(live.manifest.id)
-            .await?;
-        Ok((live.manifest, labels))
+        Ok(live.manifest)
     }
 
     /// The image configuration of the alive image manifest `digest` (its entrypoint,
@@ -69,7 +77,7 @@ impl Registry {
         digest: &Digest,
         caller: &Caller,
     ) -> Result<Option<Bytes>> {
-        let (manifest, _) = self.manifest_with_labels(path, digest, caller).await?;
+        let manifest = self.readable_manifest(path, digest, caller).await?;
         let parsed = manifest::parse(
             &manifest.bytes,
             Some(manifest.media_type.as_str()),

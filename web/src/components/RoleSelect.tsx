@@ -1,6 +1,6 @@
 import { FormSelect, FormSelectOption } from '@patternfly/react-core';
 
-export const REPOSITORY_ROLES = ['read', 'write', 'admin'] as const;
+const REPOSITORY_ROLES = ['read', 'write', 'admin'] as const;
 
 /** A native select: keyboard and screen readers need nothing more. */
 export function RoleSelect({

@@ -32,19 +32,20 @@ function download(filename: string, text: string, type: string) {
   URL.revokeObjectURL(link.href);
 }
 
-export function dockerConfig(host: string, username: string, token: string): string {
-  return JSON.stringify({ auths: { [host]: { auth: btoa(`${username}:${token}`), email: '' } } }, null, 2);
+/** Docker's `config.json` (podman's `auth.json`) holding the robot's credentials for `host`. */
+function dockerConfig(host: string, username: string, token: string, indent?: number): string {
+  return JSON.stringify({ auths: { [host]: { auth: btoa(`${username}:${token}`), email: '' } } }, null, indent);
 }
 
-export function kubernetesSecret(name: string, host: string, username: string, token: string): string {
-  const secretName = `${name.replace(/[^a-z0-9-]/g, '-')}-pull-secret`;
+/** A Kubernetes pull secret named `secretName` around that `config.json`. */
+function kubernetesSecret(secretName: string, host: string, username: string, token: string): string {
   return [
     'apiVersion: v1',
     'kind: Secret',
     'metadata:',
     `  name: ${secretName}`,
     'data:',
-    `  .dockerconfigjson: ${btoa(JSON.stringify({ auths: { [host]: { auth: btoa(`${username}:${token}`), email: '' } } }))}`,
+    `  .dockerconfigjson: ${btoa(dockerConfig(host, username, token))}`,
     'type: kubernetes.io/dockerconfigjson',
     '',
   ].join('\n');
@@ -58,6 +59,8 @@ export function RobotCredentials({ robot, base, onClose }: { robot: Robot; base:
   const [error, setError] = useState<string>();
   const shown = token ?? UNKNOWN;
   const fileStem = robot.name.replace('+', '-');
+  const secretName = `${fileStem.replace(/[^a-z0-9-]/g, '-')}-pull-secret`;
+  const secret = kubernetesSecret(secretName, host, robot.name, shown);
 
   const regenerate = async () => {
     try {
@@ -121,24 +124,15 @@ export function RobotCredentials({ robot, base, onClose }: { robot: Robot; base:
             <Button
               variant="secondary"
               isDisabled={token === null}
-              onClick={() =>
-                download(
-                  `${fileStem}-secret.yml`,
-                  kubernetesSecret(fileStem, host, robot.name, shown),
-                  'application/yaml',
-                )
-              }
+              onClick={() => download(`${fileStem}-secret.yml`, secret, 'application/yaml')}
             >
               Download {fileStem}-secret.yml
             </Button>
-            {copy(kubernetesSecret(fileStem, host, robot.name, shown), 'Kubernetes secret', 'kubernetes-secret')}
+            {copy(secret, 'Kubernetes secret', 'kubernetes-secret')}
             <Content component="p">Step 2: Submit the secret to the cluster</Content>
             {copy(`kubectl create -f ${fileStem}-secret.yml --namespace=NAMESPACE`, 'kubectl command')}
             <Content component="p">Step 3: Refer to it in the pod's imagePullSecrets</Content>
-            {copy(
-              `imagePullSecrets:\n  - name: ${fileStem.replace(/[^a-z0-9-]/g, '-')}-pull-secret`,
-              'imagePullSecrets',
-            )}
+            {copy(`imagePullSecrets:\n  - name: ${secretName}`, 'imagePullSecrets')}
           </Tab>
           <Tab eventKey="podman" title={<TabTitleText>Podman</TabTitleText>}>
             {copy(`podman login -u='${robot.name}' -p='${shown}' ${host}`, 'Podman login', 'podman-login')}
@@ -148,11 +142,11 @@ export function RobotCredentials({ robot, base, onClose }: { robot: Robot; base:
           </Tab>
           <Tab eventKey="dockerconfig" title={<TabTitleText>Docker Configuration</TabTitleText>}>
             <Content component="p">Put this in ~/.docker/config.json (or podman's auth.json):</Content>
-            {copy(dockerConfig(host, robot.name, shown), 'Docker configuration', 'docker-config')}
+            {copy(dockerConfig(host, robot.name, shown, 2), 'Docker configuration', 'docker-config')}
             <Button
               variant="secondary"
               isDisabled={token === null}
-              onClick={() => download('auth.json', dockerConfig(host, robot.name, shown), 'application/json')}
+              onClick={() => download('auth.json', dockerConfig(host, robot.name, shown, 2), 'application/json')}
             >
               Download auth.json
             </Button>

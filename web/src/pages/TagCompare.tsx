@@ -48,7 +48,7 @@ export interface LayerChange {
 }
 
 /** Layers of `a` and `b` by digest: in both, only in `b` (added), only in `a` (removed). */
-export function compareLayers(a: ImageManifest, b: ImageManifest): LayerChange[] {
+function compareLayers(a: ImageManifest, b: ImageManifest): LayerChange[] {
   const before = new Set(a.layers.map((layer) => layer.digest));
   const after = new Set(b.layers.map((layer) => layer.digest));
   return [

@@ -31,7 +31,7 @@ export interface LayerRow {
 }
 
 /** Layers beside the history entries that made them (empty layers have no blob). */
-export function layerRows(image: ImageManifest, config: ImageConfig | undefined): LayerRow[] {
+function layerRows(image: ImageManifest, config: ImageConfig | undefined): LayerRow[] {
   const history = config?.history ?? [];
   const layers = [...(image.layers ?? [])];
   if (history.length === 0) return layers.map((layer) => ({ digest: layer.digest, size: layer.size, command: '' }));

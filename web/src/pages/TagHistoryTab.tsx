@@ -29,7 +29,7 @@ export interface TagEvent {
 }
 
 /** Folds lifetimes into what happened to each tag, newest first. */
-export function tagEvents(lifetimes: Tag[], now: number): TagEvent[] {
+function tagEvents(lifetimes: Tag[], now: number): TagEvent[] {
   const byName = new Map<string, Tag[]>();
   for (const lifetime of lifetimes) {
     byName.set(lifetime.name, [...(byName.get(lifetime.name) ?? []), lifetime]);

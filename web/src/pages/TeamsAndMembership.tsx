@@ -21,7 +21,7 @@ import { FieldRule, FormModal } from '../components/FormModal';
 import { RoleSelect } from '../components/RoleSelect';
 import type { OrganizationView } from './Organization';
 
-export const TEAM_ROLES = ['member', 'creator', 'admin'] as const;
+const TEAM_ROLES = ['member', 'creator', 'admin'] as const;
 const TEAM_NAME = /^[a-z][a-z0-9]{1,254}$/;
 
 type View = 'teams' | 'members' | 'collaborators';
