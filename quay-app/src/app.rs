@@ -15,6 +15,7 @@ use crate::deliveries::HttpSender;
 use crate::deliveries::{Deliveries, DeliverySettings};
 use crate::exports::{ExportChannels, ExportSettings, LogExporter};
 use crate::mail::{MailSettings, SmtpMailer};
+use crate::mirrors::MirrorWorker;
 use crate::upstream::Upstreams;
 use quay_storage::{
     CacheOptions, CachedMetadata, DistributedStorage, MetadataOptions, ObjectStorage,
@@ -49,6 +50,11 @@ pub struct AppSettings {
     /// Pulls of proxy cache organizations go through to their upstreams
     /// (`FEATURE_PROXY_CACHE`), which the deliveries' outbound policy guards.
     pub proxy_cache: bool,
+    /// Repository mirrors sync from their upstreams (`FEATURE_REPO_MIRROR`).
+    pub repo_mirror: bool,
+    /// How long a node holds a mirror's sync without renewing it before another node may
+    /// take it over (renewed every third of it).
+    pub mirror_lease: std::time::Duration,
 }
 
 /// The registry, tenancy and authentication beside it, on the same stores.
@@ -72,6 +78,8 @@ pub struct App {
     pub deliveries: Arc<Deliveries>,
     /// The worker that writes usage-log exports ([`App::start`] runs it).
     pub exporter: Arc<LogExporter>,
+    /// Syncs repository mirrors (`FEATURE_REPO_MIRROR`).
+    pub mirrors: Option<Arc<MirrorWorker>>,
     /// The database itself, for the gauges [`App::start`] records.
     pub(crate) database: SqlMetadata,
 }
@@ -116,19 +124,31 @@ impl App {
             Some(key) => Some(Arc::new(Sealer::new(key.expose().as_bytes())?)),
             None => None,
         };
-        let upstreams: Option<Arc<dyn Upstream>> = settings.proxy_cache.then(|| {
+        let upstreams = (settings.proxy_cache || settings.repo_mirror).then(|| {
             Arc::new(Upstreams::new(
                 directory.clone(),
+                metadata.mirrors.clone(),
                 sealer.clone(),
                 settings.deliveries.outbound.clone(),
                 blobs.clone(),
                 blobs.clone(),
-            )) as _
+            ))
         });
+        let proxying = upstreams
+            .clone()
+            .filter(|_| settings.proxy_cache)
+            .map(|upstreams| upstreams as Arc<dyn Upstream>);
+        let mirroring = upstreams
+            .clone()
+            .filter(|_| settings.repo_mirror)
+            .map(|upstreams| upstreams as Arc<dyn Upstream>);
         let mut accounts = Accounts::new(directory.clone(), &metadata, permissions)
             .with_site(settings.registry.site.clone());
-        if let Some(upstreams) = &upstreams {
+        if let Some(upstreams) = &proxying {
             accounts = accounts.with_upstream(upstreams.clone());
+        }
+        if let Some(upstreams) = &mirroring {
+            accounts = accounts.with_mirroring(upstreams.clone());
         }
         if let Some(sealer) = &sealer {
             accounts = accounts.with_sealer(sealer.clone());
@@ -162,6 +182,7 @@ impl App {
             settings.deliveries.policy,
             Arc::new(SystemClock),
         );
+        let mirror_store = metadata.mirrors.clone();
         let stores = Stores {
             metadata,
             accounts: directory.clone(),
@@ -188,13 +209,27 @@ impl App {
         )
         .map_err(|error| quay_core::Error::Internal(error.into()))?;
         let mut registry = Registry::new(stores, authorizer, settings.registry);
-        if let Some(upstreams) = upstreams {
+        if let Some(upstreams) = proxying {
             registry = registry.with_upstream(upstreams);
         }
+        if let Some(upstreams) = mirroring {
+            registry = registry.with_mirroring(upstreams);
+        }
+        let registry = Arc::new(registry);
+        let mirrors = upstreams.filter(|_| settings.repo_mirror).map(|upstreams| {
+            Arc::new(MirrorWorker::new(
+                registry.clone(),
+                mirror_store,
+                upstreams,
+                settings.mirror_lease,
+                Arc::new(SystemClock),
+            ))
+        });
         Ok(Self {
+            mirrors,
             deliveries: Arc::new(deliveries),
             exporter: Arc::new(exporter),
-            registry: Arc::new(registry),
+            registry,
             accounts: Arc::new(accounts),
             authenticator: Arc::new(authenticator),
             directory,

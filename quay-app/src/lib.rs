@@ -7,13 +7,15 @@
 //!   and blobs in one directory) build the stores, the cache in front of the metadata, the
 //!   use cases, the authenticator and the authorizer.
 //! - [`App::start`] spawns the background tasks a [`Tasks`] asks for, the delivery of
-//!   notifications among them ([`Deliveries`]).
+//!   notifications among them ([`Deliveries`]) and the syncs of repository mirrors
+//!   ([`MirrorWorker`]).
 
 mod app;
 mod deliveries;
 mod error;
 mod exports;
 mod mail;
+mod mirrors;
 mod outbound;
 mod tasks;
 mod upstream;
@@ -23,5 +25,6 @@ pub use crate::deliveries::{Deliveries, DeliverySettings};
 pub use crate::error::AppError;
 pub use crate::exports::{ExportSettings, LogExporter};
 pub use crate::mail::MailSettings;
+pub use crate::mirrors::MirrorWorker;
 pub use crate::outbound::OutboundPolicy;
 pub use crate::tasks::{SizeBackfill, Tasks};

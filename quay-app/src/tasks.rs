@@ -1,5 +1,6 @@
 //! The application's background tasks: garbage collection, auto-prune, geo-replication, the
-//! backfill of namespace sizes, the database's gauges and the delivery of notifications, each a loop that logs its failures
+//! backfill of namespace sizes, the database's gauges, the delivery of notifications and the
+//! syncs of repository mirrors, each a loop that logs its failures
 //! and tries again. Each counts what it did in the metrics (`quay_gc_*`, `quay_replication_*`).
 
 use std::sync::Arc;
@@ -32,6 +33,8 @@ pub struct Tasks {
     pub expiry_scan_every: Option<Duration>,
     /// Writing queued usage-log exports, looking for them this often.
     pub export_poll: Option<Duration>,
+    /// Syncing due repository mirrors, looking for them this often (`REPO_MIRROR_INTERVAL`).
+    pub mirror_poll: Option<Duration>,
 }
 
 /// When and how much of the size backfill runs.
@@ -70,6 +73,11 @@ impl App {
         }
         if let Some(poll) = tasks.export_poll {
             tokio::spawn(crate::exports::export(self.exporter.clone(), poll));
+        }
+        if let Some(poll) = tasks.mirror_poll
+            && let Some(mirrors) = &self.mirrors
+        {
+            tokio::spawn(crate::mirrors::sync_mirrors(mirrors.clone(), poll));
         }
         if let Some(every) = tasks.expiry_scan_every {
             tokio::spawn(crate::deliveries::scan_expiring_tags(

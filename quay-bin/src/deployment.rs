@@ -80,6 +80,8 @@ impl Deployment {
                 ..ExportSettings::default()
             },
             proxy_cache: config.tenancy.proxy_cache,
+            repo_mirror: config.tenancy.repo_mirror,
+            mirror_lease: config.tenancy.mirror_lease,
         };
         let app = App::open(&db_uri, locations, settings)
             .await

@@ -12,6 +12,7 @@ mod deployment;
 mod gc;
 #[cfg(test)]
 mod log_capture;
+mod mirror;
 mod notify;
 mod prune;
 mod quota;
@@ -66,6 +67,25 @@ enum Command {
     /// Copies the blobs waiting for geo-replication to every default storage location,
     /// prints what it copied and exits.
     Replicate(ReplicateArgs),
+    /// Syncs repository mirrors (FEATURE_REPO_MIRROR) and prints each sync's report as
+    /// JSON: the due ones, or one repository's.
+    Mirror(MirrorArgs),
+}
+
+/// A mirror run.
+#[derive(clap::Args, Clone, Debug)]
+pub(crate) struct MirrorArgs {
+    #[command(flatten)]
+    location: Location,
+    /// Runs the due syncs (or REPOSITORY's) once and exits; the only mode (`serve` syncs
+    /// continuously).
+    #[arg(long, required = true)]
+    once: bool,
+    /// Only this repository's mirror (`namespace/name`), due or not.
+    repository: Option<String>,
+    /// Prints what a sync of REPOSITORY would copy, move and remove, and changes nothing.
+    #[arg(long, requires = "repository")]
+    dry_run: bool,
 }
 
 /// A replication run.
@@ -207,6 +227,7 @@ fn main() -> anyhow::Result<()> {
         Command::Prune(args) => runtime.block_on(prune::prune(args)),
         Command::Notify(args) => runtime.block_on(notify::notify(args)),
         Command::Replicate(args) => runtime.block_on(replicate::replicate(args)),
+        Command::Mirror(args) => runtime.block_on(mirror::mirror(args)),
         Command::Quota(QuotaCommand::Verify(args)) => {
             if !runtime.block_on(quota::verify(args))? {
                 drop(log_writer);

@@ -61,6 +61,10 @@ pub(crate) async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             .image_expiry_trigger
             .then_some(config.notifications.expiry_scan_every),
         export_poll: config.tenancy.log_export.then_some(EXPORT_POLL),
+        mirror_poll: config
+            .tenancy
+            .repo_mirror
+            .then_some(config.tenancy.mirror_interval),
     });
     let tenancy = Tenancy {
         authenticator: app.authenticator.clone(),

@@ -109,6 +109,14 @@ log_kinds! {
     ExportLogsFailure => "export_logs_failure",
     CreateProxyCacheConfig => "create_proxy_cache_config",
     DeleteProxyCacheConfig => "delete_proxy_cache_config",
+    RepoMirrorEnabled => "repo_mirror_enabled",
+    RepoMirrorConfigChanged => "repo_mirror_config_changed",
+    RepoMirrorSyncStarted => "repo_mirror_sync_started",
+    RepoMirrorSyncSuccess => "repo_mirror_sync_success",
+    RepoMirrorSyncFailed => "repo_mirror_sync_failed",
+    RepoMirrorSyncTagSuccess => "repo_mirror_sync_tag_success",
+    RepoMirrorSyncTagFailed => "repo_mirror_sync_tag_failed",
+    ChangeRepoState => "change_repo_state",
 }
 
 /// How the performer proved who they are; recorded in the entry's metadata, as Quay does.
@@ -399,6 +407,7 @@ mod tests {
             id: 3,
             namespace: 2,
             path: RepositoryPath::parse("acme/app").unwrap(),
+            state: Default::default(),
         };
         let entry = actor
             .entry(LogKind::PushRepo, 1000)

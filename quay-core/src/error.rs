@@ -123,6 +123,15 @@ pub enum Error {
         /// Its upstream.
         upstream: String,
     },
+    /// A write to a repository whose state refuses it: read-only, or a mirror, whose tags
+    /// only its sync (and its robot) change.
+    #[error("Repository is in read only or mirror mode: {state}; {detail}")]
+    RepositoryNotWritable {
+        /// `READ_ONLY` or `MIRROR`.
+        state: &'static str,
+        /// What the repository is, for the client.
+        detail: String,
+    },
     /// The request is malformed (a field, a parameter, a body).
     #[error("{0}")]
     InvalidRequest(String),

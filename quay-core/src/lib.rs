@@ -34,6 +34,7 @@ pub mod events;
 pub mod gc;
 pub mod hash;
 pub mod manifest;
+pub mod mirror;
 pub mod names;
 pub mod permission;
 pub mod ports;

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use crate::error::{Error, Result};
 use crate::names::Namespace;
 use crate::secret::Secret;
+use crate::upstream::{Transport, UpstreamEndpoint, UpstreamProxy};
 
 /// How long cached tags live unless the configuration says otherwise (Quay's default).
 pub const DEFAULT_EXPIRATION_S: u64 = 86_400;
@@ -129,6 +130,19 @@ impl ProxyCache {
             None => name.to_string(),
         }
     }
+
+    /// How its upstream is reached.
+    pub fn endpoint(&self) -> UpstreamEndpoint {
+        UpstreamEndpoint {
+            host: self.upstream_host().to_string(),
+            transport: if self.insecure {
+                Transport::Http
+            } else {
+                Transport::Https
+            },
+            proxy: UpstreamProxy::default(),
+        }
+    }
 }
 
 /// Which proxy cache organization serves which upstream host, for clients that take the
@@ -209,9 +223,18 @@ fn check_upstream(upstream: &str) -> Result<()> {
             "a host and an optional namespace, without a scheme (`insecure` chooses http)",
         ));
     }
-    let (authority, namespace) = match upstream.split_once('/') {
-        Some((authority, namespace)) => (authority, Some(namespace)),
-        None => (upstream, None),
+    check_registry_path(upstream).map_err(|why| invalid(&why))
+}
+
+/// Checks `host[:port][/path]`: a host name or address, a numeric port, a path in the
+/// distribution specification's grammar; the reason when it is not.
+pub(crate) fn check_registry_path(text: &str) -> std::result::Result<(), String> {
+    if text.contains("://") {
+        return Err("a host and a path, without a scheme".into());
+    }
+    let (authority, path) = match text.split_once('/') {
+        Some((authority, path)) => (authority, Some(path)),
+        None => (text, None),
     };
     let (host, port) = match authority.rsplit_once(':') {
         Some((host, port)) => (host, Some(port)),
@@ -222,17 +245,15 @@ fn check_upstream(upstream: &str) -> Result<()> {
             !label.is_empty() && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
         });
     if !host_ok {
-        return Err(invalid(&format!("`{host}` is not a host name or address")));
+        return Err(format!("`{host}` is not a host name or address"));
     }
     if port.is_some_and(|port| port.parse::<u16>().is_err()) {
-        return Err(invalid(&format!(
-            "`{authority}` has a port that is not a number"
-        )));
+        return Err(format!("`{authority}` has a port that is not a number"));
     }
-    if let Some(namespace) = namespace
-        && !namespace.split('/').all(path_component)
+    if let Some(path) = path
+        && !path.split('/').all(path_component)
     {
-        return Err(invalid(&format!("`{namespace}` is not a namespace")));
+        return Err(format!("`{path}` is not a repository path"));
     }
     Ok(())
 }
@@ -277,8 +298,8 @@ mod tests {
             ("https://quay.io", "without a scheme"),
             ("quay..io", "not a host"),
             ("quay.io:port", "port"),
-            ("quay.io/Not Valid", "not a namespace"),
-            ("quay.io/org/", "not a namespace"),
+            ("quay.io/Not Valid", "not a repository path"),
+            ("quay.io/org/", "not a repository path"),
         ] {
             let error = ProxyCache::from_request(request(bad))
                 .unwrap_err()

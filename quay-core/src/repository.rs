@@ -16,6 +16,8 @@ pub struct Repository {
     pub namespace: NamespaceId,
     /// Its full path.
     pub path: RepositoryPath,
+    /// What it accepts.
+    pub state: RepositoryState,
 }
 
 /// A repository's settings, as the API shows them.
@@ -41,4 +43,34 @@ pub struct NewRepository {
     /// The user or robot creating it: gets admin on it, and activates the organization's
     /// default permissions.
     pub creator: Option<AccountId>,
+}
+
+/// What a repository accepts (Quay's `RepositoryState`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum RepositoryState {
+    /// Pushes and tag changes from whoever may write.
+    #[default]
+    Normal,
+    /// Nothing changes its tags.
+    ReadOnly,
+    /// A mirror of an upstream repository: only the mirror (and its robot) changes its tags.
+    Mirror,
+}
+
+impl RepositoryState {
+    /// Quay's name, as `changestate` takes it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Normal => "NORMAL",
+            Self::ReadOnly => "READ_ONLY",
+            Self::Mirror => "MIRROR",
+        }
+    }
+
+    /// The state named `name`.
+    pub fn parse(name: &str) -> Option<Self> {
+        [Self::Normal, Self::ReadOnly, Self::Mirror]
+            .into_iter()
+            .find(|state| state.name() == name)
+    }
 }

@@ -1,6 +1,43 @@
-//! How an upstream registry can fail a proxy cache, by what the cache may do about it.
+//! Upstream registries, as proxy caches and mirrors reach them: where and how
+//! ([`UpstreamEndpoint`]), and how one can fail, by what the registry may do about it.
 
 use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// How requests reach an upstream registry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Transport {
+    /// HTTPS, the certificate checked.
+    Https,
+    /// Plain HTTP.
+    Http,
+    /// HTTPS without checking the certificate, or plain HTTP when the upstream does not
+    /// speak TLS (skopeo's `--tls-verify=false`).
+    Unverified,
+}
+
+/// An upstream registry and how to reach it.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct UpstreamEndpoint {
+    /// `host[:port]` as requests go to it.
+    pub host: String,
+    /// The protocol.
+    pub transport: Transport,
+    /// Proxies on the way.
+    pub proxy: UpstreamProxy,
+}
+
+/// Proxies an upstream is reached through (a mirror's `external_registry_config.proxy`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct UpstreamProxy {
+    /// For `http://` upstreams.
+    pub http_proxy: Option<String>,
+    /// For `https://` upstreams.
+    pub https_proxy: Option<String>,
+    /// Hosts reached directly.
+    pub no_proxy: Option<String>,
+}
 
 /// An upstream's failure: what kind, and what it said.
 #[derive(Clone, Debug, PartialEq, Eq)]

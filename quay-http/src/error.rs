@@ -163,7 +163,9 @@ impl HttpError {
                         }
                     }
                 }
-                Error::ProxyCacheReadOnly { .. } => (S::FORBIDDEN, "DENIED", none),
+                Error::ProxyCacheReadOnly { .. } | Error::RepositoryNotWritable { .. } => {
+                    (S::FORBIDDEN, "DENIED", none)
+                }
                 // Storage failures and conditions added later are the server's problem.
                 _ => (S::INTERNAL_SERVER_ERROR, "UNKNOWN", none),
             },

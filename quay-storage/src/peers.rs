@@ -83,7 +83,8 @@ impl PostgresPeers {
         let node = &self.node;
         match change {
             CacheChange::Repository(id) => format!("{node} repository {id}"),
-            CacheChange::Created(path) => format!("{node} created {path}"),
+            // "created": the name predates state changes, which nodes tell the same way.
+            CacheChange::AtPath(path) => format!("{node} created {path}"),
             CacheChange::Deleted(id) => format!("{node} deleted {id}"),
             CacheChange::NamespaceDeleted => format!("{node} namespace"),
         }
@@ -98,7 +99,7 @@ impl PostgresPeers {
         }
         let change = match (kind, value) {
             ("repository", Some(id)) => CacheChange::Repository(id.parse().ok()?),
-            ("created", Some(path)) => CacheChange::Created(RepositoryPath::parse(path).ok()?),
+            ("created", Some(path)) => CacheChange::AtPath(RepositoryPath::parse(path).ok()?),
             ("deleted", Some(id)) => CacheChange::Deleted(id.parse().ok()?),
             ("namespace", None) => CacheChange::NamespaceDeleted,
             _ => {

@@ -1,6 +1,9 @@
 //! One upstream registry, reached with `oci-client`: the token dance (anonymous, Basic, or a
 //! bearer token for `repository:<name>:pull` from the challenge's realm and service), tokens
-//! cached until they expire, one retry on a 401 with a fresh token, Quay's timeouts.
+//! cached until they expire, one retry on a 401 with a fresh token, Quay's timeouts. An
+//! endpoint whose TLS is not verified is tried over HTTPS without checking the certificate,
+//! then, if it does not speak TLS, over plain HTTP from then on (skopeo's
+//! `--tls-verify=false`).
 //!
 //! `oci-client` takes no resolver of ours, so the host is checked against the
 //! [`OutboundPolicy`] before each request, where webhooks are checked as they resolve: a name
@@ -8,6 +11,7 @@
 //! window this leaves (a configured upstream is chosen by an organization's administrator).
 
 use std::future::Future;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -18,8 +22,8 @@ use oci_client::secrets::RegistryAuth;
 use oci_client::{Client, RegistryOperation};
 use quay_core::manifest::ManifestMediaType;
 use quay_core::ports::UpstreamManifest;
-use quay_core::proxy::{ProxyCache, UpstreamCredentials};
-use quay_core::upstream::{UpstreamFailure, UpstreamProblem};
+use quay_core::proxy::UpstreamCredentials;
+use quay_core::upstream::{Transport, UpstreamEndpoint, UpstreamFailure, UpstreamProblem};
 use quay_core::{Digest, Reference};
 
 use crate::error::AppError;
@@ -29,9 +33,17 @@ use crate::outbound::OutboundPolicy;
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 const READ_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// A client of one upstream registry, with one organization's credentials.
+/// Tags asked for per page of a tag listing.
+const TAGS_PER_PAGE: usize = 1000;
+
+/// A client of one upstream registry, with one organization's or mirror's credentials.
 pub(super) struct RegistryClient {
+    /// Over the endpoint's protocol (HTTPS, unverified for an unverified endpoint).
     client: Client,
+    /// For an unverified endpoint: plain HTTP, used once HTTPS failed to connect.
+    plain: Option<Client>,
+    /// Whether the upstream turned out to speak plain HTTP.
+    speaks_plain: AtomicBool,
     auth: RegistryAuth,
     /// `host[:port]`.
     registry: String,
@@ -40,21 +52,29 @@ pub(super) struct RegistryClient {
 
 impl RegistryClient {
     pub(super) fn new(
-        cache: &ProxyCache,
+        endpoint: &UpstreamEndpoint,
         credentials: Option<UpstreamCredentials>,
         policy: OutboundPolicy,
     ) -> Self {
-        let config = ClientConfig {
-            protocol: if cache.insecure {
-                ClientProtocol::Http
-            } else {
-                ClientProtocol::Https
-            },
+        let config = |protocol: ClientProtocol, verify: bool| ClientConfig {
+            protocol,
+            accept_invalid_certificates: !verify,
             connect_timeout: Some(CONNECT_TIMEOUT),
             read_timeout: Some(READ_TIMEOUT),
             platform_resolver: None,
             user_agent: concat!("quay-rs/", env!("CARGO_PKG_VERSION")),
+            https_proxy: endpoint.proxy.https_proxy.clone(),
+            http_proxy: endpoint.proxy.http_proxy.clone(),
+            no_proxy: endpoint.proxy.no_proxy.clone(),
             ..ClientConfig::default()
+        };
+        let (client, plain) = match endpoint.transport {
+            Transport::Https => (Client::new(config(ClientProtocol::Https, true)), None),
+            Transport::Http => (Client::new(config(ClientProtocol::Http, true)), None),
+            Transport::Unverified => (
+                Client::new(config(ClientProtocol::Https, false)),
+                Some(Client::new(config(ClientProtocol::Http, false))),
+            ),
         };
         let auth = match credentials {
             Some(credentials) => RegistryAuth::Basic(
@@ -64,10 +84,20 @@ impl RegistryClient {
             None => RegistryAuth::Anonymous,
         };
         Self {
-            client: Client::new(config),
+            client,
+            plain,
+            speaks_plain: AtomicBool::new(false),
             auth,
-            registry: cache.upstream_host().to_string(),
+            registry: endpoint.host.clone(),
             policy,
+        }
+    }
+
+    /// The client requests go through now.
+    fn active(&self) -> &Client {
+        match &self.plain {
+            Some(plain) if self.speaks_plain.load(Ordering::Relaxed) => plain,
+            _ => &self.client,
         }
     }
 
@@ -88,15 +118,13 @@ impl RegistryClient {
 
     /// Signs in as a pull of `repository` would: whether a token was needed and given.
     pub(super) async fn sign_in(&self, repository: &str) -> Result<bool, UpstreamFailure> {
-        let image = oci_client::Reference::with_tag(
-            self.registry.clone(),
-            repository.to_string(),
-            "latest".to_string(),
-        );
+        let image = self.reference(repository, &Reference::Tag(latest()));
         let token = self
-            .call(&image, || {
-                self.client
+            .call(&image, || async {
+                let client = self.active();
+                client
                     .auth(&image, &self.auth, RegistryOperation::Pull)
+                    .await
             })
             .await?;
         Ok(token.is_some())
@@ -111,8 +139,9 @@ impl RegistryClient {
     ) -> Result<Digest, UpstreamFailure> {
         let image = self.reference(repository, reference);
         let digest = self
-            .call(&image, || {
-                self.client.fetch_manifest_digest(&image, &self.auth)
+            .call(&image, || async {
+                let client = self.active();
+                client.fetch_manifest_digest(&image, &self.auth).await
             })
             .await?;
         parse_digest(&digest)
@@ -130,8 +159,11 @@ impl RegistryClient {
             .map(|media_type| media_type.as_str())
             .collect();
         let (bytes, digest) = self
-            .call(&image, || {
-                self.client.pull_manifest_raw(&image, &self.auth, &accepted)
+            .call(&image, || async {
+                let client = self.active();
+                client
+                    .pull_manifest_raw(&image, &self.auth, &accepted)
+                    .await
             })
             .await?;
         Ok(UpstreamManifest {
@@ -148,20 +180,77 @@ impl RegistryClient {
         digest: &Digest,
     ) -> Result<BoxStream<'static, std::io::Result<Bytes>>, UpstreamFailure> {
         let image = self.reference(repository, &Reference::Digest(digest.clone()));
-        // The token dance happens on the first request for the repository.
-        self.client
-            .store_auth_if_needed(image.resolve_registry(), &self.auth)
-            .await;
         let sized = self
-            .call(&image, || {
-                self.client.pull_blob_stream(&image, digest.as_str())
+            .call(&image, || async {
+                let client = self.active();
+                // The token dance happens on the first request for the repository.
+                client
+                    .store_auth_if_needed(image.resolve_registry(), &self.auth)
+                    .await;
+                client.pull_blob_stream(&image, digest.as_str()).await
             })
             .await?;
         Ok(sized.stream)
     }
 
+    /// Every tag of `repository`, a page at a time until a page adds nothing.
+    pub(super) async fn tags(&self, repository: &str) -> Result<Vec<String>, UpstreamFailure> {
+        let image = self.reference(repository, &Reference::Tag(latest()));
+        let mut tags: Vec<String> = Vec::new();
+        loop {
+            let last = tags.last().cloned();
+            let page = self
+                .call(&image, || async {
+                    let client = self.active();
+                    client
+                        .list_tags(&image, &self.auth, Some(TAGS_PER_PAGE), last.as_deref())
+                        .await
+                })
+                .await?;
+            // Registries that ignore `last` answer the first page again.
+            let fresh: Vec<String> = page
+                .tags
+                .into_iter()
+                .filter(|tag| last.as_ref().is_none_or(|last| tag > last))
+                .collect();
+            if fresh.is_empty() {
+                return Ok(tags);
+            }
+            tags.extend(fresh);
+        }
+    }
+
+    /// The digests of the referrers of `digest` (the client falls back to the referrers
+    /// tag schema where the upstream has no referrers API); none when neither has any.
+    pub(super) async fn referrers(
+        &self,
+        repository: &str,
+        digest: &Digest,
+    ) -> Result<Vec<Digest>, UpstreamFailure> {
+        let image = self.reference(repository, &Reference::Digest(digest.clone()));
+        let index = self
+            .call(&image, || async {
+                let client = self.active();
+                client
+                    .store_auth_if_needed(image.resolve_registry(), &self.auth)
+                    .await;
+                client.pull_referrers(&image, None).await
+            })
+            .await;
+        match index {
+            Ok(index) => index
+                .manifests
+                .iter()
+                .map(|descriptor| parse_digest(&descriptor.digest))
+                .collect(),
+            Err(failure) if failure.problem == UpstreamProblem::NotFound => Ok(Vec::new()),
+            Err(failure) => Err(failure),
+        }
+    }
+
     /// Checks the host, makes the request, and after a 401 makes it once more with a fresh
-    /// token (the cached one may have been revoked or expired early).
+    /// token (the cached one may have been revoked or expired early). An unverified
+    /// endpoint that cannot be reached over HTTPS is asked over HTTP.
     async fn call<T, F, Fut>(
         &self,
         image: &oci_client::Reference,
@@ -181,17 +270,42 @@ impl RegistryClient {
                 };
                 UpstreamFailure::new(problem, error.to_string())
             })?;
+        match self.attempt(image, &request).await {
+            Err(OciDistributionError::RequestError(_))
+                if self.plain.is_some() && !self.speaks_plain.load(Ordering::Relaxed) =>
+            {
+                // `request` asks `active()`, which is the plain client from now on.
+                self.speaks_plain.store(true, Ordering::Relaxed);
+                self.attempt(image, &request).await
+            }
+            answer => answer,
+        }
+        .map_err(|error| failure(&error))
+    }
+
+    async fn attempt<T, F, Fut>(
+        &self,
+        image: &oci_client::Reference,
+        request: &F,
+    ) -> Result<T, OciDistributionError>
+    where
+        F: Fn() -> Fut,
+        Fut: Future<Output = Result<T, OciDistributionError>>,
+    {
         match request().await {
             Err(OciDistributionError::UnauthorizedError { .. }) => {
-                self.client
+                self.active()
                     .auth(image, &self.auth, RegistryOperation::Pull)
-                    .await
-                    .map_err(|error| failure(&error))?;
-                request().await.map_err(|error| failure(&error))
+                    .await?;
+                request().await
             }
-            answer => answer.map_err(|error| failure(&error)),
+            answer => answer,
         }
     }
+}
+
+fn latest() -> quay_core::TagName {
+    quay_core::TagName::parse("latest").expect("`latest` is a tag")
 }
 
 fn parse_digest(digest: &str) -> Result<Digest, UpstreamFailure> {

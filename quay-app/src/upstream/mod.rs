@@ -1,6 +1,7 @@
-//! The upstream registries of proxy cache organizations: the [`Upstream`] port on
-//! `oci-client` (`client.rs`), with one request per object however many clients ask at once:
-//! manifests through a shared future, blobs through a shared download (`downloads.rs`).
+//! The upstream registries of proxy cache organizations and repository mirrors: the
+//! [`Upstream`] port on `oci-client` (`client.rs`), with one request per object however many
+//! clients ask at once: manifests through a shared future, blobs through a shared download
+//! (`downloads.rs`).
 
 mod client;
 mod downloads;
@@ -11,13 +12,12 @@ use std::sync::{Arc, Mutex, PoisonError};
 use async_trait::async_trait;
 use futures::FutureExt;
 use futures::future::{BoxFuture, Shared};
-use quay_core::account::NamespaceId;
 use quay_core::ports::{
-    BlobInfo, BlobStore, ByteStream, ProxyCacheStore, SecretSealer, UploadStore, Upstream,
-    UpstreamManifest, UpstreamSignIn, UpstreamSource,
+    BlobInfo, BlobStore, ByteStream, MirrorStore, ProxyCacheStore, SecretSealer, UploadStore,
+    Upstream, UpstreamManifest, UpstreamOrigin, UpstreamSignIn, UpstreamSource,
 };
-use quay_core::proxy::{ProxyCache, UpstreamCredentials};
-use quay_core::upstream::{UpstreamFailure, UpstreamProblem};
+use quay_core::proxy::UpstreamCredentials;
+use quay_core::upstream::{UpstreamEndpoint, UpstreamFailure, UpstreamProblem};
 use quay_core::{Digest, Error, Reference};
 
 use self::client::RegistryClient;
@@ -28,27 +28,32 @@ use crate::outbound::OutboundPolicy;
 /// A manifest fetch in flight, which every caller asking for the same manifest awaits.
 type ManifestFetch = Shared<BoxFuture<'static, Result<UpstreamManifest, UpstreamFailure>>>;
 
-/// The upstreams of every proxy cache organization.
+/// A client per origin, made for one endpoint: each keeps its origin's tokens.
+type Clients = HashMap<UpstreamOrigin, (UpstreamEndpoint, Arc<RegistryClient>)>;
+
+/// The upstreams of every proxy cache organization and repository mirror.
 pub(crate) struct Upstreams {
-    configurations: Arc<dyn ProxyCacheStore>,
+    caches: Arc<dyn ProxyCacheStore>,
+    mirrors: Arc<dyn MirrorStore>,
     sealer: Option<Arc<dyn SecretSealer>>,
     policy: OutboundPolicy,
-    /// A client per organization and configuration: each keeps its organization's tokens.
-    clients: Mutex<HashMap<NamespaceId, (ProxyCache, Arc<RegistryClient>)>>,
-    manifests: Mutex<HashMap<(NamespaceId, String, String), ManifestFetch>>,
+    clients: Mutex<Clients>,
+    manifests: Mutex<HashMap<(UpstreamOrigin, String, String), ManifestFetch>>,
     downloads: BlobDownloads,
 }
 
 impl Upstreams {
     pub(crate) fn new(
-        configurations: Arc<dyn ProxyCacheStore>,
+        caches: Arc<dyn ProxyCacheStore>,
+        mirrors: Arc<dyn MirrorStore>,
         sealer: Option<Arc<dyn SecretSealer>>,
         policy: OutboundPolicy,
         uploads: Arc<dyn UploadStore>,
         blobs: Arc<dyn BlobStore>,
     ) -> Self {
         Self {
-            configurations,
+            caches,
+            mirrors,
             sealer,
             policy,
             clients: Mutex::default(),
@@ -57,47 +62,59 @@ impl Upstreams {
         }
     }
 
-    /// The organization's client, made again when its configuration changed.
+    /// The origin's client, made again when its endpoint changed. A mirror's client is
+    /// made afresh for each sync (its credentials may have changed since).
     async fn client(&self, source: &UpstreamSource) -> quay_core::Result<Arc<RegistryClient>> {
-        if let Some((cache, client)) = self.lock_clients().get(&source.namespace)
-            && *cache == source.cache
+        if let Some((endpoint, client)) = self.lock_clients().get(&source.origin)
+            && *endpoint == source.endpoint
         {
             return Ok(Arc::clone(client));
         }
-        let credentials = self.credentials(source.namespace).await?;
+        let credentials = self.credentials(source.origin).await?;
         let client = Arc::new(RegistryClient::new(
-            &source.cache,
+            &source.endpoint,
             credentials,
             self.policy.clone(),
         ));
         self.lock_clients().insert(
-            source.namespace,
-            (source.cache.clone(), Arc::clone(&client)),
+            source.origin,
+            (source.endpoint.clone(), Arc::clone(&client)),
         );
         Ok(client)
     }
 
-    fn lock_clients(
-        &self,
-    ) -> std::sync::MutexGuard<'_, HashMap<NamespaceId, (ProxyCache, Arc<RegistryClient>)>> {
+    fn lock_clients(&self) -> std::sync::MutexGuard<'_, Clients> {
         self.clients.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Forgets the mirror's client, so that its next sync signs in with the credentials
+    /// as they are then.
+    pub(crate) fn forget_mirror(&self, repository: quay_core::ports::RepositoryId) {
+        self.lock_clients()
+            .remove(&UpstreamOrigin::Mirror(repository));
     }
 
     async fn credentials(
         &self,
-        namespace: NamespaceId,
+        origin: UpstreamOrigin,
     ) -> quay_core::Result<Option<UpstreamCredentials>> {
-        let Some(sealed) = self
-            .configurations
-            .sealed_upstream_credentials(namespace)
-            .await?
-        else {
+        let (sealed, whose) = match origin {
+            UpstreamOrigin::ProxyCache(namespace) => (
+                self.caches.sealed_upstream_credentials(namespace).await?,
+                "organization's",
+            ),
+            UpstreamOrigin::Mirror(repository) => (
+                self.mirrors.sealed_mirror_credentials(repository).await?,
+                "mirror's",
+            ),
+        };
+        let Some(sealed) = sealed else {
             return Ok(None);
         };
         let unusable = |why: &str| {
             Error::Upstream(UpstreamFailure::new(
                 UpstreamProblem::Refused,
-                format!("the organization's upstream credentials {why}"),
+                format!("the {whose} upstream credentials {why}"),
             ))
         };
         let sealer = self
@@ -115,8 +132,8 @@ impl Upstreams {
 
 #[async_trait]
 impl Upstream for Upstreams {
-    async fn check_permitted(&self, cache: &ProxyCache) -> quay_core::Result<()> {
-        match self.policy.check_authority(cache.upstream_host()).await {
+    async fn check_permitted(&self, host: &str) -> quay_core::Result<()> {
+        match self.policy.check_authority(host).await {
             // A name that does not resolve now may later; what it resolves to is checked then.
             Ok(()) | Err(AppError::Request(_)) => Ok(()),
             Err(refused) => Err(Error::InvalidRequest(format!(
@@ -127,11 +144,11 @@ impl Upstream for Upstreams {
 
     async fn sign_in(
         &self,
-        cache: &ProxyCache,
+        endpoint: &UpstreamEndpoint,
+        repository: &str,
         credentials: Option<&UpstreamCredentials>,
     ) -> quay_core::Result<UpstreamSignIn> {
-        let client = RegistryClient::new(cache, credentials.cloned(), self.policy.clone());
-        let repository = cache.upstream_namespace().unwrap_or("library");
+        let client = RegistryClient::new(endpoint, credentials.cloned(), self.policy.clone());
         let token_needed = client.sign_in(repository).await.map_err(Error::Upstream)?;
         Ok(match (token_needed, credentials) {
             (true, None) => UpstreamSignIn::Anonymous,
@@ -158,7 +175,7 @@ impl Upstream for Upstreams {
     ) -> quay_core::Result<UpstreamManifest> {
         let client = self.client(source).await?;
         let key = (
-            source.namespace,
+            source.origin,
             source.repository.clone(),
             reference.to_string(),
         );
@@ -191,6 +208,26 @@ impl Upstream for Upstreams {
             in_flight.remove(&key);
         }
         fetched.map_err(Error::Upstream)
+    }
+
+    async fn tags(&self, source: &UpstreamSource) -> quay_core::Result<Vec<String>> {
+        let client = self.client(source).await?;
+        client
+            .tags(&source.repository)
+            .await
+            .map_err(Error::Upstream)
+    }
+
+    async fn referrers(
+        &self,
+        source: &UpstreamSource,
+        digest: &Digest,
+    ) -> quay_core::Result<Vec<Digest>> {
+        let client = self.client(source).await?;
+        client
+            .referrers(&source.repository, digest)
+            .await
+            .map_err(Error::Upstream)
     }
 
     async fn blob(

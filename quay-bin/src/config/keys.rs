@@ -22,8 +22,10 @@ const UNIMPLEMENTED: &[(&str, &str)] = &[
         "the proxy cache's background downloads",
     ),
     ("DEFAULT_PROXY_CACHE_EXPIRATION", "the proxy cache"),
-    ("FEATURE_REPO_MIRROR", "repository mirroring"),
-    ("REPO_MIRROR_*", "repository mirroring"),
+    (
+        "REPO_MIRROR_*",
+        "this setting of repository mirroring (its syncs roll back failed tags only)",
+    ),
     ("FEATURE_ORG_MIRROR", "organization mirroring"),
     ("ORG_MIRROR_*", "organization mirroring"),
     (

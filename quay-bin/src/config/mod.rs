@@ -252,6 +252,19 @@ pub(crate) struct Tenancy {
     /// registry as a mirror (`docker.io: hub`).
     #[serde(rename = "PROXY_CACHE_MIRRORS", deserialize_with = "mirror_routes")]
     pub(crate) mirror_routes: MirrorRoutes,
+    /// Whether repositories may be mirrors of upstream repositories, synced by every node.
+    #[serde(rename = "FEATURE_REPO_MIRROR")]
+    pub(crate) repo_mirror: bool,
+    /// How often each node looks for due mirror syncs, in seconds.
+    #[serde(rename = "REPO_MIRROR_INTERVAL", deserialize_with = "units::seconds")]
+    pub(crate) mirror_interval: Duration,
+    /// How long, in seconds, a node holds a sync without renewing it before another node
+    /// takes it over (this registry's; renewed every third of it).
+    #[serde(
+        rename = "REPO_MIRROR_LEASE_SECONDS",
+        deserialize_with = "units::seconds"
+    )]
+    pub(crate) mirror_lease: Duration,
     /// How long an export's download link works, in seconds.
     #[serde(
         rename = "EXPORT_ACTION_LOGS_SECONDS",
@@ -272,6 +285,9 @@ impl Default for Tenancy {
             log_export: true,
             proxy_cache: false,
             mirror_routes: MirrorRoutes::default(),
+            repo_mirror: false,
+            mirror_interval: Duration::from_secs(30),
+            mirror_lease: Duration::from_secs(120),
             export_link_lifetime: Duration::from_secs(3600),
         }
     }

@@ -47,7 +47,7 @@ fn every_key_is_read_once() {
         used.len(),
         "a key in two sections: {used:?}"
     );
-    assert_eq!(used.len(), 69);
+    assert_eq!(used.len(), 72);
     for key in used {
         // A value no key accepts: the error shows that the key was read, and by whom.
         let error = format!("{:#}", load("", &[(key, "[[{}]]")]).unwrap_err());

@@ -11,6 +11,7 @@ mod client;
 mod crash;
 mod floods;
 mod full_disk;
+mod mirror;
 mod notifications;
 mod observability;
 mod production;

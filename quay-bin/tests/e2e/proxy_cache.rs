@@ -8,7 +8,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use crate::support::*;
-use crate::upstream::{DockerRegistry, Fault, FaultyProxy};
+use crate::upstream::{DockerRegistry, Fault, FaultyProxy, PrivateQuay};
 
 const PROXY_ENV: [(&str, &str); 2] = [
     ("FEATURE_PROXY_CACHE", "true"),
@@ -579,35 +579,14 @@ fn a_private_upstream_quay_is_pulled_from_with_robot_credentials() {
     }
     let work = tempfile::tempdir().unwrap();
     // The upstream: a second registry, whose private repository a robot may read.
-    let upstream_data = work.path().join("upstream");
-    let upstream = Quay::start(&upstream_data, &[], &[]);
-    let upstream_token = access_token(&upstream_data, USER);
     let mut layout = Layout::new(&work.path().join("source"));
     let image = layout.image("amd64", &[noise(8, 50_000)]);
     layout.tag("v1", image.clone());
-    let upstream_home = work.path().join("upstream-home");
-    skopeo_login(&upstream_home, &upstream.address);
-    try_copy(
-        &upstream_home,
-        &format!("oci:{}:v1", layout.dir.display()),
-        &format!("docker://{}/ns/private:v1", upstream.address),
-    )
-    .unwrap();
-    let robot = api_ok(
-        &upstream.address,
-        &upstream_token,
-        "PUT",
-        "/api/v1/user/robots/puller",
-        Some(json!({ "description": "the cache" })),
-    );
-    let robot_token = robot["token"].as_str().unwrap().to_string();
-    api_ok(
-        &upstream.address,
-        &upstream_token,
-        "PUT",
-        "/api/v1/repository/ns/private/permissions/user/ns+puller",
-        Some(json!({ "role": "read" })),
-    );
+    let PrivateQuay {
+        quay: upstream,
+        token: upstream_token,
+        robot_token,
+    } = PrivateQuay::start(work.path(), &layout, &["v1"]);
 
     // The cache, with the robot's credentials for the upstream's `ns`.
     let data = work.path().join("cache");

@@ -13,12 +13,14 @@ use hyper::header::{self, HeaderMap, HeaderName, HeaderValue};
 use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use reqwest::redirect::Policy;
+use serde_json::json;
 use tokio::net::TcpListener;
 use tokio::sync::{oneshot, watch};
 use tokio::task::{JoinHandle, JoinSet};
 
 use crate::support::{
-    Layout, OCI_INDEX, OCI_MANIFEST, have, layout_contents, noise, sha256, skopeo,
+    Layout, OCI_INDEX, OCI_MANIFEST, Quay, USER, access_token, api_ok, have, layout_contents,
+    noise, sha256, skopeo, skopeo_login, try_copy,
 };
 
 /// A running `docker-registry serve` (distribution 2.8): plain HTTP, no authentication,
@@ -635,4 +637,53 @@ fn the_test_upstreams_serve_and_fail_as_told() {
         .send()
         .unwrap();
     assert_eq!(answered.status(), StatusCode::OK);
+}
+
+/// A second `quay-bin` as an upstream with token authentication, whose private repository
+/// `ns/private` the robot `ns+puller` may read.
+pub struct PrivateQuay {
+    pub quay: Quay,
+    /// The owner's (`ns`) API token.
+    pub token: String,
+    /// The robot's token.
+    pub robot_token: String,
+}
+
+impl PrivateQuay {
+    /// Starts it under `work` with `tags` of `layout` pushed to `ns/private`.
+    pub fn start(work: &Path, layout: &Layout, tags: &[&str]) -> Self {
+        let data = work.join("upstream");
+        let quay = Quay::start(&data, &[], &[]);
+        let token = access_token(&data, USER);
+        let home = work.join("upstream-home");
+        skopeo_login(&home, &quay.address);
+        for tag in tags {
+            try_copy(
+                &home,
+                &format!("oci:{}:{tag}", layout.dir.display()),
+                &format!("docker://{}/ns/private:{tag}", quay.address),
+            )
+            .unwrap();
+        }
+        let robot = api_ok(
+            &quay.address,
+            &token,
+            "PUT",
+            "/api/v1/user/robots/puller",
+            Some(json!({ "description": "a downstream registry" })),
+        );
+        api_ok(
+            &quay.address,
+            &token,
+            "PUT",
+            "/api/v1/repository/ns/private/permissions/user/ns+puller",
+            Some(json!({ "role": "read" })),
+        );
+        let robot_token = robot["token"].as_str().unwrap().to_string();
+        Self {
+            quay,
+            token,
+            robot_token,
+        }
+    }
 }

@@ -16,6 +16,7 @@ mod credentials;
 mod entities;
 mod event_notifications;
 mod logs;
+mod mirror;
 mod organizations;
 mod proxy_cache;
 mod prune;

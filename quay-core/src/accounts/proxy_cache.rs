@@ -35,7 +35,7 @@ impl Accounts {
         let organization = self.administered(caller, name).await?;
         let (cache, credentials) = ProxyCache::from_request(request)?;
         if let Some(upstream) = &self.upstream {
-            upstream.check_permitted(&cache).await?;
+            upstream.check_permitted(cache.upstream_host()).await?;
         }
         let sealed = match credentials {
             None => None,
@@ -81,8 +81,12 @@ impl Accounts {
         let upstream = self.upstream.as_ref().ok_or_else(|| {
             Error::InvalidRequest("FEATURE_PROXY_CACHE is off: no upstream is reached".into())
         })?;
-        upstream.check_permitted(&cache).await?;
-        match upstream.sign_in(&cache, credentials.as_ref()).await {
+        upstream.check_permitted(cache.upstream_host()).await?;
+        let repository = cache.upstream_namespace().unwrap_or("library");
+        match upstream
+            .sign_in(&cache.endpoint(), repository, credentials.as_ref())
+            .await
+        {
             Err(Error::Upstream(failure)) if failure.problem == UpstreamProblem::Refused => {
                 Err(Error::InvalidRequest(
                     "Failed login to remote registry. Please verify entered details and try \

@@ -11,7 +11,7 @@ use crate::events::Site;
 use crate::names::Namespace;
 use crate::permission::PermissionSettings;
 use crate::ports::{
-    AccountDirectory, EventNotificationStore, MailSender, MetadataStores, PruneStore,
+    AccountDirectory, EventNotificationStore, MailSender, MetadataStores, MirrorStore, PruneStore,
     RepositorySettings, RepositoryStore, SecretSealer, UploadStore, Upstream,
 };
 
@@ -34,6 +34,10 @@ pub struct Accounts {
     pub(super) export_storage: Option<Arc<dyn UploadStore>>,
     /// Proxy cache organizations' upstreams (`FEATURE_PROXY_CACHE`).
     pub(super) upstream: Option<Arc<dyn Upstream>>,
+    /// Repository mirrors.
+    pub(super) mirrors: Arc<dyn MirrorStore>,
+    /// Mirrors' upstreams (`FEATURE_REPO_MIRROR`).
+    pub(super) mirroring: Option<Arc<dyn Upstream>>,
 }
 
 impl Accounts {
@@ -57,6 +61,8 @@ impl Accounts {
             mailer: None,
             export_storage: None,
             upstream: None,
+            mirrors: metadata.mirrors.clone(),
+            mirroring: None,
         }
     }
 

@@ -34,6 +34,12 @@ pub enum EventKind {
     QuotaWarning,
     /// A namespace's usage reached a rejecting threshold of its quota.
     QuotaError,
+    /// A repository mirror's sync began.
+    RepoMirrorSyncStarted,
+    /// A repository mirror's sync brought every tag in step.
+    RepoMirrorSyncSuccess,
+    /// A repository mirror's sync failed, wholly or for some tags.
+    RepoMirrorSyncFailed,
 }
 
 /// What an event is about: repository events come from repository notifications, namespace
@@ -61,11 +67,14 @@ pub enum Level {
 
 impl EventKind {
     /// Every kind this registry emits.
-    pub const ALL: [EventKind; 4] = [
+    pub const ALL: [EventKind; 7] = [
         EventKind::RepoPush,
         EventKind::RepoImageExpiry,
         EventKind::QuotaWarning,
         EventKind::QuotaError,
+        EventKind::RepoMirrorSyncStarted,
+        EventKind::RepoMirrorSyncSuccess,
+        EventKind::RepoMirrorSyncFailed,
     ];
 
     /// The kind's name in the API and in the event data's envelope.
@@ -75,6 +84,9 @@ impl EventKind {
             EventKind::RepoImageExpiry => "repo_image_expiry",
             EventKind::QuotaWarning => "quota_warning",
             EventKind::QuotaError => "quota_error",
+            EventKind::RepoMirrorSyncStarted => "repo_mirror_sync_started",
+            EventKind::RepoMirrorSyncSuccess => "repo_mirror_sync_success",
+            EventKind::RepoMirrorSyncFailed => "repo_mirror_sync_failed",
         }
     }
 
@@ -86,7 +98,11 @@ impl EventKind {
     /// Whether repository or namespace notifications deliver it.
     pub fn scope(self) -> EventScope {
         match self {
-            EventKind::RepoPush | EventKind::RepoImageExpiry => EventScope::Repository,
+            EventKind::RepoPush
+            | EventKind::RepoImageExpiry
+            | EventKind::RepoMirrorSyncStarted
+            | EventKind::RepoMirrorSyncSuccess
+            | EventKind::RepoMirrorSyncFailed => EventScope::Repository,
             EventKind::QuotaWarning | EventKind::QuotaError => EventScope::Namespace,
         }
     }
@@ -94,10 +110,10 @@ impl EventKind {
     /// How much it matters.
     pub fn level(self) -> Level {
         match self {
-            EventKind::RepoPush => Level::Primary,
-            EventKind::RepoImageExpiry => Level::Info,
+            EventKind::RepoPush | EventKind::RepoMirrorSyncSuccess => Level::Primary,
+            EventKind::RepoImageExpiry | EventKind::RepoMirrorSyncStarted => Level::Info,
             EventKind::QuotaWarning => Level::Warning,
-            EventKind::QuotaError => Level::Error,
+            EventKind::QuotaError | EventKind::RepoMirrorSyncFailed => Level::Error,
         }
     }
 }
@@ -172,6 +188,19 @@ impl Event {
         }
     }
 
+    /// A mirror sync's start or end (`kind` is one of the `repo_mirror_sync_*`), with
+    /// Quay's `message`.
+    pub fn mirror_sync(
+        kind: EventKind,
+        site: &Site,
+        repository: &RepositoryPath,
+        message: &str,
+    ) -> Self {
+        let mut data = repository_data(site, repository);
+        data["message"] = message.into();
+        Self { kind, data }
+    }
+
     /// A quota threshold crossed: `quota_warning` for a warning threshold, `quota_error` for a
     /// rejecting one.
     pub fn quota(site: &Site, usage: &QuotaUsage, rejecting: bool) -> Self {
@@ -228,6 +257,12 @@ impl Event {
             (EventKind::RepoImageExpiry, Some(repository)) => {
                 Self::repo_image_expiry(site, repository, &sample_tags(&["latest", "v1"]), 1)
             }
+            (
+                EventKind::RepoMirrorSyncStarted
+                | EventKind::RepoMirrorSyncSuccess
+                | EventKind::RepoMirrorSyncFailed,
+                Some(repository),
+            ) => Self::mirror_sync(kind, site, repository, "This is a test sync message"),
             _ => Self::quota(
                 site,
                 &QuotaUsage {
@@ -248,7 +283,11 @@ impl Event {
         let field = match self.kind {
             EventKind::RepoPush => "updated_tags",
             EventKind::RepoImageExpiry => "tags",
-            EventKind::QuotaWarning | EventKind::QuotaError => return Vec::new(),
+            EventKind::QuotaWarning
+            | EventKind::QuotaError
+            | EventKind::RepoMirrorSyncStarted
+            | EventKind::RepoMirrorSyncSuccess
+            | EventKind::RepoMirrorSyncFailed => return Vec::new(),
         };
         self.data[field]
             .as_array()
@@ -270,6 +309,13 @@ impl Event {
                 text("repository"),
                 text("expiring_in"),
                 self.tags().join(", ")
+            ),
+            EventKind::RepoMirrorSyncStarted
+            | EventKind::RepoMirrorSyncSuccess
+            | EventKind::RepoMirrorSyncFailed => format!(
+                "Mirror of repository {}: {}",
+                text("repository"),
+                text("message")
             ),
             EventKind::QuotaWarning | EventKind::QuotaError => format!(
                 "Namespace {} uses {} of its {} quota ({}% threshold {})",

@@ -9,7 +9,7 @@ use bytes::Bytes;
 use crate::audit::AuditEntry;
 use crate::error::Result;
 use crate::events::Event;
-use crate::manifest::{ManifestMediaType, RequiredContent};
+use crate::manifest::{ManifestMediaType, ParsedManifest, RequiredContent};
 use crate::names::{Digest, TagName};
 use crate::quota::Reached;
 use crate::repository::RepositoryId;
@@ -59,6 +59,24 @@ pub struct NewManifest {
     pub layers_size: u64,
     /// Labels of its image configuration.
     pub labels: BTreeMap<String, String>,
+}
+
+impl NewManifest {
+    /// The manifest `parsed` from `bytes`, with its configuration's `labels`.
+    pub fn of(parsed: ParsedManifest, bytes: Bytes, labels: BTreeMap<String, String>) -> Self {
+        Self {
+            blobs: parsed.required_blobs(),
+            children: parsed.child_manifests(),
+            layers_size: parsed.layers_size(),
+            artifact_type: parsed.referrer_artifact_type().map(str::to_string),
+            config_media_type: parsed.config.as_ref().map(|c| c.media_type.clone()),
+            subject: parsed.subject.as_ref().map(|s| s.digest.clone()),
+            digest: parsed.digest,
+            media_type: parsed.media_type,
+            bytes,
+            labels,
+        }
+    }
 }
 
 /// How a stored manifest is kept alive.

@@ -8,6 +8,7 @@ use super::blobs::{BlobIndex, BlobLinkSearch};
 use super::events::{EventNotificationStore, EventOutbox};
 use super::gc::RepositoryCollection;
 use super::manifests::{ManifestDetails, ManifestStore};
+use super::mirror::MirrorStore;
 use super::prune::{PruneStore, PruneTargets};
 use super::repositories::{RepositoryCatalog, RepositorySettings, RepositoryStore};
 use super::tags::{TagHistory, TagStore};
@@ -54,6 +55,8 @@ pub struct MetadataStores {
     pub event_notifications: Arc<dyn EventNotificationStore>,
     /// The outbox of their deliveries.
     pub event_outbox: Arc<dyn EventOutbox>,
+    /// Repository mirrors, which change repositories' states.
+    pub mirrors: Arc<dyn MirrorStore>,
     /// Whether the database takes writes.
     pub probe: Arc<dyn WriteProbe>,
     /// Collecting a repository's tags and manifests past the time machine.
@@ -78,6 +81,7 @@ impl MetadataStores {
             prune_targets: store.clone(),
             event_notifications: store.clone(),
             event_outbox: store.clone(),
+            mirrors: store.clone(),
             probe: store.clone(),
             collection: store.clone(),
         }
@@ -100,6 +104,7 @@ pub trait AllMetadata:
     + PruneTargets
     + EventNotificationStore
     + EventOutbox
+    + MirrorStore
     + WriteProbe
     + RepositoryCollection
 {
@@ -120,6 +125,7 @@ impl<T> AllMetadata for T where
         + PruneTargets
         + EventNotificationStore
         + EventOutbox
+        + MirrorStore
         + WriteProbe
         + RepositoryCollection
 {

@@ -22,6 +22,7 @@ mod gc;
 mod log_exports;
 mod manifests;
 mod metadata;
+mod mirror;
 mod proxy;
 mod prune;
 mod quota;
@@ -37,6 +38,7 @@ pub use self::gc::*;
 pub use self::log_exports::*;
 pub use self::manifests::*;
 pub use self::metadata::*;
+pub use self::mirror::*;
 pub use self::proxy::*;
 pub use self::prune::*;
 pub use self::quota::*;
@@ -44,4 +46,6 @@ pub use self::repositories::*;
 pub use self::tags::*;
 pub use self::uploads::*;
 pub use self::upstream::*;
-pub use crate::repository::{NewRepository, Repository, RepositoryDetails, RepositoryId};
+pub use crate::repository::{
+    NewRepository, Repository, RepositoryDetails, RepositoryId, RepositoryState,
+};

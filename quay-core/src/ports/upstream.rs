@@ -7,15 +7,27 @@ use super::blobs::{BlobInfo, ByteStream};
 use crate::account::NamespaceId;
 use crate::error::Result;
 use crate::names::{Digest, Reference};
-use crate::proxy::{ProxyCache, UpstreamCredentials};
+use crate::proxy::UpstreamCredentials;
+use crate::repository::RepositoryId;
+use crate::upstream::UpstreamEndpoint;
 
-/// An upstream repository, as a proxy cache organization reaches it.
+/// Whose upstream it is: whose credentials the adapter reads, and whose client (with its
+/// tokens) it keeps.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum UpstreamOrigin {
+    /// A proxy cache organization's.
+    ProxyCache(NamespaceId),
+    /// A mirrored repository's.
+    Mirror(RepositoryId),
+}
+
+/// An upstream repository, as a proxy cache organization or a mirror reaches it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct UpstreamSource {
-    /// The organization (whose sealed credentials the adapter reads).
-    pub namespace: NamespaceId,
-    /// Its configuration.
-    pub cache: ProxyCache,
+    /// Whose it is.
+    pub origin: UpstreamOrigin,
+    /// Where it is.
+    pub endpoint: UpstreamEndpoint,
     /// The repository's path upstream (`library/nginx`).
     pub repository: String,
 }
@@ -23,7 +35,7 @@ pub struct UpstreamSource {
 impl UpstreamSource {
     /// `host/repository`, as the usage log and messages name it.
     pub fn describe(&self) -> String {
-        format!("{}/{}", self.cache.upstream_host(), self.repository)
+        format!("{}/{}", self.endpoint.host, self.repository)
     }
 }
 
@@ -52,14 +64,23 @@ pub enum UpstreamSignIn {
 pub trait Upstream: Send + Sync {
     /// Refuses an upstream the registry may not reach: one that resolves to a loopback,
     /// private or link-local address not listed in `SSRF_ALLOWED_HOSTS`.
-    async fn check_permitted(&self, cache: &ProxyCache) -> Result<()>;
+    async fn check_permitted(&self, host: &str) -> Result<()>;
 
-    /// Signs in to the upstream as a pull would (the token dance), with `credentials`.
+    /// Signs in to the upstream as a pull of `repository` would (the token dance), with
+    /// `credentials`.
     async fn sign_in(
         &self,
-        cache: &ProxyCache,
+        endpoint: &UpstreamEndpoint,
+        repository: &str,
         credentials: Option<&UpstreamCredentials>,
     ) -> Result<UpstreamSignIn>;
+
+    /// Every tag of the upstream repository, as its tag listing pages them.
+    async fn tags(&self, source: &UpstreamSource) -> Result<Vec<String>>;
+
+    /// The digests of the manifests whose `subject` is `digest`: from the referrers API,
+    /// or, where the upstream has none, from OCI 1.1's fallback, the `sha256-<hex>` tag.
+    async fn referrers(&self, source: &UpstreamSource, digest: &Digest) -> Result<Vec<Digest>>;
 
     /// The digest of what `reference` names upstream, asked without downloading it (a HEAD,
     /// which registries such as Docker Hub do not count against their pull limits).

@@ -9,6 +9,7 @@
 mod grants;
 mod health;
 mod listing;
+mod mirror;
 mod proxied;
 mod prune;
 mod pull;

@@ -18,8 +18,9 @@ use crate::manifest::{self, ParsedManifest};
 use crate::names::{Digest, Reference, RepositoryPath, TagName};
 use crate::ports::{
     BlobInfo, ByteStream, NewManifest, StoredManifest, TagChange, TagPlacement, TagResolution,
-    Upstream, UpstreamManifest, UpstreamSource,
+    Upstream, UpstreamManifest, UpstreamOrigin, UpstreamSource,
 };
+use crate::proxy::ProxyCache;
 use crate::repository::{NewRepository, Repository};
 use crate::tag::{self as rules, TagRow, Target};
 use crate::upstream::{UpstreamFailure, UpstreamProblem};
@@ -66,6 +67,8 @@ struct HeldCopy {
 pub(super) struct Proxied {
     upstream: Arc<dyn Upstream>,
     source: UpstreamSource,
+    /// The organization's configuration.
+    cache: ProxyCache,
 }
 
 impl Proxied {
@@ -96,10 +99,11 @@ impl Registry {
         Ok(Some(Proxied {
             upstream: Arc::clone(upstream),
             source: UpstreamSource {
-                namespace,
-                cache,
+                origin: UpstreamOrigin::ProxyCache(namespace),
+                endpoint: cache.endpoint(),
                 repository,
             },
+            cache,
         }))
     }
 
@@ -135,7 +139,7 @@ impl Registry {
         match self.proxied(path).await? {
             Some(proxied) => Err(Error::ProxyCacheReadOnly {
                 namespace: path.namespace.to_string(),
-                upstream: proxied.source.cache.upstream_registry,
+                upstream: proxied.cache.upstream_registry,
             }),
             None => Ok(()),
         }
@@ -182,8 +186,12 @@ impl Registry {
         repository: Option<Repository>,
         tag: &TagName,
     ) -> Result<(Repository, PulledManifest)> {
-        let Proxied { upstream, source } = proxied;
-        let lifetime_ms = lifetime_ms(source);
+        let Proxied {
+            upstream,
+            source,
+            cache,
+        } = proxied;
+        let lifetime_ms = lifetime_ms(cache);
         let reference = Reference::Tag(tag.clone());
         let mut held = None;
         if let Some(repository) = repository.clone() {
@@ -273,7 +281,7 @@ impl Registry {
         };
         let repository = self.repository_to_fill(path, repository).await?;
         let placement = TagPlacement::Hidden {
-            until_ms: lifetime_ms(&proxied.source).map(|ms| self.now_ms() + ms),
+            until_ms: lifetime_ms(&proxied.cache).map(|ms| self.now_ms() + ms),
         };
         let manifest = self.fill(proxied, &repository, fetched, placement).await?;
         Ok((repository, PulledManifest::fresh(manifest)))
@@ -429,18 +437,7 @@ impl Registry {
                 .await?;
         }
         let digest = parsed.digest.clone();
-        let new = NewManifest {
-            blobs: parsed.required_blobs(),
-            children: parsed.child_manifests(),
-            layers_size: parsed.layers_size(),
-            artifact_type: parsed.referrer_artifact_type().map(str::to_string),
-            config_media_type: parsed.config.as_ref().map(|c| c.media_type.clone()),
-            subject: parsed.subject.as_ref().map(|s| s.digest.clone()),
-            digest: parsed.digest,
-            media_type: parsed.media_type,
-            bytes: fetched.bytes,
-            labels: Default::default(),
-        };
+        let new = NewManifest::of(parsed, fetched.bytes, Default::default());
         self.store_within_quota(repository, new, placement).await?;
         self.manifests
             .live_manifest(repository.id, &digest, self.now_ms())
@@ -564,16 +561,15 @@ impl Registry {
 }
 
 /// The lifetime of a cached tag, milliseconds (`None`: it never ends).
-fn lifetime_ms(source: &UpstreamSource) -> Option<i64> {
-    source
-        .cache
+fn lifetime_ms(cache: &ProxyCache) -> Option<i64> {
+    cache
         .expiration_s
         .map(|seconds| i64::try_from(seconds.saturating_mul(1000)).unwrap_or(i64::MAX))
 }
 
 /// The upstream's manifest, parsed; one that does not parse, or whose digest is not what
 /// the upstream said, is the upstream's fault.
-fn parse_upstream(fetched: &UpstreamManifest) -> Result<ParsedManifest> {
+pub(super) fn parse_upstream(fetched: &UpstreamManifest) -> Result<ParsedManifest> {
     let invalid =
         |detail: String| Error::Upstream(UpstreamFailure::new(UpstreamProblem::Invalid, detail));
     let parsed = manifest::parse(&fetched.bytes, None, fetched.digest.algorithm())

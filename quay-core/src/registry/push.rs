@@ -98,18 +98,7 @@ impl Registry {
             digest: parsed.digest.clone(),
             subject: parsed.subject.as_ref().map(|s| s.digest.clone()),
         };
-        let manifest = NewManifest {
-            blobs: parsed.required_blobs(),
-            children: parsed.child_manifests(),
-            layers_size: parsed.layers_size(),
-            artifact_type: parsed.referrer_artifact_type().map(str::to_string),
-            config_media_type: parsed.config.as_ref().map(|c| c.media_type.clone()),
-            subject: pushed.subject.clone(),
-            digest: parsed.digest,
-            media_type: parsed.media_type,
-            bytes,
-            labels,
-        };
+        let manifest = NewManifest::of(parsed, bytes, labels);
         match self
             .manifests
             .store_manifest(repository.id, manifest, placement, audit, event, now_ms)
@@ -138,7 +127,7 @@ impl Registry {
         caller: &Caller,
     ) -> Result<()> {
         self.permit(caller, path, RepositoryAction::Write).await?;
-        let repository = self.existing(path).await?;
+        let repository = self.writable(path, &caller.actor).await?;
         let now_ms = self.now_ms();
         let audit = caller
             .actor
@@ -188,7 +177,7 @@ impl Registry {
         caller: &Caller,
     ) -> Result<()> {
         self.permit(caller, path, RepositoryAction::Write).await?;
-        let repository = self.existing(path).await?;
+        let repository = self.writable(path, &caller.actor).await?;
         let now_ms = self.now_ms();
         let audit = caller
             .actor

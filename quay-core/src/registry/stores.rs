@@ -12,8 +12,9 @@ use crate::names::RepositoryPath;
 use crate::permission::RepositoryAction;
 use crate::ports::{
     AccountDirectory, AuditSink, BlobIndex, BlobLinkSearch, BlobStore, ManifestDetails,
-    ManifestStore, MetadataStores, PruneTargets, RepositoryCatalog, RepositoryCollection,
-    RepositoryStore, TagHistory, TagStore, UploadSessions, UploadStore, Upstream, WriteProbe,
+    ManifestStore, MetadataStores, MirrorStore, PruneTargets, RepositoryCatalog,
+    RepositoryCollection, RepositoryStore, TagHistory, TagStore, UploadSessions, UploadStore,
+    Upstream, WriteProbe,
 };
 use crate::repository::{NewRepository, Repository};
 
@@ -54,6 +55,9 @@ pub struct Registry {
     pub(super) uploads: Arc<dyn UploadStore>,
     pub(super) pull_log: Arc<dyn AuditSink>,
     pub(super) upstream: Option<Arc<dyn Upstream>>,
+    pub(super) mirrors: Arc<dyn MirrorStore>,
+    /// Mirrors' upstreams (`FEATURE_REPO_MIRROR`).
+    pub(super) mirroring: Option<Arc<dyn Upstream>>,
     clock: Arc<dyn Clock>,
     pub(super) settings: RegistrySettings,
 }
@@ -83,6 +87,7 @@ impl Registry {
             prune_policies: _,
             event_notifications: _,
             event_outbox: _,
+            mirrors,
         } = stores.metadata;
         Self {
             authorizer,
@@ -103,6 +108,8 @@ impl Registry {
             uploads: stores.uploads,
             pull_log: stores.pull_log,
             upstream: None,
+            mirrors,
+            mirroring: None,
             clock: Arc::new(SystemClock),
             settings,
         }
@@ -163,6 +170,7 @@ impl Registry {
     ) -> Result<Repository> {
         self.refuse_proxied_push(path).await?;
         if let Some(repository) = self.repositories.find_repository(path).await? {
+            self.refuse_unwritable(&repository, actor).await?;
             return Ok(repository);
         }
         let now_ms = self.now_ms();

@@ -150,7 +150,7 @@ impl Registry {
         digest: &Digest,
         actor: &Actor,
     ) -> Result<()> {
-        let repository = self.existing(path).await?;
+        let repository = self.writable(path, actor).await?;
         let now_ms = self.now_ms();
         let live = self
             .manifests
@@ -185,7 +185,7 @@ impl Registry {
         caller: &Caller,
     ) -> Result<()> {
         self.permit(caller, path, RepositoryAction::Write).await?;
-        let repository = self.existing(path).await?;
+        let repository = self.writable(path, &caller.actor).await?;
         let now_ms = self.now_ms();
         let manifest_id = self
             .tag_history
@@ -208,13 +208,15 @@ impl Registry {
             .await
     }
 
-    /// The repository, the tag's rows, and the moment they were read.
+    /// The repository, which must take `actor`'s changes, the tag's rows, and the moment
+    /// they were read.
     async fn tag_state(
         &self,
         path: &RepositoryPath,
         tag: &TagName,
+        actor: &Actor,
     ) -> Result<(Repository, Vec<TagRow>, i64)> {
-        let repository = self.existing(path).await?;
+        let repository = self.writable(path, actor).await?;
         let now_ms = self.now_ms();
         let rows = self.tag_history.tag_rows(repository.id, tag).await?;
         Ok((repository, rows_only(&rows), now_ms))
@@ -256,7 +258,7 @@ impl Registry {
         end_ms: Option<i64>,
         actor: &Actor,
     ) -> Result<()> {
-        let (repository, history, now_ms) = self.tag_state(path, tag).await?;
+        let (repository, history, now_ms) = self.tag_state(path, tag, actor).await?;
         let limits = self.settings.expiration_limits;
         let change = rules::change_expiration(tag.as_str(), &history, end_ms, now_ms, limits)?;
         if change.old_end_ms == change.new_end_ms {
@@ -287,7 +289,7 @@ impl Registry {
         immutable: bool,
         actor: &Actor,
     ) -> Result<()> {
-        let (repository, history, now_ms) = self.tag_state(path, tag).await?;
+        let (repository, history, now_ms) = self.tag_state(path, tag, actor).await?;
         let Some(row) = history.iter().find(|row| row.is_alive(now_ms)) else {
             return Err(Error::NotFound {
                 what: "tag",
@@ -333,7 +335,7 @@ impl Registry {
         caller: &Caller,
     ) -> Result<bool> {
         self.permit(caller, path, RepositoryAction::Write).await?;
-        let repository = self.existing(path).await?;
+        let repository = self.writable(path, &caller.actor).await?;
         let now_ms = self.now_ms();
         let namespace = self
             .accounts

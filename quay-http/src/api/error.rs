@@ -64,6 +64,10 @@ impl ApiError {
                 | Error::BlobUnknown(_)
                 | Error::TagExpired(_) => (S::NOT_FOUND, "not_found"),
                 Error::TagImmutable(_) => (S::CONFLICT, "tag_immutable"),
+                // Quay answers tag writes to a read-only or mirrored repository so.
+                Error::RepositoryNotWritable { .. } => {
+                    (S::SERVICE_UNAVAILABLE, "service_unavailable")
+                }
                 Error::Internal(_) | Error::Storage(_) => {
                     (S::INTERNAL_SERVER_ERROR, "server_error")
                 }

@@ -15,6 +15,7 @@ mod event_notifications;
 mod extract;
 mod format;
 mod logs;
+mod mirror;
 mod namespace_quota;
 mod notifications;
 mod oauth;
@@ -109,6 +110,7 @@ pub(crate) fn router(app: AppState, tenancy: Arc<Tenancy>) -> Router {
         .merge(prune::routes())
         .merge(event_notifications::routes())
         .merge(authorized_emails::routes())
+        .merge(mirror::routes())
         .merge(proxy_cache::routes())
         .merge(quota::routes())
         .merge(superuser_quota::routes())

@@ -65,7 +65,7 @@ async fn web_config(State(api): State<Api>, headers: HeaderMap) -> axum::Json<We
         ("PROXY_CACHE", tenancy.proxy_cache),
         ("PUBLIC_CATALOG", permissions.public_catalog),
         ("QUOTA_MANAGEMENT", registry.quota.management),
-        ("REPO_MIRROR", false),
+        ("REPO_MIRROR", api.app.registry.mirrors_enabled()),
         ("SECURITY_SCANNER", false),
         ("SUPERUSERS_FULL_ACCESS", permissions.superusers_full_access),
         ("USER_CREATION", tenancy.user_creation),

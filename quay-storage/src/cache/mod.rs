@@ -38,8 +38,8 @@ use quay_core::{Digest, RepositoryPath, TagName};
 pub enum CacheChange {
     /// Anything about one repository: its tags, manifests, links.
     Repository(RepositoryId),
-    /// A repository was created at this path.
-    Created(RepositoryPath),
+    /// A repository was created at this path, or its state changed.
+    AtPath(RepositoryPath),
     /// The repository was deleted.
     Deleted(RepositoryId),
     /// A namespace was deleted, with every repository in it.
@@ -182,7 +182,7 @@ impl<M> CachedMetadata<M> {
     pub fn forget(&self, change: &CacheChange) {
         match change {
             CacheChange::Repository(repository) => self.retire(*repository),
-            CacheChange::Created(path) => self.repositories.invalidate(path),
+            CacheChange::AtPath(path) => self.repositories.invalidate(path),
             CacheChange::Deleted(repository) => {
                 // The path cache is keyed by path; deletions are rare enough to drop it whole.
                 self.repositories.invalidate_all();
@@ -220,6 +220,7 @@ impl<M: AllMetadata + Clone + 'static> CachedMetadata<M> {
             manifests: cache.clone(),
             tags: cache.clone(),
             collection: cache.clone(),
+            mirrors: cache.clone(),
             ..MetadataStores::on(&Arc::new(cache.inner.clone()))
         }
     }

@@ -5,9 +5,11 @@ use async_trait::async_trait;
 use quay_core::account::NamespaceId;
 use quay_core::audit::AuditEntry;
 use quay_core::events::Event;
+use quay_core::mirror::SyncSchedule;
 use quay_core::ports::{
-    BlobIndex, BlobInfo, CollectedRepository, LinkedBlob, LiveManifest, ManifestStore, NewManifest,
-    NewRepository, Repository, RepositoryCollection, RepositoryId, RepositoryStore, TagChange,
+    BlobIndex, BlobInfo, ClaimState, ClaimedMirror, CollectedRepository, LinkedBlob, LiveManifest,
+    ManifestStore, MirrorSave, MirrorStore, NewManifest, NewRepository, Repository,
+    RepositoryCollection, RepositoryId, RepositoryState, RepositoryStore, StoredMirror, TagChange,
     TagList, TagPlacement, TagResolution, TagStore, Unlink,
 };
 use quay_core::quota::Reached;
@@ -41,7 +43,7 @@ impl<M: RepositoryStore> RepositoryStore for CachedMetadata<M> {
             .inner
             .create_repository(namespace, path, new, audit, now_ms)
             .await;
-        self.changed(CacheChange::Created(path.clone())).await;
+        self.changed(CacheChange::AtPath(path.clone())).await;
         created
     }
 
@@ -264,5 +266,109 @@ impl<M: RepositoryCollection> RepositoryCollection for CachedMetadata<M> {
             .await;
         self.changed(CacheChange::Repository(repository)).await;
         collected
+    }
+}
+
+#[async_trait]
+impl<M: MirrorStore> MirrorStore for CachedMetadata<M> {
+    async fn mirror(&self, repository: RepositoryId) -> quay_core::Result<Option<StoredMirror>> {
+        self.inner.mirror(repository).await
+    }
+
+    async fn save_mirror(
+        &self,
+        repository: &Repository,
+        save: MirrorSave,
+        create: bool,
+        audit: Vec<AuditEntry>,
+        now_ms: i64,
+    ) -> quay_core::Result<()> {
+        let saved = self
+            .inner
+            .save_mirror(repository, save, create, audit, now_ms)
+            .await;
+        self.changed(CacheChange::AtPath(repository.path.clone()))
+            .await;
+        saved
+    }
+
+    async fn sealed_mirror_credentials(
+        &self,
+        repository: RepositoryId,
+    ) -> quay_core::Result<Option<String>> {
+        self.inner.sealed_mirror_credentials(repository).await
+    }
+
+    async fn change_schedule(
+        &self,
+        repository: RepositoryId,
+        current: &SyncSchedule,
+        next: &SyncSchedule,
+        audit: Vec<AuditEntry>,
+    ) -> quay_core::Result<bool> {
+        self.inner
+            .change_schedule(repository, current, next, audit)
+            .await
+    }
+
+    async fn claim_mirror(
+        &self,
+        only: Option<RepositoryId>,
+        now_ms: i64,
+        lease_until_ms: i64,
+    ) -> quay_core::Result<Option<ClaimedMirror>> {
+        self.inner.claim_mirror(only, now_ms, lease_until_ms).await
+    }
+
+    async fn renew_claim(
+        &self,
+        repository: RepositoryId,
+        claim: &str,
+        lease_until_ms: i64,
+    ) -> quay_core::Result<ClaimState> {
+        self.inner
+            .renew_claim(repository, claim, lease_until_ms)
+            .await
+    }
+
+    async fn release_claim(
+        &self,
+        claimed: &ClaimedMirror,
+        next: &SyncSchedule,
+        report: &serde_json::Value,
+        audit: Vec<AuditEntry>,
+        event: Option<Event>,
+        now_ms: i64,
+    ) -> quay_core::Result<bool> {
+        self.inner
+            .release_claim(claimed, next, report, audit, event, now_ms)
+            .await
+    }
+
+    async fn record_sync_event(
+        &self,
+        repository: RepositoryId,
+        audit: AuditEntry,
+        event: Event,
+        now_ms: i64,
+    ) -> quay_core::Result<()> {
+        self.inner
+            .record_sync_event(repository, audit, event, now_ms)
+            .await
+    }
+
+    async fn set_repository_state(
+        &self,
+        repository: &Repository,
+        state: RepositoryState,
+        audit: AuditEntry,
+    ) -> quay_core::Result<()> {
+        let set = self
+            .inner
+            .set_repository_state(repository, state, audit)
+            .await;
+        self.changed(CacheChange::AtPath(repository.path.clone()))
+            .await;
+        set
     }
 }

@@ -21,6 +21,7 @@ use sea_orm::{
 };
 
 use super::entity::{blob, blob_deletion, blob_link};
+use super::repository_row::stored_state;
 use super::{SqlMetadata, audit, signed, stored_path, unsigned};
 use crate::error::{OrStorage, StorageError};
 
@@ -164,6 +165,7 @@ struct LinkingRepository {
     namespace_id: i64,
     namespace: String,
     name: String,
+    state: String,
 }
 
 #[async_trait]
@@ -290,7 +292,8 @@ impl BlobLinkSearch for SqlMetadata {
         limit: u32,
     ) -> quay_core::Result<Vec<Repository>> {
         let rows = LinkingRepository::find_by_statement(self.statement(
-            "SELECT r.id AS id, r.namespace_id AS namespace_id, n.name AS namespace, r.name AS name
+            "SELECT r.id AS id, r.namespace_id AS namespace_id, n.name AS namespace, r.name AS name,
+                    r.state AS state
              FROM repository r JOIN namespace n ON n.id = r.namespace_id
              WHERE r.id IN (
                  SELECT mb.repository_id FROM manifest_blob mb JOIN blob b ON b.id = mb.blob_id
@@ -314,6 +317,7 @@ impl BlobLinkSearch for SqlMetadata {
                     id: row.id,
                     namespace: row.namespace_id,
                     path: stored_path(&row.namespace, &row.name)?,
+                    state: stored_state(row.id, &row.state)?,
                 })
             })
             .collect()

@@ -40,6 +40,7 @@ pub mod repository {
         pub visibility: String,
         pub created_ms: i64,
         pub description: Option<String>,
+        pub state: String,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

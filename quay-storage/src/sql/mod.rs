@@ -25,6 +25,7 @@ mod log_exports;
 mod manifest_row;
 mod manifests;
 mod migration;
+mod mirrors;
 mod notifications;
 mod outbox;
 mod permissions;

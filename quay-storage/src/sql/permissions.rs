@@ -24,7 +24,7 @@ use sea_orm::{
 
 use super::accounts::account_record;
 use super::entity::{account, permission_prototype, repository_permission};
-use super::repository_row::REPOSITORY_COLUMNS;
+use super::repository_row::{REPOSITORY_COLUMNS, stored_state};
 use super::standing::{
     AccessRow, ListedRow, access_sql, role_of_rank, standing_columns, team_role_of_rank,
 };
@@ -212,12 +212,18 @@ impl PermissionStore for SqlMetadata {
                 team_role: None,
             });
         };
-        let repository = match (row.repository_id, &row.repository_name, &row.visibility) {
-            (Some(id), Some(name), Some(visibility)) => Some((
+        let repository = match (
+            row.repository_id,
+            &row.repository_name,
+            &row.visibility,
+            &row.repository_state,
+        ) {
+            (Some(id), Some(name), Some(visibility), Some(state)) => Some((
                 Repository {
                     id,
                     namespace: row.namespace_id,
                     path: stored_path(&row.namespace_name, name)?,
+                    state: stored_state(id, state)?,
                 },
                 Visibility::from_name(visibility).unwrap_or(Visibility::Private),
             )),

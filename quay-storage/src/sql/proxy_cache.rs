@@ -9,6 +9,7 @@ use quay_core::ports::{Repository, RepositoryId};
 use quay_core::proxy::ProxyCache;
 use sea_orm::FromQueryResult;
 
+use super::repository_row::stored_state;
 use super::{SqlMetadata, audit, stored_path};
 use crate::error::{OrStorage, StorageError};
 
@@ -38,6 +39,7 @@ struct TagOfRepository {
     namespace_id: i64,
     namespace_name: String,
     repository_name: String,
+    repository_state: String,
     name: String,
 }
 
@@ -85,7 +87,8 @@ impl ProxyCacheStore for SqlMetadata {
     ) -> quay_core::Result<Option<(Repository, TagName)>> {
         let row = TagOfRepository::find_by_statement(self.statement(
             "SELECT t.repository_id AS repository_id, n.id AS namespace_id,
-                    n.name AS namespace_name, r.name AS repository_name, t.name AS name
+                    n.name AS namespace_name, r.name AS repository_name, r.state AS repository_state,
+                    t.name AS name
              FROM tag t
              JOIN repository r ON r.id = t.repository_id
              JOIN namespace n ON n.id = r.namespace_id
@@ -116,6 +119,7 @@ impl ProxyCacheStore for SqlMetadata {
                 id: row.repository_id,
                 namespace: row.namespace_id,
                 path: stored_path(&row.namespace_name, &row.repository_name)?,
+                state: stored_state(row.repository_id, &row.repository_state)?,
             };
             Ok((repository, tag))
         })

@@ -7,6 +7,7 @@ use quay_core::ports::{PruneStore, PruneTargets, Repository, RepositoryId};
 use quay_core::prune::PrunePolicy;
 use sea_orm::{ConnectionTrait, FromQueryResult, Value};
 
+use super::repository_row::stored_state;
 use super::scoped::scope;
 use super::{SqlMetadata, audit, stored_path};
 use crate::error::{OrStorage, StorageError};
@@ -44,6 +45,7 @@ struct TargetRow {
     namespace_id: i64,
     namespace_name: String,
     repository_name: String,
+    repository_state: String,
 }
 
 #[async_trait]
@@ -125,7 +127,8 @@ impl PruneTargets for SqlMetadata {
             "SELECT p.uuid AS uuid, p.method AS method, p.value AS value,
                     p.tag_pattern AS tag_pattern, p.pattern_matches AS pattern_matches,
                     r.id AS repository_id, r.namespace_id AS namespace_id,
-                    n.name AS namespace_name, r.name AS repository_name
+                    n.name AS namespace_name, r.name AS repository_name,
+                    r.state AS repository_state
              FROM autoprune_policy p
              JOIN repository r ON r.id = p.repository_id
                  OR (p.repository_id IS NULL AND r.namespace_id = p.namespace_id)
@@ -142,6 +145,7 @@ impl PruneTargets for SqlMetadata {
                     id: row.repository_id,
                     namespace: row.namespace_id,
                     path: stored_path(&row.namespace_name, &row.repository_name)?,
+                    state: stored_state(row.repository_id, &row.repository_state)?,
                 };
                 Ok((row.policy.into_policy()?, repository))
             })

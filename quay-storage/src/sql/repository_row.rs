@@ -2,7 +2,7 @@
 //! the row they fill. Shared by the repository, permission and standing queries.
 
 use quay_core::permission::Visibility;
-use quay_core::ports::{Repository, RepositoryDetails};
+use quay_core::ports::{Repository, RepositoryDetails, RepositoryState};
 use sea_orm::FromQueryResult;
 
 use super::stored_path;
@@ -10,7 +10,7 @@ use crate::error::StorageError;
 
 pub(super) const REPOSITORY_COLUMNS: &str = "r.id AS id, r.namespace_id AS namespace_id, \
     n.name AS namespace_name, r.name AS name, r.visibility AS visibility, \
-    r.description AS description, r.created_ms AS created_ms";
+    r.description AS description, r.created_ms AS created_ms, r.state AS state";
 
 #[derive(FromQueryResult)]
 pub(super) struct RepositoryRow {
@@ -21,6 +21,7 @@ pub(super) struct RepositoryRow {
     pub(super) visibility: String,
     pub(super) description: Option<String>,
     pub(super) created_ms: i64,
+    pub(super) state: String,
 }
 
 impl RepositoryRow {
@@ -36,10 +37,18 @@ impl RepositoryRow {
                 id: self.id,
                 namespace: self.namespace_id,
                 path: stored_path(&self.namespace_name, &self.name)?,
+                state: stored_state(self.id, &self.state)?,
             },
             visibility,
             description: self.description,
             created_ms: self.created_ms,
         })
     }
+}
+
+/// A repository's `state` column.
+pub(super) fn stored_state(repository: i64, state: &str) -> Result<RepositoryState, StorageError> {
+    RepositoryState::parse(state).ok_or_else(|| {
+        StorageError::CorruptMetadata(format!("state {state:?} of repository {repository}"))
+    })
 }

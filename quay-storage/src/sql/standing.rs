@@ -54,6 +54,7 @@ pub(super) struct AccessRow {
     pub(super) repository_id: Option<i64>,
     pub(super) repository_name: Option<String>,
     pub(super) visibility: Option<String>,
+    pub(super) repository_state: Option<String>,
     pub(super) direct_rank: Option<i64>,
     pub(super) team_repository_rank: Option<i64>,
 }
@@ -120,6 +121,7 @@ pub(super) fn access_sql() -> String {
                 n.enabled AS namespace_enabled, n.email AS namespace_email,
                 n.tag_expiration_s AS namespace_tag_expiration_s,
                 r.id AS repository_id, r.name AS repository_name, r.visibility AS visibility,
+                r.state AS repository_state,
                 {standing}
          FROM namespace n
          LEFT JOIN repository r ON r.namespace_id = n.id AND r.name = $3

@@ -18,6 +18,7 @@ mod m0011_authorized_emails;
 mod m0012_log_exports;
 mod m0013_proxy_cache;
 mod m0014_proxy_tag_pulls;
+mod m0015_repo_mirror;
 
 use sea_orm_migration::prelude::*;
 
@@ -42,6 +43,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0012_log_exports::Migration),
             Box::new(m0013_proxy_cache::Migration),
             Box::new(m0014_proxy_tag_pulls::Migration),
+            Box::new(m0015_repo_mirror::Migration),
         ]
     }
 }
