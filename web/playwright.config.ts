@@ -59,6 +59,7 @@ export default defineConfig({
       FEATURE_AUTO_PRUNE: 'true',
       FEATURE_PROXY_CACHE: 'true',
       FEATURE_IMMUTABLE_TAGS: 'true',
+      FEATURE_REPO_MIRROR: 'true',
       SSRF_ALLOWED_HOSTS: '[127.0.0.1]',
     },
   },

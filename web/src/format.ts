@@ -31,6 +31,12 @@ export function formatDate(value: number | string | null | undefined): string {
   });
 }
 
+/** `YYYY-MM-DDTHH:MM` in local time, as a datetime-local input holds it. */
+export function localInput(date: Date): string {
+  const pad = (value: number) => String(value).padStart(2, '0');
+  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}T${pad(date.getHours())}:${pad(date.getMinutes())}`;
+}
+
 export const shortDigest = (digest: string) => digest.replace(/^sha256:/, '').slice(0, 12);
 
 /** Seconds in words: 1209600 → "2 weeks". */

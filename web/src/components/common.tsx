@@ -196,15 +196,18 @@ export function CopyCommand({ command, testId }: { command: string; testId?: str
 export function SubmitForm({
   onSubmit,
   className,
+  testId,
   children,
 }: {
   onSubmit: () => void;
   className?: string;
+  testId?: string;
   children: ReactNode;
 }) {
   return (
     <Form
       className={className}
+      data-testid={testId}
       onSubmit={(event) => {
         event.preventDefault();
         onSubmit();

@@ -1,4 +1,4 @@
-// A repository: Information, Tags, Tag history, Logs and Settings, the tab in `?tab=`.
+// A repository: Information, Tags, Tag history, Mirroring, Logs and Settings, the tab in `?tab=`.
 
 import { useParams, useSearchParams } from 'react-router-dom';
 import { Label, PageSection, Tab, Tabs, TabTitleText } from '@patternfly/react-core';
@@ -10,6 +10,7 @@ import type { RepositorySummary } from './RepositoriesList';
 import { RepositoryInformation } from './RepositoryInformation';
 import { TagsTab } from './TagsTab';
 import { TagHistoryTab } from './TagHistoryTab';
+import { MirroringTab } from './MirroringTab';
 import { UsageLogs } from './UsageLogs';
 import { RepositorySettings } from './RepositorySettings';
 
@@ -77,6 +78,11 @@ export function Repository() {
           <Tab eventKey="history" title={<TabTitleText>Tag history</TabTitleText>}>
             <TagHistoryTab repository={repository} />
           </Tab>
+          {repository.can_admin && feature('REPO_MIRROR') && (
+            <Tab eventKey="mirroring" title={<TabTitleText>Mirroring</TabTitleText>}>
+              <MirroringTab repository={repository} />
+            </Tab>
+          )}
           {canSeeLogs && (
             <Tab eventKey="logs" title={<TabTitleText>Logs</TabTitleText>}>
               <UsageLogs base={repoPath(ns, repo)} />

@@ -43,7 +43,8 @@ export interface Robot {
 
 const ROBOT_SHORT_NAME = /^[a-z][a-z0-9_]{1,254}$/;
 
-const robotsBase = (namespace: string, isOrganization: boolean) =>
+/** Where a namespace's robots live: an organization's, or the signed-in user's own. */
+export const robotsBase = (namespace: string, isOrganization: boolean) =>
   isOrganization ? `/api/v1/organization/${seg(namespace)}/robots` : '/api/v1/user/robots';
 
 export const shortName = (robot: string) => robot.slice(robot.indexOf('+') + 1);

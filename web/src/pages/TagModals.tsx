@@ -3,7 +3,7 @@
 import { useState } from 'react';
 import { Alert, Button, FormGroup, TextInput } from '@patternfly/react-core';
 import { api, messageOf, repoPath, seg } from '../api';
-import { shortDigest } from '../format';
+import { localInput, shortDigest } from '../format';
 import { useToast } from '../toasts';
 import { FieldRule, FormModal } from '../components/FormModal';
 import { activeTag, type Tag } from '../tags';
@@ -78,12 +78,6 @@ export function AddTagModal({
       </FormGroup>
     </FormModal>
   );
-}
-
-/** `YYYY-MM-DDTHH:MM` in local time, as a datetime-local input holds it. */
-function localInput(date: Date): string {
-  const pad = (value: number) => String(value).padStart(2, '0');
-  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}T${pad(date.getHours())}:${pad(date.getMinutes())}`;
 }
 
 export function ExpirationModal({
