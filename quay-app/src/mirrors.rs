@@ -63,7 +63,7 @@ impl MirrorWorker {
         self.clock.now_ms().saturating_add(lease_ms)
     }
 
-    /// Runs a claimed sync, renewing its lease a few times per lease meanwhile.
+    /// Runs a claimed sync, renewing its lease meanwhile.
     async fn run(&self, claimed: &ClaimedMirror) -> quay_core::Result<SyncReport> {
         let repository = claimed.mirror.repository.id;
         // Credentials may have changed since the last sync.
@@ -103,8 +103,11 @@ impl MirrorWorker {
     }
 }
 
-/// Renews the claim every third of the lease; sets `stop` when the sync was cancelled or the
-/// claim lost.
+/// How soon a running sync learns it was cancelled: its claim is renewed at least this often.
+const CANCEL_NOTICED_WITHIN: Duration = Duration::from_secs(2);
+
+/// Renews the claim every third of the lease (or sooner); sets `stop` when the sync was
+/// cancelled or the claim lost.
 async fn renew(
     store: Arc<dyn MirrorStore>,
     claimed: ClaimedMirror,
@@ -113,8 +116,10 @@ async fn renew(
     clock: Arc<dyn Clock>,
 ) {
     let lease_ms = i64::try_from(lease.as_millis()).unwrap_or(i64::MAX);
+    // A cancel is noticed within seconds, however long the lease.
+    let every = (lease / 3).min(CANCEL_NOTICED_WITHIN);
     loop {
-        tokio::time::sleep(lease / 3).await;
+        tokio::time::sleep(every).await;
         let until = clock.now_ms().saturating_add(lease_ms);
         match store
             .renew_claim(claimed.mirror.repository.id, &claimed.claim, until)

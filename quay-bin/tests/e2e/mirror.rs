@@ -213,8 +213,10 @@ fn a_mirror_copies_matching_tags_and_follows_upstream() {
     let (status, body) = mirror.api(
         "POST",
         "/api/v1/repository/ns/app/notification/",
-        Some(json!({"event": "repo_mirror_sync_success", "method": "quay_notification",
-                    "config": {"target": {"kind": "user", "name": USER}}, "eventConfig": {}})),
+        Some(
+            json!({"event": "repo_mirror_sync_success", "method": "quay_notification",
+                    "config": {"target": {"kind": "user", "name": USER}}, "eventConfig": {}}),
+        ),
     );
     assert_eq!(status, 201, "{body}");
     assert_eq!(created["sync_status"], "NEVER_RUN", "{created}");
@@ -390,6 +392,34 @@ fn a_mirror_copies_matching_tags_and_follows_upstream() {
             .iter()
             .any(|notice| notice["kind"] == "repo_mirror_sync_success"),
         "{notices}"
+    );
+
+    // A running sync is cancelled between tags, and waits for the next sync asked for.
+    mirror.upstream_has("v3.1", &v40);
+    mirror.proxy.set_delay(Some(Duration::from_millis(1_000)));
+    let (status, body) = mirror.api("POST", "/api/v1/repository/ns/app/mirror/sync-now", None);
+    assert_eq!(status, 204, "{body}");
+    mirror.wait_for("app", |mirror| mirror["sync_status"] == "SYNCING");
+    let (status, body) = mirror.api("POST", "/api/v1/repository/ns/app/mirror/sync-cancel", None);
+    assert_eq!(status, 204, "{body}");
+    let cancelled = mirror.wait_for("app", |mirror| {
+        mirror["last_sync"]["outcome"] == "cancelled"
+    });
+    mirror.proxy.set_delay(None);
+    assert_eq!(cancelled["sync_status"], "CANCEL", "{cancelled}");
+    assert_eq!(cancelled["sync_start_date"], Value::Null, "{cancelled}");
+    let (status, _) = mirror.api("POST", "/api/v1/repository/ns/app/mirror/sync-cancel", None);
+    assert_eq!(status, 404, "nothing left to cancel");
+
+    // The mirror's robot stays while the mirror needs it.
+    let (status, body) = mirror.api("DELETE", "/api/v1/user/robots/mirror", None);
+    assert_eq!(status, 400, "{body}");
+    assert!(
+        body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("syncs the mirror of ns/"),
+        "{body}"
     );
 
     // The usage log tells each sync, and never the password.

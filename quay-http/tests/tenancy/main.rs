@@ -6,6 +6,7 @@
 
 mod access;
 mod discovery;
+mod mirror;
 mod notifications;
 mod organizations;
 mod proxy_cache;

@@ -494,7 +494,24 @@ impl AccountStore for SqlMetadata {
         account_id: AccountId,
         audit: AuditEntry,
     ) -> quay_core::Result<()> {
-        let txn = self.db.begin().await.or_storage()?;
+        let txn = self.write_transaction().await.or_storage()?;
+        // A mirror's robot is kept while the mirror needs it (Quay's rule too).
+        let mirrored = MirroredBy::find_by_statement(self.statement(
+            "SELECT n.name AS namespace, r.name AS repository
+             FROM repo_mirror m JOIN repository r ON r.id = m.repository_id
+             JOIN namespace n ON n.id = r.namespace_id
+             WHERE m.robot_id = $1 LIMIT 1",
+            [account_id.into()],
+        ))
+        .one(&txn)
+        .await
+        .or_storage()?;
+        if let Some(mirrored) = mirrored {
+            return Err(quay_core::Error::InvalidRequest(format!(
+                "the robot syncs the mirror of {}/{}: give the mirror another robot first",
+                mirrored.namespace, mirrored.repository
+            )));
+        }
         account::Entity::delete_by_id(account_id)
             .exec(&txn)
             .await
@@ -502,4 +519,11 @@ impl AccountStore for SqlMetadata {
         audit::record(&txn, [audit]).await?;
         txn.commit().await.or_storage()
     }
+}
+
+/// A repository whose mirror a robot syncs.
+#[derive(FromQueryResult)]
+struct MirroredBy {
+    namespace: String,
+    repository: String,
 }
