@@ -465,11 +465,27 @@ fn a_private_quay_upstream_is_mirrored_with_its_referrers_as_a_robot() {
     let signature = layout.image("amd64", &[b"cosign signature".to_vec()]);
     let signature_tag = format!("sha256-{hex}.sig");
     layout.tag(&signature_tag, signature.clone());
+    // A two-platform index whose arm64 child has an attestation of its own.
+    let arm64 = layout.image("arm64", &[noise(10, 20_000)]);
+    let index = layout.index(&[layout.image("amd64", &[noise(11, 20_000)]), arm64.clone()]);
+    layout.tag("v2", index.clone());
+    let attestation = json!({
+        "schemaVersion": 2, "mediaType": OCI_MANIFEST,
+        "artifactType": "application/vnd.example.attestation.v1+json",
+        "config": empty, "layers": [sbom],
+        "subject": {"mediaType": OCI_MANIFEST, "digest": digest_of(&arm64), "size": arm64["size"]},
+    });
+    let attestation = layout.blob(OCI_MANIFEST, attestation.to_string().as_bytes());
+    layout.tag("attestation", attestation.clone());
     let PrivateQuay {
         quay: upstream,
         robot_token,
         ..
-    } = PrivateQuay::start(work.path(), &layout, &["v1", "sbom", &signature_tag]);
+    } = PrivateQuay::start(
+        work.path(),
+        &layout,
+        &["v1", "sbom", &signature_tag, "v2", "attestation"],
+    );
 
     let data = work.path().join("mirror");
     let quay = Quay::start(
@@ -508,6 +524,25 @@ fn a_private_quay_upstream_is_mirrored_with_its_referrers_as_a_robot() {
         "root_rule": {"rule_kind": "tag_glob_csv", "rule_value": ["v*"]},
         "skopeo_timeout_interval": 300,
     });
+    // Quay's architectures only, in Quay's field.
+    config["architecture_filter"] = json!(["amd64", "mips"]);
+    let (status, body) = call(
+        "POST",
+        "/api/v1/repository/ns/copy/mirror",
+        Some(config.clone()),
+    );
+    assert_eq!(status, 400, "{body}");
+    assert!(
+        body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("\"mips\" is not one of"),
+        "{body}"
+    );
+    config
+        .as_object_mut()
+        .unwrap()
+        .remove("architecture_filter");
     // A robot of another namespace is refused, as Quay does.
     config["robot_username"] = json!("other+mirror");
     let (status, body) = call(
@@ -554,7 +589,7 @@ fn a_private_quay_upstream_is_mirrored_with_its_referrers_as_a_robot() {
                 "-u",
                 CREDS,
                 "-H",
-                &format!("Accept: {OCI_MANIFEST}"),
+                &format!("Accept: {OCI_MANIFEST}, {OCI_INDEX}"),
                 &url,
             ],
         )
@@ -577,22 +612,25 @@ fn a_private_quay_upstream_is_mirrored_with_its_referrers_as_a_robot() {
             ],
         ) == "404"
     );
-    let referrers: Value = serde_json::from_str(&run(
-        "curl",
-        &[
-            "-sf",
-            "-u",
-            CREDS,
-            &format!(
-                "http://{}/v2/ns/copy/referrers/{}",
-                quay.address,
-                digest_of(&image)
-            ),
-        ],
-    ))
-    .unwrap();
+    let referrers_of = |subject: &Value| -> Value {
+        let url = format!(
+            "http://{}/v2/ns/copy/referrers/{}",
+            quay.address,
+            digest_of(subject)
+        );
+        serde_json::from_str(&run("curl", &["-sf", "-u", CREDS, &url])).unwrap()
+    };
+    let referrers = referrers_of(&image);
     assert_eq!(
         referrers["manifests"][0]["digest"], referrer["digest"],
+        "{referrers}"
+    );
+
+    // An index's children bring their own referrers.
+    assert!(manifest("v2").contains(&digest_of(&index)));
+    let referrers = referrers_of(&arm64);
+    assert_eq!(
+        referrers["manifests"][0]["digest"], attestation["digest"],
         "{referrers}"
     );
 

@@ -20,7 +20,7 @@ use tokio::task::{JoinHandle, JoinSet};
 
 use crate::support::{
     Layout, OCI_INDEX, OCI_MANIFEST, Quay, USER, access_token, api_ok, have, layout_contents,
-    noise, sha256, skopeo, skopeo_login, try_copy,
+    noise, sha256, skopeo, skopeo_login,
 };
 
 /// A running `docker-registry serve` (distribution 2.8): plain HTTP, no authentication,
@@ -650,7 +650,8 @@ pub struct PrivateQuay {
 }
 
 impl PrivateQuay {
-    /// Starts it under `work` with `tags` of `layout` pushed to `ns/private`.
+    /// Starts it under `work` with `tags` of `layout` pushed to `ns/private` (an index with
+    /// every platform).
     pub fn start(work: &Path, layout: &Layout, tags: &[&str]) -> Self {
         let data = work.join("upstream");
         let quay = Quay::start(&data, &[], &[]);
@@ -658,12 +659,18 @@ impl PrivateQuay {
         let home = work.join("upstream-home");
         skopeo_login(&home, &quay.address);
         for tag in tags {
-            try_copy(
+            skopeo(
                 &home,
-                &format!("oci:{}:{tag}", layout.dir.display()),
-                &format!("docker://{}/ns/private:{tag}", quay.address),
-            )
-            .unwrap();
+                &[
+                    "copy",
+                    "-q",
+                    "--all",
+                    "--preserve-digests",
+                    "--dest-tls-verify=false",
+                    &format!("oci:{}:{tag}", layout.dir.display()),
+                    &format!("docker://{}/ns/private:{tag}", quay.address),
+                ],
+            );
         }
         let robot = api_ok(
             &quay.address,

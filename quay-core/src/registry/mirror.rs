@@ -43,6 +43,17 @@ struct Plan {
     listed: Vec<String>,
 }
 
+/// What a copied manifest is to the mirror.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Copied {
+    /// What a tag names: an index is narrowed to the platforms; its referrers come along.
+    Tagged,
+    /// A child of an index: its referrers come along (per-platform signatures, SBOMs).
+    Child,
+    /// A referrer or a signature: copied as it is.
+    Companion,
+}
+
 /// One sync's work on one repository.
 struct Sync<'a> {
     registry: &'a Registry,
@@ -429,27 +440,26 @@ impl<'a> Sync<'a> {
             &self.mirror.repository.path,
             std::slice::from_ref(tag),
         );
-        self.copy_manifest(digest, placement, Some((audit, event)), true)
-            .await?;
-        Ok(())
+        self.copy_manifest(digest, placement, Some((audit, event)), Copied::Tagged)
+            .await
     }
 
-    /// Copies manifest `digest` with all it needs, stores it as `placement` says, then its
-    /// referrers; the digest it has here (another when a platform filter narrowed it).
+    /// Copies manifest `digest` with all it needs, stores it as `placement` says, then (for
+    /// an image) its referrers.
     async fn copy_manifest(
         &self,
         digest: &Digest,
         placement: TagPlacement,
         record: Option<(AuditEntry, Event)>,
-        narrow: bool,
-    ) -> Result<Digest> {
+        copied: Copied,
+    ) -> Result<()> {
         let fetched = self
             .upstream
             .manifest(&self.source, &Reference::Digest(digest.clone()))
             .await?;
         let mut parsed = parse_upstream(&fetched)?;
         let mut bytes = fetched.bytes.clone();
-        if narrow
+        if copied == Copied::Tagged
             && parsed.media_type.is_list()
             && let Some(narrowed) = narrow_index(&bytes, digest, &self.mirror.config.platforms)?
         {
@@ -471,7 +481,7 @@ impl<'a> Sync<'a> {
                         until_ms: Some(until_ms),
                     },
                     None,
-                    false,
+                    Copied::Child,
                 ))
                 .await?;
             }
@@ -489,7 +499,6 @@ impl<'a> Sync<'a> {
             };
             self.copy_blob(&info).await?;
         }
-        let local = parsed.digest.clone();
         let new = NewManifest::of(parsed, bytes, Default::default());
         let (audit, event) = record.unzip();
         self.registry
@@ -503,10 +512,10 @@ impl<'a> Sync<'a> {
                 self.registry.now_ms(),
             )
             .await?;
-        if self.mirror.config.copy_referrers && narrow {
+        if self.mirror.config.copy_referrers && copied != Copied::Companion {
             self.copy_referrers(digest).await?;
         }
-        Ok(local)
+        Ok(())
     }
 
     /// The blob's bytes into the blob store (verified against the digest as they pass),
@@ -544,7 +553,7 @@ impl<'a> Sync<'a> {
                 &referrer,
                 TagPlacement::Hidden { until_ms: None },
                 None,
-                false,
+                Copied::Companion,
             ))
             .await?;
         }
@@ -559,7 +568,7 @@ impl<'a> Sync<'a> {
                 lifetime_ms: None,
                 immutable: false,
             };
-            Box::pin(self.copy_manifest(&signature, placement, None, false)).await?;
+            Box::pin(self.copy_manifest(&signature, placement, None, Copied::Companion)).await?;
         }
         Ok(())
     }

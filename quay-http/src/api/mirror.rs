@@ -125,11 +125,30 @@ impl MirrorBody {
             unsigned_images: config.as_ref().and_then(|config| config.unsigned_images),
             proxy: config.and_then(|config| config.proxy),
             timeout_s: self.skopeo_timeout_interval,
-            platforms: self.platforms.or(self.architecture_filter),
+            platforms: self.platforms.or(architectures(self.architecture_filter)?),
             remove_stale_tags: self.remove_stale_tags,
             copy_referrers: self.copy_referrers,
         })
     }
+}
+
+/// Quay's architectures, which `architecture_filter` may name.
+const ARCHITECTURES: [&str; 4] = ["amd64", "arm64", "ppc64le", "s390x"];
+
+/// Quay's `architecture_filter`, checked against its architectures.
+fn architectures(filter: Option<Vec<String>>) -> ApiResult<Option<Vec<String>>> {
+    if let Some(unknown) = filter
+        .iter()
+        .flatten()
+        .find(|architecture| !ARCHITECTURES.contains(&architecture.as_str()))
+    {
+        return Err(ApiError::invalid(format!(
+            "architecture_filter: {unknown:?} is not one of {}; `platforms` takes any \
+             os/architecture[/variant]",
+            ARCHITECTURES.join(", ")
+        )));
+    }
+    Ok(filter)
 }
 
 /// A mirror as Quay shows it, with the last sync's report.

@@ -13,7 +13,7 @@ use quay_core::ports::{
     ClaimState, ClaimedMirror, MirrorSave, MirrorStore, Repository, RepositoryId, RepositoryState,
     StoredMirror,
 };
-use sea_orm::{ConnectionTrait, DbBackend, FromQueryResult, TransactionTrait, Value};
+use sea_orm::{ConnectionTrait, DbBackend, FromQueryResult, Value};
 use serde_json::Value as Json;
 
 use super::outbox::EventSource;
@@ -503,7 +503,7 @@ impl MirrorStore for SqlMetadata {
         event: Event,
         now_ms: i64,
     ) -> quay_core::Result<()> {
-        let txn = self.db.begin().await.or_storage()?;
+        let txn = self.write_transaction().await.or_storage()?;
         audit::record(&txn, [audit]).await?;
         self.emit(&txn, EventSource::Repository(repository), &event, now_ms)
             .await?;
