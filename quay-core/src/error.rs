@@ -190,6 +190,15 @@ pub enum Error {
 pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
 impl Error {
+    /// A malformed request's reason, said of `field` (`field: reason`); other errors as
+    /// they are.
+    pub(crate) fn in_field(self, field: &str) -> Self {
+        match self {
+            Self::InvalidRequest(why) => Self::InvalidRequest(format!("{field}: {why}")),
+            other => other,
+        }
+    }
+
     /// Wraps an adapter's failure.
     pub fn storage(cause: impl Into<BoxError>) -> Self {
         Self::Storage(cause.into())

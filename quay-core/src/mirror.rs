@@ -427,13 +427,12 @@ impl MirrorConfig {
         }
     }
 
-    /// The tag filter of `root_rule`.
-    pub fn tag_filter(&self) -> TagFilter {
-        // Checked when the configuration was made.
-        TagFilter::new(self.tag_patterns.iter().map(String::as_str))
-            .ok()
-            .flatten()
-            .expect("a mirror's tag patterns are checked globs, at least one")
+    /// The tag filter of `root_rule` (checked when the configuration was made; a stored one
+    /// that no longer is fails the sync rather than the worker).
+    fn tag_filter(&self) -> Result<TagFilter> {
+        TagFilter::new(self.tag_patterns.iter().map(String::as_str))?.ok_or_else(|| {
+            Error::InvalidRequest("root_rule.rule_value needs at least one tag pattern".into())
+        })
     }
 
     /// Quay's `architecture_filter`: the architectures of `platforms`.
@@ -443,6 +442,7 @@ impl MirrorConfig {
             .iter()
             .map(|platform| platform.architecture.clone())
             .collect();
+        architectures.sort();
         architectures.dedup();
         architectures
     }
@@ -782,8 +782,8 @@ fn is_companion(tag: &TagName) -> bool {
 /// The tags of an upstream listing a mirror takes: those matching one of its patterns,
 /// each once, in order, at most [`MAX_MIRRORED_TAGS`]. Cosign's tags of mirrored digests
 /// come with their images, not through the patterns.
-pub fn matching_tags(config: &MirrorConfig, listed: &[String]) -> Vec<TagName> {
-    let filter = config.tag_filter();
+pub fn matching_tags(config: &MirrorConfig, listed: &[String]) -> Result<Vec<TagName>> {
+    let filter = config.tag_filter()?;
     let mut tags: Vec<TagName> = listed
         .iter()
         .filter(|tag| filter.passes([tag.as_str()]))
@@ -792,7 +792,7 @@ pub fn matching_tags(config: &MirrorConfig, listed: &[String]) -> Vec<TagName> {
     tags.sort();
     tags.dedup();
     tags.truncate(MAX_MIRRORED_TAGS);
-    tags
+    Ok(tags)
 }
 
 /// Cosign's tags for `digest` that a listing holds: `sha256-<hex>.sig`, `.att`, `.sbom`.

@@ -136,9 +136,7 @@ impl Upstream for Upstreams {
         match self.policy.check_authority(host).await {
             // A name that does not resolve now may later; what it resolves to is checked then.
             Ok(()) | Err(AppError::Request(_)) => Ok(()),
-            Err(refused) => Err(Error::InvalidRequest(format!(
-                "upstream_registry: {refused}"
-            ))),
+            Err(refused) => Err(Error::InvalidRequest(refused.to_string())),
         }
     }
 

@@ -12,6 +12,13 @@ use serde_json::{Value, json};
 use crate::support::*;
 use crate::upstream::{DockerRegistry, Fault, FaultyProxy, PrivateQuay};
 
+/// Mirroring on, upstreams on 127.0.0.1 allowed, due syncs looked for every second.
+const MIRROR_ENV: [(&str, &str); 3] = [
+    ("FEATURE_REPO_MIRROR", "true"),
+    ("SSRF_ALLOWED_HOSTS", "[127.0.0.1]"),
+    ("REPO_MIRROR_INTERVAL", "1"),
+];
+
 /// A registry with `ns/<repository>` mirrors of `library/app` on a distribution registry.
 struct Mirror {
     work: tempfile::TempDir,
@@ -32,15 +39,7 @@ impl Mirror {
         let proxy = FaultyProxy::start(&upstream.address);
         let work = tempfile::tempdir().unwrap();
         let data = work.path().join("data");
-        let quay = Quay::start(
-            &data,
-            &[],
-            &[
-                ("FEATURE_REPO_MIRROR", "true"),
-                ("SSRF_ALLOWED_HOSTS", "[127.0.0.1]"),
-                ("REPO_MIRROR_INTERVAL", "1"),
-            ],
-        );
+        let quay = Quay::start(&data, &[], &MIRROR_ENV);
         let token = access_token(&data, USER);
         api_ok(
             &quay.address,
@@ -161,19 +160,7 @@ impl Mirror {
     }
 
     fn local_tags(&self, repository: &str) -> Vec<String> {
-        let (_, tags) = self.api(
-            "GET",
-            &format!("/api/v1/repository/ns/{repository}/tag/?onlyActiveTags=true&limit=100"),
-            None,
-        );
-        let mut names: Vec<String> = tags["tags"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|tag| tag["name"].as_str().unwrap().to_string())
-            .collect();
-        names.sort();
-        names
+        alive_tags(&self.quay.address, &self.token, repository)
     }
 
     fn v2_get(&self, path: &str) -> Value {
@@ -488,15 +475,7 @@ fn a_private_quay_upstream_is_mirrored_with_its_referrers_as_a_robot() {
     );
 
     let data = work.path().join("mirror");
-    let quay = Quay::start(
-        &data,
-        &[],
-        &[
-            ("FEATURE_REPO_MIRROR", "true"),
-            ("SSRF_ALLOWED_HOSTS", "[127.0.0.1]"),
-            ("REPO_MIRROR_INTERVAL", "1"),
-        ],
-    );
+    let quay = Quay::start(&data, &[], &MIRROR_ENV);
     let token = access_token(&data, USER);
     let call = |method: &str, path: &str, body: Option<Value>| {
         api(&quay.address, &token, method, path, body)
@@ -665,11 +644,9 @@ fn two_nodes_on_postgresql_never_sync_one_mirror_at_once_and_take_over_a_dead_on
     let env = [
         ("DB_URI", database.uri.as_str()),
         ("DATABASE_SECRET_KEY", "one key for the whole deployment"),
-        ("SSRF_ALLOWED_HOSTS", "[127.0.0.1]"),
-        ("FEATURE_REPO_MIRROR", "true"),
-        ("REPO_MIRROR_INTERVAL", "1"),
         ("REPO_MIRROR_LEASE_SECONDS", "3"),
     ];
+    let env: Vec<_> = MIRROR_ENV.iter().chain(&env).copied().collect();
     let first = Quay::start(&work.path().join("a"), &[], &env);
     let token = access_token_with(&work.path().join("a"), USER, &env);
     let call = |address: &str, method: &str, path: &str, body: Option<Value>| {

@@ -529,6 +529,25 @@ pub fn api(
 }
 
 /// [`api`], expecting a 2xx status; the body.
+/// The names of the alive tags of `ns/<repository>`, sorted (at most 100).
+pub fn alive_tags(address: &str, token: &str, repository: &str) -> Vec<String> {
+    let (_, body) = api(
+        address,
+        token,
+        "GET",
+        &format!("/api/v1/repository/ns/{repository}/tag/?onlyActiveTags=true&limit=100"),
+        None,
+    );
+    let mut names: Vec<String> = body["tags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|tag| tag["name"].as_str().unwrap().to_string())
+        .collect();
+    names.sort();
+    names
+}
+
 pub fn api_ok(address: &str, token: &str, method: &str, path: &str, body: Option<Value>) -> Value {
     let (status, json) = api(address, token, method, path, body);
     assert!(

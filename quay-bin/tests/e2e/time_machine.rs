@@ -546,21 +546,7 @@ fn auto_prune_policies_by_count_and_by_age() {
         assert!(output.status.success(), "{output:?}");
         String::from_utf8(output.stdout).unwrap()
     };
-    let alive = |repository: &str| {
-        let (_, body) = call(
-            "GET",
-            &format!("/api/v1/repository/ns/{repository}/tag/?onlyActiveTags=true"),
-            None,
-        );
-        let mut names: Vec<String> = body["tags"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|tag| tag["name"].as_str().unwrap().to_string())
-            .collect();
-        names.sort();
-        names
-    };
+    let alive = |repository: &str| alive_tags(&address, &token, repository);
 
     // By count, on one repository: keep the newest tag.
     copy("a", "ns/count:a");

@@ -141,12 +141,7 @@ impl Accounts {
             upstream
                 .check_permitted(&checked.config.endpoint.reference.registry)
                 .await
-                .map_err(|error| match error {
-                    Error::InvalidRequest(why) => Error::InvalidRequest(
-                        why.replace("upstream_registry", "external_reference"),
-                    ),
-                    other => other,
-                })?;
+                .map_err(|error| error.in_field("external_reference"))?;
         }
         let sealed_credentials = match checked.credentials {
             CredentialsChange::Keep => None,

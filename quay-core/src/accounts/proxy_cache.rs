@@ -35,7 +35,10 @@ impl Accounts {
         let organization = self.administered(caller, name).await?;
         let (cache, credentials) = ProxyCache::from_request(request)?;
         if let Some(upstream) = &self.upstream {
-            upstream.check_permitted(cache.upstream_host()).await?;
+            upstream
+                .check_permitted(cache.upstream_host())
+                .await
+                .map_err(|error| error.in_field("upstream_registry"))?;
         }
         let sealed = match credentials {
             None => None,
@@ -81,7 +84,10 @@ impl Accounts {
         let upstream = self.upstream.as_ref().ok_or_else(|| {
             Error::InvalidRequest("FEATURE_PROXY_CACHE is off: no upstream is reached".into())
         })?;
-        upstream.check_permitted(cache.upstream_host()).await?;
+        upstream
+            .check_permitted(cache.upstream_host())
+            .await
+            .map_err(|error| error.in_field("upstream_registry"))?;
         let repository = cache.upstream_namespace().unwrap_or("library");
         match upstream
             .sign_in(&cache.endpoint(), repository, credentials.as_ref())

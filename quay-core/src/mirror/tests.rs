@@ -237,7 +237,7 @@ fn the_plan_copies_moves_and_removes_only_when_told() {
         .map(String::from)
         .into();
     assert_eq!(
-        matching_tags(&config, &listed),
+        matching_tags(&config, &listed).unwrap(),
         [tag("latest"), tag("v3.1"), tag("v3.2")]
     );
     let signed = digest('a');

@@ -63,7 +63,8 @@ pub enum UpstreamSignIn {
 #[async_trait]
 pub trait Upstream: Send + Sync {
     /// Refuses an upstream the registry may not reach: one that resolves to a loopback,
-    /// private or link-local address not listed in `SSRF_ALLOWED_HOSTS`.
+    /// private or link-local address not listed in `SSRF_ALLOWED_HOSTS`. The reason names no
+    /// field; the caller knows which one named the host.
     async fn check_permitted(&self, host: &str) -> Result<()>;
 
     /// Signs in to the upstream as a pull of `repository` would (the token dance), with

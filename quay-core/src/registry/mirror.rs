@@ -36,12 +36,9 @@ use crate::ports::{
 use crate::repository::{Repository, RepositoryState};
 use crate::upstream::{Transport, UpstreamEndpoint, UpstreamFailure, UpstreamProblem};
 
-/// A sync's plan: each matching upstream tag with the digest it names, what to do with it,
-/// and the whole upstream listing (for cosign's tags).
-struct Plan {
-    tags: Vec<(TagName, TagAction, Option<Digest>)>,
-    listed: Vec<String>,
-}
+/// A sync's plan: each matching upstream tag with the digest it names and what to do
+/// with it.
+type Plan = Vec<(TagName, TagAction, Option<Digest>)>;
 
 /// What a copied manifest is to the mirror.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -62,7 +59,8 @@ struct Sync<'a> {
     source: UpstreamSource,
     /// The robot, as the pushes' performer.
     actor: Actor,
-    /// The tags the upstream lists.
+    /// The tags the upstream lists, once [`Sync::plan`] read them (cosign's tags are
+    /// among them).
     listed: Vec<String>,
 }
 
@@ -147,13 +145,12 @@ impl Registry {
                 name: path.to_string(),
             })?;
         let started_ms = self.now_ms();
-        let sync = Sync::new(self, upstream.as_ref(), &mirror);
+        let mut sync = Sync::new(self, upstream.as_ref(), &mirror);
         let (outcome, message, tags) = match sync.plan().await {
             Ok(plan) => (
                 "dry run",
-                format!("{} tags considered; nothing changed", plan.tags.len()),
-                plan.tags
-                    .into_iter()
+                format!("{} tags considered; nothing changed", plan.len()),
+                plan.into_iter()
                     .map(|(tag, action, digest)| TagOutcome {
                         tag: tag.to_string(),
                         action,
@@ -209,7 +206,7 @@ impl Registry {
                 started_ms,
             )
             .await?;
-        let sync = Sync::new(self, upstream.as_ref(), mirror);
+        let mut sync = Sync::new(self, upstream.as_ref(), mirror);
         let mut tags = Vec::new();
         let mut audit = Vec::new();
         let mut end = SyncEnd::Success;
@@ -219,9 +216,7 @@ impl Registry {
                 format!("Sync of {describe} failed: {}", reason(&error))
             }
             Ok(plan) => {
-                let mut sync = sync;
-                sync.listed = plan.listed;
-                for (tag, action, digest) in plan.tags {
+                for (tag, action, digest) in plan {
                     if stop.load(Ordering::Acquire) {
                         end = SyncEnd::Cancelled;
                         break;
@@ -364,18 +359,18 @@ impl<'a> Sync<'a> {
         }
     }
 
-    /// The upstream's matching tags against the local ones.
-    async fn plan(&self) -> Result<Plan> {
+    /// The upstream's matching tags against the local ones; keeps the upstream's listing.
+    async fn plan(&mut self) -> Result<Plan> {
         self.upstream
             .check_permitted(&self.source.endpoint.host)
             .await?;
-        let listed = self.upstream.tags(&self.source).await?;
+        self.listed = self.upstream.tags(&self.source).await?;
         let config = &self.mirror.config;
         let now_ms = self.registry.now_ms();
         let repository = self.mirror.repository.id;
         let mut upstream = BTreeMap::new();
         let mut local = BTreeMap::new();
-        for tag in matching_tags(config, &listed) {
+        for tag in matching_tags(config, &self.listed)? {
             let reference = Reference::Tag(tag.clone());
             let digest = self
                 .upstream
@@ -402,14 +397,13 @@ impl<'a> Sync<'a> {
         } else {
             Vec::new()
         };
-        let tags = rules::plan(&upstream, &local, &alive)
+        Ok(rules::plan(&upstream, &local, &alive)
             .into_iter()
             .map(|(tag, action)| {
                 let digest = upstream.get(&tag).cloned();
                 (tag, action, digest)
             })
-            .collect();
-        Ok(Plan { tags, listed })
+            .collect())
     }
 
     /// Does what the plan says for one tag.
