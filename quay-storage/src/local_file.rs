@@ -1,32 +1,30 @@
 //! Reading a blob from a local directory without OpenDAL's reader, which for every chunk
 //! spawns a task, allocates and zeroes a fresh buffer, and reads on the blocking pool.
 //!
-//! A [`FileChunks`] stream reads the file in order, one chunk ahead of the one being sent,
-//! each read one blocking-pool task into a buffer of its own small pool: a buffer comes back
-//! to the pool when the server has written the chunk it holds, so a download touches the
-//! same few megabytes however large the blob is. No thread is held between chunks, so a
-//! slow client costs no blocking thread.
+//! A [`FileChunks`] stream maps the file a window at a time, one window ahead of the one
+//! being sent, each mapped by one blocking-pool task with its pages read in (so that the
+//! server's write never waits on the disk on a runtime thread). The bytes go from the page
+//! cache straight to the socket: no copy into a buffer of ours, which cost a third of a
+//! large download's CPU. A window is unmapped once the server has written it, so a download
+//! holds a few megabytes of the file however large the blob is, and no thread between
+//! windows, so a slow client costs no blocking thread.
 
 use std::fs::File;
 use std::io;
-use std::os::unix::fs::FileExt;
 use std::path::PathBuf;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 use std::task::{Context, Poll, ready};
 
 use bytes::Bytes;
 use futures::Stream;
+use memmap2::{Mmap, MmapOptions};
 use quay_core::range::ByteRange;
 use tokio::task::JoinHandle;
 
-/// Bytes per read: few enough to stay in the caches while the socket takes them, many
-/// enough that a task per chunk costs little.
-const CHUNK: usize = 1024 * 1024;
-
-/// Buffers a download keeps for reuse: the one being read, the one being sent, and one
-/// the server may still hold.
-const POOLED: usize = 3;
+/// Bytes per window: few enough that the windows in flight stay small, many enough that
+/// mapping one costs little next to sending it.
+const WINDOW: usize = 1024 * 1024;
 
 /// Opens `path` for reading `range` (the whole file without one); `None` if there is no
 /// such file. A range past the end fails here, before any byte is sent.
@@ -55,52 +53,51 @@ pub(crate) async fn open(
             file: Arc::new(file),
             offset,
             remaining,
-            pool: Arc::default(),
-            reading: None,
+            mapping: None,
         }))
     })
     .await
     .map_err(io::Error::other)?
 }
 
-/// The chunks of a byte range of a file, read one ahead.
+/// The windows of a byte range of a file, mapped one ahead.
 pub(crate) struct FileChunks {
     file: Arc<File>,
-    /// Where the next read starts, and how many bytes are left to read.
+    /// Where the next window starts, and how many bytes are left to map.
     offset: u64,
     remaining: u64,
-    pool: Arc<Mutex<Vec<Vec<u8>>>>,
-    reading: Option<JoinHandle<io::Result<Chunk>>>,
+    mapping: Option<JoinHandle<io::Result<Mmap>>>,
 }
 
 impl FileChunks {
-    /// Starts reading the next chunk, if any is left.
-    fn read_ahead(&mut self) {
-        if self.remaining == 0 || self.reading.is_some() {
+    /// Starts mapping the next window, if any is left.
+    fn map_ahead(&mut self) {
+        if self.remaining == 0 || self.mapping.is_some() {
             return;
         }
-        let want = usize::try_from(self.remaining).map_or(CHUNK, |left| left.min(CHUNK));
-        let mut buffer = self
-            .pool
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .pop()
-            .unwrap_or_default();
-        let (file, offset, pool) = (self.file.clone(), self.offset, self.pool.clone());
-        self.offset += want as u64;
-        self.remaining -= want as u64;
-        self.reading = Some(tokio::task::spawn_blocking(move || {
-            // Zeroed once, when the buffer is new (or too small); reused as it is afterwards.
-            if buffer.len() < want {
-                buffer.resize(want, 0);
-            }
-            file.read_exact_at(&mut buffer[..want], offset)?;
-            Ok(Chunk {
-                buffer,
-                len: want,
-                pool,
-            })
+        let len = usize::try_from(self.remaining).map_or(WINDOW, |left| left.min(WINDOW));
+        let (file, offset) = (self.file.clone(), self.offset);
+        self.offset += len as u64;
+        self.remaining -= len as u64;
+        self.mapping = Some(tokio::task::spawn_blocking(move || {
+            map_window(&file, offset, len)
         }));
+    }
+}
+
+/// `len` bytes of `file` from `offset`, mapped read-only with their pages read in.
+#[allow(unsafe_code)]
+fn map_window(file: &File, offset: u64, len: usize) -> io::Result<Mmap> {
+    // SAFETY: a mapping is undefined behaviour if the file changes under it. Blob files never
+    // do: a blob is written whole under another name and renamed into place, and garbage
+    // collection unlinks it (the mapping keeps the unlinked file's pages); nothing truncates
+    // or rewrites one.
+    unsafe {
+        MmapOptions::new()
+            .offset(offset)
+            .len(len)
+            .populate()
+            .map(file)
     }
 }
 
@@ -108,42 +105,20 @@ impl Stream for FileChunks {
     type Item = io::Result<Bytes>;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        self.read_ahead();
-        let Some(reading) = self.reading.as_mut() else {
+        self.map_ahead();
+        let Some(mapping) = self.mapping.as_mut() else {
             return Poll::Ready(None);
         };
-        let read = ready!(Pin::new(reading).poll(cx));
-        self.reading = None;
-        let chunk = match read {
-            Ok(Ok(chunk)) => chunk,
+        let mapped = ready!(Pin::new(mapping).poll(cx));
+        self.mapping = None;
+        let window = match mapped {
+            Ok(Ok(window)) => window,
             Ok(Err(error)) => return Poll::Ready(Some(Err(error))),
             Err(join) => return Poll::Ready(Some(Err(io::Error::other(join)))),
         };
-        // The next chunk is read while this one is sent.
-        self.read_ahead();
-        Poll::Ready(Some(Ok(Bytes::from_owner(chunk))))
-    }
-}
-
-/// A chunk read into a pooled buffer, which goes back to its pool when dropped.
-struct Chunk {
-    buffer: Vec<u8>,
-    len: usize,
-    pool: Arc<Mutex<Vec<Vec<u8>>>>,
-}
-
-impl AsRef<[u8]> for Chunk {
-    fn as_ref(&self) -> &[u8] {
-        &self.buffer[..self.len]
-    }
-}
-
-impl Drop for Chunk {
-    fn drop(&mut self) {
-        let mut pool = self.pool.lock().unwrap_or_else(PoisonError::into_inner);
-        if pool.len() < POOLED {
-            pool.push(std::mem::take(&mut self.buffer));
-        }
+        // The next window is mapped while this one is sent.
+        self.map_ahead();
+        Poll::Ready(Some(Ok(Bytes::from_owner(window))))
     }
 }
 
@@ -163,10 +138,10 @@ mod tests {
     async fn reads_whole_files_and_ranges_across_chunks() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("blob");
-        let content: Vec<u8> = (0..CHUNK * 5 / 2).map(|i| (i % 251) as u8).collect();
+        let content: Vec<u8> = (0..WINDOW * 5 / 2).map(|i| (i % 251) as u8).collect();
         std::fs::write(&path, &content).unwrap();
         assert_eq!(read(path.clone(), None).await, content);
-        for (start, end) in [(0, 0), (CHUNK - 10, CHUNK + 10), (10, content.len() - 1)] {
+        for (start, end) in [(0, 0), (WINDOW - 10, WINDOW + 10), (10, content.len() - 1)] {
             let range = ByteRange {
                 start: start as u64,
                 end: end as u64,
