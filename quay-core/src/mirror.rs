@@ -4,6 +4,7 @@
 //! a sync takes and what it does with each, and how an index is narrowed to some platforms.
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use serde::Serialize;
 use serde_json::Value;
@@ -699,6 +700,35 @@ pub struct TagOutcome {
     pub error: Option<String>,
 }
 
+/// What a running sync and whoever watches it share: a request to stop, read between tags,
+/// and how many tags are left.
+#[derive(Debug, Default)]
+pub struct SyncControl {
+    stop: AtomicBool,
+    pending_tags: AtomicUsize,
+}
+
+impl SyncControl {
+    /// Asks the sync to stop before its next tag (it was cancelled, or its claim lost).
+    pub fn stop(&self) {
+        self.stop.store(true, Ordering::Release);
+    }
+
+    /// Whether the sync was asked to stop.
+    pub fn stopping(&self) -> bool {
+        self.stop.load(Ordering::Acquire)
+    }
+
+    /// The tags the sync has yet to take up: its whole plan when it starts, none once it ends.
+    pub fn pending_tags(&self) -> usize {
+        self.pending_tags.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn set_pending_tags(&self, count: usize) {
+        self.pending_tags.store(count, Ordering::Relaxed);
+    }
+}
+
 /// How a sync went (or, for a dry run, would go).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct SyncReport {
@@ -714,6 +744,10 @@ pub struct SyncReport {
     pub finished_ms: i64,
     /// Each tag it considered, in name order.
     pub tags: Vec<TagOutcome>,
+    /// What kind of failure came first, in the words of Quay's `last_error_reason` label
+    /// (`auth_failed`, `not_found`, ...); `None` unless the sync failed.
+    #[serde(skip)]
+    pub failure_reason: Option<&'static str>,
 }
 
 impl SyncReport {

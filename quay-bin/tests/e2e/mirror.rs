@@ -19,6 +19,21 @@ const MIRROR_ENV: [(&str, &str); 3] = [
     ("REPO_MIRROR_INTERVAL", "1"),
 ];
 
+/// The value of Quay's mirror metric `name` for `ns/<repository>` in the registry at
+/// `address`'s `/metrics`.
+fn mirror_metric(address: &str, name: &str, repository: &str) -> Option<f64> {
+    let scrape = run("curl", &["-sf", &format!("http://{address}/metrics")]);
+    let labels = [
+        "namespace=\"ns\"".to_string(),
+        format!("repository=\"{repository}\""),
+    ];
+    scrape
+        .lines()
+        .filter(|line| line.starts_with(&format!("{name}{{")))
+        .find(|line| labels.iter().all(|label| line.contains(label.as_str())))
+        .and_then(|line| line.rsplit_once(' ')?.1.parse().ok())
+}
+
 /// A registry with `ns/<repository>` mirrors of `library/app` on a distribution registry.
 struct Mirror {
     work: tempfile::TempDir,
@@ -125,6 +140,11 @@ impl Mirror {
             Some(json!({ "is_enabled": enabled })),
         );
         assert_eq!(status, 201, "{body}");
+    }
+
+    /// The value of Quay's mirror metric `name` for `ns/<repository>`.
+    fn metric(&self, name: &str, repository: &str) -> Option<f64> {
+        mirror_metric(&self.quay.address, name, repository)
     }
 
     /// Waits until the mirror of `ns/<repository>` is as `done` says; the mirror then.
@@ -327,6 +347,48 @@ fn a_mirror_copies_matching_tags_and_follows_upstream() {
     assert_eq!(mirror.local_digest("app", "v3.2").unwrap(), old_v32);
     mirror.v2_get(&format!("ns/app/manifests/{old_v32}"));
     mirror.proxy.set_fault(Fault::Pass);
+    // Quay's mirror metrics say so: failed, incomplete, why, and when it ran.
+    let metric = |name, repository| mirror.metric(name, repository);
+    assert_eq!(
+        metric("quay_repository_mirror_last_sync_status", "app"),
+        Some(0.0)
+    );
+    assert_eq!(
+        metric("quay_repository_mirror_sync_complete", "app"),
+        Some(0.0)
+    );
+    assert_eq!(
+        metric("quay_repository_mirror_pending_tags", "app"),
+        Some(0.0)
+    );
+    assert_eq!(
+        metric("quay_repository_mirror_last_sync_status", "amd"),
+        Some(1.0)
+    );
+    assert_eq!(
+        metric("quay_repository_mirror_sync_complete", "amd"),
+        Some(1.0)
+    );
+    let started_s = metric("quay_repository_mirror_last_sync_timestamp", "app").unwrap();
+    let now_s = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64();
+    assert!((now_s - 120.0..=now_s).contains(&started_s), "{started_s}");
+    let scrape = run(
+        "curl",
+        &["-sf", &format!("http://{}/metrics", mirror.quay.address)],
+    );
+    assert!(
+        scrape.contains(
+            "quay_repository_mirror_sync_failures_total{namespace=\"ns\",reason=\"connection_error\"} 1"
+        ),
+        "{scrape}"
+    );
+    assert!(
+        scrape.contains("quay_repository_mirror_workers_active 1"),
+        "{scrape}"
+    );
 
     // Enabled, the failed sync is retried by the worker on its own; afterwards syncs come
     // on the interval, which picks up the next retag.
@@ -387,6 +449,15 @@ fn a_mirror_copies_matching_tags_and_follows_upstream() {
     let (status, body) = mirror.api("POST", "/api/v1/repository/ns/app/mirror/sync-now", None);
     assert_eq!(status, 204, "{body}");
     mirror.wait_for("app", |mirror| mirror["sync_status"] == "SYNCING");
+    // While it runs, the metrics show it in progress.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while mirror.metric("quay_repository_mirror_last_sync_status", "app") != Some(2.0) {
+        assert!(
+            Instant::now() < deadline,
+            "the sync is not shown in progress"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
     let (status, body) = mirror.api("POST", "/api/v1/repository/ns/app/mirror/sync-cancel", None);
     assert_eq!(status, 204, "{body}");
     let cancelled = mirror.wait_for("app", |mirror| {
@@ -742,6 +813,14 @@ fn two_nodes_on_postgresql_never_sync_one_mirror_at_once_and_take_over_a_dead_on
     );
     assert_eq!(status, 204, "{body}");
     wait_for(&first.address, "SYNCING");
+    // Its metrics count down the tags it has left.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !mirror_metric(&first.address, "quay_repository_mirror_pending_tags", "app")
+        .is_some_and(|pending| pending > 0.0)
+    {
+        assert!(Instant::now() < deadline, "no pending tags shown");
+        std::thread::sleep(Duration::from_millis(100));
+    }
     let survivor = Quay::start(&work.path().join("c"), &[], &env);
     drop(first);
     proxy.set_delay(None);

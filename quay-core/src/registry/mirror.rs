@@ -12,7 +12,6 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 
 use futures::TryStreamExt;
 
@@ -24,8 +23,8 @@ use crate::error::{Error, Result};
 use crate::events::{Event, EventKind};
 use crate::manifest;
 use crate::mirror::{
-    self as rules, SyncEnd, SyncReport, TagAction, TagOutcome, cosign_tags, matching_tags,
-    narrow_index, source_digest,
+    self as rules, SyncControl, SyncEnd, SyncReport, TagAction, TagOutcome, cosign_tags,
+    matching_tags, narrow_index, source_digest,
 };
 use crate::names::{Digest, Reference, RepositoryPath, TagName};
 use crate::permission::RepositoryAction;
@@ -146,7 +145,7 @@ impl Registry {
             })?;
         let started_ms = self.now_ms();
         let mut sync = Sync::new(self, upstream.as_ref(), &mirror);
-        let (outcome, message, tags) = match sync.plan().await {
+        let (outcome, message, tags, failure_reason) = match sync.plan().await {
             Ok(plan) => (
                 "dry run",
                 format!("{} tags considered; nothing changed", plan.len()),
@@ -158,8 +157,14 @@ impl Registry {
                         error: None,
                     })
                     .collect(),
+                None,
             ),
-            Err(error) => ("failed", reason(&error), Vec::new()),
+            Err(error) => (
+                "failed",
+                reason(&error),
+                Vec::new(),
+                Some(failure_reason(&error)),
+            ),
         };
         Ok(SyncReport {
             outcome: outcome.into(),
@@ -167,6 +172,7 @@ impl Registry {
             started_ms,
             finished_ms: self.now_ms(),
             tags,
+            failure_reason,
         })
     }
 
@@ -179,13 +185,13 @@ impl Registry {
     }
 
     /// Runs a claimed sync to its end and releases the claim: the `repo_mirror_sync_*`
-    /// events and entries, each tag's outcome, the next schedule. `stop` is set (by whoever
-    /// renews the claim) when the sync was cancelled or the claim lost; it is read between
-    /// tags.
+    /// events and entries, each tag's outcome, the next schedule. `control` is told to stop
+    /// (by whoever renews the claim) when the sync was cancelled or the claim lost, which it
+    /// reads between tags; it counts the tags left meanwhile.
     pub async fn run_mirror_sync(
         &self,
         claimed: &ClaimedMirror,
-        stop: &AtomicBool,
+        control: &SyncControl,
     ) -> Result<SyncReport> {
         let upstream = self.mirroring()?;
         let mirror = &claimed.mirror;
@@ -210,22 +216,27 @@ impl Registry {
         let mut tags = Vec::new();
         let mut audit = Vec::new();
         let mut end = SyncEnd::Success;
+        let mut first_failure = None;
         let message = match sync.plan().await {
             Err(error) => {
                 end = SyncEnd::Failure;
+                first_failure = Some(failure_reason(&error));
                 format!("Sync of {describe} failed: {}", reason(&error))
             }
             Ok(plan) => {
+                control.set_pending_tags(plan.len());
                 for (tag, action, digest) in plan {
-                    if stop.load(Ordering::Acquire) {
+                    if control.stopping() {
                         end = SyncEnd::Cancelled;
                         break;
                     }
                     let outcome = sync.apply(&tag, action, digest.as_ref()).await;
+                    control.set_pending_tags(control.pending_tags().saturating_sub(1));
                     let (kind, action, error) = match outcome {
                         Ok(()) => (LogKind::RepoMirrorSyncTagSuccess, action, None),
                         Err(error) => {
                             end = SyncEnd::Failure;
+                            first_failure.get_or_insert(failure_reason(&error));
                             (
                                 LogKind::RepoMirrorSyncTagFailed,
                                 TagAction::Failed,
@@ -262,6 +273,7 @@ impl Registry {
                 }
             }
         };
+        control.set_pending_tags(0);
         let finished_ms = self.now_ms();
         let report = SyncReport {
             outcome: match end {
@@ -274,6 +286,7 @@ impl Registry {
             started_ms,
             finished_ms,
             tags,
+            failure_reason: first_failure,
         };
         let next =
             mirror
@@ -581,6 +594,21 @@ impl<'a> Sync<'a> {
             .delete_tag(self.mirror.repository.id, tag, audit, now_ms)
             .await?;
         Ok(())
+    }
+}
+
+/// What kind of failure `error` is, in the words of Quay's `last_error_reason` label, with
+/// two of ours (`rate_limited`, `invalid_content`) where Quay has only `unknown_error`.
+fn failure_reason(error: &Error) -> &'static str {
+    match error {
+        Error::Upstream(failure) => match failure.problem {
+            UpstreamProblem::NotFound => "not_found",
+            UpstreamProblem::Refused => "auth_failed",
+            UpstreamProblem::RateLimited => "rate_limited",
+            UpstreamProblem::Unavailable => "connection_error",
+            UpstreamProblem::Invalid => "invalid_content",
+        },
+        _ => "unknown_error",
     }
 }
 
