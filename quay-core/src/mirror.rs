@@ -727,6 +727,12 @@ impl SyncControl {
     pub(crate) fn set_pending_tags(&self, count: usize) {
         self.pending_tags.store(count, Ordering::Relaxed);
     }
+
+    /// One more tag of the plan taken up: once per tag of the count it set, so never below
+    /// zero.
+    pub(crate) fn tag_taken(&self) {
+        self.pending_tags.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 /// How a sync went (or, for a dry run, would go).

@@ -231,7 +231,7 @@ impl Registry {
                         break;
                     }
                     let outcome = sync.apply(&tag, action, digest.as_ref()).await;
-                    control.set_pending_tags(control.pending_tags().saturating_sub(1));
+                    control.tag_taken();
                     let (kind, action, error) = match outcome {
                         Ok(()) => (LogKind::RepoMirrorSyncTagSuccess, action, None),
                         Err(error) => {
