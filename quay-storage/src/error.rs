@@ -17,7 +17,7 @@ pub enum StorageError {
     /// The object store failed.
     #[error("object storage: {0}")]
     Objects(#[from] opendal::Error),
-    /// Reading a blob's file in a local directory failed.
+    /// A file in a local directory failed: a blob's, read, or an upload part's, written.
     #[error("blob file: {0}")]
     Files(#[from] io::Error),
     /// A database URI names a database this registry cannot use (shown without its

@@ -21,6 +21,7 @@
 mod cache;
 mod error;
 mod local_file;
+mod local_parts;
 mod locations;
 mod object_storage;
 mod peers;

@@ -28,6 +28,7 @@ use quay_core::{Digest, Error};
 
 use crate::error::{OrStorage, StorageError};
 use crate::local_file;
+use crate::local_parts::LocalParts;
 
 /// The name of the location of a store that has only one, as Quay's default configuration
 /// names it.
@@ -77,6 +78,9 @@ pub struct ObjectStorage {
     /// The directory of a filesystem location, whose blobs are read directly
     /// ([`local_file`]).
     local_root: Option<PathBuf>,
+    /// A filesystem location's upload parts, written and committed directly
+    /// ([`local_parts`]).
+    local_parts: Option<LocalParts>,
 }
 
 impl ObjectStorage {
@@ -89,19 +93,25 @@ impl ObjectStorage {
             can_rename,
             stages_writes: false,
             local_root: None,
+            local_parts: None,
         }
     }
 
     /// Storage in a local directory (Quay's `LocalStorage`), created if missing.
     pub fn filesystem(root: &Path) -> Result<Self, StorageError> {
-        let local_root = Some(root.to_path_buf());
+        let local_parts = LocalParts {
+            root: root.to_path_buf(),
+            staging: root.join(STAGING),
+            chunk_size: FILESYSTEM_CHUNK,
+        };
         let root = root.to_string_lossy();
         let builder = opendal::services::Fs::default()
             .root(&root)
             .atomic_write_dir(&format!("{root}/{STAGING}"));
         Ok(Self {
             stages_writes: true,
-            local_root,
+            local_root: Some(local_parts.root.clone()),
+            local_parts: Some(local_parts),
             ..Self::new(Operator::new(builder)?, FILESYSTEM_CHUNK)
         })
     }
@@ -320,6 +330,10 @@ impl UploadStore for ObjectStorage {
         body: &mut ByteSource<'_>,
     ) -> quay_core::Result<WrittenPart> {
         let name = uuid::Uuid::new_v4().simple().to_string();
+        if let Some(local) = &self.local_parts {
+            let size = local.write(&part_path(upload, &name), body).await?;
+            return Ok(WrittenPart { name, size });
+        }
         let mut writer = self
             .operator
             .writer_with(&part_path(upload, &name))
@@ -373,6 +387,12 @@ impl UploadStore for ObjectStorage {
     ) -> quay_core::Result<()> {
         let target = blob_path(digest);
         match parts {
+            [only] if let Some(local) = &self.local_parts => {
+                return local
+                    .promote(&part_path(upload, only), &target)
+                    .await
+                    .map_err(|error| StorageError::Files(error).into());
+            }
             [only] if self.can_rename => {
                 self.operator
                     .rename(&part_path(upload, only), &target)
@@ -415,6 +435,13 @@ impl UploadStore for ObjectStorage {
     }
 
     async fn discard(&self, upload: &str, parts: &[String]) -> quay_core::Result<()> {
+        if let Some(local) = &self.local_parts {
+            let parts = parts.iter().map(|part| part_path(upload, part)).collect();
+            return local
+                .remove(parts, &upload_dir(upload))
+                .await
+                .map_err(|error| StorageError::Files(error).into());
+        }
         for part in parts {
             // Deleting what is already gone succeeds: a retried commit or cancel is fine.
             self.operator
