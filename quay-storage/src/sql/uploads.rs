@@ -39,7 +39,7 @@ impl UploadSessions for SqlMetadata {
             updated_ms: Set(now_ms),
         };
         let row = blob_upload::Entity::insert(row)
-            .exec_with_returning(&self.db)
+            .exec_with_returning(&self.relaxed)
             .await
             .or_storage()?;
         Ok(session(row)?)
@@ -89,7 +89,7 @@ impl UploadSessions for SqlMetadata {
         let deleted = blob_upload::Entity::delete_many()
             .filter(blob_upload::Column::Id.eq(id))
             .filter(blob_upload::Column::RepositoryId.eq(repository))
-            .exec(&self.db)
+            .exec(&self.relaxed)
             .await
             .or_storage()?;
         Ok(deleted.rows_affected > 0)
