@@ -220,7 +220,14 @@ fn main() -> anyhow::Result<()> {
         .enable_all()
         .build()?;
     match cli.command {
-        Command::Serve(args) => runtime.block_on(serve::serve(args)),
+        // On a worker rather than this thread: the accept loop then starts each connection's
+        // task on the worker that accepted it, where from here every connection (one per
+        // request, for clients that close them) took a wake-up of a worker.
+        Command::Serve(args) => runtime.block_on(async {
+            tokio::spawn(serve::serve(args))
+                .await
+                .map_err(|panicked| anyhow::anyhow!("the server stopped: {panicked}"))?
+        }),
         Command::User(UserCommand::Create(args)) => runtime.block_on(admin::create_user(args)),
         Command::Token(TokenCommand::Create(args)) => runtime.block_on(admin::create_token(args)),
         Command::Gc(args) => runtime.block_on(gc::gc(args)),
