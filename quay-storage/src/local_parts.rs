@@ -9,7 +9,9 @@
 //! one; committing and discarding are one task each. What lands on disk is what OpenDAL's
 //! writer leaves: the bytes written to a staging file, synced, renamed to
 //! `uploads/<upload>/<part>`; a staging file a crash cuts off is removed with the unfinished
-//! writes.
+//! writes. A blob's name is synced once it is promoted, since a linked blob must be readable
+//! after a power cut; a part's is not (as OpenDAL's writer does not): a power cut that loses
+//! it fails the upload at its end, and its client starts again.
 
 use std::fs::{self, File};
 use std::io::{self, Write as _};
@@ -75,7 +77,7 @@ impl LocalParts {
         blocking(move || {
             let finished = append(file, &staged, &pending)
                 .and_then(|file| file.sync_all())
-                .and_then(|()| rename_creating_parent(&staged, &target));
+                .and_then(|()| rename_creating_parent(&staged, &target).map(drop));
             if finished.is_err() {
                 let _ = fs::remove_file(&staged);
             }
@@ -86,12 +88,19 @@ impl LocalParts {
         Ok(size)
     }
 
-    /// Renames `part` to `blob` (both relative to the root) and removes the part's directory
-    /// if it is left empty.
+    /// Renames `part` to `blob` (both relative to the root), durably, and removes the part's
+    /// directory if it is left empty.
     pub(crate) async fn promote(&self, part: &str, blob: &str) -> io::Result<()> {
         let (part, blob) = (self.root.join(part), self.root.join(blob));
         blocking(move || {
-            rename_creating_parent(&part, &blob)?;
+            let made_directory = rename_creating_parent(&part, &blob)?;
+            // The blob is linked already and its bytes were synced with the part; its name
+            // is its directory's data, which a power cut may lose unless that is synced too
+            // (and, when the directory is new, its own name in its parent).
+            sync_directory(parent(&blob))?;
+            if made_directory {
+                sync_directory(parent(parent(&blob)))?;
+            }
             remove_empty_parent(&part);
             Ok(())
         })
@@ -163,16 +172,21 @@ fn create_with_parent(path: &Path) -> io::Result<File> {
     }
 }
 
-fn rename_creating_parent(from: &Path, to: &Path) -> io::Result<()> {
+/// Renames `from` to `to`, making `to`'s directory if it is missing: whether it made it.
+fn rename_creating_parent(from: &Path, to: &Path) -> io::Result<bool> {
     match fs::rename(from, to) {
         // The source exists (the caller made or checked it), so the target's directory is
         // what is missing.
         Err(error) if error.kind() == io::ErrorKind::NotFound && from.exists() => {
             fs::create_dir_all(parent(to))?;
-            fs::rename(from, to)
+            fs::rename(from, to).map(|()| true)
         }
-        renamed => renamed,
+        renamed => renamed.map(|()| false),
     }
+}
+
+fn sync_directory(path: &Path) -> io::Result<()> {
+    File::open(path)?.sync_all()
 }
 
 fn remove_empty_parent(path: &Path) {
