@@ -220,9 +220,9 @@ fn main() -> anyhow::Result<()> {
         .enable_all()
         .build()?;
     match cli.command {
-        // On a worker rather than this thread: the accept loop then starts each connection's
-        // task on the worker that accepted it, where from here every connection (one per
-        // request, for clients that close them) took a wake-up of a worker.
+        // Served from a runtime worker, not from this thread: the accept loop then starts each
+        // connection's task on the worker that accepted it. From here it handed every
+        // connection (one per request, for clients that close them) to a worker with a wake-up.
         Command::Serve(args) => runtime.block_on(async {
             tokio::spawn(serve::serve(args))
                 .await

@@ -386,13 +386,13 @@ impl UploadStore for ObjectStorage {
         digest: &Digest,
     ) -> quay_core::Result<()> {
         let target = blob_path(digest);
+        if let (Some(local), [only]) = (&self.local_parts, parts) {
+            return local
+                .promote(&part_path(upload, only), &target)
+                .await
+                .map_err(|error| StorageError::Files(error).into());
+        }
         match parts {
-            [only] if let Some(local) = &self.local_parts => {
-                return local
-                    .promote(&part_path(upload, only), &target)
-                    .await
-                    .map_err(|error| StorageError::Files(error).into());
-            }
             [only] if self.can_rename => {
                 self.operator
                     .rename(&part_path(upload, only), &target)
