@@ -142,8 +142,8 @@ async fn renew(
 /// A sync's metrics, labelled with its repository as Quay labels them.
 #[derive(Clone)]
 struct Progress {
-    namespace: String,
-    repository: String,
+    /// `namespace` and `repository`.
+    labels: [(&'static str, String); 2],
 }
 
 impl Progress {
@@ -154,29 +154,25 @@ impl Progress {
 
     fn of(path: &RepositoryPath) -> Self {
         Self {
-            namespace: path.namespace.to_string(),
-            repository: path.name.to_string(),
+            labels: [
+                ("namespace", path.namespace.to_string()),
+                ("repository", path.name.to_string()),
+            ],
         }
+    }
+
+    fn namespace(&self) -> String {
+        self.labels[0].1.clone()
     }
 
     fn started(&self, now_ms: i64) {
         self.status(Self::IN_PROGRESS);
         let now_s = now_ms as f64 / 1000.0;
-        metrics::gauge!(
-            "quay_repository_mirror_last_sync_timestamp",
-            "namespace" => self.namespace.clone(),
-            "repository" => self.repository.clone(),
-        )
-        .set(now_s);
+        metrics::gauge!("quay_repository_mirror_last_sync_timestamp", &self.labels).set(now_s);
     }
 
     fn pending(&self, tags: usize) {
-        metrics::gauge!(
-            "quay_repository_mirror_pending_tags",
-            "namespace" => self.namespace.clone(),
-            "repository" => self.repository.clone(),
-        )
-        .set(tags as f64);
+        metrics::gauge!("quay_repository_mirror_pending_tags", &self.labels).set(tags as f64);
     }
 
     fn ended(&self, report: &quay_core::Result<SyncReport>, took: Duration) {
@@ -190,12 +186,8 @@ impl Progress {
         } else {
             Self::FAILED
         });
-        metrics::gauge!(
-            "quay_repository_mirror_sync_complete",
-            "namespace" => self.namespace.clone(),
-            "repository" => self.repository.clone(),
-        )
-        .set(if succeeded { 1.0 } else { 0.0 });
+        let complete = if succeeded { 1.0 } else { 0.0 };
+        metrics::gauge!("quay_repository_mirror_sync_complete", &self.labels).set(complete);
         // A cancelled sync did not fail; a sync that could not finish did.
         let failure = match report {
             Ok(report) => report.failure_reason,
@@ -204,7 +196,7 @@ impl Progress {
         if let Some(reason) = failure {
             metrics::counter!(
                 "quay_repository_mirror_sync_failures_total",
-                "namespace" => self.namespace.clone(),
+                "namespace" => self.namespace(),
                 "reason" => reason,
             )
             .increment(1);
@@ -213,19 +205,15 @@ impl Progress {
             .increment(1);
         metrics::histogram!(
             "quay_repository_mirror_sync_duration_seconds",
-            "namespace" => self.namespace.clone(),
+            "namespace" => self.namespace(),
         )
         .record(took.as_secs_f64());
     }
 
     fn status(&self, value: f64) {
-        metrics::gauge!(
-            "quay_repository_mirror_last_sync_status",
-            "namespace" => self.namespace.clone(),
-            "repository" => self.repository.clone(),
-            "last_error_reason" => "",
-        )
-        .set(value);
+        let [namespace, repository] = self.labels.clone();
+        let labels = [namespace, repository, ("last_error_reason", String::new())];
+        metrics::gauge!("quay_repository_mirror_last_sync_status", &labels).set(value);
     }
 }
 
