@@ -12,7 +12,7 @@
 //! Committing an upload renames its single part into place where the service can rename
 //! (the filesystem: no byte is copied), and otherwise streams the parts into the blob.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use async_trait::async_trait;
 use futures::{StreamExt, TryStreamExt};
@@ -75,11 +75,8 @@ pub struct ObjectStorage {
     /// Whether writes go to [`STAGING`] first (the filesystem), where a crash in the middle
     /// of one leaves its file.
     stages_writes: bool,
-    /// The directory of a filesystem location, whose blobs are read directly
-    /// ([`local_file`]).
-    local_root: Option<PathBuf>,
-    /// A filesystem location's upload parts, written and committed directly
-    /// ([`local_parts`]).
+    /// A filesystem location's directory, whose upload parts are written and committed
+    /// directly ([`local_parts`]) and whose blobs are read directly ([`local_file`]).
     local_parts: Option<LocalParts>,
 }
 
@@ -92,7 +89,6 @@ impl ObjectStorage {
             chunk_size,
             can_rename,
             stages_writes: false,
-            local_root: None,
             local_parts: None,
         }
     }
@@ -110,7 +106,6 @@ impl ObjectStorage {
             .atomic_write_dir(&format!("{root}/{STAGING}"));
         Ok(Self {
             stages_writes: true,
-            local_root: Some(local_parts.root.clone()),
             local_parts: Some(local_parts),
             ..Self::new(Operator::new(builder)?, FILESYSTEM_CHUNK)
         })
@@ -262,8 +257,8 @@ impl BlobStore for ObjectStorage {
         digest: &Digest,
         range: Option<ByteRange>,
     ) -> quay_core::Result<ByteStream> {
-        if let Some(root) = &self.local_root {
-            return match local_file::open(root.join(blob_path(digest)), range).await {
+        if let Some(local) = &self.local_parts {
+            return match local_file::open(local.root.join(blob_path(digest)), range).await {
                 Ok(Some(chunks)) => Ok(chunks.boxed()),
                 Ok(None) => Err(Error::BlobUnknown(digest.clone())),
                 Err(error) => Err(StorageError::from(error).into()),
