@@ -12,6 +12,7 @@ mod deployment;
 mod gc;
 #[cfg(test)]
 mod log_capture;
+mod memory;
 mod mirror;
 mod notify;
 mod prune;

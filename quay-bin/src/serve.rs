@@ -11,7 +11,7 @@ use tokio_rustls::TlsAcceptor;
 use crate::ServeArgs;
 use crate::config::{Config, Scheme};
 use crate::deployment::Deployment;
-use crate::{replicate, server, tls};
+use crate::{memory, replicate, server, tls};
 
 /// How often the auto-prune policies run (Quay's worker polls every 30 seconds).
 const PRUNE_FREQUENCY: Duration = Duration::from_secs(30);
@@ -96,6 +96,10 @@ pub(crate) async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         max_connections: connection_limit(config.http.max_connections),
         ..config.http
     };
+    let routes = quay_http::router_with_pages(state, quay_ui::router());
+    // Starting is done: what it freed goes back to the kernel before the first request.
+    memory::release_free_pages();
+    tokio::spawn(memory::keep_releasing_free_pages());
     tracing::info!(
         %address,
         tls = tls.is_some(),
@@ -104,14 +108,7 @@ pub(crate) async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         max_connections = limits.max_connections,
         "registry listening"
     );
-    server::serve(
-        listener,
-        tls,
-        quay_http::router_with_pages(state, quay_ui::router()),
-        limits,
-        shutdown_signal(),
-    )
-    .await;
+    server::serve(listener, tls, routes, limits, shutdown_signal()).await;
     app.close().await;
     tracing::info!("registry stopped");
     Ok(())
