@@ -98,8 +98,7 @@ pub(crate) async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     };
     let routes = quay_http::router_with_pages(state, quay_ui::router());
     // Starting is done: what it freed goes back to the kernel before the first request.
-    memory::release_free_pages();
-    tokio::spawn(memory::keep_releasing_free_pages());
+    memory::release_free_pages_from_now_on();
     tracing::info!(
         %address,
         tls = tls.is_some(),
