@@ -215,6 +215,7 @@ pub(crate) struct TokenCreateArgs {
 }
 
 fn main() -> anyhow::Result<()> {
+    keep_library_backtraces_off();
     let cli = Cli::parse();
     let log_writer = init_logging(cli.log_format);
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -242,6 +243,25 @@ fn main() -> anyhow::Result<()> {
                 std::process::exit(1);
             }
             Ok(())
+        }
+    }
+}
+
+/// Turns off the backtraces that libraries' error values capture, unless
+/// `RUST_LIB_BACKTRACE` asks for them, leaving `RUST_BACKTRACE` to panics.
+///
+/// Without `RUST_LIB_BACKTRACE`, `RUST_BACKTRACE=1` (set by many deployments for panics' sake)
+/// makes every `anyhow` error walk the stack, and OpenDAL wraps each I/O error in one: every
+/// blob pushed for the first time is a missing file asked about, and so a stack walk, which
+/// read 2 MiB of unwinding tables into memory over a benchmark. The server never prints those
+/// backtraces.
+fn keep_library_backtraces_off() {
+    if std::env::var_os("RUST_LIB_BACKTRACE").is_none() {
+        // SAFETY: called first in `main`, before any thread is started (the runtime comes
+        // later), so nothing reads the environment while it changes.
+        #[allow(unsafe_code)]
+        unsafe {
+            std::env::set_var("RUST_LIB_BACKTRACE", "0");
         }
     }
 }
