@@ -253,8 +253,8 @@ fn main() -> anyhow::Result<()> {
 /// Without `RUST_LIB_BACKTRACE`, `RUST_BACKTRACE=1` (set by many deployments for panics' sake)
 /// makes every `anyhow` error walk the stack, and OpenDAL wraps each I/O error in one: every
 /// blob pushed for the first time is a missing file asked about, and so a stack walk, which
-/// read 2 MiB of unwinding tables into memory over a benchmark. No log line shows those
-/// backtraces; a command that fails prints its error without one.
+/// kept 2.6 MiB more of the binary (its unwinding tables) in memory after a benchmark. No log
+/// line shows those backtraces; a command that fails prints its error without one.
 fn keep_library_backtraces_off() {
     if std::env::var_os("RUST_LIB_BACKTRACE").is_none() {
         // SAFETY: called first in `main`, before any thread is started (the runtime comes
