@@ -102,6 +102,7 @@ async fn collect(collector: Arc<GarbageCollector>, every: Duration) {
                     blobs = reclaimed.blobs,
                     bytes = reclaimed.bytes,
                     uploads = reclaimed.uploads,
+                    upload_leftovers = reclaimed.upload_leftovers,
                     unfinished_writes = reclaimed.unfinished_writes,
                     "garbage collected"
                 );
@@ -128,6 +129,7 @@ fn count_collection(reclaimed: Option<&Reclaimed>) {
             ("blobs", reclaimed.blobs),
             ("bytes", reclaimed.bytes),
             ("uploads", reclaimed.uploads),
+            ("upload_leftovers", reclaimed.upload_leftovers),
             ("unfinished_writes", reclaimed.unfinished_writes),
         ] {
             metrics::counter!("quay_gc_reclaimed_total", "what" => what).increment(count);

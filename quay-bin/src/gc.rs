@@ -25,13 +25,14 @@ pub(crate) async fn gc(args: GcArgs) -> anyhow::Result<()> {
 fn print(reclaimed: &Reclaimed) {
     println!(
         "reclaimed {} tags, {} manifests, {} upload links, {} blobs ({} bytes), {} uploads, \
-         {} unfinished writes",
+         {} uploads' leftovers, {} unfinished writes",
         reclaimed.tags,
         reclaimed.manifests,
         reclaimed.links,
         reclaimed.blobs,
         reclaimed.bytes,
         reclaimed.uploads,
+        reclaimed.upload_leftovers,
         reclaimed.unfinished_writes
     );
 }

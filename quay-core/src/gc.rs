@@ -1,6 +1,6 @@
 //! Garbage collection: tags past the time-machine window, then manifests nothing uses, then
 //! blobs nothing references, then their bytes; and uploads nobody finishes, with what
-//! writes cut off by a crash left behind.
+//! writes cut off by a crash and ended uploads left behind.
 //!
 //! A collection has no read-only window and needs no coordination between nodes: every
 //! step is a short transaction that removes only what it sees unreferenced, under the same
@@ -60,6 +60,8 @@ pub struct Reclaimed {
     pub bytes: u64,
     /// Abandoned uploads discarded.
     pub uploads: u64,
+    /// Ended uploads whose leftovers were removed: parts no record names.
+    pub upload_leftovers: u64,
     /// Files of writes that a crash cut off.
     pub unfinished_writes: u64,
 }
@@ -206,6 +208,21 @@ impl GarbageCollector {
         }
         let before_ms = self.clock.now_ms() - self.settings.abandoned_upload_ms;
         reclaimed.unfinished_writes += self.uploads.remove_unfinished_writes(before_ms).await?;
+        self.remove_upload_leftovers(reclaimed).await
+    }
+
+    /// Removes what is stored for uploads that no record names. Their record is the guard,
+    /// not their age: a part is written only after its upload's record was read, and an
+    /// upload's id is never used again, so nothing writes for an id found unrecorded except
+    /// a request racing its upload's end, whose part the next collection finds.
+    async fn remove_upload_leftovers(&self, reclaimed: &mut Reclaimed) -> Result<()> {
+        let stored = self.uploads.stored_uploads().await?;
+        for ids in stored.chunks(self.settings.batch as usize) {
+            for id in self.store.unrecorded_uploads(ids).await? {
+                self.uploads.discard_upload(&id).await?;
+                reclaimed.upload_leftovers += 1;
+            }
+        }
         Ok(())
     }
 

@@ -120,7 +120,7 @@ impl LocalParts {
                 }
             }
             // Only tidying: a racing chunk may still be writing into the directory, which
-            // is then removed with the stale uploads.
+            // is then removed with the uploads' leftovers.
             let _ = fs::remove_dir(&directory);
             Ok(())
         })

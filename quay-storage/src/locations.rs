@@ -380,6 +380,21 @@ impl UploadStore for DistributedStorage {
         }
         Ok(removed)
     }
+
+    async fn stored_uploads(&self) -> quay_core::Result<Vec<String>> {
+        let mut ids = BTreeSet::new();
+        for location in self.locations.iter() {
+            ids.extend(location.storage.stored_uploads().await?);
+        }
+        Ok(ids.into_iter().collect())
+    }
+
+    async fn discard_upload(&self, upload: &str) -> quay_core::Result<()> {
+        for location in self.locations.iter() {
+            location.storage.discard_upload(upload).await?;
+        }
+        Ok(())
+    }
 }
 
 /// What one pass of the [`Replicator`] did.

@@ -234,12 +234,15 @@ pub fn blob_path(digest: &Digest) -> String {
     format!("{}/{}/{hex}", digest.algorithm().name(), &hex[..2])
 }
 
+/// Where every upload's parts live, a directory per upload.
+const UPLOADS: &str = "uploads/";
+
 fn upload_dir(upload: &str) -> String {
-    format!("uploads/{upload}/")
+    format!("{UPLOADS}{upload}/")
 }
 
 fn part_path(upload: &str, part: &str) -> String {
-    format!("uploads/{upload}/{part}")
+    format!("{UPLOADS}{upload}/{part}")
 }
 
 #[async_trait]
@@ -445,10 +448,36 @@ impl UploadStore for ObjectStorage {
                 .or_storage()?;
         }
         // Only tidying: an upload's directory left behind (a racing chunk may still be
-        // writing into it) is removed with the stale uploads.
+        // writing into it) is removed with the uploads' leftovers.
         if let Err(error) = self.operator.delete(&upload_dir(upload)).await {
             tracing::debug!(upload, %error, "upload directory not removed");
         }
         Ok(())
+    }
+
+    async fn stored_uploads(&self) -> quay_core::Result<Vec<String>> {
+        // One level down: a directory per upload, or on an object store the common prefix
+        // of its parts.
+        let mut ids = Vec::new();
+        let mut entries = self.operator.lister(UPLOADS).await.or_storage()?;
+        while let Some(entry) = entries.try_next().await.or_storage()? {
+            if let Some(id) = entry
+                .path()
+                .strip_prefix(UPLOADS)
+                .and_then(|rest| rest.strip_suffix('/'))
+                .filter(|id| !id.is_empty())
+            {
+                ids.push(id.to_string());
+            }
+        }
+        Ok(ids)
+    }
+
+    async fn discard_upload(&self, upload: &str) -> quay_core::Result<()> {
+        self.operator
+            .delete_with(&upload_dir(upload))
+            .recursive(true)
+            .await
+            .or_storage()
     }
 }

@@ -63,6 +63,10 @@ pub trait GarbageStore: Send + Sync {
 
     /// An abandoned upload's parts are discarded: its record goes.
     async fn forget_upload(&self, id: &str) -> Result<()>;
+
+    /// Those of `ids` that no upload names, in progress or abandoned: the uploads ended,
+    /// and whatever is still stored for them is left over.
+    async fn unrecorded_uploads(&self, ids: &[String]) -> Result<Vec<String>>;
 }
 
 /// Collecting one repository's tags and manifests: the one step of collection that

@@ -87,6 +87,14 @@ pub trait UploadStore: Send + Sync {
     /// Removes the parts (which may already be gone).
     async fn discard(&self, upload: &str, parts: &[String]) -> Result<()>;
 
+    /// The ids of the uploads that have anything stored: every upload in progress, and
+    /// what ended ones left behind (a part whose record a power cut undid, a part a racing
+    /// request wrote after its upload ended).
+    async fn stored_uploads(&self) -> Result<Vec<String>>;
+
+    /// Removes everything stored for the upload, whether its record names it or not.
+    async fn discard_upload(&self, upload: &str) -> Result<()>;
+
     /// Removes what writes cut off by a crash left behind (a filesystem's staging files)
     /// and nothing touched since `before_ms`: a write in progress touches its file with
     /// every chunk. How many were removed.

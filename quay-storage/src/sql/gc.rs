@@ -68,6 +68,11 @@ struct UploadRow {
     parts: String,
 }
 
+#[derive(FromQueryResult)]
+struct UploadId {
+    id: String,
+}
+
 impl SqlMetadata {
     pub(super) async fn ids(
         &self,
@@ -543,6 +548,29 @@ impl GarbageStore for SqlMetadata {
         self.execute(&txn, "DELETE FROM blob_upload WHERE id = $1", [id.into()])
             .await?;
         txn.commit().await.or_storage()
+    }
+
+    async fn unrecorded_uploads(&self, ids: &[String]) -> quay_core::Result<Vec<String>> {
+        let mut recorded = BTreeSet::new();
+        for ids in ids.chunks(IDS_PER_STATEMENT) {
+            let list = placeholders(1, ids.len());
+            let rows = UploadId::find_by_statement(self.statement(
+                &format!(
+                    "SELECT id FROM blob_upload WHERE id IN ({list})
+                     UNION SELECT id FROM gc_orphan_upload WHERE id IN ({list})"
+                ),
+                ids.iter().map(|id| id.clone().into()),
+            ))
+            .all(&self.db)
+            .await
+            .or_storage()?;
+            recorded.extend(rows.into_iter().map(|row| row.id));
+        }
+        Ok(ids
+            .iter()
+            .filter(|id| !recorded.contains(*id))
+            .cloned()
+            .collect())
     }
 }
 

@@ -7,7 +7,7 @@ use crate::support::*;
 use quay_core::audit::{LogKind, LogQuery};
 use quay_core::clock::Clock;
 use quay_core::gc::{DELETION_GRACE_MS, Reclaimed};
-use quay_core::ports::{AccountStore, AuditLog, BlobStore, GarbageStore};
+use quay_core::ports::{AccountStore, AuditLog, BlobStore, GarbageStore, UploadStore};
 use quay_core::{Error, Reference};
 
 const HOUR_MS: i64 = 3_600_000;
@@ -433,6 +433,47 @@ pub(crate) async fn collection_leaves_uploads_in_progress(h: &Harness) {
     assert_eq!(h.stored_objects("uploads/").await.len(), 1);
     h.registry
         .finish_upload(&path, &started.id, &sha256(b"ongoing"), None, &ANYONE)
+        .await
+        .unwrap();
+}
+
+/// What no upload names any more is removed: a part whose record a power cut undid, one a
+/// request racing its upload's end wrote. An upload in progress keeps all it has.
+pub(crate) async fn collection_removes_what_ended_uploads_left(h: &Harness) {
+    let path = repo("ns/app");
+    let live = h.registry.start_upload(&path, &ANYONE).await.unwrap();
+    h.registry
+        .upload_chunk(&path, &live.id, None, body(&[b"recorded"]), &ANYONE)
+        .await
+        .unwrap();
+    h.objects
+        .write_part(&live.id, &mut body(&[b"never recorded"]))
+        .await
+        .unwrap();
+    h.objects
+        .write_part("ended", &mut body(&[b"left over"]))
+        .await
+        .unwrap();
+
+    let reclaimed = h.collector().collect().await.unwrap();
+    assert_eq!(reclaimed.upload_leftovers, 1);
+    assert_eq!(
+        h.objects.stored_uploads().await.unwrap(),
+        std::slice::from_ref(&live.id)
+    );
+    assert_eq!(h.stored_objects("uploads/").await.len(), 2);
+
+    // Once the upload ends, what its record never named goes with the next collection.
+    h.registry
+        .finish_upload(&path, &live.id, &sha256(b"recorded"), None, &ANYONE)
+        .await
+        .unwrap();
+    let reclaimed = h.collector().collect().await.unwrap();
+    assert_eq!(reclaimed.upload_leftovers, 1);
+    assert!(h.objects.stored_uploads().await.unwrap().is_empty());
+    assert!(h.stored_objects("uploads/").await.is_empty());
+    h.registry
+        .blob(&path, &sha256(b"recorded"), &ANYONE)
         .await
         .unwrap();
 }

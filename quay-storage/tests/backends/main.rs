@@ -69,6 +69,7 @@ macro_rules! backend_suite {
                 a_push_waits_for_the_bytes_being_deleted,
                 abandoned_uploads_and_deleted_repositories,
                 collection_leaves_uploads_in_progress,
+                collection_removes_what_ended_uploads_left,
                 cosign_companions_expire_with_what_they_sign,
             );
             backend_suite!(@scenarios model:
