@@ -11,9 +11,9 @@
 //! concurrent writers on several nodes serialize per repository and nowhere else.
 //!
 //! Every commit is synced before the request that made it is answered, except the few whose
-//! loss in a power cut loses nothing a client was promised (an upload's start and its end,
-//! see [`SqlMetadata::relaxed`]); a later synced commit makes those durable too, as both
-//! databases write their log in order.
+//! loss in a power cut loses nothing a client was promised (an upload's start, its chunks
+//! and its end, see [`SqlMetadata::relaxed`]); a later synced commit makes those durable
+//! too, as both databases write their log in order.
 
 mod accounts;
 mod audit;
@@ -91,9 +91,14 @@ pub struct SqlMetadata {
     db: DatabaseConnection,
     /// A small pool on the same database whose commits do not wait for the disk (SQLite's
     /// `synchronous=NORMAL`, PostgreSQL's `synchronous_commit=off`), for writes that a power
-    /// cut may undo without harm: an upload that started and vanishes is restarted by its
-    /// client (which is told it is unknown), and one that finished and reappears is abandoned
-    /// and collected. They saved two of a blob upload's five syncs.
+    /// cut may undo without harm, as none is a blob a client was told is stored: an upload
+    /// that started and vanishes is restarted by its client (which is told it is unknown);
+    /// a chunk whose record vanishes fails the upload at its next step (its client is told
+    /// the offset the upload is back at, or that the digest does not match) and its part is
+    /// collected as a leftover; an upload that finished and reappears is abandoned and
+    /// collected. (Nor was a chunk's part durable before: its name in the upload's directory
+    /// is not synced.) They save three of a blob upload's six syncs; the finishing link, a
+    /// synced commit, makes them durable with it.
     relaxed: DatabaseConnection,
     default_window_s: i64,
     quota: QuotaSettings,

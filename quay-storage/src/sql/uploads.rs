@@ -79,7 +79,7 @@ impl UploadSessions for SqlMetadata {
             .col_expr(blob_upload::Column::UpdatedMs, Expr::value(now_ms))
             .filter(blob_upload::Column::Id.eq(session.id.as_str()))
             .filter(blob_upload::Column::Size.eq(signed(session.size)))
-            .exec(&self.db)
+            .exec(&self.relaxed)
             .await
             .or_storage()?;
         Ok(updated.rows_affected == 1)
