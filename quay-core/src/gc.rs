@@ -217,11 +217,9 @@ impl GarbageCollector {
     /// a request racing its upload's end, whose part the next collection finds.
     async fn remove_upload_leftovers(&self, reclaimed: &mut Reclaimed) -> Result<()> {
         let stored = self.uploads.stored_uploads().await?;
-        for ids in stored.chunks(self.settings.batch as usize) {
-            for id in self.store.unrecorded_uploads(ids).await? {
-                self.uploads.discard_upload(&id).await?;
-                reclaimed.upload_leftovers += 1;
-            }
+        for id in self.store.unrecorded_uploads(&stored).await? {
+            self.uploads.discard_upload(&id).await?;
+            reclaimed.upload_leftovers += 1;
         }
         Ok(())
     }

@@ -8,7 +8,8 @@ use quay_core::audit::{LogKind, LogQuery};
 use quay_core::clock::Clock;
 use quay_core::gc::{DELETION_GRACE_MS, Reclaimed};
 use quay_core::ports::{AccountStore, AuditLog, BlobStore, GarbageStore, UploadStore};
-use quay_core::{Error, Reference};
+use quay_core::registry::UploadStatus;
+use quay_core::{Error, Reference, RepositoryPath};
 
 const HOUR_MS: i64 = 3_600_000;
 const DAY_MS: i64 = 24 * HOUR_MS;
@@ -26,6 +27,16 @@ async fn stored_blobs(h: &Harness) -> BTreeSet<String> {
 
 fn digests(blobs: &[&[u8]]) -> BTreeSet<String> {
     blobs.iter().map(|blob| sha256(blob).to_string()).collect()
+}
+
+/// An upload to `path` that has received `bytes` in one chunk and is not finished.
+async fn upload_in_progress(h: &Harness, path: &RepositoryPath, bytes: &[u8]) -> UploadStatus {
+    let started = h.registry.start_upload(path, &ANYONE).await.unwrap();
+    h.registry
+        .upload_chunk(path, &started.id, None, body(&[bytes]), &ANYONE)
+        .await
+        .unwrap();
+    started
 }
 
 pub(crate) async fn collection_removes_what_nothing_references(h: &Harness) {
@@ -379,11 +390,7 @@ pub(crate) async fn a_push_waits_for_the_bytes_being_deleted(h: &Harness) {
 
 pub(crate) async fn abandoned_uploads_and_deleted_repositories(h: &Harness) {
     let path = repo("ns/app");
-    let started = h.registry.start_upload(&path, &ANYONE).await.unwrap();
-    h.registry
-        .upload_chunk(&path, &started.id, None, body(&[b"half"]), &ANYONE)
-        .await
-        .unwrap();
+    let started = upload_in_progress(h, &path, b"half").await;
     assert!(!h.stored_objects("uploads/").await.is_empty());
     h.clock.advance_ms(DAY_MS + 1);
     let reclaimed = h.collector().collect().await.unwrap();
@@ -398,11 +405,7 @@ pub(crate) async fn abandoned_uploads_and_deleted_repositories(h: &Harness) {
     push_image(&h.registry, &path, "v1", b"{\"r\":1}", &[b"r1", b"r2"]).await;
     let other = repo("ns/other");
     push_image(&h.registry, &other, "v1", b"{\"o\":1}", &[b"r2"]).await;
-    let pending = h.registry.start_upload(&path, &ANYONE).await.unwrap();
-    h.registry
-        .upload_chunk(&path, &pending.id, None, body(&[b"pending"]), &ANYONE)
-        .await
-        .unwrap();
+    upload_in_progress(h, &path, b"pending").await;
     let details = h.accounts.repository(&path).await.unwrap();
     h.metadata
         .repositories
@@ -423,11 +426,7 @@ pub(crate) async fn abandoned_uploads_and_deleted_repositories(h: &Harness) {
 /// Uploads younger than the abandonment age stay, and finish.
 pub(crate) async fn collection_leaves_uploads_in_progress(h: &Harness) {
     let path = repo("ns/app");
-    let started = h.registry.start_upload(&path, &ANYONE).await.unwrap();
-    h.registry
-        .upload_chunk(&path, &started.id, None, body(&[b"ongoing"]), &ANYONE)
-        .await
-        .unwrap();
+    let started = upload_in_progress(h, &path, b"ongoing").await;
     h.clock.advance_ms(HOUR_MS);
     h.collector().collect().await.unwrap();
     assert_eq!(h.stored_objects("uploads/").await.len(), 1);
@@ -441,11 +440,7 @@ pub(crate) async fn collection_leaves_uploads_in_progress(h: &Harness) {
 /// request racing its upload's end wrote. An upload in progress keeps all it has.
 pub(crate) async fn collection_removes_what_ended_uploads_left(h: &Harness) {
     let path = repo("ns/app");
-    let live = h.registry.start_upload(&path, &ANYONE).await.unwrap();
-    h.registry
-        .upload_chunk(&path, &live.id, None, body(&[b"recorded"]), &ANYONE)
-        .await
-        .unwrap();
+    let live = upload_in_progress(h, &path, b"recorded").await;
     h.objects
         .write_part(&live.id, &mut body(&[b"never recorded"]))
         .await
