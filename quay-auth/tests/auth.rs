@@ -15,7 +15,8 @@ use quay_core::clock::Clock;
 use quay_core::names::Namespace;
 use quay_core::permission::{PermissionSettings, RepositoryAction, Role, Superuser, Visibility};
 use quay_core::ports::{
-    AccountStore, CredentialStore, NewRepository, NewRobot, NewUser, RepositoryStore, UserChange,
+    AccountStore, Creation, CredentialStore, NewRepository, NewRobot, NewUser, RepositoryStore,
+    UserChange,
 };
 use quay_core::{Error, RepositoryPath};
 use quay_storage::{MetadataOptions, SqlMetadata};
@@ -283,6 +284,7 @@ async fn decisions_on_real_permissions() {
         visibility: Visibility::Private,
         description: None,
         creator: Some(alice.id),
+        creation: Creation::Requested,
     };
     setup
         .directory

@@ -43,6 +43,22 @@ pub struct NewRepository {
     /// The user or robot creating it: gets admin on it, and activates the organization's
     /// default permissions.
     pub creator: Option<AccountId>,
+    /// Why it is created, which says whether its creation waits for the disk.
+    pub creation: Creation,
+}
+
+/// Why a repository is created.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Creation {
+    /// Asked for (the API): the answer promises the repository, so its creation is
+    /// committed durably before it.
+    Requested,
+    /// On the way to content (a push's first upload, a proxy cache's first pull): nothing
+    /// promises the repository until its content is stored, so its creation need not wait
+    /// for the disk. The content's first durable commit makes the creation durable too
+    /// (the database writes its log in order), and a power cut before it undoes the
+    /// creation with the unfinished request it served.
+    ForContent,
 }
 
 /// What a repository accepts (Quay's `RepositoryState`).

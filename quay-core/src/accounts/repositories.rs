@@ -12,7 +12,8 @@ use crate::error::{Error, Result};
 use crate::names::{Namespace, RepositoryPath};
 use crate::permission::{NamespaceAction, RepositoryAction, Role, Visibility};
 use crate::ports::{
-    ListingScope, NewPrototype, NewRepository, Repository, RepositoryDetails, RepositoryListing,
+    Creation, ListingScope, NewPrototype, NewRepository, Repository, RepositoryDetails,
+    RepositoryListing,
 };
 
 /// A page of repositories the caller may read, with the role each gives them.
@@ -61,6 +62,7 @@ impl Accounts {
             visibility,
             description,
             creator: actor.account(),
+            creation: Creation::Requested,
         };
         let (repository, created) = self
             .repositories

@@ -47,5 +47,5 @@ pub use self::tags::*;
 pub use self::uploads::*;
 pub use self::upstream::*;
 pub use crate::repository::{
-    NewRepository, Repository, RepositoryDetails, RepositoryId, RepositoryState,
+    Creation, NewRepository, Repository, RepositoryDetails, RepositoryId, RepositoryState,
 };

@@ -21,7 +21,7 @@ use crate::ports::{
     Upstream, UpstreamManifest, UpstreamOrigin, UpstreamSource,
 };
 use crate::proxy::ProxyCache;
-use crate::repository::{NewRepository, Repository};
+use crate::repository::{Creation, NewRepository, Repository};
 use crate::tag::{self as rules, TagRow, Target};
 use crate::upstream::{UpstreamFailure, UpstreamProblem};
 
@@ -372,6 +372,7 @@ impl Registry {
             visibility: self.settings.permissions.push_visibility,
             description: None,
             creator: None,
+            creation: Creation::ForContent,
         };
         let (repository, _) = self
             .repositories

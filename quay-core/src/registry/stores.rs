@@ -16,7 +16,7 @@ use crate::ports::{
     RepositoryCollection, RepositoryStore, TagHistory, TagStore, UploadSessions, UploadStore,
     Upstream, WriteProbe,
 };
-use crate::repository::{NewRepository, Repository};
+use crate::repository::{Creation, NewRepository, Repository};
 
 /// The stores a registry works on.
 #[derive(Clone)]
@@ -207,6 +207,7 @@ impl Registry {
             visibility: self.settings.permissions.push_visibility,
             description: None,
             creator: actor.account(),
+            creation: Creation::ForContent,
         };
         let (repository, _) = self
             .repositories

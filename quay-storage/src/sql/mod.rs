@@ -12,8 +12,9 @@
 //!
 //! Every commit is synced before the request that made it is answered, except the few whose
 //! loss in a power cut loses nothing a client was promised (an upload's start, its chunks
-//! and its end, see [`SqlMetadata::relaxed`]); a later synced commit makes those durable
-//! too, as both databases write their log in order.
+//! and its end, a repository created for the content a request brings, see
+//! [`SqlMetadata::relaxed`]); a later synced commit makes those durable too, as both
+//! databases write their log in order.
 
 mod accounts;
 mod audit;
@@ -98,7 +99,13 @@ pub struct SqlMetadata {
     /// collected as a leftover; an upload that finished and reappears is abandoned and
     /// collected. (Nor was a chunk's part durable before: its name in the upload's directory
     /// is not synced.) They save three of a blob upload's six syncs; the finishing link, a
-    /// synced commit, makes them durable with it.
+    /// synced commit, makes them durable with it. A repository created on the way to
+    /// content ([`Creation::ForContent`]: a push's first upload or manifest, a proxy cache's
+    /// first pull) is committed here too, saving a sync per pushed image: until its content
+    /// is stored nothing promised it, and a power cut that undoes it undoes that request's
+    /// unfinished work with it (an upload in it is unknown, the client starts again).
+    ///
+    /// [`Creation::ForContent`]: quay_core::ports::Creation::ForContent
     relaxed: DatabaseConnection,
     default_window_s: i64,
     quota: QuotaSettings,

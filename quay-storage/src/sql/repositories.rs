@@ -7,7 +7,7 @@ use quay_core::account::{Grantee, NamespaceId};
 use quay_core::audit::AuditEntry;
 use quay_core::permission::{Role, Visibility};
 use quay_core::ports::{
-    NewRepository, Repository, RepositoryCatalog, RepositoryDetails, RepositoryId,
+    Creation, NewRepository, Repository, RepositoryCatalog, RepositoryDetails, RepositoryId,
     RepositorySettings, RepositoryStore,
 };
 use sea_orm::sea_query::{Expr, OnConflict};
@@ -86,7 +86,11 @@ impl RepositoryStore for SqlMetadata {
         audit: Option<AuditEntry>,
         now_ms: i64,
     ) -> quay_core::Result<(Repository, bool)> {
-        let txn = self.db.begin().await.or_storage()?;
+        let pool = match new.creation {
+            Creation::Requested => &self.db,
+            Creation::ForContent => &self.relaxed,
+        };
+        let txn = pool.begin().await.or_storage()?;
         // Idempotent, so that nodes creating the same repository at once agree.
         let inserted = repository::Entity::insert(repository::ActiveModel {
             namespace_id: Set(namespace),

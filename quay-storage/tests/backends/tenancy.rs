@@ -7,9 +7,9 @@ use quay_core::audit::{Actor, AuditEntry, LogKind, LogQuery};
 use quay_core::names::Namespace;
 use quay_core::permission::{Role, TeamRole, Visibility};
 use quay_core::ports::{
-    AccountStore, ApplicationRecord, AuditLog, CredentialStore, ListingScope, NewPrototype,
-    NewRepository, NewRobot, NewUser, PermissionStore, RepositoryListing, RepositorySettings,
-    RepositoryStore, TeamChange, TeamStore, TokenKind, TokenRecord, UserChange,
+    AccountStore, ApplicationRecord, AuditLog, Creation, CredentialStore, ListingScope,
+    NewPrototype, NewRepository, NewRobot, NewUser, PermissionStore, RepositoryListing,
+    RepositorySettings, RepositoryStore, TeamChange, TeamStore, TokenKind, TokenRecord, UserChange,
 };
 use quay_core::{Error, RepositoryPath};
 
@@ -145,6 +145,7 @@ pub(crate) async fn users_and_organizations(h: &Harness) {
         visibility: Visibility::Private,
         description: None,
         creator: Some(alice.id),
+        creation: Creation::Requested,
     };
     h.directory
         .create_repository(acme.id, &path, new, None, NOW)
@@ -398,6 +399,7 @@ pub(crate) async fn permissions_facts_and_default_permissions(h: &Harness) {
         visibility: Visibility::Private,
         description: Some("the app".into()),
         creator: Some(bob.id),
+        creation: Creation::Requested,
     };
     let (repository, created) = h
         .directory
@@ -563,6 +565,38 @@ pub(crate) async fn permissions_facts_and_default_permissions(h: &Harness) {
             .unwrap()
             .is_empty()
     );
+
+    // A repository a push creates is committed without waiting for the disk, and is seen at
+    // once, with its creator's and the prototypes' permissions, like one asked for.
+    let pushed = RepositoryPath::parse("acme/pushed").unwrap();
+    let for_content = NewRepository {
+        visibility: Visibility::Private,
+        description: None,
+        creator: Some(bob.id),
+        creation: Creation::ForContent,
+    };
+    let (created_for_push, created) = h
+        .directory
+        .create_repository(acme.id, &pushed, for_content, None, NOW)
+        .await
+        .unwrap();
+    assert!(created);
+    assert_eq!(
+        h.directory.find_repository(&pushed).await.unwrap(),
+        Some(created_for_push)
+    );
+    let bob_pushed = h
+        .directory
+        .repository_access(Some(bob.id), &pushed)
+        .await
+        .unwrap();
+    assert_eq!(bob_pushed.direct_role, Some(Role::Admin));
+    let carol_pushed = h
+        .directory
+        .repository_access(Some(carol.id), &pushed)
+        .await
+        .unwrap();
+    assert_eq!(carol_pushed.direct_role, Some(Role::Write));
 
     assert!(
         h.directory
