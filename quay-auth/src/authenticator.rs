@@ -30,7 +30,7 @@ use crate::credentials::{
 use crate::jwt::TokenKeys;
 use crate::password::{PasswordLimits, Passwords};
 use crate::secrets::{split_token, verify_secret};
-use crate::standing::{STANDING_TTL, Standing, VerifiedToken};
+use crate::standing::{STANDING_READ_STRIPES, STANDING_TTL, Standing, VerifiedToken};
 use crate::throttle::{Attempt, LoginThrottle};
 
 /// Deployment settings of authentication, with Quay's defaults.
@@ -108,6 +108,9 @@ pub struct Authenticator {
     pub(crate) verified_tokens: Cache<String, Arc<VerifiedToken>>,
     /// Accounts' standings, for [`STANDING_TTL`].
     pub(crate) standings: Cache<AccountId, Standing>,
+    /// Held while an expired standing is read again, by account (striped): the requests in
+    /// flight with the account's tokens wait for that read instead of each making their own.
+    pub(crate) standing_reads: [tokio::sync::Mutex<()>; STANDING_READ_STRIPES],
     /// Recent failed logins.
     pub(crate) throttle: LoginThrottle,
 }
@@ -136,6 +139,7 @@ impl Authenticator {
             clock,
             verified_tokens,
             standings,
+            standing_reads: std::array::from_fn(|_| tokio::sync::Mutex::new(())),
             throttle: LoginThrottle::default(),
         })
     }

@@ -11,7 +11,9 @@ use quay_core::audit::CredentialKind;
 
 use crate::authenticator::{Authenticator, refuse};
 use crate::jwt::{AccessClaim, ContextClaim, Expectations, RegistryClaims};
-use crate::standing::{STANDING_TTL_MS, Standing, VerifiedToken, credential_fingerprint};
+use crate::standing::{
+    STANDING_READ_STRIPES, STANDING_TTL_MS, Standing, VerifiedToken, credential_fingerprint,
+};
 
 impl Authenticator {
     /// An account's standing, read now (and remembered for [`STANDING_TTL`]).
@@ -49,10 +51,25 @@ impl Authenticator {
         credential: Option<&str>,
         issued_s: i64,
     ) -> quay_core::Result<Option<i64>> {
-        let standing = match self.standings.get(&principal.account) {
-            Some(known) if known.admits(&principal.name, credential) => known,
-            Some(known) if known.read_ms >= (issued_s + 1) * 1000 => known,
-            _ => self.read_standing(principal.account).await?,
+        let trusted = || {
+            self.standings.get(&principal.account).filter(|known| {
+                known.admits(&principal.name, credential) || known.read_ms >= (issued_s + 1) * 1000
+            })
+        };
+        let standing = match trusted() {
+            Some(known) => known,
+            None => {
+                // Every request in flight with the account's tokens finds its standing
+                // expired at once (32 connections of pulls made 64 queries every three
+                // seconds, and opened the whole pool for them): the first reads it again,
+                // the others wait and use that read.
+                let stripe = principal.account.unsigned_abs() as usize % STANDING_READ_STRIPES;
+                let _reading = self.standing_reads[stripe].lock().await;
+                match trusted() {
+                    Some(known) => known,
+                    None => self.read_standing(principal.account).await?,
+                }
+            }
         };
         Ok(standing
             .admits(&principal.name, credential)

@@ -29,6 +29,10 @@ pub(crate) struct VerifiedToken {
 pub(crate) const STANDING_TTL: Duration = Duration::from_millis(STANDING_TTL_MS.unsigned_abs());
 pub(crate) const STANDING_TTL_MS: i64 = 3_000;
 
+/// Locks that serialize reading standings again, one per stripe of accounts: few accounts
+/// are read at once, and two sharing a stripe only wait for one read more.
+pub(crate) const STANDING_READ_STRIPES: usize = 16;
+
 /// What registry tokens of an account are checked against, as read at `read_ms`.
 #[derive(Clone, Debug)]
 pub(crate) struct Standing {
