@@ -1,6 +1,7 @@
 //! The log export worker: every node takes queued exports, writes each document into
-//! storage a page of entries at a time (never the whole log in memory), and tells the
-//! callback URL and e-mail address its link, which lapses after `EXPORT_ACTION_LOGS_SECONDS`.
+//! storage a page of entries at a time (never the whole log in memory), records it, and only
+//! then tells the callback URL and e-mail address its link, which lapses after
+//! `EXPORT_ACTION_LOGS_SECONDS`.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -134,7 +135,21 @@ impl LogExporter {
                 Ok(parts) => {
                     let lifetime =
                         i64::try_from(self.settings.link_lifetime.as_millis()).unwrap_or(i64::MAX);
-                    (parts, Some(self.clock.now_ms().saturating_add(lifetime)))
+                    let expires_ms = self.clock.now_ms().saturating_add(lifetime);
+                    // The link must work as soon as a callback has it, so the document is
+                    // recorded before anyone is told (an attempt cut short after this is
+                    // tried again with it, told again).
+                    let written = ExportOutcome::RetryAt {
+                        at_ms: self.clock.now_ms() + self.policy.retry_after_ms,
+                        parts: Some(parts.clone()),
+                        expires_ms: Some(expires_ms),
+                    };
+                    if let Err(error) = self.directory.finish_log_export(&export.id, &written).await
+                    {
+                        tracing::warn!(export = %export.id, %error, "recording a log export failed");
+                        return retry(Some(parts), Some(expires_ms));
+                    }
+                    (parts, Some(expires_ms))
                 }
                 Err(error) => {
                     tracing::warn!(export = %export.id, %error, "writing a log export failed");
