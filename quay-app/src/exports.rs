@@ -94,11 +94,10 @@ impl LogExporter {
                 .discard(&export_object(&lapsed.id), &lapsed.parts)
                 .await?;
         }
-        let lease_ms = i64::try_from(self.settings.lease.as_millis()).unwrap_or(i64::MAX);
         let mut finished = 0;
         while let Some(claimed) = self
             .directory
-            .claim_log_export(self.clock.now_ms(), lease_ms)
+            .claim_log_export(self.clock.now_ms(), self.lease_ms())
             .await?
         {
             let outcome = self.attempt(&claimed).await;
@@ -112,6 +111,11 @@ impl LogExporter {
                 .await?;
         }
         Ok(finished)
+    }
+
+    /// How long a claimed export is left to its worker.
+    fn lease_ms(&self) -> i64 {
+        i64::try_from(self.settings.lease.as_millis()).unwrap_or(i64::MAX)
     }
 
     /// One attempt of `claimed`: the document written unless an earlier attempt wrote it,
@@ -137,10 +141,11 @@ impl LogExporter {
                         i64::try_from(self.settings.link_lifetime.as_millis()).unwrap_or(i64::MAX);
                     let expires_ms = self.clock.now_ms().saturating_add(lifetime);
                     // The link must work as soon as a callback has it, so the document is
-                    // recorded before anyone is told (an attempt cut short after this is
-                    // tried again with it, told again).
+                    // recorded before anyone is told. The lease still holds while they are
+                    // (no other node tells them at once); an attempt cut short after this is
+                    // tried again with the document when it lapses, and tells again.
                     let written = ExportOutcome::RetryAt {
-                        at_ms: self.clock.now_ms() + self.policy.retry_after_ms,
+                        at_ms: self.clock.now_ms().saturating_add(self.lease_ms()),
                         parts: Some(parts.clone()),
                         expires_ms: Some(expires_ms),
                     };

@@ -61,8 +61,7 @@ impl Authenticator {
             None => {
                 // Every request in flight with the account's tokens finds its standing
                 // expired at once (32 connections of pulls made 64 queries every three
-                // seconds, and opened the whole pool for them): the first reads it again,
-                // the others wait and use that read.
+                // seconds): the first reads it again, the others wait and use that read.
                 let stripe = principal.account.unsigned_abs() as usize % STANDING_READ_STRIPES;
                 let _reading = self.standing_reads[stripe].lock().await;
                 match trusted() {
