@@ -2,23 +2,25 @@
 //!
 //! Verifying a password costs tens of milliseconds and 7 MiB on purpose. Clients that send
 //! Basic credentials with every request (a plain `curl -u`) would pay that each time, so a
-//! successful verification is remembered, keyed by the stored hash and the hash of the
-//! password: a changed password has a new stored hash, which no remembered entry matches.
+//! successful verification is remembered while it is used (until five minutes pass without
+//! it), keyed by the stored hash and the hash of the password: a changed password has a new
+//! stored hash, which no remembered entry matches.
 //!
 //! Hashing is bounded in time and memory. It runs on [`PasswordLimits::workers`] threads of
-//! its own, each hashing into the same memory while jobs keep coming and giving it back after
-//! [`IDLE`] without one; at most [`PasswordLimits::queue`]
-//! passwords wait for a worker, and one beyond that is refused at once
-//! ([`AuthError::HashingBusy`]) rather than waiting with the others. Hashed on the runtime's
-//! blocking threads instead, 200 connections sending wrong passwords took the process to
-//! 4 GB on 151 threads, and every other request waited seconds.
+//! its own, each hash in memory of its own ([`HashingMemory`]) that is given back to the
+//! kernel as soon as the hash is done; at most [`PasswordLimits::queue`] passwords wait for a
+//! worker, and one beyond that is refused at once ([`AuthError::HashingBusy`]) rather than
+//! waiting with the others. Hashed on the runtime's blocking threads instead, 200 connections
+//! sending wrong passwords took the process to 4 GB on 151 threads, and every other request
+//! waited seconds.
 
 use std::time::Duration;
 
 use argon2::password_hash::{Output, PasswordHash, SaltString};
 use argon2::{Algorithm, Argon2, Block, Params, ParamsBuilder, Version};
 use aws_lc_rs::rand::{SecureRandom, SystemRandom};
-use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, TrySendError, bounded};
+use crossbeam_channel::{Receiver, Sender, TrySendError, bounded};
+use memmap2::MmapMut;
 use moka::sync::Cache;
 use sha2::{Digest as _, Sha256};
 
@@ -33,12 +35,6 @@ fn params() -> Params {
         .build()
         .unwrap_or_default()
 }
-
-/// How long a worker keeps its memory without a job. Credentials are cached, so a registry
-/// hashes rarely and the 7 MiB would mostly sit idle; a flood of logins keeps it busy and
-/// reuses it. (Giving it back after every job instead made glibc take and free it thousands
-/// of times in a flood, and its heap grew by 40 MiB.)
-const IDLE: Duration = Duration::from_secs(10);
 
 /// How much password hashing may run and wait at once.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -61,8 +57,8 @@ impl Default for PasswordLimits {
     }
 }
 
-/// Work for a hashing worker, given its memory.
-type Job = Box<dyn FnOnce(&mut Vec<Block>) + Send>;
+/// Work for a hashing worker.
+type Job = Box<dyn FnOnce() + Send>;
 
 /// Hashes and verifies passwords.
 pub struct Passwords {
@@ -85,7 +81,7 @@ impl Passwords {
         Ok(Self {
             verified: Cache::builder()
                 .max_capacity(10_000)
-                .time_to_live(Duration::from_secs(300))
+                .time_to_idle(Duration::from_secs(300))
                 .build(),
             jobs,
         })
@@ -94,8 +90,7 @@ impl Passwords {
     /// The stored form of a new password.
     pub async fn hash(&self, password: &str) -> Result<String, AuthError> {
         let password = password.to_string();
-        self.on_a_worker(move |memory| hash_new(&password, memory))
-            .await?
+        self.on_a_worker(move || hash_new(&password)).await?
     }
 
     /// Whether `password` is the one `stored` was made from; [`AuthError::HashingBusy`]
@@ -110,8 +105,8 @@ impl Passwords {
         }
         let (password, stored) = (password.to_string(), stored.to_string());
         let valid = self
-            .on_a_worker(move |memory| verify_stored(&password, &stored, memory))
-            .await?;
+            .on_a_worker(move || verify_stored(&password, &stored))
+            .await??;
         if valid {
             self.verified.insert(key, ());
         }
@@ -122,11 +117,11 @@ impl Passwords {
     /// full.
     async fn on_a_worker<T: Send + 'static>(
         &self,
-        hashing: impl FnOnce(&mut Vec<Block>) -> T + Send + 'static,
+        hashing: impl FnOnce() -> T + Send + 'static,
     ) -> Result<T, AuthError> {
         let (done, result) = tokio::sync::oneshot::channel();
-        let job: Job = Box::new(move |memory| {
-            let _ = done.send(hashing(memory));
+        let job: Job = Box::new(move || {
+            let _ = done.send(hashing());
         });
         self.jobs.try_send(job).map_err(|error| match error {
             TrySendError::Full(_) => AuthError::HashingBusy,
@@ -138,42 +133,52 @@ impl Passwords {
     }
 }
 
-/// A worker: takes jobs until the queue is gone, hashing into the same memory until it has
-/// waited [`IDLE`] for one, at the lowest CPU priority: it takes what serving requests leaves
-/// of the cores, so that a flood of logins does not slow pulls down.
+/// A worker: takes jobs until the queue is gone, at the lowest CPU priority: it takes what
+/// serving requests leaves of the cores, so that a flood of logins does not slow pulls down.
 fn work(queue: &Receiver<Job>) {
     if let Err(error) =
         thread_priority::set_current_thread_priority(thread_priority::ThreadPriority::Min)
     {
         tracing::debug!(?error, "password hashing runs at normal priority");
     }
-    let mut memory = Vec::new();
-    loop {
-        let job = match queue.recv_timeout(IDLE) {
-            Ok(job) => job,
-            Err(RecvTimeoutError::Timeout) => {
-                memory = Vec::new();
-                match queue.recv() {
-                    Ok(job) => job,
-                    Err(_) => return,
-                }
-            }
-            Err(RecvTimeoutError::Disconnected) => return,
-        };
-        job(&mut memory);
+    while let Ok(job) = queue.recv() {
+        job();
     }
 }
 
-/// `memory` grown to what `params` needs (once, for the parameters in use).
-fn blocks<'m>(memory: &'m mut Vec<Block>, params: &Params) -> &'m mut [Block] {
-    if memory.len() < params.block_count() {
-        memory.resize(params.block_count(), Block::default());
+/// The memory of one hash: an anonymous mapping of its own, which the kernel takes back when
+/// it is dropped.
+///
+/// From the allocator, the 7 MiB outlived the hash: glibc keeps a freed block of that size in
+/// the freeing thread's arena, above the threshold at which it gives memory back (which the
+/// first such block raises to 14 MiB). Kept by the worker between hashes instead, it was part
+/// of the process for ten seconds after each login; given back after each hash, a flood of
+/// logins grew the heap by 40 MiB. A mapping costs its page faults (about 1 ms of the tens a
+/// hash takes) and is gone with the hash.
+struct HashingMemory(MmapMut);
+
+impl HashingMemory {
+    fn for_params(params: &Params) -> Result<Self, AuthError> {
+        MmapMut::map_anon(params.block_count() * size_of::<Block>())
+            .map(Self)
+            .map_err(|e| AuthError::Hashing(format!("mapping the hash's memory: {e}")))
     }
-    &mut memory[..params.block_count()]
+}
+
+impl AsMut<[Block]> for HashingMemory {
+    #[allow(unsafe_code)]
+    fn as_mut(&mut self) -> &mut [Block] {
+        let blocks = self.0.len() / size_of::<Block>();
+        // SAFETY: the mapping starts on a page, which satisfies `Block`'s alignment (64), and
+        // holds `blocks` whole blocks; its bytes are zeroes or what argon2 wrote, and any bytes
+        // are a valid `Block` (an array of `u64`); the slice borrows the mapping mutably, so
+        // nothing else reaches those bytes while it lives, nor after the mapping is gone.
+        unsafe { std::slice::from_raw_parts_mut(self.0.as_mut_ptr().cast::<Block>(), blocks) }
+    }
 }
 
 /// A new password's PHC string, with a random salt.
-fn hash_new(password: &str, memory: &mut Vec<Block>) -> Result<String, AuthError> {
+fn hash_new(password: &str) -> Result<String, AuthError> {
     let mut random = [0u8; 16];
     SecureRandom::fill(&SystemRandom::new(), &mut random).map_err(|_| AuthError::Random)?;
     let salt = SaltString::encode_b64(&random).map_err(|e| AuthError::Hashing(e.to_string()))?;
@@ -184,7 +189,7 @@ fn hash_new(password: &str, memory: &mut Vec<Block>) -> Result<String, AuthError
             password.as_bytes(),
             &random,
             &mut output,
-            blocks(memory, &params),
+            HashingMemory::for_params(&params)?,
         )
         .map_err(|e| AuthError::Hashing(e.to_string()))?;
     let hash = PasswordHash {
@@ -200,34 +205,36 @@ fn hash_new(password: &str, memory: &mut Vec<Block>) -> Result<String, AuthError
 }
 
 /// Whether `password` hashes, with the algorithm, parameters and salt of the PHC string
-/// `stored`, to its hash (compared in constant time).
-fn verify_stored(password: &str, stored: &str, memory: &mut Vec<Block>) -> bool {
+/// `stored`, to its hash (compared in constant time). A `stored` that is not such a string
+/// matches nothing.
+fn verify_stored(password: &str, stored: &str) -> Result<bool, AuthError> {
     let Ok(hash) = PasswordHash::new(stored) else {
-        return false;
+        return Ok(false);
     };
     let (Some(salt), Some(expected)) = (hash.salt, hash.hash) else {
-        return false;
+        return Ok(false);
     };
     let (Ok(algorithm), Ok(params)) =
         (Algorithm::try_from(hash.algorithm), Params::try_from(&hash))
     else {
-        return false;
+        return Ok(false);
     };
     let version = match hash.version.map(Version::try_from) {
         None => Version::default(),
         Some(Ok(version)) => version,
-        Some(Err(_)) => return false,
+        Some(Err(_)) => return Ok(false),
     };
     let mut salt_bytes = [0u8; 64];
     let Ok(salt) = salt.decode_b64(&mut salt_bytes) else {
-        return false;
+        return Ok(false);
     };
+    let memory = HashingMemory::for_params(&params)?;
     let mut output = [0u8; Output::MAX_LENGTH];
     let output = &mut output[..expected.len()];
-    Argon2::new(algorithm, version, params.clone())
-        .hash_password_into_with_memory(password.as_bytes(), salt, output, blocks(memory, &params))
+    Ok(Argon2::new(algorithm, version, params)
+        .hash_password_into_with_memory(password.as_bytes(), salt, output, memory)
         .is_ok()
-        && Output::new(output).is_ok_and(|computed| computed == expected)
+        && Output::new(output).is_ok_and(|computed| computed == expected))
 }
 
 #[cfg(test)]
@@ -281,6 +288,29 @@ mod tests {
         assert!(!passwords.verify("wonderlane", &other).await.unwrap());
     }
 
+    /// The process's private memory (`RssAnon`), in KiB.
+    #[cfg(target_os = "linux")]
+    fn private_kib() -> u64 {
+        let status = std::fs::read_to_string("/proc/self/status").unwrap();
+        let line = status.lines().find(|l| l.starts_with("RssAnon:")).unwrap();
+        line.split_whitespace().nth(1).unwrap().parse().unwrap()
+    }
+
+    #[cfg(target_os = "linux")]
+    #[tokio::test]
+    async fn a_hash_gives_its_memory_back_when_it_is_done() {
+        let passwords = passwords(PasswordLimits::default());
+        let before = private_kib();
+        let stored = passwords.hash("correct horse").await.unwrap();
+        assert!(!passwords.verify("battery staple", &stored).await.unwrap());
+        let after = private_kib();
+        // Each hash used 7 MiB; none of it is kept between hashes.
+        assert!(
+            after < before + 2048,
+            "{before} KiB before, {after} KiB after"
+        );
+    }
+
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn hashing_beyond_the_workers_and_the_queue_is_refused_at_once() {
         let passwords = passwords(PasswordLimits {
@@ -292,11 +322,9 @@ mod tests {
         let (release, released) = std::sync::mpsc::channel::<()>();
         let busy = {
             let passwords = passwords.clone();
-            tokio::spawn(async move {
-                passwords
-                    .on_a_worker(move |_| released.recv().is_ok())
-                    .await
-            })
+            tokio::spawn(
+                async move { passwords.on_a_worker(move || released.recv().is_ok()).await },
+            )
         };
         tokio::time::sleep(Duration::from_millis(100)).await;
         let attempts: Vec<_> = (0..5)
