@@ -97,8 +97,10 @@ pub(crate) async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         ..config.http
     };
     let routes = quay_http::router_with_pages(state, quay_ui::router());
-    // Starting is done: what it freed goes back to the kernel before the first request.
+    // Starting is done: what it freed goes back to the kernel before the first request, and
+    // the code it ran is unmapped.
     memory::release_free_pages_from_now_on();
+    memory::unmap_startup_code();
     tracing::info!(
         %address,
         tls = tls.is_some(),
