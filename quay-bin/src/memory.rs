@@ -49,7 +49,7 @@ fn release_free_pages() {
 /// Starting runs code from all over the program (the migrations, the configuration, the
 /// routes and their OpenAPI document, every backend's setup), and the kernel maps code 64 KiB
 /// around each page it faults in: 16.7 of the 23.4 MiB of code were mapped when the server
-/// began listening, and stayed mapped. Serving the whole benchmark afterwards maps 12.6 MiB.
+/// began listening, and stayed mapped. Serving the whole benchmark afterwards maps 12.7 MiB.
 /// The pages stay in the page cache; the first use of each maps it again without reading the
 /// disk. Only mappings of the executable that were never written are unmapped (a written
 /// page, such as the relocated constants or a debugger's breakpoint, would be lost).
@@ -224,7 +224,7 @@ Rss:                   4 kB
         // What ran since (this test reading smaps) is mapped again, less than the test
         // harness and everything before it had mapped; unmapping nothing, it only grows.
         assert!(after < before, "{before} KiB before, {after} KiB after");
-        // And the program runs on.
+        // And code just unmapped (the parser) runs again, faulted back in.
         assert_eq!(mappings("").len(), 0);
     }
 }
