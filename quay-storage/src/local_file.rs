@@ -2,12 +2,16 @@
 //! spawns a task, allocates and zeroes a fresh buffer, and reads on the blocking pool.
 //!
 //! A [`FileChunks`] stream maps the file a window at a time, one window ahead of the one
-//! being sent, each mapped by one blocking-pool task with its pages read in (so that the
-//! server's write never waits on the disk on a runtime thread). The bytes go from the page
-//! cache straight to the socket: no copy into a buffer of ours, which cost a third of a
-//! large download's CPU. A window is unmapped once the server has written it, so a download
-//! holds a few megabytes of the file however large the blob is, and no thread between
-//! windows, so a slow client costs no blocking thread.
+//! being sent, each mapped by one blocking-pool task that also asks the kernel to read the
+//! window's pages in (`MADV_WILLNEED`), so that the disk works while the previous window is
+//! sent (a page the disk has not delivered when the socket's copy reaches it is waited for
+//! there, on the runtime thread: with a disk slower than the network). The bytes go from the page cache straight to the socket: no copy into a buffer of
+//! ours, which cost a third of a large download's CPU. A page counts in the server's
+//! resident memory only once the socket's copy has touched it, and a window is unmapped once
+//! the server has written it, so a download holds at most a window of the file however large
+//! the blob is, and no thread between windows, so a slow client costs no blocking thread.
+//! (Mapping the window ahead with its pages already in, `MAP_POPULATE`, held both windows in
+//! the resident set, 1.5 to 3 MiB more at a large download's peak, for no faster a download.)
 
 use std::fs::File;
 use std::io;
@@ -85,20 +89,17 @@ impl FileChunks {
     }
 }
 
-/// `len` bytes of `file` from `offset`, mapped read-only with their pages read in.
+/// `len` bytes of `file` from `offset`, mapped read-only, their reading from the disk begun.
 #[allow(unsafe_code)]
 fn map_window(file: &File, offset: u64, len: usize) -> io::Result<Mmap> {
     // SAFETY: a mapping is undefined behaviour if the file changes under it. Blob files never
     // do: a blob is written whole under another name and renamed into place, and garbage
     // collection unlinks it (the mapping keeps the unlinked file's pages); nothing truncates
     // or rewrites one.
-    unsafe {
-        MmapOptions::new()
-            .offset(offset)
-            .len(len)
-            .populate()
-            .map(file)
-    }
+    let window = unsafe { MmapOptions::new().offset(offset).len(len).map(file)? };
+    // Only a hint: a window whose pages are not in yet is still read, on first touch.
+    let _ = window.advise(memmap2::Advice::WillNeed);
+    Ok(window)
 }
 
 impl Stream for FileChunks {
@@ -154,6 +155,41 @@ mod tests {
         }
         std::fs::write(&path, b"").unwrap();
         assert!(read(path, None).await.is_empty());
+    }
+
+    /// The process's resident pages of files (`RssFile`, and `RssShmem` for a temporary
+    /// directory on tmpfs), in KiB.
+    #[cfg(target_os = "linux")]
+    fn resident_file_kib() -> u64 {
+        let status = std::fs::read_to_string("/proc/self/status").unwrap();
+        status
+            .lines()
+            .filter(|l| l.starts_with("RssFile:") || l.starts_with("RssShmem:"))
+            .map(|l| l.split_whitespace().nth(1).unwrap().parse::<u64>().unwrap())
+            .sum()
+    }
+
+    #[cfg(target_os = "linux")]
+    #[tokio::test]
+    async fn a_window_is_resident_only_as_far_as_it_is_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("blob");
+        std::fs::write(&path, vec![7u8; WINDOW * 3]).unwrap();
+        // Once, so that the code of a read is resident before counting.
+        let _ = read(path.clone(), Some(ByteRange { start: 0, end: 0 })).await;
+
+        let before = resident_file_kib();
+        let mut chunks = open(path, None).await.unwrap().unwrap();
+        let first = chunks.try_next().await.unwrap().unwrap();
+        let _second = chunks.try_next().await.unwrap().unwrap();
+        let mapped = resident_file_kib().saturating_sub(before);
+        assert!(mapped < 256, "{mapped} KiB resident before a byte was read");
+        assert_eq!(
+            first.iter().map(|b| u64::from(*b)).sum::<u64>(),
+            7 * WINDOW as u64
+        );
+        let read = resident_file_kib().saturating_sub(before);
+        assert!(read >= 768, "{read} KiB resident after reading a window");
     }
 
     #[tokio::test]
