@@ -3,6 +3,9 @@
 //! A pull changes nothing in the database, so its entry need not share a transaction; it
 //! goes into a bounded queue that one task drains into multi-row inserts. A full queue
 //! makes pulls wait for the writer instead of dropping entries or growing without bound.
+//! While the log cannot be written (a full disk), the writer keeps what arrives with the
+//! batch it retries, up to `HELD_WHILE_FAILING` entries, so that pulls go on for a while
+//! before they wait for space.
 //! [`PullLog::close`] drains what is queued, so a clean shutdown loses nothing.
 //!
 //! The writer lingers a moment after the first entry of a batch to gather more: without
@@ -27,6 +30,8 @@ use tokio::task::JoinHandle;
 /// rates; the transaction a batch costs is small beside the 256 rows it writes.
 const QUEUE: usize = 256;
 const BATCH: usize = 256;
+/// Most entries kept while writing fails: a few megabytes, only then.
+const HELD_WHILE_FAILING: usize = 4096;
 /// How long the writer waits for more entries before it writes a batch.
 const LINGER: Duration = Duration::from_millis(50);
 /// How long a failed write waits before it is tried again, at first; each further failure
@@ -101,13 +106,37 @@ async fn write_batches(
                 Ok(None) | Err(_) => break,
             }
         }
-        // A failed write is retried: the entries are kept, and pulls wait once the queue is
-        // full, as strict logging requires.
+        // A failed write is retried with what arrived meanwhile: the entries are kept, and
+        // pulls wait once the writer holds all it may and the queue is full, as strict
+        // logging requires.
         let mut retry = RETRY;
         while let Err(error) = log.append(&batch).await {
             tracing::error!(%error, entries = batch.len(), "writing pull log entries failed; retrying");
-            tokio::time::sleep(retry).await;
+            hold_until(
+                &mut receiver,
+                &mut batch,
+                tokio::time::Instant::now() + retry,
+            )
+            .await;
             retry = (retry * 2).min(MAX_RETRY);
         }
     }
+}
+
+/// Moves queued entries into `batch` until `deadline`, while it holds fewer than
+/// [`HELD_WHILE_FAILING`].
+async fn hold_until(
+    receiver: &mut mpsc::Receiver<AuditEntry>,
+    batch: &mut Vec<AuditEntry>,
+    deadline: tokio::time::Instant,
+) {
+    while batch.len() < HELD_WHILE_FAILING {
+        match tokio::time::timeout_at(deadline, receiver.recv()).await {
+            Ok(Some(entry)) => batch.push(entry),
+            // Shutting down: nothing more will come.
+            Ok(None) => break,
+            Err(_) => return,
+        }
+    }
+    tokio::time::sleep_until(deadline).await;
 }
