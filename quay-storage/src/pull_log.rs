@@ -21,6 +21,7 @@ use quay_core::audit::AuditEntry;
 use quay_core::ports::{AuditLog, AuditSink};
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
+use tokio::time::Instant;
 
 /// Entries queued before pulls wait, and most entries written at once. At tens of thousands
 /// of pulls a second the writer sets the pace, so the queue stays full and each batch is
@@ -98,45 +99,33 @@ async fn write_batches(
         };
         let Some(first) = first else { return };
         let mut batch = vec![first];
-        let deadline = tokio::time::Instant::now() + LINGER;
-        while batch.len() < BATCH {
-            match tokio::time::timeout_at(deadline, receiver.recv()).await {
-                Ok(Some(entry)) => batch.push(entry),
-                // The queue is closed (shutting down) or the moment is over.
-                Ok(None) | Err(_) => break,
-            }
-        }
+        gather(&mut receiver, &mut batch, BATCH, Instant::now() + LINGER).await;
         // A failed write is retried with what arrived meanwhile: the entries are kept, and
         // pulls wait once the writer holds all it may and the queue is full, as strict
         // logging requires.
         let mut retry = RETRY;
         while let Err(error) = log.append(&batch).await {
             tracing::error!(%error, entries = batch.len(), "writing pull log entries failed; retrying");
-            hold_until(
-                &mut receiver,
-                &mut batch,
-                tokio::time::Instant::now() + retry,
-            )
-            .await;
+            let deadline = Instant::now() + retry;
+            gather(&mut receiver, &mut batch, HELD_WHILE_FAILING, deadline).await;
+            tokio::time::sleep_until(deadline).await;
             retry = (retry * 2).min(MAX_RETRY);
         }
     }
 }
 
-/// Moves queued entries into `batch` until `deadline`, while it holds fewer than
-/// [`HELD_WHILE_FAILING`].
-async fn hold_until(
+/// Moves queued entries into `batch` until it holds `most`, the queue is closed (shutting
+/// down) or `deadline` comes.
+async fn gather(
     receiver: &mut mpsc::Receiver<AuditEntry>,
     batch: &mut Vec<AuditEntry>,
-    deadline: tokio::time::Instant,
+    most: usize,
+    deadline: Instant,
 ) {
-    while batch.len() < HELD_WHILE_FAILING {
+    while batch.len() < most {
         match tokio::time::timeout_at(deadline, receiver.recv()).await {
             Ok(Some(entry)) => batch.push(entry),
-            // Shutting down: nothing more will come.
-            Ok(None) => break,
-            Err(_) => return,
+            Ok(None) | Err(_) => break,
         }
     }
-    tokio::time::sleep_until(deadline).await;
 }
