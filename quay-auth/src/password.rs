@@ -57,6 +57,9 @@ impl Default for PasswordLimits {
     }
 }
 
+/// How long a verified password is remembered without being used.
+const REMEMBERED_WHILE_UNUSED: Duration = Duration::from_secs(300);
+
 /// Work for a hashing worker.
 type Job = Box<dyn FnOnce() + Send>;
 
@@ -70,6 +73,11 @@ pub struct Passwords {
 impl Passwords {
     /// Hashing within `limits`, on worker threads started now.
     pub fn new(limits: PasswordLimits) -> Result<Self, AuthError> {
+        Self::remembering(limits, REMEMBERED_WHILE_UNUSED)
+    }
+
+    /// [`Passwords::new`], remembering a verified password until it is unused for `unused`.
+    fn remembering(limits: PasswordLimits, unused: Duration) -> Result<Self, AuthError> {
         let (jobs, queue) = bounded::<Job>(limits.queue);
         for _ in 0..limits.workers.max(1) {
             let queue = queue.clone();
@@ -81,7 +89,7 @@ impl Passwords {
         Ok(Self {
             verified: Cache::builder()
                 .max_capacity(10_000)
-                .time_to_idle(Duration::from_secs(300))
+                .time_to_idle(unused)
                 .build(),
             jobs,
         })
@@ -100,7 +108,8 @@ impl Passwords {
             stored.to_string(),
             Sha256::digest(password.as_bytes()).into(),
         );
-        if self.verified.contains_key(&key) {
+        // A read, unlike `contains_key`, starts the entry's idle time anew.
+        if self.verified.get(&key).is_some() {
             return Ok(true);
         }
         let (password, stored) = (password.to_string(), stored.to_string());
@@ -309,6 +318,51 @@ mod tests {
             after < before + 2048,
             "{before} KiB before, {after} KiB after"
         );
+    }
+
+    /// Occupies `passwords`' one worker and its one place in the queue until the sender
+    /// returned is dropped, so that a verification that needs a hash is refused at once.
+    async fn occupy_hashing(passwords: &Arc<Passwords>) -> std::sync::mpsc::Sender<()> {
+        let (release, released) = std::sync::mpsc::channel::<()>();
+        let released = Arc::new(std::sync::Mutex::new(released));
+        for _ in 0..2 {
+            let (passwords, released) = (passwords.clone(), released.clone());
+            tokio::spawn(async move {
+                passwords
+                    .on_a_worker(move || released.lock().unwrap().recv().is_ok())
+                    .await
+            });
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        release
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_verified_password_is_remembered_while_it_is_used_and_forgotten_when_not() {
+        let limits = PasswordLimits {
+            workers: 1,
+            queue: 1,
+        };
+        let unused = Duration::from_millis(1000);
+        let passwords = Arc::new(Passwords::remembering(limits, unused).unwrap());
+        let stored = passwords.hash("correct horse").await.unwrap();
+        assert!(passwords.verify("correct horse", &stored).await.unwrap());
+        let _occupied = occupy_hashing(&passwords).await;
+        assert!(matches!(
+            passwords.verify("battery staple", &stored).await,
+            Err(AuthError::HashingBusy)
+        ));
+        // Used every 200 ms for three idle periods: never hashed again.
+        for _ in 0..15 {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            assert!(passwords.verify("correct horse", &stored).await.unwrap());
+        }
+        // Unused for longer than that: it takes a hash again.
+        tokio::time::sleep(unused + Duration::from_millis(500)).await;
+        assert!(matches!(
+            passwords.verify("correct horse", &stored).await,
+            Err(AuthError::HashingBusy)
+        ));
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
