@@ -959,9 +959,7 @@ fn an_export_of_ten_thousand_entries_arrives_complete_and_ordered() {
     assert_eq!(called.body["status"], "success");
     assert_eq!(called.body["namespace"], "ns");
     assert_eq!(called.body["repository"], "app");
-    let link = called.body["exported_data_url"].as_str().unwrap();
-    let path = &link[link.find("/exportedlogs/").expect(link)..];
-    let link = format!("http://{address}{path}");
+    let link = served_link(address, &called);
     let document: Value = serde_json::from_str(&run("curl", &["-sf", &link])).unwrap();
     assert_eq!(document["export_id"], export_id);
     let logs = document["logs"].as_array().unwrap();
@@ -999,6 +997,38 @@ fn an_export_of_ten_thousand_entries_arrives_complete_and_ordered() {
                 && entry["metadata"]["export_id"] == export_id),
         "{logged}"
     );
+}
+
+/// The link of an export's success callback, on the test's node.
+fn served_link(address: &str, called: &Received) -> String {
+    let link = called.body["exported_data_url"].as_str().unwrap();
+    let path = &link[link.find("/exportedlogs/").expect(link)..];
+    format!("http://{address}{path}")
+}
+
+/// An export is recorded before anyone is told its link: while the callback that carries it
+/// still waits for its answer, the link already downloads the document.
+#[test]
+fn an_exports_link_works_while_its_callback_still_waits() {
+    if !have("curl") {
+        return;
+    }
+    let scene = Scene::start(&[HANG]);
+    let address = scene.address();
+    let queued = api_ok(
+        address,
+        &scene.token,
+        "POST",
+        "/api/v1/repository/ns/app/exportlogs",
+        Some(json!({"callback_url": scene.receiver.url})),
+    );
+    let called = scene.receiver.next(60).expect("no callback");
+    assert_eq!(called.body["export_id"], queued["export_id"]);
+    let link = served_link(address, &called);
+    let document: Value = serde_json::from_str(&run("curl", &["-sf", &link])).unwrap();
+    assert_eq!(document["export_id"], queued["export_id"]);
+    let logs = document["logs"].as_array().unwrap();
+    assert_eq!(logs.last().unwrap(), &json!({"terminator": true}));
 }
 
 #[test]
