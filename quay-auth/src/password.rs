@@ -322,18 +322,21 @@ mod tests {
 
     /// Occupies `passwords`' one worker and its one place in the queue until the sender
     /// returned is dropped, so that a verification that needs a hash is refused at once.
-    async fn occupy_hashing(passwords: &Arc<Passwords>) -> std::sync::mpsc::Sender<()> {
-        let (release, released) = std::sync::mpsc::channel::<()>();
-        let released = Arc::new(std::sync::Mutex::new(released));
-        for _ in 0..2 {
-            let (passwords, released) = (passwords.clone(), released.clone());
-            tokio::spawn(async move {
-                passwords
-                    .on_a_worker(move || released.lock().unwrap().recv().is_ok())
-                    .await
-            });
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+    async fn occupy_hashing(passwords: &Passwords) -> Sender<()> {
+        let (release, released) = bounded::<()>(0);
+        let (started, running) = tokio::sync::oneshot::channel();
+        let first = released.clone();
+        let job: Job = Box::new(move || {
+            let _ = started.send(());
+            let _ = first.recv();
+        });
+        passwords.jobs.try_send(job).unwrap();
+        // Once the worker runs the first, the second waits in the queue.
+        running.await.unwrap();
+        let job: Job = Box::new(move || {
+            let _ = released.recv();
+        });
+        passwords.jobs.try_send(job).unwrap();
         release
     }
 
@@ -344,7 +347,7 @@ mod tests {
             queue: 1,
         };
         let unused = Duration::from_millis(1000);
-        let passwords = Arc::new(Passwords::remembering(limits, unused).unwrap());
+        let passwords = Passwords::remembering(limits, unused).unwrap();
         let stored = passwords.hash("correct horse").await.unwrap();
         assert!(passwords.verify("correct horse", &stored).await.unwrap());
         let _occupied = occupy_hashing(&passwords).await;
