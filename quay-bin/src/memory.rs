@@ -51,8 +51,9 @@ fn release_free_pages() {
 /// around each page it faults in: 16.7 of the 23.4 MiB of code were mapped when the server
 /// began listening, and stayed mapped. Serving the whole benchmark afterwards maps 12.7 to
 /// 14.8 MiB. The pages stay in the page cache; the first use of each maps it again without
-/// reading the disk. Only mappings of the executable that were never written are unmapped (a written
-/// page, such as the relocated constants or a debugger's breakpoint, would be lost).
+/// reading the disk. Only mappings of the executable that were never written are unmapped
+/// (a written page, such as the relocated constants or a debugger's breakpoint, would be
+/// lost).
 #[cfg(target_os = "linux")]
 pub(crate) fn unmap_startup_code() {
     let (Ok(executable), Ok(smaps)) = (
