@@ -217,15 +217,10 @@ impl Authenticator {
     }
 
     async fn user(&self, username: &str, password: &str) -> quay_core::Result<Principal> {
-        let account = self.directory.account(username).await?;
-        let Some(account) = account.filter(|a| a.kind == AccountKind::User) else {
+        let account = self.directory.account_with_secret(username).await?;
+        let Some((account, secret)) = account.filter(|(a, _)| a.kind == AccountKind::User) else {
             return Err(refuse(INVALID_LOGIN));
         };
-        let secret = self
-            .directory
-            .account_secret(account.id)
-            .await?
-            .unwrap_or_default();
         if !self.passwords.verify(password, &secret).await? {
             return Err(refuse(INVALID_LOGIN));
         }
@@ -246,15 +241,10 @@ impl Authenticator {
         {
             return Err(refuse("Robot account logins are disabled"));
         }
-        let account = self.directory.account(name).await?;
-        let Some(account) = account.filter(|a| a.kind == AccountKind::Robot) else {
+        let account = self.directory.account_with_secret(name).await?;
+        let Some((account, secret)) = account.filter(|(a, _)| a.kind == AccountKind::Robot) else {
             return Err(refuse(INVALID_LOGIN));
         };
-        let secret = self
-            .directory
-            .account_secret(account.id)
-            .await?
-            .unwrap_or_default();
         if !token.is_ascii() || !verify_secret(token, &secret) || !account.enabled {
             return Err(refuse(INVALID_LOGIN));
         }

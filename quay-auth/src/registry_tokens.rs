@@ -19,18 +19,11 @@ impl Authenticator {
     /// An account's standing, read now (and remembered for [`STANDING_TTL`]).
     async fn read_standing(&self, account: AccountId) -> quay_core::Result<Standing> {
         let read_ms = self.now_ms();
-        let standing = match self.directory.account_by_id(account).await? {
-            Some(record) => {
-                let secret = self
-                    .directory
-                    .account_secret(account)
-                    .await?
-                    .unwrap_or_default();
-                Standing {
-                    read_ms,
-                    account: Some((record.name, record.enabled, credential_fingerprint(&secret))),
-                }
-            }
+        let standing = match self.directory.account_by_id_with_secret(account).await? {
+            Some((record, secret)) => Standing {
+                read_ms,
+                account: Some((record.name, record.enabled, credential_fingerprint(&secret))),
+            },
             None => Standing {
                 read_ms,
                 account: None,

@@ -73,8 +73,15 @@ pub trait AccountStore: Send + Sync {
     /// The user or robot with id `id`.
     async fn account_by_id(&self, id: AccountId) -> Result<Option<AccountRecord>>;
 
-    /// The hash of the account's password (users) or token (robots).
-    async fn account_secret(&self, account: AccountId) -> Result<Option<String>>;
+    /// The user or robot named `name`, with the hash of its password (users) or token
+    /// (robots): what a login checks, in one read.
+    async fn account_with_secret(&self, name: &str) -> Result<Option<(AccountRecord, String)>>;
+
+    /// The user or robot with id `id`, with the hash of its secret.
+    async fn account_by_id_with_secret(
+        &self,
+        id: AccountId,
+    ) -> Result<Option<(AccountRecord, String)>>;
 
     /// How many users exist (robots excluded).
     async fn count_users(&self) -> Result<u64>;

@@ -51,6 +51,11 @@ pub(super) fn account_record(row: account::Model) -> AccountRecord {
     }
 }
 
+fn account_with_secret(mut row: account::Model) -> (AccountRecord, String) {
+    let secret = std::mem::take(&mut row.secret_hash);
+    (account_record(row), secret)
+}
+
 pub(super) fn namespace_record(row: namespace::Model) -> Result<NamespaceRecord, StorageError> {
     Ok(NamespaceRecord {
         id: row.id,
@@ -182,14 +187,27 @@ impl AccountStore for SqlMetadata {
         Ok(row.map(account_record))
     }
 
-    async fn account_secret(&self, account: AccountId) -> quay_core::Result<Option<String>> {
-        account::Entity::find_by_id(account)
-            .select_only()
-            .column(account::Column::SecretHash)
-            .into_tuple()
+    async fn account_with_secret(
+        &self,
+        name: &str,
+    ) -> quay_core::Result<Option<(AccountRecord, String)>> {
+        let row = account::Entity::find()
+            .filter(account::Column::Name.eq(name))
             .one(&self.db)
             .await
-            .or_storage()
+            .or_storage()?;
+        Ok(row.map(account_with_secret))
+    }
+
+    async fn account_by_id_with_secret(
+        &self,
+        id: AccountId,
+    ) -> quay_core::Result<Option<(AccountRecord, String)>> {
+        let row = account::Entity::find_by_id(id)
+            .one(&self.db)
+            .await
+            .or_storage()?;
+        Ok(row.map(account_with_secret))
     }
 
     async fn count_users(&self) -> quay_core::Result<u64> {

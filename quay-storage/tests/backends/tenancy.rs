@@ -55,11 +55,11 @@ pub(crate) async fn users_and_organizations(h: &Harness) {
     );
     assert_eq!(
         h.directory
-            .account_secret(alice.id)
+            .account_with_secret("alice")
             .await
             .unwrap()
-            .as_deref(),
-        Some("hash-of-alice")
+            .map(|(account, secret)| (account.id, secret)),
+        Some((alice.id, "hash-of-alice".to_string()))
     );
 
     let again = NewUser {
@@ -203,11 +203,11 @@ pub(crate) async fn robots_and_their_tokens(h: &Harness) {
         .unwrap();
     assert_eq!(
         h.directory
-            .account_secret(builder.id)
+            .account_by_id_with_secret(builder.id)
             .await
             .unwrap()
-            .as_deref(),
-        Some("second")
+            .map(|(account, secret)| (account.name, secret)),
+        Some(("alice+builder".to_string(), "second".to_string()))
     );
     assert_eq!(h.directory.robots(alice.namespace).await.unwrap().len(), 1);
     // Robots are accounts but not users.
