@@ -171,20 +171,13 @@ impl AccountStore for SqlMetadata {
     }
 
     async fn account(&self, name: &str) -> quay_core::Result<Option<AccountRecord>> {
-        let row = account::Entity::find()
-            .filter(account::Column::Name.eq(name))
-            .one(&self.db)
-            .await
-            .or_storage()?;
-        Ok(row.map(account_record))
+        let found = self.account_with_secret(name).await?;
+        Ok(found.map(|(account, _secret)| account))
     }
 
     async fn account_by_id(&self, id: AccountId) -> quay_core::Result<Option<AccountRecord>> {
-        let row = account::Entity::find_by_id(id)
-            .one(&self.db)
-            .await
-            .or_storage()?;
-        Ok(row.map(account_record))
+        let found = self.account_by_id_with_secret(id).await?;
+        Ok(found.map(|(account, _secret)| account))
     }
 
     async fn account_with_secret(
