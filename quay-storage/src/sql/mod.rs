@@ -277,26 +277,38 @@ impl SqlMetadata {
 /// (`SQLITE_DBCONFIG_ENABLE_QPSG`) keeps the first plan. No plan here depends on a bound
 /// value: no statistics are gathered, and the only `LIKE` with a bound pattern compares
 /// `LOWER(name)`, which no index serves.
-#[allow(unsafe_code)]
 async fn plan_once(connection: &mut sqlx::SqliteConnection) -> Result<(), sqlx::Error> {
     let mut handle = connection.lock_handle().await?;
-    let database = handle.as_raw_handle().as_ptr();
-    // SAFETY: `database` is the connection's open handle, locked for this thread until
-    // `handle` drops; this option takes an `int` and an `int *`, which may be null.
+    let refused = match planner_stability(&mut handle, 1) {
+        Ok(1) => return Ok(()),
+        Ok(left) => format!("SQLite left its planner's stability guarantee at {left}"),
+        Err(code) => format!("SQLite refused its planner setting (code {code})"),
+    };
+    Err(sqlx::Error::Configuration(refused.into()))
+}
+
+/// Sets the connection's planner stability guarantee (`1` on, `0` off; a negative `setting`
+/// changes nothing) and reports it as it then stands, or SQLite's error code.
+#[allow(unsafe_code)]
+fn planner_stability(
+    handle: &mut sqlx::sqlite::LockedSqliteHandle<'_>,
+    setting: std::ffi::c_int,
+) -> Result<std::ffi::c_int, std::ffi::c_int> {
+    let mut enabled: std::ffi::c_int = -1;
+    // SAFETY: the connection's open handle, locked for this thread while `handle` lives;
+    // this option takes an `int` and an `int *` into which SQLite writes the setting.
     let code = unsafe {
         libsqlite3_sys::sqlite3_db_config(
-            database,
+            handle.as_raw_handle().as_ptr(),
             libsqlite3_sys::SQLITE_DBCONFIG_ENABLE_QPSG,
-            1,
-            std::ptr::null_mut::<std::ffi::c_int>(),
+            setting,
+            &raw mut enabled,
         )
     };
     if code == libsqlite3_sys::SQLITE_OK {
-        Ok(())
+        Ok(enabled)
     } else {
-        Err(sqlx::Error::Configuration(
-            format!("SQLite refused its planner setting (code {code})").into(),
-        ))
+        Err(code)
     }
 }
 
@@ -406,20 +418,11 @@ mod tests {
         for pool in [&metadata.db, &metadata.relaxed] {
             let mut connection = pool.get_sqlite_connection_pool().acquire().await.unwrap();
             let mut handle = connection.lock_handle().await.unwrap();
-            let mut enabled: std::ffi::c_int = -1;
-            // SAFETY: the connection's open handle, locked for this thread; a negative value
-            // only reads the setting into `enabled`.
-            #[allow(unsafe_code)]
-            let code = unsafe {
-                libsqlite3_sys::sqlite3_db_config(
-                    handle.as_raw_handle().as_ptr(),
-                    libsqlite3_sys::SQLITE_DBCONFIG_ENABLE_QPSG,
-                    -1,
-                    &raw mut enabled,
-                )
-            };
-            assert_eq!(code, libsqlite3_sys::SQLITE_OK);
-            assert_eq!(enabled, 1, "the planner's stability guarantee is on");
+            assert_eq!(
+                planner_stability(&mut handle, -1),
+                Ok(1),
+                "the planner's stability guarantee is on"
+            );
         }
     }
 
